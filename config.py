@@ -1,0 +1,104 @@
+"""Settings for development, test and production, with environment overrides."""
+
+import os
+from datetime import timedelta
+
+_WEAK_SECRETS = {"", "dev", "change-me", "dev-only-secret-key"}
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key")
+    # None means "SQLite in the instance folder"; the app factory fills it in.
+    DATABASE_URL = os.environ.get("DATABASE_URL")
+    SQL_ECHO = _env_bool("SQL_ECHO", False)
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    WTF_CSRF_TIME_LIMIT = None
+
+    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", str(24 * 7)))
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    # Flask-Limiter: memory works for one process; set redis://… for several workers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute")
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "10 per minute")
+
+    TIMEZONE = "Asia/Shanghai"
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "红松分 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served by the service itself (see points/api_docs.py), never from a CDN.
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
+
+    # Ledger policy.
+    LEDGER_AUTO_POST_MAX = int(os.environ.get("LEDGER_AUTO_POST_MAX", "20"))
+    LEDGER_DEFAULT_ANNUAL_BUDGET = None
+
+    SCHEDULER_LEASE_SECONDS = 60
+    JOB_RUNS_KEEP_DAYS = 400
+
+    PROPAGATE_EXCEPTIONS = False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Fast password hashing in tests; production keeps argon2's defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    PROPAGATE_EXCEPTIONS = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if secret in _WEAK_SECRETS or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[os.environ.get("POINTS_ENV", "development")]

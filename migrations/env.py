@@ -1,0 +1,37 @@
+"""Alembic environment: every model module is imported; SQLite uses batch mode."""
+
+from alembic import context
+
+from points.models import load_all
+
+target_metadata = load_all().metadata
+
+
+def run_with(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run_with(connection)
+        return
+    # Plain `alembic` on the command line: build the app's engine from the settings.
+    from points import create_app
+    from points.db import get_db
+
+    app = create_app()
+    with app.app_context(), get_db().engine.begin() as conn:
+        run_with(conn)
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+run_migrations_online()

@@ -1,0 +1,47 @@
+"""红松分: a community's dual points system (红松分 and 兴安分) as a Flask service."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import config as settings
+
+
+def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
+    """Build the app from a config class (default: by POINTS_ENV) plus overrides."""
+    app = Flask(__name__, instance_relative_config=True)
+    base = settings.config_from_env() if config is None or isinstance(config, dict) else config
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if app.config.get("ENV_NAME") == "production":
+        settings.ProductionConfig.check()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from points import api_docs, cli, db, errors, pages
+    from points.extensions import api, csrf, limiter
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    # flask-smorest registers its own HTTP error handler; ours must win.
+    errors.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
+    )
+    api_docs.init_app(app)
+
+    from points.auth.api import blp as auth_api
+    from points.org.api import blp as org_api
+    from points.people.api import blp as people_api
+
+    for blueprint in (auth_api, org_api, people_api):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+
+    pages.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,26 @@
+"""Persistence for audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from points.db import UTCDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    action: str = Field(max_length=64, index=True)
+    target_type: str = Field(max_length=32)
+    target_id: int | None = Field(default=None)
+    # The org node the entry belongs to, so it is read within staff scope.
+    node_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    detail: dict = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    address: str = Field(default="", max_length=64)

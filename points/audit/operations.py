@@ -1,0 +1,37 @@
+"""Writing audit entries; every operation that matters calls `record`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import has_request_context, request
+
+from points.audit.models import AuditEntry
+from points.db import session, utcnow
+
+
+def record(
+    *,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    node_id: int | None = None,
+    unit_id: int | None = None,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Add an audit entry in the caller's transaction (it commits or rolls back with it)."""
+    entry = AuditEntry(
+        at=now or utcnow(),
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        node_id=node_id,
+        unit_id=unit_id,
+        detail=detail or {},
+        address=(request.remote_addr or "")[:64] if has_request_context() else "",
+    )
+    session().add(entry)
+    return entry

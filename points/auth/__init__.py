@@ -1,0 +1,1 @@
+"""Login, API tokens and the one authorisation check (role plus scope)."""

@@ -1,0 +1,78 @@
+"""Who is asking: a bearer token under /api, the session cookie on pages."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask import session as cookie
+from sqlmodel import select
+
+from points.auth.operations import person_for_token
+from points.auth.policy import Actor, Grant
+from points.db import session
+from points.errors import Unauthorized
+from points.org.models import OrgNode
+from points.people.models import Person, RoleGrant
+
+
+def actor_for(person: Person) -> Actor:
+    """Load a person's grants with the paths of their nodes, once per request."""
+    rows = (
+        session()
+        .exec(
+            select(RoleGrant.role, OrgNode.path, RoleGrant.unit_id)
+            .join(OrgNode, OrgNode.id == RoleGrant.node_id, isouter=True)
+            .where(RoleGrant.person_id == person.id)
+        )
+        .all()
+    )
+    return Actor(
+        person_id=person.id,
+        name=person.name,
+        grants=[Grant(role, path, unit_id) for role, path, unit_id in rows],
+        is_party_member=person.is_party_member,
+    )
+
+
+def _load() -> Actor | None:
+    if request.path.startswith("/api/"):
+        # The API is CSRF-exempt, so it never honours the session cookie.
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        person, token_row = person_for_token(token.strip())
+        g.api_token_id = token_row.id
+        return actor_for(person)
+    person_id = cookie.get("person_id")
+    if person_id is None:
+        return None
+    person = session().get(Person, person_id)
+    if person is None or person.is_suspended or cookie.get("epoch") != _epoch(person):
+        cookie.clear()
+        return None
+    return actor_for(person)
+
+
+def _epoch(person: Person) -> str:
+    # Changing the password hash ends every page session of that person.
+    return (person.password_hash or "")[-12:]
+
+
+def log_in_page_session(person: Person) -> None:
+    cookie.clear()
+    cookie["person_id"] = person.id
+    cookie["epoch"] = _epoch(person)
+    cookie.permanent = True
+
+
+def current_actor_or_none() -> Actor | None:
+    if "actor" not in g:
+        g.actor = _load()
+    return g.actor
+
+
+def current_actor() -> Actor:
+    actor = current_actor_or_none()
+    if actor is None:
+        raise Unauthorized("unauthorized", "请先登录")
+    return actor

@@ -1,0 +1,96 @@
+"""Logging in, issuing and revoking API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlmodel import select
+
+from points.audit.operations import record
+from points.auth.models import ApiToken
+from points.auth.passwords import verify_password
+from points.db import session, utcnow
+from points.errors import DomainError, Unauthorized
+from points.people.models import Person
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(*, phone: str, password: str, now: datetime | None = None) -> Person:
+    """Check a phone and password; count failures and lock the account after too many.
+
+    Raises `invalid_credentials` (401), `account_locked` (423) or
+    `account_suspended` (403). Failure counting is written by the caller's
+    boundary even though the request fails (see `commit_failed_login`).
+    """
+    now = now or utcnow()
+    sess = session()
+    person = sess.exec(select(Person).where(Person.phone == phone.strip())).first()
+    if person is None:
+        verify_password(None, password)
+        raise Unauthorized("invalid_credentials", "手机号或密码错误")
+    if person.locked_until is not None and person.locked_until > now:
+        raise DomainError(
+            "account_locked", "登录失败次数过多，账号已暂时锁定，请稍后再试或联系社区工作人员解锁", 423
+        )
+    if not verify_password(person.password_hash, password):
+        person.failed_logins += 1
+        limit = current_app.config["LOGIN_MAX_FAILURES"]
+        if person.failed_logins >= limit:
+            person.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            person.failed_logins = 0
+            record(
+                actor_id=None,
+                action="person.locked",
+                target_type="person",
+                target_id=person.id,
+                node_id=person.community_id,
+                now=now,
+            )
+        sess.flush()
+        raise Unauthorized("invalid_credentials", "手机号或密码错误")
+    if person.is_suspended:
+        raise DomainError("account_suspended", "账号已停用，请联系社区工作人员", 403)
+    if person.failed_logins or person.locked_until:
+        person.failed_logins, person.locked_until = 0, None
+    return person
+
+
+def issue_token(*, person: Person, label: str = "", now: datetime | None = None) -> tuple[str, ApiToken]:
+    """Create a bearer token; only its SHA-256 is stored, the token is shown once."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(
+        person_id=person.id,
+        token_hash=token_digest(token),
+        label=label[:100],
+        created_at=now,
+        expires_at=now + timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+    )
+    session().add(row)
+    session().flush()
+    return token, row
+
+
+def revoke_token(*, token_id: int, now: datetime | None = None) -> None:
+    row = session().get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+
+
+def person_for_token(token: str, *, now: datetime | None = None) -> tuple[Person, ApiToken]:
+    """Resolve a bearer token to a live person; 401 `invalid_token` otherwise."""
+    now = now or utcnow()
+    sess = session()
+    row = sess.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
+    person = sess.get(Person, row.person_id)
+    if person is None or person.is_suspended:
+        raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
+    return person, row

@@ -1,0 +1,55 @@
+"""Login and logout pages (session cookie, CSRF-protected forms)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
+
+from points.auth import operations
+from points.auth.current import current_actor_or_none, log_in_page_session
+from points.db import session
+from points.errors import DomainError
+from points.extensions import limiter, login_account_key
+
+bp = Blueprint("auth_pages", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would turn the login page into a phishing aid.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("people_pages.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=login_account_key, methods=["POST"]
+)
+def login():
+    if request.method == "GET" and current_actor_or_none() is not None:
+        return redirect(_safe_next(request.args.get("next")))
+    error = None
+    phone = request.form.get("phone", "").strip()
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if not phone or not password:
+            error = "请输入手机号和密码"
+        else:
+            try:
+                person = operations.authenticate(phone=phone, password=password)
+            except DomainError as exc:
+                session().commit()  # keep the failure count although the login fails
+                error = exc.message
+            else:
+                log_in_page_session(person)
+                return redirect(_safe_next(request.args.get("next")))
+    status = 200 if error is None else 401 if request.method == "POST" else 200
+    return render_template("login.html", error=error, phone=phone), status
+
+
+@bp.post("/logout")
+def logout():
+    cookie.clear()
+    flash("您已退出登录")
+    return redirect(url_for("auth_pages.login"))

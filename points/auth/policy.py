@@ -1,0 +1,138 @@
+"""The one authorisation mechanism: role plus scope.
+
+A grant on an org node holds for that node's subtree and nowhere else; a
+`unit_admin` grant holds for its unit; an `admin` grant without a node holds
+everywhere. Outside every scope a thing answers 404 (its existence is not
+revealed); inside scope, an action the role lacks answers 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from points.errors import Forbidden, NotFound
+
+# Which roles may perform each action, within the scope of their grant.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "people.read": frozenset({"staff", "grid_worker", "street_admin", "supervisor", "admin"}),
+    "people.manage": frozenset({"staff", "street_admin", "admin"}),
+    "roles.manage": frozenset({"staff", "street_admin", "admin"}),
+    "registrations.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    "registrations.confirm": frozenset({"staff", "street_admin", "admin"}),
+    "org.manage": frozenset({"street_admin", "admin"}),
+    "stations.manage": frozenset({"staff", "street_admin", "admin"}),
+    "units.manage": frozenset({"street_admin", "admin"}),
+    "audit.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    "ledger.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    "awards.request": frozenset({"staff", "street_admin", "admin"}),
+    "awards.approve": frozenset({"staff", "street_admin", "admin"}),
+    "help.request_for": frozenset({"grid_worker", "staff"}),
+}
+
+# Which roles a holder of a role may hand out, within their own scope.
+GRANTABLE: dict[str, frozenset[str]] = {
+    "staff": frozenset({"staff", "grid_worker"}),
+    "street_admin": frozenset({"staff", "grid_worker", "street_admin", "supervisor"}),
+    "admin": frozenset({"staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    node_path: str | None  # None with role admin: the whole tree
+    unit_id: int | None = None
+
+
+@dataclass
+class Actor:
+    """Who is asking, with their grants resolved to node paths once per request."""
+
+    person_id: int
+    name: str
+    grants: list[Grant] = field(default_factory=list)
+    is_party_member: bool = False
+
+    @property
+    def role_names(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def roles_over(self, node_path: str | None) -> set[str]:
+        """Roles whose scope covers the node with this path."""
+        roles = set()
+        for grant in self.grants:
+            if grant.role == "admin" and grant.node_path is None:
+                roles.add("admin")
+            elif grant.node_path is not None and node_path and node_path.startswith(grant.node_path):
+                roles.add(grant.role)
+        return roles
+
+    def roles_over_unit(self, unit_id: int) -> set[str]:
+        roles = {g.role for g in self.grants if g.unit_id == unit_id}
+        if self.is_global_admin:
+            roles.add("admin")
+        return roles
+
+    @property
+    def is_global_admin(self) -> bool:
+        return any(g.role == "admin" and g.node_path is None for g in self.grants)
+
+    def can(self, action: str, node_path: str | None) -> bool:
+        return bool(self.roles_over(node_path) & PERMISSIONS[action])
+
+    def require(self, action: str, node_path: str | None) -> None:
+        """Raise 404 outside every scope of the actor, 403 inside scope without the role."""
+        roles = self.roles_over(node_path)
+        if not roles:
+            raise NotFound(message="未找到")
+        if not roles & PERMISSIONS[action]:
+            raise Forbidden(message="没有权限执行此操作")
+
+    def require_unit(self, unit_id: int, *, action: str | None = None) -> None:
+        """Unit-side actions: unit_admin of that unit, or an admin."""
+        roles = self.roles_over_unit(unit_id)
+        if not roles:
+            raise NotFound(message="未找到")
+        if action is not None and not roles & (PERMISSIONS[action] | {"unit_admin"}):
+            raise Forbidden(message="没有权限执行此操作")
+
+    def require_somewhere(self, action: str) -> None:
+        """For things outside the tree (units): the role anywhere suffices."""
+        if not self.role_names & PERMISSIONS[action]:
+            raise Forbidden(message="没有权限执行此操作")
+
+    def scope_paths(self, action: str) -> list[str] | None:
+        """Node path prefixes where the action is allowed; None means everywhere."""
+        allowed = PERMISSIONS[action]
+        paths = []
+        for grant in self.grants:
+            if grant.role not in allowed:
+                continue
+            if grant.node_path is None:
+                if grant.role == "admin":
+                    return None
+                continue
+            paths.append(grant.node_path)
+        return paths
+
+    def scope_filter(self, action: str, path_column) -> sa.ColumnElement[bool]:
+        """A WHERE clause keeping rows whose node path lies in the actor's scope."""
+        paths = self.scope_paths(action)
+        if paths is None:
+            return sa.true()
+        if not paths:
+            return sa.false()
+        return sa.or_(*(path_column.startswith(p, autoescape=True) for p in paths))
+
+    def in_scope_anywhere(self, node_path: str | None) -> bool:
+        return bool(self.roles_over(node_path))
+
+    def can_grant(self, role: str, node_path: str | None) -> bool:
+        held = (
+            self.roles_over(node_path)
+            if node_path is not None
+            else ({"admin"} if self.is_global_admin else set())
+        )
+        return any(role in GRANTABLE.get(r, ()) for r in held)

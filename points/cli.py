@@ -1,0 +1,112 @@
+"""The `flask points …` command group; domains add their own subcommands."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from points import scheduler as sched
+from points.db import get_db, transaction
+from points.errors import DomainError
+
+points_cli = AppGroup("points", help="红松分 service commands.")
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+points_cli.add_command(db_cli)
+points_cli.add_command(jobs_cli)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from points.migrate import upgrade
+
+    upgrade(get_db().engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from points.migrate import downgrade
+
+    downgrade(get_db().engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from points.migrate import alembic_config
+
+    with get_db().engine.begin() as connection:
+        command.revision(alembic_config(connection), message=message, autogenerate=True)
+
+
+@points_cli.command("create-admin")
+@click.option("--phone", prompt="手机号")
+@click.option("--name", prompt="姓名")
+@click.option("--password", default=None, help="Asked for when omitted.")
+def create_admin(phone: str, name: str, password: str | None) -> None:
+    """Create a person with the admin role over the whole tree (or grant it to an existing one)."""
+    from points.people import operations, queries
+
+    if password is None:
+        password = getpass.getpass("密码: ")
+    try:
+        with transaction():
+            person = queries.find_person_by_phone(phone)
+            if person is None:
+                person = operations.create_person(actor=None, phone=phone, name=name, password=password)
+            operations.grant_role(actor=None, person_id=person.id, role="admin")
+    except DomainError as exc:
+        click.echo(f"failed: {exc.code}: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"admin {phone} ready (person {person.id})")
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """List the registered jobs and when they run."""
+    for name, job in sorted(sched.jobs().items()):
+        click.echo(f"{name:24} {job.cron}  {job.description}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+@click.option("--period", default=None, help="Period key (default: the current one).")
+def jobs_run(name: str, period: str | None) -> None:
+    """Run job NAME once now; a period that already ran is skipped."""
+    if name not in sched.jobs():
+        click.echo(f"no job named {name!r}; see `flask points jobs list`", err=True)
+        sys.exit(2)
+    result = sched.run_job(name, period=period)
+    click.echo(f"{result.job} {result.period}: {result.status} {result.detail}")
+    if result.status == "failed":
+        sys.exit(1)
+
+
+@points_cli.command("scheduler")
+def scheduler() -> None:
+    """Run the job scheduler in this process (run exactly one, never inside web workers)."""
+    from flask import current_app
+
+    sched.serve(current_app._get_current_object())
+
+
+def init_app(app: Flask) -> None:
+    from points.demo import demo_command
+    from points.ledger.cli import verify_command
+
+    points_cli.add_command(demo_command)
+    points_cli.add_command(verify_command)
+    app.cli.add_command(points_cli)

@@ -1,0 +1,188 @@
+"""Engine, sessions and the transaction boundary shared by requests, commands and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, SQLModel
+
+# Named constraints: SQLite batch migrations need names to alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on both backends (SQLite hands back naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def normalise_url(url: str) -> str:
+    """Let operators write plain postgresql:// URLs; we always talk psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) -> Engine:
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    engine = sa.create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection, _record):
+        # The driver's own transaction handling would open deferred transactions
+        # that fail with SQLITE_BUSY on their first write instead of waiting.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection):
+        # IMMEDIATE takes the write lock up front, so a transaction that reads
+        # then writes waits on the busy timeout rather than failing mid-way.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """The app's engine, plus what sessions bind to (a test may pin a connection)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.bind: Engine | Connection = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def new_session(self) -> Session:
+        if isinstance(self.bind, Connection):
+            return Session(bind=self.bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return Session(self.engine, expire_on_commit=False)
+
+
+def database_url(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return url
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'points.sqlite3'}"
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(
+        database_url(app),
+        echo=app.config.get("SQL_ECHO", False),
+        busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000),
+    )
+    app.extensions["points_db"] = Database(engine)
+
+    @app.after_request
+    def _commit_or_rollback(response):
+        # The request is the transaction boundary: commit only what succeeded,
+        # so a failed request changes nothing.
+        sess = g.pop("db_session", None)
+        if sess is not None:
+            try:
+                if response.status_code < 400:
+                    sess.commit()
+                else:
+                    sess.rollback()
+            finally:
+                sess.close()
+        return response
+
+    @app.teardown_appcontext
+    def _close(_exc):
+        sess = g.pop("db_session", None)
+        if sess is not None:
+            sess.rollback()
+            sess.close()
+
+
+def get_db() -> Database:
+    return current_app.extensions["points_db"]
+
+
+def session() -> Session:
+    """The session of the current request, command or job."""
+    if "db_session" not in g:
+        g.db_session = get_db().new_session()
+    return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A unit of work outside a request (a command, a job): commit once or roll back."""
+    sess = session()
+    try:
+        yield sess
+        sess.commit()
+    except BaseException:
+        sess.rollback()
+        raise
+
+
+def flush_or_conflict(message: str, code: str = "duplicate") -> None:
+    """Flush, turning a unique-key violation into a 409 the client can act on.
+
+    The savepoint keeps the rest of the transaction usable after the refusal.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from points.errors import Conflict
+
+    sess = session()
+    try:
+        with sess.begin_nested():
+            sess.flush()
+    except IntegrityError as exc:
+        raise Conflict(code, message) from exc

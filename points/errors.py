@@ -1,0 +1,195 @@
+"""Domain errors and the one place that turns any error into a response.
+
+Under /api every error is an RFC 9457 problem document; pages get a readable
+Chinese message. Unexpected errors are logged with their traceback and answered
+`internal_error`: no exception text ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A refusal with a stable snake_case code the client can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str = "",
+        status: int | None = None,
+        *,
+        errors: dict | None = None,
+    ):
+        super().__init__(message or code or self.code)
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.message = message
+        self.errors = errors
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_error"
+
+
+# Stable codes and human titles for plain HTTP errors.
+_HTTP_CODES = {
+    400: ("bad_request", "请求格式错误", "Bad request"),
+    401: ("unauthorized", "需要登录", "Authentication required"),
+    403: ("forbidden", "没有权限", "Forbidden"),
+    404: ("not_found", "未找到", "Not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    409: ("conflict", "冲突", "Conflict"),
+    413: ("payload_too_large", "请求内容过大", "Payload too large"),
+    415: ("unsupported_media_type", "不支持的内容类型", "Unsupported media type"),
+    422: ("validation_error", "输入有误", "Validation failed"),
+    428: ("precondition_required", "缺少必要的请求头", "Precondition required"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试", "Too many requests"),
+    500: ("internal_error", "服务器内部错误", "Internal server error"),
+}
+
+
+def _titles(status: int) -> tuple[str, str, str]:
+    return _HTTP_CODES.get(status, (f"http_{status}", "请求失败", "Request failed"))
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(
+    status: int, code: str, detail: str, *, errors: dict | None = None, title: str | None = None
+) -> Response:
+    body = {
+        "type": f"/api/v1/problems/{code}",
+        "title": title or _titles(status)[2],
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _page(status: int, message: str) -> Response:
+    title = _titles(status)[1]
+    response = Response(
+        render_template("error.html", status=status, title=title, message=message),
+        status=status,
+        mimetype="text/html",
+    )
+    return response
+
+
+def _validation_errors(error: HTTPException) -> dict | None:
+    """webargs puts field messages under data.messages, keyed by location."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if not isinstance(messages, dict):
+        return None
+    merged: dict = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            merged.update(location_messages)
+        elif isinstance(location_messages, list):
+            merged.setdefault("_body", []).extend(location_messages)
+    return merged or None
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code, title_zh, _ = _titles(status)
+    errors = _validation_errors(error)
+    if status == 400 and errors and "_body" in errors and len(errors) == 1:
+        detail = "; ".join(str(m) for m in errors["_body"])
+        code = "malformed_json" if "JSON" in detail else code
+    elif status == 422:
+        detail = "One or more fields are invalid; see errors."
+    else:
+        detail = error.description or title_zh
+    if is_api_request():
+        response = problem(status, code, detail, errors=errors)
+    else:
+        response = _page(status, title_zh if status >= 500 else (error.description or title_zh))
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 429:
+        retry = getattr(error, "retry_after", None)
+        if retry:
+            response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    detail = error.message or _titles(error.status)[2]
+    if is_api_request():
+        response = problem(error.status, error.code, detail, errors=error.errors)
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    return _page(error.status, error.message or _titles(error.status)[1])
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if is_api_request():
+        return problem(500, "internal_error", "The server met an unexpected error.")
+    return _page(500, "服务器出了点问题，请稍后再试。")
+
+
+def _check_body() -> None:
+    """Refuse oversized bodies and non-JSON bodies under /api before any view runs."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    if (
+        is_api_request()
+        and request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_body)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

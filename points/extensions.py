@@ -1,0 +1,39 @@
+"""Flask extensions shared by the domains (created here, bound in create_app)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api
+from flask_wtf import CSRFProtect
+
+from points import errors
+
+
+class PointsApi(Api):
+    """flask-smorest's Api, but every HTTP error is our problem document (or page)."""
+
+    def handle_http_exception(self, error):
+        return errors.handle_http_exception(error)
+
+
+api = PointsApi()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+
+
+def login_account_key() -> str:
+    """Rate-limit key for the account being tried, whatever address it comes from.
+
+    A whole station's phones may share one address behind its Wi-Fi, so the
+    address limit is loose and this per-account one is tight.
+    """
+    phone = ""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("phone"), str):
+            phone = body["phone"]
+    else:
+        phone = request.form.get("phone", "")
+    return "login-account:" + phone.strip()[:20]

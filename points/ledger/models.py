@@ -1,0 +1,161 @@
+"""Persistence for accounts, transfers, per-community chain heads, budgets and verifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from points.db import UTCDateTime, utcnow
+from points.org.models import _in
+
+KINDS = ("hongsong", "xingan")
+OWNER_TYPES = ("person", "unit", "pool", "store")
+# pending: reserved, not spendable; post / void: resolve a pending row;
+# posted: moved at once (auto-posted awards, spending, refunds, reversals).
+STATUSES = ("pending", "post", "void", "posted")
+REASONS = (
+    "task_award",
+    "checkin_award",
+    "manual_award",
+    "redemption",
+    "refund",
+    "reversal",
+    "expiry",
+)
+AWARD_REASONS = ("task_award", "checkin_award", "manual_award")
+PROOFS = ("checkin", "claim", "discretion")
+GENESIS_HASH = "0" * 64
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("owner_type", "owner_id", "kind"),
+        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(_in("owner_type", OWNER_TYPES), name="owner_type"),
+        sa.CheckConstraint("pending_in >= 0 AND pending_out >= 0", name="pending_nonnegative"),
+        # People and units never overdraw: available = posted - pending_out.
+        sa.CheckConstraint("allow_negative OR posted - pending_out >= 0", name="no_overdraw"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    owner_type: str = Field(max_length=8)
+    # A person id, a unit id, or (for a pool or the store) the community node id.
+    owner_id: int
+    allow_negative: bool = Field(default=False)
+    # Cached totals, written only by the ledger in the same transaction as the transfer.
+    posted: int = Field(default=0, sa_type=sa.BigInteger)
+    pending_in: int = Field(default=0, sa_type=sa.BigInteger)
+    pending_out: int = Field(default=0, sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Transfer(SQLModel, table=True):
+    """One row of the append-only ledger; never updated or deleted (triggers refuse it)."""
+
+    __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        sa.UniqueConstraint("community_id", "seq"),
+        sa.UniqueConstraint("idempotency_key"),
+        # A pending transfer is resolved (posted or voided) at most once,
+        # and a transfer is reversed at most once.
+        sa.UniqueConstraint("pending_id"),
+        sa.UniqueConstraint("reverses_id"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(_in("status", STATUSES), name="status"),
+        sa.CheckConstraint(_in("reason", REASONS), name="reason"),
+        sa.CheckConstraint(f"proof IS NULL OR {_in('proof', PROOFS)}", name="proof"),
+        sa.CheckConstraint(
+            "(status IN ('post', 'void')) = (pending_id IS NOT NULL)", name="resolution_points_at_pending"
+        ),
+        sa.CheckConstraint("seq > 0", name="seq_positive"),
+        sa.Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
+        sa.Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
+        sa.Index("ix_ledger_transfers_ref", "ref_type", "ref_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="org_nodes.id")
+    seq: int = Field(sa_type=sa.BigInteger)
+    kind: str = Field(max_length=8)
+    debit_account_id: int = Field(foreign_key="ledger_accounts.id")
+    credit_account_id: int = Field(foreign_key="ledger_accounts.id")
+    amount: int = Field(sa_type=sa.BigInteger)
+    status: str = Field(max_length=8)
+    reason: str = Field(max_length=16)
+    proof: str | None = Field(default=None, max_length=12)
+    ref_type: str | None = Field(default=None, max_length=32)
+    ref_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    pending_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
+    reverses_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
+    memo: str = Field(default="", max_length=500)
+    evidence: str = Field(default="", max_length=500)
+    requested_by_id: int | None = Field(default=None, foreign_key="people.id")
+    verified_by_id: int | None = Field(default=None, foreign_key="people.id")
+    approved_by_id: int | None = Field(default=None, foreign_key="people.id")
+    idempotency_key: str = Field(max_length=128)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class ChainHead(SQLModel, table=True):
+    """The last sequence number and hash of a community's chain; its row lock orders postings."""
+
+    __tablename__ = "ledger_chain_heads"
+
+    community_id: int = Field(primary_key=True, foreign_key="org_nodes.id")
+    seq: int = Field(default=0, sa_type=sa.BigInteger)
+    head_hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class Budget(SQLModel, table=True):
+    """A community pool's annual issuing budget of one kind; `issued` counts pending awards too."""
+
+    __tablename__ = "ledger_budgets"
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
+        sa.CheckConstraint("issued <= amount", name="within_budget"),
+        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+    )
+
+    community_id: int = Field(primary_key=True, foreign_key="org_nodes.id")
+    kind: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    amount: int = Field(sa_type=sa.BigInteger)
+    issued: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A request that moved points, keyed by (caller, Idempotency-Key), with its response."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("person_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id")
+    key: str = Field(max_length=128)
+    fingerprint: str = Field(max_length=64)
+    status_code: int = Field(default=0)
+    response_body: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Verification(SQLModel, table=True):
+    """The result of one ledger verification, for supervisors to see."""
+
+    __tablename__ = "ledger_verifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    ok: bool
+    transfers: int = Field(default=0)
+    accounts: int = Field(default=0)
+    communities: int = Field(default=0)
+    heads: dict = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    problem: str = Field(default="", sa_type=sa.Text)

@@ -1,0 +1,20 @@
+"""Imports every model module, so SQLModel.metadata knows every table (Alembic needs this)."""
+
+import importlib
+
+from sqlmodel import SQLModel
+
+MODEL_MODULES = (
+    "points.org.models",
+    "points.people.models",
+    "points.auth.models",
+    "points.audit.models",
+    "points.scheduler",
+    "points.ledger.models",
+)
+
+
+def load_all() -> type[SQLModel]:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return SQLModel

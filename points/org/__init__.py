@@ -1,0 +1,1 @@
+"""The org tree (city → district → street → community → grid), stations and units."""

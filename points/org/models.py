@@ -1,0 +1,63 @@
+"""Persistence for org nodes, stations and units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from points.db import UTCDateTime, utcnow
+
+LEVELS = ("city", "district", "street", "community", "grid")
+# Which level may sit under which: the tree has a fixed shape.
+CHILD_LEVEL = {"city": "district", "district": "street", "street": "community", "community": "grid"}
+STATION_KINDS = ("center", "station", "outpost")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class OrgNode(SQLModel, table=True):
+    __tablename__ = "org_nodes"
+    __table_args__ = (
+        sa.UniqueConstraint("parent_id", "name"),
+        sa.CheckConstraint(_in("level", LEVELS), name="level"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    level: str = Field(max_length=16)
+    name: str = Field(max_length=100)
+    # Materialised path "/1/4/9/": a grant on a node covers every path under it,
+    # so a scope check is one prefix comparison, never a walk up the tree.
+    path: str = Field(default="", max_length=255, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Station(SQLModel, table=True):
+    __tablename__ = "stations"
+    __table_args__ = (
+        sa.UniqueConstraint("node_id", "name"),
+        sa.CheckConstraint(_in("kind", STATION_KINDS), name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: int = Field(foreign_key="org_nodes.id", index=True)
+    kind: str = Field(max_length=16)
+    name: str = Field(max_length=100)
+    address: str = Field(default="", max_length=200)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "units"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    party_org_name: str = Field(max_length=100)
+    address: str = Field(default="", max_length=200)
+    contact_phone: str = Field(default="", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

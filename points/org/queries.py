@@ -1,0 +1,66 @@
+"""Reading the org tree, stations and units."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from points.db import session
+from points.errors import NotFound
+from points.org.models import OrgNode, Station, Unit
+
+
+def get_node(node_id: int) -> OrgNode:
+    node = session().get(OrgNode, node_id)
+    if node is None:
+        raise NotFound("node_not_found", "组织节点不存在")
+    return node
+
+
+def find_node(node_id: int | None) -> OrgNode | None:
+    return session().get(OrgNode, node_id) if node_id is not None else None
+
+
+def get_station(station_id: int) -> Station:
+    station = session().get(Station, station_id)
+    if station is None:
+        raise NotFound("station_not_found", "阵地不存在")
+    return station
+
+
+def get_unit(unit_id: int) -> Unit:
+    unit = session().get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("unit_not_found", "单位不存在")
+    return unit
+
+
+def all_nodes() -> list[OrgNode]:
+    return list(session().exec(select(OrgNode).order_by(OrgNode.path)).all())
+
+
+def tree() -> list[dict]:
+    """The whole tree as nested dicts (the tree is small and not private)."""
+    by_parent: dict[int | None, list[OrgNode]] = {}
+    for node in all_nodes():
+        by_parent.setdefault(node.parent_id, []).append(node)
+
+    def build(parent_id: int | None) -> list[dict]:
+        return [
+            {"id": n.id, "level": n.level, "name": n.name, "children": build(n.id)}
+            for n in sorted(by_parent.get(parent_id, []), key=lambda n: n.id)
+        ]
+
+    return build(None)
+
+
+def community_of(node: OrgNode) -> OrgNode | None:
+    """The community a node lies in (itself, or a grid's parent)."""
+    if node.level == "community":
+        return node
+    if node.level == "grid":
+        return find_node(node.parent_id)
+    return None
+
+
+def station_path(station: Station) -> str:
+    return get_node(station.node_id).path

@@ -1,0 +1,72 @@
+"""Input and output schemas for the org tree, stations and units."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from points.org.models import LEVELS, STATION_KINDS
+
+_name = validate.Length(min=1, max=100)
+
+
+class NodeSchema(ma.Schema):
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    level = fields.String()
+    name = fields.String()
+
+
+class TreeNodeSchema(ma.Schema):
+    id = fields.Integer()
+    level = fields.String()
+    name = fields.String()
+    children = fields.List(fields.Nested(lambda: TreeNodeSchema()))
+
+
+class NodeCreateSchema(ma.Schema):
+    parent_id = fields.Integer(required=True, allow_none=True)
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    name = fields.String(required=True, validate=_name)
+
+
+class StationSchema(ma.Schema):
+    id = fields.Integer()
+    node_id = fields.Integer()
+    kind = fields.String()
+    name = fields.String()
+    address = fields.String()
+    is_active = fields.Boolean()
+
+
+class StationCreateSchema(ma.Schema):
+    node_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(STATION_KINDS))
+    name = fields.String(required=True, validate=_name)
+    address = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class StationUpdateSchema(ma.Schema):
+    node_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(STATION_KINDS))
+    name = fields.String(validate=_name)
+    address = fields.String(validate=validate.Length(max=200))
+    is_active = fields.Boolean()
+
+
+class StationQuerySchema(ma.Schema):
+    node_id = fields.Integer()
+
+
+class UnitSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    party_org_name = fields.String()
+    address = fields.String()
+
+
+class UnitCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=_name)
+    party_org_name = fields.String(required=True, validate=_name)
+    address = fields.String(load_default="", validate=validate.Length(max=200))
+    contact_phone = fields.String(load_default="", validate=validate.Length(max=20))

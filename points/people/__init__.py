@@ -1,0 +1,1 @@
+"""People, their role grants and their registrations (双报到)."""

@@ -1,0 +1,300 @@
+"""JSON endpoints for me, people, roles, registrations and the audit log."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlmodel import select
+
+from points.audit.models import AuditEntry
+from points.auth.current import current_actor
+from points.auth.policy import Actor
+from points.db import utcnow
+from points.errors import Forbidden, NotFound
+from points.org.models import OrgNode
+from points.pagination import page_schema, paginate
+from points.people import operations, queries
+from points.people.models import Person
+from points.people.schemas import (
+    AuditEntrySchema,
+    AuditQuerySchema,
+    GrantCreateSchema,
+    MeSchema,
+    PasswordChangeSchema,
+    PeopleQuerySchema,
+    PersonCreatedSchema,
+    PersonCreateSchema,
+    PersonSchema,
+    PersonUpdateSchema,
+    RegistrationCreateSchema,
+    RegistrationDecisionSchema,
+    RegistrationQuerySchema,
+    RegistrationSchema,
+    RoleSchema,
+)
+
+blp = Blueprint(
+    "people", __name__, url_prefix="/api/v1", description="Me, people, roles, registrations, audit"
+)
+SECURED = [{"bearerAuth": []}]
+
+
+def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
+    """A person as a reader may see them: the phone only in full to themselves or managers."""
+    if path is None:
+        path = queries.home_path(person)
+    full = person.id == actor.person_id or actor.can("people.manage", path)
+    return {
+        "id": person.id,
+        "name": person.name,
+        "phone": person.phone if full else queries.mask_phone(person.phone),
+        "community_id": person.community_id,
+        "grid_id": person.grid_id,
+        "is_party_member": person.is_party_member,
+        "work_unit_id": person.work_unit_id,
+        "is_suspended": person.is_suspended,
+        "is_locked": bool(person.locked_until and person.locked_until > utcnow()),
+    }
+
+
+def roles_out(person_id: int) -> list[dict]:
+    return [
+        {
+            "id": grant.id,
+            "role": grant.role,
+            "node_id": grant.node_id,
+            "node_name": node.name if node else None,
+            "unit_id": grant.unit_id,
+            "unit_name": unit.name if unit else None,
+        }
+        for grant, node, unit in queries.grants_of(person_id)
+    ]
+
+
+def balances_out(person_id: int) -> dict:
+    from points.ledger.queries import balances_of_person
+
+    return balances_of_person(person_id)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, MeSchema)
+    def get(self):
+        """My profile, roles, party-member status and balances."""
+        actor = current_actor()
+        person = queries.get_person(actor.person_id)
+        reg = queries.member_registration(person.id)
+        return {
+            "id": person.id,
+            "name": person.name,
+            "phone": person.phone,
+            "community_id": person.community_id,
+            "grid_id": person.grid_id,
+            "work_unit_id": person.work_unit_id,
+            "party": {
+                "is_party_member": person.is_party_member,
+                "acts_as_party_member": queries.acts_as_party_member(person),
+                "registration_id": reg.id if reg else None,
+                "registration_status": reg.status if reg else None,
+                "community_id": reg.community_id if reg else None,
+            },
+            "roles": roles_out(person.id),
+            "balances": balances_out(person.id),
+        }
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    def post(self, data):
+        """Change my password (ends my other page sessions)."""
+        operations.change_own_password(actor=current_actor(), **data)
+
+
+@blp.route("/people")
+class People(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(PeopleQuerySchema, location="query")
+    @blp.response(200, page_schema(PersonSchema))
+    def get(self, args):
+        """People within the caller's scope (staff, grid workers, street admins, supervisors)."""
+        actor = current_actor()
+        stmt = queries.people_stmt(actor, community_id=args.get("community_id"), q=args.get("q"))
+        stmt = stmt.add_columns(queries._home.path)
+        page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
+        page["items"] = [person_out(actor, person, path) for person, path in page["items"]]
+        return page
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(PersonCreateSchema)
+    @blp.response(201, PersonCreatedSchema)
+    def post(self, data):
+        """Add a person; without a password one is generated and shown once."""
+        actor = current_actor()
+        password = data.pop("password", None)
+        generated = password is None
+        if generated:
+            password = secrets.token_urlsafe(8)
+        person = operations.create_person(actor=actor, password=password, **data)
+        out = person_out(actor, person)
+        if generated:
+            out["initial_password"] = password
+        return out
+
+
+@blp.route("/people/<int:person_id>")
+class PersonItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PersonSchema)
+    def get(self, person_id):
+        actor = current_actor()
+        return person_out(actor, queries.visible_person(actor, person_id))
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(PersonUpdateSchema)
+    @blp.response(200, PersonSchema)
+    def patch(self, data, person_id):
+        actor = current_actor()
+        return person_out(actor, operations.update_person(actor=actor, person_id=person_id, changes=data))
+
+
+@blp.route("/people/<int:person_id>/unlock")
+class PersonUnlock(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PersonSchema)
+    def post(self, person_id):
+        """Lift a lock left by repeated failed logins."""
+        actor = current_actor()
+        return person_out(actor, operations.unlock_person(actor=actor, person_id=person_id))
+
+
+@blp.route("/people/<int:person_id>/password-reset")
+class PersonPasswordReset(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PersonCreatedSchema)
+    def post(self, person_id):
+        """Set a new random password and show it once."""
+        actor = current_actor()
+        password = operations.reset_password(actor=actor, person_id=person_id)
+        out = person_out(actor, queries.get_person(person_id))
+        out["initial_password"] = password
+        return out
+
+
+@blp.route("/people/<int:person_id>/roles")
+class PersonRoles(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, RoleSchema(many=True))
+    def get(self, person_id):
+        actor = current_actor()
+        queries.visible_person(actor, person_id)
+        return roles_out(person_id)
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(GrantCreateSchema)
+    @blp.response(201, RoleSchema)
+    def post(self, data, person_id):
+        """Grant a role on a node or unit (only roles the caller may hand out, in their scope)."""
+        actor = current_actor()
+        queries.visible_person(actor, person_id)
+        grant = operations.grant_role(actor=actor, person_id=person_id, **data)
+        return next(r for r in roles_out(person_id) if r["id"] == grant.id)
+
+
+@blp.route("/people/<int:person_id>/roles/<int:grant_id>")
+class PersonRole(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(204)
+    def delete(self, person_id, grant_id):
+        actor = current_actor()
+        queries.visible_person(actor, person_id)
+        if not any(r["id"] == grant_id for r in roles_out(person_id)):
+            raise NotFound("grant_not_found", "授权不存在")
+        operations.revoke_role(actor=actor, grant_id=grant_id)
+
+
+@blp.route("/registrations")
+class Registrations(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RegistrationQuerySchema, location="query")
+    @blp.response(200, page_schema(RegistrationSchema))
+    def get(self, args):
+        """Registrations (双报到): staff see their communities', others their own and their unit's."""
+        actor = current_actor()
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return paginate(queries.registrations_stmt(actor, **args), page=page, per_page=per_page)
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(RegistrationCreateSchema)
+    @blp.response(201, RegistrationSchema)
+    def post(self, data):
+        """Report to a community: a party member for themselves, a unit admin for the unit."""
+        return operations.request_registration(actor=current_actor(), **data)
+
+
+@blp.route("/registrations/<int:registration_id>")
+class RegistrationItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, RegistrationSchema)
+    def get(self, registration_id):
+        return queries.visible_registration(current_actor(), registration_id)
+
+
+@blp.route("/registrations/<int:registration_id>/confirm")
+class RegistrationConfirm(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RegistrationDecisionSchema)
+    @blp.response(200, RegistrationSchema)
+    def post(self, data, registration_id):
+        return operations.decide_registration(
+            actor=current_actor(), registration_id=registration_id, confirm=True, note=data["note"]
+        )
+
+
+@blp.route("/registrations/<int:registration_id>/decline")
+class RegistrationDecline(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RegistrationDecisionSchema)
+    @blp.response(200, RegistrationSchema)
+    def post(self, data, registration_id):
+        """Decline with a reason (required)."""
+        return operations.decide_registration(
+            actor=current_actor(), registration_id=registration_id, confirm=False, note=data["note"]
+        )
+
+
+@blp.route("/registrations/<int:registration_id>/withdraw")
+class RegistrationWithdraw(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, RegistrationSchema)
+    def post(self, registration_id):
+        return operations.withdraw_registration(actor=current_actor(), registration_id=registration_id)
+
+
+@blp.route("/audit")
+class Audit(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, page_schema(AuditEntrySchema))
+    def get(self, args):
+        """The audit log within the caller's scope, newest first."""
+        actor = current_actor()
+        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+            raise Forbidden(message="没有权限查看审计日志")
+        stmt = (
+            select(AuditEntry)
+            .join(OrgNode, OrgNode.id == AuditEntry.node_id, isouter=True)
+            .where(actor.scope_filter("audit.read", OrgNode.path))
+            .order_by(AuditEntry.id.desc())
+        )
+        if args.get("action"):
+            stmt = stmt.where(AuditEntry.action == args["action"])
+        if args.get("node_id") is not None:
+            stmt = stmt.where(AuditEntry.node_id == args["node_id"])
+        return paginate(stmt, page=args["page"], per_page=args["per_page"])

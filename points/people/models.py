@@ -1,0 +1,103 @@
+"""Persistence for people, role grants and registrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from points.db import UTCDateTime, utcnow
+from points.org.models import _in
+
+ROLES = ("staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin")
+REGISTRATION_KINDS = ("member", "unit")
+REGISTRATION_STATES = ("pending", "confirmed", "declined", "withdrawn")
+LIVE_REGISTRATION = "status IN ('pending', 'confirmed')"
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=50)
+    # None: the person cannot log in until a password is set (e.g. roster import).
+    password_hash: str | None = Field(default=None, max_length=255)
+    community_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    grid_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    is_party_member: bool = Field(default=False)
+    work_unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    is_suspended: bool = Field(default=False)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RoleGrant(SQLModel, table=True):
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "role", "node_id", "unit_id"),
+        sa.CheckConstraint(_in("role", ROLES), name="role"),
+        # unit_admin holds on a unit; admin on the whole tree or a node;
+        # every other role on a node.
+        sa.CheckConstraint(
+            "(role = 'unit_admin' AND unit_id IS NOT NULL AND node_id IS NULL)"
+            " OR (role = 'admin' AND unit_id IS NULL)"
+            " OR (role NOT IN ('unit_admin', 'admin') AND node_id IS NOT NULL AND unit_id IS NULL)",
+            name="scope",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id", index=True)
+    role: str = Field(max_length=16)
+    node_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    granted_by_id: int | None = Field(default=None, foreign_key="people.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Registration(SQLModel, table=True):
+    """双报到: a party member or a unit reports to a community; staff decide."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", REGISTRATION_KINDS), name="kind"),
+        sa.CheckConstraint(_in("status", REGISTRATION_STATES), name="status"),
+        sa.CheckConstraint(
+            "(kind = 'member' AND person_id IS NOT NULL AND unit_id IS NULL)"
+            " OR (kind = 'unit' AND unit_id IS NOT NULL AND person_id IS NULL)",
+            name="subject",
+        ),
+        # A member reports to one community at a time; a unit once per community.
+        sa.Index(
+            "uq_registrations_live_member",
+            "person_id",
+            unique=True,
+            sqlite_where=sa.text(f"kind = 'member' AND {LIVE_REGISTRATION}"),
+            postgresql_where=sa.text(f"kind = 'member' AND {LIVE_REGISTRATION}"),
+        ),
+        sa.Index(
+            "uq_registrations_live_unit",
+            "unit_id",
+            "community_id",
+            unique=True,
+            sqlite_where=sa.text(f"kind = 'unit' AND {LIVE_REGISTRATION}"),
+            postgresql_where=sa.text(f"kind = 'unit' AND {LIVE_REGISTRATION}"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    community_id: int = Field(foreign_key="org_nodes.id", index=True)
+    status: str = Field(default="pending", max_length=12)
+    note: str = Field(default="", max_length=500)
+    requested_by_id: int | None = Field(default=None, foreign_key="people.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="people.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,362 @@
+"""Every change to people, their roles and their registrations (双报到)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from points.audit.operations import record
+from points.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from points.auth.policy import Actor
+from points.db import flush_or_conflict, session, utcnow
+from points.errors import Conflict, DomainError, Forbidden, NotFound
+from points.org.models import OrgNode
+from points.org.queries import get_node, get_unit
+from points.people.models import ROLES, Person, Registration, RoleGrant
+from points.people.queries import get_person, get_registration, visible_person
+
+
+def _actor_id(actor: Actor | None) -> int | None:
+    return actor.person_id if actor else None
+
+
+def _check_home(community_id: int | None, grid_id: int | None) -> tuple[OrgNode | None, OrgNode | None]:
+    community = get_node(community_id) if community_id is not None else None
+    if community is not None and community.level != "community":
+        raise DomainError("invalid_community", "所选节点不是社区", 422)
+    grid = get_node(grid_id) if grid_id is not None else None
+    if grid is not None and (grid.level != "grid" or community is None or grid.parent_id != community.id):
+        raise DomainError("invalid_grid", "网格不属于所选社区", 422)
+    return community, grid
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError(
+            "weak_password",
+            f"密码至少需要 {MIN_LENGTH} 位",
+            422,
+            errors={"password": [f"至少 {MIN_LENGTH} 位"]},
+        )
+
+
+def create_person(
+    *,
+    actor: Actor | None,
+    phone: str,
+    name: str,
+    password: str | None = None,
+    community_id: int | None = None,
+    grid_id: int | None = None,
+    is_party_member: bool = False,
+    work_unit_id: int | None = None,
+    now: datetime | None = None,
+) -> Person:
+    """Add a person at a community (and grid). Staff need `people.manage` there.
+
+    Raises `duplicate` (phone taken), `invalid_community`, `invalid_grid`, `weak_password`.
+    """
+    community, grid = _check_home(community_id, grid_id)
+    if actor is not None:
+        actor.require("people.manage", (grid or community).path if (grid or community) else None)
+    if work_unit_id is not None:
+        get_unit(work_unit_id)
+    if password is not None:
+        _check_password(password)
+    person = Person(
+        phone=phone.strip(),
+        name=name.strip(),
+        password_hash=hash_password(password) if password else None,
+        community_id=community_id,
+        grid_id=grid_id,
+        is_party_member=is_party_member,
+        work_unit_id=work_unit_id,
+        created_at=now or utcnow(),
+    )
+    session().add(person)
+    flush_or_conflict("该手机号已被使用")
+    record(
+        actor_id=_actor_id(actor),
+        action="person.created",
+        target_type="person",
+        target_id=person.id,
+        node_id=community_id,
+        now=now,
+    )
+    return person
+
+
+def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime | None = None) -> Person:
+    """Change a person's details within scope; moving them needs scope at both ends.
+
+    Raises `not_found`, `forbidden`, `invalid_community`, `invalid_grid`, `cannot_suspend_self`.
+    """
+    person = visible_person(actor, person_id, "people.manage")
+    if "community_id" in changes or "grid_id" in changes:
+        community_id = changes.get("community_id", person.community_id)
+        grid_id = changes.get("grid_id", person.grid_id if community_id == person.community_id else None)
+        community, grid = _check_home(community_id, grid_id)
+        target = grid or community
+        actor.require("people.manage", target.path if target else None)
+        person.community_id, person.grid_id = community_id, grid_id
+    if changes.get("is_suspended") and person.id == actor.person_id:
+        raise DomainError("cannot_suspend_self", "不能停用自己的账号", 422)
+    if "work_unit_id" in changes and changes["work_unit_id"] is not None:
+        get_unit(changes["work_unit_id"])
+    for key in ("name", "is_party_member", "work_unit_id", "is_suspended"):
+        if key in changes:
+            value = changes[key]
+            setattr(person, key, value.strip() if isinstance(value, str) else value)
+    session().flush()
+    record(
+        actor_id=actor.person_id,
+        action="person.updated",
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id,
+        detail=dict(changes),
+        now=now,
+    )
+    return person
+
+
+def unlock_person(*, actor: Actor, person_id: int, now: datetime | None = None) -> Person:
+    """Lift a lock left by repeated failed logins."""
+    person = visible_person(actor, person_id, "people.manage")
+    person.failed_logins, person.locked_until = 0, None
+    record(
+        actor_id=actor.person_id,
+        action="person.unlocked",
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id,
+        now=now,
+    )
+    return person
+
+
+def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None) -> str:
+    """Give a person a new random password (shown once to the staff member)."""
+    person = visible_person(actor, person_id, "people.manage")
+    password = secrets.token_urlsafe(8)
+    person.password_hash = hash_password(password)
+    person.failed_logins, person.locked_until = 0, None
+    record(
+        actor_id=actor.person_id,
+        action="person.password_reset",
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id,
+        now=now,
+    )
+    return password
+
+
+def change_own_password(*, actor: Actor, old_password: str, new_password: str) -> None:
+    """Raises `invalid_credentials` when the old password is wrong, `weak_password`."""
+    person = get_person(actor.person_id)
+    if not verify_password(person.password_hash, old_password):
+        raise DomainError(
+            "invalid_credentials", "原密码不正确", 422, errors={"old_password": ["原密码不正确"]}
+        )
+    _check_password(new_password)
+    person.password_hash = hash_password(new_password)
+    record(
+        actor_id=actor.person_id,
+        action="person.password_changed",
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id,
+    )
+
+
+def grant_role(
+    *,
+    actor: Actor | None,
+    person_id: int,
+    role: str,
+    node_id: int | None = None,
+    unit_id: int | None = None,
+    now: datetime | None = None,
+) -> RoleGrant:
+    """Give a person a role on a node or unit; the granter must hold a role that may grant it there.
+
+    Raises `invalid_scope`, `forbidden`, `duplicate`.
+    """
+    if role not in ROLES:
+        raise DomainError("invalid_role", "角色不存在", 422)
+    person = get_person(person_id)
+    node = get_node(node_id) if node_id is not None else None
+    if unit_id is not None:
+        get_unit(unit_id)
+    if role == "unit_admin" and (unit_id is None or node_id is not None):
+        raise DomainError("invalid_scope", "单位管理员需要指定单位", 422)
+    if role not in ("unit_admin", "admin") and (node is None or unit_id is not None):
+        raise DomainError("invalid_scope", "该角色需要指定组织节点", 422)
+    if role == "admin" and unit_id is not None:
+        raise DomainError("invalid_scope", "管理员不能授予在单位上", 422)
+    if actor is not None:
+        if role == "unit_admin":
+            allowed = actor.is_global_admin
+        else:
+            allowed = actor.can_grant(role, node.path if node else None)
+        if not allowed:
+            if node is not None and not actor.in_scope_anywhere(node.path):
+                raise NotFound(message="未找到")
+            raise Forbidden(message="无权授予该角色")
+    grant = RoleGrant(
+        person_id=person.id,
+        role=role,
+        node_id=node_id,
+        unit_id=unit_id,
+        granted_by_id=_actor_id(actor),
+        created_at=now or utcnow(),
+    )
+    session().add(grant)
+    flush_or_conflict("该人员已有此角色")
+    record(
+        actor_id=_actor_id(actor),
+        action="role.granted",
+        target_type="person",
+        target_id=person.id,
+        node_id=node_id,
+        unit_id=unit_id,
+        detail={"role": role},
+        now=now,
+    )
+    return grant
+
+
+def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> None:
+    """Take a role back; the same rule as granting it. Nobody revokes their own admin role."""
+    grant = session().get(RoleGrant, grant_id)
+    if grant is None:
+        raise NotFound("grant_not_found", "授权不存在")
+    node = get_node(grant.node_id) if grant.node_id is not None else None
+    if grant.role == "unit_admin":
+        allowed = actor.is_global_admin
+    else:
+        allowed = actor.can_grant(grant.role, node.path if node else None)
+    if not allowed:
+        if node is not None and not actor.in_scope_anywhere(node.path):
+            raise NotFound(message="未找到")
+        raise Forbidden(message="无权撤销该角色")
+    if grant.person_id == actor.person_id and grant.role == "admin":
+        raise DomainError("cannot_revoke_own_admin", "不能撤销自己的管理员角色", 422)
+    record(
+        actor_id=actor.person_id,
+        action="role.revoked",
+        target_type="person",
+        target_id=grant.person_id,
+        node_id=grant.node_id,
+        unit_id=grant.unit_id,
+        detail={"role": grant.role},
+        now=now,
+    )
+    session().delete(grant)
+    session().flush()
+
+
+def request_registration(
+    *,
+    actor: Actor,
+    kind: str,
+    community_id: int,
+    unit_id: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Registration:
+    """A party member reports to a community, or a unit admin reports their unit.
+
+    Raises `not_party_member`, `invalid_community`, `forbidden`, `already_registered`.
+    """
+    community = get_node(community_id)
+    if community.level != "community":
+        raise DomainError("invalid_community", "只能向社区报到", 422)
+    if kind == "member":
+        person = get_person(actor.person_id)
+        if not person.is_party_member:
+            raise DomainError("not_party_member", "只有党员可以到社区报到", 422)
+        reg = Registration(kind="member", person_id=person.id, community_id=community_id)
+    else:
+        if unit_id is None:
+            raise DomainError("validation_error", "请指定单位", 422, errors={"unit_id": ["必填"]})
+        get_unit(unit_id)
+        if "unit_admin" not in actor.roles_over_unit(unit_id) and not actor.is_global_admin:
+            raise Forbidden(message="只有该单位的管理员可以为单位报到")
+        reg = Registration(kind="unit", unit_id=unit_id, community_id=community_id)
+    reg.note = note.strip()
+    reg.requested_by_id = actor.person_id
+    reg.created_at = now or utcnow()
+    session().add(reg)
+    flush_or_conflict("已有待确认或已确认的报到", code="already_registered")
+    record(
+        actor_id=actor.person_id,
+        action="registration.requested",
+        target_type="registration",
+        target_id=reg.id,
+        node_id=community_id,
+        unit_id=unit_id,
+        detail={"kind": kind},
+        now=now,
+    )
+    return reg
+
+
+def decide_registration(
+    *, actor: Actor, registration_id: int, confirm: bool, note: str = "", now: datetime | None = None
+) -> Registration:
+    """Staff of the community confirm or decline a pending registration.
+
+    Raises `not_found` (out of scope), `forbidden`, `not_pending`, `reason_required`.
+    """
+    reg = get_registration(registration_id)
+    community = get_node(reg.community_id)
+    actor.require("registrations.confirm", community.path)
+    if reg.status != "pending":
+        raise Conflict("not_pending", "该报到已处理")
+    if reg.person_id == actor.person_id:
+        raise Forbidden("self_approval", "不能确认自己的报到")
+    if not confirm and not note.strip():
+        raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": ["必填"]})
+    reg.status = "confirmed" if confirm else "declined"
+    reg.decided_by_id = actor.person_id
+    reg.decided_at = now or utcnow()
+    reg.decision_note = note.strip()
+    session().flush()
+    record(
+        actor_id=actor.person_id,
+        action=f"registration.{reg.status}",
+        target_type="registration",
+        target_id=reg.id,
+        node_id=reg.community_id,
+        unit_id=reg.unit_id,
+        detail={"note": reg.decision_note},
+        now=now,
+    )
+    return reg
+
+
+def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime | None = None) -> Registration:
+    """The member (or the unit's admin) withdraws a pending or confirmed registration."""
+    reg = get_registration(registration_id)
+    own = (reg.kind == "member" and reg.person_id == actor.person_id) or (
+        reg.kind == "unit" and "unit_admin" in actor.roles_over_unit(reg.unit_id)
+    )
+    if not own:
+        raise NotFound("registration_not_found", "报到记录不存在")
+    if reg.status not in ("pending", "confirmed"):
+        raise Conflict("not_live", "该报到已结束")
+    reg.status = "withdrawn"
+    reg.decided_at = now or utcnow()
+    session().flush()
+    record(
+        actor_id=actor.person_id,
+        action="registration.withdrawn",
+        target_type="registration",
+        target_id=reg.id,
+        node_id=reg.community_id,
+        unit_id=reg.unit_id,
+        now=now,
+    )
+    return reg

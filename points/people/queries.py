@@ -1,0 +1,153 @@
+"""Reading people, role grants and registrations, always within the reader's scope."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from points.auth.policy import Actor
+from points.db import session
+from points.errors import NotFound
+from points.org.models import OrgNode, Unit
+from points.people.models import Person, Registration, RoleGrant
+
+# A person sits at their grid when they have one, else at their community:
+# grid workers see their grid, staff their community, and so on upwards.
+_home = aliased(OrgNode, name="home_node")
+HOME_NODE_ID = sa.func.coalesce(Person.grid_id, Person.community_id)
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "****" + phone[-4:]
+
+
+def get_person(person_id: int) -> Person:
+    person = session().get(Person, person_id)
+    if person is None:
+        raise NotFound("person_not_found", "人员不存在")
+    return person
+
+
+def find_person_by_phone(phone: str) -> Person | None:
+    return session().exec(select(Person).where(Person.phone == phone)).first()
+
+
+def home_path(person: Person) -> str | None:
+    node_id = person.grid_id or person.community_id
+    if node_id is None:
+        return None
+    node = session().get(OrgNode, node_id)
+    return node.path if node else None
+
+
+def visible_person(actor: Actor, person_id: int, action: str = "people.read") -> Person:
+    """A person the actor may see: themselves, or someone in scope for `action`."""
+    person = get_person(person_id)
+    if person.id == actor.person_id and action == "people.read":
+        return person
+    actor.require(action, home_path(person))
+    return person
+
+
+def people_stmt(actor: Actor, *, community_id: int | None = None, q: str | None = None) -> sa.Select:
+    stmt = (
+        select(Person)
+        .join(_home, _home.id == HOME_NODE_ID)
+        .where(actor.scope_filter("people.read", _home.path))
+        .order_by(Person.id)
+    )
+    if community_id is not None:
+        stmt = stmt.where(Person.community_id == community_id)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(sa.or_(Person.name.like(like), Person.phone.like(like)))
+    return stmt
+
+
+def grants_of(person_id: int) -> list[tuple[RoleGrant, OrgNode | None, Unit | None]]:
+    rows = (
+        session()
+        .exec(
+            select(RoleGrant, OrgNode, Unit)
+            .join(OrgNode, OrgNode.id == RoleGrant.node_id, isouter=True)
+            .join(Unit, Unit.id == RoleGrant.unit_id, isouter=True)
+            .where(RoleGrant.person_id == person_id)
+            .order_by(RoleGrant.id)
+        )
+        .all()
+    )
+    return list(rows)
+
+
+def member_registration(person_id: int) -> Registration | None:
+    """The person's live (pending or confirmed) party-member registration, if any."""
+    return (
+        session()
+        .exec(
+            select(Registration).where(
+                Registration.kind == "member",
+                Registration.person_id == person_id,
+                Registration.status.in_(("pending", "confirmed")),
+            )
+        )
+        .first()
+    )
+
+
+def acts_as_party_member(person: Person) -> bool:
+    """A party member whose report to a community has been confirmed (双报到)."""
+    if not person.is_party_member:
+        return False
+    reg = member_registration(person.id)
+    return reg is not None and reg.status == "confirmed"
+
+
+def get_registration(registration_id: int) -> Registration:
+    reg = session().get(Registration, registration_id)
+    if reg is None:
+        raise NotFound("registration_not_found", "报到记录不存在")
+    return reg
+
+
+def registration_visible_to_subject(actor: Actor, reg: Registration) -> bool:
+    if reg.kind == "member":
+        return reg.person_id == actor.person_id
+    return "unit_admin" in actor.roles_over_unit(reg.unit_id)
+
+
+def visible_registration(actor: Actor, registration_id: int) -> Registration:
+    reg = get_registration(registration_id)
+    if registration_visible_to_subject(actor, reg):
+        return reg
+    community = session().get(OrgNode, reg.community_id)
+    actor.require("registrations.read", community.path if community else None)
+    return reg
+
+
+def registrations_stmt(
+    actor: Actor, *, status: str | None = None, kind: str | None = None, community_id: int | None = None
+) -> sa.Select:
+    """Registrations in the actor's staff scope, plus their own and their units'."""
+    unit_ids = [g.unit_id for g in actor.grants if g.role == "unit_admin" and g.unit_id]
+    stmt = (
+        select(Registration)
+        .join(OrgNode, OrgNode.id == Registration.community_id)
+        .where(
+            sa.or_(
+                actor.scope_filter("registrations.read", OrgNode.path),
+                Registration.person_id == actor.person_id,
+                Registration.unit_id.in_(unit_ids) if unit_ids else sa.false(),
+            )
+        )
+        .order_by(Registration.id.desc())
+    )
+    if status:
+        stmt = stmt.where(Registration.status == status)
+    if kind:
+        stmt = stmt.where(Registration.kind == kind)
+    if community_id is not None:
+        stmt = stmt.where(Registration.community_id == community_id)
+    return stmt

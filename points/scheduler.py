@@ -1,0 +1,223 @@
+"""Scheduled jobs: a registry filled by the domains, a run record per (job, period),
+and the one scheduler process.
+
+Jobs never run inside web workers (each forked worker would start its own
+scheduler and run every job again). A lease row keeps a second scheduler,
+started by mistake, idle; the unique (job, period) key makes a rerun a no-op
+even if two schedulers did run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, select
+
+from points.db import UTCDateTime, session, transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Domain modules that register jobs; imported when the registry is first needed.
+JOB_MODULES = ("points.auth.jobs", "points.ledger.jobs")
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.UniqueConstraint("job", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=64)
+    period: str = Field(max_length=32)
+    status: str = Field(max_length=12)  # ok | failed
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    detail: str = Field(default="", sa_type=sa.Text)
+
+
+class SchedulerLease(SQLModel, table=True):
+    __tablename__ = "scheduler_leases"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+def daily(now: datetime) -> str:
+    return now.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+
+
+def hourly(now: datetime) -> str:
+    return now.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H")
+
+
+def monthly(now: datetime) -> str:
+    return now.astimezone(LOCAL_TZ).strftime("%Y-%m")
+
+
+@dataclass
+class Job:
+    name: str
+    func: Callable[..., str | None]
+    cron: dict = field(default_factory=dict)
+    period: Callable[[datetime], str] = daily
+    description: str = ""
+
+
+_REGISTRY: dict[str, Job] = {}
+
+
+def register_job(name: str, *, cron: dict, period: Callable[[datetime], str] = daily, description: str = ""):
+    """Decorator for `func(*, now) -> detail`; the function must flush, not commit."""
+
+    def decorate(func):
+        _REGISTRY[name] = Job(name, func, cron, period, description or (func.__doc__ or "").strip())
+        return func
+
+    return decorate
+
+
+def jobs() -> dict[str, Job]:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return dict(_REGISTRY)
+
+
+@dataclass
+class RunResult:
+    job: str
+    period: str
+    status: str  # ok | failed | skipped
+    detail: str
+
+
+def run_job(name: str, *, now: datetime | None = None, period: str | None = None) -> RunResult:
+    """Run one job for one period in one transaction with its run record.
+
+    A period that already ran successfully is skipped; a failed one may run again.
+    """
+    job = jobs().get(name)
+    if job is None:
+        raise KeyError(name)
+    now = now or utcnow()
+    period = period or job.period(now)
+    sess = session()
+    try:
+        existing = sess.exec(select(JobRun).where(JobRun.job == name, JobRun.period == period)).first()
+        if existing is not None and existing.status == "ok":
+            sess.rollback()
+            return RunResult(name, period, "skipped", f"already ran at {existing.finished_at}")
+        if existing is None:
+            existing = JobRun(job=name, period=period, status="ok", started_at=now)
+            sess.add(existing)
+        existing.status, existing.started_at = "ok", now
+        # Taking the unique key first means a concurrent run of the same period
+        # waits here and then finds it done.
+        sess.flush()
+        detail = job.func(now=now) or ""
+        existing.finished_at = utcnow()
+        existing.detail = detail[:4000]
+        sess.commit()
+        log.info("job %s %s ok: %s", name, period, detail)
+        return RunResult(name, period, "ok", detail)
+    except IntegrityError:
+        sess.rollback()
+        return RunResult(name, period, "skipped", "another run holds this period")
+    except Exception as exc:
+        sess.rollback()
+        log.exception("job %s %s failed", name, period)
+        _record_failure(name, period, now, exc)
+        return RunResult(name, period, "failed", type(exc).__name__)
+
+
+def _record_failure(name: str, period: str, now: datetime, exc: Exception) -> None:
+    try:
+        with transaction() as sess:
+            row = sess.exec(select(JobRun).where(JobRun.job == name, JobRun.period == period)).first()
+            if row is None:
+                row = JobRun(job=name, period=period, status="failed", started_at=now)
+                sess.add(row)
+            row.status, row.finished_at = "failed", utcnow()
+            row.detail = f"{type(exc).__name__}: {exc}"[:4000]
+    except Exception:
+        log.exception("could not record failure of job %s", name)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def acquire_lease(*, holder: str, seconds: int, now: datetime | None = None) -> bool:
+    """Take or renew the scheduler lease; False while another live scheduler holds it."""
+    now = now or utcnow()
+    with transaction() as sess:
+        lease = sess.get(SchedulerLease, "scheduler", with_for_update=True)
+        if lease is None:
+            sess.add(
+                SchedulerLease(name="scheduler", holder=holder, expires_at=now + timedelta(seconds=seconds))
+            )
+            return True
+        if lease.holder != holder and lease.expires_at > now:
+            return False
+        lease.holder, lease.expires_at = holder, now + timedelta(seconds=seconds)
+        return True
+
+
+def release_lease(*, holder: str) -> None:
+    with transaction() as sess:
+        lease = sess.get(SchedulerLease, "scheduler", with_for_update=True)
+        if lease is not None and lease.holder == holder:
+            sess.delete(lease)
+
+
+def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
+    """Run the scheduler until interrupted; only the lease holder runs jobs."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    holder = holder_id()
+    seconds = app.config.get("SCHEDULER_LEASE_SECONDS", 60)
+    scheduler = BlockingScheduler(timezone=LOCAL_TZ)
+
+    def run_if_leader(name: str) -> None:
+        with app.app_context():
+            if not acquire_lease(holder=holder, seconds=seconds):
+                log.info("another scheduler holds the lease; %s not run here", name)
+                return
+            run_job(name)
+
+    def renew() -> None:
+        with app.app_context():
+            acquire_lease(holder=holder, seconds=seconds)
+
+    for job in jobs().values():
+        scheduler.add_job(
+            run_if_leader,
+            "cron",
+            args=[job.name],
+            id=job.name,
+            coalesce=True,
+            misfire_grace_time=3600,
+            **job.cron,
+        )
+    scheduler.add_job(renew, "interval", seconds=max(5, seconds // 3), id="lease")
+    with app.app_context():
+        while not acquire_lease(holder=holder, seconds=seconds):
+            log.warning("another scheduler is running; waiting for its lease to lapse")
+            time.sleep(max(5, seconds // 3))
+    log.info("scheduler %s started with jobs: %s", holder, ", ".join(sorted(jobs())))
+    try:
+        scheduler.start()
+    finally:
+        with app.app_context():
+            release_lease(holder=holder)

@@ -1,0 +1,228 @@
+"""Shared fixtures: one migrated database per test worker, a rolled-back transaction per test.
+
+`TEST_DATABASE_URL` (a PostgreSQL server URL) runs the suite on PostgreSQL: each
+worker creates its own fresh database and drops it at the end. Without it the
+suite runs on a SQLite file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestConfig
+from points import create_app
+from points.db import make_engine, normalise_url
+from points.migrate import upgrade
+
+
+def _admin_url(url: str) -> sa.URL:
+    return sa.make_url(normalise_url(url))
+
+
+@contextmanager
+def fresh_database(tmp_dir, label: str) -> Iterator[str]:
+    """A new, empty database (PostgreSQL or SQLite) that is dropped afterwards."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        path = tmp_dir / f"{label}-{uuid.uuid4().hex[:8]}.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    base = _admin_url(server)
+    name = f"points_{label}_{uuid.uuid4().hex[:10]}".lower()
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def make_test_app(url: str, **overrides):
+    return create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "DATABASE_URL": url,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db"), f"w{worker_id}") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url):
+    app = make_test_app(database_url)
+    yield app
+    get_db_from(app).engine.dispose()
+
+
+def get_db_from(app):
+    return app.extensions["points_db"]
+
+
+@pytest.fixture
+def app(base_app) -> Iterator:
+    """The app with every session bound to one connection whose transaction is rolled back."""
+    database = get_db_from(base_app)
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.bind = connection
+    try:
+        with base_app.app_context():
+            yield base_app
+    finally:
+        database.bind = database.engine
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sess(app):
+    from points.db import session
+
+    return session()
+
+
+_counter = itertools.count(1)
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}"
+
+
+@pytest.fixture
+def make_node(app):
+    from points.org import operations
+
+    def make(level: str = "community", parent=None, name: str | None = None):
+        """A node at `level`, creating any missing ancestors."""
+        chain = ["city", "district", "street", "community", "grid"]
+        if parent is None and level != "city":
+            parent = make(chain[chain.index(level) - 1])
+        return operations.create_node(
+            actor=None, parent_id=parent.id if parent else None, level=level, name=name or _unique(level)
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_person(app, make_node):
+    from points.people import operations
+
+    def make(
+        *,
+        community=None,
+        grid=None,
+        roles=(),
+        password: str = "password123",
+        is_party_member: bool = False,
+        name: str | None = None,
+        work_unit_id=None,
+    ):
+        """A person at a community (made if not given), with (role, node_or_unit) grants."""
+        if community is None and grid is None:
+            community = make_node("community")
+        if grid is not None and community is None:
+            from points.org.queries import get_node
+
+            community = get_node(grid.parent_id)
+        person = operations.create_person(
+            actor=None,
+            phone=f"13{next(_counter):09d}",
+            name=name or _unique("人员"),
+            password=password,
+            community_id=community.id if community else None,
+            grid_id=grid.id if grid else None,
+            is_party_member=is_party_member,
+            work_unit_id=work_unit_id,
+        )
+        for role, target in roles:
+            if role == "unit_admin":
+                operations.grant_role(actor=None, person_id=person.id, role=role, unit_id=target.id)
+            else:
+                operations.grant_role(
+                    actor=None,
+                    person_id=person.id,
+                    role=role,
+                    node_id=target.id if target is not None else None,
+                )
+        return person
+
+    return make
+
+
+@pytest.fixture
+def make_unit(app):
+    from points.org import operations
+
+    def make(name: str | None = None):
+        return operations.create_unit(actor=None, name=name or _unique("单位"), party_org_name="党支部")
+
+    return make
+
+
+@pytest.fixture
+def actor_of(app):
+    from points.auth.current import actor_for
+
+    return actor_for
+
+
+class ApiClient:
+    """A test client that sends one person's bearer token with every request."""
+
+    def __init__(self, client, token: str):
+        self.client, self.token = client, token
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+    def get(self, url, headers=None, **kw):
+        return self.client.get(url, headers=self._headers(headers), **kw)
+
+    def post(self, url, headers=None, **kw):
+        return self.client.post(url, headers=self._headers(headers), **kw)
+
+    def patch(self, url, headers=None, **kw):
+        return self.client.patch(url, headers=self._headers(headers), **kw)
+
+    def put(self, url, headers=None, **kw):
+        return self.client.put(url, headers=self._headers(headers), **kw)
+
+    def delete(self, url, headers=None, **kw):
+        return self.client.delete(url, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def api_as(app, client):
+    """`api_as(person)`: an API client logged in as that person (token issued directly)."""
+    from points.auth.operations import issue_token
+
+    def make(person):
+        token, _ = issue_token(person=person)
+        return ApiClient(client, token)
+
+    return make
