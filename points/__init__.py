@@ -21,6 +21,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from points import api_docs, cli, db, errors, pages
+    from points.auth import current as auth_current
     from points.extensions import api, csrf, limiter
 
     db.init_app(app)
@@ -35,13 +36,15 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     api_docs.init_app(app)
 
     from points.auth.api import blp as auth_api
+    from points.ledger.api import blp as ledger_api
     from points.org.api import blp as org_api
     from points.people.api import blp as people_api
 
-    for blueprint in (auth_api, org_api, people_api):
+    for blueprint in (auth_api, org_api, people_api, ledger_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 
+    auth_current.init_app(app)
     pages.init_app(app)
     cli.init_app(app)
     return app

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
@@ -129,7 +129,7 @@ def init_app(app: Flask) -> None:
     def _commit_or_rollback(response):
         # The request is the transaction boundary: commit only what succeeded,
         # so a failed request changes nothing.
-        sess = g.pop("db_session", None)
+        sess = _scope().pop(_KEY, None)
         if sess is not None:
             try:
                 if response.status_code < 400:
@@ -140,12 +140,29 @@ def init_app(app: Flask) -> None:
                 sess.close()
         return response
 
+    @app.teardown_request
+    def _close_request(_exc):
+        _discard(request.environ)
+
     @app.teardown_appcontext
     def _close(_exc):
-        sess = g.pop("db_session", None)
-        if sess is not None:
-            sess.rollback()
-            sess.close()
+        _discard(g.__dict__)
+
+
+_KEY = "points.db_session"
+
+
+def _scope() -> dict:
+    """Where the current unit of work keeps its session: the request if there is one
+    (an app context may outlive many requests, e.g. in tests), else the app context."""
+    return request.environ if has_request_context() else g.__dict__
+
+
+def _discard(scope: dict) -> None:
+    sess = scope.pop(_KEY, None)
+    if sess is not None:
+        sess.rollback()
+        sess.close()
 
 
 def get_db() -> Database:
@@ -154,9 +171,11 @@ def get_db() -> Database:
 
 def session() -> Session:
     """The session of the current request, command or job."""
-    if "db_session" not in g:
-        g.db_session = get_db().new_session()
-    return g.db_session
+    scope = _scope()
+    sess = scope.get(_KEY)
+    if sess is None:
+        sess = scope[_KEY] = get_db().new_session()
+    return sess
 
 
 @contextmanager

@@ -76,3 +76,11 @@ def current_actor() -> Actor:
     if actor is None:
         raise Unauthorized("unauthorized", "请先登录")
     return actor
+
+
+def init_app(app) -> None:
+    @app.teardown_request
+    def _forget_actor(_exc):
+        # An app context can outlive a request (tests, CLI); the actor must not.
+        g.pop("actor", None)
+        g.pop("api_token_id", None)

@@ -1,11 +1,32 @@
-"""`flask points verify`: recompute the chain and balances and report."""
+"""`flask points verify`: recompute the chains and balances and report."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+from points.db import transaction
+from points.ledger.verify import count_transfers, record_verification, verify_ledger
 
 
 @click.command("verify")
-def verify_command() -> None:
-    """Verify the ledger."""
-    click.echo("verify")
+@click.option("--no-record", is_flag=True, help="Do not store the result for supervisors.")
+def verify_command(no_record: bool) -> None:
+    """Verify the ledger: hash chains, cached balances, zero sums. Exits 1 on the first bad row."""
+    with transaction():
+        total = count_transfers()
+        with click.progressbar(length=total, label="verifying transfers", file=sys.stderr) as bar:
+            result = verify_ledger(progress=bar.update)
+        if not no_record:
+            record_verification(result)
+    if not result.ok:
+        click.echo(f"FAILED: {result.problem}")
+        sys.exit(1)
+    click.echo(
+        f"OK: {result.transfers} transfers in {result.communities} communities, {result.accounts} accounts; "
+        "every chain, cached balance and zero sum checks out"
+    )
+    click.echo("chain heads (note these down outside the database):")
+    for community_id, head in sorted(result.heads.items()):
+        click.echo(f"  community {community_id}: seq {head['seq']} {head['hash']}")

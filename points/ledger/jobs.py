@@ -1,0 +1,18 @@
+"""Scheduled jobs of the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from points.ledger.verify import record_verification, verify_ledger
+from points.scheduler import register_job
+
+
+@register_job("verify_ledger", cron={"hour": 2, "minute": 30})
+def verify_ledger_nightly(*, now: datetime) -> str:
+    """Verify the hash chains and balances and record the result for supervisors."""
+    result = verify_ledger()
+    record_verification(result)
+    if result.ok:
+        return f"ok: {result.transfers} transfers, {result.accounts} accounts"
+    return f"FAILED: {result.problem}"

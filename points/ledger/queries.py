@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
+from sqlmodel import select
 
 from points.db import session
-from points.ledger.models import KINDS, Account
+from points.ledger.models import AWARD_REASONS, KINDS, Account, Transfer, Verification
 
 _accounts = Account.__table__
 
@@ -37,3 +40,204 @@ def balances_of_person(person_id: int) -> dict[str, dict[str, int]]:
 
 def balances_of_unit(unit_id: int) -> dict[str, dict[str, int]]:
     return balances_of("unit", unit_id)
+
+
+_t = Transfer.__table__
+_EFFECTIVE = ("posted", "post")
+
+
+def find_account_id(owner_type: str, owner_id: int, kind: str) -> int | None:
+    return (
+        session()
+        .connection()
+        .execute(
+            sa.select(_accounts.c.id).where(
+                _accounts.c.owner_type == owner_type,
+                _accounts.c.owner_id == owner_id,
+                _accounts.c.kind == kind,
+            )
+        )
+        .scalar()
+    )
+
+
+def statement(
+    owner_type: str,
+    owner_id: int,
+    kind: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict:
+    """Every transfer touching the owner's account of one kind, newest first, with the running
+    posted balance after each row (pending rows show the balance unchanged)."""
+    account_id = find_account_id(owner_type, owner_id, kind)
+    empty = {"items": [], "page": page, "per_page": per_page, "total": 0, "account_id": account_id}
+    if account_id is None:
+        return empty
+    signed = sa.case(
+        (_t.c.status.notin_(_EFFECTIVE), 0),
+        (_t.c.credit_account_id == account_id, _t.c.amount),
+        else_=-_t.c.amount,
+    )
+    touching = sa.or_(_t.c.debit_account_id == account_id, _t.c.credit_account_id == account_id)
+    ledger = (
+        sa.select(
+            _t,
+            signed.label("change"),
+            sa.func.sum(signed).over(order_by=_t.c.id).label("balance"),
+            sa.case((_t.c.credit_account_id == account_id, "in"), else_="out").label("direction"),
+        )
+        .where(touching)
+        .subquery()
+    )
+    query = sa.select(ledger)
+    if start is not None:
+        query = query.where(ledger.c.created_at >= start)
+    if end is not None:
+        query = query.where(ledger.c.created_at < end)
+    conn = session().connection()
+    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = (
+        conn.execute(query.order_by(ledger.c.id.desc()).limit(per_page).offset((page - 1) * per_page))
+        .mappings()
+        .all()
+    )
+    return {**empty, "items": [dict(r) for r in rows], "total": total}
+
+
+def transfers_stmt(
+    *,
+    scope: sa.ColumnElement[bool],
+    community_id: int | None = None,
+    kind: str | None = None,
+    reason: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> sa.Select:
+    """Transfers for ledger browsing; `scope` is a clause on the community's OrgNode path."""
+    from points.org.models import OrgNode
+
+    nodes = OrgNode.__table__
+    query = sa.select(_t).join(nodes, nodes.c.id == _t.c.community_id).where(scope).order_by(_t.c.id.desc())
+    if community_id is not None:
+        query = query.where(_t.c.community_id == community_id)
+    if kind:
+        query = query.where(_t.c.kind == kind)
+    if reason:
+        query = query.where(_t.c.reason == reason)
+    if status:
+        query = query.where(_t.c.status == status)
+    if start is not None:
+        query = query.where(_t.c.created_at >= start)
+    if end is not None:
+        query = query.where(_t.c.created_at < end)
+    return query
+
+
+def approval_queue_stmt(
+    *,
+    scope: sa.ColumnElement[bool],
+    community_id: int | None = None,
+    kind: str | None = None,
+    reason: str | None = None,
+    older_than: datetime | None = None,
+) -> sa.Select:
+    """Pending awards not yet posted or voided, oldest first, within scope."""
+    resolution = _t.alias("resolution")
+    query = transfers_stmt(scope=scope, community_id=community_id, kind=kind, reason=reason, status="pending")
+    query = (
+        query.where(
+            _t.c.reason.in_(AWARD_REASONS),
+            ~sa.exists().where(resolution.c.pending_id == _t.c.id),
+        )
+        .order_by(None)
+        .order_by(_t.c.id)
+    )
+    if older_than is not None:
+        query = query.where(_t.c.created_at < older_than)
+    return query
+
+
+def get_transfer(transfer_id: int) -> dict | None:
+    row = session().connection().execute(sa.select(_t).where(_t.c.id == transfer_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def resolution_of(transfer_id: int) -> dict | None:
+    """The post or void row of a pending transfer, if it was resolved."""
+    row = (
+        session().connection().execute(sa.select(_t).where(_t.c.pending_id == transfer_id)).mappings().first()
+    )
+    return dict(row) if row else None
+
+
+def resolutions_of(pending_ids: list[int]) -> dict[int, str]:
+    """pending id -> 'post' or 'void', for those resolved."""
+    if not pending_ids:
+        return {}
+    rows = (
+        session()
+        .connection()
+        .execute(sa.select(_t.c.pending_id, _t.c.status).where(_t.c.pending_id.in_(pending_ids)))
+    )
+    return {r.pending_id: r.status for r in rows}
+
+
+def reversal_of(transfer_id: int) -> dict | None:
+    row = (
+        session()
+        .connection()
+        .execute(sa.select(_t).where(_t.c.reverses_id == transfer_id))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def account_owners(account_ids: set[int]) -> dict[int, tuple[str, int]]:
+    if not account_ids:
+        return {}
+    rows = (
+        session()
+        .connection()
+        .execute(
+            sa.select(_accounts.c.id, _accounts.c.owner_type, _accounts.c.owner_id).where(
+                _accounts.c.id.in_(account_ids)
+            )
+        )
+    )
+    return {r.id: (r.owner_type, r.owner_id) for r in rows}
+
+
+def latest_verification() -> Verification | None:
+    return session().exec(select(Verification).order_by(Verification.id.desc())).first()
+
+
+def discretionary_share(*, scope: sa.ColumnElement[bool]) -> list[dict]:
+    """Per community and approver: posted award points, and how many were discretionary."""
+    from points.org.models import OrgNode
+
+    nodes = OrgNode.__table__
+    discretionary = sa.case((_t.c.proof == "discretion", _t.c.amount), else_=0)
+    rows = (
+        session()
+        .connection()
+        .execute(
+            sa.select(
+                _t.c.community_id,
+                _t.c.approved_by_id,
+                _t.c.kind,
+                sa.func.sum(_t.c.amount).label("total"),
+                sa.func.sum(discretionary).label("discretionary"),
+            )
+            .join(nodes, nodes.c.id == _t.c.community_id)
+            .where(scope, _t.c.status.in_(_EFFECTIVE), _t.c.reason.in_(AWARD_REASONS))
+            .group_by(_t.c.community_id, _t.c.approved_by_id, _t.c.kind)
+            .order_by(_t.c.community_id, _t.c.approved_by_id)
+        )
+    )
+    return [dict(r._mapping) for r in rows]

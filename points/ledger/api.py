@@ -1,0 +1,387 @@
+"""JSON endpoints of the ledger: balances, statements, awards, approvals, reversals, browsing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from points.auth.current import current_actor
+from points.auth.policy import Actor
+from points.db import session, utcnow
+from points.errors import Forbidden, NotFound
+from points.ledger import operations, queries
+from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
+from points.ledger.idempotency import idempotent
+from points.ledger.schemas import (
+    AwardCreateSchema,
+    BalancesSchema,
+    BudgetSchema,
+    BulkApproveSchema,
+    DiscretionarySchema,
+    QueueQuerySchema,
+    RejectSchema,
+    ReverseSchema,
+    StatementQuerySchema,
+    StatementSchema,
+    TransferPageSchema,
+    TransferQuerySchema,
+    TransferSchema,
+    VerificationSchema,
+)
+from points.org.models import OrgNode
+from points.org.queries import get_node, get_unit
+from points.people.models import Registration
+from points.people.queries import visible_person
+
+blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Points: balances, awards, ledger")
+SECURED = [{"bearerAuth": []}]
+MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
+_nodes = OrgNode.__table__
+
+
+# --- who may read which account --------------------------------------------------------
+
+
+def _check_person_ledger(actor: Actor, person_id: int) -> None:
+    """Oneself, or ledger readers whose scope holds the person's home."""
+    if person_id == actor.person_id:
+        return
+    visible_person(actor, person_id, "ledger.read")
+
+
+def _check_unit_ledger(actor: Actor, unit_id: int) -> None:
+    """The unit's admin, admins, or ledger readers of a community the unit reports to."""
+    get_unit(unit_id)
+    if actor.roles_over_unit(unit_id):
+        return
+    paths = (
+        session()
+        .exec(
+            sa.select(OrgNode.path)
+            .join(Registration, Registration.community_id == OrgNode.id)
+            .where(Registration.unit_id == unit_id, Registration.status == "confirmed")
+        )
+        .all()
+    )
+    if not any(actor.can("ledger.read", path) for path in paths):
+        raise NotFound("unit_not_found", "单位不存在")
+
+
+def _with_parties(rows: list[dict]) -> list[dict]:
+    owners = queries.account_owners(
+        {r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows}
+    )
+    resolved = queries.resolutions_of([r["id"] for r in rows if r["status"] == "pending"])
+    for row in rows:
+        debit, credit = owners[row["debit_account_id"]], owners[row["credit_account_id"]]
+        row["debit"] = {"owner_type": debit[0], "owner_id": debit[1]}
+        row["credit"] = {"owner_type": credit[0], "owner_id": credit[1]}
+        if row["status"] == "pending":
+            row["state"] = {None: "pending", "post": "posted", "void": "voided"}[resolved.get(row["id"])]
+        else:
+            row["state"] = {"post": "posted", "void": "voided"}.get(row["status"], row["status"])
+    return rows
+
+
+def _one(row: dict) -> dict:
+    return _with_parties([row])[0]
+
+
+# --- balances and statements -------------------------------------------------------------
+
+
+@blp.route("/me/balances")
+class MyBalances(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, BalancesSchema)
+    def get(self):
+        """My posted, pending and available points of each kind."""
+        return queries.balances_of_person(current_actor().person_id)
+
+
+@blp.route("/people/<int:person_id>/balances")
+class PersonBalances(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, BalancesSchema)
+    def get(self, person_id):
+        _check_person_ledger(current_actor(), person_id)
+        return queries.balances_of_person(person_id)
+
+
+@blp.route("/units/<int:unit_id>/balances")
+class UnitBalances(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, BalancesSchema)
+    def get(self, unit_id):
+        _check_unit_ledger(current_actor(), unit_id)
+        return queries.balances_of_unit(unit_id)
+
+
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "reason",
+    "status",
+    "direction",
+    "change",
+    "balance",
+    "amount",
+    "memo",
+)
+
+
+def _statement(owner_type: str, owner_id: int, args: dict):
+    page = queries.statement(
+        owner_type,
+        owner_id,
+        args["kind"],
+        start=args.get("start"),
+        end=args.get("end"),
+        page=1 if args["format"] == "csv" else args["page"],
+        per_page=100_000 if args["format"] == "csv" else args["per_page"],
+    )
+    if args["format"] == "csv":
+        return _csv(page["items"], f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
+    page["items"] = _with_parties(page["items"])
+    return page
+
+
+def _csv(rows: list[dict], filename: str) -> Response:
+    buffer = io.StringIO()
+    # A BOM so Excel opens the UTF-8 file with Chinese memos intact.
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [row["created_at"].isoformat() if c == "created_at" else row.get(c, "") for c in CSV_COLUMNS]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/me/statement")
+class MyStatement(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(StatementQuerySchema, location="query")
+    @blp.response(200, StatementSchema)
+    def get(self, args):
+        """My transfers of one kind with running balance, newest first; `format=csv` exports."""
+        return _statement("person", current_actor().person_id, args)
+
+
+@blp.route("/people/<int:person_id>/statement")
+class PersonStatement(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(StatementQuerySchema, location="query")
+    @blp.response(200, StatementSchema)
+    def get(self, args, person_id):
+        _check_person_ledger(current_actor(), person_id)
+        return _statement("person", person_id, args)
+
+
+@blp.route("/units/<int:unit_id>/statement")
+class UnitStatement(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(StatementQuerySchema, location="query")
+    @blp.response(200, StatementSchema)
+    def get(self, args, unit_id):
+        _check_unit_ledger(current_actor(), unit_id)
+        return _statement("unit", unit_id, args)
+
+
+# --- awards ------------------------------------------------------------------------------
+
+
+@blp.route("/awards")
+class Awards(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(AwardCreateSchema)
+    @blp.response(201, TransferSchema)
+    def post(self, data):
+        """Ask for a discretionary award (pending until someone else approves it)."""
+        actor = current_actor()
+        recipient_type = "person" if "person_id" in data else "unit"
+        row = operations.create_manual_award(
+            actor=actor,
+            community_id=data["community_id"],
+            recipient_type=recipient_type,
+            recipient_id=data[f"{recipient_type}_id"],
+            kind=data["kind"],
+            amount=data["amount"],
+            memo=data["memo"],
+            evidence=data["evidence"],
+            idempotency_key=f"manual:{actor.person_id}:{_request_key()}",
+        )
+        return _one(row)
+
+
+def _request_key() -> str:
+    return request.headers.get("Idempotency-Key", "").strip()
+
+
+@blp.route("/awards/queue")
+class AwardQueue(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(QueueQuerySchema, location="query")
+    @blp.response(200, TransferPageSchema)
+    def get(self, args):
+        """Pending awards to approve within my scope, oldest first."""
+        actor = current_actor()
+        if not actor.role_names & {"staff", "street_admin", "admin"}:
+            raise Forbidden(message="没有审批积分的权限")
+        older = args.get("older_than_hours")
+        stmt = queries.approval_queue_stmt(
+            scope=actor.scope_filter("awards.approve", _nodes.c.path),
+            community_id=args.get("community_id"),
+            kind=args.get("kind"),
+            reason=args.get("reason"),
+            older_than=utcnow() - timedelta(hours=older) if older is not None else None,
+        )
+        return _page(stmt, args)
+
+
+def _page(stmt: sa.Select, args: dict) -> dict:
+    conn = session().connection()
+    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).mappings()
+    return {
+        "items": _with_parties([dict(r) for r in rows]),
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": total,
+    }
+
+
+@blp.route("/awards/<int:transfer_id>/approve")
+class AwardApprove(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.response(200, TransferSchema)
+    def post(self, transfer_id):
+        """Post a pending award (not to oneself, not one's own request or verification)."""
+        return _one(operations.approve_award(actor=current_actor(), transfer_id=transfer_id))
+
+
+@blp.route("/awards/<int:transfer_id>/reject")
+class AwardReject(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(RejectSchema)
+    @blp.response(200, TransferSchema)
+    def post(self, data, transfer_id):
+        """Void a pending award with a reason."""
+        return _one(
+            operations.reject_award(actor=current_actor(), transfer_id=transfer_id, reason=data["reason"])
+        )
+
+
+@blp.route("/awards/bulk-approve")
+class AwardBulkApprove(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(BulkApproveSchema)
+    @blp.response(200, TransferSchema(many=True))
+    def post(self, data):
+        """Approve many pending awards at once: all of them, or none with the reason for each refusal."""
+        return _with_parties(operations.bulk_approve(actor=current_actor(), transfer_ids=data["ids"]))
+
+
+@blp.route("/transfers/<int:transfer_id>/reverse")
+class TransferReverse(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(ReverseSchema)
+    @blp.response(201, TransferSchema)
+    def post(self, data, transfer_id):
+        """Correct a posted transfer with a reversal (fails with insufficient_points if spent)."""
+        return _one(
+            operations.reverse_transfer(actor=current_actor(), transfer_id=transfer_id, reason=data["reason"])
+        )
+
+
+# --- browsing for supervisors and staff --------------------------------------------------
+
+
+@blp.route("/ledger/transfers")
+class Transfers(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(TransferQuerySchema, location="query")
+    @blp.response(200, TransferPageSchema)
+    def get(self, args):
+        """Browse the ledger within my scope (supervisors, staff, street admins, admins)."""
+        actor = current_actor()
+        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+            raise Forbidden(message="没有查看台账的权限")
+        stmt = queries.transfers_stmt(
+            scope=actor.scope_filter("ledger.read", _nodes.c.path),
+            **{k: args.get(k) for k in ("community_id", "kind", "reason", "status", "start", "end")},
+        )
+        return _page(stmt, args)
+
+
+@blp.route("/ledger/transfers/<int:transfer_id>")
+class TransferItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, TransferSchema)
+    def get(self, transfer_id):
+        """One transfer: ledger readers in scope, or a person whose account it touches."""
+        actor = current_actor()
+        row = queries.get_transfer(transfer_id)
+        if row is None:
+            raise NotFound("transfer_not_found", "积分记录不存在")
+        owners = queries.account_owners({row["debit_account_id"], row["credit_account_id"]})
+        if ("person", actor.person_id) not in owners.values():
+            actor.require("ledger.read", get_node(row["community_id"]).path)
+        return _one(row)
+
+
+@blp.route("/ledger/verification")
+class LatestVerification(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, VerificationSchema)
+    def get(self):
+        """The result of the latest ledger verification (nightly, or `flask points verify`)."""
+        actor = current_actor()
+        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+            raise Forbidden(message="没有查看台账的权限")
+        result = queries.latest_verification()
+        if result is None:
+            raise NotFound("no_verification", "台账尚未校验过")
+        return result
+
+
+@blp.route("/ledger/discretionary")
+class Discretionary(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, DiscretionarySchema(many=True))
+    def get(self):
+        """Share of discretionary (manual) points per community, approver and kind."""
+        actor = current_actor()
+        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+            raise Forbidden(message="没有查看台账的权限")
+        rows = queries.discretionary_share(scope=actor.scope_filter("ledger.read", _nodes.c.path))
+        for row in rows:
+            row["share"] = round(row["discretionary"] / row["total"], 4) if row["total"] else 0.0
+        return rows
+
+
+@blp.route("/ledger/budgets")
+class Budgets(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(BudgetSchema)
+    @blp.response(200, BudgetSchema)
+    def put(self, data):
+        """Set a community pool's annual issuing budget (street admins and admins)."""
+        return operations.set_budget(actor=current_actor(), **data)

@@ -1,0 +1,828 @@
+"""Every change to the ledger. The only code that writes transfers and balances.
+
+All public operations go through `_append`, which for one community and a batch
+of rows:
+
+1. locks the community's chain head row (`SELECT … FOR UPDATE`; on SQLite the
+   `BEGIN IMMEDIATE` transaction is the lock) and in the same round trip finds
+   which idempotency keys already exist;
+2. applies the balance changes to the cached totals, one conditional UPDATE per
+   account in id order (`… WHERE allow_negative OR posted - pending_out >= :need`),
+   so concurrent debits of one account from different communities can never
+   overdraw it: PostgreSQL re-checks the condition on the row it locked;
+3. inserts the rows with their per-community sequence numbers and hashes;
+4. moves the chain head.
+
+Locks are always taken in the order chain head, then accounts by id, so two
+postings cannot deadlock on each other. Everything happens in the caller's
+transaction: operations flush, the boundary commits. A `DomainError` raised
+here leaves the transaction to be rolled back (the request boundary does it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from points.audit.operations import record
+from points.auth.policy import Actor
+from points.db import session, utcnow
+from points.errors import Conflict, DomainError, Forbidden, NotFound
+from points.ledger.chain import row_hash
+from points.ledger.models import (
+    AWARD_REASONS,
+    GENESIS_HASH,
+    KINDS,
+    Account,
+    Budget,
+    ChainHead,
+    Transfer,
+)
+from points.org.queries import get_node, get_unit
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+_t = Transfer.__table__
+_a = Account.__table__
+_h = ChainHead.__table__
+_b = Budget.__table__
+
+# Statements are built once: SQLAlchemy caches their compiled form and
+# psycopg prepares them after a few executions.
+_LOCK_HEAD = (
+    sa.select(
+        _h.c.seq,
+        _h.c.head_hash,
+        _t.c.id,
+        _t.c.idempotency_key,
+        sa.select(sa.func.count())
+        .select_from(_b)
+        .where(_b.c.community_id == _h.c.community_id)
+        .scalar_subquery()
+        .label("budgets"),
+    )
+    .select_from(_h.outerjoin(_t, _t.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))))
+    .where(_h.c.community_id == sa.bindparam("community_id"))
+    .with_for_update(of=_h)
+)
+_MOVE_BALANCE = (
+    sa.update(_a)
+    .where(
+        _a.c.id == sa.bindparam("account_id"),
+        sa.or_(_a.c.allow_negative, _a.c.posted - _a.c.pending_out >= sa.bindparam("need")),
+    )
+    .values(
+        posted=_a.c.posted + sa.bindparam("d_posted"),
+        pending_in=_a.c.pending_in + sa.bindparam("d_pending_in"),
+        pending_out=_a.c.pending_out + sa.bindparam("d_pending_out"),
+    )
+)
+_INSERT = sa.insert(_t).returning(_t.c.id, sort_by_parameter_order=True)
+_MOVE_HEAD = (
+    sa.update(_h)
+    .where(_h.c.community_id == sa.bindparam("b_community"))
+    .values(seq=sa.bindparam("b_seq"), head_hash=sa.bindparam("b_hash"))
+)
+_USE_BUDGET = (
+    sa.update(_b)
+    .where(
+        _b.c.community_id == sa.bindparam("b_community"),
+        _b.c.kind == sa.bindparam("b_kind"),
+        _b.c.year == sa.bindparam("b_year"),
+        _b.c.issued + sa.bindparam("delta") <= _b.c.amount,
+    )
+    .values(issued=_b.c.issued + sa.bindparam("delta"))
+)
+_RESOLVED = sa.select(_t.c.pending_id, _t.c.reverses_id).where(
+    sa.or_(
+        _t.c.pending_id.in_(sa.bindparam("ids", expanding=True)),
+        _t.c.reverses_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+)
+
+
+class InsufficientPoints(DomainError):
+    status = 409
+    code = "insufficient_points"
+
+
+@dataclass
+class Leg:
+    """One transfer row to append (before it has an id, sequence number and hash)."""
+
+    kind: str
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    status: str
+    reason: str
+    idempotency_key: str
+    proof: str | None = None
+    ref_type: str | None = None
+    ref_id: int | None = None
+    pending_id: int | None = None
+    reverses_id: int | None = None
+    memo: str = ""
+    evidence: str = ""
+    requested_by_id: int | None = None
+    verified_by_id: int | None = None
+    approved_by_id: int | None = None
+    # (kind, local year, delta) on the community pool's budget, if any.
+    budget: tuple[str, int, int] | None = None
+
+
+def _year(moment: datetime) -> int:
+    return moment.astimezone(LOCAL_TZ).year
+
+
+def _balance_changes(legs: list[Leg]) -> list[dict]:
+    """Per account: the change of each cached total and how much must be available."""
+    changes: dict[int, dict] = defaultdict(
+        lambda: {"d_posted": 0, "d_pending_in": 0, "d_pending_out": 0, "need": 0}
+    )
+    for leg in legs:
+        debit, credit, amount = changes[leg.debit_account_id], changes[leg.credit_account_id], leg.amount
+        if leg.status == "pending":
+            debit["d_pending_out"] += amount
+            debit["need"] += amount
+            credit["d_pending_in"] += amount
+        elif leg.status == "posted":
+            debit["d_posted"] -= amount
+            debit["need"] += amount
+            credit["d_posted"] += amount
+        elif leg.status == "post":
+            debit["d_posted"] -= amount
+            debit["d_pending_out"] -= amount
+            credit["d_posted"] += amount
+            credit["d_pending_in"] -= amount
+        else:  # void
+            debit["d_pending_out"] -= amount
+            credit["d_pending_in"] -= amount
+    return [{"account_id": account_id, **changes[account_id]} for account_id in sorted(changes)]
+
+
+def _ensure_head(conn: sa.Connection, community_id: int) -> None:
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(
+        insert(_h)
+        .values(community_id=community_id, seq=0, head_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["community_id"])
+    )
+
+
+def _fetch(conn: sa.Connection, ids: list[int]) -> list[dict]:
+    rows = conn.execute(sa.select(_t).where(_t.c.id.in_(ids)).order_by(_t.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) -> list[dict]:
+    """Append rows to a community's chain, moving cached balances; the one posting path.
+
+    A row whose idempotency key exists already is not written again: the stored
+    row is returned in its place (it must describe the same movement, else
+    `idempotency_conflict`). Raises `insufficient_points`, `budget_exceeded`,
+    `already_resolved`.
+    """
+    now = now or utcnow()
+    conn = session().connection()
+    keys = [leg.idempotency_key for leg in legs]
+    params = {"community_id": community_id, "keys": keys}
+    rows = conn.execute(_LOCK_HEAD, params).all()
+    if not rows:
+        _ensure_head(conn, community_id)
+        rows = conn.execute(_LOCK_HEAD, params).all()
+    seq, prev_hash, budgets = rows[0].seq, rows[0].head_hash, rows[0].budgets
+    existing = {r.idempotency_key: r.id for r in rows if r.id is not None}
+
+    # Resolving or reversing is never replayed: a second attempt is refused.
+    targets = [leg.pending_id or leg.reverses_id for leg in legs if leg.pending_id or leg.reverses_id]
+    if targets and conn.execute(_RESOLVED, {"ids": targets}).first() is not None:
+        raise Conflict("already_resolved", "该笔积分已处理过")
+
+    if existing:
+        stored = {r["idempotency_key"]: r for r in _fetch(conn, list(existing.values()))}
+        for leg in legs:
+            row = stored.get(leg.idempotency_key)
+            if row is not None and (
+                row["debit_account_id"],
+                row["credit_account_id"],
+                row["amount"],
+                row["status"],
+            ) != (leg.debit_account_id, leg.credit_account_id, leg.amount, leg.status):
+                raise Conflict("idempotency_conflict", "该幂等键已用于另一笔积分变动")
+        legs = [leg for leg in legs if leg.idempotency_key not in existing]
+        if not legs:
+            return [stored[k] for k in keys]
+
+    changes = _balance_changes(legs)
+    moved = conn.execute(_MOVE_BALANCE, changes).rowcount
+    if moved != len(changes):
+        raise InsufficientPoints(message="可用积分不足")
+
+    if budgets:
+        _use_budgets(conn, community_id, legs)
+
+    values = []
+    for leg in legs:
+        seq += 1
+        row = {
+            "community_id": community_id,
+            "seq": seq,
+            "kind": leg.kind,
+            "debit_account_id": leg.debit_account_id,
+            "credit_account_id": leg.credit_account_id,
+            "amount": leg.amount,
+            "status": leg.status,
+            "reason": leg.reason,
+            "proof": leg.proof,
+            "ref_type": leg.ref_type,
+            "ref_id": leg.ref_id,
+            "pending_id": leg.pending_id,
+            "reverses_id": leg.reverses_id,
+            "memo": leg.memo,
+            "evidence": leg.evidence,
+            "requested_by_id": leg.requested_by_id,
+            "verified_by_id": leg.verified_by_id,
+            "approved_by_id": leg.approved_by_id,
+            "idempotency_key": leg.idempotency_key,
+            "created_at": now,
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = row_hash(row, prev_hash)
+        values.append(row)
+    ids = conn.execute(_INSERT, values).scalars().all()
+    for row, new_id in zip(values, ids, strict=True):
+        row["id"] = new_id
+    conn.execute(_MOVE_HEAD, {"b_community": community_id, "b_seq": seq, "b_hash": prev_hash})
+
+    if existing:
+        by_key = {r["idempotency_key"]: r for r in values} | stored
+        return [by_key[k] for k in keys]
+    return values
+
+
+def _use_budgets(conn: sa.Connection, community_id: int, legs: list[Leg]) -> None:
+    totals: dict[tuple[str, int], int] = defaultdict(int)
+    for leg in legs:
+        if leg.budget is not None:
+            kind, year, delta = leg.budget
+            totals[(kind, year)] += delta
+    for (kind, year), delta in sorted(totals.items()):
+        if delta == 0:
+            continue
+        params = {"b_community": community_id, "b_kind": kind, "b_year": year, "delta": delta}
+        if conn.execute(_USE_BUDGET, params).rowcount == 0 and delta > 0:
+            budget = conn.execute(
+                sa.select(_b.c.amount, _b.c.issued).where(
+                    _b.c.community_id == community_id, _b.c.kind == kind, _b.c.year == year
+                )
+            ).first()
+            if budget is not None:
+                raise DomainError(
+                    "budget_exceeded",
+                    f"社区{year}年度{_KIND_NAMES[kind]}发放预算不足（预算 {budget.amount}，已发放 {budget.issued}）",
+                    409,
+                )
+
+
+_KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
+    """Ids of the accounts of these (owner_type, owner_id) in one kind, creating missing ones."""
+    conn = session().connection()
+    wanted = set(owners)
+    query = sa.select(_a.c.id, _a.c.owner_type, _a.c.owner_id).where(
+        _a.c.kind == kind, sa.tuple_(_a.c.owner_type, _a.c.owner_id).in_(sorted(wanted))
+    )
+    found = {(r.owner_type, r.owner_id): r.id for r in conn.execute(query)}
+    missing = wanted - found.keys()
+    if missing:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(
+            insert(_a).on_conflict_do_nothing(index_elements=["owner_type", "owner_id", "kind"]),
+            [
+                {
+                    "kind": kind,
+                    "owner_type": owner_type,
+                    "owner_id": owner_id,
+                    # A pool issues points, so it goes below zero by what it issued.
+                    "allow_negative": owner_type == "pool",
+                    "posted": 0,
+                    "pending_in": 0,
+                    "pending_out": 0,
+                    "created_at": utcnow(),
+                }
+                for owner_type, owner_id in sorted(missing)
+            ],
+        )
+        found = {(r.owner_type, r.owner_id): r.id for r in conn.execute(query)}
+    return found
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise DomainError("invalid_kind", "积分类型不存在", 422)
+
+
+def _check_amount(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError("invalid_amount", "积分数必须是正整数", 422)
+
+
+def _check_community(community_id: int):
+    community = get_node(community_id)
+    if community.level != "community":
+        raise DomainError("invalid_community", "积分只能由社区发放", 422)
+    return community
+
+
+def _recipient(recipient_type: str, recipient_id: int) -> None:
+    if recipient_type == "person":
+        from points.people.queries import get_person
+
+        get_person(recipient_id)
+    elif recipient_type == "unit":
+        get_unit(recipient_id)
+    else:
+        raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)
+
+
+# --- awards ---------------------------------------------------------------------------
+
+
+def qualifies_for_auto_post(*, proof: str, amount: int, unattended: bool, by_staff: bool) -> bool:
+    """Small awards proven by a person's own attended QR check-in may post without approval."""
+    limit = current_app.config.get("LEDGER_AUTO_POST_MAX", 0)
+    return proof == "checkin" and not unattended and not by_staff and 0 < amount <= limit
+
+
+def request_award(
+    *,
+    community_id: int,
+    recipient_type: str,
+    recipient_id: int,
+    kind: str,
+    amount: int,
+    reason: str,
+    proof: str,
+    idempotency_key: str,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    memo: str = "",
+    evidence: str = "",
+    requested_by_id: int | None = None,
+    verified_by_id: int | None = None,
+    auto_post: bool = False,
+    now: datetime | None = None,
+) -> dict:
+    """Award points from the community's pool: pending (awaiting approval), or posted at once
+    when `auto_post` (see `qualifies_for_auto_post`).
+
+    The idempotency key comes from the cause (`claim:{id}:award`, `checkin:{id}:award`), so
+    a rerun returns the first transfer. Raises `invalid_amount`, `invalid_kind`,
+    `invalid_recipient`, `budget_exceeded`, `idempotency_conflict`.
+    """
+    if reason not in AWARD_REASONS:
+        raise DomainError("invalid_reason", "不是奖励类型", 422)
+    _check_kind(kind)
+    _check_amount(amount)
+    now = now or utcnow()
+    ids = account_ids([("pool", community_id), (recipient_type, recipient_id)], kind)
+    leg = Leg(
+        kind=kind,
+        debit_account_id=ids[("pool", community_id)],
+        credit_account_id=ids[(recipient_type, recipient_id)],
+        amount=amount,
+        status="posted" if auto_post else "pending",
+        reason=reason,
+        proof=proof,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        memo=memo,
+        evidence=evidence,
+        requested_by_id=requested_by_id,
+        verified_by_id=verified_by_id,
+        idempotency_key=idempotency_key,
+        budget=(kind, _year(now), amount),
+    )
+    return _append(community_id, [leg], now=now)[0]
+
+
+def create_manual_award(
+    *,
+    actor: Actor,
+    community_id: int,
+    recipient_type: str,
+    recipient_id: int,
+    kind: str,
+    amount: int,
+    memo: str,
+    evidence: str = "",
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> dict:
+    """Staff ask for a discretionary award (pending); someone else must approve it.
+
+    Needs `awards.request` over the community. Raises `reason_required`, `self_award`,
+    and what `request_award` raises.
+    """
+    community = _check_community(community_id)
+    actor.require("awards.request", community.path)
+    _recipient(recipient_type, recipient_id)
+    if not memo.strip():
+        raise DomainError("reason_required", "手动发放积分必须写明理由", 422, errors={"memo": ["必填"]})
+    if recipient_type == "person" and recipient_id == actor.person_id:
+        raise Forbidden("self_award", "不能给自己发放积分")
+    row = request_award(
+        community_id=community_id,
+        recipient_type=recipient_type,
+        recipient_id=recipient_id,
+        kind=kind,
+        amount=amount,
+        reason="manual_award",
+        proof="discretion",
+        idempotency_key=idempotency_key,
+        memo=memo.strip(),
+        evidence=evidence.strip(),
+        requested_by_id=actor.person_id,
+        now=now,
+    )
+    record(
+        actor_id=actor.person_id,
+        action="award.requested",
+        target_type="transfer",
+        target_id=row["id"],
+        node_id=community_id,
+        detail={"amount": amount, "kind": kind, recipient_type: recipient_id},
+        now=now,
+    )
+    return row
+
+
+def _get_transfer(transfer_id: int) -> dict:
+    row = session().connection().execute(sa.select(_t).where(_t.c.id == transfer_id)).mappings().first()
+    if row is None:
+        raise NotFound("transfer_not_found", "积分记录不存在")
+    return dict(row)
+
+
+def _owner(account_id: int) -> tuple[str, int]:
+    row = (
+        session()
+        .connection()
+        .execute(sa.select(_a.c.owner_type, _a.c.owner_id).where(_a.c.id == account_id))
+        .one()
+    )
+    return row.owner_type, row.owner_id
+
+
+def _check_approvable(actor: Actor, pending: dict, community_path: str) -> None:
+    """Maker–checker: in scope, still pending, and not the payee, requester or verifier."""
+    actor.require("awards.approve", community_path)
+    if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
+        raise Conflict("not_pending", "这笔积分不是待审批的奖励")
+    if _owner(pending["credit_account_id"]) == ("person", actor.person_id):
+        raise Forbidden("self_approval", "不能审批发给自己的积分")
+    if actor.person_id in (pending["requested_by_id"], pending["verified_by_id"]):
+        raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
+
+
+def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> Leg:
+    return Leg(
+        kind=pending["kind"],
+        debit_account_id=pending["debit_account_id"],
+        credit_account_id=pending["credit_account_id"],
+        amount=pending["amount"],
+        status=status,
+        reason=pending["reason"],
+        proof=pending["proof"],
+        ref_type=pending["ref_type"],
+        ref_id=pending["ref_id"],
+        pending_id=pending["id"],
+        memo=memo,
+        requested_by_id=pending["requested_by_id"],
+        verified_by_id=pending["verified_by_id"],
+        approved_by_id=actor.person_id,
+        idempotency_key=f"transfer:{pending['id']}:{status}",
+        # A voided award gives its amount back to the budget of the year it was asked in.
+        budget=(pending["kind"], _year(pending["created_at"]), -pending["amount"])
+        if status == "void"
+        else None,
+    )
+
+
+def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
+    """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
+    `self_approval`, `maker_checker`."""
+    pending = _get_transfer(transfer_id)
+    _check_approvable(actor, pending, get_node(pending["community_id"]).path)
+    row = _append(pending["community_id"], [_resolution(pending, status="post", actor=actor)], now=now)[0]
+    record(
+        actor_id=actor.person_id,
+        action="award.approved",
+        target_type="transfer",
+        target_id=pending["id"],
+        node_id=pending["community_id"],
+        detail={"amount": pending["amount"]},
+        now=now,
+    )
+    return row
+
+
+def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
+    """Void a pending award with a reason. Same refusals as `approve_award`, plus `reason_required`."""
+    if not reason.strip():
+        raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
+    pending = _get_transfer(transfer_id)
+    _check_approvable(actor, pending, get_node(pending["community_id"]).path)
+    leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
+    row = _append(pending["community_id"], [leg], now=now)[0]
+    record(
+        actor_id=actor.person_id,
+        action="award.rejected",
+        target_type="transfer",
+        target_id=pending["id"],
+        node_id=pending["community_id"],
+        detail={"reason": reason.strip()},
+        now=now,
+    )
+    return row
+
+
+def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None = None) -> list[dict]:
+    """Approve many pending awards in one transaction: all of them, or none with the reason
+    for each refusal (`bulk_refused`, with `errors` keyed by transfer id)."""
+    now = now or utcnow()
+    ids = list(dict.fromkeys(transfer_ids))
+    conn = session().connection()
+    pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
+    paths = {}
+    refusals: dict[str, list[str]] = {}
+    for transfer_id in ids:
+        pending = pendings.get(transfer_id)
+        try:
+            if pending is None:
+                raise NotFound("transfer_not_found", "积分记录不存在")
+            community_id = pending["community_id"]
+            if community_id not in paths:
+                paths[community_id] = get_node(community_id).path
+            _check_approvable(actor, pending, paths[community_id])
+        except DomainError as exc:
+            refusals[str(transfer_id)] = [f"{exc.code}: {exc.message}"]
+    if refusals:
+        raise DomainError("bulk_refused", "部分积分不能审批，整批未执行", 409, errors=refusals)
+    by_community: dict[int, list[Leg]] = defaultdict(list)
+    for transfer_id in ids:
+        pending = pendings[transfer_id]
+        by_community[pending["community_id"]].append(_resolution(pending, status="post", actor=actor))
+    rows = []
+    for community_id in sorted(by_community):
+        rows.extend(_append(community_id, by_community[community_id], now=now))
+    session().add_all(
+        [
+            _audit_entry(actor, "award.approved", transfer_id, pendings[transfer_id], now, bulk=True)
+            for transfer_id in ids
+        ]
+    )
+    return rows
+
+
+def _audit_entry(actor: Actor, action: str, transfer_id: int, pending: dict, now: datetime, **detail):
+    from points.audit.models import AuditEntry
+
+    return AuditEntry(
+        at=now,
+        actor_id=actor.person_id,
+        action=action,
+        target_type="transfer",
+        target_id=transfer_id,
+        node_id=pending["community_id"],
+        detail={"amount": pending["amount"], **detail},
+    )
+
+
+def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
+    """Undo a posted movement with a new transfer the other way; the original stays.
+
+    Accepts the posted row, or a pending award that was posted. Raises `reason_required`,
+    `not_posted`, `not_reversible`, `already_resolved` (reversed before),
+    `insufficient_points` (the points were spent).
+    """
+    if not reason.strip():
+        raise DomainError("reason_required", "冲正时请写明原因", 422, errors={"reason": ["必填"]})
+    target = _get_transfer(transfer_id)
+    actor.require("awards.approve", get_node(target["community_id"]).path)
+    conn = session().connection()
+    if target["status"] == "pending":
+        post = (
+            conn.execute(sa.select(_t).where(_t.c.pending_id == target["id"], _t.c.status == "post"))
+            .mappings()
+            .first()
+        )
+        if post is None:
+            raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
+        origin, target = target, dict(post)
+    elif target["status"] in ("posted", "post"):
+        origin = _get_transfer(target["pending_id"]) if target["pending_id"] else target
+    else:
+        raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
+    if target["reason"] == "reversal":
+        raise Conflict("not_reversible", "冲正记录不能再冲正")
+    budget = None
+    if target["reason"] in AWARD_REASONS:
+        budget = (target["kind"], _year(origin["created_at"]), -target["amount"])
+    leg = Leg(
+        kind=target["kind"],
+        debit_account_id=target["credit_account_id"],
+        credit_account_id=target["debit_account_id"],
+        amount=target["amount"],
+        status="posted",
+        reason="reversal",
+        ref_type=target["ref_type"],
+        ref_id=target["ref_id"],
+        reverses_id=target["id"],
+        memo=reason.strip(),
+        requested_by_id=actor.person_id,
+        approved_by_id=actor.person_id,
+        idempotency_key=f"transfer:{target['id']}:reversal",
+        budget=budget,
+    )
+    row = _append(target["community_id"], [leg], now=now)[0]
+    record(
+        actor_id=actor.person_id,
+        action="transfer.reversed",
+        target_type="transfer",
+        target_id=target["id"],
+        node_id=target["community_id"],
+        detail={"reason": reason.strip(), "amount": target["amount"]},
+        now=now,
+    )
+    return row
+
+
+# --- spending -------------------------------------------------------------------------
+
+
+def spend(
+    *,
+    community_id: int,
+    payer_type: str,
+    payer_id: int,
+    kind: str,
+    amount: int,
+    idempotency_key: str,
+    reason: str = "redemption",
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    memo: str = "",
+    requested_by_id: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Move points from a person or unit to the community's store (or pool, for expiry).
+
+    Raises `insufficient_points` when the available balance is too small.
+    """
+    if reason not in ("redemption", "expiry"):
+        raise DomainError("invalid_reason", "不是支出类型", 422)
+    _check_kind(kind)
+    _check_amount(amount)
+    sink = ("store" if reason == "redemption" else "pool", community_id)
+    ids = account_ids([(payer_type, payer_id), sink], kind)
+    leg = Leg(
+        kind=kind,
+        debit_account_id=ids[(payer_type, payer_id)],
+        credit_account_id=ids[sink],
+        amount=amount,
+        status="posted",
+        reason=reason,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        memo=memo,
+        requested_by_id=requested_by_id,
+        idempotency_key=idempotency_key,
+    )
+    return _append(community_id, [leg], now=now)[0]
+
+
+def refund(*, actor_id: int | None, transfer_id: int, memo: str = "", now: datetime | None = None) -> dict:
+    """Give back a redemption (e.g. a cancelled order) with a new transfer from the store."""
+    target = _get_transfer(transfer_id)
+    if target["reason"] != "redemption" or target["status"] != "posted":
+        raise Conflict("not_refundable", "只有已完成的兑换可以退还")
+    leg = Leg(
+        kind=target["kind"],
+        debit_account_id=target["credit_account_id"],
+        credit_account_id=target["debit_account_id"],
+        amount=target["amount"],
+        status="posted",
+        reason="refund",
+        ref_type=target["ref_type"],
+        ref_id=target["ref_id"],
+        reverses_id=target["id"],
+        memo=memo,
+        requested_by_id=actor_id,
+        idempotency_key=f"transfer:{target['id']}:refund",
+    )
+    return _append(target["community_id"], [leg], now=now)[0]
+
+
+# --- budgets --------------------------------------------------------------------------
+
+
+def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, amount: int) -> Budget:
+    """Set a community pool's annual issuing budget; what was already issued that year counts.
+
+    Raises `budget_below_issued` when the pool already issued more than the new amount.
+    """
+    community = _check_community(community_id)
+    if actor is not None:
+        actor.require("org.manage", community.path)
+    _check_kind(kind)
+    if amount < 0:
+        raise DomainError("invalid_amount", "预算不能为负数", 422)
+    # The chain head lock orders this against concurrent awards of the community.
+    _lock_head(community_id)
+    issued = _issued_in_year(community_id, kind, year)
+    if issued > amount:
+        raise DomainError("budget_below_issued", f"该年度已发放 {issued}，预算不能低于此数", 409)
+    sess = session()
+    budget = sess.get(Budget, (community_id, kind, year))
+    if budget is None:
+        budget = Budget(community_id=community_id, kind=kind, year=year, amount=amount, issued=issued)
+        sess.add(budget)
+    else:
+        budget.amount, budget.issued = amount, issued
+    sess.flush()
+    record(
+        actor_id=actor.person_id if actor else None,
+        action="budget.set",
+        target_type="budget",
+        target_id=None,
+        node_id=community_id,
+        detail={"kind": kind, "year": year, "amount": amount},
+    )
+    return budget
+
+
+def _lock_head(community_id: int) -> None:
+    conn = session().connection()
+    if not conn.execute(_LOCK_HEAD, {"community_id": community_id, "keys": []}).first():
+        _ensure_head(conn, community_id)
+        conn.execute(_LOCK_HEAD, {"community_id": community_id, "keys": []})
+
+
+def _issued_in_year(community_id: int, kind: str, year: int) -> int:
+    """Awards the pool asked for in a local calendar year, less voided and reversed ones."""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    conn = session().connection()
+    pool = account_ids([("pool", community_id)], kind)[("pool", community_id)]
+    origin = _t.alias("origin")
+    first_ask = _t.alias("first_ask")
+    asked = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
+        _t.c.debit_account_id == pool,
+        _t.c.reason.in_(AWARD_REASONS),
+        _t.c.status.in_(("pending", "posted")),
+        _t.c.created_at >= start,
+        _t.c.created_at < end,
+    )
+    voided = (
+        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
+        .join(origin, origin.c.id == _t.c.pending_id)
+        .where(
+            _t.c.debit_account_id == pool,
+            _t.c.status == "void",
+            origin.c.created_at >= start,
+            origin.c.created_at < end,
+        )
+    )
+    # A reversal gives back to the year its award was asked in: that of the pending row
+    # when the reversed row is the approval of one.
+    asked_at = sa.func.coalesce(first_ask.c.created_at, origin.c.created_at)
+    reversed_ = (
+        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
+        .join(origin, origin.c.id == _t.c.reverses_id)
+        .outerjoin(first_ask, first_ask.c.id == origin.c.pending_id)
+        .where(
+            _t.c.credit_account_id == pool,
+            _t.c.reason == "reversal",
+            origin.c.reason.in_(AWARD_REASONS),
+            asked_at >= start,
+            asked_at < end,
+        )
+    )
+    return (
+        conn.execute(asked).scalar_one()
+        - conn.execute(voided).scalar_one()
+        - conn.execute(reversed_).scalar_one()
+    )

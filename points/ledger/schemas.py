@@ -1,0 +1,156 @@
+"""Input and output schemas of the ledger API."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from points.ledger.models import KINDS, REASONS, STATUSES
+
+_kind = fields.String(validate=validate.OneOf(KINDS))
+
+
+class BalanceSchema(ma.Schema):
+    posted = fields.Integer()
+    pending_in = fields.Integer()
+    pending_out = fields.Integer()
+    available = fields.Integer()
+
+
+class BalancesSchema(ma.Schema):
+    hongsong = fields.Nested(BalanceSchema)
+    xingan = fields.Nested(BalanceSchema)
+
+
+class PartySchema(ma.Schema):
+    owner_type = fields.String()
+    owner_id = fields.Integer()
+
+
+class TransferSchema(ma.Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    seq = fields.Integer()
+    kind = fields.String()
+    amount = fields.Integer()
+    status = fields.String()
+    state = fields.String(metadata={"description": "for pending rows: pending, posted or voided"})
+    reason = fields.String()
+    proof = fields.String(allow_none=True)
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+    pending_id = fields.Integer(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    memo = fields.String()
+    evidence = fields.String()
+    requested_by_id = fields.Integer(allow_none=True)
+    verified_by_id = fields.Integer(allow_none=True)
+    approved_by_id = fields.Integer(allow_none=True)
+    debit = fields.Nested(PartySchema)
+    credit = fields.Nested(PartySchema)
+    created_at = fields.DateTime()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class StatementRowSchema(TransferSchema):
+    change = fields.Integer(metadata={"description": "effect on the posted balance"})
+    balance = fields.Integer(metadata={"description": "posted balance after this row"})
+    direction = fields.String()
+
+
+class StatementSchema(ma.Schema):
+    items = fields.List(fields.Nested(StatementRowSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class TransferPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(TransferSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class PageArgs(ma.Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class StatementQuerySchema(PageArgs):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    start = fields.AwareDateTime(data_key="from", metadata={"description": "inclusive, ISO 8601 with zone"})
+    end = fields.AwareDateTime(data_key="to", metadata={"description": "exclusive, ISO 8601 with zone"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class AwardCreateSchema(ma.Schema):
+    community_id = fields.Integer(required=True)
+    person_id = fields.Integer()
+    unit_id = fields.Integer()
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
+    memo = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    evidence = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @ma.validates_schema
+    def one_recipient(self, data, **kwargs):
+        if ("person_id" in data) == ("unit_id" in data):
+            raise ma.ValidationError("give exactly one of person_id and unit_id", "person_id")
+
+
+class RejectSchema(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReverseSchema(RejectSchema):
+    pass
+
+
+class BulkApproveSchema(ma.Schema):
+    ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class QueueQuerySchema(PageArgs):
+    community_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    older_than_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 366))
+
+
+class TransferQuerySchema(PageArgs):
+    community_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    reason = fields.String(validate=validate.OneOf(REASONS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    start = fields.AwareDateTime(data_key="from")
+    end = fields.AwareDateTime(data_key="to")
+
+
+class BudgetSchema(ma.Schema):
+    community_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    issued = fields.Integer(dump_only=True)
+
+
+class VerificationSchema(ma.Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    ok = fields.Boolean()
+    transfers = fields.Integer()
+    accounts = fields.Integer()
+    communities = fields.Integer()
+    heads = fields.Dict()
+    problem = fields.String()
+
+
+class DiscretionarySchema(ma.Schema):
+    community_id = fields.Integer()
+    approved_by_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    total = fields.Integer()
+    discretionary = fields.Integer()
+    share = fields.Float()

@@ -1,0 +1,178 @@
+"""Verifying the ledger: the hash chains, the cached balances and the zero sums.
+
+Whoever controls the database could recompute a whole chain, so `verify`
+prints each community's head hash for supervisors to note down elsewhere;
+a later head that does not continue from a noted one shows a rewrite.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from points.db import session
+from points.ledger.chain import HASHED_FIELDS, values_hash
+from points.ledger.models import GENESIS_HASH, Account, ChainHead, Transfer, Verification
+
+_t = Transfer.__table__
+_a = Account.__table__
+_h = ChainHead.__table__
+
+
+@dataclass
+class VerifyResult:
+    ok: bool = True
+    transfers: int = 0
+    accounts: int = 0
+    communities: int = 0
+    heads: dict[int, dict] = field(default_factory=dict)
+    problem: str = ""
+    bad_transfer_id: int | None = None
+
+    def fail(self, problem: str, transfer_id: int | None = None) -> VerifyResult:
+        self.ok, self.problem, self.bad_transfer_id = False, problem, transfer_id
+        return self
+
+
+def count_transfers() -> int:
+    return session().connection().execute(sa.select(sa.func.count()).select_from(_t)).scalar_one()
+
+
+def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int = 5000) -> VerifyResult:
+    """Recompute every chain and balance; stop at the first bad row and say why."""
+    result = VerifyResult()
+    conn = session().connection()
+    heads = {r.community_id: (r.seq, r.head_hash) for r in conn.execute(sa.select(_h))}
+    columns = [_t.c[name] for name in HASHED_FIELDS]
+    stream = conn.execute(
+        sa.select(_t.c.id, _t.c.prev_hash, _t.c.hash, *columns).order_by(_t.c.community_id, _t.c.seq),
+        execution_options={"stream_results": True, "yield_per": batch},
+    )
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # posted, pending_in, pending_out
+    pendings: dict[int, tuple] = {}
+    community, expected_seq, prev = None, 1, GENESIS_HASH
+    chained: set[int] = set()
+    seen = 0
+    i_community, i_seq = HASHED_FIELDS.index("community_id"), HASHED_FIELDS.index("seq")
+    i_debit, i_credit = HASHED_FIELDS.index("debit_account_id"), HASHED_FIELDS.index("credit_account_id")
+    i_amount, i_status = HASHED_FIELDS.index("amount"), HASHED_FIELDS.index("status")
+    i_pending, i_kind = HASHED_FIELDS.index("pending_id"), HASHED_FIELDS.index("kind")
+    for row in stream:
+        transfer_id, stored_prev, stored_hash, values = row[0], row[1], row[2], row[3:]
+        if values[i_community] != community:
+            if community is not None and (
+                problem := _head_mismatch(heads, community, expected_seq - 1, prev)
+            ):
+                return result.fail(problem)
+            community, expected_seq, prev = values[i_community], 1, GENESIS_HASH
+            chained.add(community)
+            result.communities += 1
+        seq = values[i_seq]
+        if seq != expected_seq:
+            what = "missing before it" if seq > expected_seq else "out of order"
+            return result.fail(
+                f"transfer {transfer_id} (community {community}) has sequence {seq}, expected "
+                f"{expected_seq}: rows are {what}",
+                transfer_id,
+            )
+        if stored_prev != prev:
+            return result.fail(
+                f"transfer {transfer_id} (community {community}, seq {seq}) does not continue the chain: "
+                "its previous hash differs from the hash of the row before it",
+                transfer_id,
+            )
+        if values_hash(values, prev) != stored_hash:
+            return result.fail(
+                f"transfer {transfer_id} (community {community}, seq {seq}) was changed: "
+                "its content does not match its hash",
+                transfer_id,
+            )
+        prev, expected_seq = stored_hash, seq + 1
+        debit, credit = totals[values[i_debit]], totals[values[i_credit]]
+        amount, status = values[i_amount], values[i_status]
+        if status == "pending":
+            debit[2] += amount
+            credit[1] += amount
+            pendings[transfer_id] = (values[i_debit], values[i_credit], amount, values[i_kind])
+        elif status == "posted":
+            debit[0] -= amount
+            credit[0] += amount
+        else:
+            origin = pendings.get(values[i_pending])
+            if origin != (values[i_debit], values[i_credit], amount, values[i_kind]):
+                return result.fail(
+                    f"transfer {transfer_id} resolves transfer {values[i_pending]}, which is not a pending "
+                    "transfer of the same accounts and amount",
+                    transfer_id,
+                )
+            debit[2] -= amount
+            credit[1] -= amount
+            if status == "post":
+                debit[0] -= amount
+                credit[0] += amount
+        seen += 1
+        if progress is not None and seen % batch == 0:
+            progress(batch)
+    if progress is not None:
+        progress(seen % batch)
+    if community is not None and (problem := _head_mismatch(heads, community, expected_seq - 1, prev)):
+        return result.fail(problem)
+    result.transfers = seen
+    for community_id, (seq, head_hash) in sorted(heads.items()):
+        result.heads[community_id] = {"seq": seq, "hash": head_hash}
+    for community_id, (seq, _) in heads.items():
+        if seq > 0 and community_id not in chained:
+            return result.fail(f"community {community_id}'s chain head is at {seq} but it has no transfers")
+    return _check_balances(conn, result, totals)
+
+
+def _head_mismatch(heads: dict, community: int, last_seq: int, last_hash: str) -> str:
+    head = heads.get(community)
+    if head is None:
+        return f"community {community} has transfers but no chain head"
+    if head != (last_seq, last_hash):
+        return (
+            f"community {community}'s chain head says seq {head[0]} but the last row is seq {last_seq} "
+            "with another hash: rows at the end were removed or the head was changed"
+        )
+    return ""
+
+
+def _check_balances(conn: sa.Connection, result: VerifyResult, totals: dict) -> VerifyResult:
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for account in conn.execute(sa.select(_a).order_by(_a.c.id)):
+        result.accounts += 1
+        computed = totals.get(account.id, [0, 0, 0])
+        cached = [account.posted, account.pending_in, account.pending_out]
+        if computed != cached:
+            return result.fail(
+                f"account {account.id} ({account.owner_type} {account.owner_id}, {account.kind}) caches "
+                f"posted/pending in/pending out {cached} but its transfers give {computed}"
+            )
+        if not account.allow_negative and account.posted - account.pending_out < 0:
+            return result.fail(f"account {account.id} is overdrawn")
+        for i in range(3):
+            sums[account.kind][i] += cached[i]
+    for kind, (posted, pending_in, pending_out) in sorted(sums.items()):
+        if posted != 0:
+            return result.fail(f"posted balances of {kind} sum to {posted}, not zero")
+        if pending_in != pending_out:
+            return result.fail(f"pending {kind} in ({pending_in}) and out ({pending_out}) differ")
+    return result
+
+
+def record_verification(result: VerifyResult) -> Verification:
+    row = Verification(
+        ok=result.ok,
+        transfers=result.transfers,
+        accounts=result.accounts,
+        communities=result.communities,
+        heads={str(k): v for k, v in result.heads.items()},
+        problem=result.problem,
+    )
+    session().add(row)
+    session().flush()
+    return row

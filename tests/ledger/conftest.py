@@ -1,0 +1,40 @@
+"""Fixtures for ledger tests: a community with two staff members and a resident."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+
+_keys = itertools.count(1)
+
+
+@pytest.fixture
+def key():
+    return lambda prefix="test": f"{prefix}:{next(_keys)}"
+
+
+@pytest.fixture
+def world(make_node, make_person, make_unit, actor_of):
+    community = make_node("community")
+    other = make_node("community")
+    staff = make_person(community=community, roles=[("staff", community)])
+    checker = make_person(community=community, roles=[("staff", community)])
+    outsider = make_person(community=other, roles=[("staff", other)])
+    resident = make_person(community=community)
+    member = make_person(community=community, is_party_member=True)
+    unit = make_unit()
+    return SimpleNamespace(
+        community=community,
+        other=other,
+        staff=staff,
+        checker=checker,
+        outsider=outsider,
+        resident=resident,
+        member=member,
+        unit=unit,
+        staff_actor=actor_of(staff),
+        checker_actor=actor_of(checker),
+        outsider_actor=actor_of(outsider),
+    )

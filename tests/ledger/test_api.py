@@ -1,0 +1,272 @@
+"""The ledger API: awards, approvals, reversals, statements, browsing, idempotency."""
+
+from __future__ import annotations
+
+import pytest
+
+from points.ledger import operations as ops
+
+
+def idem(value: str) -> dict:
+    return {"Idempotency-Key": value}
+
+
+@pytest.fixture
+def body(world):
+    return {
+        "community_id": world.community.id,
+        "person_id": world.resident.id,
+        "kind": "xingan",
+        "amount": 5,
+        "memo": "扫雪除冰",
+    }
+
+
+def test_create_award_then_approve_and_reverse(world, api_as, body):
+    staff, checker, resident = api_as(world.staff), api_as(world.checker), api_as(world.resident)
+    created = staff.post("/api/v1/awards", json=body, headers=idem("k1"))
+    assert created.status_code == 201, created.json
+    assert created.json["state"] == "pending" and created.json["proof"] == "discretion"
+    assert created.json["credit"] == {"owner_type": "person", "owner_id": world.resident.id}
+    approved = checker.post(f"/api/v1/awards/{created.json['id']}/approve", headers=idem("a1"))
+    assert approved.status_code == 200 and approved.json["status"] == "post"
+    assert resident.get("/api/v1/me/balances").json["xingan"]["available"] == 5
+    assert resident.get("/api/v1/me").json["balances"]["xingan"]["available"] == 5
+    reversed_ = checker.post(
+        f"/api/v1/transfers/{created.json['id']}/reverse", json={"reason": "错发"}, headers=idem("r1")
+    )
+    assert reversed_.status_code == 201 and reversed_.json["reason"] == "reversal"
+    assert resident.get("/api/v1/me/balances").json["xingan"]["available"] == 0
+
+
+def test_idempotency_key_replays_and_refuses_other_bodies(world, api_as, body):
+    staff = api_as(world.staff)
+    first = staff.post("/api/v1/awards", json=body, headers=idem("same"))
+    again = staff.post("/api/v1/awards", json=body, headers=idem("same"))
+    assert again.status_code == 201 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = staff.post("/api/v1/awards", json={**body, "amount": 6}, headers=idem("same"))
+    assert other.status_code == 409 and other.json["code"] == "idempotency_key_reused"
+    assert api_as(world.checker).get("/api/v1/awards/queue").json["total"] == 1
+
+
+def test_idempotency_key_is_scoped_to_the_caller(world, api_as, body, make_person):
+    second_staff = make_person(community=world.community, roles=[("staff", world.community)])
+    api_as(world.staff).post("/api/v1/awards", json=body, headers=idem("shared"))
+    r = api_as(second_staff).post("/api/v1/awards", json=body, headers=idem("shared"))
+    assert r.status_code == 201
+    assert api_as(world.checker).get("/api/v1/awards/queue").json["total"] == 2
+
+
+def test_a_failed_request_frees_its_key(world, api_as, body):
+    staff = api_as(world.staff)
+    bad = staff.post("/api/v1/awards", json={**body, "person_id": world.staff.id}, headers=idem("k"))
+    assert bad.status_code == 403 and bad.json["code"] == "self_award"
+    assert staff.post("/api/v1/awards", json=body, headers=idem("k")).status_code == 201
+
+
+def test_moving_points_needs_an_idempotency_key(world, api_as, body):
+    r = api_as(world.staff).post("/api/v1/awards", json=body)
+    assert r.status_code == 428 and r.json["code"] == "idempotency_key_required"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"amount": "5"}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": 2.5}, "amount"),
+        ({"kind": "gold"}, "kind"),
+        ({"memo": ""}, "memo"),
+        ({"unit_id": 1}, "person_id"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_create_award_bad_input_is_422_with_field_errors(world, api_as, body, change, field):
+    r = api_as(world.staff).post("/api/v1/awards", json={**body, **change}, headers=idem("bad"))
+    assert r.status_code == 422
+    assert r.content_type == "application/problem+json"
+    assert field in r.json["errors"]
+
+
+def test_residents_cannot_award_or_approve(world, api_as, body):
+    resident = api_as(world.resident)
+    # A resident holds no scope over the community: not found, like anything outside scope.
+    assert resident.post("/api/v1/awards", json=body, headers=idem("x")).status_code == 404
+    assert resident.get("/api/v1/awards/queue").status_code == 403
+    row = ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.member.id,
+        kind="xingan",
+        amount=3,
+        reason="task_award",
+        proof="claim",
+        idempotency_key="claim:77:award",
+    )
+    assert resident.post(f"/api/v1/awards/{row['id']}/approve", headers=idem("y")).status_code == 404
+
+
+def test_queue_filters(world, api_as, key):
+    for amount, kind in ((1, "xingan"), (2, "hongsong"), (3, "xingan")):
+        ops.request_award(
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=world.member.id,
+            kind=kind,
+            amount=amount,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+        )
+    checker = api_as(world.checker)
+    assert checker.get("/api/v1/awards/queue").json["total"] == 3
+    assert checker.get("/api/v1/awards/queue?kind=hongsong").json["total"] == 1
+    assert checker.get("/api/v1/awards/queue?reason=manual_award").json["total"] == 0
+    assert checker.get(f"/api/v1/awards/queue?community_id={world.other.id}").json["total"] == 0
+    assert checker.get("/api/v1/awards/queue?older_than_hours=1").json["total"] == 0
+    assert api_as(world.outsider).get("/api/v1/awards/queue").json["total"] == 0
+
+
+def test_bulk_approve_all_or_nothing(world, api_as, key):
+    ids = [
+        ops.request_award(
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=2,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+            requested_by_id=world.staff.id,
+        )["id"]
+        for _ in range(3)
+    ]
+    staff = api_as(world.staff)
+    refused = staff.post("/api/v1/awards/bulk-approve", json={"ids": ids}, headers=idem("b1"))
+    assert refused.status_code == 409 and set(refused.json["errors"]) == {str(i) for i in ids}
+    done = api_as(world.checker).post("/api/v1/awards/bulk-approve", json={"ids": ids}, headers=idem("b2"))
+    assert done.status_code == 200 and len(done.json) == 3
+    assert api_as(world.resident).get("/api/v1/me/balances").json["xingan"]["posted"] == 6
+
+
+def test_reject_needs_a_reason(world, api_as, key):
+    row = ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=2,
+        reason="task_award",
+        proof="claim",
+        idempotency_key=key(),
+    )
+    checker = api_as(world.checker)
+    assert checker.post(f"/api/v1/awards/{row['id']}/reject", json={}, headers=idem("r")).status_code == 422
+    r = checker.post(f"/api/v1/awards/{row['id']}/reject", json={"reason": "未到场"}, headers=idem("r"))
+    assert r.status_code == 200 and r.json["status"] == "void"
+    again = checker.post(f"/api/v1/awards/{row['id']}/approve", headers=idem("r2"))
+    assert again.status_code == 409 and again.json["code"] == "already_resolved"
+
+
+def test_statement_json_and_csv(world, api_as, key):
+    for amount in (3, 4):
+        ops.request_award(
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=amount,
+            reason="checkin_award",
+            proof="checkin",
+            idempotency_key=key(),
+            auto_post=True,
+            memo="值班",
+        )
+    resident = api_as(world.resident)
+    page = resident.get("/api/v1/me/statement?kind=xingan&per_page=1").json
+    assert page["total"] == 2 and page["items"][0]["balance"] == 7
+    assert resident.get("/api/v1/me/statement").status_code == 422
+    assert resident.get("/api/v1/me/statement?kind=xingan&from=yesterday").status_code == 422
+    exported = resident.get("/api/v1/me/statement?kind=xingan&format=csv")
+    text = exported.data.decode("utf-8-sig")
+    assert exported.mimetype == "text/csv" and "值班" in text and len(text.strip().splitlines()) == 3
+
+
+def test_statement_and_balances_of_others_are_scoped(world, api_as, make_person, make_unit, actor_of):
+    resident, staff, outsider = api_as(world.resident), api_as(world.staff), api_as(world.outsider)
+    assert staff.get(f"/api/v1/people/{world.resident.id}/statement?kind=xingan").status_code == 200
+    assert staff.get(f"/api/v1/people/{world.resident.id}/balances").status_code == 200
+    assert outsider.get(f"/api/v1/people/{world.resident.id}/balances").status_code == 404
+    assert resident.get(f"/api/v1/people/{world.member.id}/balances").status_code == 404
+    unit_admin = make_person(community=world.community, roles=[("unit_admin", world.unit)])
+    assert api_as(unit_admin).get(f"/api/v1/units/{world.unit.id}/balances").status_code == 200
+    assert staff.get(f"/api/v1/units/{world.unit.id}/balances").status_code == 404
+
+
+def test_ledger_browsing_is_scoped(world, api_as, make_person, key):
+    for community in (world.community, world.other):
+        ops.request_award(
+            community_id=community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=1,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+        )
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    assert api_as(supervisor).get("/api/v1/ledger/transfers").json["total"] == 1
+    assert api_as(world.resident).get("/api/v1/ledger/transfers").status_code == 403
+    listed = api_as(world.staff).get("/api/v1/ledger/transfers?kind=xingan&status=pending").json
+    assert listed["total"] == 1 and listed["items"][0]["hash"]
+
+
+def test_verification_endpoint(world, api_as, app):
+    staff = api_as(world.staff)
+    assert staff.get("/api/v1/ledger/verification").status_code == 404
+    from points.scheduler import run_job
+
+    assert run_job("verify_ledger").status == "ok"
+    latest = staff.get("/api/v1/ledger/verification")
+    assert latest.status_code == 200 and latest.json["ok"] is True
+    assert api_as(world.resident).get("/api/v1/ledger/verification").status_code == 403
+
+
+def test_discretionary_share_report(world, api_as, key):
+    manual = ops.create_manual_award(
+        actor=world.staff_actor,
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=6,
+        memo="表彰",
+        idempotency_key=key(),
+    )
+    ops.approve_award(actor=world.checker_actor, transfer_id=manual["id"])
+    ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=4,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key(),
+        auto_post=True,
+    )
+    rows = api_as(world.staff).get("/api/v1/ledger/discretionary").json
+    by_approver = {r["approved_by_id"]: r for r in rows}
+    assert by_approver[world.checker.id]["share"] == 1.0
+    assert by_approver[None]["discretionary"] == 0
+
+
+def test_set_budget_needs_street_admin(world, api_as, make_person):
+    body = {"community_id": world.community.id, "kind": "xingan", "year": 2026, "amount": 1000}
+    assert api_as(world.staff).put("/api/v1/ledger/budgets", json=body).status_code == 403
+    street_admin = make_person(community=world.community, roles=[("street_admin", world.community)])
+    r = api_as(street_admin).put("/api/v1/ledger/budgets", json=body)
+    assert r.status_code == 200 and r.json["issued"] == 0

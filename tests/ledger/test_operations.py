@@ -1,0 +1,301 @@
+"""The ledger's operations: two phases, maker–checker, reversals, budgets, bulk approval."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from points.errors import DomainError
+from points.ledger import operations as ops
+from points.ledger.queries import balances_of_person, balances_of_unit, statement
+from points.ledger.verify import verify_ledger
+
+
+@pytest.fixture
+def award(world, key):
+    def make(amount=10, *, person=None, unit=None, auto=False, kind="xingan", requested_by=None, now=None):
+        recipient = ("unit", unit.id) if unit else ("person", (person or world.resident).id)
+        return ops.request_award(
+            community_id=world.community.id,
+            recipient_type=recipient[0],
+            recipient_id=recipient[1],
+            kind=kind,
+            amount=amount,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+            requested_by_id=(requested_by or world.staff).id,
+            auto_post=auto,
+            now=now,
+        )
+
+    return make
+
+
+def codes(fn):
+    with pytest.raises(DomainError) as info:
+        fn()
+    return info.value.code
+
+
+def test_request_award_is_pending_and_not_spendable(world, award):
+    award(10)
+    assert balances_of_person(world.resident.id)["xingan"] == {
+        "posted": 0,
+        "pending_in": 10,
+        "pending_out": 0,
+        "available": 0,
+    }
+
+
+def test_approve_award_posts_it(world, award):
+    row = award(10)
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+    assert balances_of_person(world.resident.id)["xingan"]["available"] == 10
+
+
+def test_approve_award_by_requester_is_refused(world, award):
+    row = award(10, requested_by=world.staff)
+    assert codes(lambda: ops.approve_award(actor=world.staff_actor, transfer_id=row["id"])) == "maker_checker"
+
+
+def test_approve_award_to_oneself_is_refused(world, award):
+    row = award(10, person=world.checker)
+    assert (
+        codes(lambda: ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])) == "self_approval"
+    )
+
+
+def test_approve_award_out_of_scope_is_not_found(world, award):
+    row = award(10)
+    assert codes(lambda: ops.approve_award(actor=world.outsider_actor, transfer_id=row["id"])) == "not_found"
+
+
+def test_approve_award_without_the_role_is_forbidden(world, award, make_person, actor_of):
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    row = award(10)
+    assert codes(lambda: ops.approve_award(actor=actor_of(supervisor), transfer_id=row["id"])) == "forbidden"
+
+
+def test_approve_award_twice_is_refused(world, award):
+    row = award(10)
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+    assert (
+        codes(lambda: ops.approve_award(actor=world.checker_actor, transfer_id=row["id"]))
+        == "already_resolved"
+    )
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 10
+
+
+def test_reject_award_voids_it_and_needs_a_reason(world, award):
+    row = award(10)
+    assert codes(lambda: ops.reject_award(actor=world.checker_actor, transfer_id=row["id"], reason=" ")) == (
+        "reason_required"
+    )
+    ops.reject_award(actor=world.checker_actor, transfer_id=row["id"], reason="未到场")
+    assert balances_of_person(world.resident.id)["xingan"]["pending_in"] == 0
+    assert (
+        codes(lambda: ops.approve_award(actor=world.checker_actor, transfer_id=row["id"]))
+        == "already_resolved"
+    )
+
+
+def test_reverse_transfer_gives_points_back_once(world, award):
+    row = award(10, auto=True)
+    ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="重复发放")
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
+    assert codes(
+        lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="再来")
+    ) == ("already_resolved")
+
+
+def test_reverse_transfer_of_an_approved_pending_award(world, award):
+    row = award(10)
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+    reversal = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
+    assert reversal["reason"] == "reversal"
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
+
+
+def test_reverse_transfer_of_spent_points_fails(world, award, key):
+    row = award(10, auto=True)
+    ops.spend(
+        community_id=world.community.id,
+        payer_type="person",
+        payer_id=world.resident.id,
+        kind="xingan",
+        amount=8,
+        idempotency_key=key(),
+    )
+    assert codes(
+        lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="x")
+    ) == ("insufficient_points")
+
+
+def test_reverse_transfer_of_a_pending_award_fails(world, award):
+    row = award(10)
+    assert codes(
+        lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="x")
+    ) == ("not_posted")
+
+
+def test_spend_reserves_nothing_pending(world, award, key):
+    award(10)
+    assert (
+        codes(
+            lambda: ops.spend(
+                community_id=world.community.id,
+                payer_type="person",
+                payer_id=world.resident.id,
+                kind="xingan",
+                amount=1,
+                idempotency_key=key(),
+            )
+        )
+        == "insufficient_points"
+    )
+
+
+def test_kinds_are_kept_apart(world, award, key):
+    award(10, auto=True, kind="hongsong")
+    assert (
+        codes(
+            lambda: ops.spend(
+                community_id=world.community.id,
+                payer_type="person",
+                payer_id=world.resident.id,
+                kind="xingan",
+                amount=1,
+                idempotency_key=key(),
+            )
+        )
+        == "insufficient_points"
+    )
+
+
+def test_request_award_same_key_returns_the_first(world, key):
+    kwargs = dict(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=5,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key="checkin:1:award",
+    )
+    first = ops.request_award(**kwargs)
+    assert ops.request_award(**kwargs)["id"] == first["id"]
+    assert codes(lambda: ops.request_award(**{**kwargs, "amount": 6})) == "idempotency_conflict"
+    assert balances_of_person(world.resident.id)["xingan"]["pending_in"] == 5
+
+
+@pytest.mark.parametrize("amount", [0, -5])
+def test_request_award_needs_a_positive_amount(world, award, amount):
+    assert codes(lambda: award(amount)) == "invalid_amount"
+
+
+def test_unit_awards_pay_the_unit(world, award):
+    row = award(20, unit=world.unit)
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+    assert balances_of_unit(world.unit.id)["xingan"]["available"] == 20
+
+
+def test_create_manual_award_rules(world, key):
+    def manual(actor=world.staff_actor, person=world.resident, memo="帮助孤寡老人"):
+        return ops.create_manual_award(
+            actor=actor,
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=person.id,
+            kind="xingan",
+            amount=5,
+            memo=memo,
+            idempotency_key=key(),
+        )
+
+    assert codes(lambda: manual(memo="  ")) == "reason_required"
+    assert codes(lambda: manual(person=world.staff)) == "self_award"
+    assert codes(lambda: manual(actor=world.outsider_actor)) == "not_found"
+    row = manual()
+    assert row["proof"] == "discretion" and row["status"] == "pending"
+    assert codes(lambda: ops.approve_award(actor=world.staff_actor, transfer_id=row["id"])) == "maker_checker"
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+
+
+def test_budget_limits_issuing_including_pending(world, award):
+    year = datetime.now(UTC).year
+    ops.set_budget(actor=None, community_id=world.community.id, kind="xingan", year=year, amount=25)
+    first = award(10)
+    award(10)
+    assert codes(lambda: award(10)) == "budget_exceeded"
+    ops.reject_award(actor=world.checker_actor, transfer_id=first["id"], reason="重复")
+    award(10)
+    assert codes(lambda: award(6)) == "budget_exceeded"
+    award(5)
+
+
+def test_set_budget_counts_what_was_issued(world, award):
+    year = datetime.now(UTC).year
+    award(30, auto=True)
+    assert (
+        codes(
+            lambda: ops.set_budget(
+                actor=None, community_id=world.community.id, kind="xingan", year=year, amount=20
+            )
+        )
+        == "budget_below_issued"
+    )
+    budget = ops.set_budget(actor=None, community_id=world.community.id, kind="xingan", year=year, amount=40)
+    assert budget.issued == 30
+
+
+def test_bulk_approve_is_all_or_nothing(world, award):
+    rows = [award(i + 1) for i in range(5)]
+    own = award(3, person=world.checker)
+    error = None
+    try:
+        ops.bulk_approve(actor=world.checker_actor, transfer_ids=[r["id"] for r in rows] + [own["id"]])
+    except DomainError as exc:
+        error = exc
+    assert error is not None and error.code == "bulk_refused"
+    assert list(error.errors) == [str(own["id"])]
+    posted = ops.bulk_approve(actor=world.checker_actor, transfer_ids=[r["id"] for r in rows])
+    assert len(posted) == 5
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 15
+    assert verify_ledger().ok
+
+
+def test_qualifies_for_auto_post(app):
+    app.config["LEDGER_AUTO_POST_MAX"] = 20
+    assert ops.qualifies_for_auto_post(proof="checkin", amount=20, unattended=False, by_staff=False)
+    assert not ops.qualifies_for_auto_post(proof="checkin", amount=21, unattended=False, by_staff=False)
+    assert not ops.qualifies_for_auto_post(proof="checkin", amount=5, unattended=True, by_staff=False)
+    assert not ops.qualifies_for_auto_post(proof="checkin", amount=5, unattended=False, by_staff=True)
+    assert not ops.qualifies_for_auto_post(proof="discretion", amount=5, unattended=False, by_staff=False)
+
+
+def test_statement_running_balance_and_period(world, award, key):
+    t1 = datetime(2026, 3, 1, tzinfo=UTC)
+    t2 = datetime(2026, 6, 1, tzinfo=UTC)
+    award(10, auto=True, now=t1)
+    award(5, auto=True, now=t2)
+    pending = award(7, now=t2)
+    ops.spend(
+        community_id=world.community.id,
+        payer_type="person",
+        payer_id=world.resident.id,
+        kind="xingan",
+        amount=4,
+        idempotency_key=key(),
+        now=t2,
+    )
+    page = statement("person", world.resident.id, "xingan")
+    assert [r["balance"] for r in page["items"]] == [11, 15, 15, 10]
+    assert [r["change"] for r in page["items"]] == [-4, 0, 5, 10]
+    assert page["items"][1]["id"] == pending["id"]
+    later = statement("person", world.resident.id, "xingan", start=datetime(2026, 5, 1, tzinfo=UTC))
+    assert later["total"] == 3 and later["items"][-1]["balance"] == 15
+    paged = statement("person", world.resident.id, "xingan", page=2, per_page=3)
+    assert [r["balance"] for r in paged["items"]] == [10]

@@ -1,0 +1,130 @@
+"""The database refuses to rewrite history; with its guard removed, `verify` finds the rewrite."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DatabaseError
+
+from points.db import session
+from points.ledger import operations as ops
+from points.ledger.triggers import create_triggers, drop_triggers, trigger_names
+from points.ledger.verify import verify_ledger
+
+
+@pytest.fixture
+def history(world, key):
+    rows = []
+    for amount in (5, 7, 9, 11):
+        row = ops.request_award(
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=amount,
+            reason="checkin_award",
+            proof="checkin",
+            idempotency_key=key(),
+            auto_post=True,
+        )
+        rows.append(row)
+    assert verify_ledger().ok
+    return rows
+
+
+def _sql(statement: str, **params):
+    return session().connection().execute(sa.text(statement), params)
+
+
+def test_triggers_exist_after_migrations(app):
+    names = trigger_names(session().connection())
+    assert {"ledger_transfers_no_update", "ledger_transfers_no_delete"} <= names
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_transfers SET amount = amount + 1 WHERE id = :id",
+        "DELETE FROM ledger_transfers WHERE id = :id",
+    ],
+)
+def test_update_or_delete_of_a_transfer_is_refused(history, statement):
+    savepoint = session().begin_nested()
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql(statement, id=history[1]["id"])
+    savepoint.rollback()
+    assert verify_ledger().ok
+
+
+def test_emptying_the_table_is_refused(history):
+    # PostgreSQL row triggers do not fire on TRUNCATE: a statement trigger guards it.
+    postgres = session().connection().dialect.name == "postgresql"
+    savepoint = session().begin_nested()
+    with pytest.raises(DatabaseError, match="append-only"):
+        _sql("TRUNCATE ledger_transfers CASCADE" if postgres else "DELETE FROM ledger_transfers")
+    savepoint.rollback()
+    assert verify_ledger().ok
+
+
+@pytest.fixture
+def unguarded(history):
+    drop_triggers(session().connection())
+    yield history
+    create_triggers(session().connection())
+
+
+def test_verify_names_an_edited_row(unguarded):
+    target = unguarded[1]["id"]
+    _sql("UPDATE ledger_transfers SET amount = 70 WHERE id = :id", id=target)
+    result = verify_ledger()
+    assert not result.ok
+    assert result.bad_transfer_id == target
+    assert "changed" in result.problem
+
+
+def test_verify_names_the_row_after_a_deleted_one(unguarded):
+    _sql("DELETE FROM ledger_transfers WHERE id = :id", id=unguarded[1]["id"])
+    result = verify_ledger()
+    assert not result.ok
+    assert result.bad_transfer_id == unguarded[2]["id"]
+    assert "missing" in result.problem
+
+
+def test_verify_notices_a_deleted_last_row(unguarded):
+    _sql("DELETE FROM ledger_transfers WHERE id = :id", id=unguarded[-1]["id"])
+    result = verify_ledger()
+    assert not result.ok
+    assert "chain head" in result.problem
+
+
+def test_verify_names_reordered_rows(unguarded):
+    first, second = unguarded[1], unguarded[2]
+    # Swap the two rows' places in the chain (through a free sequence number).
+    _sql("UPDATE ledger_transfers SET seq = 1000 WHERE id = :id", id=first["id"])
+    _sql("UPDATE ledger_transfers SET seq = :seq WHERE id = :id", seq=first["seq"], id=second["id"])
+    _sql("UPDATE ledger_transfers SET seq = :seq WHERE id = :id", seq=second["seq"], id=first["id"])
+    result = verify_ledger()
+    assert not result.ok
+    assert result.bad_transfer_id == second["id"]
+
+
+def test_verify_names_a_tampered_cached_balance(history, world):
+    _sql(
+        "UPDATE ledger_accounts SET posted = posted + 100 WHERE owner_type = 'person' AND owner_id = :id",
+        id=world.resident.id,
+    )
+    result = verify_ledger()
+    assert not result.ok
+    assert f"person {world.resident.id}" in result.problem
+
+
+def test_verify_command_prints_heads_and_fails_on_tampering(app, unguarded):
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["points", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "OK: 4 transfers" in ok.output
+    assert unguarded[-1]["hash"] in ok.output
+    _sql("UPDATE ledger_transfers SET memo = 'x' WHERE id = :id", id=unguarded[0]["id"])
+    bad = runner.invoke(args=["points", "verify"])
+    assert bad.exit_code == 1
+    assert f"transfer {unguarded[0]['id']}" in bad.output
