@@ -87,7 +87,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) ->
     def _sqlite_begin(conn: Connection):
         # IMMEDIATE takes the write lock up front, so a transaction that reads
         # then writes waits on the busy timeout rather than failing mid-way.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs at the start of every transaction.
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from points.audit.models import AuditEntry
@@ -35,3 +36,35 @@ def record(
     )
     session().add(entry)
     return entry
+
+
+def record_many(
+    *,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    entries: list[tuple[int | None, int | None, dict]],
+    now: datetime | None = None,
+) -> None:
+    """Add one entry per (target id, node id, detail) in a single statement (bulk actions)."""
+    if not entries:
+        return
+    at = now or utcnow()
+    address = (request.remote_addr or "")[:64] if has_request_context() else ""
+    session().connection().execute(
+        sa.insert(AuditEntry.__table__),
+        [
+            {
+                "at": at,
+                "actor_id": actor_id,
+                "action": action,
+                "target_type": target_type,
+                "target_id": target_id,
+                "node_id": node_id,
+                "unit_id": None,
+                "detail": detail,
+                "address": address,
+            }
+            for target_id, node_id, detail in entries
+        ],
+    )

@@ -28,9 +28,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
-from points.audit.operations import record
+from points.audit.operations import record, record_many
 from points.auth.policy import Actor
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
@@ -44,6 +43,7 @@ from points.ledger.models import (
     ChainHead,
     Transfer,
 )
+from points.ledger.statements import Statements, statements
 from points.org.queries import get_node, get_unit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -53,42 +53,6 @@ _a = Account.__table__
 _h = ChainHead.__table__
 _b = Budget.__table__
 
-# Statements are built once: SQLAlchemy caches their compiled form and
-# psycopg prepares them after a few executions.
-_LOCK_HEAD = (
-    sa.select(
-        _h.c.seq,
-        _h.c.head_hash,
-        _t.c.id,
-        _t.c.idempotency_key,
-        sa.select(sa.func.count())
-        .select_from(_b)
-        .where(_b.c.community_id == _h.c.community_id)
-        .scalar_subquery()
-        .label("budgets"),
-    )
-    .select_from(_h.outerjoin(_t, _t.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))))
-    .where(_h.c.community_id == sa.bindparam("community_id"))
-    .with_for_update(of=_h)
-)
-_MOVE_BALANCE = (
-    sa.update(_a)
-    .where(
-        _a.c.id == sa.bindparam("account_id"),
-        sa.or_(_a.c.allow_negative, _a.c.posted - _a.c.pending_out >= sa.bindparam("need")),
-    )
-    .values(
-        posted=_a.c.posted + sa.bindparam("d_posted"),
-        pending_in=_a.c.pending_in + sa.bindparam("d_pending_in"),
-        pending_out=_a.c.pending_out + sa.bindparam("d_pending_out"),
-    )
-)
-_INSERT = sa.insert(_t).returning(_t.c.id, sort_by_parameter_order=True)
-_MOVE_HEAD = (
-    sa.update(_h)
-    .where(_h.c.community_id == sa.bindparam("b_community"))
-    .values(seq=sa.bindparam("b_seq"), head_hash=sa.bindparam("b_hash"))
-)
 _USE_BUDGET = (
     sa.update(_b)
     .where(
@@ -98,12 +62,6 @@ _USE_BUDGET = (
         _b.c.issued + sa.bindparam("delta") <= _b.c.amount,
     )
     .values(issued=_b.c.issued + sa.bindparam("delta"))
-)
-_RESOLVED = sa.select(_t.c.pending_id, _t.c.reverses_id).where(
-    sa.or_(
-        _t.c.pending_id.in_(sa.bindparam("ids", expanding=True)),
-        _t.c.reverses_id.in_(sa.bindparam("ids", expanding=True)),
-    )
 )
 
 
@@ -167,17 +125,30 @@ def _balance_changes(legs: list[Leg]) -> list[dict]:
     return [{"account_id": account_id, **changes[account_id]} for account_id in sorted(changes)]
 
 
-def _ensure_head(conn: sa.Connection, community_id: int) -> None:
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(
-        insert(_h)
-        .values(community_id=community_id, seq=0, head_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["community_id"])
-    )
+def _cursor():
+    """The driver cursor of the session's connection, inside its current transaction."""
+    conn = session().connection()
+    return conn.connection.cursor(), statements(conn.dialect.name)
 
 
-def _fetch(conn: sa.Connection, ids: list[int]) -> list[dict]:
-    rows = conn.execute(sa.select(_t).where(_t.c.id.in_(ids)).order_by(_t.c.id)).mappings().all()
+def _lock_head(cur, sql: Statements, community_id: int, keys: list[str]) -> list[tuple]:
+    """Lock the community's chain head; return it with any rows already holding these keys."""
+    if len(keys) == 1:
+        query, params = sql.lock_head_one, {"community": community_id, "key": keys[0]}
+    else:
+        query = sql.lock_head_many(len(keys)) if keys else sql.lock_head_many(1)
+        params = {"community": community_id, **{f"key{i}": k for i, k in enumerate(keys or [""])}}
+    cur.execute(query, params)
+    rows = cur.fetchall()
+    if not rows:
+        cur.execute(sql.ensure_head, {"community": community_id, "genesis": GENESIS_HASH})
+        cur.execute(query, params)
+        rows = cur.fetchall()
+    return rows
+
+
+def _fetch(ids: list[int]) -> list[dict]:
+    rows = session().connection().execute(sa.select(_t).where(_t.c.id.in_(ids)).order_by(_t.c.id)).mappings()
     return [dict(r) for r in rows]
 
 
@@ -186,27 +157,26 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
 
     A row whose idempotency key exists already is not written again: the stored
     row is returned in its place (it must describe the same movement, else
-    `idempotency_conflict`). Raises `insufficient_points`, `budget_exceeded`,
-    `already_resolved`.
+    `idempotency_conflict`); resolving or reversing is never replayed but refused
+    (`already_resolved`). Raises `insufficient_points`, `budget_exceeded`.
     """
     now = now or utcnow()
-    conn = session().connection()
+    cur, sql = _cursor()
     keys = [leg.idempotency_key for leg in legs]
-    params = {"community_id": community_id, "keys": keys}
-    rows = conn.execute(_LOCK_HEAD, params).all()
-    if not rows:
-        _ensure_head(conn, community_id)
-        rows = conn.execute(_LOCK_HEAD, params).all()
-    seq, prev_hash, budgets = rows[0].seq, rows[0].head_hash, rows[0].budgets
-    existing = {r.idempotency_key: r.id for r in rows if r.id is not None}
+    rows = _lock_head(cur, sql, community_id, keys)
+    seq, prev_hash, budgets = rows[0][0], rows[0][1], rows[0][4]
+    existing = {key: transfer_id for _, _, transfer_id, key, _ in rows if transfer_id is not None}
 
-    # Resolving or reversing is never replayed: a second attempt is refused.
-    targets = [leg.pending_id or leg.reverses_id for leg in legs if leg.pending_id or leg.reverses_id]
-    if targets and conn.execute(_RESOLVED, {"ids": targets}).first() is not None:
-        raise Conflict("already_resolved", "该笔积分已处理过")
+    for column in ("pending_id", "reverses_id"):
+        targets = [getattr(leg, column) for leg in legs if getattr(leg, column)]
+        if targets:
+            cur.execute(sql.resolved_any(column, len(targets)), {f"r{i}": t for i, t in enumerate(targets)})
+            if cur.fetchone() is not None:
+                raise Conflict("already_resolved", "该笔积分已处理过")
 
+    stored: dict[str, dict] = {}
     if existing:
-        stored = {r["idempotency_key"]: r for r in _fetch(conn, list(existing.values()))}
+        stored = {r["idempotency_key"]: r for r in _fetch(list(existing.values()))}
         for leg in legs:
             row = stored.get(leg.idempotency_key)
             if row is not None and (
@@ -221,12 +191,12 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
             return [stored[k] for k in keys]
 
     changes = _balance_changes(legs)
-    moved = conn.execute(_MOVE_BALANCE, changes).rowcount
-    if moved != len(changes):
+    cur.executemany(sql.move_balance, changes)
+    if cur.rowcount != len(changes):
         raise InsufficientPoints(message="可用积分不足")
 
     if budgets:
-        _use_budgets(conn, community_id, legs)
+        _use_budgets(community_id, legs)
 
     values = []
     for leg in legs:
@@ -252,14 +222,24 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
             "approved_by_id": leg.approved_by_id,
             "idempotency_key": leg.idempotency_key,
             "created_at": now,
-            "prev_hash": prev_hash,
         }
-        row["hash"] = prev_hash = row_hash(row, prev_hash)
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = row_hash(row, row["prev_hash"])
         values.append(row)
-    ids = conn.execute(_INSERT, values).scalars().all()
-    for row, new_id in zip(values, ids, strict=True):
-        row["id"] = new_id
-    conn.execute(_MOVE_HEAD, {"b_community": community_id, "b_seq": seq, "b_hash": prev_hash})
+    stamp = sql.timestamp(now)
+    params = [{**row, "created_at": stamp} for row in values]
+    if len(values) == 1:
+        cur.execute(sql.insert_transfer_returning, params[0])
+        values[0]["id"] = cur.fetchone()[0]
+    else:
+        # One prepared statement for every row (pipelined on PostgreSQL), then the new
+        # ids read back by the community's sequence numbers.
+        cur.executemany(sql.insert_transfer, params)
+        cur.execute(sql.transfer_ids, {"community": community_id, "first": values[0]["seq"], "last": seq})
+        ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
+        for row in values:
+            row["id"] = ids[row["seq"]]
+    cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})
 
     if existing:
         by_key = {r["idempotency_key"]: r for r in values} | stored
@@ -267,7 +247,8 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
     return values
 
 
-def _use_budgets(conn: sa.Connection, community_id: int, legs: list[Leg]) -> None:
+def _use_budgets(community_id: int, legs: list[Leg]) -> None:
+    conn = session().connection()
     totals: dict[tuple[str, int], int] = defaultdict(int)
     for leg in legs:
         if leg.budget is not None:
@@ -299,33 +280,33 @@ _KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
 
 def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
     """Ids of the accounts of these (owner_type, owner_id) in one kind, creating missing ones."""
-    conn = session().connection()
-    wanted = set(owners)
-    query = sa.select(_a.c.id, _a.c.owner_type, _a.c.owner_id).where(
-        _a.c.kind == kind, sa.tuple_(_a.c.owner_type, _a.c.owner_id).in_(sorted(wanted))
-    )
-    found = {(r.owner_type, r.owner_id): r.id for r in conn.execute(query)}
-    missing = wanted - found.keys()
+    cur, sql = _cursor()
+    wanted = sorted(set(owners))
+    query = sql.accounts_two if len(wanted) == 2 else sql.accounts_many(len(wanted))
+    params = {"kind": kind}
+    for i, (owner_type, owner_id) in enumerate(wanted):
+        params[f"t{i}"], params[f"i{i}"] = owner_type, owner_id
+    cur.execute(query, params)
+    found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
+    missing = [owner for owner in wanted if owner not in found]
     if missing:
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        conn.execute(
-            insert(_a).on_conflict_do_nothing(index_elements=["owner_type", "owner_id", "kind"]),
+        stamp = sql.timestamp(utcnow())
+        cur.executemany(
+            sql.insert_account,
             [
                 {
                     "kind": kind,
                     "owner_type": owner_type,
                     "owner_id": owner_id,
                     # A pool issues points, so it goes below zero by what it issued.
-                    "allow_negative": owner_type == "pool",
-                    "posted": 0,
-                    "pending_in": 0,
-                    "pending_out": 0,
-                    "created_at": utcnow(),
+                    "allow_negative": sql.flag(owner_type == "pool"),
+                    "now": stamp,
                 }
-                for owner_type, owner_id in sorted(missing)
+                for owner_type, owner_id in missing
             ],
         )
-        found = {(r.owner_type, r.owner_id): r.id for r in conn.execute(query)}
+        cur.execute(query, params)
+        found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
     return found
 
 
@@ -486,12 +467,12 @@ def _owner(account_id: int) -> tuple[str, int]:
     return row.owner_type, row.owner_id
 
 
-def _check_approvable(actor: Actor, pending: dict, community_path: str) -> None:
+def _check_approvable(actor: Actor, pending: dict, community_path: str, payee: tuple[str, int]) -> None:
     """Maker–checker: in scope, still pending, and not the payee, requester or verifier."""
     actor.require("awards.approve", community_path)
     if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
         raise Conflict("not_pending", "这笔积分不是待审批的奖励")
-    if _owner(pending["credit_account_id"]) == ("person", actor.person_id):
+    if payee == ("person", actor.person_id):
         raise Forbidden("self_approval", "不能审批发给自己的积分")
     if actor.person_id in (pending["requested_by_id"], pending["verified_by_id"]):
         raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
@@ -525,7 +506,9 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
     """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
     `self_approval`, `maker_checker`."""
     pending = _get_transfer(transfer_id)
-    _check_approvable(actor, pending, get_node(pending["community_id"]).path)
+    _check_approvable(
+        actor, pending, get_node(pending["community_id"]).path, _owner(pending["credit_account_id"])
+    )
     row = _append(pending["community_id"], [_resolution(pending, status="post", actor=actor)], now=now)[0]
     record(
         actor_id=actor.person_id,
@@ -544,7 +527,9 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
     if not reason.strip():
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
     pending = _get_transfer(transfer_id)
-    _check_approvable(actor, pending, get_node(pending["community_id"]).path)
+    _check_approvable(
+        actor, pending, get_node(pending["community_id"]).path, _owner(pending["credit_account_id"])
+    )
     leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
     row = _append(pending["community_id"], [leg], now=now)[0]
     record(
@@ -561,12 +546,15 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
 
 def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None = None) -> list[dict]:
     """Approve many pending awards in one transaction: all of them, or none with the reason
-    for each refusal (`bulk_refused`, with `errors` keyed by transfer id)."""
+    for each refusal (`bulk_refused`, with `errors` keyed by transfer id).
+
+    Rows are posted in batches per community, so 500 approvals cost a few statements."""
     now = now or utcnow()
     ids = list(dict.fromkeys(transfer_ids))
     conn = session().connection()
     pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
-    paths = {}
+    owners = _owners({p["credit_account_id"] for p in pendings.values()})
+    paths: dict[int, str] = {}
     refusals: dict[str, list[str]] = {}
     for transfer_id in ids:
         pending = pendings.get(transfer_id)
@@ -576,7 +564,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
             community_id = pending["community_id"]
             if community_id not in paths:
                 paths[community_id] = get_node(community_id).path
-            _check_approvable(actor, pending, paths[community_id])
+            _check_approvable(actor, pending, paths[community_id], owners[pending["credit_account_id"]])
         except DomainError as exc:
             refusals[str(transfer_id)] = [f"{exc.code}: {exc.message}"]
     if refusals:
@@ -588,27 +576,30 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     rows = []
     for community_id in sorted(by_community):
         rows.extend(_append(community_id, by_community[community_id], now=now))
-    session().add_all(
-        [
-            _audit_entry(actor, "award.approved", transfer_id, pendings[transfer_id], now, bulk=True)
+    record_many(
+        actor_id=actor.person_id,
+        action="award.approved",
+        target_type="transfer",
+        entries=[
+            (
+                transfer_id,
+                pendings[transfer_id]["community_id"],
+                {"amount": pendings[transfer_id]["amount"], "bulk": True},
+            )
             for transfer_id in ids
-        ]
+        ],
+        now=now,
     )
     return rows
 
 
-def _audit_entry(actor: Actor, action: str, transfer_id: int, pending: dict, now: datetime, **detail):
-    from points.audit.models import AuditEntry
-
-    return AuditEntry(
-        at=now,
-        actor_id=actor.person_id,
-        action=action,
-        target_type="transfer",
-        target_id=transfer_id,
-        node_id=pending["community_id"],
-        detail={"amount": pending["amount"], **detail},
+def _owners(account_ids: set[int]) -> dict[int, tuple[str, int]]:
+    rows = (
+        session()
+        .connection()
+        .execute(sa.select(_a.c.id, _a.c.owner_type, _a.c.owner_id).where(_a.c.id.in_(account_ids)))
     )
+    return {r.id: (r.owner_type, r.owner_id) for r in rows}
 
 
 def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
@@ -751,7 +742,8 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
     if amount < 0:
         raise DomainError("invalid_amount", "预算不能为负数", 422)
     # The chain head lock orders this against concurrent awards of the community.
-    _lock_head(community_id)
+    cur, sql = _cursor()
+    _lock_head(cur, sql, community_id, [])
     issued = _issued_in_year(community_id, kind, year)
     if issued > amount:
         raise DomainError("budget_below_issued", f"该年度已发放 {issued}，预算不能低于此数", 409)
@@ -772,13 +764,6 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
         detail={"kind": kind, "year": year, "amount": amount},
     )
     return budget
-
-
-def _lock_head(community_id: int) -> None:
-    conn = session().connection()
-    if not conn.execute(_LOCK_HEAD, {"community_id": community_id, "keys": []}).first():
-        _ensure_head(conn, community_id)
-        conn.execute(_LOCK_HEAD, {"community_id": community_id, "keys": []})
 
 
 def _issued_in_year(community_id: int, kind: str, year: int) -> int:

@@ -1,0 +1,378 @@
+"""Ledger benchmarks: posting rate, bulk approval, balance reads, verification.
+
+Runs against a throwaway database it creates and drops:
+
+    python bench/ledger_bench.py                      # SQLite in a temporary folder
+    python bench/ledger_bench.py --postgres postgresql://postgres@127.0.0.1:5432/test
+
+Figures are printed as a table with the reference rates measured in the same run
+(raw INSERT+COMMIT, and a hand-written posting in plain SQL), because absolute
+numbers move 20–30% between runs on these machines while ratios move much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+
+from config import TestConfig
+from points import create_app
+from points.db import make_engine, normalise_url, session
+from points.ledger.chain import row_hash
+from points.migrate import upgrade
+
+
+def throwaway_database(server: str | None, folder: Path):
+    if not server:
+        return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
+    base = sa.make_url(normalise_url(server))
+    name = f"points_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds else float("inf")
+
+
+def bench_raw_insert(engine, n: int) -> float:
+    with engine.begin() as conn:
+        key = "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS bench_raw (id {key}, v INTEGER)")
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        for i in range(n):
+            with conn.begin():
+                conn.exec_driver_sql(
+                    "INSERT INTO bench_raw (v) VALUES (?)"
+                    if engine.dialect.name == "sqlite"
+                    else "INSERT INTO bench_raw (v) VALUES (%s)",
+                    (i,),
+                )
+    return rate(n, time.perf_counter() - start)
+
+
+def bench_plain_sql_posting(engine, community_id: int, debit: int, credit: int, n: int) -> float:
+    """The reference: lock head, conditional debit, credit, insert with hash, move head, commit."""
+    sqlite = engine.dialect.name == "sqlite"
+    p = "?" if sqlite else "%s"
+    lock = "" if sqlite else " FOR UPDATE"
+    start = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for _ in range(n):
+            if sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute(
+                f"SELECT seq, head_hash FROM ledger_chain_heads WHERE community_id = {p}{lock}",
+                (community_id,),
+            )
+            seq, prev = cur.fetchone()
+            cur.execute(
+                f"UPDATE ledger_accounts SET posted = posted - 1 WHERE id = {p} "
+                f"AND (allow_negative OR posted - pending_out >= 1)",
+                (debit,),
+            )
+            cur.execute(f"UPDATE ledger_accounts SET posted = posted + 1 WHERE id = {p}", (credit,))
+            now = datetime.now(UTC)
+            row = {
+                "community_id": community_id,
+                "seq": seq + 1,
+                "kind": "xingan",
+                "debit_account_id": debit,
+                "credit_account_id": credit,
+                "amount": 1,
+                "status": "posted",
+                "reason": "checkin_award",
+                "proof": None,
+                "ref_type": None,
+                "ref_id": None,
+                "pending_id": None,
+                "reverses_id": None,
+                "memo": "",
+                "evidence": "",
+                "requested_by_id": None,
+                "verified_by_id": None,
+                "approved_by_id": None,
+                "idempotency_key": f"ref:{uuid.uuid4().hex}",
+                "created_at": now,
+            }
+            digest = row_hash(row, prev)
+            cur.execute(
+                "INSERT INTO ledger_transfers (community_id, seq, kind, debit_account_id, credit_account_id, "
+                "amount, status, reason, memo, evidence, idempotency_key, created_at, prev_hash, hash) "
+                f"VALUES ({p}, {p}, 'xingan', {p}, {p}, 1, 'posted', 'checkin_award', '', '', {p}, "
+                f"{p}, {p}, {p})",
+                (
+                    community_id,
+                    seq + 1,
+                    debit,
+                    credit,
+                    row["idempotency_key"],
+                    now.replace(tzinfo=None) if sqlite else now,
+                    prev,
+                    digest,
+                ),
+            )
+            cur.execute(
+                f"UPDATE ledger_chain_heads SET seq = {p}, head_hash = {p} WHERE community_id = {p}",
+                (seq + 1, digest, community_id),
+            )
+            raw.commit()
+    finally:
+        raw.close()
+    return rate(n, time.perf_counter() - start)
+
+
+def setup_world(app):
+    from points.org import operations as org
+    from points.people import operations as ppl
+
+    with app.app_context():
+        city = org.create_node(actor=None, parent_id=None, level="city", name="市")
+        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
+        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
+        communities = [
+            org.create_node(actor=None, parent_id=street.id, level="community", name=f"社区{i}")
+            for i in range(3)
+        ]
+        approver = ppl.create_person(
+            actor=None, phone="13500000001", name="审批", community_id=communities[0].id
+        )
+        ppl.grant_role(actor=None, person_id=approver.id, role="street_admin", node_id=street.id)
+        people = [
+            ppl.create_person(
+                actor=None, phone=f"1360000{i:04d}", name=f"居民{i}", community_id=communities[0].id
+            )
+            for i in range(20)
+        ]
+        session().commit()
+        return [c.id for c in communities], approver.id, [p.id for p in people]
+
+
+def bench_posting(app, community_id: int, people: list[int], n: int) -> float:
+    from points.ledger import operations as ops
+
+    with app.app_context():
+        start = time.perf_counter()
+        for i in range(n):
+            ops.request_award(
+                community_id=community_id,
+                recipient_type="person",
+                recipient_id=people[i % len(people)],
+                kind="xingan",
+                amount=1,
+                reason="checkin_award",
+                proof="checkin",
+                idempotency_key=f"bench:{uuid.uuid4().hex}",
+                auto_post=True,
+            )
+            session().commit()
+        return rate(n, time.perf_counter() - start)
+
+
+def bench_bulk_approve(app, community_id: int, approver_id: int, people: list[int], n: int) -> float:
+    from points.auth.current import actor_for
+    from points.ledger import operations as ops
+    from points.people.queries import get_person
+
+    with app.app_context():
+        ids = []
+        for start_at in range(0, n, 100):
+            for i in range(start_at, min(n, start_at + 100)):
+                ids.append(
+                    ops.request_award(
+                        community_id=community_id,
+                        recipient_type="person",
+                        recipient_id=people[i % len(people)],
+                        kind="hongsong",
+                        amount=2,
+                        reason="task_award",
+                        proof="claim",
+                        idempotency_key=f"bulk:{uuid.uuid4().hex}",
+                    )["id"]
+                )
+            session().commit()
+        actor = actor_for(get_person(approver_id))
+        start = time.perf_counter()
+        ops.bulk_approve(actor=actor, transfer_ids=ids)
+        session().commit()
+        return rate(n, time.perf_counter() - start)
+
+
+def fill(app, community_id: int, people: list[int], total: int, batch: int = 5000) -> None:
+    """Append `total` posted transfers in large batches (through the ledger's own path)."""
+    from points.ledger import operations as ops
+
+    with app.app_context():
+        ids = ops.account_ids([("pool", community_id)] + [("person", p) for p in people], "xingan")
+        pool = ids[("pool", community_id)]
+        done = 0
+        while done < total:
+            size = min(batch, total - done)
+            legs = [
+                ops.Leg(
+                    kind="xingan",
+                    debit_account_id=pool,
+                    credit_account_id=ids[("person", people[(done + i) % len(people)])],
+                    amount=1,
+                    status="posted",
+                    reason="checkin_award",
+                    proof="checkin",
+                    idempotency_key=f"fill:{uuid.uuid4().hex}",
+                )
+                for i in range(size)
+            ]
+            ops._append(community_id, legs)
+            session().commit()
+            done += size
+            print(f"\r  filled {done}/{total}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+
+
+def bench_balance_read(app, person_id: int, reads: int = 2000) -> float:
+    """Median milliseconds of one balance read (by key, from cached totals)."""
+    from points.ledger.queries import balances_of_person
+
+    with app.app_context():
+        times = []
+        for _ in range(reads):
+            start = time.perf_counter()
+            balances_of_person(person_id)
+            times.append(time.perf_counter() - start)
+            session().rollback()
+        return statistics.median(times) * 1000
+
+
+def bench_verify(app) -> tuple[float, float, int]:
+    from points.ledger.chain import HASHED_FIELDS
+    from points.ledger.models import Transfer
+    from points.ledger.verify import verify_ledger
+
+    t = Transfer.__table__
+    with app.app_context():
+        conn = session().connection()
+        start = time.perf_counter()
+        rows = 0
+        result = conn.execute(
+            sa.select(t.c.id, t.c.prev_hash, t.c.hash, *[t.c[f] for f in HASHED_FIELDS]),
+            execution_options={"stream_results": True, "yield_per": 5000},
+        )
+        for row in result:
+            hashlib.sha256(repr(tuple(row)).encode()).hexdigest()
+            rows += 1
+        bare = rate(rows, time.perf_counter() - start)
+        start = time.perf_counter()
+        outcome = verify_ledger()
+        assert outcome.ok, outcome.problem
+        return bare, rate(outcome.transfers, time.perf_counter() - start), rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is made on it)")
+    parser.add_argument("--postings", type=int, default=2000)
+    parser.add_argument("--bulk", type=int, default=500)
+    parser.add_argument("--big", type=int, default=1_000_000, help="transfers for the large balance-read run")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        url, drop = throwaway_database(args.postgres, Path(folder))
+        try:
+            engine = make_engine(url)
+            upgrade(engine)
+            app = create_app(
+                {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, "DATABASE_URL": url}
+            )
+            communities, approver, people = setup_world(app)
+            backend = engine.dialect.name
+            rows = []
+
+            raw = bench_raw_insert(engine, args.postings)
+            rows.append(("raw INSERT one row + COMMIT", f"{raw:,.0f}/s", "1.00× raw"))
+
+            with app.app_context():
+                from points.ledger import operations as ops
+
+                ids = ops.account_ids([("pool", communities[2]), ("person", people[0])], "xingan")
+                ops._lock_head(*ops._cursor(), communities[2], [])
+                session().commit()
+            plain = bench_plain_sql_posting(
+                app.extensions["points_db"].engine,
+                communities[2],
+                ids[("pool", communities[2])],
+                ids[("person", people[0])],
+                args.postings,
+            )
+            rows.append(("reference posting in plain SQL", f"{plain:,.0f}/s", f"{plain / raw:.2f}× raw"))
+
+            posting = bench_posting(app, communities[0], people, args.postings)
+            rows.append(
+                (
+                    "ledger posting (request_award, auto-post)",
+                    f"{posting:,.0f}/s",
+                    f"{posting / raw:.2f}× raw, {posting / plain:.2f}× plain SQL",
+                )
+            )
+
+            bulk = bench_bulk_approve(app, communities[1], approver, people, args.bulk)
+            rows.append(
+                (
+                    f"bulk approve {args.bulk} awards, one transaction",
+                    f"{bulk:,.0f}/s",
+                    f"{bulk / posting:.1f}× single posting",
+                )
+            )
+
+            small = bench_balance_read(app, people[1])
+            fill(app, communities[0], people, args.big)
+            large = bench_balance_read(app, people[1])
+            rows.append((f"balance read, ~{args.postings:,} transfers", f"{small:.3f} ms", ""))
+            rows.append(
+                (
+                    f"balance read, ~{args.big + args.postings:,} transfers",
+                    f"{large:.3f} ms",
+                    f"{large / small:.2f}× the small ledger",
+                )
+            )
+
+            bare, verify, count = bench_verify(app)
+            rows.append((f"bare row hash over {count:,} rows", f"{bare:,.0f} rows/s", ""))
+            rows.append(
+                ("verify (chains, balances, sums)", f"{verify:,.0f} rows/s", f"{verify / bare:.2f}× bare")
+            )
+
+            print(f"\nLedger benchmark on {backend}\n")
+            width = max(len(r[0]) for r in rows)
+            print(f"{'what':<{width}}  {'figure':>16}  ratio")
+            for what, figure, ratio in rows:
+                print(f"{what:<{width}}  {figure:>16}  {ratio}")
+            engine.dispose()
+            app.extensions["points_db"].engine.dispose()
+        finally:
+            drop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""The posting path's SQL, written once per backend in the driver's parameter style.
+
+Posting is the hottest code in the service, so it talks to the driver's cursor
+directly: no statement construction or compilation per posting, and on
+PostgreSQL psycopg prepares the statements after a few executions and
+pipelines `executemany`. The SQL is the same on both backends except for the
+row lock, which SQLite does not have (its IMMEDIATE transaction is the lock).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+
+TRANSFER_COLUMNS = (
+    "community_id",
+    "seq",
+    "kind",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "status",
+    "reason",
+    "proof",
+    "ref_type",
+    "ref_id",
+    "pending_id",
+    "reverses_id",
+    "memo",
+    "evidence",
+    "requested_by_id",
+    "verified_by_id",
+    "approved_by_id",
+    "idempotency_key",
+    "created_at",
+    "prev_hash",
+    "hash",
+)
+
+_NAMED = re.compile(r":(\w+)")
+
+
+class Statements:
+    def __init__(self, dialect: str):
+        self.dialect = dialect
+        self.postgres = dialect == "postgresql"
+        lock = " FOR UPDATE OF h" if self.postgres else ""
+        head = (
+            "SELECT h.seq, h.head_hash, t.id, t.idempotency_key,"
+            " (SELECT count(*) FROM ledger_budgets b WHERE b.community_id = h.community_id)"
+            " FROM ledger_chain_heads h LEFT JOIN ledger_transfers t ON {join}"
+            " WHERE h.community_id = :community" + lock
+        )
+        self.lock_head_one = self.sql(head.format(join="t.idempotency_key = :key"))
+        self._lock_head_many = head
+        self.ensure_head = self.sql(
+            "INSERT INTO ledger_chain_heads (community_id, seq, head_hash) VALUES (:community, 0, :genesis)"
+            " ON CONFLICT (community_id) DO NOTHING"
+        )
+        self.move_balance = self.sql(
+            "UPDATE ledger_accounts SET posted = posted + :d_posted, pending_in = pending_in + :d_pending_in,"
+            " pending_out = pending_out + :d_pending_out"
+            " WHERE id = :account_id AND (allow_negative OR posted - pending_out >= :need)"
+        )
+        self.move_head = self.sql(
+            "UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community"
+        )
+        self.accounts_two = self.sql(
+            "SELECT id, owner_type, owner_id FROM ledger_accounts WHERE kind = :kind AND"
+            " ((owner_type = :t0 AND owner_id = :i0) OR (owner_type = :t1 AND owner_id = :i1))"
+        )
+        self.insert_account = self.sql(
+            "INSERT INTO ledger_accounts (kind, owner_type, owner_id, allow_negative, posted, pending_in,"
+            " pending_out, created_at) VALUES (:kind, :owner_type, :owner_id, :allow_negative, 0, 0, 0, :now)"
+            " ON CONFLICT (owner_type, owner_id, kind) DO NOTHING"
+        )
+
+        self.insert_transfer = self.sql(self._insert_transfer())
+        self.insert_transfer_returning = self.sql(self._insert_transfer() + " RETURNING id")
+        self.transfer_ids = self.sql(
+            "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"
+        )
+
+    def sql(self, text: str) -> str:
+        """Write `:name` parameters in the driver's style."""
+        return _NAMED.sub(r"%(\1)s", text) if self.postgres else text
+
+    def lock_head_many(self, count: int) -> str:
+        return self.sql(self._lock_head_many.format(join=_in("t.idempotency_key", "key", count)))
+
+    def accounts_many(self, count: int) -> str:
+        owners = " OR ".join(f"(owner_type = :t{i} AND owner_id = :i{i})" for i in range(count))
+        return self.sql(
+            f"SELECT id, owner_type, owner_id FROM ledger_accounts WHERE kind = :kind AND ({owners})"
+        )
+
+    def resolved_any(self, column: str, count: int) -> str:
+        """Any row resolving (`pending_id`) or reversing (`reverses_id`) one of these ids."""
+        return self.sql(f"SELECT 1 FROM ledger_transfers WHERE {_in(column, 'r', count)} LIMIT 1")
+
+    def _insert_transfer(self) -> str:
+        columns = ", ".join(TRANSFER_COLUMNS)
+        values = ", ".join(f":{c}" for c in TRANSFER_COLUMNS)
+        return f"INSERT INTO ledger_transfers ({columns}) VALUES ({values})"
+
+    def timestamp(self, moment: datetime):
+        """What the driver stores for a UTC time (SQLAlchemy's SQLite text format there)."""
+        if self.postgres:
+            return moment
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def flag(self, value: bool):
+        return value if self.postgres else int(value)
+
+
+def _in(column: str, prefix: str, count: int) -> str:
+    return f"{column} IN ({', '.join(f':{prefix}{i}' for i in range(count))})"
+
+
+@cache
+def statements(dialect: str) -> Statements:
+    return Statements(dialect)
