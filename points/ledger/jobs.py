@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from points.ledger.verify import record_verification, verify_ledger
 from points.scheduler import register_job
+
+log = logging.getLogger(__name__)
 
 
 @register_job("verify_ledger", cron={"hour": 2, "minute": 30})
@@ -15,4 +18,5 @@ def verify_ledger_nightly(*, now: datetime) -> str:
     record_verification(result)
     if result.ok:
         return f"ok: {result.transfers} transfers, {result.accounts} accounts"
+    log.error("ledger verification failed: %s", result.problem)
     return f"FAILED: {result.problem}"

@@ -43,6 +43,7 @@ from points.ledger.models import (
     ChainHead,
     Transfer,
 )
+from points.ledger.queries import issued_in_year
 from points.ledger.statements import Statements, statements
 from points.org.queries import get_node, get_unit
 
@@ -744,7 +745,7 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
     # The chain head lock orders this against concurrent awards of the community.
     cur, sql = _cursor()
     _lock_head(cur, sql, community_id, [])
-    issued = _issued_in_year(community_id, kind, year)
+    issued = issued_in_year(community_id, kind, year)
     if issued > amount:
         raise DomainError("budget_below_issued", f"该年度已发放 {issued}，预算不能低于此数", 409)
     sess = session()
@@ -764,50 +765,3 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
         detail={"kind": kind, "year": year, "amount": amount},
     )
     return budget
-
-
-def _issued_in_year(community_id: int, kind: str, year: int) -> int:
-    """Awards the pool asked for in a local calendar year, less voided and reversed ones."""
-    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
-    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
-    conn = session().connection()
-    pool = account_ids([("pool", community_id)], kind)[("pool", community_id)]
-    origin = _t.alias("origin")
-    first_ask = _t.alias("first_ask")
-    asked = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
-        _t.c.debit_account_id == pool,
-        _t.c.reason.in_(AWARD_REASONS),
-        _t.c.status.in_(("pending", "posted")),
-        _t.c.created_at >= start,
-        _t.c.created_at < end,
-    )
-    voided = (
-        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
-        .join(origin, origin.c.id == _t.c.pending_id)
-        .where(
-            _t.c.debit_account_id == pool,
-            _t.c.status == "void",
-            origin.c.created_at >= start,
-            origin.c.created_at < end,
-        )
-    )
-    # A reversal gives back to the year its award was asked in: that of the pending row
-    # when the reversed row is the approval of one.
-    asked_at = sa.func.coalesce(first_ask.c.created_at, origin.c.created_at)
-    reversed_ = (
-        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
-        .join(origin, origin.c.id == _t.c.reverses_id)
-        .outerjoin(first_ask, first_ask.c.id == origin.c.pending_id)
-        .where(
-            _t.c.credit_account_id == pool,
-            _t.c.reason == "reversal",
-            origin.c.reason.in_(AWARD_REASONS),
-            asked_at >= start,
-            asked_at < end,
-        )
-    )
-    return (
-        conn.execute(asked).scalar_one()
-        - conn.execute(voided).scalar_one()
-        - conn.execute(reversed_).scalar_one()
-    )

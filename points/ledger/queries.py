@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from points.db import session
 from points.ledger.models import AWARD_REASONS, KINDS, Account, Transfer, Verification
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _accounts = Account.__table__
 
@@ -241,3 +244,52 @@ def discretionary_share(*, scope: sa.ColumnElement[bool]) -> list[dict]:
         )
     )
     return [dict(r._mapping) for r in rows]
+
+
+def issued_in_year(community_id: int, kind: str, year: int) -> int:
+    """Awards the pool asked for in a local calendar year, less voided and reversed ones."""
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    conn = session().connection()
+    pool = find_account_id("pool", community_id, kind)
+    if pool is None:
+        return 0
+    origin = _t.alias("origin")
+    first_ask = _t.alias("first_ask")
+    asked = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
+        _t.c.debit_account_id == pool,
+        _t.c.reason.in_(AWARD_REASONS),
+        _t.c.status.in_(("pending", "posted")),
+        _t.c.created_at >= start,
+        _t.c.created_at < end,
+    )
+    voided = (
+        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
+        .join(origin, origin.c.id == _t.c.pending_id)
+        .where(
+            _t.c.debit_account_id == pool,
+            _t.c.status == "void",
+            origin.c.created_at >= start,
+            origin.c.created_at < end,
+        )
+    )
+    # A reversal gives back to the year its award was asked in: that of the pending row
+    # when the reversed row is the approval of one.
+    asked_at = sa.func.coalesce(first_ask.c.created_at, origin.c.created_at)
+    reversed_ = (
+        sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0))
+        .join(origin, origin.c.id == _t.c.reverses_id)
+        .outerjoin(first_ask, first_ask.c.id == origin.c.pending_id)
+        .where(
+            _t.c.credit_account_id == pool,
+            _t.c.reason == "reversal",
+            origin.c.reason.in_(AWARD_REASONS),
+            asked_at >= start,
+            asked_at < end,
+        )
+    )
+    return (
+        conn.execute(asked).scalar_one()
+        - conn.execute(voided).scalar_one()
+        - conn.execute(reversed_).scalar_one()
+    )

@@ -15,11 +15,13 @@ import sqlalchemy as sa
 
 from points.db import session
 from points.ledger.chain import HASHED_FIELDS, values_hash
-from points.ledger.models import GENESIS_HASH, Account, ChainHead, Transfer, Verification
+from points.ledger.models import GENESIS_HASH, Account, Budget, ChainHead, Transfer, Verification
+from points.ledger.queries import issued_in_year
 
 _t = Transfer.__table__
 _a = Account.__table__
 _h = ChainHead.__table__
+_b = Budget.__table__
 
 
 @dataclass
@@ -161,6 +163,13 @@ def _check_balances(conn: sa.Connection, result: VerifyResult, totals: dict) -> 
             return result.fail(f"posted balances of {kind} sum to {posted}, not zero")
         if pending_in != pending_out:
             return result.fail(f"pending {kind} in ({pending_in}) and out ({pending_out}) differ")
+    for budget in conn.execute(sa.select(_b)):
+        issued = issued_in_year(budget.community_id, budget.kind, budget.year)
+        if issued != budget.issued or issued > budget.amount:
+            return result.fail(
+                f"community {budget.community_id}'s {budget.year} {budget.kind} budget records {budget.issued} "
+                f"issued of {budget.amount}, but its transfers give {issued}"
+            )
     return result
 
 

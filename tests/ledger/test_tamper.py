@@ -128,3 +128,24 @@ def test_verify_command_prints_heads_and_fails_on_tampering(app, unguarded):
     bad = runner.invoke(args=["points", "verify"])
     assert bad.exit_code == 1
     assert f"transfer {unguarded[0]['id']}" in bad.output
+
+
+def test_verify_notices_a_budget_out_of_step(world, key):
+    from datetime import UTC, datetime
+
+    year = datetime.now(UTC).year
+    ops.set_budget(actor=None, community_id=world.community.id, kind="xingan", year=year, amount=100)
+    ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=30,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key(),
+    )
+    assert verify_ledger().ok
+    _sql("UPDATE ledger_budgets SET issued = 0")
+    result = verify_ledger()
+    assert not result.ok and "budget" in result.problem
