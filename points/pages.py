@@ -15,10 +15,12 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 def init_app(app: Flask) -> None:
     from points.auth.pages import bp as auth_pages
+    from points.ledger.pages import bp as ledger_pages
     from points.people.pages import bp as people_pages
 
     app.register_blueprint(auth_pages)
     app.register_blueprint(people_pages)
+    app.register_blueprint(ledger_pages)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None) -> str:

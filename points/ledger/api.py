@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -16,6 +14,7 @@ from points.auth.policy import Actor
 from points.db import session, utcnow
 from points.errors import Forbidden, NotFound
 from points.ledger import operations, queries
+from points.ledger.export import statement_csv
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import idempotent
 from points.ledger.schemas import (
@@ -123,20 +122,6 @@ class UnitBalances(MethodView):
         return queries.balances_of_unit(unit_id)
 
 
-CSV_COLUMNS = (
-    "id",
-    "created_at",
-    "kind",
-    "reason",
-    "status",
-    "direction",
-    "change",
-    "balance",
-    "amount",
-    "memo",
-)
-
-
 def _statement(owner_type: str, owner_id: int, args: dict):
     page = queries.statement(
         owner_type,
@@ -148,26 +133,9 @@ def _statement(owner_type: str, owner_id: int, args: dict):
         per_page=100_000 if args["format"] == "csv" else args["per_page"],
     )
     if args["format"] == "csv":
-        return _csv(page["items"], f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
+        return statement_csv(page["items"], f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
     page["items"] = _with_parties(page["items"])
     return page
-
-
-def _csv(rows: list[dict], filename: str) -> Response:
-    buffer = io.StringIO()
-    # A BOM so Excel opens the UTF-8 file with Chinese memos intact.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [row["created_at"].isoformat() if c == "created_at" else row.get(c, "") for c in CSV_COLUMNS]
-        )
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @blp.route("/me/statement")

@@ -1,0 +1,255 @@
+"""Pages of the ledger: my points and statement, the approval queue, the supervisors' ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from points.auth.current import current_actor_or_none
+from points.db import session, utcnow
+from points.errors import DomainError, Forbidden
+from points.ledger import operations, queries
+from points.ledger.export import statement_csv
+from points.ledger.models import KINDS, REASONS, STATUSES
+from points.org.models import OrgNode, Unit
+from points.people.models import Person
+from points.people.pages import login_required
+from points.people.queries import mask_phone
+
+bp = Blueprint("ledger_pages", __name__, template_folder="templates")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
+REASON_NAMES = {
+    "task_award": "任务奖励",
+    "checkin_award": "签到奖励",
+    "manual_award": "手动发放",
+    "redemption": "积分兑换",
+    "refund": "兑换退还",
+    "reversal": "冲正",
+    "expiry": "积分过期",
+}
+STATUS_NAMES = {"pending": "待审批", "post": "审批通过", "void": "已驳回", "posted": "已入账"}
+PROOF_NAMES = {"checkin": "扫码签到", "claim": "任务核验", "discretion": "工作人员酌情"}
+_nodes = OrgNode.__table__
+PER_PAGE = 30
+
+
+def _names(rows: list[dict]) -> dict[int, str]:
+    """A readable name for every account in the rows (phones masked)."""
+    owners = queries.account_owners(
+        {r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows}
+    )
+    people = {o[1] for o in owners.values() if o[0] == "person"}
+    units = {o[1] for o in owners.values() if o[0] == "unit"}
+    nodes = {o[1] for o in owners.values() if o[0] in ("pool", "store")}
+    sess = session()
+    person_names = {p.id: f"{p.name} {mask_phone(p.phone)}" for p in _load(sess, Person, people)}
+    unit_names = {u.id: u.name for u in _load(sess, Unit, units)}
+    node_names = {n.id: n.name for n in _load(sess, OrgNode, nodes)}
+    labels = {
+        "person": lambda i: person_names.get(i, f"#{i}"),
+        "unit": lambda i: unit_names.get(i, f"#{i}"),
+        "pool": lambda i: f"{node_names.get(i, i)} 积分池",
+        "store": lambda i: f"{node_names.get(i, i)} 积分超市",
+    }
+    return {account: labels[kind](owner) for account, (kind, owner) in owners.items()}
+
+
+def _load(sess, model, ids):
+    return sess.exec(select(model).where(model.id.in_(ids))).all() if ids else []
+
+
+def _day(value: str | None, *, end: bool = False) -> datetime | None:
+    """A local calendar day from a form field; the end of a period is the next midnight."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=LOCAL_TZ)
+    except ValueError as exc:
+        raise DomainError("invalid_date", "日期格式应为 年-月-日，例如 2026-01-31", 422) from exc
+    return day + timedelta(days=1) if end else day
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/points")
+@login_required
+def my_points():
+    actor = current_actor_or_none()
+    kind = request.args.get("kind", "xingan")
+    if kind not in KINDS:
+        kind = "xingan"
+    start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
+    page = queries.statement(
+        "person", actor.person_id, kind, start=start, end=end, page=_page_number(), per_page=PER_PAGE
+    )
+    return render_template(
+        "ledger/points.html",
+        balances=queries.balances_of_person(actor.person_id),
+        kind=kind,
+        page=page,
+        names=_names(page["items"]),
+        pages=max(1, -(-page["total"] // PER_PAGE)),
+        kind_names=KIND_NAMES,
+        reason_names=REASON_NAMES,
+        status_names=STATUS_NAMES,
+        args=request.args,
+    )
+
+
+@bp.get("/points/statement.csv")
+@login_required
+def my_points_csv():
+    actor = current_actor_or_none()
+    kind = request.args.get("kind", "xingan")
+    if kind not in KINDS:
+        kind = "xingan"
+    start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
+    page = queries.statement("person", actor.person_id, kind, start=start, end=end, per_page=100_000)
+    return statement_csv(page["items"], f"points-{kind}.csv")
+
+
+def _require_approver():
+    actor = current_actor_or_none()
+    if not actor.role_names & {"staff", "street_admin", "admin"}:
+        raise Forbidden(message="只有社区工作人员可以审批积分")
+    return actor
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    actor = _require_approver()
+    args = request.args
+    try:
+        hours = int(args["older_than_hours"]) if args.get("older_than_hours") else None
+        community_id = int(args["community_id"]) if args.get("community_id") else None
+    except ValueError as exc:
+        raise DomainError("invalid_filter", "筛选条件应为数字", 422) from exc
+    stmt = queries.approval_queue_stmt(
+        scope=actor.scope_filter("awards.approve", _nodes.c.path),
+        community_id=community_id,
+        kind=args.get("kind") if args.get("kind") in KINDS else None,
+        reason=args.get("reason") if args.get("reason") in REASONS else None,
+        older_than=utcnow() - timedelta(hours=hours) if hours is not None else None,
+    )
+    conn = session().connection()
+    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = [dict(r) for r in conn.execute(stmt.limit(200)).mappings()]
+    communities = (
+        session()
+        .exec(
+            select(OrgNode).where(
+                OrgNode.level == "community", actor.scope_filter("awards.approve", OrgNode.path)
+            )
+        )
+        .all()
+    )
+    return render_template(
+        "ledger/approvals.html",
+        rows=rows,
+        total=total,
+        names=_names(rows),
+        requesters=_people_names({r["requested_by_id"] for r in rows} | {r["verified_by_id"] for r in rows}),
+        communities=communities,
+        community_names={c.id: c.name for c in communities},
+        kind_names=KIND_NAMES,
+        reason_names=REASON_NAMES,
+        proof_names=PROOF_NAMES,
+        args=args,
+    )
+
+
+def _people_names(ids: set[int | None]) -> dict[int, str]:
+    return {p.id: p.name for p in _load(session(), Person, {i for i in ids if i})}
+
+
+def _back_to_queue():
+    return redirect(request.form.get("back") or url_for("ledger_pages.approvals"))
+
+
+@bp.post("/approvals/<int:transfer_id>/approve")
+@login_required
+def approve(transfer_id: int):
+    return _decide(lambda actor: operations.approve_award(actor=actor, transfer_id=transfer_id), "已审批通过")
+
+
+@bp.post("/approvals/<int:transfer_id>/reject")
+@login_required
+def reject(transfer_id: int):
+    reason = request.form.get("reason", "")
+    return _decide(
+        lambda actor: operations.reject_award(actor=actor, transfer_id=transfer_id, reason=reason), "已驳回"
+    )
+
+
+@bp.post("/approvals/bulk")
+@login_required
+def bulk():
+    try:
+        ids = [int(i) for i in request.form.getlist("ids")]
+    except ValueError:
+        ids = []
+    if not ids:
+        flash("请先勾选要审批的积分")
+        return _back_to_queue()
+    return _decide(
+        lambda actor: operations.bulk_approve(actor=actor, transfer_ids=ids), f"已批量审批 {len(ids)} 笔"
+    )
+
+
+def _decide(action, done: str):
+    actor = _require_approver()
+    try:
+        action(actor)
+    except DomainError as exc:
+        session().rollback()
+        details = "；".join(f"#{k}：{v[0].split(': ', 1)[-1]}" for k, v in (exc.errors or {}).items())
+        flash(f"{exc.message}{'：' + details if details else ''}")
+    else:
+        session().commit()
+        flash(done)
+    return _back_to_queue()
+
+
+@bp.get("/ledger")
+@login_required
+def ledger():
+    actor = current_actor_or_none()
+    if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+        raise Forbidden(message="只有工作人员和监督小组可以查看台账")
+    args = request.args
+    stmt = queries.transfers_stmt(
+        scope=actor.scope_filter("ledger.read", _nodes.c.path),
+        kind=args.get("kind") if args.get("kind") in KINDS else None,
+        reason=args.get("reason") if args.get("reason") in REASONS else None,
+        status=args.get("status") if args.get("status") in STATUSES else None,
+        start=_day(args.get("from")),
+        end=_day(args.get("to"), end=True),
+    )
+    conn = session().connection()
+    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    page = _page_number()
+    rows = [dict(r) for r in conn.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).mappings()]
+    return render_template(
+        "ledger/ledger.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        names=_names(rows),
+        verification=queries.latest_verification(),
+        kind_names=KIND_NAMES,
+        reason_names=REASON_NAMES,
+        status_names=STATUS_NAMES,
+        args=args,
+    )

@@ -1,0 +1,109 @@
+"""The ledger's pages: my points, the approval queue, the supervisors' ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from points.ledger import operations as ops
+
+
+@pytest.fixture
+def page_as(app):
+    def login(person):
+        client = app.test_client()
+        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
+        assert response.status_code == 302, response.data.decode()
+        return client
+
+    return login
+
+
+@pytest.fixture
+def pending(world, key):
+    return [
+        ops.request_award(
+            community_id=world.community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=amount,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+            memo="清扫楼道",
+            requested_by_id=world.staff.id,
+        )
+        for amount in (3, 4, 5)
+    ]
+
+
+def test_my_points_shows_balances_and_statement(world, page_as, key):
+    ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=6,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key(),
+        auto_post=True,
+        memo="值班签到",
+    )
+    client = page_as(world.resident)
+    html = client.get("/points").data.decode()
+    assert "我的积分" in html and "值班签到" in html and "+6" in html
+    csv = client.get("/points/statement.csv?kind=xingan")
+    assert csv.mimetype == "text/csv" and "值班签到" in csv.data.decode("utf-8-sig")
+    bad = client.get("/points?from=31/01/2026")
+    assert bad.status_code == 422 and "日期格式" in bad.data.decode()
+
+
+def test_approval_queue_approve_reject_and_bulk(world, page_as, pending):
+    client = page_as(world.checker)
+    html = client.get("/approvals").data.decode()
+    assert "共 3 笔待审批" in html and "清扫楼道" in html
+    r = client.post(f"/approvals/{pending[0]['id']}/approve", follow_redirects=True)
+    assert "已审批通过" in r.data.decode()
+    r = client.post(f"/approvals/{pending[1]['id']}/reject", data={"reason": ""}, follow_redirects=True)
+    assert "驳回时请写明原因" in r.data.decode()
+    r = client.post(f"/approvals/{pending[1]['id']}/reject", data={"reason": "未到场"}, follow_redirects=True)
+    assert "已驳回" in r.data.decode()
+    r = client.post("/approvals/bulk", data={"ids": [str(pending[2]["id"])]}, follow_redirects=True)
+    assert "已批量审批 1 笔" in r.data.decode() and "没有待审批的积分" in r.data.decode()
+    from points.ledger.queries import balances_of_person
+
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 8
+
+
+def test_approval_queue_refuses_the_requester(world, page_as, pending):
+    client = page_as(world.staff)
+    r = client.post(f"/approvals/{pending[0]['id']}/approve", follow_redirects=True)
+    assert "申请或核验这笔积分的人不能再审批它" in r.data.decode()
+    r = client.post("/approvals/bulk", data={"ids": [str(p["id"]) for p in pending]}, follow_redirects=True)
+    assert "整批未执行" in r.data.decode()
+
+
+def test_residents_cannot_open_staff_pages(world, page_as):
+    client = page_as(world.resident)
+    for url in ("/approvals", "/ledger"):
+        r = client.get(url)
+        assert r.status_code == 403
+        assert "只有" in r.data.decode()
+
+
+def test_ledger_page_shows_transfers_and_verification(world, page_as, pending, make_person, app):
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    client = page_as(supervisor)
+    html = client.get("/ledger").data.decode()
+    assert "台账尚未校验过" in html and "共 3 笔" in html
+    from points.scheduler import run_job
+
+    assert run_job("verify_ledger").status == "ok"
+    html = client.get("/ledger?kind=xingan&status=pending").data.decode()
+    assert "校验" in html and "通过" in html and "共 3 笔" in html
+
+
+def test_pages_need_login(client):
+    r = client.get("/points")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
