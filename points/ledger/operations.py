@@ -491,7 +491,8 @@ def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> 
         ref_type=pending["ref_type"],
         ref_id=pending["ref_id"],
         pending_id=pending["id"],
-        memo=memo,
+        # A posting says what it was for; a voiding says why it was refused.
+        memo=memo or pending["memo"],
         requested_by_id=pending["requested_by_id"],
         verified_by_id=pending["verified_by_id"],
         approved_by_id=actor.person_id,
