@@ -38,7 +38,9 @@ class Config:
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "10 per minute")
 
     TIMEZONE = "Asia/Shanghai"
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto, so rate limits
+    # and the audit log see the client's address rather than the proxy's.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
     # flask-smorest / OpenAPI
     API_TITLE = "红松分 API"

@@ -19,6 +19,13 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     if app.config.get("ENV_NAME") == "production":
         settings.ProductionConfig.check()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from points import api_docs, cli, db, errors, pages
     from points.auth import current as auth_current

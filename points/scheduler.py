@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -114,26 +115,35 @@ def run_job(name: str, *, now: datetime | None = None, period: str | None = None
     period = period or job.period(now)
     sess = session()
     try:
-        existing = sess.exec(select(JobRun).where(JobRun.job == name, JobRun.period == period)).first()
+        # FOR UPDATE: a concurrent rerun of a failed period waits for this one
+        # and then sees it done.
+        existing = sess.exec(
+            select(JobRun)
+            .where(JobRun.job == name, JobRun.period == period)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
         if existing is not None and existing.status == "ok":
+            finished_at = existing.finished_at
             sess.rollback()
-            return RunResult(name, period, "skipped", f"already ran at {existing.finished_at}")
+            return RunResult(name, period, "skipped", f"already ran at {finished_at}")
         if existing is None:
             existing = JobRun(job=name, period=period, status="ok", started_at=now)
             sess.add(existing)
         existing.status, existing.started_at = "ok", now
-        # Taking the unique key first means a concurrent run of the same period
-        # waits here and then finds it done.
-        sess.flush()
+        # Taking the unique key first means a concurrent first run of the same
+        # period waits here and then finds it taken.
+        try:
+            sess.flush()
+        except IntegrityError:
+            sess.rollback()
+            return RunResult(name, period, "skipped", "another run holds this period")
         detail = job.func(now=now) or ""
         existing.finished_at = utcnow()
         existing.detail = detail[:4000]
         sess.commit()
         log.info("job %s %s ok: %s", name, period, detail)
         return RunResult(name, period, "ok", detail)
-    except IntegrityError:
-        sess.rollback()
-        return RunResult(name, period, "skipped", "another run holds this period")
     except Exception as exc:
         sess.rollback()
         log.exception("job %s %s failed", name, period)
@@ -144,10 +154,18 @@ def run_job(name: str, *, now: datetime | None = None, period: str | None = None
 def _record_failure(name: str, period: str, now: datetime, exc: Exception) -> None:
     try:
         with transaction() as sess:
-            row = sess.exec(select(JobRun).where(JobRun.job == name, JobRun.period == period)).first()
+            row = sess.exec(
+                select(JobRun)
+                .where(JobRun.job == name, JobRun.period == period)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).first()
             if row is None:
                 row = JobRun(job=name, period=period, status="failed", started_at=now)
                 sess.add(row)
+            elif row.status == "ok":
+                # Another run finished this period; this attempt never held it.
+                return
             row.status, row.finished_at = "failed", utcnow()
             row.detail = f"{type(exc).__name__}: {exc}"[:4000]
     except Exception:
@@ -161,22 +179,28 @@ def holder_id() -> str:
 def acquire_lease(*, holder: str, seconds: int, now: datetime | None = None) -> bool:
     """Take or renew the scheduler lease; False while another live scheduler holds it."""
     now = now or utcnow()
-    with transaction() as sess:
-        lease = sess.get(SchedulerLease, "scheduler", with_for_update=True)
-        if lease is None:
-            sess.add(
-                SchedulerLease(name="scheduler", holder=holder, expires_at=now + timedelta(seconds=seconds))
-            )
+    try:
+        with transaction() as sess:
+            lease = sess.get(SchedulerLease, "scheduler", with_for_update=True, populate_existing=True)
+            if lease is None:
+                sess.add(
+                    SchedulerLease(
+                        name="scheduler", holder=holder, expires_at=now + timedelta(seconds=seconds)
+                    )
+                )
+                return True
+            if lease.holder != holder and lease.expires_at > now:
+                return False
+            lease.holder, lease.expires_at = holder, now + timedelta(seconds=seconds)
             return True
-        if lease.holder != holder and lease.expires_at > now:
-            return False
-        lease.holder, lease.expires_at = holder, now + timedelta(seconds=seconds)
-        return True
+    except IntegrityError:
+        # Two schedulers creating the first lease row at once: the other one won.
+        return False
 
 
 def release_lease(*, holder: str) -> None:
     with transaction() as sess:
-        lease = sess.get(SchedulerLease, "scheduler", with_for_update=True)
+        lease = sess.get(SchedulerLease, "scheduler", with_for_update=True, populate_existing=True)
         if lease is not None and lease.holder == holder:
             sess.delete(lease)
 
@@ -188,6 +212,9 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
     holder = holder_id()
     seconds = app.config.get("SCHEDULER_LEASE_SECONDS", 60)
     scheduler = BlockingScheduler(timezone=LOCAL_TZ)
+    # run_job logs each run; APScheduler's per-execution lines (a lease renewal
+    # every few seconds) would drown them. Its errors still show.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
     def run_if_leader(name: str) -> None:
         with app.app_context():
@@ -211,6 +238,17 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
             **job.cron,
         )
     scheduler.add_job(renew, "interval", seconds=max(5, seconds // 3), id="lease")
+
+    def stop(signum, _frame) -> None:
+        # SIGTERM (from a process manager or `make run`) stops as cleanly as
+        # Ctrl-C: the lease is released, so a restarted scheduler need not wait.
+        log.info("scheduler stopping on signal %s", signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     with app.app_context():
         while not acquire_lease(holder=holder, seconds=seconds):
             log.warning("another scheduler is running; waiting for its lease to lapse")

@@ -1,0 +1,44 @@
+# 红松分 · 兴安分 — the two set-up commands: `make run` and `make test`.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: pip runs again only when a requirements file has changed.
+$(VENV)/.requirements.stamp: requirements.txt | $(BIN)/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev.stamp: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+## run: migrate, load the demo data, start the scheduler and serve http://$(HOST):$(PORT)
+run: $(VENV)/.requirements.stamp
+	$(FLASK) points db upgrade
+	$(FLASK) points demo
+	$(FLASK) points verify
+	@# One scheduler next to the web server; it stops (and releases its lease) with it.
+	$(FLASK) points scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null || true; wait $$scheduler 2>/dev/null || true' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: the whole suite in parallel (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), then ruff
+# pytest's own exit codes stand: 5 (no tests collected) fails this target like any other.
+test: $(VENV)/.requirements-dev.stamp
+	$(BIN)/pytest -n auto
+	$(BIN)/ruff check .

@@ -1,0 +1,109 @@
+"""Browser fixtures: the app served on a free local port, Debian's chromium driven by Playwright.
+
+Without /usr/bin/chromium the browser tests are skipped, unless
+POINTS_REQUIRE_BROWSER=1 (as in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from points.db import make_engine, session
+from points.migrate import upgrade
+from tests.conftest import fresh_database, get_db_from, make_test_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "browser-pass-1"
+
+
+def _browser_unavailable(reason: str) -> None:
+    if os.environ.get("POINTS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (POINTS_REQUIRE_BROWSER=1 requires the browser tests to run)", pytrace=False)
+    pytest.skip(f"{reason}; install Debian's chromium to run the browser tests")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    phone: str
+    name: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        _browser_unavailable(f"{CHROMIUM} not found")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The app on a committed throwaway database with one resident, served in a background thread."""
+    with fresh_database(tmp_path_factory.mktemp("browser"), "browser") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        # The real form, CSRF token included.
+        app = make_test_app(url, WTF_CSRF_ENABLED=True)
+        with app.app_context():
+            from points.org.operations import create_node
+            from points.people.operations import create_person
+
+            parent = None
+            for level, name in [("city", "伊春市"), ("district", "伊美区"), ("street", "旭日街道")]:
+                parent = create_node(
+                    actor=None, parent_id=parent.id if parent else None, level=level, name=name
+                )
+            community = create_node(actor=None, parent_id=parent.id, level="community", name="红松社区")
+            person = create_person(
+                actor=None, phone="13700000001", name="王秀兰", password=PASSWORD, community_id=community.id
+            )
+            resident = LiveServer(url="", phone=person.phone, name=person.name, password=PASSWORD)
+            session().commit()
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            resident.url = f"http://127.0.0.1:{server.server_port}"
+            yield resident
+        finally:
+            server.shutdown()
+            thread.join(10)
+            get_db_from(app).engine.dispose()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
