@@ -67,7 +67,11 @@ def create_admin(phone: str, name: str, password: str | None) -> None:
             person = queries.find_person_by_phone(phone)
             if person is None:
                 person = operations.create_person(actor=None, phone=phone, name=name, password=password)
-            operations.grant_role(actor=None, person_id=person.id, role="admin")
+            if not any(
+                grant.role == "admin" and grant.node_id is None
+                for grant, _n, _u in queries.grants_of(person.id)
+            ):
+                operations.grant_role(actor=None, person_id=person.id, role="admin")
     except DomainError as exc:
         click.echo(f"failed: {exc.code}: {exc.message}", err=True)
         sys.exit(1)

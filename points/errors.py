@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,20 @@ _HTTP_CODES = {
 }
 
 
+# What a page says for a plain HTTP error: werkzeug's descriptions are English.
+_PAGE_MESSAGES = {
+    400: "请求无效，请返回上一页刷新后重试。",
+    401: "请先登录。",
+    403: "您没有权限访问此页面。",
+    404: "您要找的页面不存在，请检查网址是否正确。",
+    405: "不支持该操作方式。",
+    413: "提交的内容过大，请精简后重试。",
+    415: "不支持该内容类型。",
+    429: "操作过于频繁，请稍后再试。",
+}
+_CSRF_MESSAGE = "页面已过期，请刷新页面后重新提交。"
+
+
 def _titles(status: int) -> tuple[str, str, str]:
     return _HTTP_CODES.get(status, (f"http_{status}", "请求失败", "Request failed"))
 
@@ -147,7 +162,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     if is_api_request():
         response = problem(status, code, detail, errors=errors)
     else:
-        response = _page(status, title_zh if status >= 500 else (error.description or title_zh))
+        response = _page(status, _page_message(error, status, title_zh))
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
@@ -155,6 +170,12 @@ def handle_http_exception(error: HTTPException) -> Response:
         if retry:
             response.headers["Retry-After"] = str(retry)
     return response
+
+
+def _page_message(error: HTTPException, status: int, title_zh: str) -> str:
+    if isinstance(error, CSRFError):
+        return _CSRF_MESSAGE
+    return _PAGE_MESSAGES.get(status, title_zh)
 
 
 def handle_domain_error(error: DomainError) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -18,9 +18,33 @@ class PointsApi(Api):
         return errors.handle_http_exception(error)
 
 
+class PointsLimiter(Limiter):
+    """Flask-Limiter, but on or off per app (RATELIMIT_ENABLED), not per process.
+
+    Flask-Limiter keeps `enabled` on the one shared extension object, so the
+    last app initialised would switch limiting on or off for every other app
+    in the process.
+    """
+
+    @property
+    def enabled(self) -> bool:
+        if has_app_context():
+            return bool(current_app.config.get("RATELIMIT_ENABLED", self._enabled_default))
+        return self._enabled_default
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled_default = bool(value)
+
+    def init_app(self, app: Flask) -> None:
+        # Read `enabled` from the app being set up, not from whichever app is current.
+        with app.app_context():
+            super().init_app(app)
+
+
 api = PointsApi()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = PointsLimiter(key_func=get_remote_address)
 
 
 def login_account_key() -> str:

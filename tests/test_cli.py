@@ -68,10 +68,6 @@ def test_create_admin_creates_person_with_admin_role(committed_app):
         assert [(g.role, g.node_id, g.unit_id) for g in grants] == [("admin", None, None)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="role_grants' unique key treats NULL node_id/unit_id as distinct, so a second admin grant is not refused",
-)
 def test_create_admin_twice_grants_admin_once(committed_app):
     args = ("create-admin", "--phone", "13800000004", "--name", "管理员", "--password", "secret-pass-4")
 

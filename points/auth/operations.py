@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlmodel import select
 
@@ -81,6 +82,16 @@ def revoke_token(*, token_id: int, now: datetime | None = None) -> None:
     row = session().get(ApiToken, token_id)
     if row is not None and row.revoked_at is None:
         row.revoked_at = now or utcnow()
+
+
+def revoke_all_tokens(*, person_id: int, now: datetime | None = None) -> int:
+    """End every live API token of a person (after a password change or reset)."""
+    result = session().execute(
+        sa.update(ApiToken)
+        .where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return result.rowcount
 
 
 def person_for_token(token: str, *, now: datetime | None = None) -> tuple[Person, ApiToken]:

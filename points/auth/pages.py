@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
 
@@ -16,8 +18,16 @@ bp = Blueprint("auth_pages", __name__, template_folder="templates")
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would turn the login page into a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    # Browsers read "/\\host" as "//host" and drop tabs and newlines, so refuse those too.
+    if (
+        target
+        and target.startswith("/")
+        and "\\" not in target
+        and not any(ch.isspace() or ord(ch) < 32 for ch in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("people_pages.home")
 
 

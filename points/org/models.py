@@ -22,7 +22,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 class OrgNode(SQLModel, table=True):
     __tablename__ = "org_nodes"
     __table_args__ = (
-        sa.UniqueConstraint("parent_id", "name"),
+        # Sibling names are unique, cities (no parent) included.
+        sa.Index("uq_org_nodes_sibling_name", sa.text("coalesce(parent_id, 0)"), "name", unique=True),
         sa.CheckConstraint(_in("level", LEVELS), name="level"),
     )
 

@@ -13,12 +13,13 @@ from points.org.queries import get_node, get_station
 def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name: str) -> OrgNode:
     """Add a node under a parent (a city has none). Needs `org.manage` on the parent.
 
-    Raises `invalid_level` when the level does not fit under the parent, `duplicate`.
+    Raises `invalid_level` (422) when the level does not fit under the parent,
+    `not_found` / `forbidden` outside or without `org.manage`, `duplicate`.
     """
     sess = session()
     if parent_id is None:
         if level != "city":
-            raise DomainError("invalid_level", "只有市级节点可以没有上级")
+            raise DomainError("invalid_level", "只有市级节点可以没有上级", 422)
         if actor is not None and not actor.is_global_admin:
             raise Forbidden(message="只有系统管理员可以创建市级节点")
         path_prefix = "/"
@@ -28,7 +29,10 @@ def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name:
             actor.require("org.manage", parent.path)
         if CHILD_LEVEL.get(parent.level) != level:
             raise DomainError(
-                "invalid_level", f"{parent.name} 下只能创建 {CHILD_LEVEL.get(parent.level, '无')} 级节点"
+                "invalid_level",
+                f"{parent.name} 下只能创建 {CHILD_LEVEL.get(parent.level, '无')} 级节点",
+                422,
+                errors={"level": [f"应为 {CHILD_LEVEL.get(parent.level, '无')}"]},
             )
         path_prefix = parent.path
     node = OrgNode(parent_id=parent_id, level=level, name=name.strip(), path="")

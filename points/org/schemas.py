@@ -7,7 +7,14 @@ from marshmallow import fields, validate
 
 from points.org.models import LEVELS, STATION_KINDS
 
-_name = validate.Length(min=1, max=100)
+
+def _not_blank(value: str) -> None:
+    # Names are stored stripped: spaces alone would leave an empty name.
+    if not value.strip():
+        raise ma.ValidationError("不能为空")
+
+
+_name = [validate.Length(min=1, max=100), _not_blank]
 
 
 class NodeSchema(ma.Schema):

@@ -38,7 +38,16 @@ class Person(SQLModel, table=True):
 class RoleGrant(SQLModel, table=True):
     __tablename__ = "role_grants"
     __table_args__ = (
-        sa.UniqueConstraint("person_id", "role", "node_id", "unit_id"),
+        # One grant of a role per scope; the scope columns are NULL on one side, and NULLs
+        # never collide in a plain unique key, hence the COALESCE.
+        sa.Index(
+            "uq_role_grants_scope",
+            "person_id",
+            "role",
+            sa.text("coalesce(node_id, 0)"),
+            sa.text("coalesce(unit_id, 0)"),
+            unique=True,
+        ),
         sa.CheckConstraint(_in("role", ROLES), name="role"),
         # unit_admin holds on a unit; admin on the whole tree or a node;
         # every other role on a node.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from sqlmodel import select
+
 from points.audit.operations import record
+from points.auth.operations import revoke_all_tokens
 from points.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from points.auth.policy import Actor
 from points.db import flush_or_conflict, session, utcnow
@@ -13,7 +16,14 @@ from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
 from points.people.models import ROLES, Person, Registration, RoleGrant
-from points.people.queries import get_person, get_registration, visible_person
+from points.people.queries import (
+    get_person,
+    get_registration,
+    grants_of,
+    home_path,
+    registration_visible_to_subject,
+    visible_person,
+)
 
 
 def _actor_id(actor: Actor | None) -> int | None:
@@ -28,6 +38,21 @@ def _check_home(community_id: int | None, grid_id: int | None) -> tuple[OrgNode 
     if grid is not None and (grid.level != "grid" or community is None or grid.parent_id != community.id):
         raise DomainError("invalid_grid", "网格不属于所选社区", 422)
     return community, grid
+
+
+def _require_outranks(actor: Actor, person: Person) -> None:
+    """Locking, unlocking or resetting an account needs the right to grant every role it holds.
+
+    Otherwise staff of a community could take over (or shut out) an admin who
+    happens to live there.
+    """
+    for grant, node, _unit in grants_of(person.id):
+        if grant.role == "unit_admin":
+            allowed = actor.is_global_admin
+        else:
+            allowed = actor.can_grant(grant.role, node.path if node else None)
+        if not allowed:
+            raise Forbidden(message="该人员拥有更高权限，请由上级管理员操作")
 
 
 def _check_password(password: str) -> None:
@@ -89,9 +114,14 @@ def create_person(
 def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime | None = None) -> Person:
     """Change a person's details within scope; moving them needs scope at both ends.
 
+    Suspending or reinstating someone also needs the right to grant each of their roles.
     Raises `not_found`, `forbidden`, `invalid_community`, `invalid_grid`, `cannot_suspend_self`.
     """
     person = visible_person(actor, person_id, "people.manage")
+    if "is_suspended" in changes and changes["is_suspended"] != person.is_suspended:
+        if person.id == actor.person_id:
+            raise DomainError("cannot_suspend_self", "不能停用自己的账号", 422)
+        _require_outranks(actor, person)
     if "community_id" in changes or "grid_id" in changes:
         community_id = changes.get("community_id", person.community_id)
         grid_id = changes.get("grid_id", person.grid_id if community_id == person.community_id else None)
@@ -99,8 +129,6 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
         target = grid or community
         actor.require("people.manage", target.path if target else None)
         person.community_id, person.grid_id = community_id, grid_id
-    if changes.get("is_suspended") and person.id == actor.person_id:
-        raise DomainError("cannot_suspend_self", "不能停用自己的账号", 422)
     if "work_unit_id" in changes and changes["work_unit_id"] is not None:
         get_unit(changes["work_unit_id"])
     for key in ("name", "is_party_member", "work_unit_id", "is_suspended"):
@@ -121,8 +149,9 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
 
 
 def unlock_person(*, actor: Actor, person_id: int, now: datetime | None = None) -> Person:
-    """Lift a lock left by repeated failed logins."""
+    """Lift a lock left by repeated failed logins. Raises `not_found`, `forbidden`."""
     person = visible_person(actor, person_id, "people.manage")
+    _require_outranks(actor, person)
     person.failed_logins, person.locked_until = 0, None
     record(
         actor_id=actor.person_id,
@@ -136,11 +165,17 @@ def unlock_person(*, actor: Actor, person_id: int, now: datetime | None = None) 
 
 
 def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None) -> str:
-    """Give a person a new random password (shown once to the staff member)."""
+    """Give a person a new random password (shown once to the staff member).
+
+    Raises `not_found`, `forbidden` (also when the person holds a role the actor could not grant).
+    """
     person = visible_person(actor, person_id, "people.manage")
+    _require_outranks(actor, person)
     password = secrets.token_urlsafe(8)
     person.password_hash = hash_password(password)
     person.failed_logins, person.locked_until = 0, None
+    # A new password ends the old sessions: page cookies by their epoch, API tokens here.
+    revoke_all_tokens(person_id=person.id, now=now)
     record(
         actor_id=actor.person_id,
         action="person.password_reset",
@@ -161,6 +196,7 @@ def change_own_password(*, actor: Actor, old_password: str, new_password: str) -
         )
     _check_password(new_password)
     person.password_hash = hash_password(new_password)
+    revoke_all_tokens(person_id=person.id)
     record(
         actor_id=actor.person_id,
         action="person.password_changed",
@@ -204,6 +240,15 @@ def grant_role(
             if node is not None and not actor.in_scope_anywhere(node.path):
                 raise NotFound(message="未找到")
             raise Forbidden(message="无权授予该角色")
+    # The unique key cannot catch this: node_id or unit_id is always NULL, and NULLs differ.
+    same = select(RoleGrant.id).where(
+        RoleGrant.person_id == person.id,
+        RoleGrant.role == role,
+        RoleGrant.node_id.is_(None) if node_id is None else RoleGrant.node_id == node_id,
+        RoleGrant.unit_id.is_(None) if unit_id is None else RoleGrant.unit_id == unit_id,
+    )
+    if session().exec(same).first() is not None:
+        raise Conflict("duplicate", "该人员已有此角色")
     grant = RoleGrant(
         person_id=person.id,
         role=role,
@@ -238,7 +283,10 @@ def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> 
     else:
         allowed = actor.can_grant(grant.role, node.path if node else None)
     if not allowed:
-        if node is not None and not actor.in_scope_anywhere(node.path):
+        holder = get_person(grant.person_id)
+        # A grant is listed with its holder: whoever sees the holder is refused, not misled.
+        seen = holder.id == actor.person_id or actor.can("people.read", home_path(holder))
+        if node is not None and not actor.in_scope_anywhere(node.path) and not seen:
             raise NotFound(message="未找到")
         raise Forbidden(message="无权撤销该角色")
     if grant.person_id == actor.person_id and grant.role == "admin":
@@ -312,11 +360,17 @@ def decide_registration(
     """
     reg = get_registration(registration_id)
     community = get_node(reg.community_id)
+    if not actor.can("registrations.confirm", community.path) and registration_visible_to_subject(actor, reg):
+        # The member or unit admin sees their own registration: refuse, do not hide it.
+        raise Forbidden(message="没有权限执行此操作")
     actor.require("registrations.confirm", community.path)
     if reg.status != "pending":
         raise Conflict("not_pending", "该报到已处理")
-    if reg.person_id == actor.person_id:
-        raise Forbidden("self_approval", "不能确认自己的报到")
+    own_unit = reg.kind == "unit" and any(
+        g.role == "unit_admin" and g.unit_id == reg.unit_id for g in actor.grants
+    )
+    if reg.person_id == actor.person_id or reg.requested_by_id == actor.person_id or own_unit:
+        raise Forbidden("self_approval", "不能确认自己或本单位的报到")
     if not confirm and not note.strip():
         raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": ["必填"]})
     reg.status = "confirmed" if confirm else "declined"
@@ -338,12 +392,17 @@ def decide_registration(
 
 
 def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime | None = None) -> Registration:
-    """The member (or the unit's admin) withdraws a pending or confirmed registration."""
+    """The member (or the unit's admin) withdraws a pending or confirmed registration.
+
+    Raises `registration_not_found` (not theirs and out of scope), `forbidden`, `not_live`.
+    """
     reg = get_registration(registration_id)
     own = (reg.kind == "member" and reg.person_id == actor.person_id) or (
         reg.kind == "unit" and "unit_admin" in actor.roles_over_unit(reg.unit_id)
     )
     if not own:
+        if actor.can("registrations.read", get_node(reg.community_id).path):
+            raise Forbidden(message="只有报到人可以撤回报到")
         raise NotFound("registration_not_found", "报到记录不存在")
     if reg.status not in ("pending", "confirmed"):
         raise Conflict("not_live", "该报到已结束")

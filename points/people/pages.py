@@ -72,12 +72,21 @@ def registrations():
     people = {p.id: p for p in _load(Person, {r.person_id for r in rows if r.person_id})}
     units = {u.id: u for u in _load(Unit, {r.unit_id for r in rows if r.unit_id})}
     communities = {n.id: n for n in _load(OrgNode, {r.community_id for r in rows})}
+    # Buttons only where a decision would be accepted: not on one's own, not outside one's role.
+    decidable = {
+        r.id
+        for r in rows
+        if r.status == "pending"
+        and r.person_id != actor.person_id
+        and actor.can("registrations.confirm", communities[r.community_id].path)
+    }
     return render_template(
         "registrations.html",
         rows=rows,
         people=people,
         units=units,
         communities=communities,
+        decidable=decidable,
         status=status,
         status_names=STATUS_NAMES,
         mask=queries.mask_phone,

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from points.auth.policy import Actor
 from points.db import session
-from points.errors import NotFound
+from points.errors import Forbidden, NotFound
 from points.org.models import OrgNode, Unit
 from points.people.models import Person, Registration, RoleGrant
 
@@ -46,9 +46,13 @@ def home_path(person: Person) -> str | None:
 def visible_person(actor: Actor, person_id: int, action: str = "people.read") -> Person:
     """A person the actor may see: themselves, or someone in scope for `action`."""
     person = get_person(person_id)
-    if person.id == actor.person_id and action == "people.read":
+    path = home_path(person)
+    if person.id == actor.person_id:
+        # Everyone sees themselves, so refusing them anything else is a 403, never a 404.
+        if action != "people.read" and not actor.can(action, path):
+            raise Forbidden(message="没有权限执行此操作")
         return person
-    actor.require(action, home_path(person))
+    actor.require(action, path)
     return person
 
 

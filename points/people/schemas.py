@@ -8,7 +8,15 @@ from marshmallow import fields, validate
 from points.people.models import REGISTRATION_KINDS, REGISTRATION_STATES, ROLES
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="请输入11位手机号")
-_name = validate.Length(min=1, max=50)
+
+
+def _not_blank(value: str) -> None:
+    # Names are stored stripped: spaces alone would leave an empty name.
+    if not value.strip():
+        raise ma.ValidationError("不能为空")
+
+
+_name = [validate.Length(min=1, max=50), _not_blank]
 
 
 class RoleSchema(ma.Schema):
