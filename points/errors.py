@@ -79,6 +79,7 @@ _HTTP_CODES = {
     422: ("validation_error", "输入有误", "Validation failed"),
     428: ("precondition_required", "缺少必要的请求头", "Precondition required"),
     429: ("rate_limited", "请求过于频繁，请稍后再试", "Too many requests"),
+    503: ("busy_retry", "系统繁忙", "Service busy"),
     500: ("internal_error", "服务器内部错误", "Internal server error"),
 }
 
@@ -188,7 +189,29 @@ def handle_domain_error(error: DomainError) -> Response:
     return _page(error.status, error.message or _titles(error.status)[1])
 
 
+# PostgreSQL: serialization failure, deadlock, lock timeout. The request rolled back
+# whole, so the client can safely retry it (with the same Idempotency-Key).
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database conflict that a retry resolves, as opposed to a bug."""
+    original = getattr(error, "orig", None) or error
+    if getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(original).lower()
+    return type(original).__name__ == "OperationalError" and ("database is locked" in text or "busy" in text)
+
+
 def handle_unexpected(error: Exception) -> Response:
+    if is_transient(error):
+        log.warning("transient database conflict on %s %s: %s", request.method, request.path, error)
+        if is_api_request():
+            response = problem(503, "busy_retry", "The service was busy; retry the same request shortly.")
+        else:
+            response = _page(503, "系统繁忙，请稍后重试。")
+        response.headers["Retry-After"] = "1"
+        return response
     log.exception("unhandled error on %s %s", request.method, request.path)
     if is_api_request():
         return problem(500, "internal_error", "The server met an unexpected error.")

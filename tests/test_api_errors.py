@@ -237,3 +237,24 @@ def test_post_oversized_form_to_page_is_chinese_413(app, client):
     assert r.status_code == 413
     assert r.mimetype == "text/html"
     assert "过大" in r.get_data(as_text=True)
+
+
+class _Busy(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_deadlock_answers_503_with_retry_after(make_node, make_person, api_as, monkeypatch):
+    from points.people import api as people_api
+
+    community = make_node("community")
+    person = make_person(community=community)
+
+    def deadlock(_person_id):
+        raise _Busy("deadlock detected")
+
+    monkeypatch.setattr(people_api, "roles_out", deadlock)
+    response = api_as(person).get("/api/v1/me")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.json["code"] == "busy_retry"
+    assert "deadlock" not in response.get_data(as_text=True)

@@ -21,11 +21,14 @@ here leaves the transaction to be rolled back (the request boundary does it).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app
 
@@ -48,6 +51,7 @@ from points.ledger.statements import Statements, statements
 from points.org.queries import get_node, get_unit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
 
 _t = Transfer.__table__
 _a = Account.__table__
@@ -159,8 +163,18 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
     A row whose idempotency key exists already is not written again: the stored
     row is returned in its place (it must describe the same movement, else
     `idempotency_conflict`); resolving or reversing is never replayed but refused
-    (`already_resolved`). Raises `insufficient_points`, `budget_exceeded`.
+    (`already_resolved`). Raises `insufficient_points`, `budget_exceeded`, and
+    `ledger_conflict` when the database's own constraints refuse a row.
     """
+    try:
+        return _append_rows(community_id, legs, now=now)
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+        # The checks above should make this unreachable; the constraints are the backstop.
+        log.error("ledger constraint refused a posting in community %s: %s", community_id, exc)
+        raise Conflict("ledger_conflict", "积分记录与已有记录冲突，未入账") from exc
+
+
+def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) -> list[dict]:
     now = now or utcnow()
     cur, sql = _cursor()
     keys = [leg.idempotency_key for leg in legs]

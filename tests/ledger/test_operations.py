@@ -299,3 +299,20 @@ def test_statement_running_balance_and_period(world, award, key):
     assert later["total"] == 3 and later["items"][-1]["balance"] == 15
     paged = statement("person", world.resident.id, "xingan", page=2, per_page=3)
     assert [r["balance"] for r in paged["items"]] == [10]
+
+
+def test_append_turns_a_constraint_refusal_into_a_conflict(world, award):
+    # A void of a pending transfer that never reserved anything: the balance checks in the
+    # database refuse it; the caller gets a clear conflict, not a driver error.
+    row = award(5, auto=True)
+    leg = ops.Leg(
+        kind="xingan",
+        debit_account_id=row["debit_account_id"],
+        credit_account_id=row["credit_account_id"],
+        amount=5,
+        status="void",
+        reason="task_award",
+        idempotency_key="bogus:void",
+        pending_id=row["id"],
+    )
+    assert codes(lambda: ops._append(world.community.id, [leg])) == "ledger_conflict"
