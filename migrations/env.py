@@ -26,9 +26,10 @@ def run_migrations_online() -> None:
     # Plain `alembic` on the command line: build the app's engine from the settings.
     from points import create_app
     from points.db import get_db
+    from points.migrate import migration_connection
 
     app = create_app()
-    with app.app_context(), get_db().engine.begin() as conn:
+    with app.app_context(), migration_connection(get_db().engine) as conn:
         run_with(conn)
 
 

@@ -116,3 +116,30 @@ def test_duplicate_whole_tree_grant_is_refused_by_the_database(engine):
         connection.exec_driver_sql(insert)
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.exec_driver_sql(insert)
+
+
+def test_upgrade_of_a_database_with_data(engine):
+    # Batch migrations on SQLite rebuild tables that other rows point at.
+    upgrade(engine, "0002")
+    with engine.begin() as connection:
+        run = connection.exec_driver_sql
+        run(
+            "INSERT INTO org_nodes (id, parent_id, level, name, path, created_at)"
+            " VALUES (1, NULL, 'city', 'c', '/1/', CURRENT_TIMESTAMP)"
+        )
+        run(
+            "INSERT INTO org_nodes (id, parent_id, level, name, path, created_at)"
+            " VALUES (2, 1, 'district', 'd', '/1/2/', CURRENT_TIMESTAMP)"
+        )
+        run(
+            "INSERT INTO people (id, phone, name, community_id, is_party_member, is_suspended, failed_logins,"
+            " created_at) VALUES (1, '13800000001', 'p', 2, false, false, 0, CURRENT_TIMESTAMP)"
+        )
+        run(
+            "INSERT INTO role_grants (person_id, role, node_id, created_at) VALUES (1, 'staff', 2, CURRENT_TIMESTAMP)"
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM role_grants").scalar_one() == 1
+        assert connection.exec_driver_sql("SELECT path FROM org_nodes WHERE id = 2").scalar_one() == "/1/2/"
+    assert schema_differences(engine) == []
