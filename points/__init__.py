@@ -5,8 +5,15 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import config as settings
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**53)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
@@ -27,10 +34,16 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from points import api_docs, cli, db, errors, pages
+    from points import api_docs, cli, db, errors, pages, validation
     from points.auth import current as auth_current
     from points.extensions import api, csrf, limiter
 
+    validation.use_chinese_messages()
+    # Chinese stays readable in JSON instead of \uXXXX escapes.
+    app.json.ensure_ascii = False
+    # Ids beyond 2^53 cannot exist: such URLs simply do not match (404), instead of
+    # overflowing the database driver.
+    app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -92,7 +92,7 @@ _PAGE_MESSAGES = {
     404: "您要找的页面不存在，请检查网址是否正确。",
     405: "不支持该操作方式。",
     413: "提交的内容过大，请精简后重试。",
-    415: "不支持该内容类型。",
+    415: "不支持该内容类型，请以 application/json 发送请求体。",
     429: "操作过于频繁，请稍后再试。",
 }
 _CSRF_MESSAGE = "页面已过期，请刷新页面后重新提交。"
@@ -155,11 +155,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = _validation_errors(error)
     if status == 400 and errors and "_body" in errors and len(errors) == 1:
         detail = "; ".join(str(m) for m in errors["_body"])
-        code = "malformed_json" if "JSON" in detail else code
+        if "JSON" in detail:
+            code, detail = "malformed_json", "请求体不是有效的 JSON"
+            errors = None
     elif status == 422:
-        detail = "One or more fields are invalid; see errors."
+        detail = "输入有误，请查看 errors 中各字段的说明"
     else:
-        detail = error.description or title_zh
+        detail = _page_message(error, status, title_zh)
     if is_api_request():
         response = problem(status, code, detail, errors=errors)
     else:
@@ -203,7 +205,33 @@ def is_transient(error: BaseException) -> bool:
     return type(original).__name__ == "OperationalError" and ("database is locked" in text or "busy" in text)
 
 
+def _causes(error: BaseException):
+    seen = 0
+    while error is not None and seen < 10:
+        yield error
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+        seen += 1
+
+
+def input_error(error: BaseException) -> DomainError | None:
+    """Bad input that only the database or the parser noticed: say so with a 4xx, not a 500."""
+    for cause in _causes(error):
+        if isinstance(cause, RecursionError):
+            return DomainError("malformed_json", "请求体嵌套过深，不是有效的 JSON", 400)
+        if isinstance(cause, OverflowError):
+            return DomainError("value_out_of_range", "数值或日期超出允许的范围", 422)
+        if isinstance(cause, UnicodeError):
+            return DomainError("invalid_characters", "文本含有无效字符", 422)
+        if type(cause).__name__ in ("DataError", "NumericValueOutOfRange", "StringDataRightTruncation"):
+            return DomainError("value_out_of_range", "数值、日期或文本长度超出允许的范围", 422)
+    return None
+
+
 def handle_unexpected(error: Exception) -> Response:
+    refusal = input_error(error)
+    if refusal is not None:
+        log.info("bad input on %s %s: %r", request.method, request.path, error)
+        return handle_domain_error(refusal)
     if is_transient(error):
         log.warning("transient database conflict on %s %s: %s", request.method, request.path, error)
         if is_api_request():
@@ -218,18 +246,26 @@ def handle_unexpected(error: Exception) -> Response:
     return _page(500, "服务器出了点问题，请稍后再试。")
 
 
+# NUL, raw or escaped in JSON or a form: PostgreSQL cannot store it and no person types it.
+_NUL = (b"\x00", b"\\u0000", b"%00")
+
+
 def _check_body() -> None:
-    """Refuse oversized bodies and non-JSON bodies under /api before any view runs."""
+    """Refuse oversized bodies, NUL characters, and non-JSON bodies under /api before any view runs."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and request.content_length and request.content_length > limit:
         raise RequestEntityTooLarge()
+    if b"%00" in request.query_string or (
+        request.content_length and any(nul in request.get_data(cache=True).lower() for nul in _NUL)
+    ):
+        raise DomainError("invalid_characters", "请求含有不允许的控制字符（NUL）", 422)
     if (
         is_api_request()
         and request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
     ):
-        raise UnsupportedMediaType("Send the body as application/json.")
+        raise UnsupportedMediaType()
 
 
 def init_app(app: Flask) -> None:

@@ -31,10 +31,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "help.request_for": frozenset({"grid_worker", "staff"}),
 }
 
-# Which roles a holder of a role may hand out, within their own scope.
+# Which roles a holder of a role may hand out, within their own scope. Nobody hands
+# out their own role: otherwise one staff member could appoint a second account as
+# staff and approve their own requests with it (maker–checker needs two people).
 GRANTABLE: dict[str, frozenset[str]] = {
-    "staff": frozenset({"staff", "grid_worker"}),
-    "street_admin": frozenset({"staff", "grid_worker", "street_admin", "supervisor"}),
+    "staff": frozenset({"grid_worker"}),
+    "street_admin": frozenset({"staff", "grid_worker", "supervisor"}),
     "admin": frozenset({"staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin"}),
 }
 
@@ -68,6 +70,10 @@ class Actor:
             elif grant.node_path is not None and node_path and node_path.startswith(grant.node_path):
                 roles.add(grant.role)
         return roles
+
+    def administers_unit(self, unit_id: int) -> bool:
+        """Holds unit_admin for this very unit (an admin over everything does not count)."""
+        return any(g.role == "unit_admin" and g.unit_id == unit_id for g in self.grants)
 
     def roles_over_unit(self, unit_id: int) -> set[str]:
         roles = {g.role for g in self.grants if g.unit_id == unit_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -190,7 +191,8 @@ class Awards(MethodView):
             amount=data["amount"],
             memo=data["memo"],
             evidence=data["evidence"],
-            idempotency_key=f"manual:{actor.person_id}:{_request_key()}",
+            # The client's key may be as long as the column; its digest always fits.
+            idempotency_key=f"manual:{actor.person_id}:{hashlib.sha256(_request_key().encode()).hexdigest()}",
         )
         return _one(row)
 

@@ -49,6 +49,13 @@ from points.ledger.models import (
 from points.ledger.queries import issued_in_year
 from points.ledger.statements import Statements, statements
 from points.org.queries import get_node, get_unit
+from points.people.queries import (
+    acts_as_party_member,
+    appointed_by,
+    belongs_to_community,
+    get_person,
+    unit_reports_to,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
@@ -176,6 +183,9 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
 
 def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) -> list[dict]:
     now = now or utcnow()
+    if now.tzinfo is None:
+        # It would be stored as local time but hashed as UTC, and then fail verification.
+        raise ValueError("the ledger needs an aware datetime")
     cur, sql = _cursor()
     keys = [leg.idempotency_key for leg in legs]
     rows = _lock_head(cur, sql, community_id, keys)
@@ -342,15 +352,39 @@ def _check_community(community_id: int):
     return community
 
 
-def _recipient(recipient_type: str, recipient_id: int) -> None:
+def _recipient_in(community_id: int, recipient_type: str, recipient_id: int) -> None:
+    """A manual award goes to someone of the community: a resident, a member who reported
+    there, or a unit that reported there."""
     if recipient_type == "person":
-        from points.people.queries import get_person
-
-        get_person(recipient_id)
+        person = get_person(recipient_id)
+        if not belongs_to_community(person, community_id):
+            raise DomainError("recipient_not_in_community", "该人员不是本社区居民，也未向本社区报到", 422)
     elif recipient_type == "unit":
         get_unit(recipient_id)
+        if not unit_reports_to(recipient_id, community_id):
+            raise DomainError("recipient_not_in_community", "该单位未向本社区报到", 422)
     else:
         raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)
+
+
+def _check_earner(recipient_type: str, recipient_id: int, kind: str) -> None:
+    """红松分 go to party members who reported to a community, and to units; 兴安分 to people."""
+    if recipient_type == "unit":
+        if kind != "hongsong":
+            raise DomainError("wrong_kind", "单位只能获得红松分", 422)
+    elif recipient_type == "person":
+        if kind == "hongsong" and not acts_as_party_member(get_person(recipient_id)):
+            raise DomainError("wrong_kind", "红松分只发给已到社区报到的党员，请改发兴安分", 422)
+    else:
+        raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)
+
+
+def _is_self(actor: Actor, owner: tuple[str, int]) -> bool:
+    """The actor's own account, or that of a unit they administer."""
+    kind, owner_id = owner
+    return (kind == "person" and owner_id == actor.person_id) or (
+        kind == "unit" and actor.administers_unit(owner_id)
+    )
 
 
 # --- awards ---------------------------------------------------------------------------
@@ -392,6 +426,7 @@ def request_award(
         raise DomainError("invalid_reason", "不是奖励类型", 422)
     _check_kind(kind)
     _check_amount(amount)
+    _check_earner(recipient_type, recipient_id, kind)
     now = now or utcnow()
     ids = account_ids([("pool", community_id), (recipient_type, recipient_id)], kind)
     leg = Leg(
@@ -432,13 +467,13 @@ def create_manual_award(
     Needs `awards.request` over the community. Raises `reason_required`, `self_award`,
     and what `request_award` raises.
     """
-    community = _check_community(community_id)
-    actor.require("awards.request", community.path)
-    _recipient(recipient_type, recipient_id)
+    actor.require("awards.request", get_node(community_id).path)
+    _check_community(community_id)
     if not memo.strip():
         raise DomainError("reason_required", "手动发放积分必须写明理由", 422, errors={"memo": ["必填"]})
-    if recipient_type == "person" and recipient_id == actor.person_id:
-        raise Forbidden("self_award", "不能给自己发放积分")
+    if _is_self(actor, (recipient_type, recipient_id)):
+        raise Forbidden("self_award", "不能给自己或自己管理的单位发放积分")
+    _recipient_in(community_id, recipient_type, recipient_id)
     row = request_award(
         community_id=community_id,
         recipient_type=recipient_type,
@@ -487,10 +522,13 @@ def _check_approvable(actor: Actor, pending: dict, community_path: str, payee: t
     actor.require("awards.approve", community_path)
     if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
         raise Conflict("not_pending", "这笔积分不是待审批的奖励")
-    if payee == ("person", actor.person_id):
-        raise Forbidden("self_approval", "不能审批发给自己的积分")
-    if actor.person_id in (pending["requested_by_id"], pending["verified_by_id"]):
+    if _is_self(actor, payee):
+        raise Forbidden("self_approval", "不能审批发给自己或自己管理的单位的积分")
+    makers = {pending["requested_by_id"], pending["verified_by_id"]} - {None}
+    if actor.person_id in makers:
         raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
+    if appointed_by(actor.person_id, makers):
+        raise Forbidden("maker_checker", "审批人的职务由申请人授予，请由其他人审批")
 
 
 def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> Leg:
@@ -643,8 +681,9 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
         origin = _get_transfer(target["pending_id"]) if target["pending_id"] else target
     else:
         raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
-    if target["reason"] == "reversal":
-        raise Conflict("not_reversible", "冲正记录不能再冲正")
+    if target["reason"] not in AWARD_REASONS:
+        # Spending is undone by a refund (which also restores stock), never by a reversal.
+        raise Conflict("not_reversible", "只有奖励可以冲正；兑换请走退还流程")
     budget = None
     if target["reason"] in AWARD_REASONS:
         budget = (target["kind"], _year(origin["created_at"]), -target["amount"])

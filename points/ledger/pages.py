@@ -76,7 +76,7 @@ def _day(value: str | None, *, end: bool = False) -> datetime | None:
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(max(1, int(request.args.get("page", "1"))), 1_000_000)
     except ValueError:
         return 1
 

@@ -155,3 +155,45 @@ def registrations_stmt(
     if community_id is not None:
         stmt = stmt.where(Registration.community_id == community_id)
     return stmt
+
+
+def belongs_to_community(person: Person, community_id: int) -> bool:
+    """Lives there, or has reported there as a party member (confirmed)."""
+    if person.community_id == community_id:
+        return True
+    reg = member_registration(person.id)
+    return reg is not None and reg.status == "confirmed" and reg.community_id == community_id
+
+
+def unit_reports_to(unit_id: int, community_id: int) -> bool:
+    return (
+        session()
+        .exec(
+            select(Registration.id).where(
+                Registration.kind == "unit",
+                Registration.unit_id == unit_id,
+                Registration.community_id == community_id,
+                Registration.status == "confirmed",
+            )
+        )
+        .first()
+        is not None
+    )
+
+
+def appointed_by(person_id: int, granter_ids: set[int]) -> bool:
+    """Whether any of these people handed this person one of their staff-type roles."""
+    if not granter_ids:
+        return False
+    return (
+        session()
+        .exec(
+            select(RoleGrant.id).where(
+                RoleGrant.person_id == person_id,
+                RoleGrant.granted_by_id.in_(granter_ids),
+                RoleGrant.role.in_(("staff", "street_admin", "admin")),
+            )
+        )
+        .first()
+        is not None
+    )

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from points.people import operations as people_ops
+
 _keys = itertools.count(1)
 
 
@@ -24,6 +26,11 @@ def world(make_node, make_person, make_unit, actor_of):
     outsider = make_person(community=other, roles=[("staff", other)])
     resident = make_person(community=community)
     member = make_person(community=community, is_party_member=True)
+    # A party member earns 红松分 once their report to the community is confirmed (双报到).
+    registration = people_ops.request_registration(
+        actor=actor_of(member), kind="member", community_id=community.id
+    )
+    people_ops.decide_registration(actor=actor_of(staff), registration_id=registration.id, confirm=True)
     unit = make_unit()
     return SimpleNamespace(
         community=community,

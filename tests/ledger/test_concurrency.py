@@ -196,7 +196,7 @@ def test_many_concurrent_postings_keep_valid_chains(live_app):
                         community_id=communities[(thread + i) % 2],
                         recipient_type="person",
                         recipient_id=people[(thread + i) % len(people)],
-                        kind="hongsong",
+                        kind="xingan",
                         amount=1 + i % 5,
                         reason="task_award",
                         proof="claim",

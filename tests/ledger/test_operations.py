@@ -158,20 +158,23 @@ def test_spend_reserves_nothing_pending(world, award, key):
 
 
 def test_kinds_are_kept_apart(world, award, key):
-    award(10, auto=True, kind="hongsong")
-    assert (
-        codes(
-            lambda: ops.spend(
-                community_id=world.community.id,
-                payer_type="person",
-                payer_id=world.resident.id,
-                kind="xingan",
-                amount=1,
-                idempotency_key=key(),
-            )
-        )
-        == "insufficient_points"
+    award(10, auto=True, kind="hongsong", person=world.member)
+    spend = lambda: ops.spend(  # noqa: E731
+        community_id=world.community.id,
+        payer_type="person",
+        payer_id=world.member.id,
+        kind="xingan",
+        amount=1,
+        idempotency_key=key(),
     )
+    assert codes(spend) == "insufficient_points"
+
+
+def test_request_award_gives_hongsong_only_to_registered_members_and_units(world, award):
+    assert codes(lambda: award(5, kind="hongsong")) == "wrong_kind"
+    assert codes(lambda: award(5, kind="xingan", unit=world.unit)) == "wrong_kind"
+    award(5, kind="hongsong", person=world.member)
+    award(5, kind="hongsong", unit=world.unit)
 
 
 def test_request_award_same_key_returns_the_first(world, key):
@@ -197,9 +200,9 @@ def test_request_award_needs_a_positive_amount(world, award, amount):
 
 
 def test_unit_awards_pay_the_unit(world, award):
-    row = award(20, unit=world.unit)
+    row = award(20, unit=world.unit, kind="hongsong")
     ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
-    assert balances_of_unit(world.unit.id)["xingan"]["available"] == 20
+    assert balances_of_unit(world.unit.id)["hongsong"]["available"] == 20
 
 
 def test_create_manual_award_rules(world, key):
@@ -316,3 +319,84 @@ def test_append_turns_a_constraint_refusal_into_a_conflict(world, award):
         pending_id=row["id"],
     )
     assert codes(lambda: ops._append(world.community.id, [leg])) == "ledger_conflict"
+
+
+def test_create_manual_award_only_within_the_community(world, key, make_person):
+    def manual(recipient_type, recipient_id):
+        return ops.create_manual_award(
+            actor=world.staff_actor,
+            community_id=world.community.id,
+            recipient_type=recipient_type,
+            recipient_id=recipient_id,
+            kind="hongsong" if recipient_type == "unit" else "xingan",
+            amount=5,
+            memo="表彰",
+            idempotency_key=key(),
+        )
+
+    elsewhere = make_person(community=world.other)
+    assert codes(lambda: manual("person", elsewhere.id)) == "recipient_not_in_community"
+    assert codes(lambda: manual("unit", world.unit.id)) == "recipient_not_in_community"
+    assert codes(lambda: manual("person", 10**9)) == "person_not_found"
+    assert manual("person", world.resident.id)["status"] == "pending"
+
+
+def test_unit_admins_neither_award_nor_approve_for_their_own_unit(world, key, make_person, actor_of):
+    from points.people import operations as people_ops
+
+    registration = people_ops.request_registration(
+        actor=actor_of(make_person(roles=[("unit_admin", world.unit)])),
+        kind="unit",
+        community_id=world.community.id,
+        unit_id=world.unit.id,
+    )
+    people_ops.decide_registration(actor=world.staff_actor, registration_id=registration.id, confirm=True)
+    people_ops.grant_role(actor=None, person_id=world.checker.id, role="unit_admin", unit_id=world.unit.id)
+    checker = actor_of(world.checker)
+
+    def manual(actor):
+        return ops.create_manual_award(
+            actor=actor,
+            community_id=world.community.id,
+            recipient_type="unit",
+            recipient_id=world.unit.id,
+            kind="hongsong",
+            amount=5,
+            memo="共建",
+            idempotency_key=key(),
+        )
+
+    assert codes(lambda: manual(checker)) == "self_award"
+    row = manual(world.staff_actor)
+    assert codes(lambda: ops.approve_award(actor=checker, transfer_id=row["id"])) == "self_approval"
+
+
+def test_approve_award_by_someone_the_requester_appointed_is_refused(world, award, make_person, actor_of):
+    from points.people import operations as people_ops
+
+    street_admin = make_person(community=world.community, roles=[("street_admin", world.community)])
+    appointee = make_person(community=world.community)
+    people_ops.grant_role(
+        actor=actor_of(street_admin), person_id=appointee.id, role="staff", node_id=world.community.id
+    )
+    row = award(10, requested_by=street_admin)
+    assert (
+        codes(lambda: ops.approve_award(actor=actor_of(appointee), transfer_id=row["id"])) == "maker_checker"
+    )
+    ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
+
+
+def test_reverse_transfer_refuses_spending(world, award, key):
+    award(10, auto=True)
+    spent = ops.spend(
+        community_id=world.community.id,
+        payer_type="person",
+        payer_id=world.resident.id,
+        kind="xingan",
+        amount=4,
+        idempotency_key=key(),
+    )
+    assert (
+        codes(lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=spent["id"], reason="x"))
+        == "not_reversible"
+    )

@@ -1,0 +1,43 @@
+"""Validation messages in Chinese, the interface's language, for every marshmallow schema."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+_FIELD_MESSAGES = {
+    fields.Field: {"required": "必填", "null": "不能为空", "validator_failed": "取值无效"},
+    fields.Integer: {"invalid": "应为整数"},
+    fields.Number: {"invalid": "应为数字", "too_large": "数值过大"},
+    fields.String: {"invalid": "应为文本", "invalid_utf8": "不是有效的 UTF-8 文本"},
+    fields.Boolean: {"invalid": "应为 true 或 false"},
+    fields.DateTime: {
+        "invalid": "不是有效的时间，应为 ISO 8601 格式",
+        "invalid_awareness": "时间需带时区，例如 2026-01-31T08:00:00+08:00",
+        "format": "时间格式无效",
+    },
+    fields.List: {"invalid": "应为列表"},
+    fields.Dict: {"invalid": "应为对象"},
+    fields.Nested: {"type": "类型无效"},
+}
+
+
+def use_chinese_messages() -> None:
+    for field_class, messages in _FIELD_MESSAGES.items():
+        field_class.default_error_messages = {**field_class.default_error_messages, **messages}
+    # AwareDateTime keeps its own copy of the DateTime messages.
+    fields.AwareDateTime.default_error_messages = {
+        **fields.AwareDateTime.default_error_messages,
+        **_FIELD_MESSAGES[fields.DateTime],
+    }
+    Schema._default_error_messages = {"type": "输入类型无效", "unknown": "不认识的字段"}
+    validate.Length.message_min = "至少 {min} 个字符"
+    validate.Length.message_max = "最多 {max} 个字符"
+    validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+    validate.Length.message_equal = "长度应为 {equal}"
+    validate.Range.message_min = "应{min_op} {{min}}"
+    validate.Range.message_max = "应{max_op} {{max}}"
+    validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+    validate.Range.message_gte, validate.Range.message_gt = "不小于", "大于"
+    validate.Range.message_lte, validate.Range.message_lt = "不大于", "小于"
+    validate.OneOf.default_message = "应为以下之一：{choices}"
+    validate.Regexp.default_message = "格式不正确"
