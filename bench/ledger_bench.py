@@ -316,7 +316,7 @@ def main() -> None:
                 from points.ledger import operations as ops
 
                 ids = ops.account_ids([("pool", communities[2]), ("person", people[0])], "xingan")
-                ops._lock_head(*ops._cursor(), communities[2], [])
+                ops._lock_head(*ops._cursor(), communities[2])
                 session().commit()
             plain = bench_plain_sql_posting(
                 app.extensions["points_db"].engine,

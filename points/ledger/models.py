@@ -112,6 +112,8 @@ class ChainHead(SQLModel, table=True):
     community_id: int = Field(primary_key=True, foreign_key="org_nodes.id")
     seq: int = Field(default=0, sa_type=sa.BigInteger)
     head_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    # Whether the community's pool has any annual budget: postings read it under the lock.
+    has_budget: bool = Field(default=False)
 
 
 class Budget(SQLModel, table=True):

@@ -143,20 +143,44 @@ def _cursor():
     return conn.connection.cursor(), statements(conn.dialect.name)
 
 
-def _lock_head(cur, sql: Statements, community_id: int, keys: list[str]) -> list[tuple]:
-    """Lock the community's chain head; return it with any rows already holding these keys."""
-    if len(keys) == 1:
-        query, params = sql.lock_head_one, {"community": community_id, "key": keys[0]}
-    else:
-        query = sql.lock_head_many(len(keys)) if keys else sql.lock_head_many(1)
-        params = {"community": community_id, **{f"key{i}": k for i, k in enumerate(keys or [""])}}
+def _lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -> tuple:
+    """Lock the community's chain head: (seq, head hash, has budget, {key: id} if the key exists)."""
+    query, params = (
+        (sql.lock_head_one, {"community": community_id, "key": key})
+        if key
+        else (
+            sql.lock_head,
+            {"community": community_id},
+        )
+    )
     cur.execute(query, params)
-    rows = cur.fetchall()
-    if not rows:
+    row = cur.fetchone()
+    if row is None:
         cur.execute(sql.ensure_head, {"community": community_id, "genesis": GENESIS_HASH})
         cur.execute(query, params)
-        rows = cur.fetchall()
-    return rows
+        row = cur.fetchone()
+    seq, head_hash, has_budget, transfer_id, existing_key = row
+    return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
+
+
+def _existing_keys(cur, sql: Statements, keys: list[str]) -> dict[str, int]:
+    cur.execute(sql.existing_keys(len(keys)), {f"key{i}": k for i, k in enumerate(keys)})
+    return {key: transfer_id for transfer_id, key in cur.fetchall()}
+
+
+def _replayed(legs: list[Leg], existing: dict[str, int]) -> dict[str, dict]:
+    """The stored rows of legs whose key exists; each must describe the same movement."""
+    stored = {r["idempotency_key"]: r for r in _fetch(list(existing.values()))}
+    for leg in legs:
+        row = stored.get(leg.idempotency_key)
+        if row is not None and (
+            row["debit_account_id"],
+            row["credit_account_id"],
+            row["amount"],
+            row["status"],
+        ) != (leg.debit_account_id, leg.credit_account_id, leg.amount, leg.status):
+            raise Conflict("idempotency_conflict", "该幂等键已用于另一笔积分变动")
+    return stored
 
 
 def _fetch(ids: list[int]) -> list[dict]:
@@ -188,10 +212,13 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         raise ValueError("the ledger needs an aware datetime")
     cur, sql = _cursor()
     keys = [leg.idempotency_key for leg in legs]
-    rows = _lock_head(cur, sql, community_id, keys)
-    seq, prev_hash, budgets = rows[0][0], rows[0][1], rows[0][4]
-    existing = {key: transfer_id for _, _, transfer_id, key, _ in rows if transfer_id is not None}
+    single = len(legs) == 1
+    seq, prev_hash, has_budget, existing = _lock_head(cur, sql, community_id, keys[0] if single else None)
+    if not single:
+        # Read after taking the lock, so rows committed while waiting for it are seen.
+        existing = _existing_keys(cur, sql, keys)
 
+    # Resolving or reversing is never replayed: a second attempt is refused.
     for column in ("pending_id", "reverses_id"):
         targets = [getattr(leg, column) for leg in legs if getattr(leg, column)]
         if targets:
@@ -201,26 +228,27 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
 
     stored: dict[str, dict] = {}
     if existing:
-        stored = {r["idempotency_key"]: r for r in _fetch(list(existing.values()))}
-        for leg in legs:
-            row = stored.get(leg.idempotency_key)
-            if row is not None and (
-                row["debit_account_id"],
-                row["credit_account_id"],
-                row["amount"],
-                row["status"],
-            ) != (leg.debit_account_id, leg.credit_account_id, leg.amount, leg.status):
-                raise Conflict("idempotency_conflict", "该幂等键已用于另一笔积分变动")
+        stored = _replayed(legs, existing)
         legs = [leg for leg in legs if leg.idempotency_key not in existing]
         if not legs:
             return [stored[k] for k in keys]
 
     changes = _balance_changes(legs)
-    cur.executemany(sql.move_balance, changes)
-    if cur.rowcount != len(changes):
-        raise InsufficientPoints(message="可用积分不足")
+    if single:
+        # The key check rides along with the balance update: on PostgreSQL it sees a row
+        # with this key committed while this posting waited for the head lock.
+        cur.executemany(sql.move_balance_new_key, [{**change, "key": keys[0]} for change in changes])
+        if cur.rowcount != len(changes):
+            existing = _existing_keys(cur, sql, keys)
+            if existing:
+                return [_replayed(legs, existing)[keys[0]]]
+            raise InsufficientPoints(message="可用积分不足")
+    else:
+        cur.executemany(sql.move_balance, changes)
+        if cur.rowcount != len(changes):
+            raise InsufficientPoints(message="可用积分不足")
 
-    if budgets:
+    if has_budget:
         _use_budgets(community_id, legs)
 
     values = []
@@ -627,6 +655,11 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     for transfer_id in ids:
         pending = pendings[transfer_id]
         by_community[pending["community_id"]].append(_resolution(pending, status="post", actor=actor))
+    # Every chain head first, in id order, so two bulk approvals over shared communities
+    # queue rather than deadlock, and no single posting can hold an account we need next.
+    cur, sql = _cursor()
+    for community_id in sorted(by_community):
+        _lock_head(cur, sql, community_id)
     rows = []
     for community_id in sorted(by_community):
         rows.extend(_append(community_id, by_community[community_id], now=now))
@@ -796,9 +829,13 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
     _check_kind(kind)
     if amount < 0:
         raise DomainError("invalid_amount", "预算不能为负数", 422)
-    # The chain head lock orders this against concurrent awards of the community.
+    # The chain head lock orders this against concurrent awards of the community, which
+    # read the head's budget flag once they hold the lock.
     cur, sql = _cursor()
-    _lock_head(cur, sql, community_id, [])
+    _lock_head(cur, sql, community_id)
+    session().connection().execute(
+        sa.update(_h).where(_h.c.community_id == community_id).values(has_budget=True)
+    )
     issued = issued_in_year(community_id, kind, year)
     if issued > amount:
         raise DomainError("budget_below_issued", f"该年度已发放 {issued}，预算不能低于此数", 409)

@@ -46,14 +46,18 @@ class Statements:
         self.dialect = dialect
         self.postgres = dialect == "postgresql"
         lock = " FOR UPDATE OF h" if self.postgres else ""
-        head = (
-            "SELECT h.seq, h.head_hash, t.id, t.idempotency_key,"
-            " (SELECT count(*) FROM ledger_budgets b WHERE b.community_id = h.community_id)"
-            " FROM ledger_chain_heads h LEFT JOIN ledger_transfers t ON {join}"
+        # The locked row is re-read by PostgreSQL after a wait, so seq, hash and the budget flag are
+        # current; the joined transfer is not (the statement's snapshot predates the wait), which is
+        # why the balance update checks the key again (`move_balance_new_key`).
+        self.lock_head_one = self.sql(
+            "SELECT h.seq, h.head_hash, h.has_budget, t.id, t.idempotency_key"
+            " FROM ledger_chain_heads h LEFT JOIN ledger_transfers t ON t.idempotency_key = :key"
             " WHERE h.community_id = :community" + lock
         )
-        self.lock_head_one = self.sql(head.format(join="t.idempotency_key = :key"))
-        self._lock_head_many = head
+        self.lock_head = self.sql(
+            "SELECT h.seq, h.head_hash, h.has_budget, NULL, NULL FROM ledger_chain_heads h"
+            " WHERE h.community_id = :community" + lock
+        )
         self.ensure_head = self.sql(
             "INSERT INTO ledger_chain_heads (community_id, seq, head_hash) VALUES (:community, 0, :genesis)"
             " ON CONFLICT (community_id) DO NOTHING"
@@ -62,6 +66,12 @@ class Statements:
             "UPDATE ledger_accounts SET posted = posted + :d_posted, pending_in = pending_in + :d_pending_in,"
             " pending_out = pending_out + :d_pending_out"
             " WHERE id = :account_id AND (allow_negative OR posted - pending_out >= :need)"
+        )
+        self.move_balance_new_key = self.sql(
+            "UPDATE ledger_accounts SET posted = posted + :d_posted, pending_in = pending_in + :d_pending_in,"
+            " pending_out = pending_out + :d_pending_out"
+            " WHERE id = :account_id AND (allow_negative OR posted - pending_out >= :need)"
+            " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = :key)"
         )
         self.move_head = self.sql(
             "UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community"
@@ -86,8 +96,10 @@ class Statements:
         """Write `:name` parameters in the driver's style."""
         return _NAMED.sub(r"%(\1)s", text) if self.postgres else text
 
-    def lock_head_many(self, count: int) -> str:
-        return self.sql(self._lock_head_many.format(join=_in("t.idempotency_key", "key", count)))
+    def existing_keys(self, count: int) -> str:
+        return self.sql(
+            f"SELECT id, idempotency_key FROM ledger_transfers WHERE {_in('idempotency_key', 'key', count)}"
+        )
 
     def accounts_many(self, count: int) -> str:
         owners = " OR ".join(f"(owner_type = :t{i} AND owner_id = :i{i})" for i in range(count))

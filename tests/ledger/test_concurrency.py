@@ -227,3 +227,79 @@ def test_many_concurrent_postings_keep_valid_chains(live_app):
                 .all()
             )
             assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_same_idempotency_key_racing_on_a_busy_chain_makes_one_transfer(live_app):
+    # The head exists already, so every racer waits on its row lock; on PostgreSQL the
+    # waiting statement's snapshot predates the winner's row, which must still be found.
+    communities, _, (person, other), _ = _setup(live_app, people=2)
+    with live_app.app_context():
+        ops.request_award(
+            community_id=communities[0],
+            recipient_type="person",
+            recipient_id=other,
+            kind="xingan",
+            amount=1,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=f"warm:{other}",
+        )
+        session().commit()
+    key = f"checkin:{person}:award"
+
+    def attempt():
+        with live_app.app_context():
+            row = ops.request_award(
+                community_id=communities[0],
+                recipient_type="person",
+                recipient_id=person,
+                kind="xingan",
+                amount=4,
+                reason="checkin_award",
+                proof="checkin",
+                idempotency_key=key,
+            )
+            session().commit()
+            return row["id"]
+
+    ids = _parallel(attempt, [() for _ in range(THREADS)])
+    assert len(set(ids)) == 1
+    with live_app.app_context():
+        assert balances_of_person(person)["xingan"]["pending_in"] == 4
+        assert verify_ledger().ok
+
+
+def test_budget_set_while_awards_race_stays_exact(live_app):
+    from datetime import UTC, datetime
+
+    communities, _, people, _ = _setup(live_app, people=4)
+    year = datetime.now(UTC).year
+
+    def attempt(i):
+        with live_app.app_context():
+            try:
+                if i == THREADS // 2:
+                    ops.set_budget(
+                        actor=None, community_id=communities[0], kind="xingan", year=year, amount=10_000
+                    )
+                else:
+                    ops.request_award(
+                        community_id=communities[0],
+                        recipient_type="person",
+                        recipient_id=people[i % len(people)],
+                        kind="xingan",
+                        amount=3,
+                        reason="task_award",
+                        proof="claim",
+                        idempotency_key=f"budget:{i}",
+                    )
+                session().commit()
+                return "ok"
+            except DomainError as exc:
+                session().rollback()
+                return exc.code
+
+    assert set(_parallel(attempt, [(i,) for i in range(THREADS)])) == {"ok"}
+    with live_app.app_context():
+        result = verify_ledger()
+        assert result.ok, result.problem
