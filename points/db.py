@@ -87,8 +87,11 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) ->
     def _sqlite_begin(conn: Connection):
         # IMMEDIATE takes the write lock up front, so a transaction that reads
         # then writes waits on the busy timeout rather than failing mid-way.
-        # Straight to the driver: this runs at the start of every transaction.
-        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        # A read-only snapshot (see `snapshot`) takes no lock: WAL gives it a
+        # consistent view while writers go on. Straight to the driver: this runs
+        # at the start of every transaction.
+        deferred = conn.get_execution_options().get("read_only_snapshot")
+        conn.connection.dbapi_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -177,6 +180,36 @@ def session() -> Session:
     if sess is None:
         sess = scope[_KEY] = get_db().new_session()
     return sess
+
+
+@contextmanager
+def snapshot() -> Iterator[Session]:
+    """Reads on one consistent, read-only view of the database (e.g. verifying the ledger
+    while postings go on); `session()` is this view inside the block."""
+    database = get_db()
+    if isinstance(database.bind, Connection):
+        # Everything already runs on one connection (tests): that is the view.
+        yield session()
+        return
+    connection = database.engine.connect()
+    if connection.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    else:
+        connection = connection.execution_options(read_only_snapshot=True)
+    view = Session(bind=connection, expire_on_commit=False)
+    scope = _scope()
+    previous = scope.get(_KEY)
+    scope[_KEY] = view
+    try:
+        yield view
+    finally:
+        if previous is None:
+            scope.pop(_KEY, None)
+        else:
+            scope[_KEY] = previous
+        view.rollback()
+        view.close()
+        connection.close()
 
 
 @contextmanager

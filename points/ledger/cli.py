@@ -5,20 +5,24 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
 
-from points.db import transaction
+from points.db import snapshot, transaction
 from points.ledger.verify import count_transfers, record_verification, verify_ledger
 
 
 @click.command("verify")
+@with_appcontext
 @click.option("--no-record", is_flag=True, help="Do not store the result for supervisors.")
 def verify_command(no_record: bool) -> None:
     """Verify the ledger: hash chains, cached balances, zero sums. Exits 1 on the first bad row."""
-    with transaction():
+    # One consistent view, however many postings happen meanwhile.
+    with snapshot():
         total = count_transfers()
         with click.progressbar(length=total, label="verifying transfers", file=sys.stderr) as bar:
             result = verify_ledger(progress=bar.update)
-        if not no_record:
+    if not no_record:
+        with transaction():
             record_verification(result)
     if not result.ok:
         click.echo(f"FAILED: {result.problem}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from points.db import snapshot
 from points.ledger.verify import record_verification, verify_ledger
 from points.scheduler import register_job
 
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 @register_job("verify_ledger", cron={"hour": 2, "minute": 30})
 def verify_ledger_nightly(*, now: datetime) -> str:
     """Verify the hash chains and balances and record the result for supervisors."""
-    result = verify_ledger()
+    with snapshot():
+        result = verify_ledger()
     record_verification(result)
     if result.ok:
         return f"ok: {result.transfers} transfers, {result.accounts} accounts"

@@ -303,3 +303,41 @@ def test_budget_set_while_awards_race_stays_exact(live_app):
     with live_app.app_context():
         result = verify_ledger()
         assert result.ok, result.problem
+
+
+def test_verify_during_postings_sees_one_consistent_ledger(live_app):
+    from points.db import snapshot
+
+    communities, _, people, _ = _setup(live_app, people=4)
+    stop = threading.Event()
+
+    def post(thread):
+        for i in range(15):
+            with live_app.app_context():
+                ops.request_award(
+                    community_id=communities[0],
+                    recipient_type="person",
+                    recipient_id=people[thread % len(people)],
+                    kind="xingan",
+                    amount=1,
+                    reason="checkin_award",
+                    proof="checkin",
+                    idempotency_key=f"live:{thread}:{i}",
+                    auto_post=True,
+                )
+                session().commit()
+
+    def verify():
+        problems = []
+        while not stop.is_set():
+            with live_app.app_context(), snapshot():
+                result = verify_ledger()
+                if not result.ok:
+                    problems.append(result.problem)
+        return problems
+
+    with ThreadPoolExecutor(8) as pool:
+        checker = pool.submit(verify)
+        list(pool.map(post, range(7)))
+        stop.set()
+        assert checker.result() == []
