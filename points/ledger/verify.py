@@ -54,14 +54,12 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
         execution_options={"stream_results": True, "yield_per": batch},
     )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # posted, pending_in, pending_out
-    pendings: dict[int, tuple] = {}
     community, expected_seq, prev = None, 1, GENESIS_HASH
     chained: set[int] = set()
     seen = 0
     i_community, i_seq = HASHED_FIELDS.index("community_id"), HASHED_FIELDS.index("seq")
     i_debit, i_credit = HASHED_FIELDS.index("debit_account_id"), HASHED_FIELDS.index("credit_account_id")
     i_amount, i_status = HASHED_FIELDS.index("amount"), HASHED_FIELDS.index("status")
-    i_pending, i_kind = HASHED_FIELDS.index("pending_id"), HASHED_FIELDS.index("kind")
     for row in stream:
         transfer_id, stored_prev, stored_hash, values = row[0], row[1], row[2], row[3:]
         if values[i_community] != community:
@@ -98,18 +96,10 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
         if status == "pending":
             debit[2] += amount
             credit[1] += amount
-            pendings[transfer_id] = (values[i_debit], values[i_credit], amount, values[i_kind])
         elif status == "posted":
             debit[0] -= amount
             credit[0] += amount
         else:
-            origin = pendings.get(values[i_pending])
-            if origin != (values[i_debit], values[i_credit], amount, values[i_kind]):
-                return result.fail(
-                    f"transfer {transfer_id} resolves transfer {values[i_pending]}, which is not a pending "
-                    "transfer of the same accounts and amount",
-                    transfer_id,
-                )
             debit[2] -= amount
             credit[1] -= amount
             if status == "post":
@@ -123,12 +113,66 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
     if community is not None and (problem := _head_mismatch(heads, community, expected_seq - 1, prev)):
         return result.fail(problem)
     result.transfers = seen
+    if problem := _links_mismatch(conn):
+        return result.fail(*problem)
     for community_id, (seq, head_hash) in sorted(heads.items()):
         result.heads[community_id] = {"seq": seq, "hash": head_hash}
     for community_id, (seq, _) in heads.items():
         if seq > 0 and community_id not in chained:
             return result.fail(f"community {community_id}'s chain head is at {seq} but it has no transfers")
     return _check_balances(conn, result, totals)
+
+
+def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
+    """Each resolution points at a pending transfer of its own community with the same accounts,
+    kind and amount; each reversal or refund mirrors the posted row it undoes."""
+    origin = _t.alias("origin")
+    same = sa.and_(origin.c.amount == _t.c.amount, origin.c.kind == _t.c.kind)
+    bad_resolution = conn.execute(
+        sa.select(_t.c.id, _t.c.pending_id)
+        .join(origin, origin.c.id == _t.c.pending_id)
+        .where(
+            sa.not_(
+                sa.and_(
+                    same,
+                    origin.c.status == "pending",
+                    origin.c.community_id == _t.c.community_id,
+                    origin.c.debit_account_id == _t.c.debit_account_id,
+                    origin.c.credit_account_id == _t.c.credit_account_id,
+                )
+            )
+        )
+        .order_by(_t.c.id)
+        .limit(1)
+    ).first()
+    if bad_resolution is not None:
+        return (
+            f"transfer {bad_resolution.id} resolves transfer {bad_resolution.pending_id}, which is not a pending "
+            "transfer of the same community, accounts, kind and amount",
+            bad_resolution.id,
+        )
+    bad_reversal = conn.execute(
+        sa.select(_t.c.id, _t.c.reverses_id)
+        .join(origin, origin.c.id == _t.c.reverses_id)
+        .where(
+            sa.not_(
+                sa.and_(
+                    same,
+                    origin.c.status.in_(("posted", "post")),
+                    origin.c.debit_account_id == _t.c.credit_account_id,
+                    origin.c.credit_account_id == _t.c.debit_account_id,
+                )
+            )
+        )
+        .order_by(_t.c.id)
+        .limit(1)
+    ).first()
+    if bad_reversal is not None:
+        return (
+            f"transfer {bad_reversal.id} undoes transfer {bad_reversal.reverses_id} but does not mirror it",
+            bad_reversal.id,
+        )
+    return None
 
 
 def _head_mismatch(heads: dict, community: int, last_seq: int, last_hash: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DatabaseError
 from points.db import session
 from points.ledger import operations as ops
 from points.ledger.triggers import create_triggers, drop_triggers, trigger_names
-from points.ledger.verify import verify_ledger
+from points.ledger.verify import _links_mismatch, verify_ledger
 
 
 @pytest.fixture
@@ -149,3 +149,57 @@ def test_verify_notices_a_budget_out_of_step(world, key):
     _sql("UPDATE ledger_budgets SET issued = 0")
     result = verify_ledger()
     assert not result.ok and "budget" in result.problem
+
+
+def test_verify_names_a_resolution_that_does_not_match_its_pending(world, award_rows):
+    pending, _ = award_rows
+    drop_triggers(session().connection())
+    try:
+        post = (
+            session()
+            .connection()
+            .execute(sa.text("SELECT id FROM ledger_transfers WHERE pending_id = :id"), {"id": pending["id"]})
+            .scalar_one()
+        )
+        other = (
+            session()
+            .connection()
+            .execute(sa.text("SELECT id FROM ledger_transfers WHERE status = 'posted' ORDER BY id LIMIT 1"))
+            .scalar_one()
+        )
+        _sql("UPDATE ledger_transfers SET pending_id = :other WHERE id = :id", other=other, id=post)
+        # The hash check flags the edit first; the link check also stands on its own, for a
+        # rewrite whose hashes were recomputed.
+        assert verify_ledger().bad_transfer_id == post
+        problem, bad = _links_mismatch(session().connection())
+        assert bad == post and "resolves" in problem
+    finally:
+        create_triggers(session().connection())
+
+
+@pytest.fixture
+def award_rows(world, key):
+    pending = ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=5,
+        reason="task_award",
+        proof="claim",
+        idempotency_key=key(),
+    )
+    ops.approve_award(actor=world.checker_actor, transfer_id=pending["id"])
+    posted = ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=5,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key(),
+        auto_post=True,
+    )
+    assert verify_ledger().ok
+    return pending, posted
