@@ -18,7 +18,8 @@ class Config:
     # None means "SQLite in the instance folder"; the app factory fills it in.
     DATABASE_URL = os.environ.get("DATABASE_URL")
     SQL_ECHO = _env_bool("SQL_ECHO", False)
-    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
+    # How long a request waits for a lock: SQLite's busy timeout, PostgreSQL's lock_timeout.
+    LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "5000"))
 
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
     SESSION_COOKIE_HTTPONLY = True
@@ -54,7 +55,8 @@ class Config:
 
     # Ledger policy.
     LEDGER_AUTO_POST_MAX = int(os.environ.get("LEDGER_AUTO_POST_MAX", "20"))
-    LEDGER_DEFAULT_ANNUAL_BUDGET = None
+    # How long a request's Idempotency-Key is remembered (a retry later than this moves points again).
+    IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "72"))
 
     SCHEDULER_LEASE_SECONDS = 60
     JOB_RUNS_KEEP_DAYS = 400

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from points import scheduler as sched
-from points.db import get_db, transaction
+from points.db import get_db, transaction, utcnow
 from points.errors import DomainError
 
 points_cli = AppGroup("points", help="红松分 service commands.")
@@ -80,9 +80,9 @@ def create_admin(phone: str, name: str, password: str | None) -> None:
 
 @jobs_cli.command("list")
 def jobs_list() -> None:
-    """List the registered jobs and when they run."""
+    """List the registered jobs and when they run (Asia/Shanghai time)."""
     for name, job in sorted(sched.jobs().items()):
-        click.echo(f"{name:24} {job.cron}  {job.description}")
+        click.echo(f"{name:22} {sched.describe_schedule(job.cron):22} {job.description}")
 
 
 @jobs_cli.command("run")
@@ -90,8 +90,13 @@ def jobs_list() -> None:
 @click.option("--period", default=None, help="Period key (default: the current one).")
 def jobs_run(name: str, period: str | None) -> None:
     """Run job NAME once now; a period that already ran is skipped."""
-    if name not in sched.jobs():
+    job = sched.jobs().get(name)
+    if job is None:
         click.echo(f"no job named {name!r}; see `flask points jobs list`", err=True)
+        sys.exit(2)
+    if period is not None and not sched.valid_period(job, period):
+        example = job.period(utcnow())
+        click.echo(f"{period!r} is not a {job.period.__name__} period of {name}, e.g. {example}", err=True)
         sys.exit(2)
     result = sched.run_job(name, period=period)
     click.echo(f"{result.job} {result.period}: {result.status} {result.detail}")

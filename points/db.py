@@ -63,7 +63,16 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # A request never waits on a lock for ever: after the timeout it fails with a
+        # retryable error (503 busy_retry), like SQLite's busy timeout.
+        return sa.create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"options": f"-c lock_timeout={int(busy_timeout_ms)}"},
+        )
 
     engine = sa.create_engine(
         url,
@@ -125,7 +134,7 @@ def init_app(app: Flask) -> None:
     engine = make_engine(
         database_url(app),
         echo=app.config.get("SQL_ECHO", False),
-        busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        busy_timeout_ms=app.config.get("LOCK_TIMEOUT_MS", 5000),
     )
     app.extensions["points_db"] = Database(engine)
 

@@ -55,16 +55,42 @@ class SchedulerLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
-def daily(now: datetime) -> str:
-    return now.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+_PERIOD_FORMATS: dict[str, str] = {}
 
 
-def hourly(now: datetime) -> str:
-    return now.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H")
+def _period(name: str, fmt: str):
+    def period(now: datetime) -> str:
+        return now.astimezone(LOCAL_TZ).strftime(fmt)
+
+    period.__name__ = name
+    _PERIOD_FORMATS[name] = fmt
+    return period
 
 
-def monthly(now: datetime) -> str:
-    return now.astimezone(LOCAL_TZ).strftime("%Y-%m")
+daily = _period("daily", "%Y-%m-%d")
+hourly = _period("hourly", "%Y-%m-%dT%H")
+monthly = _period("monthly", "%Y-%m")
+
+
+def valid_period(job: Job, period: str) -> bool:
+    """Whether a period key typed by hand has the form the job's own periods have."""
+    fmt = _PERIOD_FORMATS.get(job.period.__name__)
+    if fmt is None:
+        return True
+    try:
+        return datetime.strptime(period, fmt).strftime(fmt) == period
+    except ValueError:
+        return False
+
+
+def describe_schedule(cron: dict) -> str:
+    """'daily at 02:30' and the like, in Asia/Shanghai time."""
+    hour, minute = cron.get("hour"), cron.get("minute", 0)
+    if "day" in cron and hour is not None:
+        return f"monthly on day {cron['day']} at {int(hour):02d}:{int(minute):02d}"
+    if hour is not None:
+        return f"daily at {int(hour):02d}:{int(minute):02d}"
+    return f"hourly at minute {int(minute):02d}"
 
 
 @dataclass

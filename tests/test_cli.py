@@ -142,3 +142,14 @@ def test_jobs_run_unknown_job_fails(committed_app):
 
     assert result.exit_code != 0
     assert "no job named 'no_such_job'" in result.output
+
+
+def test_jobs_run_refuses_a_malformed_period(committed_app):
+    result = invoke(committed_app, "jobs", "run", "verify_ledger", "--period", "garbage")
+    assert result.exit_code == 2
+    assert "not a daily period" in result.output
+
+
+def test_jobs_list_says_when_in_words(committed_app):
+    result = invoke(committed_app, "jobs", "list")
+    assert "verify_ledger" in result.output and "daily at 02:30" in result.output

@@ -26,8 +26,8 @@ def authenticate(*, phone: str, password: str, now: datetime | None = None) -> P
     """Check a phone and password; count failures and lock the account after too many.
 
     Raises `invalid_credentials` (401), `account_locked` (423) or
-    `account_suspended` (403). Failure counting is written by the caller's
-    boundary even though the request fails (see `commit_failed_login`).
+    `account_suspended` (403). The caller commits the failure count although the
+    request fails (see `login_or_count_failure`).
     """
     now = now or utcnow()
     sess = session()
@@ -40,9 +40,16 @@ def authenticate(*, phone: str, password: str, now: datetime | None = None) -> P
             "account_locked", "登录失败次数过多，账号已暂时锁定，请稍后再试或联系社区工作人员解锁", 423
         )
     if not verify_password(person.password_hash, password):
-        person.failed_logins += 1
+        # Counted in the database, so parallel wrong guesses cannot overwrite each other's count.
+        failures = sess.execute(
+            sa.update(Person)
+            .where(Person.id == person.id)
+            .values(failed_logins=Person.failed_logins + 1)
+            .returning(Person.failed_logins)
+        ).scalar_one()
+        person.failed_logins = failures
         limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if person.failed_logins >= limit:
+        if failures >= limit:
             person.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
             person.failed_logins = 0
             record(

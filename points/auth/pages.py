@@ -16,7 +16,8 @@ from points.extensions import limiter, login_account_key
 bp = Blueprint("auth_pages", __name__, template_folder="templates")
 
 
-def _safe_next(target: str | None) -> str:
+def safe_local_path(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default`."""
     # Only local paths: an open redirect would turn the login page into a phishing aid.
     # Browsers read "/\\host" as "//host" and drop tabs and newlines, so refuse those too.
     if (
@@ -28,7 +29,11 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and not target.startswith("//"):
             return target
-    return url_for("people_pages.home")
+    return default
+
+
+def _safe_next(target: str | None) -> str:
+    return safe_local_path(target, url_for("people_pages.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
+from points.auth.pages import safe_local_path
 from points.db import session, utcnow
 from points.errors import DomainError, Forbidden
 from points.ledger import operations, queries
@@ -174,7 +175,8 @@ def _people_names(ids: set[int | None]) -> dict[int, str]:
 
 
 def _back_to_queue():
-    return redirect(request.form.get("back") or url_for("ledger_pages.approvals"))
+    queue = url_for("ledger_pages.approvals")
+    return redirect(safe_local_path(request.form.get("back"), queue))
 
 
 @bp.post("/approvals/<int:transfer_id>/approve")

@@ -270,3 +270,15 @@ def test_set_budget_needs_street_admin(world, api_as, make_person):
     street_admin = make_person(community=world.community, roles=[("street_admin", world.community)])
     r = api_as(street_admin).put("/api/v1/ledger/budgets", json=body)
     assert r.status_code == 200 and r.json["issued"] == 0
+
+
+def test_prune_idempotency_forgets_old_keys(world, api_as, body, app):
+    from datetime import timedelta
+
+    from points.db import utcnow
+    from points.scheduler import run_job
+
+    staff = api_as(world.staff)
+    assert staff.post("/api/v1/awards", json=body, headers=idem("old")).status_code == 201
+    result = run_job("prune_idempotency", now=utcnow() + timedelta(hours=73))
+    assert result.status == "ok" and "forgot 1" in result.detail

@@ -107,3 +107,26 @@ def test_ledger_page_shows_transfers_and_verification(world, page_as, pending, m
 def test_pages_need_login(client):
     r = client.get("/points")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_statement_csv_defuses_formulas(world, page_as, key):
+    ops.request_award(
+        community_id=world.community.id,
+        recipient_type="person",
+        recipient_id=world.resident.id,
+        kind="xingan",
+        amount=2,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key(),
+        auto_post=True,
+        memo='=HYPERLINK("http://x","y")',
+    )
+    text = page_as(world.resident).get("/points/statement.csv?kind=xingan").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+
+
+def test_approval_forms_only_go_back_to_this_site(world, page_as, pending):
+    client = page_as(world.checker)
+    r = client.post(f"/approvals/{pending[0]['id']}/approve", data={"back": "https://evil.example/x"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/approvals")
