@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, redirect, request, url_for
 
 from points.auth.current import current_actor_or_none
+from points.auth.pages import safe_local_path
 from points.errors import DomainError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# (endpoint, label, roles that see it; None for everyone logged in)
+MENU = (
+    ("people_pages.home", "首页", None),
+    ("ledger_pages.my_points", "我的积分", None),
+    ("ledger_pages.approvals", "积分审批", frozenset({"staff", "street_admin", "admin"})),
+    ("people_pages.registrations", "双报到", frozenset({"staff", "street_admin", "supervisor", "admin"})),
+    ("ledger_pages.ledger", "积分台账", frozenset({"staff", "street_admin", "supervisor", "admin"})),
+)
 
 
 def init_app(app: Flask) -> None:
@@ -27,10 +37,25 @@ def init_app(app: Flask) -> None:
         # Stored in UTC, shown in the community's time zone.
         return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
+    @app.get("/text-size")
+    def text_size():
+        """大字模式 for older residents: a cookie, so it holds on every page of this phone."""
+        response = redirect(safe_local_path(request.args.get("next"), url_for("people_pages.home")))
+        response.set_cookie(
+            "large_text",
+            "1" if request.args.get("large") == "1" else "0",
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+        )
+        return response
+
     @app.context_processor
     def _page_globals():
         try:
             actor = current_actor_or_none()
         except DomainError:
             actor = None
-        return {"actor": actor}
+        roles = actor.role_names if actor else set()
+        menu = [(endpoint, label) for endpoint, label, needs in MENU if needs is None or roles & needs]
+        return {"actor": actor, "menu": menu, "large_text": request.cookies.get("large_text") == "1"}

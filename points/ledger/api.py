@@ -77,16 +77,11 @@ def _with_parties(rows: list[dict]) -> list[dict]:
     owners = queries.account_owners(
         {r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows}
     )
-    resolved = queries.resolutions_of([r["id"] for r in rows if r["status"] == "pending"])
     for row in rows:
         debit, credit = owners[row["debit_account_id"]], owners[row["credit_account_id"]]
         row["debit"] = {"owner_type": debit[0], "owner_id": debit[1]}
         row["credit"] = {"owner_type": credit[0], "owner_id": credit[1]}
-        if row["status"] == "pending":
-            row["state"] = {None: "pending", "post": "posted", "void": "voided"}[resolved.get(row["id"])]
-        else:
-            row["state"] = {"post": "posted", "void": "voided"}.get(row["status"], row["status"])
-    return rows
+    return queries.annotate(rows)
 
 
 def _one(row: dict) -> dict:
@@ -329,7 +324,13 @@ class LatestVerification(MethodView):
         result = queries.latest_verification()
         if result is None:
             raise NotFound("no_verification", "台账尚未校验过")
-        return result
+        paths = dict(
+            session()
+            .execute(sa.select(_nodes.c.id, _nodes.c.path).where(_nodes.c.level == "community"))
+            .all()
+        )
+        heads = {k: v for k, v in result.heads.items() if actor.can("ledger.read", paths.get(int(k)))}
+        return {**result.model_dump(), "heads": heads}
 
 
 @blp.route("/ledger/discretionary")

@@ -34,6 +34,7 @@ REASON_NAMES = {
     "expiry": "积分过期",
 }
 STATUS_NAMES = {"pending": "待审批", "post": "审批通过", "void": "已驳回", "posted": "已入账"}
+STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
 PROOF_NAMES = {"checkin": "扫码签到", "claim": "任务核验", "discretion": "工作人员酌情"}
 _nodes = OrgNode.__table__
 PER_PAGE = 30
@@ -91,7 +92,14 @@ def my_points():
         kind = "xingan"
     start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
     page = queries.statement(
-        "person", actor.person_id, kind, start=start, end=end, page=_page_number(), per_page=PER_PAGE
+        "person",
+        actor.person_id,
+        kind,
+        start=start,
+        end=end,
+        page=_page_number(),
+        per_page=PER_PAGE,
+        compact=True,
     )
     return render_template(
         "ledger/points.html",
@@ -103,6 +111,7 @@ def my_points():
         kind_names=KIND_NAMES,
         reason_names=REASON_NAMES,
         status_names=STATUS_NAMES,
+        state_names=STATE_NAMES,
         args=request.args,
     )
 
@@ -155,9 +164,22 @@ def approvals():
         )
         .all()
     )
+    owners = queries.account_owners({r["credit_account_id"] for r in rows})
+    # What this approver may not approve (maker–checker): shown, but without buttons.
+    own = {
+        r["id"]
+        for r in rows
+        if actor.person_id in (r["requested_by_id"], r["verified_by_id"])
+        or owners[r["credit_account_id"]] == ("person", actor.person_id)
+        or (
+            owners[r["credit_account_id"]][0] == "unit"
+            and actor.administers_unit(owners[r["credit_account_id"]][1])
+        )
+    }
     return render_template(
         "ledger/approvals.html",
         rows=rows,
+        own=own,
         total=total,
         names=_names(rows),
         requesters=_people_names({r["requested_by_id"] for r in rows} | {r["verified_by_id"] for r in rows}),
@@ -215,7 +237,9 @@ def _decide(action, done: str):
         action(actor)
     except DomainError as exc:
         session().rollback()
-        details = "；".join(f"#{k}：{v[0].split(': ', 1)[-1]}" for k, v in (exc.errors or {}).items())
+        details = ""
+        if exc.code == "bulk_refused":
+            details = "；".join(f"记录 {k}：{v[0].split(': ', 1)[-1]}" for k, v in (exc.errors or {}).items())
         flash(f"{exc.message}{'：' + details if details else ''}")
     else:
         session().commit()
@@ -242,14 +266,31 @@ def ledger():
     total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     page = _page_number()
     rows = [dict(r) for r in conn.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).mappings()]
+    # Chain heads and community names of the reader's own scope only.
+    communities = (
+        session()
+        .exec(
+            select(OrgNode).where(
+                OrgNode.level == "community", actor.scope_filter("ledger.read", OrgNode.path)
+            )
+        )
+        .all()
+    )
+    community_names = {c.id: c.name for c in communities}
+    verification = queries.latest_verification()
+    heads = {
+        k: v for k, v in (verification.heads if verification else {}).items() if int(k) in community_names
+    }
     return render_template(
         "ledger/ledger.html",
+        community_names=community_names,
+        heads=heads,
         rows=rows,
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
         names=_names(rows),
-        verification=queries.latest_verification(),
+        verification=verification,
         kind_names=KIND_NAMES,
         reason_names=REASON_NAMES,
         status_names=STATUS_NAMES,

@@ -73,9 +73,14 @@ def statement(
     end: datetime | None = None,
     page: int = 1,
     per_page: int = 50,
+    compact: bool = False,
 ) -> dict:
     """Every transfer touching the owner's account of one kind, newest first, with the running
-    posted balance after each row (pending rows show the balance unchanged)."""
+    posted balance after each row (pending rows show the balance unchanged).
+
+    `compact` leaves out pending rows already posted or voided, whose resolution row tells
+    the outcome: one line per award for a person reading their own points. Each row gets
+    `state` (see `annotate`)."""
     account_id = find_account_id(owner_type, owner_id, kind)
     empty = {"items": [], "page": page, "per_page": per_page, "total": 0, "account_id": account_id}
     if account_id is None:
@@ -97,6 +102,11 @@ def statement(
         .subquery()
     )
     query = sa.select(ledger)
+    if compact:
+        resolution = _t.alias("resolution")
+        query = query.where(
+            sa.or_(ledger.c.status != "pending", ~sa.exists().where(resolution.c.pending_id == ledger.c.id))
+        )
     if start is not None:
         query = query.where(ledger.c.created_at >= start)
     if end is not None:
@@ -108,7 +118,30 @@ def statement(
         .mappings()
         .all()
     )
-    return {**empty, "items": [dict(r) for r in rows], "total": total}
+    return {**empty, "items": annotate([dict(r) for r in rows]), "total": total}
+
+
+def annotate(rows: list[dict]) -> list[dict]:
+    """Add `state`: for a pending row, pending, posted or voided; for a posted row, posted or
+    reversed; otherwise the row's status (post, void)."""
+    resolved = resolutions_of([r["id"] for r in rows if r["status"] == "pending"])
+    effective = [r["id"] for r in rows if r["status"] in _EFFECTIVE]
+    undone = set()
+    if effective:
+        undone = set(
+            session()
+            .connection()
+            .execute(sa.select(_t.c.reverses_id).where(_t.c.reverses_id.in_(effective)))
+            .scalars()
+        )
+    for row in rows:
+        if row["status"] == "pending":
+            row["state"] = {None: "pending", "post": "posted", "void": "voided"}[resolved.get(row["id"])]
+        elif row["id"] in undone:
+            row["state"] = "reversed"
+        else:
+            row["state"] = {"post": "posted", "void": "voided"}.get(row["status"], row["status"])
+    return rows
 
 
 def transfers_stmt(

@@ -34,7 +34,12 @@ class TransferSchema(ma.Schema):
     kind = fields.String()
     amount = fields.Integer()
     status = fields.String()
-    state = fields.String(metadata={"description": "for pending rows: pending, posted or voided"})
+    state = fields.String(
+        metadata={
+            "description": "where the movement stands: a pending award is pending, posted or voided; "
+            "a posted movement is posted or reversed"
+        }
+    )
     reason = fields.String()
     proof = fields.String(allow_none=True)
     ref_type = fields.String(allow_none=True)

@@ -282,3 +282,22 @@ def test_prune_idempotency_forgets_old_keys(world, api_as, body, app):
     assert staff.post("/api/v1/awards", json=body, headers=idem("old")).status_code == 201
     result = run_job("prune_idempotency", now=utcnow() + timedelta(hours=73))
     assert result.status == "ok" and "forgot 1" in result.detail
+
+
+def test_verification_shows_only_heads_in_scope(world, api_as, key):
+    from points.scheduler import run_job
+
+    for community in (world.community, world.other):
+        ops.request_award(
+            community_id=community.id,
+            recipient_type="person",
+            recipient_id=world.resident.id,
+            kind="xingan",
+            amount=1,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=key(),
+        )
+    assert run_job("verify_ledger").status == "ok"
+    heads = api_as(world.staff).get("/api/v1/ledger/verification").json["heads"]
+    assert set(heads) == {str(world.community.id)}

@@ -130,3 +130,31 @@ def test_approval_forms_only_go_back_to_this_site(world, page_as, pending):
     client = page_as(world.checker)
     r = client.post(f"/approvals/{pending[0]['id']}/approve", data={"back": "https://evil.example/x"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/approvals")
+
+
+def test_menu_offers_what_the_role_may_open(world, page_as, make_person):
+    resident_html = page_as(world.resident).get("/").data.decode()
+    assert "我的积分" in resident_html and "积分审批" not in resident_html and "积分台账" not in resident_html
+    staff_html = page_as(world.staff).get("/").data.decode()
+    assert all(label in staff_html for label in ("我的积分", "积分审批", "双报到", "积分台账"))
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    supervisor_html = page_as(supervisor).get("/").data.decode()
+    assert "积分台账" in supervisor_html and "积分审批" not in supervisor_html
+
+
+def test_large_text_mode_sticks(world, page_as):
+    client = page_as(world.resident)
+    r = client.get("/text-size?large=1&next=/points")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/points")
+    assert 'class="large-text"' in client.get("/points").data.decode()
+    client.get("/text-size?large=0&next=https://evil.example/")
+    assert 'class="large-text"' not in client.get("/points").data.decode()
+
+
+def test_my_points_shows_one_line_per_award_with_its_state(world, page_as, pending):
+    ops.approve_award(actor=world.checker_actor, transfer_id=pending[0]["id"])
+    ops.reject_award(actor=world.checker_actor, transfer_id=pending[1]["id"], reason="未到场")
+    html = page_as(world.resident).get("/points").data.decode()
+    # One line each: the approved award (+3), the rejected one (with the reason), the waiting one.
+    assert html.count("清扫楼道") == 2 and "未到场" in html
+    assert "已驳回" in html and "待审批" in html and "+3" in html
