@@ -113,7 +113,7 @@ class DemoLogin:
 LOGINS = (
     DemoLogin("admin", "13900000000", "王建国", "系统管理员 admin", 1, None, roles=(("admin", "tree"),)),
     DemoLogin(
-        "staff", "13900000001", "张丽华", "社区工作人员 staff", 0, 1, roles=(("staff", "community:0"),)
+        "staff", "13900000001", "张丽华", "社区工作者 staff", 0, 1, roles=(("staff", "community:0"),)
     ),
     DemoLogin(
         "party_member", "13900000002", "刘洪涛", "党员 party member", 0, 1, is_party_member=True, work_unit=0
@@ -131,7 +131,7 @@ LOGINS = (
         work_unit=0,
     ),
     DemoLogin(
-        "supervisor", "13900000005", "孙桂兰", "监督员 supervisor", 2, 0, roles=(("supervisor", "street:0"),)
+        "supervisor", "13900000005", "孙桂兰", "监督小组 supervisor", 2, 0, roles=(("supervisor", "street:0"),)
     ),
     DemoLogin(
         "grid_worker",
@@ -153,16 +153,16 @@ LOGINS = (
     ),
     # A second staff member in the first community, so one can approve what the other asked for.
     DemoLogin(
-        "staff_2", "13900000008", "杨晓燕", "社区工作人员 staff", 0, 2, roles=(("staff", "community:0"),)
+        "staff_2", "13900000008", "杨晓燕", "社区工作者 staff", 0, 2, roles=(("staff", "community:0"),)
     ),
     DemoLogin(
-        "staff_c2", "13900000009", "吴海波", "社区工作人员 staff", 1, 0, roles=(("staff", "community:1"),)
+        "staff_c2", "13900000009", "吴海波", "社区工作者 staff", 1, 0, roles=(("staff", "community:1"),)
     ),
     DemoLogin(
-        "staff_c3", "13900000010", "郑雪梅", "社区工作人员 staff", 2, 1, roles=(("staff", "community:2"),)
+        "staff_c3", "13900000010", "郑雪梅", "社区工作者 staff", 2, 1, roles=(("staff", "community:2"),)
     ),
     DemoLogin(
-        "staff_c4", "13900000011", "马立新", "社区工作人员 staff", 3, 0, roles=(("staff", "community:3"),)
+        "staff_c4", "13900000011", "马立新", "社区工作者 staff", 3, 0, roles=(("staff", "community:3"),)
     ),
 )
 

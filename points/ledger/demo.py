@@ -72,7 +72,7 @@ def load_history(objects: dict, *, now: datetime, echo: Callable[..., None] = cl
     ]
     first = communities[0]
     high_water = _high_water()
-    with click.progressbar(plan, label="ledger history", file=None) as bar:
+    with click.progressbar(plan, label="积分历史") as bar:
         for when, community, person, is_member, requester, checker, n in bar:
             kind = "hongsong" if is_member else "xingan"
             amount = rng.choice([2, 3, 5, 5, 8, 10]) * (2 if kind == "hongsong" else 1)
