@@ -112,9 +112,7 @@ class DemoLogin:
 # Homes are (community index, grid index or None); scopes as in `_Loader.scope`.
 LOGINS = (
     DemoLogin("admin", "13900000000", "王建国", "系统管理员 admin", 1, None, roles=(("admin", "tree"),)),
-    DemoLogin(
-        "staff", "13900000001", "张丽华", "社区工作者 staff", 0, 1, roles=(("staff", "community:0"),)
-    ),
+    DemoLogin("staff", "13900000001", "张丽华", "社区工作者 staff", 0, 1, roles=(("staff", "community:0"),)),
     DemoLogin(
         "party_member", "13900000002", "刘洪涛", "党员 party member", 0, 1, is_party_member=True, work_unit=0
     ),
@@ -131,7 +129,13 @@ LOGINS = (
         work_unit=0,
     ),
     DemoLogin(
-        "supervisor", "13900000005", "孙桂兰", "监督小组 supervisor", 2, 0, roles=(("supervisor", "street:0"),)
+        "supervisor",
+        "13900000005",
+        "孙桂兰",
+        "监督小组 supervisor",
+        2,
+        0,
+        roles=(("supervisor", "street:0"),),
     ),
     DemoLogin(
         "grid_worker",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, redirect, request, url_for
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import safe_local_path
+from points.db import LOCAL_TZ
 from points.errors import DomainError
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # (endpoint, label, roles that see it; None for everyone logged in)
 MENU = (

@@ -18,18 +18,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 
-from points.db import UTCDateTime, session, transaction, utcnow
+from points.db import LOCAL_TZ, UTCDateTime, session, transaction, utcnow
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Domain modules that register jobs; imported when the registry is first needed.
 JOB_MODULES = ("points.auth.jobs", "points.ledger.jobs")
 

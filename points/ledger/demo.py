@@ -13,11 +13,10 @@ import click
 import sqlalchemy as sa
 
 from points.auth.current import actor_for
-from points.db import session
+from points.db import LOCAL_TZ, session
 from points.ledger import operations as ops
 from points.ledger.models import Transfer
 from points.ledger.queries import resolution_of, reversal_of
-from points.scheduler import LOCAL_TZ
 
 SEED = 20261122
 DAYS = 90

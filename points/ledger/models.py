@@ -11,6 +11,7 @@ from points.db import UTCDateTime, utcnow
 from points.org.models import _in
 
 KINDS = ("hongsong", "xingan")
+KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
 OWNER_TYPES = ("person", "unit", "pool", "store")
 # pending: reserved, not spendable; post / void: resolve a pending row;
 # posted: moved at once (auto-posted awards, spending, refunds, reversals).

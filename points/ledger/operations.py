@@ -26,7 +26,6 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
@@ -34,19 +33,20 @@ from flask import current_app
 
 from points.audit.operations import record, record_many
 from points.auth.policy import Actor
-from points.db import session, utcnow
+from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger.chain import row_hash
 from points.ledger.models import (
     AWARD_REASONS,
     GENESIS_HASH,
+    KIND_NAMES,
     KINDS,
     Account,
     Budget,
     ChainHead,
     Transfer,
 )
-from points.ledger.queries import issued_in_year
+from points.ledger.queries import account_owners, get_transfer, issued_in_year
 from points.ledger.statements import Statements, statements
 from points.org.queries import get_node, get_unit
 from points.people.queries import (
@@ -57,7 +57,6 @@ from points.people.queries import (
     unit_reports_to,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
 
 _t = Transfer.__table__
@@ -320,12 +319,9 @@ def _use_budgets(community_id: int, legs: list[Leg]) -> None:
             if budget is not None:
                 raise DomainError(
                     "budget_exceeded",
-                    f"社区{year}年度{_KIND_NAMES[kind]}发放预算不足（预算 {budget.amount}，已发放 {budget.issued}）",
+                    f"社区{year}年度{KIND_NAMES[kind]}发放预算不足（预算 {budget.amount}，已发放 {budget.issued}）",
                     409,
                 )
-
-
-_KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -361,6 +357,16 @@ def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int
         cur.execute(query, params)
         found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
     return found
+
+
+TEXT_MAX = 500
+
+
+def _check_text(**texts: str) -> None:
+    """Memos, evidence and reasons fit their columns (500 characters), whoever calls."""
+    too_long = {name: [f"最多 {TEXT_MAX} 个字符"] for name, text in texts.items() if len(text) > TEXT_MAX}
+    if too_long:
+        raise DomainError("text_too_long", f"文字最多 {TEXT_MAX} 个字符", 422, errors=too_long)
 
 
 def _check_kind(kind: str) -> None:
@@ -454,6 +460,7 @@ def request_award(
         raise DomainError("invalid_reason", "不是奖励类型", 422)
     _check_kind(kind)
     _check_amount(amount)
+    _check_text(memo=memo, evidence=evidence)
     _check_earner(recipient_type, recipient_id, kind)
     now = now or utcnow()
     ids = account_ids([("pool", community_id), (recipient_type, recipient_id)], kind)
@@ -529,20 +536,10 @@ def create_manual_award(
 
 
 def _get_transfer(transfer_id: int) -> dict:
-    row = session().connection().execute(sa.select(_t).where(_t.c.id == transfer_id)).mappings().first()
+    row = get_transfer(transfer_id)
     if row is None:
         raise NotFound("transfer_not_found", "积分记录不存在")
-    return dict(row)
-
-
-def _owner(account_id: int) -> tuple[str, int]:
-    row = (
-        session()
-        .connection()
-        .execute(sa.select(_a.c.owner_type, _a.c.owner_id).where(_a.c.id == account_id))
-        .one()
-    )
-    return row.owner_type, row.owner_id
+    return row
 
 
 def _check_approvable(actor: Actor, pending: dict, community_path: str, payee: tuple[str, int]) -> None:
@@ -589,7 +586,10 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
     `self_approval`, `maker_checker`."""
     pending = _get_transfer(transfer_id)
     _check_approvable(
-        actor, pending, get_node(pending["community_id"]).path, _owner(pending["credit_account_id"])
+        actor,
+        pending,
+        get_node(pending["community_id"]).path,
+        account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
     )
     row = _append(pending["community_id"], [_resolution(pending, status="post", actor=actor)], now=now)[0]
     record(
@@ -608,9 +608,13 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
     """Void a pending award with a reason. Same refusals as `approve_award`, plus `reason_required`."""
     if not reason.strip():
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
+    _check_text(reason=reason)
     pending = _get_transfer(transfer_id)
     _check_approvable(
-        actor, pending, get_node(pending["community_id"]).path, _owner(pending["credit_account_id"])
+        actor,
+        pending,
+        get_node(pending["community_id"]).path,
+        account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
     )
     leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
     row = _append(pending["community_id"], [leg], now=now)[0]
@@ -635,7 +639,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     ids = list(dict.fromkeys(transfer_ids))
     conn = session().connection()
     pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
-    owners = _owners({p["credit_account_id"] for p in pendings.values()})
+    owners = account_owners({p["credit_account_id"] for p in pendings.values()})
     paths: dict[int, str] = {}
     refusals: dict[str, list[str]] = {}
     for transfer_id in ids:
@@ -680,15 +684,6 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     return rows
 
 
-def _owners(account_ids: set[int]) -> dict[int, tuple[str, int]]:
-    rows = (
-        session()
-        .connection()
-        .execute(sa.select(_a.c.id, _a.c.owner_type, _a.c.owner_id).where(_a.c.id.in_(account_ids)))
-    )
-    return {r.id: (r.owner_type, r.owner_id) for r in rows}
-
-
 def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
     """Undo a posted movement with a new transfer the other way; the original stays.
 
@@ -698,6 +693,7 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
     """
     if not reason.strip():
         raise DomainError("reason_required", "冲正时请写明原因", 422, errors={"reason": ["必填"]})
+    _check_text(reason=reason)
     target = _get_transfer(transfer_id)
     actor.require("awards.approve", get_node(target["community_id"]).path)
     conn = session().connection()
@@ -773,6 +769,7 @@ def spend(
     """
     if reason not in ("redemption", "expiry"):
         raise DomainError("invalid_reason", "不是支出类型", 422)
+    _check_text(memo=memo)
     _check_kind(kind)
     _check_amount(amount)
     sink = ("store" if reason == "redemption" else "pool", community_id)

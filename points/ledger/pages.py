@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,19 +10,17 @@ from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import safe_local_path
-from points.db import session, utcnow
+from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
 from points.ledger import operations, queries
 from points.ledger.export import statement_csv
-from points.ledger.models import KINDS, REASONS, STATUSES
+from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
 from points.org.models import OrgNode, Unit
 from points.people.models import Person
 from points.people.pages import login_required
 from points.people.queries import mask_phone
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
 REASON_NAMES = {
     "task_award": "任务奖励",
     "checkin_award": "签到奖励",

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from points.db import session
+from points.db import LOCAL_TZ, session
 from points.ledger.models import AWARD_REASONS, KINDS, Account, Transfer, Verification
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 _accounts = Account.__table__
 

@@ -158,3 +158,10 @@ def test_my_points_shows_one_line_per_award_with_its_state(world, page_as, pendi
     # One line each: the approved award (+3), the rejected one (with the reason), the waiting one.
     assert html.count("清扫楼道") == 2 and "未到场" in html
     assert "已驳回" in html and "待审批" in html and "+3" in html
+
+
+def test_reject_with_an_overlong_reason_says_so(world, page_as, pending):
+    r = page_as(world.checker).post(
+        f"/approvals/{pending[0]['id']}/reject", data={"reason": "很" * 501}, follow_redirects=True
+    )
+    assert r.status_code == 200 and "最多 500 个字符" in r.data.decode()
