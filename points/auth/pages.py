@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +15,18 @@ from points.errors import DomainError
 from points.extensions import limiter, login_account_key
 
 bp = Blueprint("auth_pages", __name__, template_folder="templates")
+
+
+def login_required(view):
+    """Pages for people who are logged in; others go to the login page and come back."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_actor_or_none() is None:
+            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def safe_local_path(target: str | None, default: str) -> str:

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
-from points.auth.pages import safe_local_path
+from points.auth.pages import login_required, safe_local_path
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
 from points.ledger import operations, queries
@@ -17,7 +17,6 @@ from points.ledger.export import statement_csv
 from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
 from points.org.models import OrgNode, Unit
 from points.people.models import Person
-from points.people.pages import login_required
 from points.people.queries import mask_phone
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
+from points.auth.pages import login_required
 from points.db import session
 from points.errors import DomainError
 from points.org.models import OrgNode, Unit
@@ -26,16 +25,6 @@ ROLE_NAMES = {
     "admin": "系统管理员",
 }
 STATUS_NAMES = {"pending": "待确认", "confirmed": "已确认", "declined": "已拒绝", "withdrawn": "已撤回"}
-
-
-def login_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_actor_or_none() is None:
-            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.get("/")
