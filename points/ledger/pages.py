@@ -79,30 +79,25 @@ def _page_number() -> int:
         return 1
 
 
-@bp.get("/points")
-@login_required
-def my_points():
-    actor = current_actor_or_none()
+def _my_statement(**page) -> tuple[str, dict]:
+    """My statement of the kind and period the query string asks for."""
     kind = request.args.get("kind", "xingan")
     if kind not in KINDS:
         kind = "xingan"
     start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
-    page = queries.statement(
-        "person",
-        actor.person_id,
-        kind,
-        start=start,
-        end=end,
-        page=_page_number(),
-        per_page=PER_PAGE,
-        compact=True,
-    )
+    actor = current_actor_or_none()
+    return kind, queries.statement("person", actor.person_id, kind, start=start, end=end, **page)
+
+
+@bp.get("/points")
+@login_required
+def my_points():
+    kind, page = _my_statement(page=_page_number(), per_page=PER_PAGE, compact=True)
     return render_template(
         "ledger/points.html",
-        balances=queries.balances_of_person(actor.person_id),
+        balances=queries.balances_of_person(current_actor_or_none().person_id),
         kind=kind,
         page=page,
-        names=_names(page["items"]),
         pages=max(1, -(-page["total"] // PER_PAGE)),
         kind_names=KIND_NAMES,
         reason_names=REASON_NAMES,
@@ -115,12 +110,7 @@ def my_points():
 @bp.get("/points/statement.csv")
 @login_required
 def my_points_csv():
-    actor = current_actor_or_none()
-    kind = request.args.get("kind", "xingan")
-    if kind not in KINDS:
-        kind = "xingan"
-    start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
-    page = queries.statement("person", actor.person_id, kind, start=start, end=end, per_page=100_000)
+    kind, page = _my_statement(per_page=100_000)
     return statement_csv(page["items"], f"points-{kind}.csv")
 
 

@@ -13,30 +13,10 @@ import re
 from datetime import UTC, datetime
 from functools import cache
 
-TRANSFER_COLUMNS = (
-    "community_id",
-    "seq",
-    "kind",
-    "debit_account_id",
-    "credit_account_id",
-    "amount",
-    "status",
-    "reason",
-    "proof",
-    "ref_type",
-    "ref_id",
-    "pending_id",
-    "reverses_id",
-    "memo",
-    "evidence",
-    "requested_by_id",
-    "verified_by_id",
-    "approved_by_id",
-    "idempotency_key",
-    "created_at",
-    "prev_hash",
-    "hash",
-)
+from points.ledger.chain import HASHED_FIELDS
+
+# What a transfer row holds: the hashed fields, then its place in the chain.
+TRANSFER_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 _NAMED = re.compile(r":(\w+)")
 
