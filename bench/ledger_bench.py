@@ -204,7 +204,7 @@ def bench_bulk_approve(app, community_id: int, approver_id: int, people: list[in
                         community_id=community_id,
                         recipient_type="person",
                         recipient_id=people[i % len(people)],
-                        kind="hongsong",
+                        kind="xingan",
                         amount=2,
                         reason="task_award",
                         proof="claim",

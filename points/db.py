@@ -83,6 +83,10 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) ->
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        # Every transaction here ends in an explicit COMMIT or ROLLBACK (sessions, `with
+        # connection.begin()`, Connection.close()), so the pool's own rollback on each
+        # return is a wasted statement per request.
+        pool_reset_on_return=None,
     )
 
     @event.listens_for(engine, "connect")
