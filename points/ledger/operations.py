@@ -47,11 +47,11 @@ from points.ledger.models import (
     Transfer,
 )
 from points.ledger.queries import account_owners, get_transfer, issued_in_year
-from points.ledger.statements import Statements, statements
+from points.ledger.statements import TRANSFER_COLUMNS, Statements, statements
 from points.org.queries import get_node, get_unit
 from points.people.queries import (
     acts_as_party_member,
-    appointed_by,
+    appointers_of,
     belongs_to_community,
     get_person,
     unit_reports_to,
@@ -163,7 +163,7 @@ def _lock_head(cur, sql: Statements, community_id: int, key: str | None = None) 
 
 
 def _existing_keys(cur, sql: Statements, keys: list[str]) -> dict[str, int]:
-    cur.execute(sql.existing_keys(len(keys)), {f"key{i}": k for i, k in enumerate(keys)})
+    cur.execute(sql.existing_keys(len(keys)), sql.many("key", keys))
     return {key: transfer_id for transfer_id, key in cur.fetchall()}
 
 
@@ -221,7 +221,7 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     for column in ("pending_id", "reverses_id"):
         targets = [getattr(leg, column) for leg in legs if getattr(leg, column)]
         if targets:
-            cur.execute(sql.resolved_any(column, len(targets)), {f"r{i}": t for i, t in enumerate(targets)})
+            cur.execute(sql.resolved_any(column, len(targets)), sql.many("r", targets))
             if cur.fetchone() is not None:
                 raise Conflict("already_resolved", "该笔积分已处理过")
 
@@ -283,9 +283,15 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     if len(values) == 1:
         cur.execute(sql.insert_transfer_returning, params[0])
         values[0]["id"] = cur.fetchone()[0]
+    elif sql.postgres:
+        columns = {column: [row[column] for row in params] for column in TRANSFER_COLUMNS}
+        cur.execute(sql.insert_transfers_arrays, columns)
+        ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
+        for row in values:
+            row["id"] = ids[row["seq"]]
     else:
-        # One prepared statement for every row (pipelined on PostgreSQL), then the new
-        # ids read back by the community's sequence numbers.
+        # SQLite runs one prepared statement per row fastest, then reads the ids back
+        # by the community's sequence numbers.
         cur.executemany(sql.insert_transfer, params)
         cur.execute(sql.transfer_ids, {"community": community_id, "first": values[0]["seq"], "last": seq})
         ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
@@ -542,7 +548,9 @@ def _get_transfer(transfer_id: int) -> dict:
     return row
 
 
-def _check_approvable(actor: Actor, pending: dict, community_path: str, payee: tuple[str, int]) -> None:
+def _check_approvable(
+    actor: Actor, pending: dict, community_path: str, payee: tuple[str, int], appointers: set[int]
+) -> None:
     """Maker–checker: in scope, still pending, and not the payee, requester or verifier."""
     actor.require("awards.approve", community_path)
     if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
@@ -552,7 +560,7 @@ def _check_approvable(actor: Actor, pending: dict, community_path: str, payee: t
     makers = {pending["requested_by_id"], pending["verified_by_id"]} - {None}
     if actor.person_id in makers:
         raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
-    if appointed_by(actor.person_id, makers):
+    if makers & appointers:
         raise Forbidden("maker_checker", "审批人的职务由申请人授予，请由其他人审批")
 
 
@@ -590,6 +598,7 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
         pending,
         get_node(pending["community_id"]).path,
         account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
+        appointers_of(actor.person_id),
     )
     row = _append(pending["community_id"], [_resolution(pending, status="post", actor=actor)], now=now)[0]
     record(
@@ -615,6 +624,7 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
         pending,
         get_node(pending["community_id"]).path,
         account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
+        appointers_of(actor.person_id),
     )
     leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
     row = _append(pending["community_id"], [leg], now=now)[0]
@@ -640,6 +650,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     conn = session().connection()
     pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
     owners = account_owners({p["credit_account_id"] for p in pendings.values()})
+    appointers = appointers_of(actor.person_id)
     paths: dict[int, str] = {}
     refusals: dict[str, list[str]] = {}
     for transfer_id in ids:
@@ -650,7 +661,9 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
             community_id = pending["community_id"]
             if community_id not in paths:
                 paths[community_id] = get_node(community_id).path
-            _check_approvable(actor, pending, paths[community_id], owners[pending["credit_account_id"]])
+            _check_approvable(
+                actor, pending, paths[community_id], owners[pending["credit_account_id"]], appointers
+            )
         except DomainError as exc:
             refusals[str(transfer_id)] = [f"{exc.code}: {exc.message}"]
     if refusals:

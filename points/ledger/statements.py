@@ -19,6 +19,14 @@ from points.ledger.chain import HASHED_FIELDS
 TRANSFER_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 _NAMED = re.compile(r":(\w+)")
+_PG_TYPES = {
+    column: "bigint"
+    if column.endswith("_id") or column in ("seq", "amount")
+    else "timestamptz"
+    if column == "created_at"
+    else "text"
+    for column in TRANSFER_COLUMNS
+}
 
 
 class Statements:
@@ -67,6 +75,13 @@ class Statements:
         )
 
         self.insert_transfer = self.sql(self._insert_transfer())
+        # PostgreSQL takes many rows as one array per column: a short statement, prepared
+        # once, however many rows a bulk approval brings.
+        arrays = ", ".join(f"%({c})s::{_PG_TYPES[c]}[]" for c in TRANSFER_COLUMNS)
+        self.insert_transfers_arrays = (
+            f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) SELECT * FROM unnest({arrays})"
+            " RETURNING id, seq"
+        )
         self.insert_transfer_returning = self.sql(self._insert_transfer() + " RETURNING id")
         self.transfer_ids = self.sql(
             "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"
@@ -78,8 +93,18 @@ class Statements:
 
     def existing_keys(self, count: int) -> str:
         return self.sql(
-            f"SELECT id, idempotency_key FROM ledger_transfers WHERE {_in('idempotency_key', 'key', count)}"
+            f"SELECT id, idempotency_key FROM ledger_transfers WHERE {self._any('idempotency_key', 'key', count)}"
         )
+
+    def _any(self, column: str, prefix: str, count: int) -> str:
+        """`column` among the values :{prefix}0 … (one array parameter :{prefix} on PostgreSQL)."""
+        return f"{column} = ANY(%({prefix})s)" if self.postgres else _in(column, prefix, count)
+
+    def many(self, prefix: str, values: list) -> dict:
+        """The parameters for `_any`: one array on PostgreSQL, one name per value on SQLite."""
+        if self.postgres:
+            return {prefix: list(values)}
+        return {f"{prefix}{i}": value for i, value in enumerate(values)}
 
     def accounts_many(self, count: int) -> str:
         owners = " OR ".join(f"(owner_type = :t{i} AND owner_id = :i{i})" for i in range(count))
@@ -89,7 +114,7 @@ class Statements:
 
     def resolved_any(self, column: str, count: int) -> str:
         """Any row resolving (`pending_id`) or reversing (`reverses_id`) one of these ids."""
-        return self.sql(f"SELECT 1 FROM ledger_transfers WHERE {_in(column, 'r', count)} LIMIT 1")
+        return self.sql(f"SELECT 1 FROM ledger_transfers WHERE {self._any(column, 'r', count)} LIMIT 1")
 
     def _insert_transfer(self) -> str:
         columns = ", ".join(TRANSFER_COLUMNS)

@@ -181,19 +181,17 @@ def unit_reports_to(unit_id: int, community_id: int) -> bool:
     )
 
 
-def appointed_by(person_id: int, granter_ids: set[int]) -> bool:
-    """Whether any of these people handed this person one of their staff-type roles."""
-    if not granter_ids:
-        return False
-    return (
+def appointers_of(person_id: int) -> set[int]:
+    """Who handed this person their staff-type roles (maker–checker: they may not check each other)."""
+    rows = (
         session()
         .exec(
-            select(RoleGrant.id).where(
+            select(RoleGrant.granted_by_id).where(
                 RoleGrant.person_id == person_id,
-                RoleGrant.granted_by_id.in_(granter_ids),
+                RoleGrant.granted_by_id.is_not(None),
                 RoleGrant.role.in_(("staff", "street_admin", "admin")),
             )
         )
-        .first()
-        is not None
+        .all()
     )
+    return set(rows)
