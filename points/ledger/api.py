@@ -305,7 +305,7 @@ class TransferItem(MethodView):
         actor = current_actor()
         row = queries.get_transfer(transfer_id)
         if row is None:
-            raise NotFound("transfer_not_found", "积分记录不存在")
+            raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
         owners = queries.account_owners({row["debit_account_id"], row["credit_account_id"]})
         if ("person", actor.person_id) not in owners.values():
             actor.require("ledger.read", get_node(row["community_id"]).path)

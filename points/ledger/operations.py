@@ -544,7 +544,7 @@ def create_manual_award(
 def _get_transfer(transfer_id: int) -> dict:
     row = get_transfer(transfer_id)
     if row is None:
-        raise NotFound("transfer_not_found", "积分记录不存在")
+        raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
     return row
 
 
@@ -657,7 +657,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
         pending = pendings.get(transfer_id)
         try:
             if pending is None:
-                raise NotFound("transfer_not_found", "积分记录不存在")
+                raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
             community_id = pending["community_id"]
             if community_id not in paths:
                 paths[community_id] = get_node(community_id).path
