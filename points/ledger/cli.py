@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from points.db import snapshot, transaction
 from points.ledger.verify import count_transfers, record_verification, verify_ledger
+from points.org.queries import community_names
 
 
 @click.command("verify")
@@ -32,5 +33,7 @@ def verify_command(no_record: bool) -> None:
         "every chain, cached balance and zero sum checks out"
     )
     click.echo("chain heads (note these down outside the database):")
+    names = community_names(list(result.heads))
     for community_id, head in sorted(result.heads.items()):
-        click.echo(f"  community {community_id}: seq {head['seq']} {head['hash']}")
+        label = f"{names.get(community_id, '')} (community {community_id})".strip()
+        click.echo(f"  {label}: seq {head['seq']} {head['hash']}")

@@ -64,3 +64,9 @@ def community_of(node: OrgNode) -> OrgNode | None:
 
 def station_path(station: Station) -> str:
     return get_node(station.node_id).path
+
+
+def community_names(ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {n.id: n.name for n in session().exec(select(OrgNode).where(OrgNode.id.in_(ids))).all()}
