@@ -39,7 +39,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     from points.extensions import api, csrf, limiter
 
     validation.use_chinese_messages()
-    # Chinese stays readable in JSON instead of \uXXXX escapes.
+    # Chinese stays readable in JSON rather than \u-escaped.
     app.json.ensure_ascii = False
     # Ids beyond 2^53 cannot exist: such URLs simply do not match (404), instead of
     # overflowing the database driver.

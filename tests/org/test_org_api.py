@@ -48,7 +48,7 @@ def test_get_tree_nested_for_any_logged_in_person(tree, make_person, api_as):
     assert set(streets) == {tree.s1.id, tree.s2.id}
     communities = {c["id"]: c for c in streets[tree.s1.id]["children"]}
     assert set(communities) == {tree.a.id, tree.a2.id}
-    assert [g["id"] for g in communities[tree.a.id]["children"]] == [tree.ga1.id]
+    assert [g["id"] for g in communities[tree.a.id]["children"]] == [tree.ga1.id, tree.ga2.id]
     assert communities[tree.a.id]["level"] == "community"
 
 
