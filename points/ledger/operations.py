@@ -726,25 +726,10 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
     if target["reason"] not in AWARD_REASONS:
         # Spending is undone by a refund (which also restores stock), never by a reversal.
         raise Conflict("not_reversible", "只有奖励可以冲正；兑换请走退还流程")
-    budget = None
-    if target["reason"] in AWARD_REASONS:
-        budget = (target["kind"], _year(origin["created_at"]), -target["amount"])
-    leg = Leg(
-        kind=target["kind"],
-        debit_account_id=target["credit_account_id"],
-        credit_account_id=target["debit_account_id"],
-        amount=target["amount"],
-        status="posted",
-        reason="reversal",
-        ref_type=target["ref_type"],
-        ref_id=target["ref_id"],
-        reverses_id=target["id"],
-        memo=reason.strip(),
-        requested_by_id=actor.person_id,
-        approved_by_id=actor.person_id,
-        idempotency_key=f"transfer:{target['id']}:reversal",
-        budget=budget,
-    )
+    leg = _undoing(target, reason="reversal", memo=reason.strip(), actor_id=actor.person_id)
+    leg.approved_by_id = actor.person_id
+    # The award's amount goes back to the budget of the year it was asked for.
+    leg.budget = (target["kind"], _year(origin["created_at"]), -target["amount"])
     row = _append(target["community_id"], [leg], now=now)[0]
     record(
         actor_id=actor.person_id,
@@ -808,21 +793,26 @@ def refund(*, actor_id: int | None, transfer_id: int, memo: str = "", now: datet
     target = _get_transfer(transfer_id)
     if target["reason"] != "redemption" or target["status"] != "posted":
         raise Conflict("not_refundable", "只有已完成的兑换可以退还")
-    leg = Leg(
+    leg = _undoing(target, reason="refund", memo=memo, actor_id=actor_id)
+    return _append(target["community_id"], [leg], now=now)[0]
+
+
+def _undoing(target: dict, *, reason: str, memo: str, actor_id: int | None) -> Leg:
+    """The mirror image of a posted movement (a reversal or a refund), undone at most once."""
+    return Leg(
         kind=target["kind"],
         debit_account_id=target["credit_account_id"],
         credit_account_id=target["debit_account_id"],
         amount=target["amount"],
         status="posted",
-        reason="refund",
+        reason=reason,
         ref_type=target["ref_type"],
         ref_id=target["ref_id"],
         reverses_id=target["id"],
         memo=memo,
         requested_by_id=actor_id,
-        idempotency_key=f"transfer:{target['id']}:refund",
+        idempotency_key=f"transfer:{target['id']}:{reason}",
     )
-    return _append(target["community_id"], [leg], now=now)[0]
 
 
 # --- budgets --------------------------------------------------------------------------

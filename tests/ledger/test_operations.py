@@ -400,3 +400,21 @@ def test_reverse_transfer_refuses_spending(world, award, key):
         codes(lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=spent["id"], reason="x"))
         == "not_reversible"
     )
+
+
+def test_refund_gives_a_redemption_back_once(world, award, key):
+    award(10, auto=True)
+    spent = ops.spend(
+        community_id=world.community.id,
+        payer_type="person",
+        payer_id=world.resident.id,
+        kind="xingan",
+        amount=6,
+        idempotency_key=key(),
+        memo="兑换：大米",
+    )
+    refund = ops.refund(actor_id=world.staff.id, transfer_id=spent["id"], memo="取消兑换")
+    assert refund["reason"] == "refund" and refund["reverses_id"] == spent["id"]
+    assert balances_of_person(world.resident.id)["xingan"]["available"] == 10
+    assert codes(lambda: ops.refund(actor_id=world.staff.id, transfer_id=spent["id"])) == "already_resolved"
+    assert verify_ledger().ok
