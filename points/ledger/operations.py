@@ -4,21 +4,23 @@ All public operations go through `_append`, which for one community and a batch
 of rows:
 
 1. locks the community's chain head row (`SELECT … FOR UPDATE`; on SQLite the
-   `BEGIN IMMEDIATE` transaction is the lock) and in the same round trip finds
-   which idempotency keys already exist;
-2. applies the balance changes to the cached totals, one conditional UPDATE per
+   `BEGIN IMMEDIATE` transaction is the lock); the locked row gives the sequence
+   number, the previous hash and whether a budget applies;
+2. finds rows already holding the idempotency keys (for a single row, in the same
+   statement, and again in the balance update, which on PostgreSQL sees a row
+   committed while this posting waited for the lock);
+3. applies the balance changes to the cached totals, one conditional UPDATE per
    account in id order (`… WHERE allow_negative OR posted - pending_out >= :need`),
    so concurrent debits of one account from different communities can never
    overdraw it: PostgreSQL re-checks the condition on the row it locked;
-3. inserts the rows with their per-community sequence numbers and hashes;
-4. moves the chain head.
+4. inserts the rows with their per-community sequence numbers and hashes, and
+   moves the chain head.
 
-Locks are always taken in the order chain head, then accounts by id, so two
+Locks are always taken in the order chain heads (by id), then accounts by id, so
 postings cannot deadlock on each other. Everything happens in the caller's
 transaction: operations flush, the boundary commits. A `DomainError` raised
 here leaves the transaction to be rolled back (the request boundary does it).
 """
-
 from __future__ import annotations
 
 import logging
@@ -144,14 +146,10 @@ def _cursor():
 
 def _lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -> tuple:
     """Lock the community's chain head: (seq, head hash, has budget, {key: id} if the key exists)."""
-    query, params = (
-        (sql.lock_head_one, {"community": community_id, "key": key})
-        if key
-        else (
-            sql.lock_head,
-            {"community": community_id},
-        )
-    )
+    if key:
+        query, params = sql.lock_head_one, {"community": community_id, "key": key}
+    else:
+        query, params = sql.lock_head, {"community": community_id}
     cur.execute(query, params)
     row = cur.fetchone()
     if row is None:
