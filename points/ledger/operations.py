@@ -21,6 +21,7 @@ postings cannot deadlock on each other. Everything happens in the caller's
 transaction: operations flush, the boundary commits. A `DomainError` raised
 here leaves the transaction to be rolled back (the request boundary does it).
 """
+
 from __future__ import annotations
 
 import logging
