@@ -42,3 +42,4 @@ run: $(VENV)/.requirements.stamp
 test: $(VENV)/.requirements-dev.stamp
 	$(BIN)/pytest -n auto
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
