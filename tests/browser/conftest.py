@@ -43,6 +43,8 @@ class LiveServer:
     phone: str
     name: str
     password: str
+    app: object = None
+    community_id: int = 0
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +85,14 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             person = create_person(
                 actor=None, phone="13700000001", name="王秀兰", password=PASSWORD, community_id=community.id
             )
-            resident = LiveServer(url="", phone=person.phone, name=person.name, password=PASSWORD)
+            resident = LiveServer(
+                url="",
+                phone=person.phone,
+                name=person.name,
+                password=PASSWORD,
+                app=app,
+                community_id=community.id,
+            )
             session().commit()
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
