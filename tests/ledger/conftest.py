@@ -45,3 +45,46 @@ def world(make_node, make_person, make_unit, actor_of):
         checker_actor=actor_of(checker),
         outsider_actor=actor_of(outsider),
     )
+
+
+PROOFS = {"task_award": "claim", "checkin_award": "checkin", "manual_award": "discretion"}
+
+
+@pytest.fixture
+def award(world, key):
+    """`award(amount, person=, unit=, kind=, reason=, auto=, requested_by=, memo=, now=, key=)`:
+    an award from the world's community pool (to its resident unless told), through the ledger."""
+    from points.ledger import operations as ops
+
+    def make(
+        amount=10,
+        *,
+        person=None,
+        unit=None,
+        kind="xingan",
+        reason="task_award",
+        auto=False,
+        requested_by=None,
+        memo="",
+        now=None,
+        key=None,
+        community=None,
+    ):
+        recipient = ("unit", unit.id) if unit else ("person", (person or world.resident).id)
+        return ops.request_award(
+            community_id=(community or world.community).id,
+            recipient_type=recipient[0],
+            recipient_id=recipient[1],
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            proof=PROOFS[reason],
+            idempotency_key=key or next_key(),
+            requested_by_id=requested_by.id if requested_by else None,
+            auto_post=auto,
+            memo=memo,
+            now=now,
+        )
+
+    next_key = key
+    return make

@@ -89,36 +89,18 @@ def test_create_award_bad_input_is_422_with_field_errors(world, api_as, body, ch
     assert field in r.json["errors"]
 
 
-def test_residents_cannot_award_or_approve(world, api_as, body):
+def test_residents_cannot_award_or_approve(world, api_as, body, award):
     resident = api_as(world.resident)
     # A resident holds no scope over the community: not found, like anything outside scope.
     assert resident.post("/api/v1/awards", json=body, headers=idem("x")).status_code == 404
     assert resident.get("/api/v1/awards/queue").status_code == 403
-    row = ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.member.id,
-        kind="xingan",
-        amount=3,
-        reason="task_award",
-        proof="claim",
-        idempotency_key="claim:77:award",
-    )
+    row = award(3, person=world.member, key="claim:77:award")
     assert resident.post(f"/api/v1/awards/{row['id']}/approve", headers=idem("y")).status_code == 404
 
 
-def test_queue_filters(world, api_as, key):
+def test_queue_filters(world, api_as, award):
     for amount, kind in ((1, "xingan"), (2, "hongsong"), (3, "xingan")):
-        ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=world.member.id,
-            kind=kind,
-            amount=amount,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-        )
+        award(amount, person=world.member, kind=kind)
     checker = api_as(world.checker)
     assert checker.get("/api/v1/awards/queue").json["total"] == 3
     assert checker.get("/api/v1/awards/queue?kind=hongsong").json["total"] == 1
@@ -128,21 +110,8 @@ def test_queue_filters(world, api_as, key):
     assert api_as(world.outsider).get("/api/v1/awards/queue").json["total"] == 0
 
 
-def test_bulk_approve_all_or_nothing(world, api_as, key):
-    ids = [
-        ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=2,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-            requested_by_id=world.staff.id,
-        )["id"]
-        for _ in range(3)
-    ]
+def test_bulk_approve_all_or_nothing(world, api_as, award):
+    ids = [award(2, requested_by=world.staff)["id"] for _ in range(3)]
     staff = api_as(world.staff)
     refused = staff.post("/api/v1/awards/bulk-approve", json={"ids": ids}, headers=idem("b1"))
     assert refused.status_code == 409 and set(refused.json["errors"]) == {str(i) for i in ids}
@@ -151,17 +120,8 @@ def test_bulk_approve_all_or_nothing(world, api_as, key):
     assert api_as(world.resident).get("/api/v1/me/balances").json["xingan"]["posted"] == 6
 
 
-def test_reject_needs_a_reason(world, api_as, key):
-    row = ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=2,
-        reason="task_award",
-        proof="claim",
-        idempotency_key=key(),
-    )
+def test_reject_needs_a_reason(world, api_as, award):
+    row = award(2)
     checker = api_as(world.checker)
     assert checker.post(f"/api/v1/awards/{row['id']}/reject", json={}, headers=idem("r")).status_code == 422
     r = checker.post(f"/api/v1/awards/{row['id']}/reject", json={"reason": "未到场"}, headers=idem("r"))
@@ -170,20 +130,9 @@ def test_reject_needs_a_reason(world, api_as, key):
     assert again.status_code == 409 and again.json["code"] == "already_resolved"
 
 
-def test_statement_json_and_csv(world, api_as, key):
+def test_statement_json_and_csv(world, api_as, award):
     for amount in (3, 4):
-        ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=amount,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key=key(),
-            auto_post=True,
-            memo="值班",
-        )
+        award(amount, reason="checkin_award", auto=True, memo="值班")
     resident = api_as(world.resident)
     page = resident.get("/api/v1/me/statement?kind=xingan&per_page=1").json
     assert page["total"] == 2 and page["items"][0]["balance"] == 7
@@ -235,7 +184,7 @@ def test_verification_endpoint(world, api_as, app):
     assert api_as(world.resident).get("/api/v1/ledger/verification").status_code == 403
 
 
-def test_discretionary_share_report(world, api_as, key):
+def test_discretionary_share_report(world, api_as, key, award):
     manual = ops.create_manual_award(
         actor=world.staff_actor,
         community_id=world.community.id,
@@ -247,17 +196,7 @@ def test_discretionary_share_report(world, api_as, key):
         idempotency_key=key(),
     )
     ops.approve_award(actor=world.checker_actor, transfer_id=manual["id"])
-    ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=4,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=key(),
-        auto_post=True,
-    )
+    award(4, reason="checkin_award", auto=True)
     rows = api_as(world.staff).get("/api/v1/ledger/discretionary").json
     by_approver = {r["approved_by_id"]: r for r in rows}
     assert by_approver[world.checker.id]["share"] == 1.0

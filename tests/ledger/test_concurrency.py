@@ -67,6 +67,21 @@ def _setup(app, *, communities: int = 1, people: int = 1):
         return [n.id for n in nodes], staff.id, [p.id for p in residents], actor_for(staff)
 
 
+def _award(community_id: int, person_id: int, amount: int, key: str, *, reason="task_award", auto=False):
+    """An award of 兴安分 from a community's pool to a person, through the ledger."""
+    return ops.request_award(
+        community_id=community_id,
+        recipient_type="person",
+        recipient_id=person_id,
+        kind="xingan",
+        amount=amount,
+        reason=reason,
+        proof="checkin" if reason == "checkin_award" else "claim",
+        idempotency_key=key,
+        auto_post=auto,
+    )
+
+
 def _parallel(fn, args_list):
     barrier = threading.Barrier(min(THREADS, len(args_list)))
 
@@ -82,17 +97,7 @@ def _parallel(fn, args_list):
 def test_spend_racing_on_one_account_never_overdraws(live_app):
     communities, _, (person,), _ = _setup(live_app)
     with live_app.app_context():
-        ops.request_award(
-            community_id=communities[0],
-            recipient_type="person",
-            recipient_id=person,
-            kind="xingan",
-            amount=100,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key=f"seed:{person}",
-            auto_post=True,
-        )
+        _award(communities[0], person, 100, f"seed:{person}", reason="checkin_award", auto=True)
         session().commit()
 
     def attempt(i):
@@ -126,16 +131,7 @@ def test_same_idempotency_key_racing_makes_one_transfer(live_app):
 
     def attempt():
         with live_app.app_context():
-            row = ops.request_award(
-                community_id=communities[0],
-                recipient_type="person",
-                recipient_id=person,
-                kind="xingan",
-                amount=7,
-                reason="task_award",
-                proof="claim",
-                idempotency_key=key,
-            )
+            row = _award(communities[0], person, 7, key)
             session().commit()
             return row["id"]
 
@@ -192,17 +188,12 @@ def test_many_concurrent_postings_keep_valid_chains(live_app):
         for i in range(12):
             with live_app.app_context():
                 try:
-                    row = ops.request_award(
-                        community_id=communities[(thread + i) % 2],
-                        recipient_type="person",
-                        recipient_id=people[(thread + i) % len(people)],
-                        kind="xingan",
-                        amount=1 + i % 5,
-                        reason="task_award",
-                        proof="claim",
-                        idempotency_key=f"chain:{thread}:{i}",
-                        requested_by_id=None,
-                        auto_post=i % 3 == 0,
+                    row = _award(
+                        communities[(thread + i) % 2],
+                        people[(thread + i) % len(people)],
+                        1 + i % 5,
+                        f"chain:{thread}:{i}",
+                        auto=i % 3 == 0,
                     )
                     if row["status"] == "pending" and i % 2:
                         ops.approve_award(actor=approver, transfer_id=row["id"])
@@ -234,31 +225,13 @@ def test_same_idempotency_key_racing_on_a_busy_chain_makes_one_transfer(live_app
     # waiting statement's snapshot predates the winner's row, which must still be found.
     communities, _, (person, other), _ = _setup(live_app, people=2)
     with live_app.app_context():
-        ops.request_award(
-            community_id=communities[0],
-            recipient_type="person",
-            recipient_id=other,
-            kind="xingan",
-            amount=1,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=f"warm:{other}",
-        )
+        _award(communities[0], other, 1, f"warm:{other}")
         session().commit()
     key = f"checkin:{person}:award"
 
     def attempt():
         with live_app.app_context():
-            row = ops.request_award(
-                community_id=communities[0],
-                recipient_type="person",
-                recipient_id=person,
-                kind="xingan",
-                amount=4,
-                reason="checkin_award",
-                proof="checkin",
-                idempotency_key=key,
-            )
+            row = _award(communities[0], person, 4, key, reason="checkin_award")
             session().commit()
             return row["id"]
 
@@ -283,16 +256,7 @@ def test_budget_set_while_awards_race_stays_exact(live_app):
                         actor=None, community_id=communities[0], kind="xingan", year=year, amount=10_000
                     )
                 else:
-                    ops.request_award(
-                        community_id=communities[0],
-                        recipient_type="person",
-                        recipient_id=people[i % len(people)],
-                        kind="xingan",
-                        amount=3,
-                        reason="task_award",
-                        proof="claim",
-                        idempotency_key=f"budget:{i}",
-                    )
+                    _award(communities[0], people[i % len(people)], 3, f"budget:{i}")
                 session().commit()
                 return "ok"
             except DomainError as exc:
@@ -314,16 +278,13 @@ def test_verify_during_postings_sees_one_consistent_ledger(live_app):
     def post(thread):
         for i in range(15):
             with live_app.app_context():
-                ops.request_award(
-                    community_id=communities[0],
-                    recipient_type="person",
-                    recipient_id=people[thread % len(people)],
-                    kind="xingan",
-                    amount=1,
+                _award(
+                    communities[0],
+                    people[thread % len(people)],
+                    1,
+                    f"live:{thread}:{i}",
                     reason="checkin_award",
-                    proof="checkin",
-                    idempotency_key=f"live:{thread}:{i}",
-                    auto_post=True,
+                    auto=True,
                 )
                 session().commit()
 

@@ -12,27 +12,6 @@ from points.ledger.queries import balances_of_person, balances_of_unit, statemen
 from points.ledger.verify import verify_ledger
 
 
-@pytest.fixture
-def award(world, key):
-    def make(amount=10, *, person=None, unit=None, auto=False, kind="xingan", requested_by=None, now=None):
-        recipient = ("unit", unit.id) if unit else ("person", (person or world.resident).id)
-        return ops.request_award(
-            community_id=world.community.id,
-            recipient_type=recipient[0],
-            recipient_id=recipient[1],
-            kind=kind,
-            amount=amount,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-            requested_by_id=(requested_by or world.staff).id,
-            auto_post=auto,
-            now=now,
-        )
-
-    return make
-
-
 def codes(fn):
     with pytest.raises(DomainError) as info:
         fn()
@@ -177,7 +156,7 @@ def test_request_award_gives_hongsong_only_to_registered_members_and_units(world
     award(5, kind="hongsong", unit=world.unit)
 
 
-def test_request_award_same_key_returns_the_first(world, key):
+def test_request_award_same_key_returns_the_first(world):
     kwargs = dict(
         community_id=world.community.id,
         recipient_type="person",

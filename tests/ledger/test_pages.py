@@ -19,37 +19,12 @@ def page_as(app):
 
 
 @pytest.fixture
-def pending(world, key):
-    return [
-        ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=amount,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-            memo="清扫楼道",
-            requested_by_id=world.staff.id,
-        )
-        for amount in (3, 4, 5)
-    ]
+def pending(world, award):
+    return [award(amount, requested_by=world.staff, memo="清扫楼道") for amount in (3, 4, 5)]
 
 
-def test_my_points_shows_balances_and_statement(world, page_as, key):
-    ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=6,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=key(),
-        auto_post=True,
-        memo="值班签到",
-    )
+def test_my_points_shows_balances_and_statement(world, page_as, award):
+    award(6, reason="checkin_award", auto=True, memo="值班签到")
     client = page_as(world.resident)
     html = client.get("/points").data.decode()
     assert "我的积分" in html and "值班签到" in html and "+6" in html
@@ -109,19 +84,8 @@ def test_pages_need_login(client):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 
 
-def test_statement_csv_defuses_formulas(world, page_as, key):
-    ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=2,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=key(),
-        auto_post=True,
-        memo='=HYPERLINK("http://x","y")',
-    )
+def test_statement_csv_defuses_formulas(world, page_as, award):
+    award(2, reason="checkin_award", auto=True, memo='=HYPERLINK("http://x","y")')
     text = page_as(world.resident).get("/points/statement.csv?kind=xingan").data.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
 

@@ -13,20 +13,10 @@ from points.ledger.verify import _links_mismatch, verify_ledger
 
 
 @pytest.fixture
-def history(world, key):
+def history(world, award):
     rows = []
     for amount in (5, 7, 9, 11):
-        row = ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=amount,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key=key(),
-            auto_post=True,
-        )
+        row = award(amount, reason="checkin_award", auto=True)
         rows.append(row)
     assert verify_ledger().ok
     return rows
@@ -130,21 +120,12 @@ def test_verify_command_prints_heads_and_fails_on_tampering(app, unguarded):
     assert f"transfer {unguarded[0]['id']}" in bad.output
 
 
-def test_verify_notices_a_budget_out_of_step(world, key):
+def test_verify_notices_a_budget_out_of_step(world, award):
     from datetime import UTC, datetime
 
     year = datetime.now(UTC).year
     ops.set_budget(actor=None, community_id=world.community.id, kind="xingan", year=year, amount=100)
-    ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=30,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=key(),
-    )
+    award(30, reason="checkin_award")
     assert verify_ledger().ok
     _sql("UPDATE ledger_budgets SET issued = 0")
     result = verify_ledger()
@@ -178,28 +159,9 @@ def test_verify_names_a_resolution_that_does_not_match_its_pending(world, award_
 
 
 @pytest.fixture
-def award_rows(world, key):
-    pending = ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=5,
-        reason="task_award",
-        proof="claim",
-        idempotency_key=key(),
-    )
+def award_rows(world, award):
+    pending = award(5)
     ops.approve_award(actor=world.checker_actor, transfer_id=pending["id"])
-    posted = ops.request_award(
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=5,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=key(),
-        auto_post=True,
-    )
+    posted = award(5, reason="checkin_award", auto=True)
     assert verify_ledger().ok
     return pending, posted
