@@ -588,9 +588,8 @@ def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> 
     )
 
 
-def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
-    """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
-    `self_approval`, `maker_checker`."""
+def _decidable(actor: Actor, transfer_id: int) -> dict:
+    """The pending award `actor` may approve or reject (see `_check_approvable`)."""
     pending = _get_transfer(transfer_id)
     _check_approvable(
         actor,
@@ -599,17 +598,29 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
         account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
         appointers_of(actor.person_id),
     )
-    row = _append(pending["community_id"], [_resolution(pending, status="post", actor=actor)], now=now)[0]
+    return pending
+
+
+def _decide(actor: Actor, pending: dict, leg: Leg, action: str, detail: dict, now: datetime | None) -> dict:
+    row = _append(pending["community_id"], [leg], now=now)[0]
     record(
         actor_id=actor.person_id,
-        action="award.approved",
+        action=action,
         target_type="transfer",
         target_id=pending["id"],
         node_id=pending["community_id"],
-        detail={"amount": pending["amount"]},
+        detail=detail,
         now=now,
     )
     return row
+
+
+def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
+    """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
+    `self_approval`, `maker_checker`."""
+    pending = _decidable(actor, transfer_id)
+    leg = _resolution(pending, status="post", actor=actor)
+    return _decide(actor, pending, leg, "award.approved", {"amount": pending["amount"]}, now)
 
 
 def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
@@ -617,26 +628,9 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
     if not reason.strip():
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
     _check_text(reason=reason)
-    pending = _get_transfer(transfer_id)
-    _check_approvable(
-        actor,
-        pending,
-        get_node(pending["community_id"]).path,
-        account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
-        appointers_of(actor.person_id),
-    )
+    pending = _decidable(actor, transfer_id)
     leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
-    row = _append(pending["community_id"], [leg], now=now)[0]
-    record(
-        actor_id=actor.person_id,
-        action="award.rejected",
-        target_type="transfer",
-        target_id=pending["id"],
-        node_id=pending["community_id"],
-        detail={"reason": reason.strip()},
-        now=now,
-    )
-    return row
+    return _decide(actor, pending, leg, "award.rejected", {"reason": reason.strip()}, now)
 
 
 def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None = None) -> list[dict]:

@@ -88,3 +88,22 @@ def award(world, key):
 
     next_key = key
     return make
+
+
+@pytest.fixture
+def spend(world, key):
+    """`spend(amount, person=, memo=)`: a redemption of 兴安分 at the world's community store."""
+    from points.ledger import operations as ops
+
+    def make(amount, *, person=None, memo=""):
+        return ops.spend(
+            community_id=world.community.id,
+            payer_type="person",
+            payer_id=(person or world.resident).id,
+            kind="xingan",
+            amount=amount,
+            idempotency_key=key(),
+            memo=memo,
+        )
+
+    return make

@@ -97,16 +97,9 @@ def test_reverse_transfer_of_an_approved_pending_award(world, award):
     assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
 
 
-def test_reverse_transfer_of_spent_points_fails(world, award, key):
+def test_reverse_transfer_of_spent_points_fails(world, award, spend):
     row = award(10, auto=True)
-    ops.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=8,
-        idempotency_key=key(),
-    )
+    spend(8)
     assert codes(
         lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="x")
     ) == ("insufficient_points")
@@ -119,34 +112,14 @@ def test_reverse_transfer_of_a_pending_award_fails(world, award):
     ) == ("not_posted")
 
 
-def test_spend_reserves_nothing_pending(world, award, key):
+def test_spend_reserves_nothing_pending(world, award, spend):
     award(10)
-    assert (
-        codes(
-            lambda: ops.spend(
-                community_id=world.community.id,
-                payer_type="person",
-                payer_id=world.resident.id,
-                kind="xingan",
-                amount=1,
-                idempotency_key=key(),
-            )
-        )
-        == "insufficient_points"
-    )
+    assert codes(lambda: spend(1)) == "insufficient_points"
 
 
-def test_kinds_are_kept_apart(world, award, key):
+def test_kinds_are_kept_apart(world, award, spend):
     award(10, auto=True, kind="hongsong", person=world.member)
-    spend = lambda: ops.spend(  # noqa: E731
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.member.id,
-        kind="xingan",
-        amount=1,
-        idempotency_key=key(),
-    )
-    assert codes(spend) == "insufficient_points"
+    assert codes(lambda: spend(1, person=world.member)) == "insufficient_points"
 
 
 def test_request_award_gives_hongsong_only_to_registered_members_and_units(world, award):
@@ -365,33 +338,18 @@ def test_approve_award_by_someone_the_requester_appointed_is_refused(world, awar
     ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
 
 
-def test_reverse_transfer_refuses_spending(world, award, key):
+def test_reverse_transfer_refuses_spending(world, award, spend):
     award(10, auto=True)
-    spent = ops.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=4,
-        idempotency_key=key(),
-    )
+    spent = spend(4)
     assert (
         codes(lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=spent["id"], reason="x"))
         == "not_reversible"
     )
 
 
-def test_refund_gives_a_redemption_back_once(world, award, key):
+def test_refund_gives_a_redemption_back_once(world, award, spend):
     award(10, auto=True)
-    spent = ops.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=6,
-        idempotency_key=key(),
-        memo="兑换：大米",
-    )
+    spent = spend(6, memo="兑换：大米")
     refund = ops.refund(actor_id=world.staff.id, transfer_id=spent["id"], memo="取消兑换")
     assert refund["reason"] == "refund" and refund["reverses_id"] == spent["id"]
     assert balances_of_person(world.resident.id)["xingan"]["available"] == 10
