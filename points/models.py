@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "points.audit.models",
     "points.scheduler",
     "points.ledger.models",
+    "points.board.models",
 )
 
 
