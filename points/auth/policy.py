@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "awards.request": frozenset({"staff", "street_admin", "admin"}),
     "awards.approve": frozenset({"staff", "street_admin", "admin"}),
     "help.request_for": frozenset({"grid_worker", "staff"}),
+    "tasks.manage": frozenset({"staff", "street_admin", "admin"}),
+    "claims.verify": frozenset({"staff", "street_admin", "admin"}),
+    "demands.triage": frozenset({"staff", "street_admin", "admin"}),
 }
 
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands

@@ -49,7 +49,7 @@ from points.ledger.models import (
     ChainHead,
     Transfer,
 )
-from points.ledger.queries import account_owners, get_transfer, issued_in_year
+from points.ledger.queries import account_owners, get_transfer, issued_in_year, resolution_of
 from points.ledger.statements import TRANSFER_COLUMNS, Statements, statements
 from points.org.queries import get_node, get_unit
 from points.people.queries import (
@@ -563,7 +563,7 @@ def _check_approvable(
         raise Forbidden("maker_checker", "审批人的职务由申请人授予，请由其他人审批")
 
 
-def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> Leg:
+def _resolution(pending: dict, *, status: str, approver_id: int | None, memo: str = "") -> Leg:
     return Leg(
         kind=pending["kind"],
         debit_account_id=pending["debit_account_id"],
@@ -579,7 +579,7 @@ def _resolution(pending: dict, *, status: str, actor: Actor, memo: str = "") -> 
         memo=memo or pending["memo"],
         requested_by_id=pending["requested_by_id"],
         verified_by_id=pending["verified_by_id"],
-        approved_by_id=actor.person_id,
+        approved_by_id=approver_id,
         idempotency_key=f"transfer:{pending['id']}:{status}",
         # A voided award gives its amount back to the budget of the year it was asked in.
         budget=(pending["kind"], _year(pending["created_at"]), -pending["amount"])
@@ -619,7 +619,7 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
     """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
     `self_approval`, `maker_checker`."""
     pending = _decidable(actor, transfer_id)
-    leg = _resolution(pending, status="post", actor=actor)
+    leg = _resolution(pending, status="post", approver_id=actor.person_id)
     return _decide(actor, pending, leg, "award.approved", {"amount": pending["amount"]}, now)
 
 
@@ -629,8 +629,36 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
     _check_text(reason=reason)
     pending = _decidable(actor, transfer_id)
-    leg = _resolution(pending, status="void", actor=actor, memo=reason.strip())
+    leg = _resolution(pending, status="void", approver_id=actor.person_id, memo=reason.strip())
     return _decide(actor, pending, leg, "award.rejected", {"reason": reason.strip()}, now)
+
+
+def withdraw_award(
+    *, actor_id: int | None, transfer_id: int, reason: str, now: datetime | None = None
+) -> dict | None:
+    """Void an award that is still pending because its cause went away (a cancelled task).
+
+    No approval is needed to give points up, so maker–checker does not apply; an award
+    already approved or rejected is left as it is (None). Raises `not_pending`.
+    """
+    _check_text(reason=reason)
+    pending = _get_transfer(transfer_id)
+    if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
+        raise Conflict("not_pending", "这笔积分不是待审批的奖励")
+    if resolution_of(transfer_id) is not None:
+        return None
+    leg = _resolution(pending, status="void", approver_id=actor_id, memo=reason.strip())
+    row = _append(pending["community_id"], [leg], now=now)[0]
+    record(
+        actor_id=actor_id,
+        action="award.withdrawn",
+        target_type="transfer",
+        target_id=transfer_id,
+        node_id=pending["community_id"],
+        detail={"reason": reason.strip()},
+        now=now,
+    )
+    return row
 
 
 def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None = None) -> list[dict]:
@@ -664,7 +692,9 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     by_community: dict[int, list[Leg]] = defaultdict(list)
     for transfer_id in ids:
         pending = pendings[transfer_id]
-        by_community[pending["community_id"]].append(_resolution(pending, status="post", actor=actor))
+        by_community[pending["community_id"]].append(
+            _resolution(pending, status="post", approver_id=actor.person_id)
+        )
     # Every chain head first, in id order, so two bulk approvals over shared communities
     # queue rather than deadlock, and no single posting can hold an account we need next.
     cur, sql = _cursor()

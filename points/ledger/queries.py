@@ -323,3 +323,39 @@ def issued_in_year(community_id: int, kind: str, year: int) -> int:
         - conn.execute(voided).scalar_one()
         - conn.execute(reversed_).scalar_one()
     )
+
+
+def award_states(transfer_ids: list[int]) -> dict[int, dict]:
+    """For awards asked of the ledger by other domains: id -> amount, kind and state
+    (pending, posted, voided or reversed), read from the rows themselves, never a copy."""
+    if not transfer_ids:
+        return {}
+    conn = session().connection()
+    rows = conn.execute(
+        sa.select(_t.c.id, _t.c.amount, _t.c.kind, _t.c.status).where(_t.c.id.in_(transfer_ids))
+    ).all()
+    resolved = {
+        r.pending_id: (r.status, r.id)
+        for r in conn.execute(
+            sa.select(_t.c.pending_id, _t.c.status, _t.c.id).where(_t.c.pending_id.in_(transfer_ids))
+        )
+    }
+    effective = [r.id for r in rows if r.status == "posted"] + [
+        post_id for status, post_id in resolved.values() if status == "post"
+    ]
+    undone = set(
+        conn.execute(sa.select(_t.c.reverses_id).where(_t.c.reverses_id.in_(effective))).scalars()
+        if effective
+        else ()
+    )
+    states = {}
+    for row in rows:
+        if row.status == "pending":
+            status, moved_id = resolved.get(row.id, (None, None))
+            state = {None: "pending", "post": "posted", "void": "voided"}[status]
+        else:
+            moved_id, state = row.id, "posted"
+        if state == "posted" and moved_id in undone:
+            state = "reversed"
+        states[row.id] = {"transfer_id": row.id, "amount": row.amount, "kind": row.kind, "state": state}
+    return states

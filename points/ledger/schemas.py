@@ -102,7 +102,7 @@ class AwardCreateSchema(ma.Schema):
     @ma.validates_schema
     def one_recipient(self, data, **kwargs):
         if ("person_id" in data) == ("unit_id" in data):
-            raise ma.ValidationError("give exactly one of person_id and unit_id", "person_id")
+            raise ma.ValidationError("person_id 和 unit_id 只能填写一个", "person_id")
 
 
 class RejectSchema(ma.Schema):

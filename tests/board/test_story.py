@@ -1,0 +1,282 @@
+"""The board's whole stories through the HTTP API: from a resident's request to points and a rating."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from points.board import jobs  # noqa: F401 - registers the board's jobs
+from points.db import utcnow
+from points.scheduler import run_job
+from tests.board.conftest import idem
+
+
+def _later(hours: float) -> str:
+    return (utcnow() + timedelta(hours=hours)).isoformat()
+
+
+def _balances(client) -> dict:
+    return client.get("/api/v1/me/balances").json
+
+
+def test_story_party_member_earns_hongsong_for_a_residents_request(board, api_as, app):
+    resident, staff, checker = api_as(board.resident), api_as(board.staff), api_as(board.checker)
+    member, unit_admin = api_as(board.member), api_as(board.unit_admin)
+
+    # A resident asks for help.
+    asked = resident.post(
+        "/api/v1/demands",
+        json={"category": "助老助残", "details": "家里灯坏了，需要帮忙换灯泡", "preferred_time": "周六上午"},
+    )
+    assert asked.status_code == 201, asked.json
+    demand_id = asked.json["id"]
+    assert asked.json["state"] == "open" and asked.json["requester_id"] == board.resident.id
+
+    # Staff see it waiting and accept it as a posted task that needs the member's unit to confirm.
+    waiting = staff.get("/api/v1/demands", query_string={"state": "open"}).json
+    assert [d["id"] for d in waiting["items"]] == [demand_id]
+    accepted = staff.post(
+        f"/api/v1/demands/{demand_id}/accept",
+        json={
+            "title": "帮王阿姨换灯泡",
+            "starts_at": _later(-1),
+            "ends_at": _later(2),
+            "claim_deadline": _later(1),
+            "slots": 1,
+            "eligibility": "party_members",
+            "reward_hongsong": 8,
+            "requires_unit_confirm": True,
+        },
+    )
+    assert accepted.status_code == 201, accepted.json
+    task = accepted.json
+    assert task["state"] == "posted" and task["demand_id"] == demand_id and task["category"] == "助老助残"
+    assert resident.get(f"/api/v1/demands/{demand_id}").json["state"] == "accepted"
+
+    # The party member sees it first on the board and claims it.
+    listed = member.get("/api/v1/tasks").json["items"]
+    assert listed[0]["id"] == task["id"] and listed[0]["claimable"] is True
+    claimed = member.post(f"/api/v1/tasks/{task['id']}/claims", json={})
+    assert claimed.status_code == 201, claimed.json
+    claim_id = claimed.json["id"]
+    assert claimed.json["kind"] == "hongsong" and claimed.json["confirming_unit_id"] == board.unit.id
+    assert member.get(f"/api/v1/tasks/{task['id']}").json["open_slots"] == 0
+
+    # Submits the work with a note.
+    submitted = member.post(f"/api/v1/claims/{claim_id}/submit", json={"note": "已换好两个灯泡"})
+    assert submitted.status_code == 200 and submitted.json["state"] == "submitted"
+
+    # The community verifies; the claim waits for the unit's side (双向验单).
+    queue = staff.get("/api/v1/claims/queue").json
+    assert [c["id"] for c in queue["items"]] == [claim_id]
+    verified = staff.post(f"/api/v1/claims/{claim_id}/verify", json={}, headers=idem())
+    assert verified.status_code == 200, verified.json
+    assert verified.json["state"] == "submitted" and verified.json["award"] is None
+    unit_queue = unit_admin.get("/api/v1/claims/queue").json
+    assert [c["id"] for c in unit_queue["items"]] == [claim_id]
+    confirmed = unit_admin.post(f"/api/v1/claims/{claim_id}/verify", json={}, headers=idem())
+    assert confirmed.status_code == 200, confirmed.json
+    assert confirmed.json["state"] == "verified"
+    award = confirmed.json["award"]
+    assert award["state"] == "pending" and award["amount"] == 8 and award["kind"] == "hongsong"
+    assert _balances(member)["hongsong"] == {"posted": 0, "pending_in": 8, "pending_out": 0, "available": 0}
+
+    # The verifying staff member may not approve it; another does.
+    refused = staff.post(f"/api/v1/awards/{award['transfer_id']}/approve", headers=idem())
+    assert refused.status_code == 403 and refused.json["code"] == "maker_checker"
+    approved = checker.post(f"/api/v1/awards/{award['transfer_id']}/approve", headers=idem())
+    assert approved.status_code == 200, approved.json
+    assert _balances(member)["hongsong"]["available"] == 8
+    assert member.get(f"/api/v1/claims/{claim_id}").json["award"]["state"] == "posted"
+
+    # Staff mark the task done, and the resident rates the service once.
+    done = staff.post(f"/api/v1/tasks/{task['id']}/complete")
+    assert done.status_code == 200 and done.json["state"] == "done"
+    assert resident.get(f"/api/v1/demands/{demand_id}").json["state"] == "done"
+    rated = resident.post(f"/api/v1/demands/{demand_id}/rating", json={"rating": 5, "comment": "很及时"})
+    assert rated.status_code == 200 and rated.json["rating"] == 5
+    again = resident.post(f"/api/v1/demands/{demand_id}/rating", json={"rating": 1})
+    assert again.status_code == 409 and again.json["code"] == "already_rated"
+    assert resident.get(f"/api/v1/demands/{demand_id}").json["rating"] == 5
+
+
+def test_story_resident_earns_xingan(board, api_as):
+    staff, checker, neighbour = api_as(board.staff), api_as(board.checker), api_as(board.neighbour)
+    posted = staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": "小区垃圾分类劝导",
+            "category": "文明劝导",
+            "starts_at": _later(-1),
+            "ends_at": _later(3),
+            "claim_deadline": _later(1),
+            "slots": 5,
+            "eligibility": "residents",
+            "reward_xingan": 6,
+            "post": True,
+        },
+    )
+    assert posted.status_code == 201, posted.json
+    claim = neighbour.post(f"/api/v1/tasks/{posted.json['id']}/claims", json={}).json
+    assert claim["kind"] == "xingan" and claim["amount"] == 6 and claim["confirming_unit_id"] is None
+    neighbour.post(f"/api/v1/claims/{claim['id']}/submit", json={"note": "劝导两小时"})
+    verified = staff.post(f"/api/v1/claims/{claim['id']}/verify", json={}, headers=idem()).json
+    assert verified["state"] == "verified" and verified["award"]["state"] == "pending"
+    checker.post(f"/api/v1/awards/{verified['award']['transfer_id']}/approve", headers=idem())
+    assert _balances(neighbour)["xingan"]["available"] == 6
+    mine = neighbour.get("/api/v1/me/claims").json["items"]
+    assert [(c["id"], c["state"], c["award"]["state"]) for c in mine] == [(claim["id"], "verified", "posted")]
+
+
+def test_story_unit_claims_and_dispatch(board, api_as):
+    staff, checker, unit_admin = api_as(board.staff), api_as(board.checker), api_as(board.unit_admin)
+    task = staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": "应急值守",
+            "category": "应急值守",
+            "starts_at": _later(-1),
+            "ends_at": _later(5),
+            "claim_deadline": _later(2),
+            "slots": 2,
+            "eligibility": "units",
+            "reward_hongsong": 20,
+            "post": True,
+        },
+    ).json
+    claim = unit_admin.post(f"/api/v1/tasks/{task['id']}/claims", json={"unit_id": board.unit.id})
+    assert claim.status_code == 201, claim.json
+    assert claim.json["claimant_type"] == "unit" and claim.json["kind"] == "hongsong"
+    # The unit admin submits for the unit; the community verifies; the unit's account is paid.
+    unit_admin.post(f"/api/v1/claims/{claim.json['id']}/submit", json={"note": "派出四人"})
+    verified = staff.post(f"/api/v1/claims/{claim.json['id']}/verify", json={}, headers=idem()).json
+    checker.post(f"/api/v1/awards/{verified['award']['transfer_id']}/approve", headers=idem())
+    assert unit_admin.get(f"/api/v1/units/{board.unit.id}/balances").json["hongsong"]["available"] == 20
+
+    # 派单 to a named resident: the slot is held until they answer.
+    offer = staff.post(f"/api/v1/tasks/{task['id']}/dispatch", json={"person_id": board.neighbour.id})
+    assert offer.status_code == 403 and offer.json["code"] == "not_eligible"  # units only
+    other = staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": "送药上门",
+            "category": "助老助残",
+            "starts_at": _later(1),
+            "ends_at": _later(2),
+            "slots": 1,
+            "eligibility": "residents",
+            "reward_xingan": 3,
+            "post": True,
+        },
+    ).json
+    offer = staff.post(f"/api/v1/tasks/{other['id']}/dispatch", json={"person_id": board.neighbour.id})
+    assert offer.status_code == 201 and offer.json["state"] == "offered"
+    assert api_as(board.resident).get(f"/api/v1/tasks/{other['id']}").json["claimable"] is False
+    neighbour = api_as(board.neighbour)
+    declined = neighbour.post(f"/api/v1/claims/{offer.json['id']}/decline", json={"reason": "那天不在家"})
+    assert declined.json["state"] == "declined"
+    assert api_as(board.resident).get(f"/api/v1/tasks/{other['id']}").json["claimable"] is True
+    again = staff.post(f"/api/v1/tasks/{other['id']}/dispatch", json={"person_id": board.resident.id}).json
+    accepted = api_as(board.resident).post(f"/api/v1/claims/{again['id']}/accept")
+    assert accepted.status_code == 200 and accepted.json["state"] == "claimed"
+
+
+def test_story_cancel_releases_claims_and_voids_pending_awards(board, api_as):
+    staff, member, resident = api_as(board.staff), api_as(board.member), api_as(board.resident)
+    task = staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": "文艺汇演布场",
+            "category": "文体活动",
+            "starts_at": _later(-2),
+            "ends_at": _later(4),
+            "claim_deadline": _later(1),
+            "slots": 4,
+            "eligibility": "anyone",
+            "reward_hongsong": 5,
+            "reward_xingan": 4,
+            "post": True,
+        },
+    ).json
+    done_claim = member.post(f"/api/v1/tasks/{task['id']}/claims", json={}).json
+    open_claim = resident.post(f"/api/v1/tasks/{task['id']}/claims", json={}).json
+    member.post(f"/api/v1/claims/{done_claim['id']}/submit", json={})
+    staff.post(f"/api/v1/claims/{done_claim['id']}/verify", json={}, headers=idem())
+    assert member.get("/api/v1/me/balances").json["hongsong"]["pending_in"] == 5
+
+    cancelled = staff.post(
+        f"/api/v1/tasks/{task['id']}/cancel", json={"reason": "天气原因取消"}, headers=idem()
+    )
+    assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
+    assert member.get("/api/v1/me/balances").json["hongsong"]["pending_in"] == 0
+    first = member.get(f"/api/v1/claims/{done_claim['id']}").json
+    assert first["state"] == "released" and first["award"]["state"] == "voided"
+    assert resident.get(f"/api/v1/claims/{open_claim['id']}").json["state"] == "released"
+    # A cancelled task leaves the board.
+    assert resident.get(f"/api/v1/tasks/{task['id']}").status_code == 404
+    again = staff.post(f"/api/v1/tasks/{task['id']}/cancel", json={"reason": "再取消"}, headers=idem())
+    assert again.status_code == 409 and again.json["code"] == "not_cancellable"
+
+
+def test_jobs_close_tasks_and_mark_no_shows(board, api_as, make_task, fresh):
+    from points.board.models import Claim, Task
+
+    now = utcnow()
+    task = make_task(
+        starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=3),
+        claim_deadline=now + timedelta(minutes=30),
+        requires_checkin=True,
+    )
+    claim = api_as(board.resident).post(f"/api/v1/tasks/{task.id}/claims", json={}).json
+    assert run_job("close_tasks", now=now).status == "ok"
+    assert fresh(Task, task.id).state == "posted"
+    later = now + timedelta(hours=1)
+    result = run_job("close_tasks", now=later)
+    assert result.status == "ok" and "closed 1" in result.detail
+    assert fresh(Task, task.id).state == "closed"
+    assert run_job("mark_no_shows", now=later).detail.startswith("marked 0")
+    after = now + timedelta(hours=4)
+    assert run_job("mark_no_shows", now=after).detail.startswith("marked 1")
+    assert fresh(Claim, claim["id"]).state == "no_show"
+    assert run_job("mark_no_shows", now=after).status == "skipped"
+
+
+def test_board_filters_and_claimable_first(board, api_as, make_task):
+    now = utcnow()
+    members_only = make_task(
+        title="党员先锋岗", eligibility="party_members", starts_at=now + timedelta(days=2)
+    )
+    anyone = make_task(title="便民理发", category="便民服务", starts_at=now + timedelta(days=3))
+    full = make_task(title="满员任务", slots=1, starts_at=now + timedelta(hours=5))
+    api_as(board.neighbour).post(f"/api/v1/tasks/{full.id}/claims", json={})
+    resident = api_as(board.resident)
+    items = resident.get("/api/v1/tasks").json["items"]
+    ids = [t["id"] for t in items]
+    assert ids.index(anyone.id) < ids.index(full.id)
+    assert {t["id"]: t["claimable"] for t in items} == {
+        members_only.id: False,
+        anyone.id: True,
+        full.id: False,
+    }
+    assert [
+        t["id"] for t in resident.get("/api/v1/tasks", query_string={"claimable": "true"}).json["items"]
+    ] == [anyone.id]
+    assert [
+        t["id"] for t in resident.get("/api/v1/tasks", query_string={"category": "便民服务"}).json["items"]
+    ] == [anyone.id]
+    open_ids = {
+        t["id"] for t in resident.get("/api/v1/tasks", query_string={"open_slots": "true"}).json["items"]
+    }
+    assert open_ids == {members_only.id, anyone.id}
+    by_elig = resident.get("/api/v1/tasks", query_string={"eligibility": "party_members"}).json
+    assert [t["id"] for t in by_elig["items"]] == [members_only.id]
+    member_items = api_as(board.member).get("/api/v1/tasks").json["items"]
+    assert member_items[0]["id"] == members_only.id or member_items[0]["claimable"]
+    assert {t["id"] for t in member_items if t["claimable"]} == {members_only.id, anyone.id}
+    paged = resident.get("/api/v1/tasks", query_string={"per_page": 2}).json
+    assert paged["total"] == 3 and len(paged["items"]) == 2
+    assert isinstance(datetime.fromisoformat(items[0]["starts_at"]), datetime)
