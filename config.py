@@ -20,6 +20,8 @@ class Config:
     SQL_ECHO = _env_bool("SQL_ECHO", False)
     # How long a request waits for a lock: SQLite's busy timeout, PostgreSQL's lock_timeout.
     LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "5000"))
+    # PostgreSQL connections kept per process (twice as many more may open under load).
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
 
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
     SESSION_COOKIE_HTTPONLY = True

@@ -65,7 +65,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) -> Engine:
+def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
         # A request never waits on a lock for ever: after the timeout it fails with a
@@ -74,8 +74,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000) ->
             url,
             echo=echo,
             pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
             connect_args={"options": f"-c lock_timeout={int(busy_timeout_ms)}"},
         )
 
@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
         database_url(app),
         echo=app.config.get("SQL_ECHO", False),
         busy_timeout_ms=app.config.get("LOCK_TIMEOUT_MS", 5000),
+        pool_size=app.config.get("DB_POOL_SIZE", 10),
     )
     app.extensions["points_db"] = Database(engine)
 
