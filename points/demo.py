@@ -17,6 +17,7 @@ from sqlmodel import select
 from points.auth.current import actor_for
 from points.auth.passwords import hash_password
 from points.auth.policy import Actor
+from points.board.demo import load_board
 from points.db import session, transaction, utcnow
 from points.ledger.demo import load_history
 from points.org import operations as org_operations
@@ -572,7 +573,9 @@ def load_demo(
             loader.load_member_registrations(plans)
             loader.load_unit_registrations()
         added = {key: loader.added[key] for key in COUNT_KEYS}
-        added.update(load_ledger_history(loader.objects(plans), echo=echo))
+        objects = loader.objects(plans)
+        added.update(load_ledger_history(objects, echo=echo))
+        added.update(load_board(objects, now=now, echo=echo))
     if any(added.values()):
         echo("Added: " + ", ".join(f"{key} {n}" for key, n in added.items() if n))
     else:

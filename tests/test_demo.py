@@ -178,3 +178,33 @@ def test_load_demo_writes_a_ledger_history(demo):
         assert balances_of_person(member.id)["hongsong"]["available"] > 0
         again = load_demo(echo=quiet, progress=False)
         assert again["transfers"] == 0
+
+
+def test_load_demo_fills_a_living_board(demo):
+    app, added = demo
+    from collections import Counter
+
+    import sqlalchemy as sa
+
+    from points.board.models import Claim, Demand, Project, Resource, Task
+    from points.db import session
+
+    assert added["tasks"] == 8 and added["demands"] == 7 and added["projects"] == 1
+    with app.app_context():
+        tasks = Counter(session().execute(sa.select(Task.state)).scalars())
+        assert set(tasks) == {"draft", "posted", "done", "cancelled"}
+        claims = Counter(session().execute(sa.select(Claim.state)).scalars())
+        assert {"offered", "claimed", "verified", "no_show", "released"} <= set(claims)
+        demands = session().execute(sa.select(Demand.state, Demand.rating)).all()
+        assert {state for state, _ in demands} == {"open", "accepted", "done", "declined", "withdrawn"}
+        assert [rating for state, rating in demands if state == "done"] == [5]
+        assert session().execute(sa.select(sa.func.count(Resource.id))).scalar() == 3
+        assert session().execute(sa.select(sa.func.count(Project.id))).scalar() == 1
+        # One posted task is full: its live claims fill every slot.
+        live = Counter(
+            session()
+            .execute(sa.select(Claim.task_id).where(Claim.state.in_(("offered", "claimed", "checked_in"))))
+            .scalars()
+        )
+        slots = dict(session().execute(sa.select(Task.id, Task.slots).where(Task.state == "posted")).all())
+        assert any(live[task_id] == n for task_id, n in slots.items())

@@ -169,7 +169,6 @@ def create_task(
     category: str,
     starts_at: datetime,
     ends_at: datetime,
-    claim_deadline: datetime,
     slots: int,
     eligibility: str,
     description: str = "",
@@ -180,12 +179,14 @@ def create_task(
     requires_checkin: bool = False,
     requires_unit_confirm: bool = False,
     allows_walk_in: bool = False,
+    claim_deadline: datetime | None = None,
     post: bool = False,
     demand_id: int | None = None,
     now: datetime | None = None,
 ) -> Task:
     """Write a task as a draft, or put it straight on the board (`post`).
 
+    Claims close at `claim_deadline`, by default when the task starts.
     Needs `tasks.manage` over the community. Raises `invalid_task` (per-field errors),
     `invalid_category`, `title_required`, `deadline_passed` (when posting).
     """
@@ -202,7 +203,7 @@ def create_task(
         "place": place.strip(),
         "starts_at": starts_at,
         "ends_at": ends_at,
-        "claim_deadline": claim_deadline,
+        "claim_deadline": claim_deadline or starts_at,
         "slots": slots,
         "eligibility": eligibility,
         "reward_hongsong": reward_hongsong,

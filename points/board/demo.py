@@ -1,0 +1,293 @@
+"""A living board for the demo: open, full, done, cancelled and draft tasks, demands in every
+state with ratings, resources and a project, all made through the board's operations.
+
+Idempotent: the board of the first community is made once, in the demo's transaction;
+a later run finds it and adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import click
+from sqlmodel import select
+
+from points.auth.current import actor_for
+from points.board import operations as ops
+from points.board.models import Task
+from points.db import LOCAL_TZ, session
+from points.ledger import operations as ledger
+
+MARKER = "冬季楼道清扫"
+
+
+def _at(now: datetime, days: int, hour: int = 9) -> datetime:
+    """A round local hour `days` from today, so the board reads naturally."""
+    day = (now + timedelta(days=days)).astimezone(LOCAL_TZ)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = click.echo) -> dict[str, int]:
+    first = objects["communities"][0]
+    if session().exec(select(Task.id).where(Task.community_id == first.id, Task.title == MARKER)).first():
+        return {"tasks": 0}
+    logins = objects["logins"]
+    staff, staff_2 = actor_for(logins["staff"]), actor_for(logins["staff_2"])
+    member, resident = actor_for(logins["party_member"]), actor_for(logins["resident"])
+    unit_admin, grid_worker = actor_for(logins["unit_admin"]), actor_for(logins["grid_worker"])
+    unit = objects["units"][0]
+    station = next(s for s in objects["stations"] if s.node_id == first.id)
+    locals_ = [
+        p
+        for p in objects["people"][len(logins) :]
+        if p.community_id == first.id and not p.is_party_member and not p.is_suspended
+    ]
+    counts = {"tasks": 0, "claims": 0, "demands": 0, "resources": 0, "projects": 0}
+
+    def task(*, created: datetime, **fields) -> Task:
+        fields.setdefault("claim_deadline", fields["starts_at"])
+        made = ops.create_task(actor=staff, community_id=first.id, now=created, **fields)
+        counts["tasks"] += 1
+        return made
+
+    def claim(actor, made: Task, when: datetime, **kw):
+        counts["claims"] += 1
+        return ops.claim_task(actor=actor, task_id=made.id, now=when, **kw)
+
+    with click.progressbar(length=8, label="任务榜") as bar:
+        # Open tasks, claimable now.
+        sweep = task(
+            created=_at(now, -2),
+            title=MARKER,
+            description="3号楼至8号楼楼道清扫、清理小广告，工具在服务站领取。",
+            category="环境整治",
+            station_id=station.id,
+            place="红升社区3—8号楼",
+            starts_at=_at(now, 2, 9),
+            ends_at=_at(now, 2, 11),
+            slots=6,
+            eligibility="anyone",
+            reward_hongsong=10,
+            reward_xingan=5,
+            requires_checkin=True,
+            allows_walk_in=True,
+            post=True,
+        )
+        for person in locals_[:2]:
+            claim(actor_for(person), sweep, _at(now, -1))
+        bar.update(1)
+        meals = task(
+            created=_at(now, -3),
+            title="助老送餐（党员先锋岗）",
+            description="为12户独居老人送午餐，每人负责3户。",
+            category="助老助残",
+            place="社区老年食堂",
+            starts_at=_at(now, 1, 11),
+            ends_at=_at(now, 1, 13),
+            slots=4,
+            eligibility="party_members",
+            reward_hongsong=15,
+            requires_unit_confirm=True,
+            post=True,
+        )
+        claim(member, meals, _at(now, -1))
+        duty = task(
+            created=_at(now, -1),
+            title="社区应急值守",
+            description="寒潮期间夜间值守，单位派员轮班。",
+            category="应急值守",
+            station_id=station.id,
+            starts_at=_at(now, 3, 18),
+            ends_at=_at(now, 3, 22),
+            slots=2,
+            eligibility="units",
+            reward_hongsong=30,
+            post=True,
+        )
+        claim(unit_admin, duty, _at(now, -1, 8), unit_id=unit.id)
+        bar.update(1)
+        # A full task: both slots went at once.
+        flyers = task(
+            created=_at(now, -2),
+            title="垃圾分类宣传",
+            description="在小区门口发放垃圾分类宣传单。",
+            category="文明劝导",
+            place="小区东门",
+            starts_at=_at(now, 3, 9),
+            ends_at=_at(now, 3, 11),
+            slots=2,
+            eligibility="residents",
+            reward_xingan=6,
+            post=True,
+        )
+        claim(resident, flyers, _at(now, -2, 10))
+        claim(actor_for(locals_[2]), flyers, _at(now, -2, 11))
+        bar.update(1)
+        # A done task, from a resident's request: verified on both sides, awards approved
+        # or waiting, one no-show; the resident rated it.
+        asked = ops.request_help(
+            actor=resident,
+            category="文体活动",
+            details="想请社区在重阳节组织一场老年人文艺汇演。",
+            preferred_time="重阳节前后",
+            now=_at(now, -20),
+        )
+        show = ops.accept_demand(
+            actor=staff,
+            demand_id=asked.id,
+            task={
+                "title": "重阳节文艺汇演布场",
+                "description": "搬运桌椅、布置舞台、维持秩序。",
+                "place": "社区文化广场",
+                "starts_at": _at(now, -10, 8),
+                "ends_at": _at(now, -10, 12),
+                "slots": 5,
+                "eligibility": "anyone",
+                "reward_hongsong": 12,
+                "reward_xingan": 8,
+                "requires_unit_confirm": True,
+            },
+            now=_at(now, -18),
+        )
+        counts["tasks"] += 1
+        counts["demands"] += 1
+        helpers = [
+            (resident, None),
+            (member, None),
+            (actor_for(locals_[3]), None),
+            (actor_for(locals_[4]), None),
+        ]
+        made = [claim(actor, show, _at(now, -15)) for actor, _ in helpers]
+        for (actor, _), done in zip(helpers[:3], made[:3], strict=True):
+            ops.submit_claim(actor=actor, claim_id=done.id, note="已完成布场", now=_at(now, -10, 13))
+        ops.mark_no_show(actor=staff, claim_id=made[3].id, now=_at(now, -10, 13))
+        for done in made[:3]:
+            ops.verify_claim(actor=staff, claim_id=done.id, now=_at(now, -9))
+        ops.verify_claim(actor=unit_admin, claim_id=made[1].id, now=_at(now, -8))
+        for done in (made[0], made[2]):
+            transfer_id = session().get(type(done), done.id).award_transfer_id
+            ledger.approve_award(actor=staff_2, transfer_id=transfer_id, now=_at(now, -7))
+        ops.complete_task(actor=staff, task_id=show.id, now=_at(now, -9))
+        ops.rate_demand(
+            actor=resident, demand_id=asked.id, rating=5, comment="活动很热闹，谢谢社区！", now=_at(now, -6)
+        )
+        bar.update(1)
+        # A cancelled task and a draft.
+        talk = task(
+            created=_at(now, -6),
+            title="户外政策宣讲",
+            category="政策宣讲",
+            place="小区广场",
+            starts_at=_at(now, 1, 14),
+            ends_at=_at(now, 1, 16),
+            slots=3,
+            eligibility="party_members",
+            reward_hongsong=8,
+            post=True,
+        )
+        claim(member, talk, _at(now, -3))
+        ops.cancel_task(actor=staff, task_id=talk.id, reason="大风降温，改期举行", now=_at(now, -1))
+        task(
+            created=_at(now, -1, 16),
+            title="春节送温暖走访",
+            description="走访困难家庭，送米面油。",
+            category="助老助残",
+            starts_at=_at(now, 20, 9),
+            ends_at=_at(now, 20, 17),
+            slots=8,
+            eligibility="party_members",
+            reward_hongsong=20,
+        )
+        bar.update(1)
+        # Demands waiting, declined, withdrawn, and one accepted and dispatched.
+        ops.request_help(
+            actor=resident,
+            category="便民服务",
+            details="楼下路灯不亮，晚上出行不便。",
+            place="5号楼北侧",
+            now=_at(now, -1, 8),
+        )
+        lonely = ops.request_help(
+            actor=grid_worker,
+            requester_id=next(p for p in locals_[5:] if p.grid_id == objects["grids"][0][0].id).id,
+            category="助老助残",
+            details="独居老人行动不便，希望有人每周上门探访、代买生活用品。",
+            preferred_time="每周六上午",
+            now=_at(now, -2),
+        )
+        parking = ops.request_help(
+            actor=actor_for(locals_[6]),
+            category="矛盾调解",
+            details="希望在小区内增设停车位。",
+            now=_at(now, -5),
+        )
+        ops.decline_demand(
+            actor=staff, demand_id=parking.id, reason="不属于社区服务范围，已转交物业公司", now=_at(now, -4)
+        )
+        gone = ops.request_help(
+            actor=actor_for(locals_[7]), category="便民服务", details="需要帮忙搬家具。", now=_at(now, -3)
+        )
+        ops.withdraw_demand(actor=actor_for(locals_[7]), demand_id=gone.id, now=_at(now, -2, 15))
+        tap = ops.request_help(
+            actor=resident, category="便民服务", details="厨房水龙头漏水，需要帮忙修理。", now=_at(now, -1)
+        )
+        ops.accept_demand(
+            actor=staff,
+            demand_id=tap.id,
+            task={
+                "title": "帮赵秀英修水龙头",
+                "starts_at": _at(now, 1, 15),
+                "ends_at": _at(now, 1, 16),
+                "slots": 1,
+                "eligibility": "anyone",
+                "reward_hongsong": 6,
+                "reward_xingan": 4,
+            },
+            dispatch_person_id=member.person_id,
+            now=_at(now, -1, 14),
+        )
+        counts["tasks"] += 1
+        counts["claims"] += 1
+        counts["demands"] += 6
+        bar.update(1)
+        # Resources, and a project matching the lonely neighbour's demand with them.
+        visits = ops.declare_resource(
+            actor=member,
+            community_id=first.id,
+            category="助老助残",
+            description="每周六上午可上门陪老人聊天、代买生活用品。",
+            capacity=2,
+            availability="每周六上午",
+            now=_at(now, -30),
+        )
+        ops.declare_resource(
+            actor=member,
+            community_id=first.id,
+            category="便民服务",
+            description="会修理水电、小家电。",
+            availability="周末",
+            now=_at(now, -30),
+        )
+        ops.declare_resource(
+            actor=unit_admin,
+            unit_id=unit.id,
+            community_id=first.id,
+            category="政策宣讲",
+            description="税务政策宣讲志愿者5人，可进社区讲个税、社保缴费。",
+            capacity=5,
+            availability="工作日下午",
+            now=_at(now, -40),
+        )
+        counts["resources"] += 3
+        bar.update(1)
+        ops.create_project(
+            actor=staff,
+            demand_id=lonely.id,
+            resource_ids=[visits.id],
+            title="独居老人结对探访",
+            now=_at(now, -1),
+        )
+        counts["projects"] += 1
+        bar.update(1)
+    return counts
