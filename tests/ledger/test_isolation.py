@@ -30,10 +30,23 @@ def test_no_module_outside_the_ledger_imports_its_tables():
     assert offenders == []
 
 
+def _foreign_keys(tree) -> set[int]:
+    """Constants naming a foreign key target (`foreign_key="ledger_transfers.id"`): a reference
+    to a transfer is a read, and lets the database keep it pointing at a real row."""
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == "foreign_key" and isinstance(node.value, ast.Constant)
+    }
+
+
 def test_no_module_outside_the_ledger_writes_its_tables_in_sql():
     offenders = []
     for path, tree in _outside_ledger():
+        references = _foreign_keys(tree)
         for node in ast.walk(tree):
+            if id(node) in references:
+                continue
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 hits = [t for t in PROTECTED_TABLES if t in node.value]
                 if hits:
