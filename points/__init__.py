@@ -34,7 +34,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from points import api_docs, cli, db, errors, pages, validation
+    from points import api_docs, cli, db, errors, i18n, pages, validation
     from points.auth import current as auth_current
     from points.extensions import api, csrf, limiter
 
@@ -45,6 +45,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     # overflowing the database driver.
     app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

@@ -5,30 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import safe_local_path
 from points.db import LOCAL_TZ
 from points.errors import DomainError
 
+_STAFF = frozenset({"staff", "street_admin", "admin"})
+
 # (endpoint, label, roles that see it; None for everyone logged in)
 MENU = (
-    ("people_pages.home", "首页", None),
-    ("ledger_pages.my_points", "我的积分", None),
-    ("ledger_pages.approvals", "积分审批", frozenset({"staff", "street_admin", "admin"})),
-    ("people_pages.registrations", "双报到", frozenset({"staff", "street_admin", "supervisor", "admin"})),
-    ("ledger_pages.ledger", "积分台账", frozenset({"staff", "street_admin", "supervisor", "admin"})),
+    ("people_pages.home", _l("首页"), None),
+    ("board_pages.dashboard", _l("工作台"), _STAFF | {"grid_worker"}),
+    ("board_pages.board", _l("任务榜"), None),
+    ("board_pages.my_claims", _l("我的揭榜"), None),
+    ("board_pages.ask_for_help", _l("我要点单"), None),
+    ("ledger_pages.my_points", _l("我的积分"), None),
+    ("board_pages.triage", _l("点单受理"), _STAFF),
+    ("board_pages.verification_queue", _l("验收"), _STAFF | {"unit_admin"}),
+    ("board_pages.unit", _l("本单位"), frozenset({"unit_admin"})),
+    ("ledger_pages.approvals", _l("积分审批"), _STAFF),
+    ("people_pages.registrations", _l("双报到"), _STAFF | {"supervisor"}),
+    ("ledger_pages.ledger", _l("积分台账"), _STAFF | {"supervisor"}),
 )
 
 
 def init_app(app: Flask) -> None:
     from points.auth.pages import bp as auth_pages
+    from points.board.pages import bp as board_pages
     from points.ledger.pages import bp as ledger_pages
     from points.people.pages import bp as people_pages
 
     app.register_blueprint(auth_pages)
     app.register_blueprint(people_pages)
     app.register_blueprint(ledger_pages)
+    app.register_blueprint(board_pages)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None) -> str:

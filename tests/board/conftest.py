@@ -87,7 +87,7 @@ def make_task(board, actor_of):
 
     from points.board import operations
 
-    def make(**overrides):
+    def make(now=None, **overrides):
         body = task_body(board.community.id, **overrides)
         for field in ("starts_at", "ends_at", "claim_deadline"):
             if isinstance(body.get(field), str):
@@ -96,6 +96,111 @@ def make_task(board, actor_of):
             body["ends_at"] = body["starts_at"] + timedelta(hours=2)
         if "claim_deadline" not in body:
             body["claim_deadline"] = body["starts_at"]
-        return operations.create_task(actor=actor_of(board.staff), **body)
+        return operations.create_task(actor=actor_of(board.staff), now=now, **body)
+
+    return make
+
+
+# --- added for the refusal and operation tests ------------------------------------------
+
+# Everything a board request may touch: a refused request must leave all of it as it was.
+_STATE_TABLES = (
+    "tasks",
+    "claims",
+    "demands",
+    "resources",
+    "projects",
+    "project_resources",
+    "ledger_accounts",
+    "ledger_transfers",
+    "ledger_budgets",
+    "ledger_chain_heads",
+    "idempotency_records",
+    "audit_entries",
+)
+
+
+@pytest.fixture
+def board_state(app):
+    """`board_state()`: every row of the board's and the ledger's tables, and the audit log, now."""
+    import sqlalchemy as sa
+
+    from points.db import session
+
+    def read() -> dict:
+        conn = session().connection()
+        return {
+            table: [tuple(row) for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))]
+            for table in _STATE_TABLES
+        }
+
+    return read
+
+
+@pytest.fixture
+def refused():
+    """`refused(response, status, code)`: a problem document with that status and stable code,
+    and a Chinese message. Returns the document."""
+    import re
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+
+    def check(response, status: int, code: str) -> dict:
+        body = response.get_json()
+        assert response.status_code == status, body
+        assert response.mimetype == "application/problem+json", response.mimetype
+        assert body["status"] == status and body["code"] == code, body
+        assert chinese.search(body["detail"]), body
+        return body
+
+    return check
+
+
+@pytest.fixture
+def make_started_task(make_task):
+    """`make_started_task(**fields)`: a posted task that started an hour ago and still takes claims."""
+
+    def make(**overrides):
+        now = utcnow()
+        fields = {
+            "starts_at": now - timedelta(hours=1),
+            "ends_at": now + timedelta(hours=3),
+            "claim_deadline": now + timedelta(hours=1),
+        }
+        return make_task(**{**fields, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def make_claim(board, actor_of):
+    """`make_claim(task, person, *, unit=None, upto="claimed")`: a claim moved by the operations up
+    to `claimed`, `submitted` or `verified` (the community side by staff, the unit side by the
+    board's unit admin when the task asks for it)."""
+    from points.board import operations
+
+    def make(task, person, *, unit=None, upto: str = "claimed"):
+        actor = actor_of(person)
+        claim = operations.claim_task(actor=actor, task_id=task.id, unit_id=unit.id if unit else None)
+        if upto in ("submitted", "verified"):
+            operations.submit_claim(actor=actor, claim_id=claim.id, note="做完了")
+        if upto == "verified":
+            verifier = board.checker if person.id == board.staff.id else board.staff
+            operations.verify_claim(actor=actor_of(verifier), claim_id=claim.id, side="community")
+            if claim.confirming_unit_id is not None:
+                operations.verify_claim(actor=actor_of(board.unit_admin), claim_id=claim.id, side="unit")
+        return claim
+
+    return make
+
+
+@pytest.fixture
+def make_demand(board, actor_of):
+    """`make_demand(person=board.resident, **fields)`: an open demand asked through the operation."""
+    from points.board import operations
+
+    def make(person=None, **fields):
+        body = {"category": "助老助残", "details": "家里水管漏水，需要帮忙", **fields}
+        return operations.request_help(actor=actor_of(person or board.resident), **body)
 
     return make

@@ -1,0 +1,47 @@
+"""Page language: Simplified Chinese (the source text) by default, English on request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_babel import Babel, get_locale, refresh
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT = "zh"
+babel = Babel()
+
+
+def select_locale() -> str:
+    """`?lang=` for one page, else the choice remembered in a cookie, else Chinese.
+
+    Browsers' Accept-Language is not followed: many residents' phones are set to
+    English without their knowing, and the service speaks Chinese unless asked."""
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def page_language() -> str:
+    """The value for `<html lang>`."""
+    return "en" if str(get_locale()) == "en" else "zh-CN"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Shanghai"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(page_language=page_language, languages=LANGUAGES)
+    # The locale is cached on the app context, which a request may share with its caller
+    # (jobs, tests): choose it afresh for every request.
+    app.before_request(refresh)
+
+    @app.get("/lang/<code>")
+    def choose_language(code: str):
+        """Remember the page language on this device."""
+        from points.auth.pages import safe_local_path
+
+        response = redirect(safe_local_path(request.args.get("next"), url_for("people_pages.home")))
+        if code in LANGUAGES:
+            response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
