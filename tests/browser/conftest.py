@@ -29,6 +29,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "browser-pass-1"
+# Screenshots of the main pages, kept by CI as artifacts.
+SCREENSHOTS = Path(
+    os.environ.get("POINTS_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build" / "screenshots")
+)
+
+
+def screenshot(page, name: str) -> Path:
+    """Save the whole page as build/screenshots/<name>.png (or under POINTS_SCREENSHOTS)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def _browser_unavailable(reason: str) -> None:

@@ -1,0 +1,167 @@
+"""The board in a real browser: staff post a task, a resident on a phone claims it and reports
+the work, staff verify it, a second staff member bulk-approves, the resident sees the points.
+
+Each main page is saved as a screenshot (phone-sized for residents, desktop for staff) under
+the screenshot folder the README names.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from points.db import LOCAL_TZ, session, utcnow
+from tests.browser.conftest import PASSWORD, screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def staff(live_server):
+    """Two staff members of the resident's community (one verifies, the other approves)."""
+    from points.people import operations as people
+
+    with live_server.app.app_context():
+        made = []
+        for phone, name in (("13700000021", "刘晓东"), ("13700000022", "陈美玲")):
+            person = people.create_person(
+                actor=None, phone=phone, name=name, password=PASSWORD, community_id=live_server.community_id
+            )
+            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=live_server.community_id)
+            made.append(person)
+        session().commit()
+        return made
+
+
+def _context(browser, live_server, viewport):
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=viewport)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def log_in(page, phone: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _local(delta: timedelta) -> str:
+    return (utcnow() + delta).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
+    from playwright.sync_api import expect
+
+    # Staff post a task from the dashboard.
+    desk = _context(browser, live_server, DESKTOP)
+    page = desk.new_page()
+    log_in(page, staff[0].phone)
+    page.get_by_role("link", name="工作台").click()
+    expect(page.locator("h1")).to_have_text("工作台")
+    screenshot(page, "staff-dashboard")
+    page.get_by_role("link", name="发布任务").click()
+    page.fill("input[name=title]", "楼道清扫")
+    page.fill("textarea[name=description]", "3号楼一至六层")
+    page.select_option("select[name=category]", "环境整治")
+    page.fill("input[name=starts_at]", _local(timedelta(hours=-1)))
+    page.fill("input[name=ends_at]", _local(timedelta(hours=3)))
+    page.fill("input[name=claim_deadline]", _local(timedelta(hours=2)))
+    page.fill("input[name=slots]", "3")
+    page.select_option("select[name=eligibility]", "anyone")
+    page.fill("input[name=reward_xingan]", "5")
+    screenshot(page, "staff-new-task")
+    page.get_by_role("button", name="张榜", exact=True).click()
+    expect(page.locator(".flash")).to_have_text("任务已张榜")
+    screenshot(page, "staff-task")
+
+    # The resident, on a phone, finds it first on the board and claims it.
+    phone = _context(browser, live_server, PHONE)
+    mobile = phone.new_page()
+    log_in(mobile, live_server.phone)
+    mobile.get_by_role("link", name="任务榜").click()
+    card = mobile.locator("article.task").first
+    expect(card).to_contain_text("楼道清扫")
+    expect(card).to_contain_text("可揭榜")
+    screenshot(mobile, "resident-board")
+    card.get_by_role("link", name="楼道清扫").click()
+    screenshot(mobile, "resident-task")
+    mobile.get_by_role("button", name="我要揭榜").click()
+    expect(mobile.locator(".flash")).to_contain_text("揭榜成功")
+
+    # Reports the work with a note.
+    mobile.get_by_role("link", name="我的揭榜").click()
+    mobile.fill("textarea[name=note]", "清扫了六层楼道")
+    mobile.get_by_role("button", name="提交验收").click()
+    expect(mobile.locator(".flash")).to_have_text("已提交，等待验收")
+    screenshot(mobile, "resident-my-claims")
+
+    # Staff verify it; the award waits for someone else's approval.
+    page.get_by_role("link", name="验收").click()
+    item = page.locator("section.claim", has_text="楼道清扫")
+    expect(item).to_contain_text("清扫了六层楼道")
+    screenshot(page, "staff-verification-queue")
+    item.get_by_role("button", name="验收通过").click()
+    expect(page.locator(".flash")).to_have_text("已验收")
+    page.goto("/approvals")
+    expect(page.locator("text=需他人审批")).to_have_count(1)
+    desk.close()
+
+    # The second staff member bulk-approves every award waiting.
+    checker = _context(browser, live_server, DESKTOP)
+    page = checker.new_page()
+    log_in(page, staff[1].phone)
+    page.get_by_role("link", name="积分审批").click()
+    page.get_by_label("全选可审批的积分").check()
+    screenshot(page, "staff-approvals")
+    page.get_by_role("button", name="批量通过").click()
+    expect(page.locator(".flash")).to_contain_text("已批量审批")
+    checker.close()
+
+    # The resident sees the points and the claim's award as booked.
+    mobile.get_by_role("link", name="我的积分").click()
+    expect(mobile.locator("text=楼道清扫").first).to_be_visible()
+    xingan = mobile.locator(".balances div", has_text="兴安分").first
+    expect(xingan).to_contain_text("5")
+    screenshot(mobile, "resident-my-points")
+    mobile.get_by_role("link", name="我的揭榜").click()
+    expect(mobile.locator("section.claim", has_text="楼道清扫")).to_contain_text("已入账")
+    phone.close()
+
+
+def test_ask_for_help_and_triage(browser, live_server, staff):
+    from playwright.sync_api import expect
+
+    phone = _context(browser, live_server, PHONE)
+    mobile = phone.new_page()
+    log_in(mobile, live_server.phone)
+    mobile.get_by_role("link", name="我要点单").click()
+    mobile.select_option("select[name=category]", "助老助残")
+    mobile.fill("input[name=place]", "5号楼")
+    mobile.get_by_role("button", name="提交").click()
+    # The browser's own check stops an empty request; past it, the server keeps what was typed.
+    expect(mobile.locator("input[name=place]")).to_have_value("5号楼")
+    mobile.fill("textarea[name=details]", "家里老人需要陪同去医院复查")
+    mobile.get_by_role("button", name="提交").click()
+    expect(mobile.locator(".flash")).to_contain_text("需求已提交")
+    screenshot(mobile, "resident-help")
+
+    desk = _context(browser, live_server, DESKTOP)
+    page = desk.new_page()
+    log_in(page, staff[0].phone)
+    page.get_by_role("link", name="点单受理").click()
+    demand = page.locator("section.demand", has_text="陪同去医院复查")
+    screenshot(page, "staff-triage")
+    demand.locator("input[name=reason]").fill("已联系家庭医生上门")
+    demand.get_by_role("button", name="不予受理").click()
+    expect(page.locator(".flash")).to_contain_text("不予受理")
+    desk.close()
+
+    mobile.reload()
+    expect(mobile.locator("article.demand", has_text="陪同去医院复查")).to_contain_text("已联系家庭医生上门")
+    phone.close()
