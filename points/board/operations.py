@@ -30,6 +30,7 @@ from points.board.models import (
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger import operations as ledger
+from points.ledger.queries import award_states
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_station, get_unit
 from points.people.models import Person
@@ -337,16 +338,23 @@ def cancel_task(*, actor: Actor, task_id: int, reason: str, now: datetime | None
         raise Conflict("not_cancellable", "已完成或已取消的任务不能取消")
     task.state, task.cancelled_at, task.cancel_reason = "cancelled", now, reason
     claims = session().exec(select(Claim).where(Claim.task_id == task.id)).all()
+    awards = award_states([c.award_transfer_id for c in claims if c.award_transfer_id])
     for claim in claims:
-        if claim.state in LIVE_CLAIM_STATES:
-            if claim.award_transfer_id is not None:
-                ledger.withdraw_award(
-                    actor_id=actor.person_id,
-                    transfer_id=claim.award_transfer_id,
-                    reason=f"任务取消：{reason}",
-                    now=now,
-                )
-            claim.state, claim.reason, claim.updated_at = "released", reason, now
+        if claim.state not in LIVE_CLAIM_STATES:
+            continue
+        award = awards.get(claim.award_transfer_id)
+        if award is not None and award["state"] != "pending":
+            # Work verified and already paid (or refused) stays on record as it was decided;
+            # taking paid points back is a reversal, a separate and deliberate act.
+            continue
+        if award is not None:
+            ledger.withdraw_award(
+                actor_id=actor.person_id,
+                transfer_id=claim.award_transfer_id,
+                reason=f"任务取消：{reason}",
+                now=now,
+            )
+        claim.state, claim.reason, claim.updated_at = "released", reason, now
     if task.demand_id is not None:
         demand = session().get(Demand, task.demand_id)
         if demand is not None and demand.state == "accepted":
@@ -664,7 +672,8 @@ def check_in_claim(*, task_id: int, person_id: int, now: datetime | None = None)
             claim.state, claim.checked_in_at, claim.updated_at = "checked_in", now, now
             session().flush()
         return claim.id
-    if task.state != "posted" or not task.allows_walk_in or task.ends_at <= now:
+    # Walk-ins come while the task runs, usually after claims closed; the slots still hold.
+    if task.state not in ("posted", "closed") or not task.allows_walk_in or task.ends_at <= now:
         raise Conflict("not_claimed", "你还没有揭这项任务，请先揭榜")
     _check_eligible(task, person=person, unit_id=None)
     claim = _take_slot(task, person=person, unit_id=None, state="checked_in", now=now, walk_in=True)
