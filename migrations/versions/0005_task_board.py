@@ -143,6 +143,9 @@ def upgrade() -> None:
         sa.Column("requires_checkin", sa.Boolean(), nullable=False),
         sa.Column("requires_unit_confirm", sa.Boolean(), nullable=False),
         sa.Column("allows_walk_in", sa.Boolean(), nullable=False),
+        sa.Column("fill_mode", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("draw_seed", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("drawn_at", points.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("demand_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
@@ -162,6 +165,9 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint(
             "state IN ('draft', 'posted', 'closed', 'done', 'cancelled')", name=op.f("ck_tasks_state")
+        ),
+        sa.CheckConstraint(
+            "fill_mode IN ('first_come', 'draw', 'fewer_recent')", name=op.f("ck_tasks_fill_mode")
         ),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_tasks_ends_after_start")),
         sa.CheckConstraint(
@@ -212,7 +218,7 @@ def upgrade() -> None:
         sa.CheckConstraint("claimant_type IN ('person', 'unit')", name=op.f("ck_claims_claimant_type")),
         sa.CheckConstraint("kind IN ('hongsong', 'xingan')", name=op.f("ck_claims_kind")),
         sa.CheckConstraint(
-            "state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified', 'withdrawn', 'declined', 'no_show', 'rejected', 'released')",
+            "state IN ('applied', 'not_selected', 'offered', 'claimed', 'checked_in', 'submitted', 'verified', 'withdrawn', 'declined', 'no_show', 'rejected', 'released')",
             name=op.f("ck_claims_state"),
         ),
         sa.ForeignKeyConstraint(
@@ -254,10 +260,10 @@ def upgrade() -> None:
             ["task_id", "person_id"],
             unique=True,
             sqlite_where=sa.text(
-                "claimant_type = 'person' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'person' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
             postgresql_where=sa.text(
-                "claimant_type = 'person' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'person' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
         )
         batch_op.create_index(
@@ -265,10 +271,10 @@ def upgrade() -> None:
             ["task_id", "unit_id"],
             unique=True,
             sqlite_where=sa.text(
-                "claimant_type = 'unit' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'unit' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
             postgresql_where=sa.text(
-                "claimant_type = 'unit' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'unit' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
         )
 
@@ -294,19 +300,19 @@ def downgrade() -> None:
         batch_op.drop_index(
             "uq_claims_live_unit",
             sqlite_where=sa.text(
-                "claimant_type = 'unit' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'unit' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
             postgresql_where=sa.text(
-                "claimant_type = 'unit' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'unit' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
         )
         batch_op.drop_index(
             "uq_claims_live_person",
             sqlite_where=sa.text(
-                "claimant_type = 'person' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'person' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
             postgresql_where=sa.text(
-                "claimant_type = 'person' AND state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+                "claimant_type = 'person' AND state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
             ),
         )
         batch_op.drop_index(batch_op.f("ix_claims_unit_id"))

@@ -183,6 +183,7 @@ def _task_action(name: str, doc: str, call):
 _task_action("post", "Put a draft on the board.", operations.post_task)
 _task_action("close", "Stop taking claims.", operations.close_task)
 _task_action("complete", "Mark the task done (its demand can then be rated).", operations.complete_task)
+_task_action("draw", "Fill the slots from the applications, after the claim deadline.", operations.draw_task)
 
 
 @blp.route("/tasks/<int:task_id>/cancel")

@@ -14,7 +14,8 @@ from points.scheduler import hourly, register_job
 
 @register_job("close_tasks", cron={"minute": 5}, period=hourly)
 def close_tasks(*, now: datetime) -> str:
-    """Stop taking claims on tasks whose claim deadline has passed."""
+    """Stop taking claims on tasks whose claim deadline has passed, and draw the slots of
+    those that took applications."""
     due = (
         session()
         .exec(select(Task.id).where(Task.state == "posted", Task.claim_deadline <= now).order_by(Task.id))
@@ -22,7 +23,23 @@ def close_tasks(*, now: datetime) -> str:
     )
     for task_id in due:
         operations.close_task(actor=None, task_id=task_id, now=now)
-    return f"closed {len(due)} tasks past their claim deadline"
+    draws = (
+        session()
+        .exec(
+            select(Task.id)
+            .where(
+                Task.fill_mode != "first_come",
+                Task.drawn_at.is_(None),
+                Task.state.in_(("posted", "closed")),
+                Task.claim_deadline <= now,
+            )
+            .order_by(Task.id)
+        )
+        .all()
+    )
+    for task_id in draws:
+        operations.draw_task(actor=None, task_id=task_id, now=now)
+    return f"closed {len(due)} tasks past their claim deadline and drew {len(draws)}"
 
 
 @register_job("mark_no_shows", cron={"minute": 20}, period=hourly)

@@ -31,7 +31,11 @@ TASK_STATE_NAMES = {
     "done": "已完成",
     "cancelled": "已取消",
 }
+FILL_MODES = ("first_come", "draw", "fewer_recent")
+FILL_MODE_NAMES = {"first_come": "先到先得", "draw": "报名后抽签", "fewer_recent": "报名后优先近期服务少的人"}
 CLAIM_STATES = (
+    "applied",  # an application to a task filled by a draw, waiting for it
+    "not_selected",  # the draw did not pick it
     "offered",  # dispatched (派单), waiting for the assignee to accept
     "claimed",
     "checked_in",
@@ -44,6 +48,8 @@ CLAIM_STATES = (
     "released",  # the task was cancelled
 )
 CLAIM_STATE_NAMES = {
+    "applied": "已报名待抽签",
+    "not_selected": "未抽中",
     "offered": "待接单",
     "claimed": "已揭榜",
     "checked_in": "已签到",
@@ -55,9 +61,11 @@ CLAIM_STATE_NAMES = {
     "rejected": "未通过",
     "released": "任务取消",
 }
-# A live claim holds a slot; "full" is computed from these, so a withdrawal reopens one.
-LIVE_CLAIM_STATES = ("offered", "claimed", "checked_in", "submitted", "verified")
-LIVE_CLAIM = "state IN ('offered', 'claimed', 'checked_in', 'submitted', 'verified')"
+# These hold a slot; "full" is computed from them, so a withdrawal reopens one.
+SLOT_STATES = ("offered", "claimed", "checked_in", "submitted", "verified")
+# One live claim per person or unit per task: a slot, or an application waiting for the draw.
+LIVE_CLAIM_STATES = ("applied", *SLOT_STATES)
+LIVE_CLAIM = "state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
 CLAIMANT_TYPES = ("person", "unit")
 DEMAND_STATES = ("open", "accepted", "done", "declined", "withdrawn")
 DEMAND_STATE_NAMES = {
@@ -76,6 +84,7 @@ class Task(SQLModel, table=True):
         sa.CheckConstraint(_in("category", CATEGORIES), name="category"),
         sa.CheckConstraint(_in("eligibility", ELIGIBILITY), name="eligibility"),
         sa.CheckConstraint(_in("state", TASK_STATES), name="state"),
+        sa.CheckConstraint(_in("fill_mode", FILL_MODES), name="fill_mode"),
         sa.CheckConstraint("slots > 0", name="slots_positive"),
         sa.CheckConstraint("reward_hongsong >= 0 AND reward_xingan >= 0", name="rewards_nonnegative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -100,6 +109,11 @@ class Task(SQLModel, table=True):
     requires_unit_confirm: bool = Field(default=False)
     # A check-in at the task's activity claims a free slot on the spot.
     allows_walk_in: bool = Field(default=False)
+    # Oversubscribed tasks take applications until the deadline, then fill their slots by a
+    # recorded draw: the seed and the applicants it ranked make the result reproducible.
+    fill_mode: str = Field(default="first_come", max_length=12)
+    draw_seed: str | None = Field(default=None, max_length=64)
+    drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     state: str = Field(default="draft", max_length=12)
     demand_id: int | None = Field(default=None, foreign_key="demands.id", index=True)
     created_by_id: int = Field(foreign_key="people.id")

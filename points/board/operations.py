@@ -9,7 +9,9 @@ ledger's operations; their state is read from the ledger, never copied here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -19,7 +21,9 @@ from points.auth.policy import Actor
 from points.board.models import (
     CATEGORIES,
     ELIGIBILITY,
+    FILL_MODES,
     LIVE_CLAIM_STATES,
+    SLOT_STATES,
     Claim,
     Demand,
     Project,
@@ -69,6 +73,7 @@ TASK_FIELDS = (
     "requires_checkin",
     "requires_unit_confirm",
     "allows_walk_in",
+    "fill_mode",
 )
 # What may still change once a task is on the board: nothing that alters what people claimed.
 POSTED_EDITABLE = ("description", "place", "slots", "claim_deadline")
@@ -129,6 +134,8 @@ def _check_task_values(values: dict, community: OrgNode, now: datetime) -> None:
     """The rules a task's fields obey together, whoever made or changed it."""
     errors: dict[str, list[str]] = {}
     _check_category(values["category"])
+    if values["fill_mode"] not in FILL_MODES:
+        errors["fill_mode"] = ["应为 first_come、draw 或 fewer_recent"]
     if values["eligibility"] not in ELIGIBILITY:
         errors["eligibility"] = ["应为 party_members、residents、units 或 anyone"]
     if not 1 <= values["slots"] <= MAX_SLOTS:
@@ -180,6 +187,7 @@ def create_task(
     requires_checkin: bool = False,
     requires_unit_confirm: bool = False,
     allows_walk_in: bool = False,
+    fill_mode: str = "first_come",
     claim_deadline: datetime | None = None,
     post: bool = False,
     demand_id: int | None = None,
@@ -187,7 +195,9 @@ def create_task(
 ) -> Task:
     """Write a task as a draft, or put it straight on the board (`post`).
 
-    Claims close at `claim_deadline`, by default when the task starts.
+    Claims close at `claim_deadline`, by default when the task starts. With `fill_mode`
+    `draw` or `fewer_recent` the task takes applications until then and fills its slots by
+    a recorded draw (see `draw_task`).
     Needs `tasks.manage` over the community. Raises `invalid_task` (per-field errors),
     `invalid_category`, `title_required`, `deadline_passed` (when posting).
     """
@@ -212,6 +222,7 @@ def create_task(
         "requires_checkin": requires_checkin,
         "requires_unit_confirm": requires_unit_confirm,
         "allows_walk_in": allows_walk_in,
+        "fill_mode": fill_mode,
     }
     _check_task_values(values, community, now)
     values = _in_utc(values)
@@ -381,7 +392,7 @@ def live_claim_count(task_id: int) -> int:
         .exec(
             select(sa.func.count())
             .select_from(Claim)
-            .where(Claim.task_id == task_id, Claim.state.in_(LIVE_CLAIM_STATES))
+            .where(Claim.task_id == task_id, Claim.state.in_(SLOT_STATES))
         )
         .one()
     )
@@ -451,6 +462,27 @@ def _take_slot(
     """Add a live claim if a slot is free; the caller holds the task lock."""
     if live_claim_count(task.id) >= task.slots:
         raise Conflict("task_full", "名额已满")
+    return _add_claim(
+        task,
+        person=person,
+        unit_id=unit_id,
+        state=state,
+        now=now,
+        dispatched_by_id=dispatched_by_id,
+        walk_in=walk_in,
+    )
+
+
+def _add_claim(
+    task: Task,
+    *,
+    person: Person,
+    unit_id: int | None,
+    state: str,
+    now: datetime,
+    dispatched_by_id: int | None = None,
+    walk_in: bool = False,
+) -> Claim:
     claim = Claim(
         task_id=task.id,
         claimant_type="unit" if unit_id is not None else "person",
@@ -494,7 +526,10 @@ def claim_task(
         raise Conflict("deadline_passed", "报名已截止")
     person = get_person(actor.person_id)
     _check_eligible(task, person=person, unit_id=unit_id)
-    claim = _take_slot(task, person=person, unit_id=unit_id, state="claimed", now=now)
+    if task.fill_mode == "first_come":
+        claim = _take_slot(task, person=person, unit_id=unit_id, state="claimed", now=now)
+    else:
+        claim = _add_claim(task, person=person, unit_id=unit_id, state="applied", now=now)
     record(
         actor_id=actor.person_id,
         action="claim.created",
@@ -506,6 +541,104 @@ def claim_task(
         now=now,
     )
     return claim
+
+
+RECENT_DAYS = 90
+
+
+def rank_applicants(applicants: list[tuple[int, int]], seed: str, mode: str) -> list[int]:
+    """The order a draw fills slots in, from (claim id, recent verified claims) pairs.
+
+    Pure and reproducible: anyone holding the seed and the applicants gets the same
+    order. `draw` is a shuffle seeded by `seed`; `fewer_recent` puts those with fewer
+    recent verified claims first, the shuffle breaking ties."""
+    ids = sorted(claim_id for claim_id, _ in applicants)
+    random.Random(seed).shuffle(ids)
+    if mode == "fewer_recent":
+        recent = dict(applicants)
+        ids.sort(key=lambda claim_id: recent[claim_id])  # stable: ties keep the shuffled order
+    return ids
+
+
+def _recent_service(claims: list[Claim], since: datetime) -> dict[int, int]:
+    """claim id -> how many claims its claimant had verified since `since`."""
+    counts = {}
+    for claim in claims:
+        column, owner = (
+            (Claim.unit_id, claim.unit_id)
+            if claim.claimant_type == "unit"
+            else (Claim.person_id, claim.person_id)
+        )
+        counts[claim.id] = (
+            session()
+            .exec(
+                select(sa.func.count())
+                .select_from(Claim)
+                .where(
+                    column == owner,
+                    Claim.claimant_type == claim.claimant_type,
+                    Claim.state == "verified",
+                    Claim.updated_at >= since,
+                )
+            )
+            .one()
+        )
+    return counts
+
+
+def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None) -> Task:
+    """Fill the slots of a task that took applications, once its claim deadline passed
+    (staff, or the deadline job with no actor). Winners are claimed, the rest not selected.
+
+    The seed (SHA-256 of the task id and its applicants' claim ids) is kept on the task
+    and the resulting order in the audit log, so the draw can be checked and repeated.
+    Raises `not_a_draw`, `already_drawn`, `task_not_open`, `deadline_not_passed`.
+    """
+    now = now or utcnow()
+    task = _managed_task(actor, task_id, lock=True)[0] if actor else get_task(task_id, lock=True)
+    if task.fill_mode == "first_come":
+        raise Conflict("not_a_draw", "这项任务先到先得，不抽签")
+    if task.drawn_at is not None:
+        raise Conflict("already_drawn", "已经抽过签了")
+    if task.state not in ("posted", "closed"):
+        raise Conflict("task_not_open", "任务已完成或已取消")
+    if task.claim_deadline > now:
+        raise Conflict("deadline_not_passed", "报名截止后才能抽签")
+    applicants = list(
+        session().exec(
+            select(Claim).where(Claim.task_id == task.id, Claim.state == "applied").order_by(Claim.id)
+        )
+    )
+    seed = hashlib.sha256(f"task:{task.id}:{','.join(str(c.id) for c in applicants)}".encode()).hexdigest()
+    recent = (
+        _recent_service(applicants, now - timedelta(days=RECENT_DAYS))
+        if task.fill_mode == "fewer_recent"
+        else {}
+    )
+    order = rank_applicants([(c.id, recent.get(c.id, 0)) for c in applicants], seed, task.fill_mode)
+    free = max(task.slots - live_claim_count(task.id), 0)
+    by_id = {c.id: c for c in applicants}
+    for position, claim_id in enumerate(order):
+        claim = by_id[claim_id]
+        claim.state, claim.updated_at = ("claimed" if position < free else "not_selected"), now
+    task.draw_seed, task.drawn_at = seed, now
+    session().flush()
+    record(
+        actor_id=actor.person_id if actor else None,
+        action="task.drawn",
+        target_type="task",
+        target_id=task.id,
+        node_id=task.community_id,
+        detail={
+            "seed": seed,
+            "mode": task.fill_mode,
+            "slots": free,
+            "order": order,
+            "recent": recent or None,
+        },
+        now=now,
+    )
+    return task
 
 
 def dispatch_task(
@@ -628,7 +761,7 @@ def withdraw_claim(*, actor: Actor, claim_id: int, reason: str = "", now: dateti
     now = now or utcnow()
     _check_texts(reason=reason)
     claim = _own_claim(actor, claim_id)
-    if claim.state not in ("claimed", "checked_in", "submitted"):
+    if claim.state not in ("applied", "claimed", "checked_in", "submitted"):
         raise Conflict("not_withdrawable", "当前状态不能退出")
     claim.reason = reason.strip()
     return _claim_move(actor.person_id, claim, "withdrawn", "claim.withdrawn", now)
@@ -667,6 +800,8 @@ def check_in_claim(*, task_id: int, person_id: int, now: datetime | None = None)
             continue
         if claim.state == "offered":
             raise Conflict("not_claimed", "请先接受派单再签到")
+        if claim.state == "applied":
+            raise Conflict("not_claimed", "抽签结果公布前不能签到")
         if claim.state == "claimed":
             # A unit's claim counts as attended once one of its members checks in.
             claim.state, claim.checked_in_at, claim.updated_at = "checked_in", now, now

@@ -11,6 +11,7 @@ from sqlmodel import select
 from points.auth.policy import Actor
 from points.board.models import (
     LIVE_CLAIM_STATES,
+    SLOT_STATES,
     Claim,
     Demand,
     Project,
@@ -29,7 +30,7 @@ PUBLIC_TASK_STATES = ("posted", "closed", "done")
 
 _live_count = (
     select(sa.func.count(Claim.id))
-    .where(Claim.task_id == Task.id, Claim.state.in_(LIVE_CLAIM_STATES))
+    .where(Claim.task_id == Task.id, Claim.state.in_(SLOT_STATES))
     .correlate(Task)
     .scalar_subquery()
 )
@@ -101,7 +102,8 @@ def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         Task.state == "posted",
         Task.claim_deadline > now,
-        _live_count < Task.slots,
+        # A task filled by a draw takes applications whatever the slots.
+        sa.or_(_live_count < Task.slots, Task.fill_mode != "first_come"),
         sa.or_(as_person, as_unit),
     )
 

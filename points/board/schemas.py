@@ -12,6 +12,7 @@ from points.board.models import (
     DEMAND_STATE_NAMES,
     DEMAND_STATES,
     ELIGIBILITY,
+    FILL_MODES,
     TASK_STATE_NAMES,
     TASK_STATES,
 )
@@ -43,6 +44,14 @@ class TaskFieldsSchema(ma.Schema):
     requires_checkin = fields.Boolean(load_default=False)
     requires_unit_confirm = fields.Boolean(load_default=False)
     allows_walk_in = fields.Boolean(load_default=False)
+    fill_mode = fields.String(
+        load_default="first_come",
+        validate=validate.OneOf(FILL_MODES),
+        metadata={
+            "description": "first_come; or take applications until the deadline, then draw "
+            "(draw) or favour those with fewer verified claims in 90 days (fewer_recent)"
+        },
+    )
 
     @ma.post_load
     def default_deadline(self, data, **kwargs):
@@ -72,6 +81,7 @@ class TaskUpdateSchema(ma.Schema):
     requires_checkin = fields.Boolean()
     requires_unit_confirm = fields.Boolean()
     allows_walk_in = fields.Boolean()
+    fill_mode = fields.String(validate=validate.OneOf(FILL_MODES))
 
 
 class TaskSchema(ma.Schema):
@@ -95,6 +105,12 @@ class TaskSchema(ma.Schema):
     requires_checkin = fields.Boolean()
     requires_unit_confirm = fields.Boolean()
     allows_walk_in = fields.Boolean()
+    fill_mode = fields.String(metadata={"enum": list(FILL_MODES)})
+    draw_seed = fields.String(
+        allow_none=True,
+        metadata={"description": "the draw's seed: SHA-256 of task:{id}:{applicant claim ids}"},
+    )
+    drawn_at = fields.DateTime(allow_none=True)
     state = fields.String(metadata={"enum": list(TASK_STATES)})
     state_name = fields.String(metadata={"description": f"Chinese label: {TASK_STATE_NAMES}"})
     demand_id = fields.Integer(allow_none=True)
