@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import UTC, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 _FIELD_MESSAGES = {
     fields.Field: {"required": "必填", "null": "不能为空", "validator_failed": "取值无效"},
@@ -41,3 +43,33 @@ def use_chinese_messages() -> None:
     validate.Range.message_lte, validate.Range.message_lt = "不大于", "小于"
     validate.OneOf.default_message = "应为以下之一：{choices}"
     validate.Regexp.default_message = "格式不正确"
+
+
+# Ids beyond 2^53 cannot exist (the URL converter refuses them too); saying so per field
+# beats a database overflow.
+MAX_ID = 2**53
+# Times a community plans with; beyond these a date is a typo, and year 9999 in a far zone
+# would not even fit a datetime once turned into UTC.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def Id(*, strict: bool = True, **kwargs) -> fields.Integer:
+    """An id in a JSON body (strict: a number, not a string); `strict=False` in query strings."""
+    return fields.Integer(
+        strict=strict, validate=validate.Range(min=1, max=MAX_ID, error="不存在的编号"), **kwargs
+    )
+
+
+def _within_years(value: datetime) -> None:
+    try:
+        in_utc = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValidationError("时间应在 2000 年到 2100 年之间") from exc
+    if not EARLIEST <= in_utc < LATEST:
+        raise ValidationError("时间应在 2000 年到 2100 年之间")
+
+
+def When(**kwargs) -> fields.AwareDateTime:
+    """An aware date and time within the years a community plans for."""
+    return fields.AwareDateTime(validate=_within_years, **kwargs)

@@ -124,8 +124,12 @@ def get_task(task_id: int, *, lock: bool = False) -> Task:
 
 
 def _managed_task(actor: Actor, task_id: int, *, lock: bool = False) -> tuple[Task, OrgNode]:
+    """A task the actor manages: outside their scope it is not found, whether or not it is on
+    the public board; inside it without the role, 403."""
     task = get_task(task_id, lock=lock)
     node = get_node(task.community_id)
+    if not actor.in_scope_anywhere(node.path):
+        raise NotFound("task_not_found", "任务不存在")
     actor.require("tasks.manage", node.path)
     return task, node
 
@@ -526,7 +530,13 @@ def claim_task(
         raise Conflict("deadline_passed", "报名已截止")
     person = get_person(actor.person_id)
     _check_eligible(task, person=person, unit_id=unit_id)
-    if task.fill_mode == "first_come":
+    if _live_claim_of(task.id, person_id=person.id, unit_id=unit_id) is not None:
+        # Said before "full": the caller already holds what they ask for.
+        raise Conflict(
+            "already_claimed", "该单位已揭过这项任务" if unit_id is not None else "你已揭过这项任务"
+        )
+    # After its draw a task fills what is left first come, first served: no later draw comes.
+    if task.fill_mode == "first_come" or task.drawn_at is not None:
         claim = _take_slot(task, person=person, unit_id=unit_id, state="claimed", now=now)
     else:
         claim = _add_claim(task, person=person, unit_id=unit_id, state="applied", now=now)
@@ -641,6 +651,18 @@ def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None)
     return task
 
 
+def _live_claim_of(task_id: int, *, person_id: int, unit_id: int | None) -> Claim | None:
+    if unit_id is not None:
+        mine = sa.and_(Claim.claimant_type == "unit", Claim.unit_id == unit_id)
+    else:
+        mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == person_id)
+    return (
+        session()
+        .exec(select(Claim).where(Claim.task_id == task_id, mine, Claim.state.in_(LIVE_CLAIM_STATES)))
+        .first()
+    )
+
+
 def dispatch_task(
     *,
     actor: Actor,
@@ -666,6 +688,8 @@ def dispatch_task(
     else:
         contact = get_person(person_id)
     _check_eligible(task, person=contact, unit_id=unit_id)
+    if _live_claim_of(task.id, person_id=contact.id, unit_id=unit_id) is not None:
+        raise Conflict("already_claimed", "对方已揭过这项任务")
     claim = _take_slot(
         task, person=contact, unit_id=unit_id, state="offered", now=now, dispatched_by_id=actor.person_id
     )
@@ -859,15 +883,16 @@ def _verifiable(actor: Actor, claim_id: int) -> tuple[Claim, Task, list[str]]:
     claim = get_claim(claim_id, lock=True)
     task = get_task(claim.task_id)
     path = get_node(task.community_id).path
+    if claim.person_id == actor.person_id or (
+        claim.unit_id is not None and claim.unit_id in _units_of(actor)
+    ):
+        # The claimant sees their claim, so this is a refusal, not a secret.
+        raise Forbidden("self_verify", "不能验收自己或本单位的揭榜")
     sides = _sides_for(actor, claim, path)
     if not sides:
         if actor.in_scope_anywhere(path):
             raise Forbidden(message="没有权限验收")
         raise NotFound("claim_not_found", "揭榜记录不存在")
-    if claim.person_id == actor.person_id or (
-        claim.unit_id is not None and claim.unit_id in _units_of(actor)
-    ):
-        raise Forbidden("self_verify", "不能验收自己或本单位的揭榜")
     return claim, task, sides
 
 
@@ -1052,9 +1077,17 @@ def request_help(
 
 
 def _triaged(actor: Actor, demand_id: int) -> Demand:
+    """A demand the actor may triage. Whoever may read it (its requester, the grid worker)
+    is refused with 403; everyone else finds nothing."""
+    from points.board.queries import may_read_demand
+
     demand = get_demand(demand_id, lock=True)
-    actor.require("demands.triage", get_node(demand.community_id).path)
-    return demand
+    path = get_node(demand.community_id).path
+    if actor.can("demands.triage", path):
+        return demand
+    if may_read_demand(actor, demand) or actor.in_scope_anywhere(path):
+        raise Forbidden(message="没有权限处理点单")
+    raise NotFound("demand_not_found", "需求不存在")
 
 
 def accept_demand(

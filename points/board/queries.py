@@ -103,7 +103,7 @@ def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
         Task.state == "posted",
         Task.claim_deadline > now,
         # A task filled by a draw takes applications whatever the slots.
-        sa.or_(_live_count < Task.slots, Task.fill_mode != "first_come"),
+        sa.or_(_live_count < Task.slots, sa.and_(Task.fill_mode != "first_come", Task.drawn_at.is_(None))),
         sa.or_(as_person, as_unit),
     )
 

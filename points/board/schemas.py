@@ -17,6 +17,7 @@ from points.board.models import (
     TASK_STATES,
 )
 from points.pagination import PageArgsSchema, page_schema
+from points.validation import Id, When
 
 _category = fields.String(validate=validate.OneOf(CATEGORIES))
 _when = {"description": "ISO 8601 with a zone, e.g. 2026-12-01T09:00:00+08:00"}
@@ -30,13 +31,11 @@ class TaskFieldsSchema(ma.Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = _text(2000, load_default="")
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    station_id = fields.Integer(allow_none=True, load_default=None)
+    station_id = Id(allow_none=True, load_default=None)
     place = _text(200, load_default="")
-    starts_at = fields.AwareDateTime(required=True, metadata=_when)
-    ends_at = fields.AwareDateTime(required=True, metadata=_when)
-    claim_deadline = fields.AwareDateTime(
-        metadata={"description": "when claims stop (default: the start)", **_when}
-    )
+    starts_at = When(required=True, metadata=_when)
+    ends_at = When(required=True, metadata=_when)
+    claim_deadline = When(metadata={"description": "when claims stop (default: the start)", **_when})
     slots = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
     eligibility = fields.String(required=True, validate=validate.OneOf(ELIGIBILITY))
     reward_hongsong = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100_000))
@@ -61,7 +60,7 @@ class TaskFieldsSchema(ma.Schema):
 
 
 class TaskCreateSchema(TaskFieldsSchema):
-    community_id = fields.Integer(required=True)
+    community_id = Id(required=True)
     post = fields.Boolean(load_default=False, metadata={"description": "put it on the board at once"})
 
 
@@ -69,11 +68,11 @@ class TaskUpdateSchema(ma.Schema):
     title = fields.String(validate=validate.Length(min=1, max=100))
     description = _text(2000)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    station_id = fields.Integer(allow_none=True)
+    station_id = Id(allow_none=True)
     place = _text(200)
-    starts_at = fields.AwareDateTime(metadata=_when)
-    ends_at = fields.AwareDateTime(metadata=_when)
-    claim_deadline = fields.AwareDateTime(metadata=_when)
+    starts_at = When(metadata=_when)
+    ends_at = When(metadata=_when)
+    claim_deadline = When(metadata=_when)
     slots = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
     eligibility = fields.String(validate=validate.OneOf(ELIGIBILITY))
     reward_hongsong = fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000))
@@ -122,7 +121,7 @@ class TaskSchema(ma.Schema):
 
 
 class TaskQuerySchema(PageArgsSchema):
-    community_id = fields.Integer()
+    community_id = Id(strict=False)
     category = _category
     eligibility = fields.String(validate=validate.OneOf(ELIGIBILITY))
     state = fields.String(validate=validate.OneOf(TASK_STATES))
@@ -140,12 +139,12 @@ class OptionalReasonSchema(ma.Schema):
 
 
 class ClaimCreateSchema(ma.Schema):
-    unit_id = fields.Integer(metadata={"description": "claim for this unit (its admin only)"})
+    unit_id = Id(metadata={"description": "claim for this unit (its admin only)"})
 
 
 class DispatchSchema(ma.Schema):
-    person_id = fields.Integer()
-    unit_id = fields.Integer()
+    person_id = Id()
+    unit_id = Id()
 
     @ma.validates_schema
     def one_assignee(self, data, **kwargs):
@@ -209,8 +208,8 @@ class ClaimQuerySchema(PageArgsSchema):
 
 class QueueQuerySchema(PageArgsSchema):
     awaiting = fields.String(validate=validate.OneOf(("community", "unit")))
-    task_id = fields.Integer()
-    community_id = fields.Integer()
+    task_id = Id(strict=False)
+    community_id = Id(strict=False)
 
 
 class DemandCreateSchema(ma.Schema):
@@ -218,7 +217,7 @@ class DemandCreateSchema(ma.Schema):
     details = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     place = _text(200, load_default="")
     preferred_time = _text(100, load_default="", metadata={"description": "e.g. 周六上午"})
-    requester_id = fields.Integer(metadata={"description": "a resident asked for (grid workers, staff)"})
+    requester_id = Id(metadata={"description": "a resident asked for (grid workers, staff)"})
 
 
 class DemandSchema(ma.Schema):
@@ -249,13 +248,13 @@ class DemandQuerySchema(PageArgsSchema):
     mine = fields.Boolean(load_default=False, metadata={"description": "only demands I asked"})
     state = fields.String(validate=validate.OneOf(DEMAND_STATES))
     category = _category
-    community_id = fields.Integer()
+    community_id = Id(strict=False)
 
 
 class DemandAcceptSchema(TaskFieldsSchema):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    dispatch_person_id = fields.Integer()
-    dispatch_unit_id = fields.Integer()
+    dispatch_person_id = Id()
+    dispatch_unit_id = Id()
 
     @ma.validates_schema
     def one_assignee(self, data, **kwargs):
@@ -271,12 +270,12 @@ class RateSchema(ma.Schema):
 
 
 class ResourceCreateSchema(ma.Schema):
-    community_id = fields.Integer(required=True)
+    community_id = Id(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     capacity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10_000))
     availability = _text(200, load_default="", metadata={"description": "e.g. 每周六上午"})
-    unit_id = fields.Integer(metadata={"description": "declare for this unit (its admin only)"})
+    unit_id = Id(metadata={"description": "declare for this unit (its admin only)"})
 
 
 class ResourceSchema(ma.Schema):
@@ -295,10 +294,10 @@ class ResourceSchema(ma.Schema):
 
 
 class ResourceQuerySchema(PageArgsSchema):
-    community_id = fields.Integer()
+    community_id = Id(strict=False)
     category = _category
     mine = fields.Boolean(load_default=False)
-    unit_id = fields.Integer()
+    unit_id = Id(strict=False)
     active = fields.Boolean(load_default=True)
 
 
@@ -322,7 +321,7 @@ class ProjectSchema(ma.Schema):
 
 
 class ProjectQuerySchema(PageArgsSchema):
-    community_id = fields.Integer()
+    community_id = Id(strict=False)
 
 
 TaskPageSchema = page_schema(TaskSchema)
