@@ -243,10 +243,13 @@ def transaction() -> Iterator[Session]:
         raise
 
 
-def flush_or_conflict(message: str, code: str = "duplicate") -> None:
+def flush_or_conflict(message: str, code: str = "duplicate", *, add=None) -> None:
     """Flush, turning a unique-key violation into a 409 the client can act on.
 
-    The savepoint keeps the rest of the transaction usable after the refusal.
+    Pass the new row as `add`: it joins the session inside the savepoint, so a refused
+    insert rolls back to it and the rest of the transaction stays usable. (Rows already
+    pending are flushed before the savepoint begins, and changes to existing rows with
+    them: a conflict there still spoils the transaction, which the request then rolls back.)
     """
     from sqlalchemy.exc import IntegrityError
 
@@ -255,6 +258,8 @@ def flush_or_conflict(message: str, code: str = "duplicate") -> None:
     sess = session()
     try:
         with sess.begin_nested():
+            if add is not None:
+                sess.add(add)
             sess.flush()
     except IntegrityError as exc:
         raise Conflict(code, message) from exc

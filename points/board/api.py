@@ -422,9 +422,10 @@ class Resources(MethodView):
     @blp.arguments(ResourceQuerySchema, location="query")
     @blp.response(200, ResourcePageSchema)
     def get(self, args):
-        """资源清单 of a community (or mine: `mine=true`)."""
+        """资源清单: staff see their communities' resources; others what they or their unit declared."""
         actor = current_actor()
         stmt = queries.resources_stmt(
+            actor,
             community_id=args.get("community_id"),
             category=args.get("category"),
             active=args["active"],

@@ -1,7 +1,10 @@
-"""Scheduled jobs of the board: close tasks past their claim deadline, mark no-shows."""
+"""Scheduled jobs of the board: close tasks past their claim deadline and draw their slots,
+mark no-shows."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import select
@@ -9,7 +12,25 @@ from sqlmodel import select
 from points.board import operations
 from points.board.models import Claim, Task
 from points.db import session
+from points.errors import DomainError
 from points.scheduler import hourly, register_job
+
+log = logging.getLogger(__name__)
+
+
+def _each(ids: list[int], step: Callable[[int], object]) -> tuple[int, int]:
+    """Apply `step` to each id in a savepoint of its own: one item changed meanwhile (a task
+    cancelled, a claim withdrawn) is skipped and said so, and the others still go through."""
+    done = skipped = 0
+    for item_id in ids:
+        try:
+            with session().begin_nested():
+                step(item_id)
+            done += 1
+        except DomainError as exc:
+            skipped += 1
+            log.info("skipped %s: %s", item_id, exc.code)
+    return done, skipped
 
 
 @register_job("close_tasks", cron={"minute": 5}, period=hourly)
@@ -21,8 +42,7 @@ def close_tasks(*, now: datetime) -> str:
         .exec(select(Task.id).where(Task.state == "posted", Task.claim_deadline <= now).order_by(Task.id))
         .all()
     )
-    for task_id in due:
-        operations.close_task(actor=None, task_id=task_id, now=now)
+    closed, skipped = _each(due, lambda task_id: operations.close_task(actor=None, task_id=task_id, now=now))
     draws = (
         session()
         .exec(
@@ -37,9 +57,12 @@ def close_tasks(*, now: datetime) -> str:
         )
         .all()
     )
-    for task_id in draws:
-        operations.draw_task(actor=None, task_id=task_id, now=now)
-    return f"closed {len(due)} tasks past their claim deadline and drew {len(draws)}"
+    drawn, not_drawn = _each(
+        draws, lambda task_id: operations.draw_task(actor=None, task_id=task_id, now=now)
+    )
+    return f"closed {closed} tasks past their claim deadline and drew {drawn}" + (
+        f"; skipped {skipped + not_drawn} changed meanwhile" if skipped + not_drawn else ""
+    )
 
 
 @register_job("mark_no_shows", cron={"minute": 20}, period=hourly)
@@ -60,6 +83,7 @@ def mark_no_shows(*, now: datetime) -> str:
         )
         .all()
     )
-    for claim_id in due:
-        operations.mark_no_show(actor=None, claim_id=claim_id, now=now)
-    return f"marked {len(due)} claims as no-show or unanswered"
+    marked, skipped = _each(
+        due, lambda claim_id: operations.mark_no_show(actor=None, claim_id=claim_id, now=now)
+    )
+    return f"marked {marked} claims as no-show or unanswered" + (f"; skipped {skipped}" if skipped else "")

@@ -9,8 +9,8 @@ ledger's operations; their state is read from the ledger, never copied here.
 
 from __future__ import annotations
 
-import hashlib
 import random
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -256,7 +256,9 @@ def update_task(*, actor: Actor, task_id: int, changes: dict, now: datetime | No
     unknown = set(changes) - set(TASK_FIELDS)
     if unknown:
         raise DomainError("invalid_input", "输入有误", 422, errors={k: ["不能修改"] for k in sorted(unknown)})
-    if task.state == "posted":
+    if not changes:
+        return task
+    if task.state in ("posted", "closed"):
         fixed = set(changes) - set(POSTED_EDITABLE)
         if fixed:
             raise Conflict("task_locked", "任务已张榜，只能修改说明、地点、名额和报名截止时间")
@@ -267,10 +269,11 @@ def update_task(*, actor: Actor, task_id: int, changes: dict, now: datetime | No
     _check_texts(**{k: changes[k] for k in ("title", "description", "place") if k in changes})
     values = {field: getattr(task, field) for field in TASK_FIELDS} | changes
     _check_task_values(values, community, now)
-    if task.state == "posted":
+    if task.state in ("posted", "closed"):
         if values["slots"] < live_claim_count(task.id):
             raise Conflict("slots_below_claims", "名额不能少于已揭榜的人数")
-        _check_open_to_claims(values["claim_deadline"], now)
+        if "claim_deadline" in changes:
+            _check_open_to_claims(values["claim_deadline"], now)
     for field, value in _in_utc(changes).items():
         setattr(task, field, value.strip() if isinstance(value, str) else value)
     session().flush()
@@ -352,7 +355,19 @@ def cancel_task(*, actor: Actor, task_id: int, reason: str, now: datetime | None
     if task.state in ("done", "cancelled"):
         raise Conflict("not_cancellable", "已完成或已取消的任务不能取消")
     task.state, task.cancelled_at, task.cancel_reason = "cancelled", now, reason
-    claims = session().exec(select(Claim).where(Claim.task_id == task.id)).all()
+    # Locked (task first, then its claims, the order every claim operation keeps), so a
+    # verification or withdrawal in flight is finished and seen, never overwritten.
+    claims = (
+        session()
+        .exec(
+            select(Claim)
+            .where(Claim.task_id == task.id)
+            .order_by(Claim.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        .all()
+    )
     awards = award_states([c.award_transfer_id for c in claims if c.award_transfer_id])
     for claim in claims:
         if claim.state not in LIVE_CLAIM_STATES:
@@ -448,7 +463,11 @@ def _confirming_unit(task: Task, person: Person, unit_id: int | None) -> int | N
     is submitted by its admin, so the community alone verifies it."""
     if not task.requires_unit_confirm or unit_id is not None:
         return None
-    if person.work_unit_id is not None and acts_as_party_member(person):
+    if (
+        person.work_unit_id is not None
+        and acts_as_party_member(person)
+        and unit_reports_to(person.work_unit_id, task.community_id)
+    ):
         return person.work_unit_id
     return None
 
@@ -501,9 +520,10 @@ def _add_claim(
         created_at=now,
         updated_at=now,
     )
-    session().add(claim)
     flush_or_conflict(
-        "该单位已揭过这项任务" if unit_id is not None else "你已揭过这项任务", code="already_claimed"
+        "该单位已揭过这项任务" if unit_id is not None else "你已揭过这项任务",
+        code="already_claimed",
+        add=claim,
     )
     return claim
 
@@ -600,8 +620,8 @@ def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None)
     """Fill the slots of a task that took applications, once its claim deadline passed
     (staff, or the deadline job with no actor). Winners are claimed, the rest not selected.
 
-    The seed (SHA-256 of the task id and its applicants' claim ids) is kept on the task
-    and the resulting order in the audit log, so the draw can be checked and repeated.
+    The seed is random, drawn at that moment, kept on the task, and the applicants with the
+    resulting order go to the audit log: `rank_applicants` re-runs it from that record.
     Raises `not_a_draw`, `already_drawn`, `task_not_open`, `deadline_not_passed`.
     """
     now = now or utcnow()
@@ -619,7 +639,9 @@ def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None)
             select(Claim).where(Claim.task_id == task.id, Claim.state == "applied").order_by(Claim.id)
         )
     )
-    seed = hashlib.sha256(f"task:{task.id}:{','.join(str(c.id) for c in applicants)}".encode()).hexdigest()
+    # Drawn now, not derived from anything known before: nobody can compute the result early
+    # or re-roll it by applying again. Recorded with the applicants, it can be re-run by anyone.
+    seed = secrets.token_hex(32)
     recent = (
         _recent_service(applicants, now - timedelta(days=RECENT_DAYS))
         if task.fill_mode == "fewer_recent"
@@ -643,6 +665,7 @@ def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None)
             "seed": seed,
             "mode": task.fill_mode,
             "slots": free,
+            "applicants": [c.id for c in applicants],
             "order": order,
             "recent": recent or None,
         },
@@ -879,9 +902,12 @@ def _sides_for(actor: Actor, claim: Claim, community_path: str) -> list[str]:
 
 
 def _verifiable(actor: Actor, claim_id: int) -> tuple[Claim, Task, list[str]]:
-    """The claim with the sides the actor may act on; 404 when they may act on none."""
+    """The claim with the sides the actor may act on; 404 when they may act on none.
+
+    Locks the task, then the claim: a cancellation holding the task waits for nothing here,
+    and this waits for it, then finds the task cancelled."""
+    task = get_task(get_claim(claim_id).task_id, lock=True)
     claim = get_claim(claim_id, lock=True)
-    task = get_task(claim.task_id)
     path = get_node(task.community_id).path
     if claim.person_id == actor.person_id or (
         claim.unit_id is not None and claim.unit_id in _units_of(actor)
@@ -919,6 +945,8 @@ def verify_claim(
         if side not in sides:
             raise Forbidden(message="没有权限验收这一方")
         sides = [side]
+    if task.state == "cancelled":
+        raise Conflict("task_not_open", "任务已取消，不能验收")
     if claim.state == "verified":
         raise Conflict("already_verified", "已经验收过了")
     if claim.state != "submitted":
@@ -932,6 +960,9 @@ def verify_claim(
     if not pending:
         raise Conflict("already_verified", "这一方已经验收过了")
     acting = pending[0]
+    other = claim.unit_verified_by_id if acting == "community" else claim.community_verified_by_id
+    if other == actor.person_id:
+        raise Forbidden("self_verify", "双向验单需由社区和单位两个人分别确认")
     if acting == "community":
         claim.community_verified_by_id, claim.community_verified_at = actor.person_id, now
     else:
@@ -1006,7 +1037,8 @@ def mark_no_show(*, actor: Actor | None, claim_id: int, now: datetime | None = N
         raise Conflict("task_not_started", "任务开始后才能标记未到场")
     if actor is not None:
         claim.decided_by_id = actor.person_id
-    state = "declined" if claim.state == "offered" else "no_show"
+    # The job declines dispatches nobody answered; staff who saw nobody come mark a no-show.
+    state = "declined" if claim.state == "offered" and actor is None else "no_show"
     return _claim_move(actor.person_id if actor else None, claim, state, f"claim.{state}", now)
 
 
@@ -1046,7 +1078,7 @@ def request_help(
     else:
         requester = get_person(requester_id)
         path = home_path(requester)
-        if path is None:
+        if path is None or not actor.in_scope_anywhere(path):
             raise NotFound("person_not_found", "人员不存在")
         actor.require("help.request_for", path)
     if requester.community_id is None:
@@ -1334,8 +1366,7 @@ def create_project(
         confirmed_by_id=actor.person_id,
         created_at=now,
     )
-    session().add(project)
-    flush_or_conflict("这条需求已经立项", code="project_exists")
+    flush_or_conflict("这条需求已经立项", code="project_exists", add=project)
     for resource_id in ids:
         session().add(ProjectResource(project_id=project.id, resource_id=resource_id))
     session().flush()

@@ -339,6 +339,7 @@ def demand_task(demand_id: int) -> Task | None:
 
 
 def resources_stmt(
+    actor: Actor,
     *,
     community_id: int | None = None,
     category: str | None = None,
@@ -346,7 +347,17 @@ def resources_stmt(
     person_id: int | None = None,
     unit_id: int | None = None,
 ) -> sa.Select:
-    stmt = select(Resource)
+    # Who offers what is personal: staff of the community see the list to match demands;
+    # members and unit admins see what they declared.
+    own = sa.or_(
+        sa.and_(Resource.owner_type == "person", Resource.person_id == actor.person_id),
+        Resource.unit_id.in_(_units_administered(actor) or [-1]),
+    )
+    stmt = (
+        select(Resource)
+        .join(OrgNode, OrgNode.id == Resource.community_id)
+        .where(sa.or_(own, actor.scope_filter("demands.triage", OrgNode.path)))
+    )
     if community_id is not None:
         stmt = stmt.where(Resource.community_id == community_id)
     if category:

@@ -107,7 +107,9 @@ class TaskSchema(ma.Schema):
     fill_mode = fields.String(metadata={"enum": list(FILL_MODES)})
     draw_seed = fields.String(
         allow_none=True,
-        metadata={"description": "the draw's seed: SHA-256 of task:{id}:{applicant claim ids}"},
+        metadata={
+            "description": "the draw's random seed, recorded: rank_applicants(applicants, seed) repeats the draw"
+        },
     )
     drawn_at = fields.DateTime(allow_none=True)
     state = fields.String(metadata={"enum": list(TASK_STATES)})

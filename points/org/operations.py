@@ -36,8 +36,7 @@ def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name:
             )
         path_prefix = parent.path
     node = OrgNode(parent_id=parent_id, level=level, name=name.strip(), path="")
-    sess.add(node)
-    flush_or_conflict("同一上级下已有同名节点")
+    flush_or_conflict("同一上级下已有同名节点", add=node)
     node.path = f"{path_prefix}{node.id}/"
     sess.flush()
     record(
@@ -57,8 +56,7 @@ def create_station(*, actor: Actor | None, node_id: int, kind: str, name: str, a
     if actor is not None:
         actor.require("stations.manage", node.path)
     station = Station(node_id=node.id, kind=kind, name=name.strip(), address=address.strip())
-    session().add(station)
-    flush_or_conflict("该节点下已有同名阵地")
+    flush_or_conflict("该节点下已有同名阵地", add=station)
     record(
         actor_id=actor.person_id if actor else None,
         action="station.created",
@@ -103,8 +101,7 @@ def create_unit(
         address=address.strip(),
         contact_phone=contact_phone.strip(),
     )
-    session().add(unit)
-    flush_or_conflict("已有同名单位")
+    flush_or_conflict("已有同名单位", add=unit)
     record(
         actor_id=actor.person_id if actor else None,
         action="unit.created",

@@ -98,8 +98,7 @@ def create_person(
         work_unit_id=work_unit_id,
         created_at=now or utcnow(),
     )
-    session().add(person)
-    flush_or_conflict("该手机号已被使用")
+    flush_or_conflict("该手机号已被使用", add=person)
     record(
         actor_id=_actor_id(actor),
         action="person.created",
@@ -257,8 +256,7 @@ def grant_role(
         granted_by_id=_actor_id(actor),
         created_at=now or utcnow(),
     )
-    session().add(grant)
-    flush_or_conflict("该人员已有此角色")
+    flush_or_conflict("该人员已有此角色", add=grant)
     record(
         actor_id=_actor_id(actor),
         action="role.granted",
@@ -336,8 +334,7 @@ def request_registration(
     reg.note = note.strip()
     reg.requested_by_id = actor.person_id
     reg.created_at = now or utcnow()
-    session().add(reg)
-    flush_or_conflict("已有待确认或已确认的报到", code="already_registered")
+    flush_or_conflict("已有待确认或已确认的报到", code="already_registered", add=reg)
     record(
         actor_id=actor.person_id,
         action="registration.requested",

@@ -128,6 +128,9 @@ def board_state(app):
     from points.db import session
 
     def read() -> dict:
+        # Setup made through operations may still sit in the test's session (audit entries
+        # are added, not flushed): flush it, so only what a request does counts as a change.
+        session().flush()
         conn = session().connection()
         return {
             table: [tuple(row) for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))]

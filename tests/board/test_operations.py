@@ -1,0 +1,722 @@
+"""The board's operations and edge rules: slots that follow the claims that hold them, the
+exact moments rules turn, who earns which kind, awards whose state is read from the ledger,
+the audit trail, resources and projects, and a cancellation racing a verification."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from points.auth.current import actor_for
+from points.board import operations
+from points.board.models import Claim, Demand, Task
+from points.db import LOCAL_TZ, session, utcnow
+from points.errors import DomainError
+from points.ledger import operations as ledger_ops
+from points.migrate import upgrade
+from points.org.queries import get_node
+from points.people import operations as people_ops
+from points.people.queries import get_person
+from tests.board.conftest import idem
+from tests.conftest import fresh_database, make_test_app
+
+
+def _raises(status: int, code: str, call, **kwargs) -> DomainError:
+    """The operation refuses with this status and code, and says why in Chinese."""
+    with pytest.raises(DomainError) as caught:
+        call(**kwargs)
+    error = caught.value
+    assert (error.status, error.code) == (status, code), (error.status, error.code, error.message)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
+    return error
+
+
+def _task_view(api, task_id: int) -> tuple:
+    shown = api.get(f"/api/v1/tasks/{task_id}").json
+    return shown["claimed"], shown["open_slots"], shown["claimable"], shown["my_claim_id"]
+
+
+# --- slots follow the live claims -----------------------------------------------------------------
+
+
+def test_claim_task_again_after_withdrawing(board, api_as, make_task, fresh):
+    task = make_task(slots=2)
+    resident = api_as(board.resident)
+    first = resident.post(f"/api/v1/tasks/{task.id}/claims", json={}).json
+    assert _task_view(resident, task.id) == (1, 1, False, first["id"])
+    withdrawn = resident.post(f"/api/v1/claims/{first['id']}/withdraw", json={"reason": "临时有事"})
+    assert withdrawn.status_code == 200 and withdrawn.json["state"] == "withdrawn"
+    assert _task_view(resident, task.id) == (0, 2, True, None)
+
+    again = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
+    assert again.status_code == 201, again.json
+    assert again.json["id"] != first["id"] and again.json["state"] == "claimed"
+    assert _task_view(resident, task.id) == (1, 1, False, again.json["id"])
+    # The first claim stays on record as withdrawn.
+    assert (fresh(Claim, first["id"]).state, fresh(Claim, first["id"]).reason) == ("withdrawn", "临时有事")
+    mine = resident.get("/api/v1/me/claims").json["items"]
+    assert sorted((c["id"], c["state"]) for c in mine) == [
+        (first["id"], "withdrawn"),
+        (again.json["id"], "claimed"),
+    ]
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "no_show", "reject", "decline_dispatch"])
+def test_claim_task_full_until_a_claim_ends(board, api_as, actor_of, make_started_task, ending):
+    """ "Full" is computed from live claims: whatever ends the one claim frees its slot."""
+    task = make_started_task(slots=1)
+    staff, neighbour = actor_of(board.staff), actor_of(board.neighbour)
+    if ending == "decline_dispatch":
+        holder = operations.dispatch_task(actor=staff, task_id=task.id, person_id=board.neighbour.id)
+    else:
+        holder = operations.claim_task(actor=neighbour, task_id=task.id)
+    resident = api_as(board.resident)
+    refused = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
+    assert refused.status_code == 409 and refused.json["code"] == "task_full"
+    {
+        "withdraw": lambda: operations.withdraw_claim(actor=neighbour, claim_id=holder.id),
+        "no_show": lambda: operations.mark_no_show(actor=staff, claim_id=holder.id),
+        "reject": lambda: operations.reject_claim(actor=staff, claim_id=holder.id, reason="不符合要求"),
+        "decline_dispatch": lambda: operations.decline_dispatch(actor=neighbour, claim_id=holder.id),
+    }[ending]()
+    assert _task_view(resident, task.id)[:3] == (0, 1, True)
+    taken = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
+    assert taken.status_code == 201, taken.json
+    _raises(409, "task_full", operations.claim_task, actor=neighbour, task_id=task.id)
+
+
+def test_dispatch_task_holds_a_slot_and_counts_against_the_person(
+    board, api_as, actor_of, make_task, refused
+):
+    task = make_task(slots=2)
+    offer = operations.dispatch_task(
+        actor=actor_of(board.staff), task_id=task.id, person_id=board.resident.id
+    )
+    assert offer.state == "offered" and operations.live_claim_count(task.id) == 1
+    # An offer is the person's live claim: they cannot claim beside it, nor be offered twice.
+    claimed = api_as(board.resident).post(f"/api/v1/tasks/{task.id}/claims", json={})
+    refused(claimed, 409, "already_claimed")
+    twice = api_as(board.staff).post(
+        f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.resident.id}
+    )
+    refused(twice, 409, "already_claimed")
+    assert operations.accept_dispatch(actor=actor_of(board.resident), claim_id=offer.id).state == "claimed"
+    assert operations.live_claim_count(task.id) == 1
+
+
+def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_of, make_task, make_unit):
+    task = make_task()
+    staff = actor_of(board.staff)
+    people_ops.update_person(actor=staff, person_id=board.neighbour.id, changes={"is_suspended": True})
+    _raises(
+        403,
+        "not_eligible",
+        operations.dispatch_task,
+        actor=staff,
+        task_id=task.id,
+        person_id=board.neighbour.id,
+    )
+    _raises(
+        422,
+        "unit_without_admin",
+        operations.dispatch_task,
+        actor=staff,
+        task_id=task.id,
+        unit_id=make_unit().id,
+    )
+    _raises(422, "assignee_required", operations.dispatch_task, actor=staff, task_id=task.id)
+    assert operations.live_claim_count(task.id) == 0
+
+
+# --- who may claim, and what they earn -----------------------------------------------------------
+
+
+def test_claim_task_suspended_person_is_not_eligible(board, actor_of, make_task):
+    task = make_task()
+    resident, unit_admin = actor_of(board.resident), actor_of(board.unit_admin)
+    staff = actor_of(board.staff)
+    people_ops.update_person(actor=staff, person_id=board.resident.id, changes={"is_suspended": True})
+    _raises(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
+    # A suspended unit admin cannot claim for the unit either (an admin over everything suspends them).
+    admin = actor_for(
+        people_ops.create_person(actor=None, phone="13900000001", name="管理员", password="password123")
+    )
+    people_ops.grant_role(actor=None, person_id=admin.person_id, role="admin")
+    admin = actor_of(get_person(admin.person_id))
+    people_ops.update_person(actor=admin, person_id=board.unit_admin.id, changes={"is_suspended": True})
+    _raises(
+        403, "not_eligible", operations.claim_task, actor=unit_admin, task_id=task.id, unit_id=board.unit.id
+    )
+    assert operations.live_claim_count(task.id) == 0
+
+
+def test_claim_task_kind_follows_who_acts(board, actor_of, make_task):
+    both = make_task(eligibility="anyone", reward_hongsong=10, reward_xingan=5, slots=5)
+    xingan_only = make_task(eligibility="anyone", reward_hongsong=0, reward_xingan=5)
+    member, resident = actor_of(board.member), actor_of(board.resident)
+    assert operations.claim_task(actor=member, task_id=both.id).kind == "hongsong"
+    assert operations.claim_task(actor=resident, task_id=both.id).kind == "xingan"
+    unit_claim = operations.claim_task(
+        actor=actor_of(board.unit_admin), task_id=both.id, unit_id=board.unit.id
+    )
+    assert (unit_claim.kind, unit_claim.claimant_type, unit_claim.unit_id) == (
+        "hongsong",
+        "unit",
+        board.unit.id,
+    )
+    # A member earns 兴安分 where the task offers no 红松分.
+    assert operations.claim_task(actor=member, task_id=xingan_only.id).kind == "xingan"
+
+
+def test_claim_task_party_member_not_yet_confirmed_is_not_eligible(board, actor_of, make_task, make_person):
+    """A party member acts as one only once their report to a community is confirmed (双报到)."""
+    pending = make_person(community=board.community, is_party_member=True)
+    people_ops.request_registration(actor=actor_of(pending), kind="member", community_id=board.community.id)
+    task = make_task(eligibility="party_members")
+    _raises(403, "not_eligible", operations.claim_task, actor=actor_of(pending), task_id=task.id)
+
+
+def test_claim_task_member_reported_to_the_community_may_claim_there(board, actor_of, make_task):
+    """The member lives in another community but reported here: they belong here too."""
+    assert board.member.community_id != board.community.id
+    task = make_task(eligibility="party_members")
+    claim = operations.claim_task(actor=actor_of(board.member), task_id=task.id)
+    assert claim.state == "claimed" and claim.kind == "hongsong"
+
+
+# --- the moments rules turn ------------------------------------------------------------------------
+
+
+def test_claim_task_closes_exactly_at_its_deadline(board, actor_of, make_task):
+    task = make_task()
+    deadline = task.claim_deadline
+    _raises(
+        409,
+        "deadline_passed",
+        operations.claim_task,
+        actor=actor_of(board.resident),
+        task_id=task.id,
+        now=deadline,
+    )
+    claim = operations.claim_task(
+        actor=actor_of(board.resident), task_id=task.id, now=deadline - timedelta(microseconds=1)
+    )
+    assert claim.state == "claimed"
+
+
+def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, make_claim):
+    task = make_task()
+    claim = make_claim(task, board.resident)
+    resident = actor_of(board.resident)
+    early = task.starts_at - timedelta(seconds=1)
+    _raises(409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early)
+    assert claim.state == "claimed"
+    done = operations.submit_claim(actor=resident, claim_id=claim.id, note="按时到场", now=task.starts_at)
+    assert (done.state, done.submitted_at) == ("submitted", task.starts_at)
+
+
+def test_mark_no_show_and_complete_task_open_at_the_start(board, actor_of, make_task, make_claim):
+    task = make_task()
+    claim = make_claim(task, board.resident)
+    staff = actor_of(board.staff)
+    early = task.starts_at - timedelta(seconds=1)
+    _raises(409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early)
+    _raises(409, "task_not_started", operations.complete_task, actor=staff, task_id=task.id, now=early)
+    assert operations.mark_no_show(actor=staff, claim_id=claim.id, now=task.starts_at).state == "no_show"
+    assert operations.complete_task(actor=staff, task_id=task.id, now=task.starts_at).state == "done"
+
+
+def test_submit_claim_after_cancellation_is_not_submittable(board, actor_of, make_started_task, make_claim):
+    task = make_started_task()
+    claim = make_claim(task, board.resident)
+    operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="场地不能用")
+    _raises(
+        409, "not_submittable", operations.submit_claim, actor=actor_of(board.resident), claim_id=claim.id
+    )
+    _raises(409, "not_offered", operations.accept_dispatch, actor=actor_of(board.resident), claim_id=claim.id)
+
+
+# --- verification and the award read from the ledger ---------------------------------------------
+
+
+def test_verify_claim_unit_side_then_community_side(board, api_as, make_started_task, make_claim, fresh):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=True, reward_hongsong=7)
+    claim = make_claim(task, board.member, upto="submitted")
+    first = api_as(board.unit_admin).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    assert first.status_code == 200 and first.json["state"] == "submitted" and first.json["award"] is None
+    second = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    assert second.status_code == 200 and second.json["state"] == "verified", second.json
+    assert second.json["award"] == {
+        "transfer_id": fresh(Claim, claim.id).award_transfer_id,
+        "amount": 7,
+        "kind": "hongsong",
+        "state": "pending",
+    }
+    # Neither verifier may approve it; the checker may.
+    for maker in (board.staff,):
+        refusal = api_as(maker).post(
+            f"/api/v1/awards/{second.json['award']['transfer_id']}/approve", headers=idem()
+        )
+        assert refusal.status_code == 403 and refusal.json["code"] == "maker_checker"
+
+
+def test_verify_claim_by_street_admin_of_the_subtree(
+    board, api_as, make_person, make_started_task, make_claim
+):
+    street = get_node(board.community.parent_id)
+    street_admin = make_person(community=board.community, roles=[("street_admin", street)])
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    verified = api_as(street_admin).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    assert verified.status_code == 200 and verified.json["state"] == "verified", verified.json
+
+
+def test_verify_claim_replayed_with_the_same_key_pays_once(
+    board, api_as, make_started_task, make_claim, board_state
+):
+    task = make_started_task(eligibility="residents")
+    claim = make_claim(task, board.resident, upto="submitted")
+    staff, key = api_as(board.staff), idem()
+    first = staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=key)
+    assert first.status_code == 200, first.json
+    before = board_state()
+    again = staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=key)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    assert board_state() == before
+
+
+def test_verify_claim_without_reward_asks_no_award(board, api_as, make_started_task, make_claim, board_state):
+    task = make_started_task(eligibility="residents", reward_hongsong=0, reward_xingan=0)
+    claim = make_claim(task, board.resident, upto="submitted")
+    transfers = len(board_state()["ledger_transfers"])
+    verified = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem()).json
+    assert verified["state"] == "verified" and verified["award"] is None
+    assert len(board_state()["ledger_transfers"]) == transfers
+
+
+def test_verify_claim_over_the_budget_changes_nothing(
+    board, api_as, make_started_task, make_claim, board_state, refused, fresh
+):
+    year = utcnow().astimezone(LOCAL_TZ).year
+    ledger_ops.set_budget(actor=None, community_id=board.community.id, kind="xingan", year=year, amount=3)
+    task = make_started_task(eligibility="residents", reward_xingan=5)
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    refused(response, 409, "budget_exceeded")
+    assert board_state() == before
+    assert fresh(Claim, claim.id).state == "submitted"
+
+
+def test_verify_claim_award_voided_after_rejection_in_the_ledger(
+    board, api_as, make_started_task, make_claim
+):
+    task = make_started_task(eligibility="residents", reward_xingan=6)
+    claim = make_claim(task, board.resident, upto="verified")
+    resident, checker = api_as(board.resident), api_as(board.checker)
+    award = resident.get(f"/api/v1/claims/{claim.id}").json["award"]
+    assert award["state"] == "pending"
+    rejected = checker.post(
+        f"/api/v1/awards/{award['transfer_id']}/reject", json={"reason": "照片对不上"}, headers=idem()
+    )
+    assert rejected.status_code == 200, rejected.json
+    shown = resident.get(f"/api/v1/claims/{claim.id}").json
+    assert shown["state"] == "verified"
+    assert shown["award"] == {**award, "state": "voided"}
+    assert [c["award"]["state"] for c in resident.get("/api/v1/me/claims").json["items"]] == ["voided"]
+    assert resident.get("/api/v1/me/balances").json["xingan"]["pending_in"] == 0
+
+
+def test_verify_claim_award_reversed_after_reversal_in_the_ledger(
+    board, api_as, make_started_task, make_claim
+):
+    task = make_started_task(eligibility="residents", reward_xingan=6)
+    claim = make_claim(task, board.resident, upto="verified")
+    resident, checker = api_as(board.resident), api_as(board.checker)
+    transfer_id = resident.get(f"/api/v1/claims/{claim.id}").json["award"]["transfer_id"]
+    assert checker.post(f"/api/v1/awards/{transfer_id}/approve", headers=idem()).status_code == 200
+    assert resident.get(f"/api/v1/claims/{claim.id}").json["award"]["state"] == "posted"
+    assert resident.get("/api/v1/me/balances").json["xingan"]["available"] == 6
+    reversed_ = checker.post(
+        f"/api/v1/transfers/{transfer_id}/reverse", json={"reason": "重复登记"}, headers=idem()
+    )
+    assert reversed_.status_code == 201, reversed_.json
+    shown = resident.get(f"/api/v1/claims/{claim.id}").json
+    assert (shown["state"], shown["award"]["state"], shown["award"]["amount"]) == ("verified", "reversed", 6)
+    assert resident.get("/api/v1/me/balances").json["xingan"]["available"] == 0
+
+
+def test_cancel_task_keeps_an_approved_award(board, api_as, make_started_task, make_claim):
+    """Cancelling voids only awards still pending; points already approved stay."""
+    task = make_started_task(eligibility="residents", reward_xingan=4)
+    paid = make_claim(task, board.resident, upto="verified")
+    waiting = make_claim(task, board.neighbour, upto="verified")
+    checker, staff = api_as(board.checker), api_as(board.staff)
+    paid_award = checker.get(f"/api/v1/claims/{paid.id}").json["award"]["transfer_id"]
+    assert checker.post(f"/api/v1/awards/{paid_award}/approve", headers=idem()).status_code == 200
+    cancelled = staff.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "活动取消"}, headers=idem())
+    assert cancelled.status_code == 200, cancelled.json
+    paid_shown, waiting_shown = (staff.get(f"/api/v1/claims/{c.id}").json for c in (paid, waiting))
+    assert (paid_shown["state"], paid_shown["award"]["state"]) == ("verified", "posted")
+    assert (waiting_shown["state"], waiting_shown["award"]["state"]) == ("released", "voided")
+    assert api_as(board.resident).get("/api/v1/me/balances").json["xingan"]["available"] == 4
+    assert api_as(board.neighbour).get("/api/v1/me/balances").json["xingan"]["pending_in"] == 0
+
+
+def test_reject_claim_by_the_confirming_unit(board, api_as, make_started_task, make_claim, fresh):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=True)
+    claim = make_claim(task, board.member, upto="submitted")
+    response = api_as(board.unit_admin).post(
+        f"/api/v1/claims/{claim.id}/reject", json={"reason": "当天在单位值班"}
+    )
+    assert response.status_code == 200 and response.json["state"] == "rejected", response.json
+    assert (fresh(Claim, claim.id).reason, fresh(Claim, claim.id).decided_by_id) == (
+        "当天在单位值班",
+        board.unit_admin.id,
+    )
+
+
+# --- demands -------------------------------------------------------------------------------------
+
+
+def test_request_help_by_grid_worker_for_a_resident_of_their_grid(board, api_as):
+    grid_worker = api_as(board.grid_worker)
+    body = {
+        "category": "助老助残",
+        "details": "王阿姨腿脚不便，需要代买药品",
+        "requester_id": board.resident.id,
+    }
+    asked = grid_worker.post("/api/v1/demands", json=body)
+    assert asked.status_code == 201, asked.json
+    demand = asked.json
+    assert (demand["requester_id"], demand["created_by_id"]) == (board.resident.id, board.grid_worker.id)
+    assert (demand["community_id"], demand["grid_id"], demand["state"]) == (
+        board.community.id,
+        board.grid.id,
+        "open",
+    )
+    # The resident, the grid worker and the community's staff all follow it.
+    for who in (board.resident, board.grid_worker, board.staff):
+        assert api_as(who).get(f"/api/v1/demands/{demand['id']}").status_code == 200
+    assert [d["id"] for d in api_as(board.resident).get("/api/v1/demands").json["items"]] == [demand["id"]]
+
+
+def test_request_help_by_staff_for_a_resident_of_their_community(board, api_as):
+    body = {"category": "便民服务", "details": "帮忙修理自行车", "requester_id": board.neighbour.id}
+    asked = api_as(board.staff).post("/api/v1/demands", json=body)
+    assert asked.status_code == 201 and asked.json["requester_id"] == board.neighbour.id, asked.json
+
+
+def test_complete_and_cancel_task_move_its_demand(board, actor_of, make_demand, fresh):
+    staff = actor_of(board.staff)
+    now = utcnow()
+    fields = {
+        "title": "上门维修",
+        "starts_at": now - timedelta(hours=1),
+        "ends_at": now + timedelta(hours=1),
+        "claim_deadline": now + timedelta(minutes=30),
+        "slots": 1,
+        "eligibility": "anyone",
+    }
+    cancelled = make_demand()
+    task = operations.accept_demand(actor=staff, demand_id=cancelled.id, task=fields)
+    assert (task.state, task.demand_id, task.category) == ("posted", cancelled.id, cancelled.category)
+    operations.cancel_task(actor=staff, task_id=task.id, reason="师傅生病")
+    # Back to be triaged again, and it can be accepted anew.
+    assert fresh(Demand, cancelled.id).state == "open"
+    again = operations.accept_demand(actor=staff, demand_id=cancelled.id, task=fields)
+    operations.complete_task(actor=staff, task_id=again.id)
+    assert fresh(Demand, cancelled.id).state == "done"
+    assert fresh(Task, task.id).state == "cancelled"
+
+
+@pytest.mark.parametrize("rating", [0, 6, True, 4.0, "5", None])
+def test_rate_demand_invalid_rating(board, actor_of, make_demand, fresh, rating):
+    demand = make_demand()
+    _raises(
+        422,
+        "invalid_rating",
+        operations.rate_demand,
+        actor=actor_of(board.resident),
+        demand_id=demand.id,
+        rating=rating,
+    )
+    assert fresh(Demand, demand.id).rated_at is None
+
+
+# --- resources and projects ----------------------------------------------------------------------
+
+
+def test_declare_resource_for_the_unit_by_its_admin(board, api_as):
+    body = {
+        "community_id": board.community.id,
+        "category": "应急值守",
+        "description": "单位可派四名志愿者参加防汛值守",
+        "capacity": 4,
+        "availability": "汛期周末",
+        "unit_id": board.unit.id,
+    }
+    declared = api_as(board.unit_admin).post("/api/v1/resources", json=body)
+    assert declared.status_code == 201, declared.json
+    resource = declared.json
+    assert (resource["owner_type"], resource["unit_id"], resource["person_id"]) == (
+        "unit",
+        board.unit.id,
+        board.unit_admin.id,
+    )
+    assert resource["offered_by"] == board.unit.name and resource["capacity"] == 4
+    listed = api_as(board.staff).get("/api/v1/resources", query_string={"unit_id": board.unit.id}).json
+    assert [r["id"] for r in listed["items"]] == [resource["id"]]
+
+
+def test_declare_resource_by_a_reported_party_member(board, api_as):
+    body = {"community_id": board.community.id, "category": "助老助残", "description": "周末上门理发"}
+    declared = api_as(board.member).post("/api/v1/resources", json=body)
+    assert declared.status_code == 201, declared.json
+    assert (declared.json["owner_type"], declared.json["unit_id"]) == ("person", None)
+    assert declared.json["offered_by"] == board.member.name
+
+
+def test_suggestions_for_a_demand_same_category_first(board, api_as, actor_of, make_demand):
+    member = actor_of(board.member)
+
+    def offer(category, capacity, community=None):
+        return operations.declare_resource(
+            actor=member,
+            community_id=(community or board.community).id,
+            category=category,
+            description=f"{category}×{capacity}",
+            capacity=capacity,
+        ).id
+
+    small_same = offer("助老助残", 1)
+    big_other = offer("便民服务", 10)
+    big_same = offer("助老助残", 5)
+    elsewhere = offer("助老助残", 9, board.other)
+    retired = offer("助老助残", 8)
+    operations.retire_resource(actor=member, resource_id=retired)
+    demand = make_demand(category="助老助残")
+    shown = api_as(board.staff).get(f"/api/v1/demands/{demand.id}/suggestions")
+    assert shown.status_code == 200, shown.json
+    assert [r["id"] for r in shown.json] == [big_same, small_same, big_other]
+    assert elsewhere not in [r["id"] for r in shown.json]
+
+
+def test_read_project_of_ones_own_demand(board, api_as, actor_of, make_demand):
+    demand = make_demand()
+    resource = operations.declare_resource(
+        actor=actor_of(board.member), community_id=board.community.id, category="助老助残", description="理发"
+    )
+    created = api_as(board.staff).post(
+        "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [resource.id]}
+    )
+    assert created.status_code == 201, created.json
+    resident = api_as(board.resident)
+    project = resident.get(f"/api/v1/projects/{created.json['id']}")
+    assert project.status_code == 200, project.json
+    assert project.json["demand_id"] == demand.id
+    assert [r["id"] for r in project.json["resources"]] == [resource.id]
+    assert [p["id"] for p in resident.get("/api/v1/projects").json["items"]] == [created.json["id"]]
+    assert resident.get(f"/api/v1/demands/{demand.id}").json["project_id"] == created.json["id"]
+
+
+# --- the audit log ---------------------------------------------------------------------------------
+
+
+def _entries(api, action: str) -> list[dict]:
+    return api.get("/api/v1/audit", query_string={"action": action, "per_page": 100}).json["items"]
+
+
+def test_audit_records_task_posted_claim_verified_demand_declined(board, api_as, make_demand):
+    staff = api_as(board.staff)
+    now = utcnow()
+    posted = staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": "楼道清扫",
+            "category": "环境整治",
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
+            "claim_deadline": (now + timedelta(hours=1)).isoformat(),
+            "slots": 2,
+            "eligibility": "residents",
+            "reward_xingan": 3,
+            "post": True,
+        },
+    ).json
+    [entry] = [e for e in _entries(staff, "task.posted") if e["target_id"] == posted["id"]]
+    assert (entry["actor_id"], entry["target_type"], entry["node_id"]) == (
+        board.staff.id,
+        "task",
+        board.community.id,
+    )
+
+    resident = api_as(board.resident)
+    claim = resident.post(f"/api/v1/tasks/{posted['id']}/claims", json={}).json
+    resident.post(f"/api/v1/claims/{claim['id']}/submit", json={"note": "扫完了"})
+    refused = staff.post(f"/api/v1/claims/{claim['id']}/verify", json={"side": "unit"}, headers=idem())
+    assert refused.status_code == 403
+    assert _entries(staff, "claim.verified") == []  # a refused request leaves no entry
+    staff.post(f"/api/v1/claims/{claim['id']}/verify", json={}, headers=idem())
+    [entry] = _entries(staff, "claim.verified")
+    assert (entry["actor_id"], entry["target_type"], entry["target_id"]) == (
+        board.staff.id,
+        "claim",
+        claim["id"],
+    )
+    assert entry["detail"] == {"task_id": posted["id"], "side": "community", "complete": True}
+
+    demand = make_demand()
+    staff.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不在服务范围内"})
+    [entry] = _entries(staff, "demand.declined")
+    assert (entry["actor_id"], entry["target_type"], entry["target_id"]) == (
+        board.staff.id,
+        "demand",
+        demand.id,
+    )
+    assert entry["detail"] == {"reason": "不在服务范围内"}
+    # Staff of another community do not read these entries.
+    outsider = api_as(board.outsider)
+    assert [_entries(outsider, a) for a in ("task.posted", "claim.verified", "demand.declined")] == [
+        [],
+        [],
+        [],
+    ]
+
+
+# --- a cancellation racing a verification (real connections, committed) --------------------------
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("board-race"), "boardrace") as url:
+        app = make_test_app(url)
+        upgrade(app.extensions["points_db"].engine)
+        yield app
+        app.extensions["points_db"].engine.dispose()
+
+
+def _submitted_claim(app) -> dict:
+    """A community with two staff, a resident whose claim on a started task is submitted."""
+    from points.org import operations as org
+
+    with app.app_context():
+        tag = uuid.uuid4().hex[:6]
+        city = org.create_node(actor=None, parent_id=None, level="city", name=f"市{tag}")
+        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
+        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
+        community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
+        base = uuid.uuid4().int % 10**7
+        people = {}
+        for i, role in enumerate(("staff", "checker", "resident")):
+            person = people_ops.create_person(
+                actor=None,
+                phone=f"15{i}{base:08d}",
+                name=role,
+                password="password123",
+                community_id=community.id,
+            )
+            if role != "resident":
+                people_ops.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
+            people[role] = person.id
+        now = utcnow()
+        task = operations.create_task(
+            actor=actor_for(get_person(people["staff"])),
+            community_id=community.id,
+            title="赛跑",
+            category="便民服务",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=2),
+            claim_deadline=now + timedelta(hours=1),
+            slots=1,
+            eligibility="residents",
+            reward_xingan=5,
+            post=True,
+        )
+        resident = actor_for(get_person(people["resident"]))
+        claim = operations.claim_task(actor=resident, task_id=task.id)
+        operations.submit_claim(actor=resident, claim_id=claim.id, note="做完了")
+        session().commit()
+        return {**people, "task": task.id, "claim": claim.id}
+
+
+def _wait_until_blocked_on_lock(app, timeout: float = 10.0) -> None:
+    engine = app.extensions["points_db"].engine
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            connection.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the cancellation never waited for the verification")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL (PostgreSQL)")
+def test_cancel_task_racing_a_verification_leaves_no_pending_award(live_app):
+    """The verification holds the claim and asks for the award; the cancellation, started before
+    it commits, must not release the claim and leave that award waiting for approval."""
+    world = _submitted_claim(live_app)
+    asked, release = threading.Event(), threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def verify():
+        with live_app.app_context():
+            try:
+                operations.verify_claim(actor=actor_for(get_person(world["staff"])), claim_id=world["claim"])
+                asked.set()
+                assert release.wait(10), "never released"
+                session().commit()
+                outcomes["verify"] = "ok"
+            except DomainError as exc:
+                session().rollback()
+                outcomes["verify"] = exc.code
+                asked.set()
+
+    def cancel():
+        with live_app.app_context():
+            try:
+                operations.cancel_task(
+                    actor=actor_for(get_person(world["checker"])), task_id=world["task"], reason="临时取消"
+                )
+                session().commit()
+                outcomes["cancel"] = "ok"
+            except DomainError as exc:
+                session().rollback()
+                outcomes["cancel"] = exc.code
+
+    first, second = threading.Thread(target=verify), threading.Thread(target=cancel)
+    first.start()
+    assert asked.wait(10)
+    second.start()
+    try:
+        _wait_until_blocked_on_lock(live_app)
+    finally:
+        release.set()
+        first.join(20)
+        second.join(20)
+
+    from points.ledger.queries import award_states
+
+    with live_app.app_context():
+        claim = session().get(Claim, world["claim"])
+        states = (session().get(Task, world["task"]).state, claim.state)
+        award = award_states([claim.award_transfer_id]).get(claim.award_transfer_id)
+    assert outcomes == {"verify": "ok", "cancel": "ok"}, outcomes
+    assert states == ("cancelled", "released")
+    assert award is not None and award["state"] == "voided", award

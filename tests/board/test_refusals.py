@@ -1,0 +1,1553 @@
+"""Every transition the board refuses, through the HTTP API: the status, the problem document's
+stable code and Chinese message, and that nothing at all changed (board, ledger, audit log)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from points.board import operations
+from points.board.models import Claim, Demand, Task
+from points.db import utcnow
+from points.org.queries import get_node
+from points.people import operations as people_ops
+from tests.board.conftest import idem, task_body
+
+
+def _at(hours: float) -> str:
+    return (utcnow() + timedelta(hours=hours)).isoformat()
+
+
+def _case(value) -> str | None:
+    """Readable ids for dict parameters: the fields they set."""
+    if isinstance(value, dict):
+        return "+".join(value) or "empty"
+    return None
+
+
+def _hidden(response) -> dict:
+    """Out of scope: a 404 problem document that says, in Chinese, that the thing is not there."""
+    body = response.get_json()
+    assert response.status_code == 404, body
+    assert response.mimetype == "application/problem+json"
+    assert body["code"].endswith("not_found"), body
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), body
+    return body
+
+
+def _unit_with_admin(make_unit, make_person, community):
+    unit = make_unit()
+    return unit, make_person(community=community, roles=[("unit_admin", unit)])
+
+
+def _accept(actor, demand, **task):
+    now = utcnow()
+    fields = {
+        "title": "上门帮忙",
+        "starts_at": now - timedelta(hours=1),
+        "ends_at": now + timedelta(hours=2),
+        "claim_deadline": now + timedelta(hours=1),
+        "slots": 1,
+        "eligibility": "anyone",
+        "reward_xingan": 3,
+        **task,
+    }
+    return operations.accept_demand(actor=actor, demand_id=demand.id, task=fields)
+
+
+# --- claiming ------------------------------------------------------------------------------------
+
+
+def test_claim_task_closed_task_is_not_open(board, api_as, actor_of, make_task, board_state, refused):
+    task = make_task()
+    operations.close_task(actor=actor_of(board.staff), task_id=task.id)
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/tasks/{task.id}/claims", json={})
+    refused(response, 409, "task_not_open")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("state", ["draft", "cancelled"])
+def test_claim_task_draft_or_cancelled_is_not_found(
+    board, api_as, actor_of, make_task, board_state, refused, state
+):
+    task = make_task(post=state != "draft")
+    if state == "cancelled":
+        operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="天气原因")
+    resident = api_as(board.resident)
+    before = board_state()
+    refused(resident.post(f"/api/v1/tasks/{task.id}/claims", json={}), 404, "task_not_found")
+    # The same answer as for a task that does not exist, and it is not on the resident's board.
+    refused(resident.post(f"/api/v1/tasks/{task.id + 10_000}/claims", json={}), 404, "task_not_found")
+    refused(resident.get(f"/api/v1/tasks/{task.id}"), 404, "task_not_found")
+    assert task.id not in [t["id"] for t in resident.get("/api/v1/tasks").json["items"]]
+    assert board_state() == before
+    # Staff of the community still see it.
+    assert api_as(board.staff).get(f"/api/v1/tasks/{task.id}").json["state"] == state
+
+
+def test_claim_task_past_claim_deadline(board, api_as, make_task, board_state, refused):
+    # Posted two days ago; the deadline passed before the close job ran, so it is still "posted".
+    past = utcnow() - timedelta(days=2)
+    task = make_task(
+        now=past, starts_at=utcnow() + timedelta(hours=2), claim_deadline=past + timedelta(hours=1)
+    )
+    resident = api_as(board.resident)
+    assert resident.get(f"/api/v1/tasks/{task.id}").json["claimable"] is False
+    before = board_state()
+    refused(resident.post(f"/api/v1/tasks/{task.id}/claims", json={}), 409, "deadline_passed")
+    assert board_state() == before
+
+
+def test_claim_task_full(board, api_as, make_task, make_claim, board_state, refused):
+    task = make_task(slots=1)
+    make_claim(task, board.neighbour)
+    before = board_state()
+    refused(api_as(board.resident).post(f"/api/v1/tasks/{task.id}/claims", json={}), 409, "task_full")
+    assert board_state() == before
+
+
+def test_claim_task_twice_is_already_claimed(board, api_as, make_task, board_state, refused, fresh):
+    task = make_task(slots=3)
+    resident = api_as(board.resident)
+    first = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
+    assert first.status_code == 201, first.json
+    before = board_state()
+    refused(resident.post(f"/api/v1/tasks/{task.id}/claims", json={}), 409, "already_claimed")
+    assert board_state() == before
+    assert resident.get(f"/api/v1/tasks/{task.id}").json["claimed"] == 1
+    assert fresh(Claim, first.json["id"]).state == "claimed"
+
+
+def test_claim_task_twice_holding_the_only_slot_is_already_claimed(
+    board, api_as, make_task, board_state, refused
+):
+    """The caller's own live claim is the reason, not that the task is full (they hold the slot)."""
+    task = make_task(slots=1)
+    resident = api_as(board.resident)
+    assert resident.post(f"/api/v1/tasks/{task.id}/claims", json={}).status_code == 201
+    before = board_state()
+    refused(resident.post(f"/api/v1/tasks/{task.id}/claims", json={}), 409, "already_claimed")
+    assert board_state() == before
+
+
+def test_claim_task_party_members_only_by_resident_is_not_eligible(
+    board, api_as, make_task, board_state, refused
+):
+    task = make_task(eligibility="party_members")
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/tasks/{task.id}/claims", json={})
+    refused(response, 403, "not_eligible")
+    assert board_state() == before
+
+
+def test_claim_task_by_person_of_another_community_is_not_eligible(
+    board, api_as, make_task, board_state, refused
+):
+    task = make_task(eligibility="residents")
+    before = board_state()
+    refused(api_as(board.stranger).post(f"/api/v1/tasks/{task.id}/claims", json={}), 403, "not_eligible")
+    assert board_state() == before
+
+
+def test_claim_task_units_only_by_person_is_not_eligible(board, api_as, make_task, board_state, refused):
+    task = make_task(eligibility="units", reward_xingan=0)
+    before = board_state()
+    refused(api_as(board.member).post(f"/api/v1/tasks/{task.id}/claims", json={}), 403, "not_eligible")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("who", ["resident", "member"])
+def test_claim_task_for_unit_by_someone_not_its_admin_is_forbidden(
+    board, api_as, make_task, board_state, refused, who
+):
+    """The member works at the unit but does not administer it: only its admin claims for it."""
+    task = make_task(eligibility="anyone")
+    before = board_state()
+    response = api_as(getattr(board, who)).post(
+        f"/api/v1/tasks/{task.id}/claims", json={"unit_id": board.unit.id}
+    )
+    refused(response, 403, "forbidden")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("registration", ["none", "pending", "elsewhere"])
+def test_claim_task_for_unit_not_reported_to_community_is_not_eligible(
+    board, api_as, actor_of, make_task, make_unit, make_person, board_state, refused, registration
+):
+    unit, admin = _unit_with_admin(make_unit, make_person, board.community)
+    if registration != "none":
+        target = board.community if registration == "pending" else board.other
+        reg = people_ops.request_registration(
+            actor=actor_of(admin), kind="unit", unit_id=unit.id, community_id=target.id
+        )
+        if registration == "elsewhere":
+            people_ops.decide_registration(
+                actor=actor_of(board.outsider), registration_id=reg.id, confirm=True
+            )
+    task = make_task(eligibility="units", reward_xingan=0)
+    before = board_state()
+    response = api_as(admin).post(f"/api/v1/tasks/{task.id}/claims", json={"unit_id": unit.id})
+    refused(response, 403, "not_eligible")
+    assert board_state() == before
+
+
+def test_claim_task_for_unit_on_residents_only_task_is_not_eligible(
+    board, api_as, make_task, board_state, refused
+):
+    task = make_task(eligibility="residents")
+    before = board_state()
+    response = api_as(board.unit_admin).post(
+        f"/api/v1/tasks/{task.id}/claims", json={"unit_id": board.unit.id}
+    )
+    refused(response, 403, "not_eligible")
+    assert board_state() == before
+
+
+def test_claim_task_for_unknown_unit_is_not_found(board, api_as, make_task, board_state, refused):
+    task = make_task()
+    before = board_state()
+    response = api_as(board.unit_admin).post(
+        f"/api/v1/tasks/{task.id}/claims", json={"unit_id": board.unit.id + 10_000}
+    )
+    refused(response, 404, "unit_not_found")
+    assert board_state() == before
+
+
+def test_claim_task_by_suspended_person_is_refused_at_the_door(
+    board, api_as, actor_of, make_task, board_state, refused
+):
+    task = make_task()
+    resident = api_as(board.resident)
+    people_ops.update_person(
+        actor=actor_of(board.staff), person_id=board.resident.id, changes={"is_suspended": True}
+    )
+    before = board_state()
+    refused(resident.post(f"/api/v1/tasks/{task.id}/claims", json={}), 401, "invalid_token")
+    assert board_state() == before
+
+
+def test_claim_task_with_wrong_types_is_invalid(board, api_as, make_task, board_state, refused):
+    task = make_task()
+    resident = api_as(board.resident)
+    before = board_state()
+    for body in ({"unit_id": "abc"}, {"unit_id": None}, {"colour": "red"}):
+        problem = refused(
+            resident.post(f"/api/v1/tasks/{task.id}/claims", json=body), 422, "validation_error"
+        )
+        assert set(problem["errors"]) == set(body)
+    assert board_state() == before
+
+
+# --- claim lifecycle: submit, withdraw, dispatch answers ----------------------------------------
+
+
+def test_submit_claim_before_task_starts(board, api_as, make_task, make_claim, board_state, refused, fresh):
+    task = make_task()  # starts tomorrow
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/claims/{claim.id}/submit", json={"note": "提前做完了"})
+    refused(response, 409, "task_not_started")
+    assert board_state() == before
+    assert fresh(Claim, claim.id).state == "claimed"
+
+
+def test_submit_claim_without_required_checkin(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task(requires_checkin=True)
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/claims/{claim.id}/submit", json={"note": "我来过"})
+    refused(response, 409, "checkin_required")
+    assert board_state() == before
+
+
+def test_submit_claim_twice_is_not_submittable(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/claims/{claim.id}/submit", json={"note": "再交一次"})
+    refused(response, 409, "not_submittable")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("action", ["submit", "withdraw", "accept", "decline"])
+def test_claim_actions_on_someone_elses_claim_are_not_found(
+    board, api_as, make_started_task, make_claim, board_state, refused, action
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    response = api_as(board.neighbour).post(f"/api/v1/claims/{claim.id}/{action}", json={})
+    refused(response, 404, "claim_not_found")
+    # The claimant's work unit's admin does not answer for a personal claim either.
+    refused(
+        api_as(board.unit_admin).post(f"/api/v1/claims/{claim.id}/{action}", json={}), 404, "claim_not_found"
+    )
+    assert board_state() == before
+
+
+def test_withdraw_claim_after_verification(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task(eligibility="residents")
+    claim = make_claim(task, board.resident, upto="verified")
+    resident = api_as(board.resident)
+    before = board_state()
+    refused(resident.post(f"/api/v1/claims/{claim.id}/withdraw", json={}), 409, "not_withdrawable")
+    assert board_state() == before
+    shown = resident.get(f"/api/v1/claims/{claim.id}").json
+    assert shown["state"] == "verified" and shown["award"]["state"] == "pending"
+
+
+def test_withdraw_claim_twice_is_not_withdrawable(board, api_as, make_task, make_claim, board_state, refused):
+    task = make_task()
+    claim = make_claim(task, board.resident)
+    resident = api_as(board.resident)
+    assert resident.post(f"/api/v1/claims/{claim.id}/withdraw", json={}).status_code == 200
+    before = board_state()
+    refused(resident.post(f"/api/v1/claims/{claim.id}/withdraw", json={}), 409, "not_withdrawable")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+def test_accept_or_decline_dispatch_not_offered(
+    board, api_as, make_task, make_claim, board_state, refused, action
+):
+    task = make_task()
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/claims/{claim.id}/{action}", json={})
+    refused(response, 409, "not_offered")
+    assert board_state() == before
+
+
+def test_dispatch_task_to_ineligible_person(board, api_as, make_task, board_state, refused):
+    task = make_task(eligibility="party_members")
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.resident.id}),
+        403,
+        "not_eligible",
+    )
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.stranger.id}),
+        403,
+        "not_eligible",
+    )
+    problem = refused(
+        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": 1, "unit_id": 1}),
+        422,
+        "validation_error",
+    )
+    assert "person_id" in problem["errors"]
+    assert board_state() == before
+
+
+# --- verification ---------------------------------------------------------------------------------
+
+
+def test_verify_claim_twice_is_already_verified(
+    board, api_as, make_started_task, make_claim, board_state, refused, fresh
+):
+    task = make_started_task(eligibility="residents")
+    claim = make_claim(task, board.resident, upto="verified")
+    before = board_state()
+    for who in (board.staff, board.checker):
+        response = api_as(who).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+        refused(response, 409, "already_verified")
+    assert board_state() == before
+    assert fresh(Claim, claim.id).award_transfer_id is not None
+
+
+def test_verify_claim_unit_side_twice_is_already_verified(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=True)
+    claim = make_claim(task, board.member, upto="submitted")
+    unit_admin = api_as(board.unit_admin)
+    first = unit_admin.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    assert first.status_code == 200 and first.json["state"] == "submitted", first.json
+    before = board_state()
+    again = unit_admin.post(f"/api/v1/claims/{claim.id}/verify", json={"side": "unit"}, headers=idem())
+    refused(again, 409, "already_verified")
+    assert board_state() == before
+
+
+def test_verify_claim_before_submission(board, api_as, make_started_task, make_claim, board_state, refused):
+    task = make_started_task()
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    refused(response, 409, "not_submitted")
+    assert board_state() == before
+
+
+def test_verify_claim_own_claim_by_staff_is_self_verify(
+    board, api_as, make_started_task, make_claim, board_state, refused, fresh
+):
+    """Staff live in the community too, so they may claim; they may not verify, reject or mark it."""
+    task = make_started_task(eligibility="residents")
+    claim = make_claim(task, board.staff, upto="submitted")
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem()), 403, "self_verify")
+    refused(staff.post(f"/api/v1/claims/{claim.id}/reject", json={"reason": "不合格"}), 403, "self_verify")
+    refused(staff.post(f"/api/v1/claims/{claim.id}/no-show"), 403, "self_verify")
+    assert board_state() == before
+    # Another staff member can.
+    assert (
+        api_as(board.checker).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem()).status_code
+        == 200
+    )
+    assert fresh(Claim, claim.id).state == "verified"
+
+
+def test_verify_claim_by_its_own_claimant_is_forbidden(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    """A resident reads their own claim, so refusing them an action on it is a 403, not a 404."""
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    resident = api_as(board.resident)
+    assert resident.get(f"/api/v1/claims/{claim.id}").status_code == 200
+    before = board_state()
+    response = resident.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+    assert response.status_code == 403, response.json
+    assert response.json["code"] in ("self_verify", "forbidden")
+    assert board_state() == before
+
+
+def test_verify_claim_unit_side_when_no_unit_confirmation_is_needed(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=False)
+    claim = make_claim(task, board.member, upto="submitted")
+    assert claim.confirming_unit_id is None
+    before = board_state()
+    # The member's work unit has nothing to confirm: the claim is none of its business.
+    unit_admin = api_as(board.unit_admin)
+    refused(
+        unit_admin.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem()), 404, "claim_not_found"
+    )
+    refused(
+        unit_admin.post(f"/api/v1/claims/{claim.id}/verify", json={"side": "unit"}, headers=idem()),
+        404,
+        "claim_not_found",
+    )
+    # Staff asking for the unit side are refused inside their scope.
+    response = api_as(board.staff).post(
+        f"/api/v1/claims/{claim.id}/verify", json={"side": "unit"}, headers=idem()
+    )
+    refused(response, 403, "forbidden")
+    assert board_state() == before
+
+
+def test_verify_claim_with_unknown_side_is_invalid(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    response = api_as(board.staff).post(
+        f"/api/v1/claims/{claim.id}/verify", json={"side": "both"}, headers=idem()
+    )
+    assert "side" in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+
+
+def test_verify_claim_by_admin_of_an_unrelated_unit_is_not_found(
+    board, api_as, make_started_task, make_claim, make_unit, make_person, board_state, refused
+):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=True)
+    claim = make_claim(task, board.member, upto="submitted")
+    _, admin = _unit_with_admin(make_unit, make_person, board.community)
+    other = api_as(admin)
+    before = board_state()
+    for body in ({}, {"side": "unit"}):
+        refused(
+            other.post(f"/api/v1/claims/{claim.id}/verify", json=body, headers=idem()), 404, "claim_not_found"
+        )
+    refused(
+        other.post(f"/api/v1/claims/{claim.id}/reject", json={"reason": "不认识"}), 404, "claim_not_found"
+    )
+    refused(other.get(f"/api/v1/claims/{claim.id}"), 404, "claim_not_found")
+    assert claim.id not in [c["id"] for c in other.get("/api/v1/claims/queue").json["items"]]
+    assert board_state() == before
+
+
+def test_verify_claim_without_idempotency_key(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={})
+    refused(response, 428, "idempotency_key_required")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": None}, {"reason": 5}], ids=_case
+)
+def test_reject_claim_without_reason(
+    board, api_as, make_started_task, make_claim, board_state, refused, body
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/reject", json=body)
+    code = "reason_required" if body.get("reason") == "   " else "validation_error"
+    assert "reason" in refused(response, 422, code)["errors"]
+    assert board_state() == before
+
+
+def test_reject_claim_after_verification_is_not_rejectable(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="verified")
+    before = board_state()
+    response = api_as(board.checker).post(
+        f"/api/v1/claims/{claim.id}/reject", json={"reason": "事后发现没来"}
+    )
+    refused(response, 409, "not_rejectable")
+    assert board_state() == before
+
+
+def test_mark_no_show_before_task_starts(board, api_as, make_task, make_claim, board_state, refused):
+    task = make_task()  # starts tomorrow
+    claim = make_claim(task, board.resident)
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/claims/{claim.id}/no-show"), 409, "task_not_started")
+    assert board_state() == before
+
+
+def test_mark_no_show_after_check_in_or_submission(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/claims/{claim.id}/no-show"), 409, "not_claimed")
+    assert board_state() == before
+
+
+def test_mark_no_show_by_confirming_unit_is_forbidden(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task(eligibility="party_members", requires_unit_confirm=True)
+    claim = make_claim(task, board.member)
+    before = board_state()
+    refused(api_as(board.unit_admin).post(f"/api/v1/claims/{claim.id}/no-show"), 403, "forbidden")
+    assert board_state() == before
+
+
+# --- scope: staff of another community, grid workers ---------------------------------------------
+
+
+def test_claim_actions_by_staff_of_another_community_are_not_found(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    submitted = make_claim(task, board.resident, upto="submitted")
+    claimed = make_claim(task, board.neighbour)
+    outsider = api_as(board.outsider)
+    before = board_state()
+    refused(outsider.get(f"/api/v1/claims/{submitted.id}"), 404, "claim_not_found")
+    refused(
+        outsider.post(f"/api/v1/claims/{submitted.id}/verify", json={}, headers=idem()),
+        404,
+        "claim_not_found",
+    )
+    refused(
+        outsider.post(f"/api/v1/claims/{submitted.id}/reject", json={"reason": "不行"}),
+        404,
+        "claim_not_found",
+    )
+    refused(outsider.post(f"/api/v1/claims/{claimed.id}/no-show"), 404, "claim_not_found")
+    # The same answers as for a claim that does not exist.
+    refused(outsider.post(f"/api/v1/claims/{claimed.id + 10_000}/no-show"), 404, "claim_not_found")
+    assert outsider.get("/api/v1/claims/queue").json["items"] == []
+    assert board_state() == before
+
+
+def test_task_actions_by_staff_of_another_community_are_not_found(
+    board, api_as, make_task, make_claim, board_state
+):
+    posted, draft = make_task(), make_task(post=False)
+    make_claim(posted, board.resident)
+    outsider = api_as(board.outsider)
+    before = board_state()
+    _hidden(outsider.get(f"/api/v1/tasks/{draft.id}"))
+    for task in (posted, draft):
+        _hidden(outsider.patch(f"/api/v1/tasks/{task.id}", json={"description": "改一下"}))
+        for action in ("post", "close", "complete"):
+            _hidden(outsider.post(f"/api/v1/tasks/{task.id}/{action}"))
+        _hidden(outsider.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem()))
+        _hidden(outsider.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.neighbour.id}))
+        _hidden(outsider.get(f"/api/v1/tasks/{task.id}/claims"))
+    # Nor may they post one in the community.
+    _hidden(outsider.post("/api/v1/tasks", json=task_body(board.community.id)))
+    assert draft.id not in [t["id"] for t in outsider.get("/api/v1/tasks").json["items"]]
+    assert board_state() == before
+
+
+def test_demand_actions_by_staff_of_another_community_are_not_found(
+    board, api_as, make_demand, make_started_task, board_state
+):
+    demand = make_demand()
+    outsider = api_as(board.outsider)
+    before = board_state()
+    _hidden(outsider.get(f"/api/v1/demands/{demand.id}"))
+    _hidden(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不归我们管"}))
+    accept = task_body(board.community.id)
+    del accept["community_id"], accept["post"]
+    _hidden(outsider.post(f"/api/v1/demands/{demand.id}/accept", json=accept))
+    _hidden(outsider.get(f"/api/v1/demands/{demand.id}/suggestions"))
+    _hidden(outsider.post("/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [1]}))
+    # Nor ask for help for one of its residents.
+    _hidden(
+        outsider.post(
+            "/api/v1/demands",
+            json={"category": "助老助残", "details": "帮忙", "requester_id": board.resident.id},
+        )
+    )
+    assert demand.id not in [d["id"] for d in outsider.get("/api/v1/demands").json["items"]]
+    assert board_state() == before
+
+
+def test_update_task_out_of_scope_answers_like_a_missing_task(board, api_as, make_task):
+    """Existence is not revealed: a draft of another community answers exactly as a missing id."""
+    draft = make_task(post=False)
+    outsider = api_as(board.outsider)
+    hidden = _hidden(outsider.patch(f"/api/v1/tasks/{draft.id}", json={"description": "改"}))
+    missing = _hidden(outsider.patch(f"/api/v1/tasks/{draft.id + 10_000}", json={"description": "改"}))
+    assert hidden["code"] == missing["code"]
+    hidden = _hidden(outsider.post(f"/api/v1/tasks/{draft.id}/post"))
+    missing = _hidden(outsider.post(f"/api/v1/tasks/{draft.id + 10_000}/post"))
+    assert hidden["code"] == missing["code"]
+
+
+def test_decline_demand_out_of_scope_answers_like_a_missing_demand(board, api_as, make_demand):
+    demand = make_demand()
+    outsider = api_as(board.outsider)
+    hidden = _hidden(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不管"}))
+    missing = _hidden(outsider.post(f"/api/v1/demands/{demand.id + 10_000}/decline", json={"reason": "不管"}))
+    assert hidden["code"] == missing["code"]
+
+
+def test_task_actions_by_grid_worker_are_not_found(board, api_as, make_task, board_state):
+    """A grid worker's grant covers their grid only: a community's task is outside it (as in the
+    authorisation matrix, where community-level things answer 404 to grid workers)."""
+    task = make_task()
+    grid_worker = api_as(board.grid_worker)
+    before = board_state()
+    _hidden(grid_worker.post("/api/v1/tasks", json=task_body(board.community.id)))
+    _hidden(grid_worker.patch(f"/api/v1/tasks/{task.id}", json={"description": "改"}))
+    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/close"))
+    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem()))
+    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.resident.id}))
+    assert board_state() == before
+
+
+def test_verify_claim_by_grid_worker_is_not_found(
+    board, api_as, make_started_task, make_claim, board_state, refused
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="submitted")  # a resident of the grid worker's grid
+    before = board_state()
+    grid_worker = api_as(board.grid_worker)
+    refused(
+        grid_worker.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem()), 404, "claim_not_found"
+    )
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("who", ["grid_worker", "resident"])
+def test_triage_demand_in_scope_without_the_role_is_forbidden(
+    board, api_as, make_demand, board_state, refused, who
+):
+    """The grid worker (their grid) and the requester (their own) read the demand: in scope, so
+    triaging it, which their role lacks, answers 403 rather than 404."""
+    demand = make_demand()
+    caller = api_as(getattr(board, who))
+    assert caller.get(f"/api/v1/demands/{demand.id}").status_code == 200
+    before = board_state()
+    refused(
+        caller.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不需要了"}), 403, "forbidden"
+    )
+    accept = task_body(board.community.id)
+    del accept["community_id"], accept["post"]
+    refused(caller.post(f"/api/v1/demands/{demand.id}/accept", json=accept), 403, "forbidden")
+    assert board_state() == before
+
+
+# --- demands ------------------------------------------------------------------------------------
+
+
+def _done_demand(board, actor_of, make_demand, make_claim=None):
+    demand = make_demand()
+    task = _accept(actor_of(board.staff), demand)
+    operations.complete_task(actor=actor_of(board.staff), task_id=task.id)
+    return demand
+
+
+def test_rate_demand_of_someone_else_is_not_found(board, api_as, actor_of, make_demand, board_state, refused):
+    demand = _done_demand(board, actor_of, make_demand)
+    before = board_state()
+    for who in (board.neighbour, board.staff, board.grid_worker):
+        response = api_as(who).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1})
+        refused(response, 404, "demand_not_found")
+    assert board_state() == before
+
+
+def test_rate_demand_before_done(board, api_as, actor_of, make_demand, board_state, refused):
+    open_demand = make_demand()
+    accepted = make_demand()
+    _accept(actor_of(board.staff), accepted)
+    resident = api_as(board.resident)
+    before = board_state()
+    for demand in (open_demand, accepted):
+        refused(resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 5}), 409, "not_done")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1, 4.5, 5.0, "5", True, None, 10**20])
+def test_rate_demand_outside_one_to_five_or_not_an_integer(
+    board, api_as, actor_of, make_demand, board_state, refused, fresh, rating
+):
+    demand = _done_demand(board, actor_of, make_demand)
+    before = board_state()
+    response = api_as(board.resident).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": rating})
+    assert "rating" in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+    assert fresh(Demand, demand.id).rated_at is None
+
+
+def test_rate_demand_without_rating_or_with_long_comment(
+    board, api_as, actor_of, make_demand, board_state, refused
+):
+    demand = _done_demand(board, actor_of, make_demand)
+    resident = api_as(board.resident)
+    before = board_state()
+    for body, field in (({}, "rating"), ({"rating": 4, "comment": "好" * 501}, "comment")):
+        response = resident.post(f"/api/v1/demands/{demand.id}/rating", json=body)
+        assert field in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+
+
+def test_rate_demand_twice(board, api_as, actor_of, make_demand, board_state, refused, fresh):
+    demand = _done_demand(board, actor_of, make_demand)
+    resident = api_as(board.resident)
+    assert (
+        resident.post(
+            f"/api/v1/demands/{demand.id}/rating", json={"rating": 4, "comment": "不错"}
+        ).status_code
+        == 200
+    )
+    before = board_state()
+    refused(resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1}), 409, "already_rated")
+    assert board_state() == before
+    assert (fresh(Demand, demand.id).rating, fresh(Demand, demand.id).comment) == (4, "不错")
+
+
+@pytest.mark.parametrize("state", ["accepted", "declined", "withdrawn", "done"])
+def test_withdraw_demand_no_longer_open(board, api_as, actor_of, make_demand, board_state, refused, state):
+    staff = actor_of(board.staff)
+    if state == "done":
+        demand = _done_demand(board, actor_of, make_demand)
+    else:
+        demand = make_demand()
+        if state == "accepted":
+            _accept(staff, demand)
+        elif state == "declined":
+            operations.decline_demand(actor=staff, demand_id=demand.id, reason="不在服务范围")
+        else:
+            operations.withdraw_demand(actor=actor_of(board.resident), demand_id=demand.id)
+    before = board_state()
+    refused(api_as(board.resident).post(f"/api/v1/demands/{demand.id}/withdraw"), 409, "not_open")
+    assert board_state() == before
+
+
+def test_withdraw_demand_of_someone_else_is_not_found(board, api_as, make_demand, board_state, refused):
+    demand = make_demand()
+    before = board_state()
+    for who in (board.neighbour, board.staff):
+        refused(api_as(who).post(f"/api/v1/demands/{demand.id}/withdraw"), 404, "demand_not_found")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("first", ["accept", "decline"])
+@pytest.mark.parametrize("second", ["accept", "decline"])
+def test_triage_demand_twice_is_not_open(board, api_as, make_demand, board_state, refused, first, second):
+    demand = make_demand()
+    staff = api_as(board.staff)
+    accept = {
+        "title": "上门帮忙",
+        "starts_at": _at(24),
+        "ends_at": _at(26),
+        "slots": 1,
+        "eligibility": "anyone",
+    }
+    bodies = {"accept": accept, "decline": {"reason": "人手不够"}}
+    done = staff.post(f"/api/v1/demands/{demand.id}/{first}", json=bodies[first])
+    assert done.status_code in (200, 201), done.json
+    before = board_state()
+    refused(
+        api_as(board.checker).post(f"/api/v1/demands/{demand.id}/{second}", json=bodies[second]),
+        409,
+        "not_open",
+    )
+    assert board_state() == before
+
+
+def test_decline_demand_without_reason(board, api_as, make_demand, board_state, refused):
+    demand = make_demand()
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(staff.post(f"/api/v1/demands/{demand.id}/decline", json={}), 422, "validation_error")
+    refused(staff.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": " "}), 422, "reason_required")
+    assert board_state() == before
+
+
+def test_accept_demand_dispatched_to_ineligible_person_changes_nothing(
+    board, api_as, make_demand, board_state, refused, fresh
+):
+    """The task, the demand's state and the offer are one transaction: a refused offer undoes all."""
+    demand = make_demand()
+    before = board_state()
+    body = {
+        "title": "上门帮忙",
+        "starts_at": _at(24),
+        "ends_at": _at(26),
+        "slots": 1,
+        "eligibility": "residents",
+        "reward_xingan": 2,
+        "dispatch_person_id": board.stranger.id,
+    }
+    refused(api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body), 403, "not_eligible")
+    assert board_state() == before
+    assert fresh(Demand, demand.id).state == "open"
+
+
+def test_accept_demand_with_past_deadline_changes_nothing(board, api_as, make_demand, board_state, refused):
+    demand = make_demand()
+    before = board_state()
+    body = {"title": "上门帮忙", "starts_at": _at(-2), "ends_at": _at(1), "slots": 1, "eligibility": "anyone"}
+    response = api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body)
+    assert "claim_deadline" in refused(response, 422, "deadline_passed")["errors"]
+    assert board_state() == before
+
+
+def test_request_help_by_grid_worker_for_resident_of_another_grid(
+    board, api_as, make_node, make_person, board_state, refused
+):
+    other_grid = make_node("grid", board.community)
+    elsewhere = make_person(grid=other_grid)
+    no_grid = make_person(community=board.community)
+    grid_worker = api_as(board.grid_worker)
+    before = board_state()
+    for person in (elsewhere, no_grid, board.stranger):
+        body = {"category": "助老助残", "details": "帮忙买菜", "requester_id": person.id}
+        _hidden(grid_worker.post("/api/v1/demands", json=body))
+    assert board_state() == before
+
+
+def test_request_help_by_resident_for_someone_else(board, api_as, board_state, refused):
+    resident = api_as(board.resident)
+    before = board_state()
+    for person in (board.neighbour, board.stranger):
+        body = {"category": "助老助残", "details": "帮邻居问一下", "requester_id": person.id}
+        response = resident.post("/api/v1/demands", json=body)
+        assert response.status_code in (403, 404), response.json
+        assert response.mimetype == "application/problem+json"
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json["detail"]), response.json
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"category": "修电脑", "details": "帮忙"}, "category"),
+        ({"category": "助老助残", "details": ""}, "details"),
+        ({"category": "助老助残"}, "details"),
+        ({"category": "助老助残", "details": "帮" * 1001}, "details"),
+        ({"category": "助老助残", "details": "帮忙", "requester_id": "me"}, "requester_id"),
+        ({"category": "助老助残", "details": "帮忙", "urgent": True}, "urgent"),
+    ],
+    ids=_case,
+)
+def test_request_help_with_invalid_fields(board, api_as, board_state, refused, body, field):
+    before = board_state()
+    response = api_as(board.resident).post("/api/v1/demands", json=body)
+    assert field in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+
+
+def test_request_help_with_blank_details(board, api_as, board_state, refused):
+    before = board_state()
+    response = api_as(board.resident).post("/api/v1/demands", json={"category": "助老助残", "details": "   "})
+    assert "details" in refused(response, 422, "details_required")["errors"]
+    assert board_state() == before
+
+
+# --- tasks: creating and editing ------------------------------------------------------------------
+
+_START = 48  # hours from now
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"ends_at": _START - 1}, "invalid_task", "ends_at"),
+        ({"ends_at": _START}, "invalid_task", "ends_at"),
+        ({"claim_deadline": _START + 3}, "invalid_task", "claim_deadline"),
+        ({"eligibility": "units", "reward_xingan": 5}, "invalid_task", "reward_xingan"),
+        ({"category": "修电脑"}, "validation_error", "category"),
+        ({"eligibility": "everyone"}, "validation_error", "eligibility"),
+        ({"slots": 0}, "validation_error", "slots"),
+        ({"slots": -3}, "validation_error", "slots"),
+        ({"slots": 10_001}, "validation_error", "slots"),
+        ({"slots": 10**30}, "validation_error", "slots"),
+        ({"reward_hongsong": 10**30}, "validation_error", "reward_hongsong"),
+        ({"reward_xingan": -1}, "validation_error", "reward_xingan"),
+        ({"starts_at": "2030-01-01T09:00:00"}, "validation_error", "starts_at"),
+        ({"ends_at": "2030-01-01 11:00"}, "validation_error", "ends_at"),
+        ({"claim_deadline": "2030-01-01T08:00:00"}, "validation_error", "claim_deadline"),
+        ({"starts_at": "明天上午"}, "validation_error", "starts_at"),
+        ({"colour": "red"}, "validation_error", "colour"),
+        ({"state": "done"}, "validation_error", "state"),
+        ({"slots": "3"}, "validation_error", "slots"),
+        ({"slots": 2.5}, "validation_error", "slots"),
+        ({"title": 5}, "validation_error", "title"),
+        ({"title": ""}, "validation_error", "title"),
+        ({"title": "   "}, "title_required", "title"),
+        ({"title": "长" * 101}, "validation_error", "title"),
+        ({"description": "长" * 2001}, "validation_error", "description"),
+        ({"requires_checkin": "maybe"}, "validation_error", "requires_checkin"),
+        ({"community_id": "abc"}, "validation_error", "community_id"),
+        ({"station_id": "abc"}, "validation_error", "station_id"),
+        ({"post": "soon"}, "validation_error", "post"),
+    ],
+    ids=_case,
+)
+def test_create_task_with_invalid_fields(board, api_as, board_state, refused, changes, code, field):
+    now = utcnow()
+
+    def at(hours: int) -> str:
+        return (now + timedelta(hours=hours)).isoformat()
+
+    body = task_body(board.community.id, starts_at=at(_START), ends_at=at(_START + 2))
+    for name, value in changes.items():
+        body[name] = at(value) if name.endswith(("_at", "deadline")) and isinstance(value, int) else value
+    before = board_state()
+    problem = refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, code)
+    assert field in problem["errors"], problem
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    "missing", ["title", "category", "starts_at", "ends_at", "slots", "eligibility", "community_id"]
+)
+def test_create_task_without_a_required_field(board, api_as, board_state, refused, missing):
+    body = task_body(board.community.id)
+    del body[missing]
+    before = board_state()
+    assert (
+        missing
+        in refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "validation_error")["errors"]
+    )
+    assert board_state() == before
+
+
+def test_create_task_with_station_of_another_community(board, api_as, board_state, refused):
+    from points.org import operations as org_ops
+
+    theirs = org_ops.create_station(
+        actor=None, node_id=board.other.id, kind="station", name="别处的党群服务站"
+    )
+    before = board_state()
+    body = task_body(board.community.id, station_id=theirs.id)
+    assert (
+        "station_id"
+        in refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "invalid_task")["errors"]
+    )
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("body", [[], "task", 42], ids=_case)
+def test_create_task_with_a_body_that_is_not_an_object(board, api_as, board_state, refused, body):
+    before = board_state()
+    problem = refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "validation_error")
+    assert "_schema" in problem["errors"]
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("field", ["community_id", "station_id"])
+def test_create_task_with_a_huge_id(board, api_as, board_state, field):
+    """Out of every id's range: a 422 that, like any bad field, names the field."""
+    body = {**task_body(board.community.id), field: 2**70}
+    before = board_state()
+    response = api_as(board.staff).post("/api/v1/tasks", json=body)
+    problem = response.get_json()
+    assert response.status_code == 422, problem
+    assert response.mimetype == "application/problem+json"
+    assert field in (problem.get("errors") or {}), problem
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [
+        ("9999-12-31T22:00:00-14:00", "9999-12-31T23:00:00-14:00"),
+        ("0001-01-01T00:00:00+14:00", "0001-01-01T01:00:00+14:00"),
+    ],
+)
+def test_create_task_with_dates_out_of_range(board, api_as, board_state, starts_at, ends_at):
+    """Valid ISO dates whose UTC falls outside the calendar: a 422 naming the field."""
+    body = task_body(board.community.id, starts_at=starts_at, ends_at=ends_at, post=False)
+    before = board_state()
+    response = api_as(board.staff).post("/api/v1/tasks", json=body)
+    problem = response.get_json()
+    assert response.status_code == 422, problem
+    assert response.mimetype == "application/problem+json"
+    assert "starts_at" in (problem.get("errors") or {}), problem
+    assert board_state() == before
+
+
+def test_create_task_posted_with_deadline_passed(board, api_as, board_state, refused):
+    body = task_body(board.community.id, starts_at=_at(-3), ends_at=_at(2))  # deadline: the start
+    before = board_state()
+    assert (
+        "claim_deadline"
+        in refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "deadline_passed")["errors"]
+    )
+    assert board_state() == before
+
+
+def test_create_task_in_a_grid_or_street(board, api_as, make_person, board_state, refused):
+    """Tasks belong to a community: not to one of its grids, nor to the street above it."""
+    street = get_node(board.community.parent_id)
+    street_admin = make_person(community=board.community, roles=[("street_admin", street)])
+    before = board_state()
+    for node in (board.grid, street):
+        response = api_as(street_admin).post("/api/v1/tasks", json=task_body(node.id))
+        refused(response, 422, "invalid_community")
+    assert board_state() == before
+
+
+def test_create_task_by_resident_is_not_found(board, api_as, board_state):
+    before = board_state()
+    _hidden(api_as(board.resident).post("/api/v1/tasks", json=task_body(board.community.id)))
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "新标题"},
+        {"category": "便民服务"},
+        {"starts_at": 30},
+        {"ends_at": 40},
+        {"eligibility": "residents"},
+        {"reward_hongsong": 100},
+        {"reward_xingan": 50},
+        {"requires_checkin": True},
+        {"requires_unit_confirm": True},
+        {"allows_walk_in": True},
+        {"station_id": None},
+        {"description": "可以改", "reward_xingan": 500},
+    ],
+    ids=_case,
+)
+def test_update_task_posted_fixed_fields_is_task_locked(
+    board, api_as, make_task, make_claim, board_state, refused, changes
+):
+    task = make_task()
+    make_claim(task, board.resident)
+    body = {k: _at(v) if k.endswith("_at") else v for k, v in changes.items()}
+    before = board_state()
+    refused(api_as(board.staff).patch(f"/api/v1/tasks/{task.id}", json=body), 409, "task_locked")
+    assert board_state() == before
+
+
+def test_update_task_slots_below_live_claims(
+    board, api_as, make_task, make_claim, board_state, refused, fresh
+):
+    task = make_task(slots=3)
+    make_claim(task, board.resident)
+    make_claim(task, board.neighbour)
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(staff.patch(f"/api/v1/tasks/{task.id}", json={"slots": 1}), 409, "slots_below_claims")
+    assert board_state() == before
+    # Down to exactly the live claims is fine: the task is then full.
+    shown = staff.patch(f"/api/v1/tasks/{task.id}", json={"slots": 2}).json
+    assert (shown["slots"], shown["claimed"], shown["open_slots"]) == (2, 2, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"slots": 0}, "validation_error", "slots"),
+        ({"slots": None}, "validation_error", "slots"),
+        ({"claim_deadline": "2030-01-01T08:00:00"}, "validation_error", "claim_deadline"),
+        ({"claim_deadline": 24 * 3 + 1}, "invalid_task", "claim_deadline"),
+        ({"claim_deadline": -1}, "deadline_passed", "claim_deadline"),
+        ({"community_id": 1}, "validation_error", "community_id"),
+        ({"state": "done"}, "validation_error", "state"),
+        ({"description": 7}, "validation_error", "description"),
+    ],
+    ids=_case,
+)
+def test_update_task_posted_with_invalid_values(
+    board, api_as, make_task, board_state, refused, changes, code, field
+):
+    start = utcnow() + timedelta(days=3)
+    task = make_task(starts_at=start, ends_at=start + timedelta(hours=1))
+    body = {k: _at(v) if k == "claim_deadline" and isinstance(v, int) else v for k, v in changes.items()}
+    before = board_state()
+    problem = refused(api_as(board.staff).patch(f"/api/v1/tasks/{task.id}", json=body), 422, code)
+    assert field in problem["errors"], problem
+    assert board_state() == before
+
+
+def test_update_task_description_after_the_claim_deadline(board, api_as, make_task, fresh):
+    """The deadline passed but the close job has not run yet: the task is still posted, and its
+    description and place stay editable (only moving the deadline into the past is refused)."""
+    past = utcnow() - timedelta(days=1)
+    task = make_task(
+        now=past, starts_at=utcnow() + timedelta(hours=5), claim_deadline=past + timedelta(hours=1)
+    )
+    response = api_as(board.staff).patch(f"/api/v1/tasks/{task.id}", json={"place": "改到二号楼活动室"})
+    assert response.status_code == 200, response.json
+    assert fresh(Task, task.id).place == "改到二号楼活动室"
+
+
+@pytest.mark.parametrize("state", ["done", "cancelled"])
+def test_update_task_after_posting_ends_is_task_locked(
+    board, api_as, actor_of, make_started_task, board_state, refused, state
+):
+    task = make_started_task()
+    staff = actor_of(board.staff)
+    {
+        "done": lambda: operations.complete_task(actor=staff, task_id=task.id),
+        "cancelled": lambda: operations.cancel_task(actor=staff, task_id=task.id, reason="取消了"),
+    }[state]()
+    before = board_state()
+    response = api_as(board.staff).patch(f"/api/v1/tasks/{task.id}", json={"description": "补充说明"})
+    refused(response, 409, "task_locked")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("state", ["posted", "closed", "cancelled"])
+def test_post_task_not_a_draft(board, api_as, actor_of, make_task, board_state, refused, state):
+    task = make_task()
+    if state == "closed":
+        operations.close_task(actor=actor_of(board.staff), task_id=task.id)
+    elif state == "cancelled":
+        operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="取消")
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/tasks/{task.id}/post"), 409, "not_draft")
+    assert board_state() == before
+
+
+def test_post_task_draft_past_its_deadline(board, api_as, make_task, board_state, refused):
+    past = utcnow() - timedelta(days=2)
+    draft = make_task(
+        post=False, now=past, starts_at=past + timedelta(days=1), claim_deadline=past + timedelta(hours=1)
+    )
+    before = board_state()
+    response = api_as(board.staff).post(f"/api/v1/tasks/{draft.id}/post")
+    assert "claim_deadline" in refused(response, 422, "deadline_passed")["errors"]
+    assert board_state() == before
+
+
+def test_close_task_not_posted(board, api_as, make_task, board_state, refused):
+    draft = make_task(post=False)
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/tasks/{draft.id}/close"), 409, "not_posted")
+    assert board_state() == before
+
+
+def test_complete_task_before_it_starts(board, api_as, make_task, board_state, refused, fresh):
+    task = make_task()  # starts tomorrow
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/tasks/{task.id}/complete"), 409, "task_not_started")
+    assert board_state() == before
+    assert fresh(Task, task.id).state == "posted"
+
+
+@pytest.mark.parametrize("state", ["draft", "done", "cancelled"])
+def test_complete_task_not_on_the_board(
+    board, api_as, actor_of, make_started_task, board_state, refused, state
+):
+    task = make_started_task(post=state != "draft")
+    staff = actor_of(board.staff)
+    if state == "done":
+        operations.complete_task(actor=staff, task_id=task.id)
+    elif state == "cancelled":
+        operations.cancel_task(actor=staff, task_id=task.id, reason="取消")
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/tasks/{task.id}/complete"), 409, "not_open")
+    assert board_state() == before
+
+
+def test_cancel_task_needs_idempotency_key_and_reason(
+    board, api_as, make_started_task, make_claim, board_state, refused, fresh
+):
+    task = make_started_task()
+    claim = make_claim(task, board.resident, upto="verified")
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "下雨"}),
+        428,
+        "idempotency_key_required",
+    )
+    refused(staff.post(f"/api/v1/tasks/{task.id}/cancel", json={}, headers=idem()), 422, "validation_error")
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": ""}, headers=idem()),
+        422,
+        "validation_error",
+    )
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "  "}, headers=idem()),
+        422,
+        "reason_required",
+    )
+    long = "长" * 501
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": long}, headers=idem()),
+        422,
+        "validation_error",
+    )
+    assert board_state() == before
+    assert fresh(Task, task.id).state == "posted"
+    assert staff.get(f"/api/v1/claims/{claim.id}").json["award"]["state"] == "pending"
+
+
+def test_cancel_task_done(board, api_as, actor_of, make_started_task, board_state, refused):
+    task = make_started_task()
+    operations.complete_task(actor=actor_of(board.staff), task_id=task.id)
+    before = board_state()
+    response = api_as(board.staff).post(
+        f"/api/v1/tasks/{task.id}/cancel", json={"reason": "补取消"}, headers=idem()
+    )
+    refused(response, 409, "not_cancellable")
+    assert board_state() == before
+
+
+def test_cancel_task_reusing_an_idempotency_key_for_another_task(
+    board, api_as, make_task, board_state, refused
+):
+    first, second = make_task(), make_task()
+    staff = api_as(board.staff)
+    key = idem()
+    assert (
+        staff.post(f"/api/v1/tasks/{first.id}/cancel", json={"reason": "下雨"}, headers=key).status_code
+        == 200
+    )
+    before = board_state()
+    response = staff.post(f"/api/v1/tasks/{second.id}/cancel", json={"reason": "下雨"}, headers=key)
+    refused(response, 409, "idempotency_key_reused")
+    assert board_state() == before
+
+
+# --- resources and projects ----------------------------------------------------------------------
+
+
+def _resource_body(community, **overrides):
+    return {
+        "community_id": community.id,
+        "category": "助老助残",
+        "description": "每周六上午上门理发",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("who", ["resident", "grid_worker", "stranger"])
+def test_declare_resource_by_someone_not_a_reported_member(board, api_as, board_state, refused, who):
+    before = board_state()
+    response = api_as(getattr(board, who)).post("/api/v1/resources", json=_resource_body(board.community))
+    refused(response, 403, "not_eligible")
+    assert board_state() == before
+
+
+def test_declare_resource_for_unit_by_someone_not_its_admin(board, api_as, board_state, refused):
+    before = board_state()
+    body = _resource_body(board.community, unit_id=board.unit.id)
+    refused(api_as(board.member).post("/api/v1/resources", json=body), 403, "forbidden")
+    assert board_state() == before
+
+
+def test_declare_resource_for_unit_not_reported_to_community(board, api_as, make_node, board_state, refused):
+    elsewhere = make_node("community")
+    before = board_state()
+    body = _resource_body(elsewhere, unit_id=board.unit.id)
+    refused(api_as(board.unit_admin).post("/api/v1/resources", json=body), 403, "not_eligible")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": 10**12}, "capacity"),
+        ({"capacity": "2"}, "capacity"),
+        ({"category": "修电脑"}, "category"),
+        ({"description": ""}, "description"),
+        ({"availability": "长" * 201}, "availability"),
+        ({"owner": "me"}, "owner"),
+    ],
+    ids=_case,
+)
+def test_declare_resource_with_invalid_fields(board, api_as, board_state, refused, overrides, field):
+    before = board_state()
+    response = api_as(board.member).post(
+        "/api/v1/resources", json=_resource_body(board.community, **overrides)
+    )
+    assert field in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+
+
+def test_retire_resource_of_someone_else(board, api_as, actor_of, board_state, refused):
+    resource = operations.declare_resource(
+        actor=actor_of(board.member), community_id=board.community.id, category="助老助残", description="理发"
+    )
+    before = board_state()
+    _hidden(api_as(board.resident).post(f"/api/v1/resources/{resource.id}/retire"))
+    _hidden(api_as(board.outsider).post(f"/api/v1/resources/{resource.id}/retire"))
+    assert board_state() == before
+
+
+def _member_resource(board, actor_of, community=None):
+    return operations.declare_resource(
+        actor=actor_of(board.member),
+        community_id=(community or board.community).id,
+        category="助老助残",
+        description="上门理发",
+    )
+
+
+def test_create_project_with_resource_of_another_community(
+    board, api_as, actor_of, make_demand, board_state, refused
+):
+    demand = make_demand()
+    ours = _member_resource(board, actor_of)
+    # The member lives in the other community, so may offer something there too.
+    theirs = _member_resource(board, actor_of, board.other)
+    before = board_state()
+    body = {"demand_id": demand.id, "resource_ids": [ours.id, theirs.id]}
+    problem = refused(api_as(board.staff).post("/api/v1/projects", json=body), 422, "resource_unavailable")
+    assert str(theirs.id) in problem["errors"]["resource_ids"][0]
+    assert board_state() == before
+
+
+def test_create_project_with_retired_or_unknown_resource(
+    board, api_as, actor_of, make_demand, board_state, refused
+):
+    demand = make_demand()
+    retired = _member_resource(board, actor_of)
+    operations.retire_resource(actor=actor_of(board.member), resource_id=retired.id)
+    before = board_state()
+    for ids in ([retired.id], [retired.id + 10_000]):
+        response = api_as(board.staff).post(
+            "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": ids}
+        )
+        refused(response, 422, "resource_unavailable")
+    assert board_state() == before
+
+
+def test_create_project_twice_for_a_demand(board, api_as, actor_of, make_demand, board_state, refused):
+    demand = make_demand()
+    resource = _member_resource(board, actor_of)
+    body = {"demand_id": demand.id, "resource_ids": [resource.id]}
+    assert api_as(board.staff).post("/api/v1/projects", json=body).status_code == 201
+    before = board_state()
+    refused(api_as(board.checker).post("/api/v1/projects", json=body), 409, "project_exists")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize("state", ["declined", "withdrawn"])
+def test_create_project_for_a_closed_demand(
+    board, api_as, actor_of, make_demand, board_state, refused, state
+):
+    demand = make_demand()
+    if state == "declined":
+        operations.decline_demand(actor=actor_of(board.staff), demand_id=demand.id, reason="不受理")
+    else:
+        operations.withdraw_demand(actor=actor_of(board.resident), demand_id=demand.id)
+    resource = _member_resource(board, actor_of)
+    before = board_state()
+    body = {"demand_id": demand.id, "resource_ids": [resource.id]}
+    refused(api_as(board.staff).post("/api/v1/projects", json=body), 409, "demand_closed")
+    assert board_state() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"resource_ids": []}, "resource_ids"),
+        ({"resource_ids": ["1"]}, "resource_ids"),
+        ({"resource_ids": 1}, "resource_ids"),
+        ({}, "resource_ids"),
+    ],
+    ids=_case,
+)
+def test_create_project_with_invalid_resources(board, api_as, make_demand, board_state, refused, body, field):
+    demand = make_demand()
+    before = board_state()
+    response = api_as(board.staff).post("/api/v1/projects", json={"demand_id": demand.id, **body})
+    assert field in refused(response, 422, "validation_error")["errors"]
+    assert board_state() == before
+
+
+def test_create_project_by_resident_or_member_is_refused(board, api_as, actor_of, make_demand, board_state):
+    demand = make_demand()
+    resource = _member_resource(board, actor_of)
+    before = board_state()
+    for who in (board.member, board.neighbour):
+        response = api_as(who).post(
+            "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [resource.id]}
+        )
+        _hidden(response)
+    assert board_state() == before
+
+
+def test_read_project_by_another_resident_is_not_found(board, api_as, actor_of, make_demand, refused):
+    demand = make_demand()
+    resource = _member_resource(board, actor_of)
+    project = operations.create_project(
+        actor=actor_of(board.staff), demand_id=demand.id, resource_ids=[resource.id]
+    )
+    for who in (board.neighbour, board.member, board.outsider):
+        caller = api_as(who)
+        refused(caller.get(f"/api/v1/projects/{project.id}"), 404, "project_not_found")
+        assert project.id not in [p["id"] for p in caller.get("/api/v1/projects").json["items"]]
+
+
+# --- draws (tasks that take applications) ---------------------------------------------------------
+
+
+def _drawn_task_past_deadline(board, actor_of, make_task, people, slots=1):
+    """A draw task whose claim deadline passed an hour ago, with these people's applications."""
+    past = utcnow() - timedelta(hours=3)
+    task = make_task(
+        fill_mode="draw",
+        slots=slots,
+        now=past,
+        starts_at=utcnow() + timedelta(hours=5),
+        claim_deadline=past + timedelta(hours=2),
+    )
+    for person in people:
+        operations.claim_task(actor=actor_of(person), task_id=task.id, now=past + timedelta(hours=1))
+    return task
+
+
+def test_draw_task_refused_before_deadline_or_for_first_come(
+    board, api_as, make_task, make_claim, board_state, refused
+):
+    first_come = make_task()
+    waiting = make_task(fill_mode="draw", slots=1)
+    make_claim(waiting, board.resident)
+    staff = api_as(board.staff)
+    before = board_state()
+    refused(staff.post(f"/api/v1/tasks/{first_come.id}/draw"), 409, "not_a_draw")
+    refused(staff.post(f"/api/v1/tasks/{waiting.id}/draw"), 409, "deadline_not_passed")
+    assert board_state() == before
+
+
+def test_draw_task_twice_is_already_drawn(board, api_as, actor_of, make_task, board_state, refused):
+    task = _drawn_task_past_deadline(board, actor_of, make_task, [board.resident, board.neighbour])
+    staff = api_as(board.staff)
+    drawn = staff.post(f"/api/v1/tasks/{task.id}/draw")
+    assert drawn.status_code == 200 and drawn.json["drawn_at"] is not None, drawn.json
+    before = board_state()
+    refused(api_as(board.checker).post(f"/api/v1/tasks/{task.id}/draw"), 409, "already_drawn")
+    assert board_state() == before
+
+
+def test_draw_task_cancelled_is_not_open(board, api_as, actor_of, make_task, board_state, refused):
+    task = _drawn_task_past_deadline(board, actor_of, make_task, [board.resident])
+    operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="取消")
+    before = board_state()
+    refused(api_as(board.staff).post(f"/api/v1/tasks/{task.id}/draw"), 409, "task_not_open")
+    assert board_state() == before
+
+
+def test_draw_task_by_someone_without_the_role_is_not_found(board, api_as, actor_of, make_task, board_state):
+    task = _drawn_task_past_deadline(board, actor_of, make_task, [board.resident])
+    before = board_state()
+    for who in (board.outsider, board.grid_worker, board.resident, board.unit_admin):
+        _hidden(api_as(who).post(f"/api/v1/tasks/{task.id}/draw"))
+    assert board_state() == before
+
+
+def test_submit_or_verify_claim_applied_before_the_draw(
+    board, api_as, make_started_task, board_state, refused
+):
+    task = make_started_task(fill_mode="draw", slots=1)
+    resident = api_as(board.resident)
+    applied = resident.post(f"/api/v1/tasks/{task.id}/claims", json={}).json
+    assert applied["state"] == "applied"
+    before = board_state()
+    refused(resident.post(f"/api/v1/claims/{applied['id']}/submit", json={}), 409, "not_submittable")
+    response = api_as(board.staff).post(f"/api/v1/claims/{applied['id']}/verify", json={}, headers=idem())
+    refused(response, 409, "not_submitted")
+    assert board_state() == before
+
+
+def test_update_task_fill_mode_once_posted_is_task_locked(board, api_as, make_task, board_state, refused):
+    task = make_task()
+    before = board_state()
+    refused(
+        api_as(board.staff).patch(f"/api/v1/tasks/{task.id}", json={"fill_mode": "draw"}), 409, "task_locked"
+    )
+    body = task_body(board.community.id, fill_mode="lottery")
+    assert (
+        "fill_mode"
+        in refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "validation_error")["errors"]
+    )
+    assert board_state() == before
+
+
+def test_claim_task_after_its_draw_leaves_no_undecided_application(board, api_as, actor_of, make_task, fresh):
+    """Once drawn, a task never draws again: reopening it (a later claim deadline, allowed on a
+    posted task) must not let anyone apply into a draw that will never come."""
+    task = _drawn_task_past_deadline(board, actor_of, make_task, [board.resident])
+    staff = api_as(board.staff)
+    assert staff.post(f"/api/v1/tasks/{task.id}/draw").status_code == 200
+    assert fresh(Task, task.id).state == "posted"  # a manual draw leaves the task on the board
+    reopened = staff.patch(f"/api/v1/tasks/{task.id}", json={"claim_deadline": _at(2)})
+    if reopened.status_code < 400:
+        late = api_as(board.neighbour).post(f"/api/v1/tasks/{task.id}/claims", json={})
+        assert late.status_code >= 400 or late.json["state"] != "applied", late.json
+
+
+def test_request_help_for_a_person_out_of_scope_answers_like_a_missing_person(board, api_as):
+    """People ids are not probed: someone outside the caller's scope answers as a missing id."""
+    resident = api_as(board.resident)
+    body = {"category": "助老助残", "details": "帮忙"}
+    hidden = _hidden(resident.post("/api/v1/demands", json={**body, "requester_id": board.stranger.id}))
+    missing = _hidden(
+        resident.post("/api/v1/demands", json={**body, "requester_id": board.stranger.id + 10_000})
+    )
+    assert hidden["code"] == missing["code"]
+
+
+def test_update_task_closed_takes_the_limited_edits(board, api_as, actor_of, make_task, fresh):
+    """A closed task that has not started can still announce a new place; its rules stay."""
+    task = make_task()
+    operations.close_task(actor=actor_of(board.staff), task_id=task.id)
+    staff = api_as(board.staff)
+    moved = staff.patch(f"/api/v1/tasks/{task.id}", json={"place": "改到二号楼活动室"})
+    assert moved.status_code == 200 and fresh(Task, task.id).place == "改到二号楼活动室"
+    locked = staff.patch(f"/api/v1/tasks/{task.id}", json={"reward_xingan": 50})
+    assert locked.status_code == 409 and locked.json["code"] == "task_locked"
