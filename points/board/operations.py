@@ -552,9 +552,9 @@ def claim_task(
     _check_eligible(task, person=person, unit_id=unit_id)
     if _live_claim_of(task.id, person_id=person.id, unit_id=unit_id) is not None:
         # Said before "full": the caller already holds what they ask for.
-        raise Conflict(
-            "already_claimed", "该单位已揭过这项任务" if unit_id is not None else "你已揭过这项任务"
-        )
+        if unit_id is not None:
+            raise Conflict("already_claimed", "该单位已揭过这项任务")
+        raise Conflict("already_claimed", "你已揭过这项任务")
     # After its draw a task fills what is left first come, first served: no later draw comes.
     if task.fill_mode == "first_come" or task.drawn_at is not None:
         claim = _take_slot(task, person=person, unit_id=unit_id, state="claimed", now=now)

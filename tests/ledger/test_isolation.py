@@ -36,7 +36,9 @@ def _foreign_keys(tree) -> set[int]:
     return {
         id(node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.keyword) and node.arg == "foreign_key" and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.keyword)
+        and node.arg == "foreign_key"
+        and isinstance(node.value, ast.Constant)
     }
 
 
