@@ -12,7 +12,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test
+.PHONY: run test translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,23 @@ test: $(VENV)/.requirements-dev.stamp
 	$(BIN)/pytest -n auto
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Page text: the Chinese source is the msgid, English the one translation.
+# Besides gettext's own names: _l (lazy), N_ (marked, translated at render time), and the
+# message — second argument — of the refusals a page shows. `update` never guesses: a
+# changed text comes back untranslated, not fuzzy, and the tests insist on a translation.
+TRANSLATIONS := points/translations
+I18N_KEYWORDS := -k _l -k N_ -k DomainError:2 -k Conflict:2 -k Forbidden:2 -k NotFound:2 -k Unauthorized:2
+
+## translations: extract the page text, merge it into the English catalogue, compile it
+translations: $(VENV)/.requirements.stamp
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --add-comments=TRANSLATORS: \
+		--sort-by-file --project=points --no-wrap \
+		-o $(TRANSLATIONS)/messages.pot .
+	if [[ -f $(TRANSLATIONS)/en/LC_MESSAGES/messages.po ]]; then \
+		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en \
+			--no-fuzzy-matching --ignore-obsolete --no-wrap; \
+	else \
+		$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l en --no-wrap; \
+	fi
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

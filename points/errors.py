@@ -1,8 +1,9 @@
 """Domain errors and the one place that turns any error into a response.
 
-Under /api every error is an RFC 9457 problem document; pages get a readable
-Chinese message. Unexpected errors are logged with their traceback and answered
-`internal_error`: no exception text ever reaches a client.
+Under /api every error is an RFC 9457 problem document, its detail in Chinese whatever
+the page language; pages get a readable message in the page language. Unexpected
+errors are logged with their traceback and answered `internal_error`: no exception
+text ever reaches a client.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import logging
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+
+from points.i18n import translate
+from points.labels import N_
 
 log = logging.getLogger(__name__)
 
@@ -66,40 +70,41 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
-# Stable codes and human titles for plain HTTP errors.
+# Stable codes and human titles for plain HTTP errors. The Chinese titles are also the API's
+# details, so they stay Chinese here and are translated only on their way into a page.
 _HTTP_CODES = {
-    400: ("bad_request", "请求格式错误", "Bad request"),
-    401: ("unauthorized", "需要登录", "Authentication required"),
-    403: ("forbidden", "没有权限", "Forbidden"),
-    404: ("not_found", "未找到", "Not found"),
-    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
-    409: ("conflict", "冲突", "Conflict"),
-    413: ("payload_too_large", "请求内容过大", "Payload too large"),
-    415: ("unsupported_media_type", "不支持的内容类型", "Unsupported media type"),
-    422: ("validation_error", "输入有误", "Validation failed"),
-    428: ("precondition_required", "缺少必要的请求头", "Precondition required"),
-    429: ("rate_limited", "请求过于频繁，请稍后再试", "Too many requests"),
-    503: ("busy_retry", "系统繁忙", "Service busy"),
-    500: ("internal_error", "服务器内部错误", "Internal server error"),
+    400: ("bad_request", N_("请求格式错误"), "Bad request"),
+    401: ("unauthorized", N_("需要登录"), "Authentication required"),
+    403: ("forbidden", N_("没有权限"), "Forbidden"),
+    404: ("not_found", N_("未找到"), "Not found"),
+    405: ("method_not_allowed", N_("不支持该请求方法"), "Method not allowed"),
+    409: ("conflict", N_("冲突"), "Conflict"),
+    413: ("payload_too_large", N_("请求内容过大"), "Payload too large"),
+    415: ("unsupported_media_type", N_("不支持的内容类型"), "Unsupported media type"),
+    422: ("validation_error", N_("输入有误"), "Validation failed"),
+    428: ("precondition_required", N_("缺少必要的请求头"), "Precondition required"),
+    429: ("rate_limited", N_("请求过于频繁，请稍后再试"), "Too many requests"),
+    503: ("busy_retry", N_("系统繁忙"), "Service busy"),
+    500: ("internal_error", N_("服务器内部错误"), "Internal server error"),
 }
 
 
 # What a page says for a plain HTTP error: werkzeug's descriptions are English.
 _PAGE_MESSAGES = {
-    400: "请求无效，请返回上一页刷新后重试。",
-    401: "请先登录。",
-    403: "您没有权限访问此页面。",
-    404: "您要找的页面不存在，请检查网址是否正确。",
-    405: "不支持该操作方式。",
-    413: "提交的内容过大，请精简后重试。",
-    415: "不支持该内容类型，请以 application/json 发送请求体。",
-    429: "操作过于频繁，请稍后再试。",
+    400: N_("请求无效，请返回上一页刷新后重试。"),
+    401: N_("请先登录。"),
+    403: N_("您没有权限访问此页面。"),
+    404: N_("您要找的页面不存在，请检查网址是否正确。"),
+    405: N_("不支持该操作方式。"),
+    413: N_("提交的内容过大，请精简后重试。"),
+    415: N_("不支持该内容类型，请以 application/json 发送请求体。"),
+    429: N_("操作过于频繁，请稍后再试。"),
 }
-_CSRF_MESSAGE = "页面已过期，请刷新页面后重新提交。"
+_CSRF_MESSAGE = N_("页面已过期，请刷新页面后重新提交。")
 
 
 def _titles(status: int) -> tuple[str, str, str]:
-    return _HTTP_CODES.get(status, (f"http_{status}", "请求失败", "Request failed"))
+    return _HTTP_CODES.get(status, (f"http_{status}", N_("请求失败"), "Request failed"))
 
 
 def is_api_request() -> bool:
@@ -125,9 +130,11 @@ def problem(
 
 
 def _page(status: int, message: str) -> Response:
-    title = _titles(status)[1]
+    """The error page, in the page language: a refusal's message is translated when the
+    catalogue has it, and shown in Chinese otherwise."""
+    title = translate(_titles(status)[1])
     response = Response(
-        render_template("error.html", status=status, title=title, message=message),
+        render_template("error.html", status=status, title=title, message=translate(message)),
         status=status,
         mimetype="text/html",
     )
@@ -237,13 +244,13 @@ def handle_unexpected(error: Exception) -> Response:
         if is_api_request():
             response = problem(503, "busy_retry", "The service was busy; retry the same request shortly.")
         else:
-            response = _page(503, "系统繁忙，请稍后重试。")
+            response = _page(503, N_("系统繁忙，请稍后重试。"))
         response.headers["Retry-After"] = "1"
         return response
     log.exception("unhandled error on %s %s", request.method, request.path)
     if is_api_request():
         return problem(500, "internal_error", "The server met an unexpected error.")
-    return _page(500, "服务器出了点问题，请稍后再试。")
+    return _page(500, N_("服务器出了点问题，请稍后再试。"))
 
 
 # NUL, raw or escaped in JSON or a form: PostgreSQL cannot store it and no person types it.

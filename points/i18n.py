@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT = "zh"
@@ -19,6 +19,13 @@ def select_locale() -> str:
     English without their knowing, and the service speaks Chinese unless asked."""
     chosen = request.args.get("lang") or request.cookies.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def translate(message: str) -> str:
+    """A text made elsewhere (a refusal's message) in the page language, when the catalogue
+    has it; otherwise as it is."""
+    # gettext("") answers the catalogue's header, never what a page should show.
+    return gettext(message) if message else message
 
 
 def page_language() -> str:

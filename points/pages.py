@@ -28,12 +28,15 @@ MENU = (
     ("ledger_pages.approvals", _l("积分审批"), _STAFF),
     ("people_pages.registrations", _l("双报到"), _STAFF | {"supervisor"}),
     ("ledger_pages.ledger", _l("积分台账"), _STAFF | {"supervisor"}),
+    ("checkin_pages.my_checkins", _l("我的签到"), None),
+    ("checkin_pages.stations", _l("签到站点"), _STAFF),
 )
 
 
 def init_app(app: Flask) -> None:
     from points.auth.pages import bp as auth_pages
     from points.board.pages import bp as board_pages
+    from points.checkin.pages import bp as checkin_pages
     from points.ledger.pages import bp as ledger_pages
     from points.people.pages import bp as people_pages
 
@@ -41,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(people_pages)
     app.register_blueprint(ledger_pages)
     app.register_blueprint(board_pages)
+    app.register_blueprint(checkin_pages)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None) -> str:

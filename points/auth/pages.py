@@ -7,12 +7,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
 
 from points.auth import operations
 from points.auth.current import current_actor_or_none, log_in_page_session
 from points.db import session
 from points.errors import DomainError
 from points.extensions import limiter, login_account_key
+from points.i18n import translate
 
 bp = Blueprint("auth_pages", __name__, template_folder="templates")
 
@@ -62,13 +64,13 @@ def login():
     if request.method == "POST":
         password = request.form.get("password", "")
         if not phone or not password:
-            error = "请输入手机号和密码"
+            error = _("请输入手机号和密码")
         else:
             try:
                 person = operations.authenticate(phone=phone, password=password)
             except DomainError as exc:
                 session().commit()  # keep the failure count although the login fails
-                error = exc.message
+                error = translate(exc.message) or _("登录失败")
             else:
                 log_in_page_session(person)
                 return redirect(_safe_next(request.args.get("next")))
@@ -79,5 +81,5 @@ def login():
 @bp.post("/logout")
 def logout():
     cookie.clear()
-    flash("您已退出登录")
+    flash(_("您已退出登录"))
     return redirect(url_for("auth_pages.login"))

@@ -26,6 +26,7 @@ from points.board.models import (
 )
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError
+from points.labels import N_
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person
 from points.people.queries import find_person_by_phone, mask_phone
@@ -202,14 +203,15 @@ def claim(task_id: int):
     return redirect(url_for("board_pages.task", task_id=task_id))
 
 
+# The confirmations are translated when flashed, in the language of that request.
 CLAIM_ACTIONS = {
-    "accept": (operations.accept_dispatch, (), "已接单"),
-    "decline": (operations.decline_dispatch, ("reason",), "已拒绝派单"),
-    "withdraw": (operations.withdraw_claim, ("reason",), "已退出，名额已释放"),
-    "submit": (operations.submit_claim, ("note",), "已提交，等待验收"),
-    "verify": (operations.verify_claim, (), "已验收"),
-    "reject": (operations.reject_claim, ("reason",), "已驳回"),
-    "no-show": (operations.mark_no_show, (), "已标记未到场"),
+    "accept": (operations.accept_dispatch, (), N_("已接单")),
+    "decline": (operations.decline_dispatch, ("reason",), N_("已拒绝派单")),
+    "withdraw": (operations.withdraw_claim, ("reason",), N_("已退出，名额已释放")),
+    "submit": (operations.submit_claim, ("note",), N_("已提交，等待验收")),
+    "verify": (operations.verify_claim, (), N_("已验收")),
+    "reject": (operations.reject_claim, ("reason",), N_("已驳回")),
+    "no-show": (operations.mark_no_show, (), N_("已标记未到场")),
 }
 
 
@@ -371,9 +373,9 @@ def new_task():
 
 
 TASK_ACTIONS = {
-    "post": (operations.post_task, "任务已张榜"),
-    "close": (operations.close_task, "任务已截止报名"),
-    "complete": (operations.complete_task, "任务已完成"),
+    "post": (operations.post_task, N_("任务已张榜")),
+    "close": (operations.close_task, N_("任务已截止报名")),
+    "complete": (operations.complete_task, N_("任务已完成")),
 }
 
 

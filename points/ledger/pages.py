@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
+from points.i18n import translate
 from points.ledger import operations, queries
 from points.ledger.export import statement_csv
 from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
@@ -51,8 +53,8 @@ def _names(rows: list[dict]) -> dict[int, str]:
     labels = {
         "person": lambda i: person_names.get(i, f"#{i}"),
         "unit": lambda i: unit_names.get(i, f"#{i}"),
-        "pool": lambda i: f"{node_names.get(i, i)} 积分池",
-        "store": lambda i: f"{node_names.get(i, i)} 积分超市",
+        "pool": lambda i: _("%(name)s 积分池", name=node_names.get(i, i)),
+        "store": lambda i: _("%(name)s 积分超市", name=node_names.get(i, i)),
     }
     return {account: labels[kind](owner) for account, (kind, owner) in owners.items()}
 
@@ -117,7 +119,7 @@ def my_points_csv():
 def _require_approver():
     actor = current_actor_or_none()
     if not actor.role_names & {"staff", "street_admin", "admin"}:
-        raise Forbidden(message="只有社区工作人员可以审批积分")
+        raise Forbidden("forbidden", "只有社区工作人员可以审批积分")
     return actor
 
 
@@ -190,7 +192,9 @@ def _back_to_queue():
 @bp.post("/approvals/<int:transfer_id>/approve")
 @login_required
 def approve(transfer_id: int):
-    return _decide(lambda actor: operations.approve_award(actor=actor, transfer_id=transfer_id), "已审批通过")
+    return _decide(
+        lambda actor: operations.approve_award(actor=actor, transfer_id=transfer_id), _("已审批通过")
+    )
 
 
 @bp.post("/approvals/<int:transfer_id>/reject")
@@ -198,7 +202,8 @@ def approve(transfer_id: int):
 def reject(transfer_id: int):
     reason = request.form.get("reason", "")
     return _decide(
-        lambda actor: operations.reject_award(actor=actor, transfer_id=transfer_id, reason=reason), "已驳回"
+        lambda actor: operations.reject_award(actor=actor, transfer_id=transfer_id, reason=reason),
+        _("已驳回"),
     )
 
 
@@ -210,10 +215,11 @@ def bulk():
     except ValueError:
         ids = []
     if not ids:
-        flash("请先勾选要审批的积分")
+        flash(_("请先勾选要审批的积分"))
         return _back_to_queue()
     return _decide(
-        lambda actor: operations.bulk_approve(actor=actor, transfer_ids=ids), f"已批量审批 {len(ids)} 笔"
+        lambda actor: operations.bulk_approve(actor=actor, transfer_ids=ids),
+        _("已批量审批 %(count)s 笔", count=len(ids)),
     )
 
 
@@ -223,10 +229,17 @@ def _decide(action, done: str):
         action(actor)
     except DomainError as exc:
         session().rollback()
-        details = ""
-        if exc.code == "bulk_refused":
-            details = "；".join(f"记录 {k}：{v[0].split(': ', 1)[-1]}" for k, v in (exc.errors or {}).items())
-        flash(f"{exc.message}{'：' + details if details else ''}")
+        message = translate(exc.message) or _("操作失败")
+        if exc.code == "bulk_refused" and exc.errors:
+            # Each refusal reads "code: message"; the code means nothing to an approver.
+            details = [
+                _("记录 %(id)s：%(reason)s", id=k, reason=translate(v[0].split(": ", 1)[-1]))
+                for k, v in exc.errors.items()
+            ]
+            # TRANSLATORS: the separator between the refused records of one bulk approval
+            separator = _("；")
+            message = _("%(message)s：%(details)s", message=message, details=separator.join(details))
+        flash(message)
     else:
         session().commit()
         flash(done)
@@ -238,7 +251,7 @@ def _decide(action, done: str):
 def ledger():
     actor = current_actor_or_none()
     if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
-        raise Forbidden(message="只有工作人员和监督小组可以查看台账")
+        raise Forbidden("forbidden", "只有工作人员和监督小组可以查看台账")
     args = request.args
     stmt = queries.transfers_stmt(
         scope=actor.scope_filter("ledger.read", _nodes.c.path),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required
 from points.db import session
 from points.errors import DomainError
+from points.i18n import translate
 from points.org.models import OrgNode, Unit
 from points.people import operations, queries
 from points.people.api import balances_out, roles_out
@@ -103,8 +105,8 @@ def decide(registration_id: int, decision: str):
         )
     except DomainError as exc:
         session().rollback()
-        flash(exc.message or "操作失败")
+        flash(translate(exc.message) or _("操作失败"))
     else:
         session().commit()
-        flash("已确认报到" if decision == "confirm" else "已拒绝报到")
+        flash(_("已确认报到") if decision == "confirm" else _("已拒绝报到"))
     return redirect(url_for("people_pages.registrations"))
