@@ -60,6 +60,31 @@ class Config:
     # How long a request's Idempotency-Key is remembered (a retry later than this moves points again).
     IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "72"))
 
+    # QR check-in at stations.
+    # Where phones reach the service, for the URLs inside QR codes; None: the request's own host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+    # The station screen's code changes this often; a code is good for its window and the one before.
+    CHECKIN_WINDOW_SECONDS = int(os.environ.get("CHECKIN_WINDOW_SECONDS", "30"))
+    # A second scan within this time is a no-op ("already checked in"), never a check-out.
+    CHECKIN_REPEAT_SECONDS = int(os.environ.get("CHECKIN_REPEAT_SECONDS", "300"))
+    # How long a scan survives a detour through the login page.
+    CHECKIN_INTENT_SECONDS = int(os.environ.get("CHECKIN_INTENT_SECONDS", "600"))
+    # Check-in opens this long before an activity starts; check-out stays open this long after it ends.
+    CHECKIN_EARLY_MINUTES = int(os.environ.get("CHECKIN_EARLY_MINUTES", "30"))
+    CHECKIN_CHECKOUT_GRACE_MINUTES = int(os.environ.get("CHECKIN_CHECKOUT_GRACE_MINUTES", "30"))
+    # Duration points per person, kind and local day, over all activities (an activity may cap lower).
+    CHECKIN_DAILY_CAP = int(os.environ.get("CHECKIN_DAILY_CAP", "40"))
+    # Check-ins still open when an activity ends: "credit_until_end" or "no_credit".
+    CHECKIN_MISSING_CHECKOUT_RULE = os.environ.get("CHECKIN_MISSING_CHECKOUT_RULE", "credit_until_end")
+    # Scans per person (or per code when not logged in), and a loose limit per address:
+    # a whole station's phones may share one address behind its Wi-Fi.
+    CHECKIN_SCAN_RATE_LIMIT_PERSON = os.environ.get("CHECKIN_SCAN_RATE_LIMIT_PERSON", "20 per minute")
+    # Before logging in, a station's crowd opens the same code: its limit is per code, and loose.
+    CHECKIN_SCAN_RATE_LIMIT_CODE = os.environ.get("CHECKIN_SCAN_RATE_LIMIT_CODE", "600 per minute")
+    CHECKIN_SCAN_RATE_LIMIT_ADDRESS = os.environ.get("CHECKIN_SCAN_RATE_LIMIT_ADDRESS", "1200 per minute")
+    # How often the station screen asks for the code and the count.
+    CHECKIN_SCREEN_POLL_SECONDS = int(os.environ.get("CHECKIN_SCREEN_POLL_SECONDS", "5"))
+
     SCHEDULER_LEASE_SECONDS = 60
     JOB_RUNS_KEEP_DAYS = 400
 

@@ -58,11 +58,12 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
 
     from points.auth.api import blp as auth_api
     from points.board.api import blp as board_api
+    from points.checkin.api import blp as checkin_api
     from points.ledger.api import blp as ledger_api
     from points.org.api import blp as org_api
     from points.people.api import blp as people_api
 
-    for blueprint in (auth_api, org_api, people_api, ledger_api, board_api):
+    for blueprint in (auth_api, org_api, people_api, ledger_api, board_api, checkin_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

@@ -18,6 +18,7 @@ from points.auth.current import actor_for
 from points.auth.passwords import hash_password
 from points.auth.policy import Actor
 from points.board.demo import load_board
+from points.checkin.demo import load_checkins
 from points.db import session, transaction, utcnow
 from points.ledger.demo import load_history
 from points.org import operations as org_operations
@@ -576,6 +577,7 @@ def load_demo(
         objects = loader.objects(plans)
         added.update(load_ledger_history(objects, echo=echo))
         added.update(load_board(objects, now=now, echo=echo))
+        added.update(load_checkins(objects, now=now, echo=echo))
     if any(added.values()):
         echo("Added: " + ", ".join(f"{key} {n}" for key, n in added.items() if n))
     else:

@@ -1,0 +1,363 @@
+"""JSON endpoints of QR check-in: activities, the screen's current code, scanning, staff
+check-in, attendance history, station keys and member cards.
+
+`POST /scan` and staff check-ins move points at check-out. They take an optional
+`Idempotency-Key`: with one, the ledger's contract applies (the first answer is stored
+and replayed); without one they are still safe to repeat, because a person has at most
+one open check-in per activity (a unique index) and a repeated scan within minutes is a
+no-op, and the award's own key is `checkin:{id}:award`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from points.auth.current import current_actor, current_actor_or_none
+from points.auth.policy import Actor
+from points.checkin import operations, queries
+from points.checkin.qr import card_url, scan_url
+from points.checkin.schemas import (
+    ActivityCreateSchema,
+    ActivityPageSchema,
+    ActivityQuerySchema,
+    ActivitySchema,
+    CheckInPageSchema,
+    HealthSchema,
+    MemberCardSchema,
+    ScanResultSchema,
+    ScanSchema,
+    StaffCheckInSchema,
+    StationCodeSchema,
+    StationKeySchema,
+)
+from points.db import utcnow
+from points.errors import DomainError
+from points.extensions import limiter
+from points.ledger.idempotency import HEADER, idempotent
+from points.org.queries import get_station
+from points.pagination import PageArgsSchema, paginate
+from points.people.queries import get_person, home_path
+
+blp = Blueprint(
+    "checkin", __name__, url_prefix="/api/v1", description="QR check-in: activities, scans, attendance"
+)
+SECURED = [{"bearerAuth": []}]
+OPTIONAL_KEY = {
+    "security": SECURED,
+    "parameters": [
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": False,
+            "schema": {"type": "string", "maxLength": 128},
+            "description": "Optional: with it, a retry replays the first answer; without it a repeat is a no-op anyway.",
+        }
+    ],
+}
+
+
+# --- rate limits ----------------------------------------------------------------------
+
+
+def scan_address_limit() -> str:
+    return current_app.config["CHECKIN_SCAN_RATE_LIMIT_ADDRESS"]
+
+
+def _scanning_actor():
+    try:
+        return current_actor_or_none()
+    except DomainError:
+        return None
+
+
+def scan_person_limit() -> str:
+    if _scanning_actor() is not None:
+        return current_app.config["CHECKIN_SCAN_RATE_LIMIT_PERSON"]
+    return current_app.config["CHECKIN_SCAN_RATE_LIMIT_CODE"]
+
+
+def scan_person_key() -> str:
+    """Per person when logged in, else per scanned code: a station's phones share one address."""
+    actor = _scanning_actor()
+    if actor is not None:
+        return f"scan-person:{actor.person_id}"
+    token = (request.view_args or {}).get("token") or ""
+    if not token and request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("token"), str):
+            token = body["token"]
+    return "scan-code:" + token[:64]
+
+
+SCAN_LIMITS = [
+    limiter.limit(scan_address_limit, methods=["GET", "POST"]),
+    limiter.limit(scan_person_limit, key_func=scan_person_key, methods=["GET", "POST"]),
+]
+
+
+def optionally_idempotent(view):
+    """The ledger's Idempotency-Key contract when the client sends a key; a plain call otherwise."""
+    guarded = idempotent(view)
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.headers.get(HEADER, "").strip():
+            return guarded(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _result(result: operations.ScanResult, *, person_name: str | None = None) -> dict:
+    station = result.station or get_station(result.activity.station_id)
+    return {
+        "outcome": result.outcome,
+        "message": result.message,
+        "checkin": queries.checkin_item(
+            result.checkin, activity=result.activity, station=station, person_name=person_name
+        ),
+        "activity": queries.activity_summary(result.activity, station, utcnow()),
+    }
+
+
+# --- activities -----------------------------------------------------------------------
+
+
+@blp.route("/activities")
+class Activities(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ActivityCreateSchema)
+    @blp.response(201, ActivitySchema)
+    def post(self, data):
+        """Schedule an activity at a station (staff running the station)."""
+        now = utcnow()
+        activity = operations.create_activity(actor=current_actor(), now=now, **data)
+        return queries.activity_item(activity, now)
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ActivityQuerySchema, location="query")
+    @blp.response(200, ActivityPageSchema)
+    def get(self, args):
+        """Activities at stations I run, and those of my own community; newest first."""
+        now = utcnow()
+        stmt = queries.activities_stmt(
+            current_actor(),
+            station_id=args.get("station_id"),
+            community_id=args.get("community_id"),
+            running_at=now if args.get("running") else None,
+            start=args.get("start"),
+            end=args.get("end"),
+            include_cancelled=args["include_cancelled"],
+        )
+        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page["items"] = [queries.activity_item(a, now) for a in page["items"]]
+        return page
+
+
+@blp.route("/activities/<int:activity_id>")
+class ActivityItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ActivitySchema)
+    def get(self, activity_id):
+        """One activity: staff of its station, or people of its community."""
+        return queries.activity_item(queries.visible_activity(current_actor(), activity_id), utcnow())
+
+
+@blp.route("/activities/<int:activity_id>/end")
+class ActivityEnd(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """End a running activity now; open check-ins close by the configured rule after the grace period."""
+        now = utcnow()
+        return queries.activity_item(
+            operations.end_activity(actor=current_actor(), activity_id=activity_id, now=now), now
+        )
+
+
+@blp.route("/activities/<int:activity_id>/cancel")
+class ActivityCancel(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """Call off an activity nobody has checked in to."""
+        now = utcnow()
+        return queries.activity_item(
+            operations.cancel_activity(actor=current_actor(), activity_id=activity_id, now=now), now
+        )
+
+
+@blp.route("/activities/<int:activity_id>/token")
+class ActivityToken(MethodView):
+    @blp.doc(security=SECURED, parameters=[{"in": "query", "name": "poster", "schema": {"type": "boolean"}}])
+    @blp.response(200, StationCodeSchema)
+    def get(self, activity_id):
+        """The code the station screen shows now (it changes every window), or the poster's static code
+        with `?poster=true`, with the scan URL and the live count."""
+        poster = request.args.get("poster", "").lower() in ("1", "true", "yes")
+        code = operations.station_code(actor=current_actor(), activity_id=activity_id, poster=poster)
+        return {
+            "token": code.token,
+            "url": scan_url(code.token),
+            "window": code.window,
+            "rotates_at": code.rotates_at,
+            "valid_until": code.valid_until,
+            "window_seconds": current_app.config["CHECKIN_WINDOW_SECONDS"],
+            **queries.activity_counts(activity_id),
+        }
+
+
+@blp.route("/activities/<int:activity_id>/checkins")
+class ActivityCheckIns(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CheckInPageSchema)
+    def get(self, args, activity_id):
+        """Who checked in to the activity, newest first (staff running the station)."""
+        queries.managed_activity(current_actor(), activity_id)
+        return _checkin_page(queries.checkins_stmt(activity_id=activity_id), args)
+
+    @optionally_idempotent
+    @blp.doc(**OPTIONAL_KEY)
+    @blp.arguments(StaffCheckInSchema)
+    @blp.response(200, ScanResultSchema)
+    def post(self, data, activity_id):
+        """Check a person in or out for them (by member card or person id); the award, if any,
+        waits for someone else's approval."""
+        result = operations.staff_check_in(
+            actor=current_actor(),
+            activity_id=activity_id,
+            person_id=data.get("person_id"),
+            card=data.get("card"),
+            action=data.get("action"),
+        )
+        return _result(result)
+
+
+def _checkin_page(stmt, args) -> dict:
+    page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
+    page["items"] = queries.checkin_items(page["items"])
+    return page
+
+
+# --- scanning -------------------------------------------------------------------------
+
+
+@blp.route("/scan")
+class Scan(MethodView):
+    decorators = SCAN_LIMITS
+
+    @optionally_idempotent
+    @blp.doc(**OPTIONAL_KEY)
+    @blp.arguments(ScanSchema)
+    @blp.response(200, ScanResultSchema)
+    @blp.alt_response(410, description="qr_expired, qr_revoked")
+    @blp.alt_response(400, description="qr_invalid")
+    @blp.alt_response(409, description="activity_not_started, activity_ended, activity_cancelled")
+    def post(self, data):
+        """I scanned a station's code (the mini-program reads it and sends the token): check in, or
+        out when I am in. A repeat within minutes is a no-op (`already_in`, `already_out`)."""
+        actor = current_actor()
+        result = operations.scan_code(actor=actor, token=data["token"], action=data["action"])
+        return _result(result, person_name=actor.name)
+
+
+# --- attendance history ---------------------------------------------------------------
+
+
+@blp.route("/me/checkins")
+class MyCheckIns(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CheckInPageSchema)
+    def get(self, args):
+        """My attendance history, newest first, with durations, points and how each check-in closed."""
+        return _checkin_page(queries.checkins_stmt(person_id=current_actor().person_id), args)
+
+
+def check_history_reader(actor: Actor, person_id: int) -> None:
+    """Oneself, or readers of people or of the ledger whose scope holds the person's home."""
+    if person_id == actor.person_id:
+        return
+    path = home_path(get_person(person_id))
+    if actor.can("ledger.read", path):
+        return
+    actor.require("people.read", path)
+
+
+@blp.route("/people/<int:person_id>/checkins")
+class PersonCheckIns(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CheckInPageSchema)
+    def get(self, args, person_id):
+        """A person's attendance history (themselves, or people and ledger readers in scope)."""
+        check_history_reader(current_actor(), person_id)
+        return _checkin_page(queries.checkins_stmt(person_id=person_id), args)
+
+
+# --- station keys and member cards ----------------------------------------------------
+
+
+@blp.route("/stations/<int:station_id>/rotate-key")
+class StationKeyRotate(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, StationKeySchema)
+    def post(self, station_id):
+        """Give the station a new signing key: every code it showed or printed stops working."""
+        return operations.rotate_station_key(actor=current_actor(), station_id=station_id)
+
+
+def _card(actor: Actor, person_id: int) -> dict:
+    person, card = operations.member_card_for(actor=actor, person_id=person_id)
+    token = operations.card_token(card)
+    return {
+        "person_id": person.id,
+        "name": person.name,
+        "serial": card.serial,
+        "issued_at": card.issued_at,
+        "token": token,
+        "url": card_url(token),
+    }
+
+
+@blp.route("/me/card")
+class MyCard(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, MemberCardSchema)
+    def get(self):
+        """My member card's code, for staff to scan when I have no phone with me."""
+        actor = current_actor()
+        return _card(actor, actor.person_id)
+
+
+@blp.route("/people/<int:person_id>/card")
+class PersonCard(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, MemberCardSchema)
+    def get(self, person_id):
+        """A person's member card (themselves, or people managers in scope)."""
+        return _card(current_actor(), person_id)
+
+
+@blp.route("/people/<int:person_id>/card/reissue")
+class PersonCardReissue(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, MemberCardSchema)
+    def post(self, person_id):
+        """Replace a lost card: the old card stops working."""
+        actor = current_actor()
+        operations.reissue_member_card(actor=actor, person_id=person_id)
+        return _card(actor, person_id)
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """Liveness: answers without touching the database."""
+        return {"status": "ok"}

@@ -1,0 +1,129 @@
+"""Persistence for QR check-in: station signing keys, activities, check-ins and member cards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from points.db import UTCDateTime, utcnow
+from points.org.models import _in
+
+ACTIVITY_STATES = ("active", "cancelled")
+CLOSE_RULES = ("credit_until_end", "no_credit")
+CLOSE_RULE_NAMES = {"credit_until_end": "计至活动结束", "no_credit": "不计积分"}
+KINDS = ("hongsong", "xingan")
+
+
+class StationKey(SQLModel, table=True):
+    """The key a station signs its QR codes with; rotating it voids every code signed before."""
+
+    __tablename__ = "station_keys"
+    __table_args__ = (sa.CheckConstraint("version > 0", name="version_positive"),)
+
+    station_id: int = Field(
+        foreign_key="stations.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    version: int = Field(default=1)
+    secret: bytes = Field(sa_type=sa.LargeBinary(32))
+    rotated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    rotated_by_id: int | None = Field(default=None, foreign_key="people.id")
+
+
+class Activity(SQLModel, table=True):
+    """Something happening at a station in a time window that people check in to."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        sa.CheckConstraint(_in("state", ACTIVITY_STATES), name="state"),
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("hourly_rate IS NULL OR hourly_rate >= 0", name="rate_nonnegative"),
+        sa.CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
+        # Points for a task come from verifying its claim, never also by the hour.
+        sa.CheckConstraint("task_id IS NULL OR hourly_rate IS NULL", name="task_or_rate"),
+        sa.Index("ix_activities_station_ends", "station_id", "ends_at"),
+        sa.Index("ix_activities_state_ends", "state", "ends_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="stations.id")
+    # The community whose pool pays the activity's awards.
+    community_id: int = Field(foreign_key="org_nodes.id", index=True)
+    title: str = Field(max_length=100)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    task_id: int | None = Field(default=None, foreign_key="tasks.id", index=True)
+    # Points per hour of presence (值班); None: presence earns nothing by the hour.
+    hourly_rate: int | None = Field(default=None)
+    # Most points one person earns here in one local day; None: only the global cap.
+    daily_cap: int | None = Field(default=None)
+    state: str = Field(default="active", max_length=12)
+    created_by_id: int = Field(foreign_key="people.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CheckIn(SQLModel, table=True):
+    """One stay of a person at an activity: checked in, then checked out (or closed at the end)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        # One open check-in per person and activity, whatever races: concurrent scans make one.
+        sa.Index(
+            "uq_checkins_open",
+            "activity_id",
+            "person_id",
+            unique=True,
+            sqlite_where=sa.text("checked_out_at IS NULL"),
+            postgresql_where=sa.text("checked_out_at IS NULL"),
+        ),
+        sa.Index("ix_checkins_person_in", "person_id", "checked_in_at"),
+        sa.Index("ix_checkins_activity_in", "activity_id", "checked_in_at"),
+        sa.CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
+        sa.CheckConstraint(f"close_rule IS NULL OR {_in('close_rule', CLOSE_RULES)}", name="close_rule"),
+        sa.CheckConstraint(f"kind IS NULL OR {_in('kind', KINDS)}", name="kind"),
+        sa.CheckConstraint("points IS NULL OR points >= 0", name="points_nonnegative"),
+        sa.CheckConstraint("closed_by_job = (close_rule IS NOT NULL)", name="job_states_rule"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activities.id")
+    person_id: int = Field(foreign_key="people.id")
+    checked_in_at: datetime = Field(sa_type=UTCDateTime)
+    checked_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Scanned from a printed poster: nobody watched, so its award always needs approval.
+    unattended: bool = Field(default=False)
+    # The staff member who checked the person in (member card or list), and out.
+    by_staff_id: int | None = Field(default=None, foreign_key="people.id")
+    out_by_staff_id: int | None = Field(default=None, foreign_key="people.id")
+    # The board claim this check-in marked (for an activity linked to a task).
+    claim_id: int | None = Field(default=None, foreign_key="claims.id")
+    # Not left open at the end by the person: the scheduled job closed it by this rule.
+    closed_by_job: bool = Field(default=False)
+    close_rule: str | None = Field(default=None, max_length=20)
+    # Filled at check-out: minutes credited within the activity's hours, the kind and
+    # points earned (after the daily caps), and the ledger award asked for them.
+    minutes: int | None = Field(default=None)
+    kind: str | None = Field(default=None, max_length=8)
+    points: int | None = Field(default=None)
+    is_capped: bool = Field(default=False)
+    # The ledger's transfer (its key is checkin:{id}:award); its state is read from the ledger.
+    award_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
+    # Why no award could be asked for (e.g. budget_exceeded); the check-out stands regardless.
+    award_error: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class MemberCard(SQLModel, table=True):
+    """A person's printed card for checking in without a phone; reissuing voids the old card."""
+
+    __tablename__ = "member_cards"
+    __table_args__ = (sa.CheckConstraint("serial > 0", name="serial_positive"),)
+
+    person_id: int = Field(
+        foreign_key="people.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    serial: int = Field(default=1)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    issued_by_id: int | None = Field(default=None, foreign_key="people.id")

@@ -1,0 +1,429 @@
+"""Reading activities, check-ins, codes and member cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlmodel import select
+
+from points.auth.policy import Actor
+from points.checkin import tokens
+from points.checkin.models import Activity, CheckIn, MemberCard, StationKey
+from points.db import LOCAL_TZ, session
+from points.errors import DomainError, NotFound
+from points.org.models import OrgNode, Station
+from points.org.queries import get_station, station_path
+from points.people.models import Person
+
+
+def get_activity(activity_id: int, *, lock: bool = False) -> Activity:
+    stmt = select(Activity).where(Activity.id == activity_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    activity = session().exec(stmt).first()
+    if activity is None:
+        raise NotFound("activity_not_found", "活动不存在")
+    return activity
+
+
+def managed_activity(actor: Actor, activity_id: int, *, lock: bool = False) -> tuple[Activity, Station]:
+    """An activity the actor runs (`stations.manage` over its station): 404 outside scope, 403 inside."""
+    activity = get_activity(activity_id, lock=lock)
+    station = get_station(activity.station_id)
+    actor.require("stations.manage", station_path(station))
+    return activity, station
+
+
+def visible_activity(actor: Actor, activity_id: int) -> Activity:
+    """Staff of its station, or people of the community it is in (activities are announced there)."""
+    activity = get_activity(activity_id)
+    person = session().get(Person, actor.person_id)
+    if person is not None and person.community_id == activity.community_id:
+        return activity
+    actor.require("stations.manage", station_path(get_station(activity.station_id)))
+    return activity
+
+
+def activities_stmt(
+    actor: Actor,
+    *,
+    station_id: int | None = None,
+    community_id: int | None = None,
+    running_at: datetime | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_cancelled: bool = False,
+) -> sa.Select:
+    """Activities at stations the actor runs, plus those of their own community; newest first."""
+    person = session().get(Person, actor.person_id)
+    own = Activity.community_id == person.community_id if person and person.community_id else sa.false()
+    stmt = (
+        select(Activity)
+        .join(Station, Station.id == Activity.station_id)
+        .join(OrgNode, OrgNode.id == Station.node_id)
+        .where(sa.or_(actor.scope_filter("stations.manage", OrgNode.path), own))
+        .order_by(Activity.starts_at.desc(), Activity.id.desc())
+    )
+    if station_id is not None:
+        stmt = stmt.where(Activity.station_id == station_id)
+    if community_id is not None:
+        stmt = stmt.where(Activity.community_id == community_id)
+    if running_at is not None:
+        stmt = stmt.where(Activity.starts_at <= running_at, Activity.ends_at > running_at)
+    if start is not None:
+        stmt = stmt.where(Activity.ends_at > start)
+    if end is not None:
+        stmt = stmt.where(Activity.starts_at < end)
+    if not include_cancelled:
+        stmt = stmt.where(Activity.state == "active")
+    return stmt
+
+
+def managed_stations(actor: Actor) -> list[Station]:
+    return list(
+        session()
+        .exec(
+            select(Station)
+            .join(OrgNode, OrgNode.id == Station.node_id)
+            .where(actor.scope_filter("stations.manage", OrgNode.path))
+            .order_by(OrgNode.path, Station.id)
+        )
+        .all()
+    )
+
+
+def communities_in_scope(actor: Actor, action: str) -> list[OrgNode]:
+    stmt = select(OrgNode).where(OrgNode.level == "community", actor.scope_filter(action, OrgNode.path))
+    return list(session().exec(stmt.order_by(OrgNode.path)).all())
+
+
+def paying_communities(node: OrgNode) -> list[OrgNode]:
+    """For a station above the communities (a street's centre): those under it, one of which pays."""
+    if node.level not in ("city", "district", "street"):
+        return []
+    stmt = select(OrgNode).where(OrgNode.level == "community", OrgNode.path.startswith(node.path))
+    return list(session().exec(stmt.order_by(OrgNode.path)).all())
+
+
+def tasks_for_activities(node: OrgNode, *, limit: int = 50) -> list:
+    """Tasks on the board of the station's community (or the communities under it) that an
+    activity may be for."""
+    from points.board.models import Task
+
+    if node.level == "grid":
+        node = session().get(OrgNode, node.parent_id)
+    stmt = (
+        select(Task)
+        .join(OrgNode, OrgNode.id == Task.community_id)
+        .where(OrgNode.path.startswith(node.path), Task.state.in_(("posted", "closed")))
+        .order_by(Task.starts_at.desc())
+        .limit(limit)
+    )
+    return list(session().exec(stmt).all())
+
+
+# --- when an activity takes scans ------------------------------------------------------
+
+
+def _minutes(name: str) -> timedelta:
+    return timedelta(minutes=current_app.config[name])
+
+
+def opens_at(activity: Activity) -> datetime:
+    """Check-in opens a little before the start, so people arriving early can scan."""
+    return activity.starts_at - _minutes("CHECKIN_EARLY_MINUTES")
+
+
+def checkout_closes_at(activity: Activity) -> datetime:
+    """Check-out stays open a little after the end; the job closes what is still open then."""
+    return activity.ends_at + _minutes("CHECKIN_CHECKOUT_GRACE_MINUTES")
+
+
+def takes_scans(activity: Activity, now: datetime) -> bool:
+    return activity.state == "active" and opens_at(activity) <= now < checkout_closes_at(activity)
+
+
+def require_scannable(activity: Activity, now: datetime) -> None:
+    """Raise unless the activity takes scans now (`activity_cancelled`, `activity_not_started`,
+    `activity_ended`)."""
+    if activity.state == "cancelled":
+        raise DomainError("activity_cancelled", "活动已取消", 409)
+    if now < opens_at(activity):
+        start = activity.starts_at.astimezone(LOCAL_TZ).strftime("%m月%d日 %H:%M")
+        raise DomainError("activity_not_started", f"活动尚未开始，{start} 开始，请到时再扫码", 409)
+    if now >= checkout_closes_at(activity):
+        raise DomainError("activity_ended", "活动已结束，不能再签到或签退", 409)
+
+
+# --- codes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A station code that checked out: which activity, and whether nobody watched (poster)."""
+
+    activity: Activity
+    station: Station
+    key_version: int
+    unattended: bool
+    # With `person_id`: that person's latest check-in at the activity, read in the same query.
+    latest: CheckIn | None = None
+
+
+_INVALID = "二维码无效，请扫描站点屏幕或海报上的二维码"
+
+
+def station_key(station_id: int) -> StationKey | None:
+    return session().get(StationKey, station_id)
+
+
+def read_station_code(token: str, *, now: datetime, person_id: int | None = None) -> Scan:
+    """Check a scanned station code: its signature under the station's current key, its time
+    window (this one or the one before), and that the activity takes scans now.
+
+    Raises `qr_invalid` (malformed, forged, altered, another station's, from the future),
+    `qr_revoked` (signed with a key the station has since rotated), `qr_expired`,
+    `station_inactive`, and what `require_scannable` raises.
+    """
+    try:
+        code, payload, mac = tokens.parse_station_code(token)
+    except tokens.BadToken as exc:
+        raise DomainError("qr_invalid", _INVALID, 400) from exc
+    # Key, activity, station and the scanning person's latest check-in in one round trip:
+    # this runs on every scan of a crowd.
+    stmt = (
+        sa.select(StationKey, Activity, Station)
+        .join(Station, Station.id == StationKey.station_id)
+        .join(Activity, Activity.station_id == Station.id)
+        .where(StationKey.station_id == code.station_id, Activity.id == code.activity_id)
+    )
+    if person_id is not None:
+        latest_id = (
+            sa.select(sa.func.max(CheckIn.id))
+            .where(CheckIn.activity_id == Activity.id, CheckIn.person_id == person_id)
+            .correlate(Activity)
+            .scalar_subquery()
+        )
+        stmt = stmt.add_columns(CheckIn).outerjoin(CheckIn, CheckIn.id == latest_id)
+    row = session().execute(stmt.execution_options(populate_existing=True)).first()
+    if row is None:
+        # No such station key, or the activity is another station's.
+        raise DomainError("qr_invalid", _INVALID, 400)
+    key, activity, station, *latest = row
+    if code.key_version < key.version:
+        # The old key is gone, so an old code cannot be told from a forged one that claims
+        # an old version; "replaced" is the right answer for the honest holder of either.
+        raise DomainError("qr_revoked", "此二维码已作废（站点已更换二维码），请扫描现场的新二维码", 410)
+    if code.key_version != key.version or not tokens.mac_matches(key.secret, payload, mac):
+        raise DomainError("qr_invalid", _INVALID, 400)
+    if not code.is_poster:
+        current = tokens.window_of(now, current_app.config["CHECKIN_WINDOW_SECONDS"])
+        if code.window > current:
+            raise DomainError("qr_invalid", _INVALID, 400)
+        if code.window < current - 1:
+            raise DomainError("qr_expired", "二维码已过期，请重新扫描屏幕上的二维码", 410)
+    if not station.is_active:
+        raise DomainError("station_inactive", "该站点已停用", 409)
+    require_scannable(activity, now)
+    return Scan(
+        activity=activity,
+        station=station,
+        key_version=key.version,
+        unattended=code.is_poster,
+        latest=latest[0] if latest else None,
+    )
+
+
+def card_key() -> bytes:
+    return tokens.card_key(current_app.config["SECRET_KEY"])
+
+
+def card_url_token(value: str) -> str:
+    """The token from what a scanner typed: a card URL (…/c/TOKEN) or the bare token."""
+    value = (value or "").strip()
+    if "/" in value:
+        value = value.rstrip("/").rsplit("/", 1)[-1]
+    return value.split("?", 1)[0]
+
+
+def read_member_card(value: str) -> int:
+    """The person a scanned member card names. Raises `card_invalid`, `card_revoked`."""
+    try:
+        card = tokens.decode_card(card_url_token(value), card_key())
+    except tokens.BadToken as exc:
+        raise DomainError("card_invalid", "无法识别该会员卡，请重新扫描或从名单中选择", 400) from exc
+    current = session().get(MemberCard, card.person_id)
+    if current is None or current.serial != card.serial:
+        raise DomainError("card_revoked", "该会员卡已作废（已补办新卡），请使用新卡", 410)
+    return card.person_id
+
+
+# --- check-ins ------------------------------------------------------------------------
+
+
+def latest_checkin(activity_id: int, person_id: int) -> CheckIn | None:
+    """The person's most recent check-in at the activity: the open one if they are in (a new
+    check-in only follows a check-out), else the last one they checked out of."""
+    return (
+        session()
+        .exec(
+            select(CheckIn)
+            .where(CheckIn.activity_id == activity_id, CheckIn.person_id == person_id)
+            .order_by(CheckIn.id.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        .first()
+    )
+
+
+def open_checkin(activity_id: int, person_id: int) -> CheckIn | None:
+    latest = latest_checkin(activity_id, person_id)
+    return latest if latest is not None and latest.checked_out_at is None else None
+
+
+def activity_counts(activity_id: int) -> dict[str, int]:
+    """Who is in now, and how many people checked in at all."""
+    present, people = (
+        session()
+        .execute(
+            sa.select(
+                sa.func.count().filter(CheckIn.checked_out_at.is_(None)),
+                sa.func.count(sa.distinct(CheckIn.person_id)),
+            ).where(CheckIn.activity_id == activity_id)
+        )
+        .one()
+    )
+    return {"present": present or 0, "people": people or 0}
+
+
+def checkins_stmt(*, person_id: int | None = None, activity_id: int | None = None) -> sa.Select:
+    """Check-ins with their activity, station and person, newest first."""
+    stmt = (
+        sa.select(CheckIn, Activity, Station, Person)
+        .join(Activity, Activity.id == CheckIn.activity_id)
+        .join(Station, Station.id == Activity.station_id)
+        .join(Person, Person.id == CheckIn.person_id)
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
+    )
+    if person_id is not None:
+        stmt = stmt.where(CheckIn.person_id == person_id)
+    if activity_id is not None:
+        stmt = stmt.where(CheckIn.activity_id == activity_id)
+    return stmt
+
+
+def get_checkin(checkin_id: int) -> CheckIn:
+    checkin = session().get(CheckIn, checkin_id)
+    if checkin is None:
+        raise NotFound("checkin_not_found", "签到记录不存在")
+    return checkin
+
+
+def member_card(person_id: int) -> MemberCard | None:
+    return session().get(MemberCard, person_id)
+
+
+# --- presenting check-ins -------------------------------------------------------------
+
+STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}小时{rest}分钟" if hours else f"{rest}分钟"
+
+
+def describe(checkin: CheckIn, award: dict | None, staff_names: dict[int, str]) -> str:
+    """What happened to a check-in, in words a resident reads on their record."""
+    from points.checkin.models import CLOSE_RULE_NAMES
+    from points.ledger.models import KIND_NAMES
+
+    parts = []
+    if checkin.by_staff_id:
+        parts.append(f"由工作人员{staff_names.get(checkin.by_staff_id, '')}代为签到")
+    if checkin.unattended:
+        parts.append("海报扫码（无人值守），积分需审批")
+    if checkin.checked_out_at is None:
+        parts.append("在场，尚未签退")
+    elif checkin.closed_by_job:
+        parts.append(f"活动结束时未签退，系统已按规则自动签退（{CLOSE_RULE_NAMES[checkin.close_rule]}）")
+    elif checkin.out_by_staff_id:
+        parts.append(f"由工作人员{staff_names.get(checkin.out_by_staff_id, '')}代为签退")
+    if checkin.minutes is not None and checkin.checked_out_at is not None:
+        parts.append(f"计时{_duration(checkin.minutes)}")
+    if checkin.points:
+        kind = KIND_NAMES.get(checkin.kind or "", "")
+        state = STATE_NAMES.get(award["state"], "") if award else ""
+        parts.append(f"{checkin.points} {kind}" + (f"（{state}）" if state else ""))
+    if checkin.is_capped:
+        parts.append("已达每日积分上限")
+    if checkin.award_error:
+        parts.append("积分未能发放：" + checkin.award_error.split(": ", 1)[-1])
+    return "；".join(parts)
+
+
+def checkin_items(rows) -> list[dict]:
+    """Rows of (CheckIn, Activity, Station, Person) as dicts with their award's state and a note."""
+    from points.ledger.queries import award_states
+
+    rows = list(rows)
+    awards = award_states([c.award_transfer_id for c, *_ in rows if c.award_transfer_id])
+    staff_ids = {i for c, *_ in rows for i in (c.by_staff_id, c.out_by_staff_id) if i}
+    staff_names = (
+        dict(session().execute(sa.select(Person.id, Person.name).where(Person.id.in_(staff_ids))).all())
+        if staff_ids
+        else {}
+    )
+    items = []
+    for checkin, activity, station, person in rows:
+        award = awards.get(checkin.award_transfer_id) if checkin.award_transfer_id else None
+        items.append(
+            {
+                **checkin.model_dump(),
+                "activity_title": activity.title,
+                "station_id": station.id,
+                "station_name": station.name,
+                "person_name": person.name,
+                "award": award,
+                "note": describe(checkin, award, staff_names),
+            }
+        )
+    return items
+
+
+def checkin_item(
+    checkin: CheckIn,
+    *,
+    activity: Activity | None = None,
+    station: Station | None = None,
+    person_name: str | None = None,
+) -> dict:
+    """One check-in as `checkin_items` shows it; pass what is at hand to save reading it again."""
+    activity = activity or session().get(Activity, checkin.activity_id)
+    station = station or session().get(Station, activity.station_id)
+    person = (
+        SimpleNamespace(name=person_name)
+        if person_name is not None
+        else session().get(Person, checkin.person_id)
+    )
+    return checkin_items([(checkin, activity, station, person)])[0]
+
+
+def activity_summary(activity: Activity, station: Station, now: datetime) -> dict:
+    """An activity without its counts (those cost a query; a scan's answer does without)."""
+    return {**activity.model_dump(), "station_name": station.name, "is_running": takes_scans(activity, now)}
+
+
+def activity_item(activity: Activity, now: datetime) -> dict:
+    station = session().get(Station, activity.station_id)
+    return {
+        **activity.model_dump(),
+        "station_name": station.name if station else "",
+        "is_running": takes_scans(activity, now),
+        **activity_counts(activity.id),
+    }

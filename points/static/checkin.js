@@ -1,0 +1,133 @@
+/* QR check-in: the station screen redraws its code and count without reloading, and warns when
+   it loses its connection; the check-in desk reads member cards with the device camera where the
+   browser has BarcodeDetector (a USB scanner types into the same field everywhere). */
+(function () {
+  "use strict";
+
+  function runScreen(root) {
+    var url = root.getAttribute("data-state-url");
+    var poll = Math.max(1, Number(root.getAttribute("data-poll-seconds")) || 5) * 1000;
+    var token = root.getAttribute("data-token");
+    var rotatesAt = Date.now() + (Number(root.getAttribute("data-rotates-in")) || 0) * 1000;
+    var lastOk = Date.now();
+    var qr = root.querySelector(".screen-qr");
+    var banner = root.querySelector(".screen-offline");
+    var present = root.querySelector("[data-present]");
+    var people = root.querySelector("[data-people]");
+    var countdown = root.querySelector("[data-countdown]");
+    var countdownLine = root.querySelector(".screen-countdown");
+    var timer = null;
+
+    function offline(lost) {
+      banner.hidden = !lost;
+      document.body.classList.toggle("offline", lost);
+    }
+
+    function tick() {
+      countdown.textContent = String(Math.max(0, Math.ceil((rotatesAt - Date.now()) / 1000)));
+      // A screen that has not heard from the server for two polls shows a code that may be stale.
+      if (Date.now() - lastOk > 2 * poll + 1000) {
+        offline(true);
+      }
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      // Ask again at the next poll, or just after the code rotates if that comes first.
+      var untilRotation = rotatesAt - Date.now() + 250;
+      var wait = untilRotation > 0 ? Math.min(poll, untilRotation) : poll;
+      timer = setTimeout(refresh, Math.max(250, wait));
+    }
+
+    function refresh() {
+      var ask = url + "?have=" + encodeURIComponent(token || "");
+      fetch(ask, { cache: "no-store", credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("json") === -1) {
+            throw new Error("status " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (state) {
+          lastOk = Date.now();
+          offline(false);
+          if (state.token !== token || !state.showing) {
+            token = state.token;
+            qr.innerHTML = state.svg || "";
+            root.setAttribute("data-token", token || "");
+          }
+          rotatesAt = Date.now() + (state.rotates_in || 0) * 1000;
+          present.textContent = String(state.present);
+          people.textContent = String(state.people);
+          countdownLine.hidden = !state.showing;
+        })
+        .catch(function () {
+          offline(true);
+        })
+        .then(schedule);
+    }
+
+    window.addEventListener("offline", function () { offline(true); });
+    window.addEventListener("online", refresh);
+    setInterval(tick, 1000);
+    schedule();
+  }
+
+  function runCardCamera(form) {
+    var input = form.querySelector("#card-input");
+    var button = form.querySelector("#camera-button");
+    var video = document.getElementById("camera");
+    var status = document.getElementById("camera-status");
+    // The camera needs HTTPS (or localhost) and a browser that reads QR codes itself.
+    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var detector;
+      try {
+        detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      } catch (error) {
+        status.textContent = button.getAttribute("data-no-camera");
+        return;
+      }
+      navigator.mediaDevices
+        .getUserMedia({ video: { facingMode: "environment" } })
+        .then(function (stream) {
+          video.srcObject = stream;
+          video.hidden = false;
+          status.textContent = button.getAttribute("data-aim");
+          return video.play().then(function () {
+            function look() {
+              detector
+                .detect(video)
+                .then(function (codes) {
+                  if (codes.length) {
+                    stream.getTracks().forEach(function (track) { track.stop(); });
+                    input.value = codes[0].rawValue;
+                    form.submit();
+                  } else {
+                    requestAnimationFrame(look);
+                  }
+                })
+                .catch(function () { requestAnimationFrame(look); });
+            }
+            look();
+          });
+        })
+        .catch(function () {
+          status.textContent = button.getAttribute("data-no-camera");
+        });
+    });
+  }
+
+  var screen = document.querySelector("[data-screen]");
+  if (screen) {
+    runScreen(screen);
+  }
+  var cardForm = document.getElementById("card-form");
+  if (cardForm) {
+    runCardCamera(cardForm);
+  }
+})();

@@ -1,0 +1,201 @@
+"""QR check-in in a real browser: a phone scans, logs in and comes back to the same button; the
+station screen redraws its code without reloading and warns when offline; staff check a person in
+with a member card typed by a USB scanner; the poster prints on one A4 page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import png
+import pytest
+import zxingcpp
+
+from points.db import session, utcnow
+from tests.browser.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def station(live_server):
+    """A community of its own with a station, two staff members, a resident without a phone,
+    and an activity running now paid 10 points an hour."""
+    from points.auth.current import actor_for
+    from points.checkin import operations as checkin
+    from points.org import operations as org
+    from points.org.queries import get_node
+    from points.people import operations as people
+
+    with live_server.app.app_context():
+        street = get_node(live_server.community_id).parent_id
+        community = org.create_node(actor=None, parent_id=street, level="community", name="青松社区")
+        place = org.create_station(
+            actor=None, node_id=community.id, kind="station", name="青松社区党群服务站", address="青松路 8 号"
+        )
+        staff = []
+        for phone, name in (("13700000051", "韩梅"), ("13700000052", "李雷")):
+            person = people.create_person(
+                actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id
+            )
+            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
+            staff.append(person)
+        elder = people.create_person(
+            actor=None, phone="13700000053", name="孙大爷", community_id=community.id
+        )
+        now = utcnow()
+        activity = checkin.create_activity(
+            actor=actor_for(staff[0]),
+            station_id=place.id,
+            title="周末便民服务值班",
+            starts_at=now - timedelta(minutes=30),
+            ends_at=now + timedelta(hours=3),
+            hourly_rate=10,
+            now=now,
+        )
+        card = checkin.card_token(checkin.ensure_member_card(elder.id))
+        session().commit()
+        return SimpleNamespace(
+            activity_id=activity.id, staff_phone=staff[0].phone, card=card, actor=actor_for(staff[0])
+        )
+
+
+def log_in(page, phone: str) -> None:
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def screen_token(live_server, station) -> str:
+    from points.checkin import operations as checkin
+
+    with live_server.app.app_context():
+        token = checkin.station_code(actor=station.actor, activity_id=station.activity_id).token
+        session().commit()
+        return token
+
+
+def decode(png_bytes: bytes) -> list[str]:
+    width, height, rows, info = png.Reader(bytes=png_bytes).asDirect()
+    top = 2 ** info["bitdepth"] - 1
+    pixels = bytearray()
+    for row in rows:
+        pixels.extend(value * 255 // top for value in list(row)[:: info["planes"]])
+    image = memoryview(bytes(pixels)).cast("B", (height, width))
+    return [code.text for code in zxingcpp.read_barcodes(image)]
+
+
+def test_phone_scans_logs_in_and_checks_in(browser, live_server, station):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"/s/{screen_token(live_server, station)}")
+    expect(page.locator("h1")).to_have_text("周末便民服务值班")
+    expect(page.locator("text=青松社区党群服务站")).to_be_visible()
+
+    page.get_by_role("link", name="登录后签到").click()
+    log_in(page, live_server.phone)
+
+    expect(page).to_have_url(re.compile(r"/s/i/"))
+    expect(page.locator(".who-scans")).to_have_text(live_server.name)
+    page.get_by_role("button", name="签到", exact=True).click()
+    expect(page.locator(".scan-message")).to_have_text("签到成功")
+    # Opening the code again offers no second check-in.
+    page.goto(f"/s/{screen_token(live_server, station)}")
+    expect(page.locator("text=分钟后可扫码签退")).to_be_visible()
+    expect(page.get_by_role("button", name="签到", exact=True)).to_have_count(0)
+    context.close()
+
+
+def test_expired_code_asks_to_scan_again(browser, live_server, station):
+    from playwright.sync_api import expect
+
+    from points.checkin import operations as checkin
+
+    with live_server.app.app_context():
+        old = checkin.station_code(
+            actor=station.actor, activity_id=station.activity_id, now=utcnow() - timedelta(minutes=3)
+        ).token
+        session().commit()  # the station's key is made on first use
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=PHONE)
+    page = context.new_page()
+    response = page.goto(f"/s/{old}")
+    assert response.status == 410
+    expect(page.locator(".scan-message")).to_have_text("二维码已过期，请重新扫描屏幕上的二维码")
+    context.close()
+
+
+def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, station, monkeypatch):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        locale="zh-CN", base_url=live_server.url, viewport={"width": 1280, "height": 720}
+    )
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    start = utcnow()
+    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: start)
+    page.clock.install(time=start)
+    page.goto(f"/checkin/activities/{station.activity_id}/screen")
+    expect(page.locator(".screen-title")).to_have_text("周末便民服务值班")
+    screen = page.locator("[data-screen]")
+    token = screen.get_attribute("data-token")
+    assert decode(page.locator(".screen-qr svg").screenshot()) == [f"{live_server.url}/s/{token}"]
+    page.evaluate("window.sameDocument = true")
+
+    # Half a minute later, on the server and in the page: a new code, without a reload.
+    later = start + timedelta(seconds=31)
+    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: later)
+    page.clock.fast_forward(31_000)
+    expect(screen).not_to_have_attribute("data-token", token)
+    token = screen.get_attribute("data-token")
+    assert decode(page.locator(".screen-qr svg").screenshot()) == [f"{live_server.url}/s/{token}"]
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.locator(".screen-offline")).to_be_hidden()
+
+    # The network goes: the screen says so.
+    page.route("**/screen.json", lambda route: route.abort())
+    page.clock.fast_forward(15_000)
+    expect(page.get_by_role("alert")).to_contain_text("网络连接已断开")
+    context.close()
+
+
+def test_staff_check_in_with_a_scanned_member_card(browser, live_server, station):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    page.goto(f"/checkin/activities/{station.activity_id}")
+    # A USB scanner types the card's URL into the focused field and presses Enter.
+    page.locator("#card-input").press_sequentially(f"{live_server.url}/c/{station.card}")
+    page.locator("#card-input").press("Enter")
+    expect(page.locator(".flash")).to_have_text("孙大爷：签到成功（工作人员代签）")
+    expect(page.locator("tr", has_text="孙大爷")).to_contain_text("由工作人员韩梅代为签到")
+
+    page.fill("input[name=q]", "孙大爷")
+    page.get_by_role("button", name="查找").click()
+    page.locator(".people-list li", has_text="孙大爷").get_by_role("button", name="签退").click()
+    expect(page.locator(".flash")).to_contain_text("孙大爷：签退成功")
+    context.close()
+
+
+def test_poster_prints_on_one_a4_page(browser, live_server, station):
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    page.goto(f"/checkin/activities/{station.activity_id}/poster")
+    url = page.locator(".poster-url").inner_text()
+    assert decode(page.locator(".poster-qr svg").screenshot()) == [url]
+
+    pdf = page.pdf(format="A4", print_background=True)
+
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pages == 1
+    context.close()

@@ -1,0 +1,118 @@
+"""Fixtures for check-in tests: a community with a station, two staff members, a resident and a
+party member, another community with its own station, and a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from points.db import LOCAL_TZ
+from points.people import operations as people_ops
+
+# 09:00 in Asia/Shanghai on a Monday; a multiple of every window length the tests use.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def at(minutes: float = 0, seconds: float = 0) -> datetime:
+    """A moment relative to T0."""
+    return T0 + timedelta(minutes=minutes, seconds=seconds)
+
+
+@pytest.fixture
+def world(make_node, make_person, actor_of):
+    from points.org import operations as org_ops
+
+    community = make_node("community")
+    other = make_node("community")
+    station = org_ops.create_station(actor=None, node_id=community.id, kind="station", name="党群服务站")
+    other_station = org_ops.create_station(actor=None, node_id=other.id, kind="outpost", name="骑手驿站")
+    staff = make_person(community=community, roles=[("staff", community)], name="张丽华")
+    checker = make_person(community=community, roles=[("staff", community)], name="杨晓燕")
+    outsider = make_person(community=other, roles=[("staff", other)])
+    resident = make_person(community=community, name="赵秀英")
+    visitor = make_person(community=other)
+    member = make_person(community=community, is_party_member=True, name="刘洪涛")
+    registration = people_ops.request_registration(
+        actor=actor_of(member), kind="member", community_id=community.id
+    )
+    people_ops.decide_registration(actor=actor_of(staff), registration_id=registration.id, confirm=True)
+    return SimpleNamespace(
+        community=community,
+        other=other,
+        station=station,
+        other_station=other_station,
+        staff=staff,
+        checker=checker,
+        outsider=outsider,
+        resident=resident,
+        visitor=visitor,
+        member=member,
+        staff_actor=actor_of(staff),
+        checker_actor=actor_of(checker),
+        outsider_actor=actor_of(outsider),
+    )
+
+
+@pytest.fixture
+def make_activity(world):
+    """`make_activity(**fields)`: an activity at the world's station, 09:00–13:00 on T0's day,
+    10 points an hour unless told."""
+    from points.checkin import operations as ops
+
+    def make(*, station=None, actor=None, now=None, **fields):
+        values = {
+            "title": "党群服务站值班",
+            "starts_at": at(0),
+            "ends_at": at(240),
+            "hourly_rate": 10,
+        }
+        values.update(fields)
+        return ops.create_activity(
+            actor=actor or world.staff_actor,
+            station_id=(station or world.station).id,
+            now=now or at(-60),
+            **values,
+        )
+
+    return make
+
+
+@pytest.fixture
+def code(world):
+    """`code(activity, now=, poster=)`: the station code the screen (or the poster) shows."""
+    from points.checkin import operations as ops
+
+    def make(activity, *, now=None, poster=False, actor=None):
+        return ops.station_code(
+            actor=actor or world.staff_actor, activity_id=activity.id, poster=poster, now=now or at(0)
+        ).token
+
+    return make
+
+
+@pytest.fixture
+def scan(world, actor_of, code):
+    """`scan(person, activity, now=, action=, poster=, code_at=)`: the person scans the code shown at
+    `code_at` (default: `now`)."""
+    from points.checkin import operations as ops
+
+    def run(person, activity, *, now, action=None, poster=False, code_at=None):
+        token = code(activity, now=code_at or now, poster=poster)
+        return ops.scan_code(actor=actor_of(person), token=token, action=action, now=now)
+
+    return run
+
+
+@pytest.fixture
+def page_client(app):
+    """`page_client(person)`: a browser-like client logged in to the pages as that person."""
+
+    def login(person):
+        client = app.test_client()
+        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
+        assert response.status_code == 302, response.data.decode()
+        return client
+
+    return login

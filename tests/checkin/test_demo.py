@@ -1,0 +1,67 @@
+"""The check-in part of `flask points demo`: activities at every station, a paid past duty, a task's
+activity; a second run adds nothing."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from points.db import make_engine, session
+from points.demo import load_demo
+from points.migrate import upgrade
+from tests.conftest import fresh_database, get_db_from, make_test_app
+
+
+def quiet(*_args, **_kwargs) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("checkin-demo"), "checkindemo") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        app = make_test_app(url)
+        with app.app_context():
+            added = load_demo(echo=quiet, progress=False)
+        try:
+            yield app, added
+        finally:
+            get_db_from(app).engine.dispose()
+
+
+def test_load_demo_adds_activities_and_checkins(demo):
+    from points.checkin.demo import ON_DUTY, PAST
+    from points.checkin.models import Activity, CheckIn
+    from points.db import utcnow
+    from points.org.models import Station
+
+    app, added = demo
+    with app.app_context():
+        stations = session().execute(sa.select(sa.func.count()).select_from(Station)).scalar_one()
+        running = session().execute(sa.select(Activity).where(Activity.title == ON_DUTY)).scalars().all()
+        assert len(running) == stations and all(a.starts_at <= utcnow() < a.ends_at for a in running)
+        past = session().execute(sa.select(Activity).where(Activity.title == PAST)).scalar_one()
+        rows = session().execute(sa.select(CheckIn).where(CheckIn.activity_id == past.id)).scalars().all()
+        assert all(r.checked_out_at is not None for r in rows)
+        assert any(r.closed_by_job for r in rows) and any(r.by_staff_id for r in rows)
+        assert any(r.award_transfer_id for r in rows)
+        linked = session().execute(sa.select(Activity).where(Activity.task_id.is_not(None))).scalars().all()
+        assert len(linked) == 1
+    assert added["activities"] == stations + 2 and added["checkins"] >= 8
+
+
+def test_load_demo_twice_adds_no_checkins(demo):
+    app, _ = demo
+    with app.app_context():
+        again = load_demo(echo=quiet, progress=False)
+    assert again["activities"] == 0 and again["checkins"] == 0
+
+
+def test_load_demo_ledger_still_verifies(demo):
+    from points.ledger.verify import verify_ledger
+
+    app, _ = demo
+    with app.app_context():
+        assert verify_ledger().ok
