@@ -28,6 +28,8 @@ MENU = (
     ("ledger_pages.approvals", _l("积分审批"), _STAFF),
     ("people_pages.registrations", _l("双报到"), _STAFF | {"supervisor"}),
     ("ledger_pages.ledger", _l("积分台账"), _STAFF | {"supervisor"}),
+    ("people_pages.people", _l("人员"), _STAFF | {"grid_worker", "supervisor"}),
+    ("people_pages.audit", _l("操作日志"), _STAFF | {"supervisor"}),
     ("checkin_pages.my_checkins", _l("我的签到"), None),
     ("checkin_pages.stations", _l("签到站点"), _STAFF),
 )

@@ -99,16 +99,3 @@ def revoke_all_tokens(*, person_id: int, now: datetime | None = None) -> int:
         .values(revoked_at=now or utcnow())
     )
     return result.rowcount
-
-
-def person_for_token(token: str, *, now: datetime | None = None) -> tuple[Person, ApiToken]:
-    """Resolve a bearer token to a live person; 401 `invalid_token` otherwise."""
-    now = now or utcnow()
-    sess = session()
-    row = sess.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
-    person = sess.get(Person, row.person_id)
-    if person is None or person.is_suspended:
-        raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
-    return person, row

@@ -1,19 +1,21 @@
-"""Home page, and the registrations (双报到) queue for staff."""
+"""Home page; for staff the registrations (双报到) queue and people; the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from points.audit.queries import audit_stmt
 from points.auth.current import current_actor_or_none
-from points.auth.pages import login_required
+from points.auth.pages import login_required, safe_local_path
 from points.db import session
 from points.errors import DomainError
 from points.i18n import translate
 from points.org.models import OrgNode, Unit
 from points.people import operations, queries
-from points.people.api import balances_out, roles_out
+from points.people.api import balances_out, person_out, roles_out
 from points.people.models import Person
 
 bp = Blueprint("people_pages", __name__, template_folder="templates")
@@ -110,3 +112,93 @@ def decide(registration_id: int, decision: str):
         session().commit()
         flash(_("已确认报到") if decision == "confirm" else _("已拒绝报到"))
     return redirect(url_for("people_pages.registrations"))
+
+
+PAGE_SIZE = 50
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return max(int(value), 1) if value.isdigit() and len(value) < 6 else 1
+
+
+@bp.get("/people")
+@login_required
+def people():
+    """Staff find people of their scope; managers see full phones and may unlock or reset."""
+    actor = current_actor_or_none()
+    actor.require_somewhere("people.read")
+    q = request.args.get("q", "").strip()[:50]
+    page = _page_number()
+    stmt = queries.people_stmt(actor, q=q or None)
+    total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
+    rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    communities = {n.id: n for n in _load(OrgNode, {p.community_id for p in rows if p.community_id})}
+    return render_template(
+        "people.html",
+        rows=[
+            (
+                person,
+                person_out(actor, person, queries.home_path(person)),
+                communities.get(person.community_id),
+            )
+            for person in rows
+        ],
+        q=q,
+        total=total,
+        current=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        args=request.args,
+        manages={p.id for p in rows if actor.can("people.manage", queries.home_path(p))},
+        new_password=None,
+    )
+
+
+@bp.post("/people/<int:person_id>/<action>")
+@login_required
+def person_action(person_id: int, action: str):
+    actor = current_actor_or_none()
+    back = safe_local_path(request.form.get("back"), url_for("people_pages.people"))
+    try:
+        if action == "unlock":
+            operations.unlock_person(actor=actor, person_id=person_id)
+            message = _("已解除锁定")
+        elif action == "reset-password":
+            password = operations.reset_password(actor=actor, person_id=person_id)
+            # Shown once, to the staff member who will hand it over in person.
+            message = _("新密码：%(password)s（请当面告知本人，登录后修改）", password=password)
+        else:
+            abort(404)
+    except DomainError as exc:
+        session().rollback()
+        flash(translate(exc.message), "error")
+    else:
+        session().commit()
+        flash(message)
+    return redirect(back)
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    """The audit log of the reader's scope (supervisors, staff, street admins)."""
+    actor = current_actor_or_none()
+    actor.require_somewhere("audit.read")
+    action = request.args.get("action", "").strip()[:64] or None
+    page = _page_number()
+    stmt = audit_stmt(actor, action=action)
+    total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
+    rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    actors = {p.id: p.name for p in _load(Person, {r.actor_id for r in rows if r.actor_id})}
+    nodes = {n.id: n.name for n in _load(OrgNode, {r.node_id for r in rows if r.node_id})}
+    return render_template(
+        "audit.html",
+        rows=rows,
+        actors=actors,
+        nodes=nodes,
+        action=action or "",
+        total=total,
+        current=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        args=request.args,
+    )

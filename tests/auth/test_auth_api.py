@@ -144,11 +144,14 @@ def test_expired_token_is_refused(client, resident):
     assert r.json["code"] == "invalid_token"
 
 
-def test_person_for_token_refuses_at_expiry(app, resident):
+def test_actor_for_token_refuses_at_expiry(app, resident):
+    from points.auth.current import actor_for_token
+
     token, row = operations.issue_token(person=resident)
-    assert operations.person_for_token(token, now=row.expires_at - timedelta(seconds=1))[0].id == resident.id
+    actor, token_id = actor_for_token(token, now=row.expires_at - timedelta(seconds=1))
+    assert actor.person_id == resident.id and token_id == row.id
     with pytest.raises(DomainError) as refused:
-        operations.person_for_token(token, now=row.expires_at)
+        actor_for_token(token, now=row.expires_at)
     assert refused.value.code == "invalid_token"
 
 

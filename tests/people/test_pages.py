@@ -1,0 +1,66 @@
+"""Staff pages for people (find, unlock, reset a password) and the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from points.db import utcnow
+
+
+@pytest.fixture
+def page_as(app):
+    def login(person):
+        client = app.test_client()
+        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
+        assert response.status_code == 302, response.data.decode()
+        return client
+
+    return login
+
+
+@pytest.fixture
+def town(make_node, make_person):
+    community, other = make_node("community"), make_node("community")
+    return {
+        "staff": make_person(community=community, roles=[("staff", community)]),
+        "supervisor": make_person(community=community, roles=[("supervisor", community)]),
+        "resident": make_person(community=community, name="赵秀英"),
+        "stranger": make_person(community=other, name="外社区居民"),
+    }
+
+
+def test_people_page_finds_in_scope_with_full_phones_for_managers(town, page_as):
+    html = page_as(town["staff"]).get("/people?q=赵").data.decode()
+    assert "赵秀英" in html and town["resident"].phone in html and "外社区居民" not in html
+    masked = page_as(town["supervisor"]).get("/people").data.decode()
+    assert "赵秀英" in masked and town["resident"].phone not in masked and "重置密码" not in masked
+    assert page_as(town["resident"]).get("/people").status_code == 403
+
+
+def test_people_page_unlock_and_reset_password(town, page_as, fresh):
+    from datetime import timedelta
+
+    from points.db import session
+    from points.people.models import Person
+
+    resident = town["resident"]
+    resident.failed_logins, resident.locked_until = 5, utcnow() + timedelta(minutes=10)
+    session().commit()
+    client = page_as(town["staff"])
+    assert "解除锁定" in client.get("/people").data.decode()
+    done = client.post(f"/people/{resident.id}/unlock", data={"back": "/people"}, follow_redirects=True)
+    assert "已解除锁定" in done.data.decode() and fresh(Person, resident.id).locked_until is None
+    reset = client.post(f"/people/{resident.id}/reset-password", follow_redirects=True).data.decode()
+    assert "新密码：" in reset
+    refused = client.post(f"/people/{town['stranger'].id}/reset-password", follow_redirects=True)
+    assert "新密码" not in refused.data.decode()
+
+
+def test_audit_page_shows_the_scope_and_filters(town, page_as):
+    client = page_as(town["staff"])
+    client.post(f"/people/{town['resident'].id}/reset-password")
+    html = page_as(town["supervisor"]).get("/audit").data.decode()
+    assert "操作日志" in html and "person.password_reset" in html
+    filtered = page_as(town["supervisor"]).get("/audit?action=nothing.such").data.decode()
+    assert "没有记录" in filtered
+    assert page_as(town["stranger"]).get("/audit").status_code == 403
