@@ -59,6 +59,8 @@ class Config:
     LEDGER_AUTO_POST_MAX = int(os.environ.get("LEDGER_AUTO_POST_MAX", "20"))
     # How long a request's Idempotency-Key is remembered (a retry later than this moves points again).
     IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "72"))
+    # Star rating (星级): the year's 红松分 needed for one star, two, … five.
+    STAR_BANDS = os.environ.get("STAR_BANDS", "20,50,100,160,240")
 
     # QR check-in at stations.
     # Where phones reach the service, for the URLs inside QR codes; None: the request's own host.

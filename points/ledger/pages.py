@@ -20,6 +20,7 @@ from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
 from points.org.models import OrgNode, Unit
 from points.people.models import Person
 from points.people.queries import mask_phone
+from points.reports.stars import person_stars
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")
 REASON_NAMES = {
@@ -91,6 +92,12 @@ def _my_statement(**page) -> tuple[str, dict]:
     return kind, queries.statement("person", actor.person_id, kind, start=start, end=end, **page)
 
 
+def _stars_if_member(actor):
+    """The star rating is the party members' evaluation; residents see none."""
+    stars = person_stars(actor.person_id)
+    return stars if stars.points or actor.is_party_member else None
+
+
 @bp.get("/points")
 @login_required
 def my_points():
@@ -98,6 +105,7 @@ def my_points():
     return render_template(
         "ledger/points.html",
         balances=queries.balances_of_person(current_actor_or_none().person_id),
+        stars=_stars_if_member(current_actor_or_none()),
         kind=kind,
         page=page,
         pages=max(1, -(-page["total"] // PER_PAGE)),

@@ -359,3 +359,25 @@ def award_states(transfer_ids: list[int]) -> dict[int, dict]:
             state = "reversed"
         states[row.id] = {"transfer_id": row.id, "amount": row.amount, "kind": row.kind, "state": state}
     return states
+
+
+def earned_in_year(owner_type: str, owner_id: int, kind: str, year: int) -> int:
+    """Award points that reached an account in a local calendar year (by the day they were
+    posted), less reversals of awards taken from it that year."""
+    account = find_account_id(owner_type, owner_id, kind)
+    if account is None:
+        return 0
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    in_year = sa.and_(_t.c.created_at >= start, _t.c.created_at < end)
+    conn = session().connection()
+    earned = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
+        _t.c.credit_account_id == account,
+        _t.c.reason.in_(AWARD_REASONS),
+        _t.c.status.in_(("posted", "post")),
+        in_year,
+    )
+    reversed_ = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
+        _t.c.debit_account_id == account, _t.c.reason == "reversal", in_year
+    )
+    return conn.execute(earned).scalar_one() - conn.execute(reversed_).scalar_one()

@@ -129,3 +129,19 @@ def test_reject_with_an_overlong_reason_says_so(world, page_as, pending):
         f"/approvals/{pending[0]['id']}/reject", data={"reason": "很" * 501}, follow_redirects=True
     )
     assert r.status_code == 200 and "最多 500 个字符" in r.data.decode()
+
+
+def test_my_points_shows_the_members_star_level_so_far(world, page_as, award):
+    from points.ledger import operations as ops
+    from points.reports.stars import person_stars, star_level
+
+    assert star_level(49, (20, 50, 100)) == 1 and star_level(50, (20, 50, 100)) == 2
+    posted = award(30, person=world.member, kind="hongsong", auto=True, reason="checkin_award")
+    award(40, person=world.member, kind="hongsong")  # pending: not counted yet
+    stars = person_stars(world.member.id)
+    assert (stars.points, stars.stars, stars.next_at) == (30, 1, 50)
+    html = page_as(world.member).get("/points").data.decode()
+    assert "年红松分 30 分" in html and "★☆☆☆☆" in html and "再得 20 分升至 2 星" in html
+    ops.reverse_transfer(actor=world.checker_actor, transfer_id=posted["id"], reason="错发")
+    assert person_stars(world.member.id).points == 0
+    assert "年红松分" not in page_as(world.resident).get("/points").data.decode()

@@ -1,0 +1,1 @@
+"""Evaluation and reports: star ratings from yearly points (rankings and unit reports come later)."""
