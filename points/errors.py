@@ -23,7 +23,12 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class DomainError(Exception):
-    """A refusal with a stable snake_case code the client can act on."""
+    """A refusal with a stable snake_case code the client can act on.
+
+    A message that names a value keeps a `%(name)s` placeholder for it, filled from
+    `values`: the extractor then sees one text to translate, the API reads `message`
+    filled in and in Chinese, and a page translates first and fills in after.
+    """
 
     status = 400
     code = "bad_request"
@@ -35,14 +40,21 @@ class DomainError(Exception):
         status: int | None = None,
         *,
         errors: dict | None = None,
+        values: dict | None = None,
     ):
-        super().__init__(message or code or self.code)
+        self.source = message
+        self.values = values or {}
+        self.message = message % self.values if self.values else message
+        super().__init__(self.message or code or self.code)
         if code:
             self.code = code
         if status:
             self.status = status
-        self.message = message
         self.errors = errors
+
+    def translated(self) -> str:
+        """The message in the page language (as it is when the catalogue lacks it)."""
+        return translate(self.source, **self.values)
 
 
 class Unauthorized(DomainError):
@@ -129,12 +141,14 @@ def problem(
     return response
 
 
-def _page(status: int, message: str) -> Response:
+def _page(status: int, message: str, values: dict | None = None) -> Response:
     """The error page, in the page language: a refusal's message is translated when the
     catalogue has it, and shown in Chinese otherwise."""
     title = translate(_titles(status)[1])
     response = Response(
-        render_template("error.html", status=status, title=title, message=translate(message)),
+        render_template(
+            "error.html", status=status, title=title, message=translate(message, **(values or {}))
+        ),
         status=status,
         mimetype="text/html",
     )
@@ -195,7 +209,7 @@ def handle_domain_error(error: DomainError) -> Response:
         if error.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    return _page(error.status, error.message or _titles(error.status)[1])
+    return _page(error.status, error.source or _titles(error.status)[1], error.values)
 
 
 # PostgreSQL: serialization failure, deadlock, lock timeout. The request rolled back

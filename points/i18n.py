@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
@@ -21,11 +22,21 @@ def select_locale() -> str:
     return chosen if chosen in LANGUAGES else DEFAULT
 
 
-def translate(message: str) -> str:
+# A text that both the API and the pages show is put into words by one of these: `as_written`
+# for the API, which speaks Chinese whatever the page language, or `translate` for a page.
+Gettext = Callable[..., str]
+
+
+def translate(message: str, **values) -> str:
     """A text made elsewhere (a refusal's message) in the page language, when the catalogue
-    has it; otherwise as it is."""
+    has it; otherwise as it is. `values` fill its placeholders once it is translated."""
     # gettext("") answers the catalogue's header, never what a page should show.
-    return gettext(message) if message else message
+    return gettext(message, **values) if message else message
+
+
+def as_written(message: str, **values) -> str:
+    """The Chinese source text with its placeholders filled: what the API says."""
+    return message % values if values else message
 
 
 def page_language() -> str:

@@ -97,6 +97,12 @@ PEOPLE = (
     N_("已拒绝"),
 )
 
+# points.checkin.models: by which rule a check-in nobody checked out of was closed
+CHECKIN = (
+    N_("计至活动结束"),
+    N_("不计积分"),
+)
+
 # Messages shown under a form field; the operations put them in `errors`, out of the
 # extractor's sight.
 FIELD_MESSAGES = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import shlex
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,8 +21,6 @@ TRANSLATIONS = ROOT / "points" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
-# Check-in pages are being wrapped separately; their text joins this check once they are.
-NOT_YET_WRAPPED = (ROOT / "points" / "checkin",)
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 HAN = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
@@ -97,7 +96,7 @@ def _extracted() -> set[tuple[str | None, str]]:
 
     def enter(dirpath: str) -> bool:
         path = Path(dirpath).resolve()
-        if path.name.startswith((".", "_")) or path in NOT_YET_WRAPPED:
+        if path.name.startswith((".", "_")):
             return False
         points = ROOT / "points"
         return path in (ROOT, points) or points in path.parents
@@ -128,12 +127,14 @@ def _label_values() -> dict[str, str]:
     """Every Chinese label the pages translate at render time, by where it comes from."""
     from points.board import models as board_models
     from points.board import pages as board_pages
+    from points.checkin import models as checkin_models
+    from points.checkin import queries as checkin_queries
     from points.ledger import models as ledger_models
     from points.ledger import pages as ledger_pages
     from points.people import pages as people_pages
 
     values = {f"CATEGORIES[{i}]": c for i, c in enumerate(board_models.CATEGORIES)}
-    for module in (board_models, ledger_models, ledger_pages, people_pages):
+    for module in (board_models, checkin_models, checkin_queries, ledger_models, ledger_pages, people_pages):
         for name, table in vars(module).items():
             if name.endswith("_NAMES") and isinstance(table, dict):
                 values.update({f"{module.__name__}.{name}[{k}]": v for k, v in table.items()})
@@ -235,6 +236,8 @@ def test_a_refusal_on_the_login_page_is_translated(client, person):
         "/triage",
         "/verify",
         "/tasks/new",
+        "/people",
+        "/audit",
     ],
 )
 def test_pages_in_english_have_no_chinese_left(logged_in, path):
@@ -271,6 +274,125 @@ def test_error_pages_follow_the_page_language(client, logged_in):
     refused = logged_in.get("/points?lang=en&from=yesterday")
     assert refused.status_code == 422
     assert "Dates must be year-month-day" in refused.get_data(as_text=True)
+
+
+# --- check-in pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checkin_paths(person, make_person, actor_of, save) -> dict[str, str]:
+    """The check-in pages around a running activity in the person's community, where the person
+    checked in and out once (earning points) and was then checked in again by a colleague."""
+    from points.checkin import operations as checkin
+    from points.db import utcnow
+    from points.org import operations as org
+    from points.org.queries import get_node
+
+    community = get_node(person.community_id)
+    colleague = make_person(community=community, name="Han Mei", roles=[("staff", community)])
+    station = org.create_station(
+        actor=None, node_id=community.id, kind="station", name="Pine Hill Centre", address="1 Pine Road"
+    )
+    staff, now = actor_of(person), utcnow()
+    running = checkin.create_activity(
+        actor=staff,
+        station_id=station.id,
+        title="Weekend duty",
+        starts_at=now - timedelta(hours=2),
+        ends_at=now + timedelta(hours=2),
+        hourly_rate=10,
+        daily_cap=30,
+        now=now,
+    )
+    later = checkin.create_activity(
+        actor=staff,
+        station_id=station.id,
+        title="Evening duty",
+        starts_at=now + timedelta(hours=3),
+        ends_at=now + timedelta(hours=5),
+        hourly_rate=10,
+        now=now,
+    )
+    own = checkin.check_in_or_out(actor=staff, activity_id=running.id, now=now - timedelta(minutes=90))
+    checkin.check_in_or_out(
+        actor=staff, activity_id=running.id, action="out", now=now - timedelta(minutes=30)
+    )
+    checkin.staff_check_in(
+        actor=actor_of(colleague),
+        activity_id=running.id,
+        person_id=person.id,
+        now=now - timedelta(minutes=10),
+    )
+
+    def code(activity, at=now, poster=False) -> str:
+        return checkin.station_code(actor=staff, activity_id=activity.id, now=at, poster=poster).token
+
+    card = checkin.card_token(checkin.ensure_member_card(colleague.id))
+    save()
+    return {
+        "scan": f"/s/{code(running)}",
+        "expired code": f"/s/{code(running, now - timedelta(minutes=2))}",
+        "not started": f"/s/{code(later, poster=True)}",
+        "scan result": f"/checkins/{own.checkin.id}?outcome=checked_out",
+        "my check-ins": "/checkins",
+        "stations": "/checkin/stations",
+        "station": f"/checkin/stations/{station.id}",
+        "activity": f"/checkin/activities/{running.id}?q=Han",
+        "screen": f"/checkin/activities/{running.id}/screen",
+        "poster": f"/checkin/activities/{running.id}/poster",
+        "member card": "/card",
+        "member cards": f"/checkin/cards?community_id={community.id}",
+        "member card scanned": f"/c/{card}",
+    }
+
+
+def _in_english(path: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}lang=en"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "scan",
+        "expired code",
+        "not started",
+        "scan result",
+        "my check-ins",
+        "stations",
+        "station",
+        "activity",
+        "screen",
+        "poster",
+        "member card",
+        "member cards",
+        "member card scanned",
+    ],
+)
+def test_checkin_pages_in_english_have_no_chinese_left(logged_in, checkin_paths, page):
+    path = checkin_paths[page]
+    response = logged_in.get(_in_english(path))
+    assert response.status_code == {"expired code": 410, "not started": 409}.get(page, 200)
+    assert _chinese_left(response.get_data(as_text=True)) == []
+    assert _chinese_left(logged_in.get(path).get_data(as_text=True)), "the same page by default is Chinese"
+
+
+def test_checkin_notes_and_results_follow_the_page_language(logged_in, checkin_paths, api_as, person):
+    english = logged_in.get("/checkins?lang=en").get_data(as_text=True)
+    assert "Checked in by staff member Han Mei; Present, not checked out yet" in english
+    assert "Time counted: 1 h 0 min; 10 " in english
+    result = logged_in.get(_in_english(checkin_paths["scan result"])).get_data(as_text=True)
+    assert "Checked out after 1 h 0 min of service, earning 10 " in result
+    late = logged_in.get(_in_english(checkin_paths["not started"])).get_data(as_text=True)
+    assert "The activity has not started yet: it starts at " in late
+
+    chinese = logged_in.get("/checkins").get_data(as_text=True)
+    assert "由工作人员Han Mei代为签到；在场，尚未签退" in chinese and "计时1小时0分钟；10 " in chinese
+    result = logged_in.get(checkin_paths["scan result"]).get_data(as_text=True)
+    assert "签退成功，本次服务1小时0分钟，获得 10 " in result
+    assert "活动尚未开始，" in logged_in.get(checkin_paths["not started"]).get_data(as_text=True)
+
+    notes = api_as(person).get("/api/v1/me/checkins?lang=en").json["items"]
+    assert notes[0]["note"] == "由工作人员Han Mei代为签到；在场，尚未签退"
 
 
 # --- the API -------------------------------------------------------------------------------

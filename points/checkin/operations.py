@@ -28,6 +28,8 @@ from points.checkin import queries, tokens
 from points.checkin.models import CLOSE_RULES, Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden
+from points.i18n import Gettext, as_written
+from points.labels import N_
 from points.ledger import operations as ledger
 from points.ledger.models import KIND_NAMES
 from points.org.models import Station
@@ -37,6 +39,7 @@ from points.people.queries import acts_as_party_member, get_person, home_path
 
 log = logging.getLogger(__name__)
 
+# The refusals of `create_activity` spell these limits out, so that they can be translated.
 TITLE_MAX = 100
 MAX_RATE = 1000
 MAX_CAP = 10_000
@@ -57,25 +60,42 @@ class ScanResult:
 
     @property
     def message(self) -> str:
+        """What the scan did, in Chinese, as the API answers it."""
+        return self.say()
+
+    def say(self, gettext: Gettext = as_written) -> str:
+        """What the scan did, put into words by `gettext` (a page passes its own)."""
         return outcome_message(
-            self.outcome, self.checkin, posted=bool(self.award and self.award["status"] == "posted")
+            self.outcome,
+            self.checkin,
+            posted=bool(self.award and self.award["status"] == "posted"),
+            gettext=gettext,
         )
 
 
-def outcome_message(outcome: str, checkin: CheckIn, *, posted: bool = False) -> str:
-    """What a scan did, in the words the person reads on their phone."""
+def outcome_message(
+    outcome: str, checkin: CheckIn, *, posted: bool = False, gettext: Gettext = as_written
+) -> str:
+    """What a scan did, in the words the person reads on their phone: in Chinese, or in the page
+    language through the page's `gettext`."""
     if outcome == "checked_in":
-        return "签到成功" + ("（工作人员代签）" if checkin.by_staff_id else "")
+        return gettext("签到成功（工作人员代签）") if checkin.by_staff_id else gettext("签到成功")
     if outcome == "already_in":
-        return "您已签到，无需重复扫码"
+        return gettext("您已签到，无需重复扫码")
     if outcome == "already_out":
-        return "您已签退，无需重复扫码"
-    hours, minutes = divmod(checkin.minutes or 0, 60)
-    text = f"签退成功，本次服务{hours}小时{minutes}分钟" if hours else f"签退成功，本次服务{minutes}分钟"
+        return gettext("您已签退，无需重复扫码")
+    text = gettext("签退成功，本次服务%(duration)s", duration=queries.duration(checkin.minutes or 0, gettext))
     if checkin.award_error:
-        text += "，积分未能发放：" + checkin.award_error.split(": ", 1)[-1]
+        # TRANSLATORS: continues "Checked out…"; the reason is the ledger's refusal.
+        text += gettext("，积分未能发放：%(reason)s", reason=gettext(checkin.award_error.split(": ", 1)[-1]))
     elif checkin.points:
-        text += f"，获得 {checkin.points} {kind_name(checkin.kind)}（{'已入账' if posted else '待审批'}）"
+        # TRANSLATORS: continues "Checked out…"; the state is "Credited" or "Awaiting approval".
+        text += gettext(
+            "，获得 %(points)s %(kind)s（%(state)s）",
+            points=checkin.points,
+            kind=gettext(kind_name(checkin.kind)),
+            state=gettext("已入账") if posted else gettext("待审批"),
+        )
     return text
 
 
@@ -189,13 +209,13 @@ def _paying_community(station: Station, community_id: int | None) -> int:
     own = community_of(node)
     if own is not None:
         if community_id is not None and community_id != own.id:
-            raise _invalid("community_id", "站点属于另一个社区", "invalid_community")
+            raise _invalid("community_id", N_("站点属于另一个社区"), "invalid_community")
         return own.id
     if community_id is None:
-        raise _invalid("community_id", "街道站点的活动须指明由哪个社区发放积分", "community_required")
+        raise _invalid("community_id", N_("街道站点的活动须指明由哪个社区发放积分"), "community_required")
     community = get_node(community_id)
     if community.level != "community" or not community.path.startswith(node.path):
-        raise _invalid("community_id", "该社区不在站点所属范围内", "invalid_community")
+        raise _invalid("community_id", N_("该社区不在站点所属范围内"), "invalid_community")
     return community.id
 
 
@@ -204,9 +224,9 @@ def _check_task(task_id: int, community_id: int) -> None:
 
     task = session().get(Task, task_id)
     if task is None or task.community_id != community_id:
-        raise _invalid("task_id", "任务不存在或不属于本社区", "invalid_task")
+        raise _invalid("task_id", N_("任务不存在或不属于本社区"), "invalid_task")
     if task.state in ("cancelled", "done"):
-        raise _invalid("task_id", "任务已取消或已完成", "invalid_task")
+        raise _invalid("task_id", N_("任务已取消或已完成"), "invalid_task")
 
 
 def create_activity(
@@ -238,26 +258,26 @@ def create_activity(
     if not title:
         raise DomainError("title_required", "请填写活动名称", 422, errors={"title": ["必填"]})
     if len(title) > TITLE_MAX:
-        raise _invalid("title", f"最多 {TITLE_MAX} 个字符")
+        raise _invalid("title", N_("最多 100 个字符"))
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise _invalid("starts_at", "时间需带时区")
+        raise _invalid("starts_at", N_("时间需带时区"))
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     if ends_at <= starts_at:
-        raise _invalid("ends_at", "结束时间应晚于开始时间")
+        raise _invalid("ends_at", N_("结束时间应晚于开始时间"))
     if ends_at - starts_at > MAX_LENGTH:
-        raise _invalid("ends_at", "一次活动最长7天，长期值班请按天安排")
+        raise _invalid("ends_at", N_("一次活动最长7天，长期值班请按天安排"))
     if ends_at <= now:
-        raise _invalid("ends_at", "结束时间已过")
+        raise _invalid("ends_at", N_("结束时间已过"))
     if hourly_rate is not None and not 0 <= hourly_rate <= MAX_RATE:
-        raise _invalid("hourly_rate", f"每小时积分应在 0 到 {MAX_RATE} 之间")
+        raise _invalid("hourly_rate", N_("每小时积分应在 0 到 1000 之间"))
     if daily_cap is not None and not 1 <= daily_cap <= MAX_CAP:
-        raise _invalid("daily_cap", f"每日上限应在 1 到 {MAX_CAP} 之间")
+        raise _invalid("daily_cap", N_("每日上限应在 1 到 10000 之间"))
     if task_id is not None and hourly_rate is not None:
         raise DomainError(
             "rate_with_task",
             "关联任务的活动按任务奖励计分，不能再按小时计分",
             422,
-            errors={"hourly_rate": ["关联任务时不能设置"]},
+            errors={"hourly_rate": [N_("关联任务时不能设置")]},
         )
     paying = _paying_community(station, community_id)
     if task_id is not None:

@@ -36,6 +36,8 @@ from points.checkin.qr import card_url, qr_png, qr_svg, scan_url
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
 from points.extensions import limiter
+from points.i18n import translate
+from points.labels import N_
 from points.ledger.models import KIND_NAMES
 from points.org.queries import get_node, get_station, station_path
 from points.pagination import paginate
@@ -85,14 +87,14 @@ def read_intent(intent: str, *, now: datetime) -> dict:
     try:
         payload = _intents().loads(intent)
     except BadSignature as exc:
-        raise DomainError("intent_invalid", _("链接无效，请重新扫描现场的二维码"), 400) from exc
+        raise DomainError("intent_invalid", "链接无效，请重新扫描现场的二维码", 400) from exc
     if not isinstance(payload, dict) or not all(
         isinstance(payload.get(k), int) for k in ("a", "v", "u", "t")
     ):
-        raise DomainError("intent_invalid", _("链接无效，请重新扫描现场的二维码"), 400)
+        raise DomainError("intent_invalid", "链接无效，请重新扫描现场的二维码", 400)
     age = now.timestamp() - payload["t"]
     if not -60 <= age <= current_app.config["CHECKIN_INTENT_SECONDS"]:
-        raise DomainError("intent_expired", _("扫码已超过10分钟，请重新扫描屏幕上的二维码"), 410)
+        raise DomainError("intent_expired", "扫码已超过10分钟，请重新扫描屏幕上的二维码", 410)
     return payload
 
 
@@ -150,7 +152,7 @@ def _bound_intent(intent: str, now: datetime) -> tuple[dict, Activity]:
     actor = current_actor_or_none()
     if payload.get("p") not in (None, actor.person_id):
         # Someone else's scan, forwarded: they scan for themselves.
-        raise DomainError("intent_invalid", _("这是别人的扫码链接，请自己扫描现场的二维码"), 403)
+        raise DomainError("intent_invalid", "这是别人的扫码链接，请自己扫描现场的二维码", 403)
     return payload, queries.get_activity(payload["a"])
 
 
@@ -197,11 +199,11 @@ def checkin(checkin_id: int):
     if outcome not in OUTCOMES:
         outcome = None
     activity = queries.get_activity(row.activity_id)
-    item = queries.checkin_item(row)
+    item = queries.checkin_item(row, gettext=translate)
     message = None
     if outcome:
         posted = bool(item["award"] and item["award"]["state"] == "posted")
-        message = operations.outcome_message(outcome, row, posted=posted)
+        message = operations.outcome_message(outcome, row, posted=posted, gettext=translate)
     return _private(
         _render(
             "checkin/scan_result.html",
@@ -226,7 +228,7 @@ def my_checkins():
     return _render(
         "checkin/history.html",
         person=get_person(actor.person_id),
-        items=queries.checkin_items(data["items"]),
+        items=queries.checkin_items(data["items"], translate),
         page=page,
         pages=max(1, -(-data["total"] // PER_PAGE)),
         own=True,
@@ -243,7 +245,7 @@ def person_checkins(person_id: int):
     return _render(
         "checkin/history.html",
         person=get_person(person_id),
-        items=queries.checkin_items(data["items"]),
+        items=queries.checkin_items(data["items"], translate),
         page=page,
         pages=max(1, -(-data["total"] // PER_PAGE)),
         own=person_id == actor.person_id,
@@ -297,7 +299,7 @@ def reissue_card(person_id: int):
         operations.reissue_member_card(actor=current_actor_or_none(), person_id=person_id)
     except DomainError as exc:
         session().rollback()
-        flash(_(exc.message))
+        flash(exc.translated())
     else:
         session().commit()
         flash(_("已补办新卡，旧卡已作废"))
@@ -311,7 +313,7 @@ def batch_cards():
     actor = current_actor_or_none()
     communities = queries.communities_in_scope(actor, "people.manage")
     if not communities:
-        raise Forbidden(message=_("只有社区工作人员可以批量打印会员卡"))
+        raise Forbidden("forbidden", "只有社区工作人员可以批量打印会员卡")
     try:
         community_id = int(request.args.get("community_id") or communities[0].id)
     except ValueError:
@@ -368,7 +370,7 @@ def _runs(actor, activity: Activity, now: datetime) -> bool:
 def _require_station_staff():
     actor = current_actor_or_none()
     if not actor.role_names & {"staff", "street_admin", "admin"}:
-        raise Forbidden(message=_("只有社区工作人员可以管理签到站点"))
+        raise Forbidden("forbidden", "只有社区工作人员可以管理签到站点")
     return actor
 
 
@@ -441,10 +443,10 @@ def _form_int(form, name: str, errors: dict) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        errors[name] = [_("应为整数")]
+        errors[name] = [N_("应为整数")]
         return None
     if abs(number) > 10**9:
-        errors[name] = [_("数值过大")]
+        errors[name] = [N_("数值过大")]
         return None
     return number
 
@@ -452,12 +454,12 @@ def _form_int(form, name: str, errors: dict) -> int | None:
 def _form_time(form, name: str, errors: dict) -> datetime | None:
     value = (form.get(name) or "").strip()
     if not value:
-        errors[name] = [_("必填")]
+        errors[name] = [N_("必填")]
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        errors[name] = [_("时间格式无效")]
+        errors[name] = [N_("时间格式无效")]
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
@@ -485,7 +487,7 @@ def create_activity(station_id: int):
         except DomainError as exc:
             session().rollback()
             errors = exc.errors or {"_": [exc.message]}
-            flash(_(exc.message))
+            flash(exc.translated())
         else:
             session().commit()
             flash(_("活动已创建"))
@@ -521,7 +523,7 @@ def rotate_key(station_id: int):
         session().rollback()
         if exc.status == 404:
             raise
-        flash(_(exc.message))
+        flash(exc.translated())
     else:
         session().commit()
         flash(
@@ -560,7 +562,7 @@ def activity(activity_id: int):
         station=station,
         q=q,
         found=found,
-        items=queries.checkin_items(data["items"]),
+        items=queries.checkin_items(data["items"], translate),
         page=page,
         pages=max(1, -(-data["total"] // PER_PAGE)),
         started=activity.starts_at <= now,
@@ -589,11 +591,11 @@ def staff_checkin(activity_id: int):
         session().rollback()
         if exc.status == 404 and exc.code == "not_found":
             raise
-        flash(_(exc.message))
+        flash(exc.translated())
     else:
         name = get_person(result.checkin.person_id).name
         session().commit()
-        flash(f"{name}：{result.message}")
+        flash(_("%(name)s：%(message)s", name=name, message=result.say(translate)))
     return redirect(safe_local_path(request.form.get("back"), url_for(".activity", activity_id=activity_id)))
 
 
@@ -607,7 +609,7 @@ def activity_action(activity_id: int, action: str):
         session().rollback()
         if exc.status == 404:
             raise
-        flash(_(exc.message))
+        flash(exc.translated())
     else:
         session().commit()
         flash(_("活动已结束，未签退的人员可在宽限期内扫码签退") if action == "end" else _("活动已取消"))

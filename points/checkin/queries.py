@@ -15,6 +15,8 @@ from points.checkin import tokens
 from points.checkin.models import Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session
 from points.errors import DomainError, NotFound
+from points.i18n import Gettext, as_written
+from points.labels import N_
 from points.org.models import OrgNode, Station
 from points.org.queries import get_station, station_path
 from points.people.models import Person
@@ -153,8 +155,13 @@ def require_scannable(activity: Activity, now: datetime) -> None:
     if activity.state == "cancelled":
         raise DomainError("activity_cancelled", "活动已取消", 409)
     if now < opens_at(activity):
-        start = activity.starts_at.astimezone(LOCAL_TZ).strftime("%m月%d日 %H:%M")
-        raise DomainError("activity_not_started", f"活动尚未开始，{start} 开始，请到时再扫码", 409)
+        start = activity.starts_at.astimezone(LOCAL_TZ)
+        raise DomainError(
+            "activity_not_started",
+            "活动尚未开始，%(month)s月%(day)s日 %(time)s 开始，请到时再扫码",
+            409,
+            values={"month": f"{start:%m}", "day": f"{start:%d}", "time": f"{start:%H:%M}"},
+        )
     if now >= checkout_closes_at(activity):
         raise DomainError("activity_ended", "活动已结束，不能再签到或签退", 409)
 
@@ -174,7 +181,7 @@ class Scan:
     latest: CheckIn | None = None
 
 
-_INVALID = "二维码无效，请扫描站点屏幕或海报上的二维码"
+_INVALID = N_("二维码无效，请扫描站点屏幕或海报上的二维码")
 
 
 def station_key(station_id: int) -> StationKey | None:
@@ -333,42 +340,62 @@ def member_card(person_id: int) -> MemberCard | None:
 STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
 
 
-def _duration(minutes: int) -> str:
+def duration(minutes: int, gettext: Gettext = as_written) -> str:
+    """A stay's length in hours and minutes."""
     hours, rest = divmod(minutes, 60)
-    return f"{hours}小时{rest}分钟" if hours else f"{rest}分钟"
+    if hours:
+        return gettext("%(hours)s小时%(minutes)s分钟", hours=hours, minutes=rest)
+    return gettext("%(minutes)s分钟", minutes=rest)
 
 
-def describe(checkin: CheckIn, award: dict | None, staff_names: dict[int, str]) -> str:
-    """What happened to a check-in, in words a resident reads on their record."""
+def describe(
+    checkin: CheckIn, award: dict | None, staff_names: dict[int, str], gettext: Gettext = as_written
+) -> str:
+    """What happened to a check-in, in words a resident reads on their record: in Chinese, or in
+    the page language through the page's `gettext`."""
     from points.checkin.models import CLOSE_RULE_NAMES
     from points.ledger.models import KIND_NAMES
 
     parts = []
     if checkin.by_staff_id:
-        parts.append(f"由工作人员{staff_names.get(checkin.by_staff_id, '')}代为签到")
+        parts.append(gettext("由工作人员%(name)s代为签到", name=staff_names.get(checkin.by_staff_id, "")))
     if checkin.unattended:
-        parts.append("海报扫码（无人值守），积分需审批")
+        parts.append(gettext("海报扫码（无人值守），积分需审批"))
     if checkin.checked_out_at is None:
-        parts.append("在场，尚未签退")
+        parts.append(gettext("在场，尚未签退"))
     elif checkin.closed_by_job:
-        parts.append(f"活动结束时未签退，系统已按规则自动签退（{CLOSE_RULE_NAMES[checkin.close_rule]}）")
+        parts.append(
+            gettext(
+                "活动结束时未签退，系统已按规则自动签退（%(rule)s）",
+                rule=gettext(CLOSE_RULE_NAMES[checkin.close_rule]),
+            )
+        )
     elif checkin.out_by_staff_id:
-        parts.append(f"由工作人员{staff_names.get(checkin.out_by_staff_id, '')}代为签退")
+        parts.append(gettext("由工作人员%(name)s代为签退", name=staff_names.get(checkin.out_by_staff_id, "")))
     if checkin.minutes is not None and checkin.checked_out_at is not None:
-        parts.append(f"计时{_duration(checkin.minutes)}")
+        parts.append(gettext("计时%(duration)s", duration=duration(checkin.minutes, gettext)))
     if checkin.points:
-        kind = KIND_NAMES.get(checkin.kind or "", "")
-        state = STATE_NAMES.get(award["state"], "") if award else ""
-        parts.append(f"{checkin.points} {kind}" + (f"（{state}）" if state else ""))
+        kind = gettext(KIND_NAMES.get(checkin.kind or "", ""))
+        state = gettext(STATE_NAMES.get(award["state"], "")) if award else ""
+        if state:
+            parts.append(
+                gettext("%(points)s %(kind)s（%(state)s）", points=checkin.points, kind=kind, state=state)
+            )
+        else:
+            parts.append(f"{checkin.points} {kind}")
     if checkin.is_capped:
-        parts.append("已达每日积分上限")
+        parts.append(gettext("已达每日积分上限"))
     if checkin.award_error:
-        parts.append("积分未能发放：" + checkin.award_error.split(": ", 1)[-1])
-    return "；".join(parts)
+        parts.append(
+            gettext("积分未能发放：%(reason)s", reason=gettext(checkin.award_error.split(": ", 1)[-1]))
+        )
+    # TRANSLATORS: between the parts of a check-in's note.
+    return gettext("；").join(parts)
 
 
-def checkin_items(rows) -> list[dict]:
-    """Rows of (CheckIn, Activity, Station, Person) as dicts with their award's state and a note."""
+def checkin_items(rows, gettext: Gettext = as_written) -> list[dict]:
+    """Rows of (CheckIn, Activity, Station, Person) as dicts with their award's state and a note
+    (in Chinese, or through the page's `gettext`)."""
     from points.ledger.queries import award_states
 
     rows = list(rows)
@@ -390,7 +417,7 @@ def checkin_items(rows) -> list[dict]:
                 "station_name": station.name,
                 "person_name": person.name,
                 "award": award,
-                "note": describe(checkin, award, staff_names),
+                "note": describe(checkin, award, staff_names, gettext),
             }
         )
     return items
@@ -402,6 +429,7 @@ def checkin_item(
     activity: Activity | None = None,
     station: Station | None = None,
     person_name: str | None = None,
+    gettext: Gettext = as_written,
 ) -> dict:
     """One check-in as `checkin_items` shows it; pass what is at hand to save reading it again."""
     activity = activity or session().get(Activity, checkin.activity_id)
@@ -411,7 +439,7 @@ def checkin_item(
         if person_name is not None
         else session().get(Person, checkin.person_id)
     )
-    return checkin_items([(checkin, activity, station, person)])[0]
+    return checkin_items([(checkin, activity, station, person)], gettext)[0]
 
 
 def activity_summary(activity: Activity, station: Station, now: datetime) -> dict:

@@ -173,6 +173,15 @@ def test_scan_code_before_check_in_opens_is_refused(world, make_activity, code, 
     assert error == "activity_not_started"
 
 
+def test_scan_code_before_check_in_opens_says_when_it_starts(world, make_activity, code, actor_of):
+    poster = code(make_activity(), poster=True)
+
+    with pytest.raises(DomainError) as caught:
+        ops.scan_code(actor=actor_of(world.resident), token=poster, now=at(-45))
+
+    assert caught.value.message == "活动尚未开始，03月02日 09:00 开始，请到时再扫码"
+
+
 def test_scan_code_after_the_end_checks_out_but_never_in(world, make_activity, scan):
     activity = make_activity()
     scan(world.resident, activity, now=at(200))
@@ -422,6 +431,23 @@ def test_create_activity_validates_its_fields(world, make_activity):
     assert code_of(lambda: make_activity(hourly_rate=-1)) == "invalid_activity"
     assert code_of(lambda: make_activity(daily_cap=0)) == "invalid_activity"
     assert code_of(lambda: make_activity(starts_at=at(-600), ends_at=at(-300))) == "invalid_activity"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit", "too_much"),
+    [
+        ("title", ops.TITLE_MAX, "活" * (ops.TITLE_MAX + 1)),
+        ("hourly_rate", ops.MAX_RATE, ops.MAX_RATE + 1),
+        ("daily_cap", ops.MAX_CAP, ops.MAX_CAP + 1),
+    ],
+)
+def test_create_activity_refusals_name_the_limits(make_activity, field, limit, too_much):
+    with pytest.raises(DomainError) as caught:
+        make_activity(**{field: too_much})
+
+    # The messages spell the limits out, so that they can be translated: they must not drift apart.
+    assert f" {limit} " in caught.value.message
+    assert caught.value.errors == {field: [caught.value.message]}
 
 
 def test_create_activity_needs_stations_manage(world, make_activity, make_person, actor_of):
