@@ -85,7 +85,8 @@ def scan_person_key() -> str:
     actor = _scanning_actor()
     if actor is not None:
         return f"scan-person:{actor.person_id}"
-    token = (request.view_args or {}).get("token") or ""
+    args = request.view_args or {}
+    token = args.get("token") or args.get("intent") or ""
     if not token and request.is_json:
         body = request.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("token"), str):

@@ -35,7 +35,7 @@ from points.ledger.models import KIND_NAMES
 from points.org.models import Station
 from points.org.queries import community_of, get_node, get_station, station_path
 from points.people.models import Person
-from points.people.queries import acts_as_party_member, get_person, home_path
+from points.people.queries import acts_as_party_member, get_person, home_path, visible_person
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ def end_activity(*, actor: Actor, activity_id: int, now: datetime | None = None)
         raise Conflict("activity_cancelled", "活动已取消")
     if activity.ends_at <= now:
         raise Conflict("activity_ended", "活动已经结束")
-    if activity.starts_at > now:
+    if activity.starts_at >= now:
         raise Conflict("activity_not_started", "活动尚未开始，如不再举行请取消")
     activity.ends_at = now
     session().flush()
@@ -433,7 +433,8 @@ def staff_check_in(
         person_id = queries.read_member_card(card)
     if person_id is None:
         raise DomainError("person_required", "请扫描会员卡或选择人员", 422, errors={"person_id": ["必填"]})
-    person = get_person(person_id)
+    # Staff check in people of their scope; anyone else is not found (ids are not probed).
+    person = visible_person(actor, person_id)
     if person.is_suspended:
         raise Conflict("person_suspended", "该人员账号已停用")
     if person.id == actor.person_id:
@@ -475,7 +476,7 @@ def _toggle(
     if latest is not None and latest.checked_out_at is None:
         if action == "in" or (self_scan and now - latest.checked_in_at < _repeat()):
             return ScanResult("already_in", latest, activity)
-        return _check_out(latest, activity, out_by_staff_id=by_staff_id, now=now)
+        return _check_out(latest, activity, out_by_staff_id=by_staff_id, now=now, unattended_out=unattended)
     if action == "out":
         if latest is not None:
             return ScanResult("already_out", latest, activity)
@@ -506,6 +507,24 @@ def _check_in(
 ) -> ScanResult:
     if now >= activity.ends_at:
         raise Conflict("activity_ended", "活动已结束，不能再签到")
+    if not get_station(activity.station_id).is_active:
+        raise Conflict("station_inactive", "站点已停用，不能签到")
+    # One stay at a time: being in at two activities would earn twice for the same hours.
+    # The person's row is the lock, so two scans at two stations at once cannot both pass.
+    session().exec(select(Person.id).where(Person.id == person_id).with_for_update()).first()
+    elsewhere = (
+        session()
+        .exec(
+            select(CheckIn.id).where(
+                CheckIn.person_id == person_id,
+                CheckIn.checked_out_at.is_(None),
+                CheckIn.activity_id != activity.id,
+            )
+        )
+        .first()
+    )
+    if elsewhere is not None:
+        raise Conflict("checked_in_elsewhere", "您在其他活动中还没有签退，请先签退再签到")
     sess = session()
     values = {
         "activity_id": activity.id,
@@ -578,8 +597,12 @@ def _check_out(
     out_by_staff_id: int | None,
     now: datetime,
     rule: str | None = None,
+    unattended_out: bool = False,
 ) -> ScanResult:
-    """Close a check-in: now, or by `rule` at the activity's end; work out and ask for its points."""
+    """Close a check-in: now, or by `rule` at the activity's end; work out and ask for its points.
+
+    A check-out with the poster's code (`unattended_out`) proves nothing about the stay, so
+    the stay counts as unattended and its points wait for approval."""
     sess = session()
     day_start, day_end = _day_bounds(checkin.checked_in_at)
     # Every check-in of this person's day, locked in id order: the caps add them up, and a
@@ -602,6 +625,8 @@ def _check_out(
     out_at = now if rule is None else max(activity.ends_at, checkin.checked_in_at)
     checkin.checked_out_at = out_at
     checkin.out_by_staff_id = out_by_staff_id
+    if unattended_out:
+        checkin.unattended = True
     checkin.closed_by_job = rule is not None
     checkin.close_rule = rule
     checkin.updated_at = now

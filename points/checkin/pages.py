@@ -10,6 +10,7 @@ returns to the same button even after the code on the screen has moved on.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from flask import (
@@ -29,6 +30,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
+from points.auth.policy import PERMISSIONS
 from points.checkin import operations, queries
 from points.checkin.api import check_history_reader, scan_address_limit, scan_person_key, scan_person_limit
 from points.checkin.models import CLOSE_RULE_NAMES, Activity
@@ -70,7 +72,12 @@ def _intents() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="points.checkin.intent")
 
 
-def make_intent(scan: queries.Scan, *, person_id: int | None, now: datetime) -> str:
+# A scan made before logging in belongs to the phone that made it: a random value in a cookie
+# of that phone, also signed into the intent, so a link passed on in a chat checks nobody in.
+NONCE_COOKIE = "scan_nonce"
+
+
+def make_intent(scan: queries.Scan, *, person_id: int | None, now: datetime, nonce: str | None = None) -> str:
     payload = {
         "a": scan.activity.id,
         "v": scan.key_version,
@@ -79,6 +86,8 @@ def make_intent(scan: queries.Scan, *, person_id: int | None, now: datetime) -> 
     }
     if person_id is not None:
         payload["p"] = person_id
+    elif nonce is not None:
+        payload["n"] = nonce
     return _intents().dumps(payload)
 
 
@@ -143,15 +152,31 @@ def scan(token: str):
     except DomainError as exc:
         return _scan_error(exc)
     actor = current_actor_or_none()
-    intent = make_intent(code, person_id=actor.person_id if actor else None, now=now)
-    return _scan_page(code.activity, intent, now=now, unattended=code.unattended)
+    if actor is not None:
+        intent = make_intent(code, person_id=actor.person_id, now=now)
+        return _scan_page(code.activity, intent, now=now, unattended=code.unattended)
+    nonce = request.cookies.get(NONCE_COOKIE) or secrets.token_urlsafe(16)
+    intent = make_intent(code, person_id=None, now=now, nonce=nonce)
+    response = _scan_page(code.activity, intent, now=now, unattended=code.unattended)
+    response.set_cookie(
+        NONCE_COOKIE,
+        nonce,
+        max_age=current_app.config["CHECKIN_INTENT_SECONDS"],
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
 
 
 def _bound_intent(intent: str, now: datetime) -> tuple[dict, Activity]:
     payload = read_intent(intent, now=now)
     actor = current_actor_or_none()
-    if payload.get("p") not in (None, actor.person_id):
-        # Someone else's scan, forwarded: they scan for themselves.
+    forwarded = payload.get("p") not in (None, actor.person_id) or (
+        "p" not in payload and payload.get("n") != request.cookies.get(NONCE_COOKIE)
+    )
+    if forwarded:
+        # Someone else's scan, passed on: they scan for themselves.
         raise DomainError("intent_invalid", "这是别人的扫码链接，请自己扫描现场的二维码", 403)
     return payload, queries.get_activity(payload["a"])
 
@@ -333,6 +358,9 @@ def batch_cards():
 def card_landing(token: str):
     """A staff phone scanned a member card: the person, and the activities running now to check them in to."""
     actor = current_actor_or_none()
+    if not actor.role_names & PERMISSIONS["stations.manage"]:
+        # A card names its holder: only those who check people in may read it.
+        abort(404)
     try:
         person_id = queries.read_member_card(token)
     except DomainError as exc:
@@ -644,6 +672,7 @@ def _screen_state(activity: Activity, now: datetime, *, have: str | None = None)
             "svg": None,
             "showing": False,
             "ended": started,
+            "rotates_in": 0,
             "now": now.isoformat(),
             **counts,
         }

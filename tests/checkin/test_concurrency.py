@@ -183,42 +183,48 @@ def test_check_out_twenty_times_at_once_pays_once(live_app, crowd):
         assert len(rows) == 1 and rows[0].award_transfer_id is not None
 
 
-def test_check_outs_at_once_of_one_person_at_two_activities_respect_the_daily_cap(live_app, crowd):
+def test_check_ins_at_once_of_one_person_at_two_activities_make_one_stay(live_app, crowd):
+    """Being in at two activities would earn twice for the same hours: racing scans at two
+    activities leave exactly one open stay."""
     from points.auth.current import actor_for
     from points.checkin import operations as ops
-    from points.ledger.queries import balances_of_person
+    from points.errors import DomainError
     from points.people.queries import get_person
 
     person_id = crowd["people"][DOUBLE_DUTY]
     with live_app.app_context():
-        live_app.config["CHECKIN_DAILY_CAP"] = 15
-        try:
-            actor = actor_for(get_person(person_id))
-            now = utcnow()
-            second = ops.create_activity(
-                actor=crowd["staff"],
-                station_id=session().get(Activity, crowd["activity"]).station_id,
-                title="第二场",
-                starts_at=now - timedelta(minutes=10),
-                ends_at=now + timedelta(hours=3),
-                hourly_rate=10,
-                now=now,
-            )
-            for activity_id in (crowd["activity"], second.id):
-                ops.check_in_or_out(actor=actor, activity_id=activity_id, now=now)
-            session().commit()
-            later = now + timedelta(minutes=90)
+        actor = actor_for(get_person(person_id))
+        now = utcnow()
+        second = ops.create_activity(
+            actor=crowd["staff"],
+            station_id=session().get(Activity, crowd["activity"]).station_id,
+            title="第二场",
+            starts_at=now - timedelta(minutes=10),
+            ends_at=now + timedelta(hours=3),
+            hourly_rate=10,
+            now=now,
+        )
+        session().commit()
+        second_id = second.id
 
-            def check_out(activity_id):
-                with live_app.app_context():
-                    result = ops.check_in_or_out(actor=actor, activity_id=activity_id, now=later)
-                    session().commit()
-                    return result.checkin.points
+    def check_in(activity_id):
+        with live_app.app_context():
+            try:
+                ops.check_in_or_out(actor=actor, activity_id=activity_id, action="in", now=now)
+                session().commit()
+                return "ok"
+            except DomainError as exc:
+                session().rollback()
+                return exc.code
 
-            points = parallel(check_out, [(crowd["activity"],), (second.id,)], threads=2)
-        finally:
-            live_app.config["CHECKIN_DAILY_CAP"] = 40
-
-    assert sum(points) == 15
+    outcomes = parallel(check_in, [(crowd["activity"],), (second_id,)] * 4, threads=8)
     with live_app.app_context():
-        assert balances_of_person(person_id)["xingan"]["posted"] == 15
+        open_stays = (
+            session()
+            .execute(
+                sa.select(CheckIn.id).where(CheckIn.person_id == person_id, CheckIn.checked_out_at.is_(None))
+            )
+            .all()
+        )
+    assert len(open_stays) == 1
+    assert set(outcomes) <= {"ok", "checked_in_elsewhere", "busy_retry"}
