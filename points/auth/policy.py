@@ -95,22 +95,22 @@ class Actor:
         """Raise 404 outside every scope of the actor, 403 inside scope without the role."""
         roles = self.roles_over(node_path)
         if not roles:
-            raise NotFound(message="未找到")
+            raise NotFound("not_found", "未找到")
         if not roles & PERMISSIONS[action]:
-            raise Forbidden(message="没有权限执行此操作")
+            raise Forbidden("forbidden", "没有权限执行此操作")
 
     def require_unit(self, unit_id: int, *, action: str | None = None) -> None:
         """Unit-side actions: unit_admin of that unit, or an admin."""
         roles = self.roles_over_unit(unit_id)
         if not roles:
-            raise NotFound(message="未找到")
+            raise NotFound("not_found", "未找到")
         if action is not None and not roles & (PERMISSIONS[action] | {"unit_admin"}):
-            raise Forbidden(message="没有权限执行此操作")
+            raise Forbidden("forbidden", "没有权限执行此操作")
 
     def require_somewhere(self, action: str) -> None:
         """For things outside the tree (units): the role anywhere suffices."""
         if not self.role_names & PERMISSIONS[action]:
-            raise Forbidden(message="没有权限执行此操作")
+            raise Forbidden("forbidden", "没有权限执行此操作")
 
     def scope_paths(self, action: str) -> list[str] | None:
         """Node path prefixes where the action is allowed; None means everywhere."""

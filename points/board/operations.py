@@ -917,7 +917,7 @@ def _verifiable(actor: Actor, claim_id: int) -> tuple[Claim, Task, list[str]]:
     sides = _sides_for(actor, claim, path)
     if not sides:
         if actor.in_scope_anywhere(path):
-            raise Forbidden(message="没有权限验收")
+            raise Forbidden("forbidden", "没有权限验收")
         raise NotFound("claim_not_found", "揭榜记录不存在")
     return claim, task, sides
 
@@ -943,7 +943,7 @@ def verify_claim(
         if side not in ("community", "unit"):
             raise DomainError("invalid_side", "side 应为 community 或 unit", 422)
         if side not in sides:
-            raise Forbidden(message="没有权限验收这一方")
+            raise Forbidden("forbidden", "没有权限验收这一方")
         sides = [side]
     if task.state == "cancelled":
         raise Conflict("task_not_open", "任务已取消，不能验收")
@@ -1027,7 +1027,7 @@ def mark_no_show(*, actor: Actor | None, claim_id: int, now: datetime | None = N
     if actor is not None:
         claim, task, sides = _verifiable(actor, claim_id)
         if "community" not in sides:
-            raise Forbidden(message="只有社区工作人员可以标记未到场")
+            raise Forbidden("forbidden", "只有社区工作人员可以标记未到场")
     else:
         claim = get_claim(claim_id, lock=True)
         task = get_task(claim.task_id)
@@ -1118,7 +1118,7 @@ def _triaged(actor: Actor, demand_id: int) -> Demand:
     if actor.can("demands.triage", path):
         return demand
     if may_read_demand(actor, demand) or actor.in_scope_anywhere(path):
-        raise Forbidden(message="没有权限处理点单")
+        raise Forbidden("forbidden", "没有权限处理点单")
     raise NotFound("demand_not_found", "需求不存在")
 
 

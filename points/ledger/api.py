@@ -205,7 +205,7 @@ class AwardQueue(MethodView):
         """Pending awards to approve within my scope, oldest first."""
         actor = current_actor()
         if not actor.role_names & {"staff", "street_admin", "admin"}:
-            raise Forbidden(message="没有审批积分的权限")
+            raise Forbidden("forbidden", "没有审批积分的权限")
         older = args.get("older_than_hours")
         stmt = queries.approval_queue_stmt(
             scope=actor.scope_filter("awards.approve", _nodes.c.path),
@@ -288,7 +288,7 @@ class Transfers(MethodView):
         """Browse the ledger within my scope (supervisors, staff, street admins, admins)."""
         actor = current_actor()
         if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
-            raise Forbidden(message="没有查看台账的权限")
+            raise Forbidden("forbidden", "没有查看台账的权限")
         stmt = queries.transfers_stmt(
             scope=actor.scope_filter("ledger.read", _nodes.c.path),
             **{k: args.get(k) for k in ("community_id", "kind", "reason", "status", "start", "end")},
@@ -305,7 +305,7 @@ class TransferItem(MethodView):
         actor = current_actor()
         row = queries.get_transfer(transfer_id)
         if row is None:
-            raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
+            raise NotFound("not_found", "未找到")  # the same answer as out of scope: ids are not probed
         owners = queries.account_owners({row["debit_account_id"], row["credit_account_id"]})
         if ("person", actor.person_id) not in owners.values():
             actor.require("ledger.read", get_node(row["community_id"]).path)
@@ -320,7 +320,7 @@ class LatestVerification(MethodView):
         """The result of the latest ledger verification (nightly, or `flask points verify`)."""
         actor = current_actor()
         if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
-            raise Forbidden(message="没有查看台账的权限")
+            raise Forbidden("forbidden", "没有查看台账的权限")
         result = queries.latest_verification()
         if result is None:
             raise NotFound("no_verification", "台账尚未校验过")
@@ -341,7 +341,7 @@ class Discretionary(MethodView):
         """Share of discretionary (manual) points per community, approver and kind."""
         actor = current_actor()
         if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
-            raise Forbidden(message="没有查看台账的权限")
+            raise Forbidden("forbidden", "没有查看台账的权限")
         rows = queries.discretionary_share(scope=actor.scope_filter("ledger.read", _nodes.c.path))
         for row in rows:
             row["share"] = round(row["discretionary"] / row["total"], 4) if row["total"] else 0.0

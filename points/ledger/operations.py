@@ -543,7 +543,7 @@ def create_manual_award(
 def _get_transfer(transfer_id: int) -> dict:
     row = get_transfer(transfer_id)
     if row is None:
-        raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
+        raise NotFound("not_found", "未找到")  # the same answer as out of scope: ids are not probed
     return row
 
 
@@ -678,7 +678,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
         pending = pendings.get(transfer_id)
         try:
             if pending is None:
-                raise NotFound(message="未找到")  # the same answer as out of scope: ids are not probed
+                raise NotFound("not_found", "未找到")  # the same answer as out of scope: ids are not probed
             community_id = pending["community_id"]
             if community_id not in paths:
                 paths[community_id] = get_node(community_id).path

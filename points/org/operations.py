@@ -21,7 +21,7 @@ def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name:
         if level != "city":
             raise DomainError("invalid_level", "只有市级节点可以没有上级", 422)
         if actor is not None and not actor.is_global_admin:
-            raise Forbidden(message="只有系统管理员可以创建市级节点")
+            raise Forbidden("forbidden", "只有系统管理员可以创建市级节点")
         path_prefix = "/"
     else:
         parent = get_node(parent_id)

@@ -52,7 +52,7 @@ def _require_outranks(actor: Actor, person: Person) -> None:
         else:
             allowed = actor.can_grant(grant.role, node.path if node else None)
         if not allowed:
-            raise Forbidden(message="该人员拥有更高权限，请由上级管理员操作")
+            raise Forbidden("forbidden", "该人员拥有更高权限，请由上级管理员操作")
 
 
 def _check_password(password: str) -> None:
@@ -237,8 +237,8 @@ def grant_role(
             allowed = actor.can_grant(role, node.path if node else None)
         if not allowed:
             if node is not None and not actor.in_scope_anywhere(node.path):
-                raise NotFound(message="未找到")
-            raise Forbidden(message="无权授予该角色")
+                raise NotFound("not_found", "未找到")
+            raise Forbidden("forbidden", "无权授予该角色")
     # The unique key cannot catch this: node_id or unit_id is always NULL, and NULLs differ.
     same = select(RoleGrant.id).where(
         RoleGrant.person_id == person.id,
@@ -285,8 +285,8 @@ def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> 
         # A grant is listed with its holder: whoever sees the holder is refused, not misled.
         seen = holder.id == actor.person_id or actor.can("people.read", home_path(holder))
         if node is not None and not actor.in_scope_anywhere(node.path) and not seen:
-            raise NotFound(message="未找到")
-        raise Forbidden(message="无权撤销该角色")
+            raise NotFound("not_found", "未找到")
+        raise Forbidden("forbidden", "无权撤销该角色")
     if grant.person_id == actor.person_id and grant.role == "admin":
         raise DomainError("cannot_revoke_own_admin", "不能撤销自己的管理员角色", 422)
     record(
@@ -329,7 +329,7 @@ def request_registration(
             raise DomainError("validation_error", "请指定单位", 422, errors={"unit_id": ["必填"]})
         get_unit(unit_id)
         if "unit_admin" not in actor.roles_over_unit(unit_id) and not actor.is_global_admin:
-            raise Forbidden(message="只有该单位的管理员可以为单位报到")
+            raise Forbidden("forbidden", "只有该单位的管理员可以为单位报到")
         reg = Registration(kind="unit", unit_id=unit_id, community_id=community_id)
     reg.note = note.strip()
     reg.requested_by_id = actor.person_id
@@ -359,7 +359,7 @@ def decide_registration(
     community = get_node(reg.community_id)
     if not actor.can("registrations.confirm", community.path) and registration_visible_to_subject(actor, reg):
         # The member or unit admin sees their own registration: refuse, do not hide it.
-        raise Forbidden(message="没有权限执行此操作")
+        raise Forbidden("forbidden", "没有权限执行此操作")
     actor.require("registrations.confirm", community.path)
     if reg.status != "pending":
         raise Conflict("not_pending", "该报到已处理")
@@ -399,7 +399,7 @@ def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime |
     )
     if not own:
         if actor.can("registrations.read", get_node(reg.community_id).path):
-            raise Forbidden(message="只有报到人可以撤回报到")
+            raise Forbidden("forbidden", "只有报到人可以撤回报到")
         raise NotFound("registration_not_found", "报到记录不存在")
     if reg.status not in ("pending", "confirmed"):
         raise Conflict("not_live", "该报到已结束")

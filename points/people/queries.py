@@ -50,7 +50,7 @@ def visible_person(actor: Actor, person_id: int, action: str = "people.read") ->
     if person.id == actor.person_id:
         # Everyone sees themselves, so refusing them anything else is a 403, never a 404.
         if action != "people.read" and not actor.can(action, path):
-            raise Forbidden(message="没有权限执行此操作")
+            raise Forbidden("forbidden", "没有权限执行此操作")
         return person
     actor.require(action, path)
     return person
