@@ -35,6 +35,25 @@ SCREENSHOTS = Path(
 )
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def open_context(browser, live_server, viewport):
+    """A fresh browser (cookies of its own) of the given size, in Chinese."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=viewport)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def log_in_at(page, phone: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 def screenshot(page, name: str) -> Path:
     """Save the whole page as build/screenshots/<name>.png (or under POINTS_SCREENSHOTS)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,9 @@ from datetime import timedelta
 import pytest
 
 from points.db import LOCAL_TZ, session, utcnow
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, screenshot
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +44,6 @@ def staff(live_server):
         return made
 
 
-def _context(browser, live_server, viewport):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(10_000)
-    return context
-
-
-def log_in(page, phone: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=phone]", phone)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def _local(delta: timedelta) -> str:
     return (utcnow() + delta).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
@@ -69,9 +52,9 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     from playwright.sync_api import expect
 
     # Staff post a task from the dashboard.
-    desk = _context(browser, live_server, DESKTOP)
+    desk = open_context(browser, live_server, DESKTOP)
     page = desk.new_page()
-    log_in(page, staff[0].phone)
+    log_in_at(page, staff[0].phone)
     page.get_by_role("link", name="工作台").click()
     expect(page.locator("h1")).to_have_text("工作台")
     screenshot(page, "staff-dashboard")
@@ -91,9 +74,9 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     screenshot(page, "staff-task")
 
     # The resident, on a phone, finds it first on the board and claims it.
-    phone = _context(browser, live_server, PHONE)
+    phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
-    log_in(mobile, staff[2].phone)
+    log_in_at(mobile, staff[2].phone)
     mobile.get_by_role("link", name="任务榜").click()
     card = mobile.locator("article.task").first
     expect(card).to_contain_text("楼道清扫")
@@ -123,9 +106,9 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     desk.close()
 
     # The second staff member bulk-approves every award waiting.
-    checker = _context(browser, live_server, DESKTOP)
+    checker = open_context(browser, live_server, DESKTOP)
     page = checker.new_page()
-    log_in(page, staff[1].phone)
+    log_in_at(page, staff[1].phone)
     page.get_by_role("link", name="积分审批").click()
     page.get_by_label("全选可审批的积分").check()
     screenshot(page, "staff-approvals")
@@ -147,9 +130,9 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
 def test_ask_for_help_and_triage(browser, live_server, staff):
     from playwright.sync_api import expect
 
-    phone = _context(browser, live_server, PHONE)
+    phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
-    log_in(mobile, live_server.phone)
+    log_in_at(mobile, live_server.phone)
     mobile.get_by_role("link", name="我要点单").click()
     mobile.select_option("select[name=category]", "助老助残")
     mobile.fill("input[name=place]", "5号楼")
@@ -161,9 +144,9 @@ def test_ask_for_help_and_triage(browser, live_server, staff):
     expect(mobile.locator(".flash")).to_contain_text("需求已提交")
     screenshot(mobile, "resident-help")
 
-    desk = _context(browser, live_server, DESKTOP)
+    desk = open_context(browser, live_server, DESKTOP)
     page = desk.new_page()
-    log_in(page, staff[0].phone)
+    log_in_at(page, staff[0].phone)
     page.get_by_role("link", name="点单受理").click()
     demand = page.locator("section.demand", has_text="陪同去医院复查")
     screenshot(page, "staff-triage")

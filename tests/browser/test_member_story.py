@@ -12,13 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, screenshot
 from tests.browser.test_checkin_pages import decode
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -86,26 +83,12 @@ def story(live_server):
         )
 
 
-def _context(browser, live_server, viewport):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(10_000)
-    return context
-
-
-def log_in(page, phone: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=phone]", phone)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_server, story):
     from playwright.sync_api import expect
 
-    desk = _context(browser, live_server, DESKTOP)
+    desk = open_context(browser, live_server, DESKTOP)
     staff = desk.new_page()
-    log_in(staff, story.staff[0])
+    log_in_at(staff, story.staff[0])
     # 双报到: the member's report is confirmed, so the member earns 红松分.
     staff.locator("nav.menu").get_by_role("link", name="双报到").click()
     row = staff.locator("tr", has_text="郑红军")
@@ -114,9 +97,9 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     expect(staff.locator(".flash")).to_have_text("已确认报到")
 
     # On a phone, the member claims the task.
-    phone = _context(browser, live_server, PHONE)
+    phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
-    log_in(mobile, story.member)
+    log_in_at(mobile, story.member)
     screenshot(mobile, "member-home")
     mobile.get_by_role("link", name="任务榜").click()
     mobile.locator("article.task", has_text="服务站值守").get_by_role("link").first.click()
@@ -153,9 +136,9 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     staff.locator("section.claim", has_text="服务站值守").get_by_role("button", name="验收通过").click()
     expect(staff.locator(".flash")).to_have_text("已验收")
     desk.close()
-    checker_context = _context(browser, live_server, DESKTOP)
+    checker_context = open_context(browser, live_server, DESKTOP)
     checker = checker_context.new_page()
-    log_in(checker, story.staff[1])
+    log_in_at(checker, story.staff[1])
     checker.get_by_role("link", name="积分审批").click()
     expect(checker.locator("tr", has_text="郑红军")).to_contain_text("12")
     checker.get_by_label("全选可审批的积分").check()
