@@ -709,7 +709,11 @@ def dispatch_task(
         get_unit(unit_id)
         contact = _unit_contact(unit_id)
     else:
-        contact = get_person(person_id)
+        contact = session().get(Person, person_id)
+        # Staff offer work to people of the task's community; whether anyone else exists is
+        # not theirs to learn.
+        if contact is None or not belongs_to_community(contact, task.community_id):
+            raise NotFound("person_not_found", "人员不存在")
     _check_eligible(task, person=contact, unit_id=unit_id)
     if _live_claim_of(task.id, person_id=contact.id, unit_id=unit_id) is not None:
         raise Conflict("already_claimed", "对方已揭过这项任务")
@@ -781,7 +785,7 @@ def _claim_move(
 
 
 def accept_dispatch(*, actor: Actor, claim_id: int, now: datetime | None = None) -> Claim:
-    """Take on a dispatched task. Raises `not_offered`, `task_not_open`."""
+    """Take on a dispatched task. Raises `not_offered`, `task_not_open`, `not_eligible`."""
     now = now or utcnow()
     claim = _own_claim(actor, claim_id)
     if claim.state != "offered":
@@ -789,6 +793,8 @@ def accept_dispatch(*, actor: Actor, claim_id: int, now: datetime | None = None)
     task = get_task(claim.task_id)
     if task.state not in ("posted", "closed"):
         raise Conflict("task_not_open", "任务已结束或取消")
+    # Things may have changed since the offer (a registration withdrawn, an account suspended).
+    _check_eligible(task, person=get_person(claim.person_id), unit_id=claim.unit_id)
     return _claim_move(actor.person_id, claim, "claimed", "claim.accepted", now)
 
 

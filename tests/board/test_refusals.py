@@ -335,10 +335,16 @@ def test_dispatch_task_to_ineligible_person(board, api_as, make_task, board_stat
         403,
         "not_eligible",
     )
+    # Someone of another community answers like someone who does not exist: ids are not probed.
     refused(
         staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.stranger.id}),
-        403,
-        "not_eligible",
+        404,
+        "person_not_found",
+    )
+    refused(
+        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": 2**50}),
+        404,
+        "person_not_found",
     )
     problem = refused(
         staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": 1, "unit_id": 1}),
@@ -831,7 +837,9 @@ def test_accept_demand_dispatched_to_ineligible_person_changes_nothing(
         "reward_xingan": 2,
         "dispatch_person_id": board.stranger.id,
     }
-    refused(api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body), 403, "not_eligible")
+    refused(
+        api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body), 404, "person_not_found"
+    )
     assert board_state() == before
     assert fresh(Demand, demand.id).state == "open"
 
@@ -1551,3 +1559,20 @@ def test_update_task_closed_takes_the_limited_edits(board, api_as, actor_of, mak
     assert moved.status_code == 200 and fresh(Task, task.id).place == "改到二号楼活动室"
     locked = staff.patch(f"/api/v1/tasks/{task.id}", json={"reward_xingan": 50})
     assert locked.status_code == 409 and locked.json["code"] == "task_locked"
+
+
+def test_accept_dispatch_after_losing_eligibility_is_refused(
+    board, api_as, actor_of, make_task, board_state, refused
+):
+    """An offer made to a reported member cannot be taken up once their registration is withdrawn."""
+    from points.people import operations as people_ops
+    from points.people.queries import member_registration
+
+    task = make_task(eligibility="party_members")
+    offer = operations.dispatch_task(actor=actor_of(board.staff), task_id=task.id, person_id=board.member.id)
+    people_ops.withdraw_registration(
+        actor=actor_of(board.member), registration_id=member_registration(board.member.id).id
+    )
+    before = board_state()
+    refused(api_as(board.member).post(f"/api/v1/claims/{offer.id}/accept", json={}), 403, "not_eligible")
+    assert board_state() == before
