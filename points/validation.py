@@ -45,9 +45,9 @@ def use_chinese_messages() -> None:
     validate.Regexp.default_message = "格式不正确"
 
 
-# Ids beyond 2^53 cannot exist (the URL converter refuses them too); saying so per field
-# beats a database overflow.
-MAX_ID = 2**53
+# Ids are 32-bit integers in the database: a larger one cannot exist, and saying so per
+# field beats a database overflow.
+MAX_ID = 2**31 - 1
 # Times a community plans with; beyond these a date is a typo, and year 9999 in a far zone
 # would not even fit a datetime once turned into UTC.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

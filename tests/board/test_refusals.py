@@ -342,7 +342,7 @@ def test_dispatch_task_to_ineligible_person(board, api_as, make_task, board_stat
         "person_not_found",
     )
     refused(
-        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": 2**50}),
+        staff.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": 10**9}),
         404,
         "person_not_found",
     )
