@@ -16,7 +16,7 @@ def audit_stmt(actor: Actor, *, action: str | None = None, node_id: int | None =
     Every person reads what was done by them or to them; a unit admin reads
     their unit's entries; staff, street admins and supervisors read their scope.
     """
-    unit_ids = [g.unit_id for g in actor.grants if g.role == "unit_admin" and g.unit_id]
+    unit_ids = actor.unit_ids
     stmt = (
         select(AuditEntry)
         .join(OrgNode, OrgNode.id == AuditEntry.node_id, isouter=True)

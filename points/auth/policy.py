@@ -74,6 +74,11 @@ class Actor:
                 roles.add(grant.role)
         return roles
 
+    @property
+    def unit_ids(self) -> list[int]:
+        """The units the actor administers (unit_admin grants), in grant order."""
+        return [g.unit_id for g in self.grants if g.role == "unit_admin" and g.unit_id is not None]
+
     def administers_unit(self, unit_id: int) -> bool:
         """Holds unit_admin for this very unit (an admin over everything does not count)."""
         return any(g.role == "unit_admin" and g.unit_id == unit_id for g in self.grants)

@@ -97,10 +97,11 @@ def demands_out(demands) -> list[dict]:
     names = (
         dict(session().exec(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
     )
+    tasks = queries.tasks_of_demands([d.id for d in demands])
+    projects = queries.projects_of_demands([d.id for d in demands])
     out = []
     for demand in demands:
-        task = queries.demand_task(demand.id)
-        project = queries.project_of_demand(demand.id)
+        task, project = tasks.get(demand.id), projects.get(demand.id)
         out.append(
             {
                 **demand.model_dump(),

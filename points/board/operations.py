@@ -591,29 +591,33 @@ def rank_applicants(applicants: list[tuple[int, int]], seed: str, mode: str) -> 
 
 
 def _recent_service(claims: list[Claim], since: datetime) -> dict[int, int]:
-    """claim id -> how many claims its claimant had verified since `since`."""
-    counts = {}
-    for claim in claims:
-        column, owner = (
-            (Claim.unit_id, claim.unit_id)
-            if claim.claimant_type == "unit"
-            else (Claim.person_id, claim.person_id)
+    """claim id -> how many claims its claimant had verified since `since` (two grouped reads)."""
+    counts: dict[tuple[str, int], int] = {}
+    for claimant_type, column in (("person", Claim.person_id), ("unit", Claim.unit_id)):
+        owners = sorted(
+            {
+                c.unit_id if claimant_type == "unit" else c.person_id
+                for c in claims
+                if c.claimant_type == claimant_type
+            }
         )
-        counts[claim.id] = (
-            session()
-            .exec(
-                select(sa.func.count())
-                .select_from(Claim)
-                .where(
-                    column == owner,
-                    Claim.claimant_type == claim.claimant_type,
-                    Claim.state == "verified",
-                    Claim.updated_at >= since,
-                )
+        if not owners:
+            continue
+        rows = session().exec(
+            select(column, sa.func.count())
+            .where(
+                Claim.claimant_type == claimant_type,
+                column.in_(owners),
+                Claim.state == "verified",
+                Claim.updated_at >= since,
             )
-            .one()
+            .group_by(column)
         )
-    return counts
+        counts.update({(claimant_type, owner): n for owner, n in rows})
+    return {
+        c.id: counts.get((c.claimant_type, c.unit_id if c.claimant_type == "unit" else c.person_id), 0)
+        for c in claims
+    }
 
 
 def draw_task(*, actor: Actor | None, task_id: int, now: datetime | None = None) -> Task:
@@ -915,9 +919,7 @@ def _verifiable(actor: Actor, claim_id: int) -> tuple[Claim, Task, list[str]]:
     task = get_task(get_claim(claim_id).task_id, lock=True)
     claim = get_claim(claim_id, lock=True)
     path = get_node(task.community_id).path
-    if claim.person_id == actor.person_id or (
-        claim.unit_id is not None and claim.unit_id in _units_of(actor)
-    ):
+    if claim.person_id == actor.person_id or (claim.unit_id is not None and claim.unit_id in actor.unit_ids):
         # The claimant sees their claim, so this is a refusal, not a secret.
         raise Forbidden("self_verify", "不能验收自己或本单位的揭榜")
     sides = _sides_for(actor, claim, path)
@@ -926,10 +928,6 @@ def _verifiable(actor: Actor, claim_id: int) -> tuple[Claim, Task, list[str]]:
             raise Forbidden("forbidden", "没有权限验收")
         raise NotFound("claim_not_found", "揭榜记录不存在")
     return claim, task, sides
-
-
-def _units_of(actor: Actor) -> set[int]:
-    return {g.unit_id for g in actor.grants if g.role == "unit_admin" and g.unit_id is not None}
 
 
 def verify_claim(

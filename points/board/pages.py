@@ -3,7 +3,7 @@ demand triage and the verification queue; for unit admins their confirmations an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -169,15 +169,7 @@ def task(task_id: int):
     )
     manages = actor.can("tasks.manage", community.path)
     claims = claims_out(session().exec(queries.task_claims_stmt(task_id)).all()) if manages else []
-    units = (
-        session()
-        .exec(
-            select(Unit).where(
-                Unit.id.in_([g.unit_id for g in actor.grants if g.role == "unit_admin"] or [-1])
-            )
-        )
-        .all()
-    )
+    units = session().exec(select(Unit).where(Unit.id.in_(actor.unit_ids or [-1]))).all()
     return _render(
         "board/task.html",
         task=row,
@@ -437,13 +429,31 @@ def _count(stmt) -> int:
     return session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
 
 
-def _today_activities(actor) -> list:
-    """Today's activities at the actor's stations, when the check-in module is there."""
-    try:
-        from points.checkin.queries import activities_today
-    except ImportError:
-        return []
-    return activities_today(actor)
+def _today_activities(actor) -> list[dict]:
+    """Activities at the actor's stations that run some time today (local day)."""
+    from points.checkin import queries as checkin
+
+    start, end = _local_day(utcnow())
+    rows = session().exec(checkin.activities_stmt(actor, start=start, end=end).limit(20)).all()
+    stations = {s.id: s.name for s in checkin.managed_stations(actor)}
+    return [
+        {
+            "url": url_for("checkin_pages.activity", activity_id=a.id),
+            "name": a.title,
+            "station": stations.get(a.station_id, ""),
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "present": checkin.activity_counts(a.id)["present"],
+        }
+        for a in sorted(rows, key=lambda a: a.starts_at)
+        if a.station_id in stations
+    ]
+
+
+def _local_day(moment: datetime) -> tuple[datetime, datetime]:
+    local = moment.astimezone(LOCAL_TZ)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
 
 
 @bp.get("/triage")
@@ -517,7 +527,7 @@ def verification_queue():
     if "unit_admin" not in actor.role_names:
         actor.require_somewhere("claims.verify")
     rows = claims_out(session().exec(queries.verification_queue_stmt(actor).limit(200)).all())
-    units = {g.unit_id for g in actor.grants if g.role == "unit_admin"}
+    units = set(actor.unit_ids)
     return _render("board/verify.html", claims=rows, my_units=units)
 
 
@@ -526,7 +536,7 @@ def verification_queue():
 def unit():
     """A unit admin's view: the unit's members and their service, and the unit's own claims."""
     actor = current_actor_or_none()
-    unit_ids = [g.unit_id for g in actor.grants if g.role == "unit_admin"]
+    unit_ids = actor.unit_ids
     if not unit_ids:
         abort(403)
     units = session().exec(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.id)).all()

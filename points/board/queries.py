@@ -60,7 +60,7 @@ def standing_of(actor: Actor) -> Standing:
             )
         )
         communities |= set(reported)
-    units = [g.unit_id for g in actor.grants if g.role == "unit_admin"]
+    units = actor.unit_ids
     unit_communities = set()
     if units:
         unit_communities = set(
@@ -211,13 +211,9 @@ def visible_claim(actor: Actor, claim_id: int) -> tuple[Claim, Task]:
     return claim, task
 
 
-def _units_administered(actor: Actor) -> list[int]:
-    return [g.unit_id for g in actor.grants if g.role == "unit_admin" and g.unit_id is not None]
-
-
 def my_claims_stmt(actor: Actor, *, state: str | None = None) -> sa.Select:
     """Claims the caller answers for: their own and their units'."""
-    units = _units_administered(actor)
+    units = actor.unit_ids
     mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)
     if units:
         mine = sa.or_(mine, sa.and_(Claim.claimant_type == "unit", Claim.unit_id.in_(units)))
@@ -234,7 +230,7 @@ def verification_queue_stmt(
     community_side = sa.and_(
         Claim.community_verified_at.is_(None), actor.scope_filter("claims.verify", OrgNode.path)
     )
-    units = _units_administered(actor)
+    units = actor.unit_ids
     unit_side = sa.and_(
         Claim.unit_verified_at.is_(None),
         Claim.confirming_unit_id.in_(units or [-1]),
@@ -334,6 +330,20 @@ def demands_stmt(
     return stmt.order_by(Demand.created_at.desc(), Demand.id.desc())
 
 
+def tasks_of_demands(demand_ids: list[int]) -> dict[int, Task]:
+    """demand id -> the latest task made of it (one query for a whole list)."""
+    if not demand_ids:
+        return {}
+    rows = session().exec(select(Task).where(Task.demand_id.in_(demand_ids)).order_by(Task.id))
+    return {task.demand_id: task for task in rows}
+
+
+def projects_of_demands(demand_ids: list[int]) -> dict[int, Project]:
+    if not demand_ids:
+        return {}
+    return {p.demand_id: p for p in session().exec(select(Project).where(Project.demand_id.in_(demand_ids)))}
+
+
 def demand_task(demand_id: int) -> Task | None:
     return session().exec(select(Task).where(Task.demand_id == demand_id).order_by(Task.id.desc())).first()
 
@@ -351,7 +361,7 @@ def resources_stmt(
     # members and unit admins see what they declared.
     own = sa.or_(
         sa.and_(Resource.owner_type == "person", Resource.person_id == actor.person_id),
-        Resource.unit_id.in_(_units_administered(actor) or [-1]),
+        Resource.unit_id.in_(actor.unit_ids or [-1]),
     )
     stmt = (
         select(Resource)

@@ -511,6 +511,8 @@ def _check_in(
         raise Conflict("station_inactive", "站点已停用，不能签到")
     # One stay at a time: being in at two activities would earn twice for the same hours.
     # The person's row is the lock, so two scans at two stations at once cannot both pass.
+    # The read comes after the lock, as its own statement: one read inside the locking
+    # statement would see the snapshot from before the wait, and miss the other's stay.
     session().exec(select(Person.id).where(Person.id == person_id).with_for_update()).first()
     elsewhere = (
         session()

@@ -135,7 +135,7 @@ def registrations_stmt(
     actor: Actor, *, status: str | None = None, kind: str | None = None, community_id: int | None = None
 ) -> sa.Select:
     """Registrations in the actor's staff scope, plus their own and their units'."""
-    unit_ids = [g.unit_id for g in actor.grants if g.role == "unit_admin" and g.unit_id]
+    unit_ids = actor.unit_ids
     stmt = (
         select(Registration)
         .join(OrgNode, OrgNode.id == Registration.community_id)
