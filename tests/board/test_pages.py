@@ -194,7 +194,9 @@ def test_dashboard_counts_for_staff(board, page_as, make_task, actor_of):
     from points.checkin import operations as checkin
     from points.org import operations as org_ops
 
-    station = org_ops.create_station(actor=None, node_id=board.community.id, kind="station", name="红松服务站")
+    station = org_ops.create_station(
+        actor=None, node_id=board.community.id, kind="station", name="红松服务站"
+    )
     now = utcnow()
     checkin.create_activity(
         actor=actor_of(board.staff),
