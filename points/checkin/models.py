@@ -42,6 +42,7 @@ class Activity(SQLModel, table=True):
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
         # Points for a task come from verifying its claim, never also by the hour.
         sa.CheckConstraint("task_id IS NULL OR hourly_rate IS NULL", name="task_or_rate"),
+        sa.CheckConstraint("auto_posted_points >= 0", name="auto_posted_nonnegative"),
         sa.Index("ix_activities_station_ends", "station_id", "ends_at"),
         sa.Index("ix_activities_state_ends", "state", "ends_at"),
     )
@@ -60,6 +61,12 @@ class Activity(SQLModel, table=True):
     daily_cap: int | None = Field(default=None)
     state: str = Field(default="active", max_length=12)
     created_by_id: int = Field(foreign_key="people.id")
+    # An hourly rate pays without approval only once a second, independent staff member
+    # confirmed it; until then every stay's award waits in the approval queue.
+    rate_confirmed_by_id: int | None = Field(default=None, foreign_key="people.id")
+    rate_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Points this activity has posted without approval so far, against CHECKIN_ACTIVITY_AUTO_POST_CAP.
+    auto_posted_points: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

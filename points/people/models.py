@@ -11,6 +11,9 @@ from points.db import UTCDateTime, utcnow
 from points.org.models import _in
 
 ROLES = ("staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin")
+# What a staff member did to someone's account: each makes them dependent on that person for
+# a while (maker–checker independence), since they could have chosen or learnt its password.
+ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_granted", "role_revoked")
 REGISTRATION_KINDS = ("member", "unit")
 REGISTRATION_STATES = ("pending", "confirmed", "declined", "withdrawn")
 LIVE_REGISTRATION = "status IN ('pending', 'confirmed')"
@@ -109,4 +112,25 @@ class Registration(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AccountChange(SQLModel, table=True):
+    """One staff action on a person's account (made, edited, password reset, unlocked, roles).
+
+    Independence reads these: whoever changed an account lately may not approve what that
+    account asked for or receives, nor the other way round.
+    """
+
+    __tablename__ = "account_changes"
+    __table_args__ = (
+        sa.CheckConstraint(_in("change", ACCOUNT_CHANGES), name="change"),
+        sa.Index("ix_account_changes_person_at", "person_id", "created_at"),
+        sa.Index("ix_account_changes_by_at", "changed_by_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id")
+    changed_by_id: int = Field(foreign_key="people.id")
+    change: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
