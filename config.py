@@ -39,6 +39,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute")
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "10 per minute")
+    # Asking for help (点单) per person: also bounds probing phones through the form.
+    HELP_RATE_LIMIT = os.environ.get("HELP_RATE_LIMIT", "20 per minute")
 
     TIMEZONE = "Asia/Shanghai"
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto, so rate limits
@@ -54,6 +56,10 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     # Served by the service itself (see points/api_docs.py), never from a CDN.
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
+
+    # Independence (maker–checker): staff who created, edited, reset, unlocked or gave a role
+    # to an account, and that account, check nothing of each other's for this many days.
+    INDEPENDENCE_DAYS = int(os.environ.get("INDEPENDENCE_DAYS", "90"))
 
     # Ledger policy.
     LEDGER_AUTO_POST_MAX = int(os.environ.get("LEDGER_AUTO_POST_MAX", "20"))
@@ -76,6 +82,8 @@ class Config:
     CHECKIN_CHECKOUT_GRACE_MINUTES = int(os.environ.get("CHECKIN_CHECKOUT_GRACE_MINUTES", "30"))
     # Duration points per person, kind and local day, over all activities (an activity may cap lower).
     CHECKIN_DAILY_CAP = int(os.environ.get("CHECKIN_DAILY_CAP", "40"))
+    # Most points one activity posts without approval; later stays wait in the approval queue.
+    CHECKIN_ACTIVITY_AUTO_POST_CAP = int(os.environ.get("CHECKIN_ACTIVITY_AUTO_POST_CAP", "400"))
     # Check-ins still open when an activity ends: "credit_until_end" or "no_credit".
     CHECKIN_MISSING_CHECKOUT_RULE = os.environ.get("CHECKIN_MISSING_CHECKOUT_RULE", "credit_until_end")
     # Scans per person (or per code when not logged in), and a loose limit per address:

@@ -355,8 +355,10 @@ class _Loader:
         person = find_person_by_phone(plan.phone)
         if person is None:
             community = self.communities[plan.community]
+            # People and roles come from the seed itself, like a roster import, not from
+            # the admin's hand: otherwise the admin would be tied to everyone (independence).
             person = people_operations.create_person(
-                actor=self.admin,
+                actor=None,
                 phone=plan.phone,
                 name=plan.name,
                 community_id=community.id,
@@ -383,7 +385,7 @@ class _Loader:
         if (role, target.get("node_id"), target.get("unit_id")) in held:
             return
         people_operations.grant_role(
-            actor=self.admin, person_id=person.id, role=role, now=self.ago(days_ago), **target
+            actor=None, person_id=person.id, role=role, now=self.ago(days_ago), **target
         )
         self.added["roles"] += 1
 

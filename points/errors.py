@@ -243,6 +243,8 @@ def input_error(error: BaseException) -> DomainError | None:
             return DomainError("value_out_of_range", "数值或日期超出允许的范围", 422)
         if isinstance(cause, UnicodeError):
             return DomainError("invalid_characters", "文本含有无效字符", 422)
+        if type(cause).__name__ == "DataError" and "NUL" in str(cause):
+            return DomainError("invalid_characters", "文本含有无效字符", 422)
         if type(cause).__name__ in ("DataError", "NumericValueOutOfRange", "StringDataRightTruncation"):
             return DomainError("value_out_of_range", "数值、日期或文本长度超出允许的范围", 422)
     return None
@@ -267,26 +269,44 @@ def handle_unexpected(error: Exception) -> Response:
     return _page(500, N_("服务器出了点问题，请稍后再试。"))
 
 
-# NUL, raw or escaped in JSON or a form: PostgreSQL cannot store it and no person types it.
-_NUL = (b"\x00", b"\\u0000", b"%00")
+def has_bad_characters(value) -> bool:
+    """NUL or a lone surrogate anywhere in a decoded value (strings, and inside lists and
+    dicts, keys included): PostgreSQL cannot store NUL, no encoder writes a lone surrogate,
+    and no person types either."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(has_bad_characters(k) or has_bad_characters(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_bad_characters(v) for v in value)
+    return False
+
+
+# Headers whose value is stored as data.
+_DATA_HEADERS = ("Idempotency-Key",)
 
 
 def _check_body() -> None:
-    """Refuse oversized bodies, NUL characters, and non-JSON bodies under /api before any view runs."""
+    """Before any view: refuse oversized bodies, non-JSON bodies under /api, and NUL or lone
+    surrogates in what the request carries once decoded (query, form, JSON, data headers),
+    whether the body came with a length or chunked."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and request.content_length and request.content_length > limit:
         raise RequestEntityTooLarge()
-    if b"%00" in request.query_string or (
-        request.content_length and any(nul in request.get_data(cache=True).lower() for nul in _NUL)
-    ):
-        raise DomainError("invalid_characters", "请求含有不允许的控制字符（NUL）", 422)
     if (
         is_api_request()
         and request.method in ("POST", "PUT", "PATCH")
-        and request.content_length
+        and (request.content_length or request.headers.get("Transfer-Encoding"))
         and not request.is_json
     ):
         raise UnsupportedMediaType()
+    values = [request.args.to_dict(flat=False), [request.headers.get(h, "") for h in _DATA_HEADERS]]
+    if request.is_json:
+        values.append(request.get_json(silent=True))
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values.append(request.form.to_dict(flat=False))
+    if has_bad_characters(values):
+        raise DomainError("invalid_characters", "请求含有不允许的控制字符（NUL）或无效字符", 422)
 
 
 def init_app(app: Flask) -> None:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from points.labels import N_
+
 _FIELD_MESSAGES = {
     fields.Field: {"required": "必填", "null": "不能为空", "validator_failed": "取值无效"},
     fields.Integer: {"invalid": "应为整数"},
@@ -65,11 +67,24 @@ def _within_years(value: datetime) -> None:
     try:
         in_utc = value.astimezone(UTC)
     except OverflowError as exc:
-        raise ValidationError("时间应在 2000 年到 2100 年之间") from exc
+        raise ValidationError(N_("时间应在 2000 年到 2100 年之间")) from exc
     if not EARLIEST <= in_utc < LATEST:
-        raise ValidationError("时间应在 2000 年到 2100 年之间")
+        raise ValidationError(N_("时间应在 2000 年到 2100 年之间"))
 
 
 def When(**kwargs) -> fields.AwareDateTime:
     """An aware date and time within the years a community plans for."""
     return fields.AwareDateTime(validate=_within_years, **kwargs)
+
+
+def local_datetime(value: str, zone) -> datetime:
+    """A `datetime-local` form value (no zone: read in `zone`) within the years a community plans
+    for, checked like `When` checks the API's. Raises ValidationError with a message to show."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValidationError(N_("时间格式无效")) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    _within_years(parsed)
+    return parsed

@@ -230,6 +230,19 @@ def api_as(app, client):
 
 
 @pytest.fixture
+def page_as(app):
+    """`page_as(person)`: a browser-like client logged in to the pages as that person."""
+
+    def login(person):
+        client = app.test_client()
+        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
+        assert response.status_code == 302, response.data.decode()
+        return client
+
+    return login
+
+
+@pytest.fixture
 def save(app):
     """Commit the setup so far (into the test's transaction, which is still rolled back after)."""
     return lambda: session().commit()

@@ -56,7 +56,8 @@ EXPECTED = {
 SELF_EXPECTED = {
     #                        resident   party      unit_adm   grid_wkr   staff      street     superv     admin
     "get_person":            (200,      200,       200,       200,       200,       200,       200,       200),
-    "patch_person":          (403,      403,       403,       403,       200,       200,       403,       200),
+    # Staff edit residents, not themselves: a role holder's record is changed by whoever may appoint them.
+    "patch_person":          (403,      403,       403,       403,       403,       403,       403,       200),
     # Resetting needs a role above every role the person holds: one's own is not above itself
     # (one's own password is changed with the old one, at /me/password).
     "reset_password":        (403,      403,       403,       403,       403,       403,       403,       200),

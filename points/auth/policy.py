@@ -37,9 +37,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands
 # out their own role: otherwise one staff member could appoint a second account as
 # staff and approve their own requests with it (maker–checker needs two people).
+# The supervision group watches the street admins, so only an admin appoints it.
 GRANTABLE: dict[str, frozenset[str]] = {
     "staff": frozenset({"grid_worker"}),
-    "street_admin": frozenset({"staff", "grid_worker", "supervisor"}),
+    "street_admin": frozenset({"staff", "grid_worker"}),
     "admin": frozenset({"staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin"}),
 }
 

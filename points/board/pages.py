@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
@@ -25,11 +26,13 @@ from points.board.models import (
     Task,
 )
 from points.db import LOCAL_TZ, session, utcnow
-from points.errors import DomainError
+from points.errors import DomainError, Forbidden
+from points.extensions import limiter
 from points.labels import N_
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person
-from points.people.queries import find_person_by_phone, mask_phone
+from points.people.queries import find_person_by_phone, home_path, mask_phone
+from points.validation import local_datetime
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
 
@@ -71,13 +74,10 @@ def _local_time(value: str, field: str, errors: dict) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        errors[field] = [_("时间格式无效")]
+        return local_datetime(value, LOCAL_TZ)
+    except ValidationError as exc:
+        errors[field] = [_(exc.messages[0])]
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    return parsed
 
 
 def _int(value: str, field: str, errors: dict, *, default: int | None = None) -> int | None:
@@ -228,7 +228,16 @@ def my_claims():
     return _render("board/my_claims.html", claims=rows, state=state)
 
 
+def _help_rate_key() -> str:
+    try:
+        actor = current_actor_or_none()
+    except DomainError:
+        actor = None
+    return f"help:{actor.person_id}" if actor is not None else f"help-address:{request.remote_addr}"
+
+
 @bp.route("/help", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["HELP_RATE_LIMIT"], key_func=_help_rate_key, methods=["POST"])
 @login_required
 def ask_for_help():
     actor = current_actor_or_none()
@@ -242,11 +251,11 @@ def ask_for_help():
                 details=form.get("details", ""),
                 place=form.get("place", ""),
                 preferred_time=form.get("preferred_time", ""),
-                requester_id=_requester_for(form.get("requester_phone", "")),
+                requester_id=_requester_for(actor, form.get("requester_phone", "")),
             )
         except DomainError as exc:
             session().rollback()
-            errors, message, status = exc.errors or {}, _(exc.message), 422
+            errors, message, status = exc.errors or {}, exc.translated(), exc.status
         else:
             session().commit()
             flash(_("需求已提交，社区会尽快处理"))
@@ -263,15 +272,21 @@ def ask_for_help():
     )
 
 
-def _requester_for(phone: str) -> int | None:
-    """Grid workers ask for a resident by phone; an unknown phone is a clear error."""
+def _requester_for(actor, phone: str) -> int | None:
+    """Grid workers and staff ask for a resident of their scope by phone. Whether the phone
+    belongs to anyone outside that scope is not told: unknown and out of scope read alike."""
     phone = phone.strip()
     if not phone:
         return None
+    if not actor.role_names & PERMISSIONS["help.request_for"]:
+        raise Forbidden("forbidden", "只有网格员和社区工作人员可以代居民点单")
     person = find_person_by_phone(phone)
-    if person is None:
+    if person is None or not actor.can("help.request_for", home_path(person)):
         raise DomainError(
-            "person_not_found", "没有这个手机号的居民", 422, errors={"requester_phone": ["未找到"]}
+            "person_not_found",
+            "您负责的范围内没有这个手机号的居民",
+            422,
+            errors={"requester_phone": ["未找到"]},
         )
     return person.id
 

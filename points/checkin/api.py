@@ -192,6 +192,18 @@ class ActivityCancel(MethodView):
         )
 
 
+@blp.route("/activities/<int:activity_id>/confirm-rate")
+class ActivityConfirmRate(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ActivitySchema)
+    def post(self, activity_id):
+        """A second staff member confirms the hourly rate, so self-scanned stays may post without approval."""
+        now = utcnow()
+        return queries.activity_item(
+            operations.confirm_activity_rate(actor=current_actor(), activity_id=activity_id, now=now), now
+        )
+
+
 @blp.route("/activities/<int:activity_id>/token")
 class ActivityToken(MethodView):
     @blp.doc(security=SECURED, parameters=[{"in": "query", "name": "poster", "schema": {"type": "boolean"}}])

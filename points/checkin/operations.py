@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from points.audit.operations import record
-from points.auth.policy import Actor
+from points.auth.policy import PERMISSIONS, Actor
 from points.checkin import queries, tokens
 from points.checkin.models import CLOSE_RULES, Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session, utcnow
@@ -35,7 +35,16 @@ from points.ledger.models import KIND_NAMES
 from points.org.models import Station
 from points.org.queries import community_of, get_node, get_station, station_path
 from points.people.models import Person
-from points.people.queries import acts_as_party_member, get_person, home_path, visible_person
+from points.people.queries import (
+    acts_as_party_member,
+    changed_by_since,
+    get_person,
+    home_path,
+    independence_since,
+    roles_of,
+    ties_of,
+    visible_person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ MAX_RATE = 1000
 MAX_CAP = 10_000
 MAX_LENGTH = timedelta(days=7)
 ACTIONS = ("in", "out")
+STATION_RUNNERS = PERMISSIONS["stations.manage"]
 
 
 @dataclass
@@ -358,6 +368,56 @@ def cancel_activity(*, actor: Actor, activity_id: int, now: datetime | None = No
     return activity
 
 
+def rate_confirmation_refusal(
+    actor: Actor, activity: Activity, *, now: datetime | None = None
+) -> DomainError | None:
+    """Why `actor` may not confirm the activity's hourly rate (see `confirm_activity_rate`), or
+    None when they may: the page shows its button exactly then."""
+    if not actor.can("awards.approve", get_node(activity.community_id).path):
+        return Forbidden("forbidden", "没有权限执行此操作")
+    if activity.state == "cancelled":
+        return Conflict("activity_cancelled", "活动已取消")
+    if activity.hourly_rate is None:
+        return Conflict("no_rate", "该活动不按小时计分，无需确认积分标准")
+    if activity.rate_confirmed_by_id is not None:
+        return Conflict("rate_confirmed", "积分标准已确认过")
+    if activity.created_by_id == actor.person_id:
+        return Forbidden("maker_checker", "创建活动的人不能确认它的积分标准，请由另一名工作人员确认")
+    if activity.created_by_id in ties_of(actor.person_id, since=independence_since(now or utcnow())):
+        return Forbidden(
+            "not_independent",
+            "您与创建活动的人有关联（相互任命，或近期创建、修改、重置、解锁过对方账号），请由其他人确认",
+        )
+    return None
+
+
+def confirm_activity_rate(*, actor: Actor, activity_id: int, now: datetime | None = None) -> Activity:
+    """A second staff member confirms an activity's hourly rate and cap: from then on, stays
+    that people proved themselves (their own scan of the screen) may post without approval.
+
+    Needs `stations.manage` over the station and `awards.approve` over the paying community,
+    and independence of whoever made the activity (SPEC §3). Audited. Raises `forbidden`,
+    `no_rate`, `rate_confirmed`, `activity_cancelled`, `maker_checker`, `not_independent`.
+    """
+    now = now or utcnow()
+    activity, station = queries.managed_activity(actor, activity_id, lock=True)
+    refusal = rate_confirmation_refusal(actor, activity, now=now)
+    if refusal is not None:
+        raise refusal
+    activity.rate_confirmed_by_id, activity.rate_confirmed_at = actor.person_id, now
+    session().flush()
+    record(
+        actor_id=actor.person_id,
+        action="activity.rate_confirmed",
+        target_type="activity",
+        target_id=activity.id,
+        node_id=station.node_id,
+        detail={"hourly_rate": activity.hourly_rate, "daily_cap": activity.daily_cap},
+        now=now,
+    )
+    return activity
+
+
 # --- scanning -------------------------------------------------------------------------
 
 
@@ -654,12 +714,47 @@ def _check_out(
     return ScanResult("checked_out", checkin, activity, award)
 
 
+# Account changes that let a staff member log in as someone: such an account proves nothing
+# by scanning at an activity that staff member runs.
+_TAKEOVERS = ("created", "password_reset", "unlocked")
+
+
+def _presence_withheld(checkin: CheckIn, activity: Activity, now: datetime) -> str:
+    """Why a self-scanned, attended stay may not post at once, or "" when it may (SPEC §3:
+    presence proven by the person, at an activity whose rate a second staff member confirmed,
+    never for an account the activity's staff could have logged in as)."""
+    if activity.rate_confirmed_by_id is None:
+        return "积分标准未经第二名工作人员确认"
+    changers = changed_by_since(checkin.person_id, since=independence_since(now), changes=_TAKEOVERS)
+    if changers & {activity.created_by_id, activity.rate_confirmed_by_id}:
+        return "账号近期由本活动的工作人员创建、重置或解锁"
+    path = station_path(get_station(activity.station_id))
+    if any(roles_of(changer, path) & STATION_RUNNERS for changer in changers):
+        return "账号近期由本站点的工作人员创建、重置或解锁"
+    return ""
+
+
+def _take_auto_post_room(activity: Activity, points: int) -> bool:
+    """Count `points` against the activity's cap on points posted without approval; False when
+    they would pass it (one conditional update, so concurrent check-outs cannot both slip in)."""
+    cap = current_app.config["CHECKIN_ACTIVITY_AUTO_POST_CAP"]
+    taken = session().execute(
+        sa.update(Activity)
+        .where(Activity.id == activity.id, Activity.auto_posted_points + points <= cap)
+        .values(auto_posted_points=Activity.auto_posted_points + points)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
 def _award(checkin: CheckIn, activity: Activity, *, kind: str, now: datetime) -> dict | None:
-    """Ask the ledger for the check-in's points; small, attended, self-scanned ones post at once."""
+    """Ask the ledger for the check-in's points; small, attended, self-scanned ones at a confirmed
+    activity post at once, up to the activity's cap."""
     staff = checkin.by_staff_id or checkin.out_by_staff_id
     auto = not checkin.closed_by_job and ledger.qualifies_for_auto_post(
         proof="checkin", amount=checkin.points, unattended=checkin.unattended, by_staff=staff is not None
     )
+    withheld = _presence_withheld(checkin, activity, now) if auto else ""
     hours, minutes = divmod(checkin.minutes, 60)
     memo = f"{activity.title}：服务{hours}小时{minutes}分钟，每小时{activity.hourly_rate}分"
     if checkin.is_capped:
@@ -672,6 +767,11 @@ def _award(checkin: CheckIn, activity: Activity, *, kind: str, now: datetime) ->
     sess = session()
     try:
         with sess.begin_nested():
+            if auto and not withheld and not _take_auto_post_room(activity, checkin.points):
+                withheld = "本活动免审发放的积分已达上限"
+            if withheld:
+                # The approver reads why this one waits for them.
+                memo += "，需审批：" + withheld
             row = ledger.request_award(
                 community_id=activity.community_id,
                 recipient_type="person",
@@ -688,7 +788,7 @@ def _award(checkin: CheckIn, activity: Activity, *, kind: str, now: datetime) ->
                 # maker–checker sends them to someone else for approval.
                 requested_by_id=staff,
                 verified_by_id=verified,
-                auto_post=auto,
+                auto_post=auto and not withheld,
                 now=now,
             )
     except DomainError as exc:

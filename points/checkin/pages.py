@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from marshmallow import ValidationError
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
@@ -45,6 +46,7 @@ from points.org.queries import get_node, get_station, station_path
 from points.pagination import paginate
 from points.people.models import Person
 from points.people.queries import acts_as_party_member, get_person, mask_phone, people_stmt
+from points.validation import local_datetime
 
 bp = Blueprint("checkin_pages", __name__, template_folder="templates")
 
@@ -485,11 +487,10 @@ def _form_time(form, name: str, errors: dict) -> datetime | None:
         errors[name] = [N_("必填")]
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        errors[name] = [N_("时间格式无效")]
+        return local_datetime(value, LOCAL_TZ)
+    except ValidationError as exc:
+        errors[name] = [exc.messages[0]]
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
 @bp.post("/checkin/stations/<int:station_id>/activities")
@@ -595,6 +596,7 @@ def activity(activity_id: int):
         pages=max(1, -(-data["total"] // PER_PAGE)),
         started=activity.starts_at <= now,
         ended=activity.ends_at <= now,
+        rate_refusal=operations.rate_confirmation_refusal(actor, activity, now=now),
     )
 
 
@@ -625,6 +627,22 @@ def staff_checkin(activity_id: int):
         session().commit()
         flash(_("%(name)s：%(message)s", name=name, message=result.say(translate)))
     return redirect(safe_local_path(request.form.get("back"), url_for(".activity", activity_id=activity_id)))
+
+
+@bp.post("/checkin/activities/<int:activity_id>/confirm-rate")
+@login_required
+def confirm_rate(activity_id: int):
+    try:
+        operations.confirm_activity_rate(actor=current_actor_or_none(), activity_id=activity_id)
+    except DomainError as exc:
+        session().rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.translated())
+    else:
+        session().commit()
+        flash(_("积分标准已确认：本人扫码签到的积分将自动入账"))
+    return redirect(url_for(".activity", activity_id=activity_id))
 
 
 @bp.post("/checkin/activities/<int:activity_id>/<any(end, cancel):action>")

@@ -59,6 +59,14 @@ class ActivitySchema(ma.Schema):
     task_id = fields.Integer(allow_none=True)
     hourly_rate = fields.Integer(allow_none=True)
     daily_cap = fields.Integer(allow_none=True)
+    rate_confirmed_by_id = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "who confirmed the hourly rate; until then every stay's award waits for approval"
+        },
+    )
+    rate_confirmed_at = fields.DateTime(allow_none=True)
+    auto_posted_points = fields.Integer(metadata={"description": "points posted without approval so far"})
     state = fields.String(metadata={"description": "active or cancelled"})
     is_running = fields.Boolean(metadata={"description": "takes scans now"})
     present = fields.Integer(metadata={"description": "people checked in and not yet out"})

@@ -156,12 +156,14 @@ def load_history(objects: dict, *, now: datetime, echo: Callable[..., None] = cl
         now=end - timedelta(days=3),
     )
     if reversal_of(wrong["id"]) is None:
-        ops.reverse_transfer(
+        # One staff member asks for the correction, the other approves it.
+        request = ops.reverse_transfer(
             actor=staff_2,
             transfer_id=wrong["id"],
             reason="时长录入错误，冲正后重新发放",
             now=end - timedelta(days=2),
         )
+        ops.approve_award(actor=staff, transfer_id=request["id"], now=end - timedelta(days=2, hours=-1))
     # A redemption in the points store.
     row = ops.spend(
         community_id=first.id,

@@ -26,6 +26,9 @@ REASONS = (
     "expiry",
 )
 AWARD_REASONS = ("task_award", "checkin_award", "manual_award")
+# Pending rows that someone independent must approve or reject: awards, and reversals
+# (a correction is a request too).
+APPROVABLE_REASONS = (*AWARD_REASONS, "reversal")
 PROOFS = ("checkin", "claim", "discretion")
 GENESIS_HASH = "0" * 64
 

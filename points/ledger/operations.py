@@ -40,6 +40,7 @@ from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger.chain import row_hash
 from points.ledger.models import (
+    APPROVABLE_REASONS,
     AWARD_REASONS,
     GENESIS_HASH,
     KIND_NAMES,
@@ -49,14 +50,22 @@ from points.ledger.models import (
     ChainHead,
     Transfer,
 )
-from points.ledger.queries import account_owners, get_transfer, issued_in_year, resolution_of
+from points.ledger.queries import (
+    account_owners,
+    get_transfer,
+    issued_in_year,
+    resolution_of,
+    reversal_of,
+    reversal_requests,
+)
 from points.ledger.statements import TRANSFER_COLUMNS, Statements, statements
 from points.org.queries import get_node, get_unit
 from points.people.queries import (
     acts_as_party_member,
-    appointers_of,
     belongs_to_community,
     get_person,
+    independence_since,
+    ties_of,
     unit_reports_to,
 )
 
@@ -547,23 +556,65 @@ def _get_transfer(transfer_id: int) -> dict:
     return row
 
 
-def _check_approvable(
-    actor: Actor, pending: dict, community_path: str, payee: tuple[str, int], appointers: set[int]
-) -> None:
-    """Maker–checker: in scope, still pending, and not the payee, requester or verifier."""
-    actor.require("awards.approve", community_path)
-    if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
-        raise Conflict("not_pending", "这笔积分不是待审批的奖励")
-    if _is_self(actor, payee):
-        raise Forbidden("self_approval", "不能审批发给自己或自己管理的单位的积分")
-    makers = {pending["requested_by_id"], pending["verified_by_id"]} - {None}
-    if actor.person_id in makers:
-        raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
-    if makers & appointers:
-        raise Forbidden("maker_checker", "审批人的职务由申请人授予，请由其他人审批")
+def _path_of(community_id: int, paths: dict[int, str]) -> str:
+    if community_id not in paths:
+        paths[community_id] = get_node(community_id).path
+    return paths[community_id]
+
+
+def approval_refusals(
+    actor: Actor, rows: list[dict], *, now: datetime | None = None
+) -> dict[int, DomainError]:
+    """Why `actor` may not approve or reject each of these rows; a row absent may be decided.
+
+    The one independence rule (SPEC §3), for single and bulk decisions and for the pages'
+    buttons alike. A pending award or reversal is decided by someone with `awards.approve`
+    over its community who is none of: a person or unit it pays or takes from
+    (`self_approval`), its requester or verifier (`maker_checker`), and nobody tied to those
+    people (`not_independent`: an appointment either way, or a staff change to either's
+    account within INDEPENDENCE_DAYS, see `people.queries.ties_of`). Anything else than a
+    pending award or reversal is `not_pending`; outside the actor's scope `not_found`.
+    """
+    if not rows:
+        return {}
+    now = now or utcnow()
+    owners = account_owners({r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows})
+    ties = ties_of(actor.person_id, since=independence_since(now))
+    paths: dict[int, str] = {}
+    refusals: dict[int, DomainError] = {}
+    for row in rows:
+        try:
+            actor.require("awards.approve", _path_of(row["community_id"], paths))
+            if row["status"] != "pending" or row["reason"] not in APPROVABLE_REASONS:
+                raise Conflict("not_pending", "这笔积分不是待审批的奖励或冲正")
+            parties = [owners[row[side]] for side in ("debit_account_id", "credit_account_id")]
+            if any(_is_self(actor, party) for party in parties):
+                raise Forbidden("self_approval", "不能审批发给自己或自己管理的单位的积分")
+            makers = {row["requested_by_id"], row["verified_by_id"]} - {None}
+            if actor.person_id in makers:
+                raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
+            people = makers | {owner_id for owner_type, owner_id in parties if owner_type == "person"}
+            if people & ties:
+                raise Forbidden(
+                    "not_independent",
+                    "审批人与申请人或受益人有关联（相互任命，或近期创建、修改、重置、解锁过对方账号），请由其他人审批",
+                )
+        except DomainError as exc:
+            refusals[row["id"]] = exc
+    return refusals
 
 
 def _resolution(pending: dict, *, status: str, approver_id: int | None, memo: str = "") -> Leg:
+    reversal = pending["reason"] == "reversal"
+    if status == "void":
+        # A voided award gives its amount back to the budget of the year it was asked in;
+        # a voided reversal never touched the budget.
+        budget = None if reversal else (pending["kind"], _year(pending["created_at"]), -pending["amount"])
+    elif reversal:
+        # A reversal gives the award back to the budget of the year the award was asked for.
+        budget = (pending["kind"], _year(_award_asked(pending["ref_id"])["created_at"]), -pending["amount"])
+    else:
+        budget = None
     return Leg(
         kind=pending["kind"],
         debit_account_id=pending["debit_account_id"],
@@ -575,29 +626,30 @@ def _resolution(pending: dict, *, status: str, approver_id: int | None, memo: st
         ref_type=pending["ref_type"],
         ref_id=pending["ref_id"],
         pending_id=pending["id"],
+        # The approved reversal is the row that undoes the award (at most once: unique key).
+        reverses_id=pending["ref_id"] if reversal and status == "post" else None,
         # A posting says what it was for; a voiding says why it was refused.
         memo=memo or pending["memo"],
         requested_by_id=pending["requested_by_id"],
         verified_by_id=pending["verified_by_id"],
         approved_by_id=approver_id,
         idempotency_key=f"transfer:{pending['id']}:{status}",
-        # A voided award gives its amount back to the budget of the year it was asked in.
-        budget=(pending["kind"], _year(pending["created_at"]), -pending["amount"])
-        if status == "void"
-        else None,
+        budget=budget,
     )
 
 
-def _decidable(actor: Actor, transfer_id: int) -> dict:
-    """The pending award `actor` may approve or reject (see `_check_approvable`)."""
+def _award_asked(transfer_id: int) -> dict:
+    """The row an award was first asked with: the pending row when `transfer_id` approved one."""
+    row = _get_transfer(transfer_id)
+    return _get_transfer(row["pending_id"]) if row["pending_id"] else row
+
+
+def _decidable(actor: Actor, transfer_id: int, now: datetime | None) -> dict:
+    """The pending award or reversal `actor` may approve or reject (see `approval_refusals`)."""
     pending = _get_transfer(transfer_id)
-    _check_approvable(
-        actor,
-        pending,
-        get_node(pending["community_id"]).path,
-        account_owners({pending["credit_account_id"]})[pending["credit_account_id"]],
-        appointers_of(actor.person_id),
-    )
+    refusal = approval_refusals(actor, [pending], now=now).get(pending["id"])
+    if refusal is not None:
+        raise refusal
     return pending
 
 
@@ -618,9 +670,10 @@ def _decide(actor: Actor, pending: dict, leg: Leg, action: str, detail: dict, no
 def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
     """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
     `self_approval`, `maker_checker`."""
-    pending = _decidable(actor, transfer_id)
+    pending = _decidable(actor, transfer_id, now)
     leg = _resolution(pending, status="post", approver_id=actor.person_id)
-    return _decide(actor, pending, leg, "award.approved", {"amount": pending["amount"]}, now)
+    action = "transfer.reversed" if pending["reason"] == "reversal" else "award.approved"
+    return _decide(actor, pending, leg, action, {"amount": pending["amount"]}, now)
 
 
 def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
@@ -628,9 +681,10 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
     if not reason.strip():
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
     _check_text(reason=reason)
-    pending = _decidable(actor, transfer_id)
+    pending = _decidable(actor, transfer_id, now)
     leg = _resolution(pending, status="void", approver_id=actor.person_id, memo=reason.strip())
-    return _decide(actor, pending, leg, "award.rejected", {"reason": reason.strip()}, now)
+    action = "transfer.reversal_rejected" if pending["reason"] == "reversal" else "award.rejected"
+    return _decide(actor, pending, leg, action, {"reason": reason.strip()}, now)
 
 
 def withdraw_award(
@@ -670,22 +724,14 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     ids = list(dict.fromkeys(transfer_ids))
     conn = session().connection()
     pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
-    owners = account_owners({p["credit_account_id"] for p in pendings.values()})
-    appointers = appointers_of(actor.person_id)
-    paths: dict[int, str] = {}
+    refused = approval_refusals(actor, list(pendings.values()), now=now)
     refusals: dict[str, list[str]] = {}
     for transfer_id in ids:
-        pending = pendings.get(transfer_id)
-        try:
-            if pending is None:
-                raise NotFound("not_found", "未找到")  # the same answer as out of scope: ids are not probed
-            community_id = pending["community_id"]
-            if community_id not in paths:
-                paths[community_id] = get_node(community_id).path
-            _check_approvable(
-                actor, pending, paths[community_id], owners[pending["credit_account_id"]], appointers
-            )
-        except DomainError as exc:
+        if transfer_id not in pendings:
+            # The same answer as out of scope: ids are not probed.
+            refused[transfer_id] = NotFound("not_found", "未找到")
+        if transfer_id in refused:
+            exc = refused[transfer_id]
             refusals[str(transfer_id)] = [f"{exc.code}: {exc.message}"]
     if refusals:
         raise DomainError("bulk_refused", "部分积分不能审批，整批未执行", 409, errors=refusals)
@@ -703,64 +749,74 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     rows = []
     for community_id in sorted(by_community):
         rows.extend(_append(community_id, by_community[community_id], now=now))
-    record_many(
-        actor_id=actor.person_id,
-        action="award.approved",
-        target_type="transfer",
-        entries=[
-            (
-                transfer_id,
-                pendings[transfer_id]["community_id"],
-                {"amount": pendings[transfer_id]["amount"], "bulk": True},
-            )
-            for transfer_id in ids
-        ],
-        now=now,
-    )
+    for action, reasons in (("award.approved", AWARD_REASONS), ("transfer.reversed", ("reversal",))):
+        record_many(
+            actor_id=actor.person_id,
+            action=action,
+            target_type="transfer",
+            entries=[
+                (transfer_id, pending["community_id"], {"amount": pending["amount"], "bulk": True})
+                for transfer_id in ids
+                if (pending := pendings[transfer_id])["reason"] in reasons
+            ],
+            now=now,
+        )
     return rows
 
 
 def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
-    """Undo a posted movement with a new transfer the other way; the original stays.
+    """Ask for a correction of a posted award: a pending reversal that reserves the points
+    where the award put them, until someone independent approves it (the reversal posts) or
+    rejects it (the reservation is released). The original stays as it is.
 
-    Accepts the posted row, or a pending award that was posted. Raises `reason_required`,
-    `not_posted`, `not_reversible`, `already_resolved` (reversed before),
+    Accepts the posted row, or a pending award that was posted. Needs `awards.request` over
+    its community. Asking again while a request waits returns that request. Raises
+    `reason_required`, `not_posted`, `not_reversible`, `already_resolved` (reversed before),
     `insufficient_points` (the points were spent).
     """
     if not reason.strip():
         raise DomainError("reason_required", "冲正时请写明原因", 422, errors={"reason": ["必填"]})
     _check_text(reason=reason)
     target = _get_transfer(transfer_id)
-    actor.require("awards.approve", get_node(target["community_id"]).path)
-    conn = session().connection()
+    actor.require("awards.request", get_node(target["community_id"]).path)
     if target["status"] == "pending":
-        post = (
-            conn.execute(sa.select(_t).where(_t.c.pending_id == target["id"], _t.c.status == "post"))
-            .mappings()
-            .first()
-        )
-        if post is None:
+        post = resolution_of(target["id"])
+        if post is None or post["status"] != "post":
             raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
-        origin, target = target, dict(post)
-    elif target["status"] in ("posted", "post"):
-        origin = _get_transfer(target["pending_id"]) if target["pending_id"] else target
-    else:
+        target = post
+    elif target["status"] not in ("posted", "post"):
         raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
     if target["reason"] not in AWARD_REASONS:
         # Spending is undone by a refund (which also restores stock), never by a reversal.
         raise Conflict("not_reversible", "只有奖励可以冲正；兑换请走退还流程")
-    leg = _undoing(target, reason="reversal", memo=reason.strip(), actor_id=actor.person_id)
-    leg.approved_by_id = actor.person_id
-    # The award's amount goes back to the budget of the year it was asked for.
-    leg.budget = (target["kind"], _year(origin["created_at"]), -target["amount"])
+    if reversal_of(target["id"]) is not None:
+        raise Conflict("already_resolved", "这笔积分已冲正过")
+    asked, rejected = reversal_requests(target["id"])
+    if asked > rejected:
+        raise Conflict("reversal_pending", "这笔积分已有待审批的冲正申请")
+    leg = Leg(
+        kind=target["kind"],
+        debit_account_id=target["credit_account_id"],
+        credit_account_id=target["debit_account_id"],
+        amount=target["amount"],
+        status="pending",
+        reason="reversal",
+        ref_type="transfer",
+        ref_id=target["id"],
+        memo=reason.strip(),
+        requested_by_id=actor.person_id,
+        # Two requests racing past the check above meet on this key: the second gets the
+        # first's row back. After a rejection the next request counts on.
+        idempotency_key=f"transfer:{target['id']}:reversal-request:{rejected}",
+    )
     row = _append(target["community_id"], [leg], now=now)[0]
     record(
         actor_id=actor.person_id,
-        action="transfer.reversed",
+        action="transfer.reversal_requested",
         target_type="transfer",
         target_id=target["id"],
         node_id=target["community_id"],
-        detail={"reason": reason.strip(), "amount": target["amount"]},
+        detail={"reason": reason.strip(), "amount": target["amount"], "request_id": row["id"]},
         now=now,
     )
     return row

@@ -160,17 +160,11 @@ def approvals():
         )
         .all()
     )
-    owners = queries.account_owners({r["credit_account_id"] for r in rows})
-    # What this approver may not approve (maker–checker): shown, but without buttons.
+    # What this approver may not decide (the operation's own rule): shown, with the reason,
+    # but without buttons.
     own = {
-        r["id"]
-        for r in rows
-        if actor.person_id in (r["requested_by_id"], r["verified_by_id"])
-        or owners[r["credit_account_id"]] == ("person", actor.person_id)
-        or (
-            owners[r["credit_account_id"]][0] == "unit"
-            and actor.administers_unit(owners[r["credit_account_id"]][1])
-        )
+        transfer_id: translate(refusal.source, **refusal.values)
+        for transfer_id, refusal in operations.approval_refusals(actor, rows).items()
     }
     return render_template(
         "ledger/approvals.html",

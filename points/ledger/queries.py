@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.db import LOCAL_TZ, session
-from points.ledger.models import AWARD_REASONS, KINDS, Account, Transfer, Verification
+from points.ledger.models import APPROVABLE_REASONS, AWARD_REASONS, KINDS, Account, Transfer, Verification
 
 _accounts = Account.__table__
 
@@ -179,12 +179,12 @@ def approval_queue_stmt(
     reason: str | None = None,
     older_than: datetime | None = None,
 ) -> sa.Select:
-    """Pending awards not yet posted or voided, oldest first, within scope."""
+    """Pending awards and reversals not yet posted or voided, oldest first, within scope."""
     resolution = _t.alias("resolution")
     query = transfers_stmt(scope=scope, community_id=community_id, kind=kind, reason=reason, status="pending")
     query = (
         query.where(
-            _t.c.reason.in_(AWARD_REASONS),
+            _t.c.reason.in_(APPROVABLE_REASONS),
             ~sa.exists().where(resolution.c.pending_id == _t.c.id),
         )
         .order_by(None)
@@ -193,6 +193,28 @@ def approval_queue_stmt(
     if older_than is not None:
         query = query.where(_t.c.created_at < older_than)
     return query
+
+
+def reversal_requests(transfer_id: int) -> tuple[int, int]:
+    """How many reversals of the transfer were asked for, and how many of them were rejected."""
+    resolution = _t.alias("resolution")
+    asked, rejected = (
+        session()
+        .connection()
+        .execute(
+            sa.select(sa.func.count(), sa.func.count(resolution.c.id))
+            .select_from(_t)
+            .outerjoin(resolution, sa.and_(resolution.c.pending_id == _t.c.id, resolution.c.status == "void"))
+            .where(
+                _t.c.reason == "reversal",
+                _t.c.status == "pending",
+                _t.c.ref_type == "transfer",
+                _t.c.ref_id == transfer_id,
+            )
+        )
+        .one()
+    )
+    return asked, rejected
 
 
 def get_transfer(transfer_id: int) -> dict | None:
@@ -378,6 +400,9 @@ def earned_in_year(owner_type: str, owner_id: int, kind: str, year: int) -> int:
         in_year,
     )
     reversed_ = sa.select(sa.func.coalesce(sa.func.sum(_t.c.amount), 0)).where(
-        _t.c.debit_account_id == account, _t.c.reason == "reversal", in_year
+        _t.c.debit_account_id == account,
+        _t.c.reason == "reversal",
+        _t.c.status.in_(("posted", "post")),
+        in_year,
     )
     return conn.execute(earned).scalar_one() - conn.execute(reversed_).scalar_one()

@@ -15,7 +15,7 @@ from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
-from points.people.models import ROLES, Person, Registration, RoleGrant
+from points.people.models import ROLES, AccountChange, Person, Registration, RoleGrant
 from points.people.queries import (
     get_person,
     get_registration,
@@ -28,6 +28,36 @@ from points.people.queries import (
 
 def _actor_id(actor: Actor | None) -> int | None:
     return actor.person_id if actor else None
+
+
+def _account_changed(
+    actor: Actor | None,
+    person: Person,
+    change: str,
+    *,
+    action: str,
+    node_id: int | None = None,
+    unit_id: int | None = None,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Audit a change to a person's account and, when someone else made it, remember who:
+    independence reads it (see `queries.ties_of`)."""
+    now = now or utcnow()
+    if actor is not None and actor.person_id != person.id:
+        session().add(
+            AccountChange(person_id=person.id, changed_by_id=actor.person_id, change=change, created_at=now)
+        )
+    record(
+        actor_id=_actor_id(actor),
+        action=action,
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id if node_id is None and unit_id is None else node_id,
+        unit_id=unit_id,
+        detail=detail,
+        now=now,
+    )
 
 
 def _check_home(community_id: int | None, grid_id: int | None) -> tuple[OrgNode | None, OrgNode | None]:
@@ -99,14 +129,7 @@ def create_person(
         created_at=now or utcnow(),
     )
     flush_or_conflict("该手机号已被使用", add=person)
-    record(
-        actor_id=_actor_id(actor),
-        action="person.created",
-        target_type="person",
-        target_id=person.id,
-        node_id=community_id,
-        now=now,
-    )
+    _account_changed(actor, person, "created", action="person.created", now=now)
     return person
 
 
@@ -117,10 +140,12 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
     Raises `not_found`, `forbidden`, `invalid_community`, `invalid_grid`, `cannot_suspend_self`.
     """
     person = visible_person(actor, person_id, "people.manage")
-    if "is_suspended" in changes and changes["is_suspended"] != person.is_suspended:
-        if person.id == actor.person_id:
-            raise DomainError("cannot_suspend_self", "不能停用自己的账号", 422)
-        _require_outranks(actor, person)
+    suspending = "is_suspended" in changes and changes["is_suspended"] != person.is_suspended
+    if suspending and person.id == actor.person_id:
+        raise DomainError("cannot_suspend_self", "不能停用自己的账号", 422)
+    # Staff edit residents, not each other (nor themselves): a colleague's name, party-member
+    # flag or home belongs to whoever may appoint them.
+    _require_outranks(actor, person)
     if "community_id" in changes or "grid_id" in changes:
         community_id = changes.get("community_id", person.community_id)
         grid_id = changes.get("grid_id", person.grid_id if community_id == person.community_id else None)
@@ -135,15 +160,7 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
             value = changes[key]
             setattr(person, key, value.strip() if isinstance(value, str) else value)
     session().flush()
-    record(
-        actor_id=actor.person_id,
-        action="person.updated",
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id,
-        detail=dict(changes),
-        now=now,
-    )
+    _account_changed(actor, person, "updated", action="person.updated", detail=dict(changes), now=now)
     return person
 
 
@@ -152,14 +169,7 @@ def unlock_person(*, actor: Actor, person_id: int, now: datetime | None = None) 
     person = visible_person(actor, person_id, "people.manage")
     _require_outranks(actor, person)
     person.failed_logins, person.locked_until = 0, None
-    record(
-        actor_id=actor.person_id,
-        action="person.unlocked",
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id,
-        now=now,
-    )
+    _account_changed(actor, person, "unlocked", action="person.unlocked", now=now)
     return person
 
 
@@ -175,14 +185,7 @@ def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None)
     person.failed_logins, person.locked_until = 0, None
     # A new password ends the old sessions: page cookies by their epoch, API tokens here.
     revoke_all_tokens(person_id=person.id, now=now)
-    record(
-        actor_id=actor.person_id,
-        action="person.password_reset",
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id,
-        now=now,
-    )
+    _account_changed(actor, person, "password_reset", action="person.password_reset", now=now)
     return password
 
 
@@ -230,6 +233,9 @@ def grant_role(
         raise DomainError("invalid_scope", "该角色需要指定组织节点", 422)
     if role == "admin" and unit_id is not None:
         raise DomainError("invalid_scope", "管理员不能授予在单位上", 422)
+    if actor is not None and actor.person_id == person.id:
+        # Not even an admin: every role comes from someone else, so no one appoints themselves.
+        raise Forbidden("self_grant", "不能给自己授予角色")
     if actor is not None:
         if role == "unit_admin":
             allowed = actor.is_global_admin
@@ -257,11 +263,11 @@ def grant_role(
         created_at=now or utcnow(),
     )
     flush_or_conflict("该人员已有此角色", add=grant)
-    record(
-        actor_id=_actor_id(actor),
+    _account_changed(
+        actor,
+        person,
+        "role_granted",
         action="role.granted",
-        target_type="person",
-        target_id=person.id,
         node_id=node_id,
         unit_id=unit_id,
         detail={"role": role},
@@ -289,11 +295,11 @@ def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> 
         raise Forbidden("forbidden", "无权撤销该角色")
     if grant.person_id == actor.person_id and grant.role == "admin":
         raise DomainError("cannot_revoke_own_admin", "不能撤销自己的管理员角色", 422)
-    record(
-        actor_id=actor.person_id,
+    _account_changed(
+        actor,
+        get_person(grant.person_id),
+        "role_revoked",
         action="role.revoked",
-        target_type="person",
-        target_id=grant.person_id,
         node_id=grant.node_id,
         unit_id=grant.unit_id,
         detail={"role": grant.role},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
@@ -10,7 +13,7 @@ from points.auth.policy import Actor
 from points.db import session
 from points.errors import Forbidden, NotFound
 from points.org.models import OrgNode, Unit
-from points.people.models import Person, Registration, RoleGrant
+from points.people.models import AccountChange, Person, Registration, RoleGrant
 
 # A person sits at their grid when they have one, else at their community:
 # grid workers see their grid, staff their community, and so on upwards.
@@ -65,9 +68,20 @@ def people_stmt(actor: Actor, *, community_id: int | None = None, q: str | None 
     )
     if community_id is not None:
         stmt = stmt.where(Person.community_id == community_id)
+    q = (q or "").strip()
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(sa.or_(Person.name.like(like), Person.phone.like(like)))
+        # Part of a phone finds only people whose full phone the reader may see (those they
+        # manage): otherwise 40 searches would unmask a masked 138****0021.
+        stmt = stmt.where(
+            sa.or_(
+                Person.name.contains(q, autoescape=True),
+                Person.phone == q,
+                sa.and_(
+                    Person.phone.contains(q, autoescape=True),
+                    actor.scope_filter("people.manage", _home.path),
+                ),
+            )
+        )
     return stmt
 
 
@@ -181,17 +195,55 @@ def unit_reports_to(unit_id: int, community_id: int) -> bool:
     )
 
 
-def appointers_of(person_id: int) -> set[int]:
-    """Who handed this person their staff-type roles (maker–checker: they may not check each other)."""
-    rows = (
-        session()
-        .exec(
-            select(RoleGrant.granted_by_id).where(
-                RoleGrant.person_id == person_id,
-                RoleGrant.granted_by_id.is_not(None),
-                RoleGrant.role.in_(("staff", "street_admin", "admin")),
-            )
-        )
-        .all()
+def independence_since(now: datetime) -> datetime:
+    """The start of the window in which staff changes to an account make people dependent."""
+    return now - timedelta(days=current_app.config["INDEPENDENCE_DAYS"])
+
+
+def ties_of(person_id: int, *, since: datetime) -> set[int]:
+    """Everyone this person is not independent of (SPEC §3, independence).
+
+    Those who appointed them to any role or whom they appointed (grants held now), and
+    those whose account they created, edited, reset, unlocked or gave a role to since
+    `since`, or who did so to theirs: either side could hold the other's password or owe
+    them the role, so neither checks what the other asks for or receives.
+    """
+    granted = sa.select(RoleGrant.granted_by_id.label("other")).where(
+        RoleGrant.person_id == person_id, RoleGrant.granted_by_id.is_not(None)
     )
-    return set(rows)
+    appointed = sa.select(RoleGrant.person_id).where(RoleGrant.granted_by_id == person_id)
+    changed_by = sa.select(AccountChange.changed_by_id).where(
+        AccountChange.person_id == person_id, AccountChange.created_at >= since
+    )
+    changed = sa.select(AccountChange.person_id).where(
+        AccountChange.changed_by_id == person_id, AccountChange.created_at >= since
+    )
+    union = sa.union(granted, appointed, changed_by, changed)
+    return set(session().execute(union).scalars()) - {person_id}
+
+
+def changed_by_since(person_id: int, *, since: datetime, changes: tuple[str, ...]) -> set[int]:
+    """Who made any of `changes` to the person's account since `since`."""
+    rows = session().execute(
+        sa.select(AccountChange.changed_by_id).where(
+            AccountChange.person_id == person_id,
+            AccountChange.created_at >= since,
+            AccountChange.change.in_(changes),
+        )
+    )
+    return set(rows.scalars())
+
+
+def roles_of(person_id: int, node_path: str) -> set[str]:
+    """The roles a person holds over the node with this path (a grant on it or an ancestor,
+    or an admin grant over the whole tree)."""
+    rows = session().execute(
+        sa.select(RoleGrant.role, OrgNode.path)
+        .join(OrgNode, OrgNode.id == RoleGrant.node_id, isouter=True)
+        .where(RoleGrant.person_id == person_id)
+    )
+    return {
+        role
+        for role, path in rows
+        if (path is None and role == "admin") or (path is not None and node_path.startswith(path))
+    }

@@ -86,7 +86,7 @@ def test_scope_paths_by_action():
         ("staff", "admin", False),
         ("street_admin", "street_admin", False),
         ("street_admin", "staff", True),
-        ("street_admin", "supervisor", True),
+        ("street_admin", "supervisor", False),
         ("street_admin", "admin", False),
         ("street_admin", "unit_admin", False),
         ("grid_worker", "grid_worker", False),

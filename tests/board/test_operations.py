@@ -348,6 +348,9 @@ def test_verify_claim_award_reversed_after_reversal_in_the_ledger(
         f"/api/v1/transfers/{transfer_id}/reverse", json={"reason": "重复登记"}, headers=idem()
     )
     assert reversed_.status_code == 201, reversed_.json
+    # A correction is a request too: someone else approves it.
+    approved = api_as(board.staff).post(f"/api/v1/awards/{reversed_.json['id']}/approve", headers=idem())
+    assert approved.status_code == 200, approved.json
     shown = resident.get(f"/api/v1/claims/{claim.id}").json
     assert (shown["state"], shown["award"]["state"], shown["award"]["amount"]) == ("verified", "reversed", 6)
     assert resident.get("/api/v1/me/balances").json["xingan"]["available"] == 0

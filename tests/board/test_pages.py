@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
+import sqlalchemy as sa
 
 from points.board import operations as ops
 from points.board.models import Claim, Demand, Task
 from points.db import LOCAL_TZ, utcnow
-
-
-@pytest.fixture
-def page_as(app):
-    def login(person):
-        client = app.test_client()
-        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
-        assert response.status_code == 302, response.data.decode()
-        return client
-
-    return login
 
 
 def _local(delta: timedelta) -> str:
@@ -137,6 +126,25 @@ def test_new_task_form_keeps_input_and_shows_field_errors(board, page_as):
     form["ends_at"] = _local(timedelta(days=1, hours=4))
     good = client.post("/tasks/new", data=form, follow_redirects=True).data.decode()
     assert "任务已张榜" in good and "冬季扫雪" in good and "取消任务" in good
+
+
+def test_new_task_form_refuses_a_date_the_api_refuses(board, page_as, sess):
+    from points.board.models import Task
+
+    form = {
+        "community_id": str(board.community.id),
+        "title": "冬季扫雪",
+        "category": "环境整治",
+        "starts_at": "9999-01-01T10:00",
+        "ends_at": "9999-01-01T12:00",
+        "slots": "5",
+        "eligibility": "anyone",
+        "reward_xingan": "3",
+        "post": "1",
+    }
+    bad = page_as(board.staff).post("/tasks/new", data=form)
+    assert bad.status_code == 422 and "时间应在 2000 年到 2100 年之间" in bad.data.decode()
+    assert sess.execute(sa.select(sa.func.count()).select_from(Task)).scalar_one() == 0
 
 
 def test_new_task_page_refuses_residents(board, page_as):

@@ -58,10 +58,11 @@ def world(make_node, make_person, actor_of):
 @pytest.fixture
 def make_activity(world):
     """`make_activity(**fields)`: an activity at the world's station, 09:00–13:00 on T0's day,
-    10 points an hour unless told."""
+    10 points an hour unless told; made by the world's staff member and its rate confirmed by the
+    second one (`confirm=False`: not yet; another `actor`'s activity stays unconfirmed)."""
     from points.checkin import operations as ops
 
-    def make(*, station=None, actor=None, now=None, **fields):
+    def make(*, station=None, actor=None, now=None, confirm=None, **fields):
         values = {
             "title": "党群服务站值班",
             "starts_at": at(0),
@@ -69,12 +70,15 @@ def make_activity(world):
             "hourly_rate": 10,
         }
         values.update(fields)
-        return ops.create_activity(
+        activity = ops.create_activity(
             actor=actor or world.staff_actor,
             station_id=(station or world.station).id,
             now=now or at(-60),
             **values,
         )
+        if (actor is None if confirm is None else confirm) and activity.hourly_rate is not None:
+            ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now or at(-60))
+        return activity
 
     return make
 
@@ -103,16 +107,3 @@ def scan(world, actor_of, code):
         return ops.scan_code(actor=actor_of(person), token=token, action=action, now=now)
 
     return run
-
-
-@pytest.fixture
-def page_client(app):
-    """`page_client(person)`: a browser-like client logged in to the pages as that person."""
-
-    def login(person):
-        client = app.test_client()
-        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
-        assert response.status_code == 302, response.data.decode()
-        return client
-
-    return login

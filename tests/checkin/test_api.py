@@ -24,6 +24,7 @@ def running(world, save):
         hourly_rate=10,
         now=now,
     )
+    ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
     save()
     return activity
 

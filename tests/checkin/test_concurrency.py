@@ -57,6 +57,8 @@ def crowd(live_app):
         station = org.create_station(actor=None, node_id=parent.id, kind="station", name="服务站")
         staff = ppl.create_person(actor=None, phone="13500000000", name="工作人员", community_id=parent.id)
         ppl.grant_role(actor=None, person_id=staff.id, role="staff", node_id=parent.id)
+        checker = ppl.create_person(actor=None, phone="13500000001", name="复核人员", community_id=parent.id)
+        ppl.grant_role(actor=None, person_id=checker.id, role="staff", node_id=parent.id)
         now = utcnow()
         activity = ops.create_activity(
             actor=actor_for(staff),
@@ -67,6 +69,7 @@ def crowd(live_app):
             hourly_rate=10,
             now=now,
         )
+        ops.confirm_activity_rate(actor=actor_for(checker), activity_id=activity.id, now=now)
         people, tokens = [], []
         for i in range(CROWD + 3):
             person = ppl.create_person(

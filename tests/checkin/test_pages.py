@@ -15,11 +15,6 @@ from points.db import LOCAL_TZ, utcnow
 
 
 @pytest.fixture
-def page_as(page_client):
-    return page_client
-
-
-@pytest.fixture
 def running(world, save):
     """An activity running now (real time), paid 10 points an hour."""
     now = utcnow()
@@ -32,6 +27,7 @@ def running(world, save):
         hourly_rate=10,
         now=now,
     )
+    ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
     save()
     return activity
 

@@ -28,15 +28,13 @@ def _live_activity(make_activity, **fields):
     )
 
 
-def test_scan_link_from_a_logged_out_phone_does_not_work_on_another(
-    world, app, make_activity, code, page_client
-):
+def test_scan_link_from_a_logged_out_phone_does_not_work_on_another(world, app, make_activity, code, page_as):
     activity = _live_activity(make_activity)
     token = code(activity, now=utcnow())
     scanning_phone = app.test_client()
     link = _scan_link(scanning_phone, token)
     # The link is shared in a chat; someone far away, logged in, opens it and presses the button.
-    elsewhere = page_client(world.visitor)
+    elsewhere = page_as(world.visitor)
     refused = elsewhere.post(link, data={})
     assert refused.status_code == 403
     assert "自己扫描" in refused.data.decode()
@@ -95,18 +93,18 @@ def test_staff_check_in_of_a_person_outside_scope_is_not_found(world, make_activ
     assert refused.value.status == 404
 
 
-def test_member_card_page_opens_only_for_station_staff(world, page_client):
+def test_member_card_page_opens_only_for_station_staff(world, page_as):
     from points.checkin import operations as ops
 
     card = ops.card_token(ops.ensure_member_card(world.resident.id))
-    assert page_client(world.staff).get(f"/c/{card}").status_code == 200
-    assert page_client(world.visitor).get(f"/c/{card}").status_code == 404
+    assert page_as(world.staff).get(f"/c/{card}").status_code == 200
+    assert page_as(world.visitor).get(f"/c/{card}").status_code == 404
 
 
-def test_station_screen_before_the_activity_opens_is_a_page(world, make_activity, page_client):
+def test_station_screen_before_the_activity_opens_is_a_page(world, make_activity, page_as):
     now = utcnow()
     activity = make_activity(starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=4), now=now)
-    response = page_client(world.staff).get(f"/checkin/activities/{activity.id}/screen")
+    response = page_as(world.staff).get(f"/checkin/activities/{activity.id}/screen")
     assert response.status_code == 200
 
 

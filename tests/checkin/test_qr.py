@@ -43,20 +43,20 @@ def test_qr_svg_is_a_scalable_image_on_white(app):
     assert root.find("{http://www.w3.org/2000/svg}rect").get("fill") == "white"
 
 
-def test_activity_qr_png_decodes_to_the_scan_url(world, make_activity, page_client):
+def test_activity_qr_png_decodes_to_the_scan_url(world, make_activity, page_as):
     activity = make_activity(starts_at=at(0), ends_at=at(240))
     token = ops.station_code(actor=world.staff_actor, activity_id=activity.id, poster=True).token
 
-    response = page_client(world.staff).get(f"/checkin/activities/{activity.id}/qr.png?poster=1")
+    response = page_as(world.staff).get(f"/checkin/activities/{activity.id}/qr.png?poster=1")
 
     assert response.mimetype == "image/png"
     assert decode_png(response.data) == [f"http://localhost/s/{token}"]
 
 
-def test_member_card_png_decodes_to_the_card_url(world, page_client):
+def test_member_card_png_decodes_to_the_card_url(world, page_as):
     card = ops.card_token(ops.ensure_member_card(world.resident.id))
 
-    response = page_client(world.resident).get(f"/checkin/cards/{world.resident.id}.png")
+    response = page_as(world.resident).get(f"/checkin/cards/{world.resident.id}.png")
 
     assert decode_png(response.data) == [f"http://localhost/c/{card}"]
 

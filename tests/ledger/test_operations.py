@@ -8,7 +8,7 @@ import pytest
 
 from points.errors import DomainError
 from points.ledger import operations as ops
-from points.ledger.queries import balances_of_person, balances_of_unit, statement
+from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of, statement
 from points.ledger.verify import verify_ledger
 
 
@@ -82,19 +82,67 @@ def test_reject_award_voids_it_and_needs_a_reason(world, award):
 
 def test_reverse_transfer_gives_points_back_once(world, award):
     row = award(10, auto=True)
-    ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="重复发放")
+    request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="重复发放")
+    # Reserved where the award put them until someone else approves the correction.
+    assert request["status"] == "pending"
+    assert balances_of_person(world.resident.id)["xingan"] == {
+        "posted": 10,
+        "pending_in": 0,
+        "pending_out": 10,
+        "available": 0,
+    }
+    ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
     assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
     assert codes(
         lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="再来")
     ) == ("already_resolved")
+    assert verify_ledger().ok
 
 
 def test_reverse_transfer_of_an_approved_pending_award(world, award):
     row = award(10)
     ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
-    reversal = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
-    assert reversal["reason"] == "reversal"
+    request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
+    reversal = ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
+    assert reversal["reason"] == "reversal" and reversal["reverses_id"] == resolution_of(row["id"])["id"]
     assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
+
+
+def test_reverse_transfer_alone_is_refused(world, award):
+    # One staff member used to reverse a posted award alone (requested_by = approved_by).
+    row = award(10, auto=True)
+    request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
+    assert (
+        codes(lambda: ops.approve_award(actor=world.checker_actor, transfer_id=request["id"]))
+        == "maker_checker"
+    )
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 10
+
+
+def test_reverse_transfer_rejected_releases_the_points_and_may_be_asked_again(world, award):
+    row = award(10, auto=True)
+    first = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
+    assert (
+        codes(lambda: ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="再来"))
+        == "reversal_pending"
+    )
+    ops.reject_award(actor=world.staff_actor, transfer_id=first["id"], reason="发放无误")
+    assert balances_of_person(world.resident.id)["xingan"]["available"] == 10
+    second = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="确认错发")
+    assert second["id"] != first["id"]
+    ops.approve_award(actor=world.staff_actor, transfer_id=second["id"])
+    assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
+    assert verify_ledger().ok
+
+
+def test_reverse_transfer_the_person_paid_may_not_approve(world, award, make_person, actor_of):
+    staff_member = make_person(community=world.community, roles=[("staff", world.community)])
+    row = award(10, auto=True, person=staff_member)
+    request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
+    assert (
+        codes(lambda: ops.approve_award(actor=actor_of(staff_member), transfer_id=request["id"]))
+        == "self_approval"
+    )
 
 
 def test_reverse_transfer_of_spent_points_fails(world, award, spend):
@@ -333,7 +381,8 @@ def test_approve_award_by_someone_the_requester_appointed_is_refused(world, awar
     )
     row = award(10, requested_by=street_admin)
     assert (
-        codes(lambda: ops.approve_award(actor=actor_of(appointee), transfer_id=row["id"])) == "maker_checker"
+        codes(lambda: ops.approve_award(actor=actor_of(appointee), transfer_id=row["id"]))
+        == "not_independent"
     )
     ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
 

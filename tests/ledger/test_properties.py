@@ -100,7 +100,8 @@ def _apply(world, people, model, op, args):
         if not model.reversible:
             return
         transfer_id, who, amount = model.reversible[args[0] % len(model.reversible)]
-        ops.reverse_transfer(actor=world.checker_actor, transfer_id=transfer_id, reason="更正")
+        request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=transfer_id, reason="更正")
+        ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
         model.posted[who] -= amount
         model.reversible.remove((transfer_id, who, amount))
         return

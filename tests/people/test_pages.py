@@ -8,17 +8,6 @@ from points.db import utcnow
 
 
 @pytest.fixture
-def page_as(app):
-    def login(person):
-        client = app.test_client()
-        response = client.post("/login", data={"phone": person.phone, "password": "password123"})
-        assert response.status_code == 302, response.data.decode()
-        return client
-
-    return login
-
-
-@pytest.fixture
 def town(make_node, make_person):
     community, other = make_node("community"), make_node("community")
     return {

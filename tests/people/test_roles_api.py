@@ -88,7 +88,7 @@ def test_grant_role_street_admin_cannot_grant_admin(tree, street, make_person, a
     assert grant_ids(target) == []
 
 
-@pytest.mark.parametrize(("role", "node"), [("supervisor", "a2"), ("staff", "a2"), ("grid_worker", "a2")])
+@pytest.mark.parametrize(("role", "node"), [("staff", "a2"), ("grid_worker", "a2")])
 def test_grant_role_street_admin_within_street(tree, street, make_person, api_as, role, node):
     target = make_person(community=tree.a2)
     assert grant(api_as(street), target, role, getattr(tree, node)).status_code == 201
