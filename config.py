@@ -1,6 +1,7 @@
 """Settings for development, test and production, with environment overrides."""
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 
 _WEAK_SECRETS = {"", "dev", "change-me", "dev-only-secret-key"}
@@ -14,7 +15,9 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key")
+    # None: a random key made on first start in the instance folder (instance/secret_key) and
+    # kept there, so no two installations share a key. Production requires one from the environment.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # None means "SQLite in the instance folder"; the app factory fills it in.
     DATABASE_URL = os.environ.get("DATABASE_URL")
     SQL_ECHO = _env_bool("SQL_ECHO", False)
@@ -115,14 +118,15 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
 
-    @classmethod
-    def check(cls) -> None:
-        secret = os.environ.get("SECRET_KEY", "")
+    @staticmethod
+    def check(config: Mapping) -> None:
+        """Refuse to start on settings that are only good for development."""
+        secret = config.get("SECRET_KEY") or ""
         if secret in _WEAK_SECRETS or len(secret) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
-        if not os.environ.get("DATABASE_URL"):
+        if not config.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
 
 
