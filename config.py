@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 _WEAK_SECRETS = {"", "dev", "change-me", "dev-only-secret-key"}
 
@@ -66,7 +67,8 @@ class Config:
     STAR_BANDS = os.environ.get("STAR_BANDS", "20,50,100,160,240")
 
     # QR check-in at stations.
-    # Where phones reach the service, for the URLs inside QR codes; None: the request's own host.
+    # Where phones reach the service, for the URLs inside QR codes; None: the request's own host
+    # (development only: production refuses to start without it).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
     # The station screen's code changes this often; a code is good for its window and the one before.
     CHECKIN_WINDOW_SECONDS = int(os.environ.get("CHECKIN_WINDOW_SECONDS", "30"))
@@ -128,6 +130,13 @@ class ProductionConfig(Config):
             )
         if not config.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+        if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
+            # Otherwise QR codes would carry whatever Host header a request came with.
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production to where phones reach the service,"
+                " e.g. https://points.example.cn"
+            )
 
 
 CONFIGS = {

@@ -132,6 +132,9 @@ def test_cookie_signed_with_the_old_development_key_is_refused(app_with, make_pe
         ("SECRET_KEY", OLD_DEVELOPMENT_KEY),
         ("SECRET_KEY", "short"),
         ("DATABASE_URL", None),
+        ("PUBLIC_BASE_URL", None),
+        ("PUBLIC_BASE_URL", "points.example.cn"),
+        ("PUBLIC_BASE_URL", "ftp://points.example.cn"),
     ],
 )
 def test_production_refuses_to_start_without(missing, value, tmp_path):
