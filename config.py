@@ -55,9 +55,9 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    # Served by the service itself (see points/api_docs.py), never from a CDN.
-    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
+    # The docs page (/api/v1/docs) and its assets are served by points/api_docs.py, never from
+    # a CDN; off, they answer 404 (the OpenAPI document stays).
+    API_DOCS_ENABLED = _env_bool("API_DOCS_ENABLED", True)
 
     # Ledger policy.
     LEDGER_AUTO_POST_MAX = int(os.environ.get("LEDGER_AUTO_POST_MAX", "20"))

@@ -1,4 +1,4 @@
-"""Safe defaults for every deployment: a secret key of its own."""
+"""Safe defaults for every deployment: a secret key of its own, and security headers on every answer."""
 
 from __future__ import annotations
 
@@ -8,12 +8,28 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response, request
 
 log = logging.getLogger(__name__)
 
 # In the instance folder, next to the SQLite database: made on first start, reused after.
 SECRET_KEY_FILE = "secret_key"
+
+# No inline script, style or event handler anywhere: page scripts and styles come from
+# /static. Nothing may frame a page (the station screen included), and forms post here only.
+_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+CONTENT_SECURITY_POLICY = _POLICY.format(img="'self'")
+# Swagger UI draws its icons as data: images in its stylesheet.
+DOCS_CONTENT_SECURITY_POLICY = _POLICY.format(img="'self' data:")
+
+# Answers that are the same for everyone, which browsers and proxies may keep. Every other
+# answer (pages, CSV exports, the API behind a bearer token, errors) is private: no-store.
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "api_docs.asset", "api_docs.page", "api-docs.openapi_json", "checkin.Health"}
+)
 
 
 def instance_secret_key(folder: str | os.PathLike) -> str:
@@ -53,7 +69,20 @@ def _create_once(path: Path, key: str) -> bool:
         os.unlink(temporary)
 
 
+def _add_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers["X-Content-Type-Options"] = "nosniff"
+    # A page that already asks for less (the scan pages: no-referrer) keeps it.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Give the app a secret key if the settings name none."""
+    """Give the app a secret key if the settings name none, and headers on every answer."""
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    app.after_request(_add_headers)

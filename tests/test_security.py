@@ -1,10 +1,11 @@
-"""Safe defaults: a secret key of each installation's own, and production settings that refuse to
-start half-configured."""
+"""Safe defaults: a secret key of each installation's own, production settings that refuse to
+start half-configured, and security headers on every answer."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from flask.sessions import SecureCookieSessionInterface
 from config import DevelopmentConfig, TestConfig
 from points import create_app, security
 
+POINTS = Path(__file__).resolve().parents[1] / "points"
 OLD_DEVELOPMENT_KEY = "dev-only-secret-key"
 PRODUCTION = {
     "ENV_NAME": "production",
@@ -150,3 +152,135 @@ def test_production_starts_with_its_settings(tmp_path):
 
     assert app.secret_key == PRODUCTION["SECRET_KEY"]
     assert not (tmp_path / security.SECRET_KEY_FILE).exists()
+
+
+# --- headers ------------------------------------------------------------------------------
+
+
+def assert_safe_headers(response) -> None:
+    headers = response.headers
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert (
+        "script-src 'self';" in policy and "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    )
+    assert "style-src 'self';" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_page_answers_carry_the_headers_and_are_not_stored(page_client_for, make_person):
+    response = page_client_for(make_person()).get("/")
+
+    assert response.status_code == 200
+    assert_safe_headers(response)
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_login_and_error_pages_carry_the_headers(client):
+    for response in (client.get("/login"), client.get("/no-such-page")):
+        assert_safe_headers(response)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_private_api_answers_carry_the_headers_and_are_not_stored(api_as, make_person):
+    response = api_as(make_person()).get("/api/v1/me")
+
+    assert response.status_code == 200
+    assert_safe_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_csv_exports_are_not_stored(api_as, page_client_for, make_person):
+    person = make_person()
+    exports = (
+        api_as(person).get("/api/v1/me/statement?kind=xingan&format=csv"),
+        page_client_for(person).get("/points/statement.csv?kind=xingan"),
+    )
+
+    for response in exports:
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert_safe_headers(response)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_api_answers_may_be_cached(client):
+    for url in ("/api/v1/health", "/api/v1/openapi.json"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_safe_headers(response)
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_docs_page_runs_no_inline_script(client):
+    response = client.get("/api/v1/docs")
+    html = response.data.decode()
+
+    assert response.status_code == 200
+    assert_safe_headers(response)
+    # Swagger UI draws its icons as data: images; nothing else is relaxed.
+    assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
+    assert not inline_script(html)
+    assert '<script src="/static/api-docs.js">' in html
+    for asset in re.findall(r'(?:src|href)="(/api/v1/docs/assets/[^"]+)"', html):
+        assert client.get(asset).status_code == 200
+
+
+def test_docs_page_switched_off_answers_not_found(app_with):
+    client = app_with(API_DOCS_ENABLED=False).test_client()
+
+    assert client.get("/api/v1/docs").status_code == 404
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 404
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+# --- no inline script anywhere ------------------------------------------------------------
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+_STYLE = re.compile(r"<[^>]*\sstyle\s*=|<style\b", re.IGNORECASE)
+
+
+def inline_script(html: str) -> list[str]:
+    """What a Content-Security-Policy without 'unsafe-inline' would block."""
+    found = []
+    for pattern in (_INLINE_SCRIPT, _HANDLER, _STYLE):
+        found += [m.group(0) for m in pattern.finditer(html)]
+    if "javascript:" in html.lower():
+        found.append("javascript:")
+    return found
+
+
+def test_no_template_has_inline_script_handlers_or_styles():
+    templates = sorted(POINTS.glob("**/templates/**/*.html"))
+    assert len(templates) > 30
+
+    found = {str(t.relative_to(POINTS)): inline_script(t.read_text(encoding="utf-8")) for t in templates}
+
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+def test_inline_script_check_finds_what_it_looks_for():
+    for html in (
+        "<script>alert(1)</script>",
+        '<button onclick="go()">',
+        '<form method="post"\n      onsubmit="return confirm()">',
+        '<a href="javascript:go()">',
+        '<p style="color: red">',
+        "<style>p {}</style>",
+    ):
+        assert inline_script(html), html
+    assert not inline_script('<script src="/static/site.js" defer></script><p class="x" data-confirm="好">')
+
+
+@pytest.fixture
+def page_client_for(app):
+    def login(person):
+        client = app.test_client()
+        assert (
+            client.post("/login", data={"phone": person.phone, "password": "password123"}).status_code == 302
+        )
+        return client
+
+    return login
