@@ -1,7 +1,9 @@
 """Settings for development, test and production, with environment overrides."""
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 _WEAK_SECRETS = {"", "dev", "change-me", "dev-only-secret-key"}
 
@@ -14,7 +16,9 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key")
+    # None: a random key made on first start in the instance folder (instance/secret_key) and
+    # kept there, so no two installations share a key. Production requires one from the environment.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     # None means "SQLite in the instance folder"; the app factory fills it in.
     DATABASE_URL = os.environ.get("DATABASE_URL")
     SQL_ECHO = _env_bool("SQL_ECHO", False)
@@ -53,9 +57,9 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    # Served by the service itself (see points/api_docs.py), never from a CDN.
-    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
+    # The docs page (/api/v1/docs) and its assets are served by points/api_docs.py, never from
+    # a CDN; off, they answer 404 (the OpenAPI document stays).
+    API_DOCS_ENABLED = _env_bool("API_DOCS_ENABLED", True)
 
     # Independence (maker–checker): staff who created, edited, reset, unlocked or gave a role
     # to an account, and that account, check nothing of each other's for this many days.
@@ -69,7 +73,8 @@ class Config:
     STAR_BANDS = os.environ.get("STAR_BANDS", "20,50,100,160,240")
 
     # QR check-in at stations.
-    # Where phones reach the service, for the URLs inside QR codes; None: the request's own host.
+    # Where phones reach the service, for the URLs inside QR codes; None: the request's own host
+    # (development only: production refuses to start without it).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
     # The station screen's code changes this often; a code is good for its window and the one before.
     CHECKIN_WINDOW_SECONDS = int(os.environ.get("CHECKIN_WINDOW_SECONDS", "30"))
@@ -123,15 +128,23 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
 
-    @classmethod
-    def check(cls) -> None:
-        secret = os.environ.get("SECRET_KEY", "")
+    @staticmethod
+    def check(config: Mapping) -> None:
+        """Refuse to start on settings that are only good for development."""
+        secret = config.get("SECRET_KEY") or ""
         if secret in _WEAK_SECRETS or len(secret) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
-        if not os.environ.get("DATABASE_URL"):
+        if not config.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+        if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
+            # Otherwise QR codes would carry whatever Host header a request came with.
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production to where phones reach the service,"
+                " e.g. https://points.example.cn"
+            )
 
 
 CONFIGS = {

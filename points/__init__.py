@@ -16,15 +16,20 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
-    """Build the app from a config class (default: by POINTS_ENV) plus overrides."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(
+    config: type[settings.Config] | dict | None = None, *, instance_path: str | None = None
+) -> Flask:
+    """Build the app from a config class (default: by POINTS_ENV) plus overrides.
+
+    `instance_path`: the instance folder (SQLite database, secret key); default `instance/`.
+    """
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     base = settings.config_from_env() if config is None or isinstance(config, dict) else config
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)
     if app.config.get("ENV_NAME") == "production":
-        settings.ProductionConfig.check()
+        settings.ProductionConfig.check(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each of its plugins at INFO on every command.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -34,10 +39,11 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from points import api_docs, cli, db, errors, i18n, pages, validation
+    from points import api_docs, cli, db, errors, i18n, pages, security, validation
     from points.auth import current as auth_current
     from points.extensions import api, csrf, limiter
 
+    security.init_app(app)
     validation.use_chinese_messages()
     # Chinese stays readable in JSON rather than \u-escaped.
     app.json.ensure_ascii = False

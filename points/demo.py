@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
@@ -626,5 +627,11 @@ def echo_logins(echo: Callable[..., None] = click.echo) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load demo data: 伊春市伊美区, two streets, four communities, about 200 people (safe to run twice)."""
+    if current_app.config.get("ENV_NAME") == "production":
+        # Its fixed logins share one published password, an admin among them.
+        raise click.ClickException(
+            "refused: the demo data (fixed logins with a published password, an admin among them)"
+            " is never loaded under the production settings (POINTS_ENV=production)"
+        )
     load_demo()
     echo_logins()

@@ -48,13 +48,14 @@ def fresh_database(tmp_dir, label: str) -> Iterator[str]:
         admin.dispose()
 
 
-def make_test_app(url: str, **overrides):
+def make_test_app(url: str, *, instance_path=None, **overrides):
     return create_app(
         {
             **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
             "DATABASE_URL": url,
             **overrides,
-        }
+        },
+        instance_path=str(instance_path) if instance_path else None,
     )
 
 
@@ -262,11 +263,12 @@ def fresh(app):
 
 @pytest.fixture
 def app_with(app, database_url):
-    """`app_with(**settings)`: another app on the test's connection, so it sees the test's rows."""
+    """`app_with(**settings)`: another app on the test's connection, so it sees the test's rows
+    (`instance_path=` gives it an instance folder of its own)."""
     made = []
 
-    def make(**overrides):
-        other = make_test_app(database_url, **overrides)
+    def make(*, instance_path=None, **overrides):
+        other = make_test_app(database_url, instance_path=instance_path, **overrides)
         get_db_from(other).bind = get_db_from(app).bind
         made.append(other)
         return other

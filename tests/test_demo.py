@@ -208,3 +208,24 @@ def test_load_demo_fills_a_living_board(demo):
         )
         slots = dict(session().execute(sa.select(Task.id, Task.slots).where(Task.state == "posted")).all())
         assert any(live[task_id] == n for task_id, n in slots.items())
+
+
+def test_demo_command_refuses_production_settings_and_writes_nothing(tmp_path):
+    with fresh_database(tmp_path, "demoprod") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        app = make_test_app(
+            url,
+            ENV_NAME="production",
+            SECRET_KEY="a-random-production-secret-key-of-48-characters!",
+            PUBLIC_BASE_URL="https://points.example.cn",
+        )
+        try:
+            result = app.test_cli_runner().invoke(args=["points", "demo"])
+
+            assert result.exit_code != 0
+            assert "production" in result.output and "demo" in result.output
+            assert totals(app)["people"] == totals(app)["city"] == 0
+        finally:
+            get_db_from(app).engine.dispose()

@@ -457,17 +457,15 @@ def check_in_or_out(
 
     A second scan within CHECKIN_REPEAT_SECONDS of checking in (or out) changes nothing.
     `key_version`: the station key the scanned code was signed with; a key rotated since
-    refuses it (`qr_revoked`). Raises `invalid_action`, `activity_not_found`,
-    `activity_cancelled`, `activity_not_started`, `activity_ended`, `not_checked_in`,
-    and from the board for an activity linked to a task: `not_claimed`, `task_full`,
+    refuses it (`qr_revoked`), and so does a station deactivated since (`station_inactive`).
+    Raises `invalid_action`, `activity_not_found`, `activity_cancelled`,
+    `activity_not_started`, `activity_ended`, `not_checked_in`, and from the board for an activity linked to a task: `not_claimed`, `task_full`,
     `not_eligible`, `task_not_open`.
     """
     now = now or utcnow()
     activity = queries.get_activity(activity_id)
     if key_version is not None:
-        key = queries.station_key(activity.station_id)
-        if key is None or key.version != key_version:
-            raise DomainError("qr_revoked", "此二维码已作废（站点已更换二维码），请扫描现场的新二维码", 410)
+        queries.require_code_still_good(activity, key_version=key_version)
     return _toggle(actor.person_id, activity, unattended=unattended, by_staff_id=None, action=action, now=now)
 
 

@@ -10,6 +10,9 @@ returns to the same button even after the code on the screen has moved on.
 
 from __future__ import annotations
 
+import base64
+import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -75,8 +78,20 @@ def _intents() -> URLSafeSerializer:
 
 
 # A scan made before logging in belongs to the phone that made it: a random value in a cookie
-# of that phone, also signed into the intent, so a link passed on in a chat checks nobody in.
+# of that phone. The intent carries only a keyed hash of it, since whoever receives a link can
+# read what is signed into it (signed, not encrypted): they cannot turn the link into the cookie.
 NONCE_COOKIE = "scan_nonce"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _nonce_digest(nonce: str) -> str:
+    mac = hmac.new(_secret_bytes(), b"points.checkin.scan-nonce:" + nonce.encode(), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+
+
+def _secret_bytes() -> bytes:
+    secret = current_app.secret_key
+    return secret.encode() if isinstance(secret, str) else secret
 
 
 def make_intent(scan: queries.Scan, *, person_id: int | None, now: datetime, nonce: str | None = None) -> str:
@@ -89,7 +104,7 @@ def make_intent(scan: queries.Scan, *, person_id: int | None, now: datetime, non
     if person_id is not None:
         payload["p"] = person_id
     elif nonce is not None:
-        payload["n"] = nonce
+        payload["h"] = _nonce_digest(nonce)
     return _intents().dumps(payload)
 
 
@@ -107,6 +122,20 @@ def read_intent(intent: str, *, now: datetime) -> dict:
     if not -60 <= age <= current_app.config["CHECKIN_INTENT_SECONDS"]:
         raise DomainError("intent_expired", "扫码已超过10分钟，请重新扫描屏幕上的二维码", 410)
     return payload
+
+
+def _made_here(payload: dict) -> bool:
+    """Whether this request comes from whoever made the intent: the person it is bound to, or
+    (made logged out) the phone holding the nonce whose hash it carries."""
+    if "p" in payload:
+        return payload["p"] == current_actor_or_none().person_id
+    nonce = request.cookies.get(NONCE_COOKIE, "")
+    digest = payload.get("h")
+    return (
+        isinstance(digest, str)
+        and bool(_NONCE.fullmatch(nonce))
+        and hmac.compare_digest(digest, _nonce_digest(nonce))
+    )
 
 
 def _scan_error(exc: DomainError):
@@ -157,7 +186,9 @@ def scan(token: str):
     if actor is not None:
         intent = make_intent(code, person_id=actor.person_id, now=now)
         return _scan_page(code.activity, intent, now=now, unattended=code.unattended)
-    nonce = request.cookies.get(NONCE_COOKIE) or secrets.token_urlsafe(16)
+    nonce = request.cookies.get(NONCE_COOKIE, "")
+    if not _NONCE.fullmatch(nonce):
+        nonce = secrets.token_urlsafe(16)
     intent = make_intent(code, person_id=None, now=now, nonce=nonce)
     response = _scan_page(code.activity, intent, now=now, unattended=code.unattended)
     response.set_cookie(
@@ -172,15 +203,14 @@ def scan(token: str):
 
 
 def _bound_intent(intent: str, now: datetime) -> tuple[dict, Activity]:
+    """The intent, if it was made here and the code it came from would still be good."""
     payload = read_intent(intent, now=now)
-    actor = current_actor_or_none()
-    forwarded = payload.get("p") not in (None, actor.person_id) or (
-        "p" not in payload and payload.get("n") != request.cookies.get(NONCE_COOKIE)
-    )
-    if forwarded:
+    if not _made_here(payload):
         # Someone else's scan, passed on: they scan for themselves.
         raise DomainError("intent_invalid", "这是别人的扫码链接，请自己扫描现场的二维码", 403)
-    return payload, queries.get_activity(payload["a"])
+    activity = queries.get_activity(payload["a"])
+    queries.require_code_still_good(activity, key_version=payload["v"])
+    return payload, activity
 
 
 @bp.route("/s/i/<intent>", methods=["GET", "POST"])

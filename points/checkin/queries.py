@@ -245,6 +245,18 @@ def read_station_code(token: str, *, now: datetime, person_id: int | None = None
     )
 
 
+def require_code_still_good(activity: Activity, *, key_version: int) -> None:
+    """Check again, before a scan is used, what of its code can change after it was read (a scan
+    may wait minutes at the login page): the station's key not rotated since, the station still
+    active. The activity's own hours are `require_scannable`'s. Raises `qr_revoked`,
+    `station_inactive`."""
+    key = station_key(activity.station_id)
+    if key is None or key.version != key_version:
+        raise DomainError("qr_revoked", "此二维码已作废（站点已更换二维码），请扫描现场的新二维码", 410)
+    if not get_station(activity.station_id).is_active:
+        raise DomainError("station_inactive", "该站点已停用", 409)
+
+
 def card_key() -> bytes:
     return tokens.card_key(current_app.config["SECRET_KEY"])
 

@@ -56,20 +56,23 @@ def _check_person_ledger(actor: Actor, person_id: int) -> None:
 
 
 def _check_unit_ledger(actor: Actor, unit_id: int) -> None:
-    """The unit's admin, admins, or ledger readers of a community the unit reports to."""
+    """The unit's admin, admins, or ledger readers (staff, street admins, supervisors) whose
+    scope holds a community the unit reports to (a confirmed registration); 404 for anyone else."""
     get_unit(unit_id)
     if actor.roles_over_unit(unit_id):
         return
-    paths = (
-        session()
-        .exec(
-            sa.select(OrgNode.path)
-            .join(Registration, Registration.community_id == OrgNode.id)
-            .where(Registration.unit_id == unit_id, Registration.status == "confirmed")
+    reports_in_scope = session().scalar(
+        sa.select(sa.literal(True))
+        .select_from(Registration)
+        .join(OrgNode, OrgNode.id == Registration.community_id)
+        .where(
+            Registration.unit_id == unit_id,
+            Registration.status == "confirmed",
+            actor.scope_filter("ledger.read", OrgNode.path),
         )
-        .all()
+        .limit(1)
     )
-    if not any(actor.can("ledger.read", path) for path in paths):
+    if not reports_in_scope:
         raise NotFound("unit_not_found", "单位不存在")
 
 

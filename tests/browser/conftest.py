@@ -78,8 +78,28 @@ class LiveServer:
     community_id: int = 0
 
 
+class WatchedBrowser:
+    """The browser, noting what the pages' Content-Security-Policy blocked in any of its pages."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.blocked: list[str] = []
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.on("console", self._note)
+        return context
+
+    def _note(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.blocked.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     if not CHROMIUM.exists():
         _browser_unavailable(f"{CHROMIUM} not found")
     try:
@@ -89,9 +109,17 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield browser
+            yield WatchedBrowser(browser)
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The browser; a test fails if a page's script, style or image was blocked by its CSP."""
+    chromium.blocked.clear()
+    yield chromium
+    assert chromium.blocked == []
 
 
 @pytest.fixture(scope="session")

@@ -199,3 +199,26 @@ def test_poster_prints_on_one_a4_page(browser, live_server, station):
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert pages == 1
     context.close()
+
+
+def test_rotating_the_station_key_asks_first(browser, live_server, station):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    page.goto(f"/checkin/activities/{station.activity_id}")
+    page.locator(".muted a").first.click()
+    rotate = page.get_by_role("button", name="更换二维码密钥")
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    rotate.click()
+    expect(page.locator(".flash")).to_have_count(0)
+    page.once("dialog", lambda dialog: dialog.accept())
+    rotate.click()
+
+    expect(page.locator(".flash")).to_contain_text("已更换二维码密钥")
+    assert questions == ["更换后，本站点所有已显示或已打印的二维码立即作废，确定吗？"]
+    context.close()

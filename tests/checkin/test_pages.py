@@ -344,6 +344,43 @@ def test_screen_state_uses_the_public_base_url(world, running, app, monkeypatch,
     assert state["url"] == f"https://points.example.cn/s/{state['token']}"
 
 
+def test_production_qr_codes_carry_the_public_base_url_whatever_the_host(world, running, app_with):
+    from points.checkin.qr import card_url
+
+    production = app_with(ENV_NAME="production", PUBLIC_BASE_URL="https://points.example.cn")
+    # Requests that came in on another name (a forged Host header, a second domain).
+    client = production.test_client()
+    elsewhere = {"base_url": "http://attacker.example"}
+    client.post("/login", data={"phone": world.staff.phone, "password": "password123"}, **elsewhere)
+
+    state = client.get(f"/checkin/activities/{running.id}/screen.json", **elsewhere).get_json()
+    poster = client.get(f"/checkin/activities/{running.id}/poster", **elsewhere).data.decode()
+
+    assert state["url"] == f"https://points.example.cn/s/{state['token']}"
+    assert 'class="poster-url">https://points.example.cn/s/' in poster and "attacker.example" not in poster
+    with production.test_request_context("/", **elsewhere):
+        assert card_url("token") == "https://points.example.cn/c/token"
+
+
+def test_qr_pages_run_no_inline_script(world, running, page_as, sess):
+    from tests.test_security import inline_script
+
+    client = page_as(world.staff)
+    pages = [
+        f"/checkin/activities/{running.id}/screen",
+        f"/checkin/activities/{running.id}/poster",
+        f"/checkin/activities/{running.id}",
+        f"/checkin/stations/{world.station.id}",
+        f"/checkin/cards?community_id={world.community.id}",
+    ]
+
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert inline_script(response.data.decode()) == [], url
+
+
 def test_screen_is_for_staff_only(world, running, page_as):
     assert page_as(world.resident).get(f"/checkin/activities/{running.id}/screen").status_code == 404
     assert page_as(world.outsider).get(f"/checkin/activities/{running.id}/screen.json").status_code == 404

@@ -240,3 +240,90 @@ def test_verification_shows_only_heads_in_scope(world, api_as, key):
     assert run_job("verify_ledger").status == "ok"
     heads = api_as(world.staff).get("/api/v1/ledger/verification").json["heads"]
     assert set(heads) == {str(world.community.id)}
+
+
+@pytest.fixture
+def unit_world(make_node, make_person, make_unit, actor_of, award):
+    """A unit reporting to community A (confirmed) with points of its own; people in every role,
+    inside and outside A's street."""
+    from types import SimpleNamespace
+
+    from points.people import operations as people_ops
+
+    street, other_street = make_node("street"), make_node("street")
+    a, b = make_node("community", street), make_node("community", other_street)
+    grid = make_node("grid", a)
+    unit, other_unit = make_unit(), make_unit()
+    unit_admin = make_person(community=a, roles=[("unit_admin", unit)])
+    staff = make_person(community=a, roles=[("staff", a)])
+    registration = people_ops.request_registration(
+        actor=actor_of(unit_admin), kind="unit", unit_id=unit.id, community_id=a.id
+    )
+    people_ops.decide_registration(actor=actor_of(staff), registration_id=registration.id, confirm=True)
+    award(7, unit=unit, kind="hongsong", reason="checkin_award", auto=True, community=a)
+    people = {
+        "unit_admin": unit_admin,
+        "staff": staff,
+        "street_admin": make_person(community=a, roles=[("street_admin", street)]),
+        "supervisor": make_person(community=a, roles=[("supervisor", street)]),
+        "community_supervisor": make_person(community=a, roles=[("supervisor", a)]),
+        "admin": make_person(community=a, roles=[("admin", None)]),
+        "other_unit_admin": make_person(community=a, roles=[("unit_admin", other_unit)]),
+        "other_staff": make_person(community=b, roles=[("staff", b)]),
+        "other_street_admin": make_person(community=b, roles=[("street_admin", other_street)]),
+        "other_supervisor": make_person(community=b, roles=[("supervisor", other_street)]),
+        "grid_worker": make_person(grid=grid, roles=[("grid_worker", grid)]),
+        "resident": make_person(community=a),
+        "party_member": make_person(community=a, is_party_member=True),
+    }
+    return SimpleNamespace(unit=unit, community=a, people=people)
+
+
+UNIT_LEDGER_READERS = {
+    "unit_admin": 200,
+    "staff": 200,
+    "street_admin": 200,
+    "supervisor": 200,
+    "community_supervisor": 200,
+    "admin": 200,
+    "other_unit_admin": 404,
+    "other_staff": 404,
+    "other_street_admin": 404,
+    "other_supervisor": 404,
+    "grid_worker": 404,
+    "resident": 404,
+    "party_member": 404,
+}
+
+
+@pytest.mark.parametrize(("who", "status"), UNIT_LEDGER_READERS.items())
+def test_unit_balances_and_statement_per_role(unit_world, api_as, who, status):
+    client = api_as(unit_world.people[who])
+    unit_id = unit_world.unit.id
+
+    balances = client.get(f"/api/v1/units/{unit_id}/balances")
+    statement = client.get(f"/api/v1/units/{unit_id}/statement?kind=hongsong")
+
+    assert balances.status_code == status, balances.json
+    assert statement.status_code == status, statement.json
+    if status == 200:
+        assert balances.json["hongsong"]["available"] == 7
+        assert [row["amount"] for row in statement.json["items"]] == [7]
+    else:
+        assert balances.json["code"] == statement.json["code"] == "unit_not_found"
+
+
+def test_unit_ledger_of_a_pending_registration_is_not_the_community_staffs(
+    make_node, make_person, make_unit, actor_of, api_as
+):
+    from points.people import operations as people_ops
+
+    community = make_node("community")
+    unit = make_unit()
+    unit_admin = make_person(community=community, roles=[("unit_admin", unit)])
+    staff = make_person(community=community, roles=[("staff", community)])
+    people_ops.request_registration(
+        actor=actor_of(unit_admin), kind="unit", unit_id=unit.id, community_id=community.id
+    )
+
+    assert api_as(staff).get(f"/api/v1/units/{unit.id}/balances").status_code == 404
