@@ -169,8 +169,8 @@ def assert_safe_headers(response) -> None:
     assert headers["X-Frame-Options"] == "DENY"
 
 
-def test_page_answers_carry_the_headers_and_are_not_stored(page_client_for, make_person):
-    response = page_client_for(make_person()).get("/")
+def test_page_answers_carry_the_headers_and_are_not_stored(page_as_for, make_person):
+    response = page_as_for(make_person()).get("/")
 
     assert response.status_code == 200
     assert_safe_headers(response)
@@ -192,11 +192,11 @@ def test_private_api_answers_carry_the_headers_and_are_not_stored(api_as, make_p
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_csv_exports_are_not_stored(api_as, page_client_for, make_person):
+def test_csv_exports_are_not_stored(api_as, page_as_for, make_person):
     person = make_person()
     exports = (
         api_as(person).get("/api/v1/me/statement?kind=xingan&format=csv"),
-        page_client_for(person).get("/points/statement.csv?kind=xingan"),
+        page_as_for(person).get("/points/statement.csv?kind=xingan"),
     )
 
     for response in exports:
@@ -275,7 +275,7 @@ def test_inline_script_check_finds_what_it_looks_for():
 
 
 @pytest.fixture
-def page_client_for(app):
+def page_as_for(app):
     def login(person):
         client = app.test_client()
         assert (

@@ -85,9 +85,9 @@ def test_logged_out_intent_without_the_cookie_is_refused(world, running, app, se
 
 
 def test_intent_of_a_poster_code_ends_with_the_activitys_check_out_window(
-    world, running, page_client, monkeypatch, sess, app
+    world, running, page_as, monkeypatch, sess, app
 ):
-    client = page_client(world.resident)
+    client = page_as(world.resident)
     closes = running.ends_at + timedelta(minutes=app.config["CHECKIN_CHECKOUT_GRACE_MINUTES"])
     scanned = closes - timedelta(minutes=2)
     monkeypatch.setattr("points.checkin.pages.utcnow", lambda: scanned)
@@ -105,9 +105,9 @@ def test_intent_of_a_poster_code_ends_with_the_activitys_check_out_window(
 
 
 def test_intent_of_a_screen_code_lives_at_most_the_intent_seconds(
-    world, running, page_client, monkeypatch, sess
+    world, running, page_as, monkeypatch, sess
 ):
-    client = page_client(world.resident)
+    client = page_as(world.resident)
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
     monkeypatch.setattr("points.checkin.pages.utcnow", lambda: utcnow() + timedelta(minutes=11))
 
@@ -118,8 +118,8 @@ def test_intent_of_a_screen_code_lives_at_most_the_intent_seconds(
     assert count_checkins(sess) == 0
 
 
-def test_rotated_station_key_kills_the_intent(world, running, page_client, sess, save):
-    client = page_client(world.resident)
+def test_rotated_station_key_kills_the_intent(world, running, page_as, sess, save):
+    client = page_as(world.resident)
     html = client.get(f"/s/{screen_code(world, running, poster=True)}").data.decode()
     ops.rotate_station_key(actor=world.staff_actor, station_id=world.station.id)
     save()
@@ -132,8 +132,8 @@ def test_rotated_station_key_kills_the_intent(world, running, page_client, sess,
     assert count_checkins(sess) == 0
 
 
-def test_deactivated_station_kills_the_intent(world, running, page_client, sess, save):
-    client = page_client(world.resident)
+def test_deactivated_station_kills_the_intent(world, running, page_as, sess, save):
+    client = page_as(world.resident)
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
     org_ops.update_station(actor=world.staff_actor, station_id=world.station.id, changes={"is_active": False})
     save()
