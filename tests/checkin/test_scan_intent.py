@@ -104,9 +104,7 @@ def test_intent_of_a_poster_code_ends_with_the_activitys_check_out_window(
     assert count_checkins(sess) == 0
 
 
-def test_intent_of_a_screen_code_lives_at_most_the_intent_seconds(
-    world, running, page_as, monkeypatch, sess
-):
+def test_intent_of_a_screen_code_lives_at_most_the_intent_seconds(world, running, page_as, monkeypatch, sess):
     client = page_as(world.resident)
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
     monkeypatch.setattr("points.checkin.pages.utcnow", lambda: utcnow() + timedelta(minutes=11))
