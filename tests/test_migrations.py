@@ -8,10 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from points.db import make_engine
-from points.ledger.triggers import TRIGGER_NAMES, trigger_names
 from points.migrate import downgrade, upgrade
 from points.models import load_all
 from tests.conftest import fresh_database
+from tests.ledger.triggers import TRIGGER_NAMES, trigger_names
 
 
 @pytest.fixture
@@ -143,3 +143,19 @@ def test_upgrade_of_a_database_with_data(engine):
         assert connection.exec_driver_sql("SELECT count(*) FROM role_grants").scalar_one() == 1
         assert connection.exec_driver_sql("SELECT path FROM org_nodes WHERE id = 2").scalar_one() == "/1/2/"
     assert schema_differences(engine) == []
+
+
+def test_migrations_never_import_application_code():
+    # Frozen history: a migration that imports the app changes whenever the app does.
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    offenders = [
+        path.name
+        for path in sorted(versions.glob("*.py"))
+        if any(
+            line.startswith(("import points", "from points"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
+    ]
+    assert offenders == []

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import points.db
 from alembic import op
 
 
@@ -28,8 +27,8 @@ def upgrade() -> None:
         sa.Column("job", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("started_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
         sa.UniqueConstraint("job", "period", name=op.f("uq_job_runs_job_period")),
@@ -41,7 +40,7 @@ def upgrade() -> None:
         sa.Column("level", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "level IN ('city', 'district', 'street', 'community', 'grid')", name=op.f("ck_org_nodes_level")
         ),
@@ -59,7 +58,7 @@ def upgrade() -> None:
         "scheduler_leases",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("expires_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_leases")),
     )
     op.create_table(
@@ -69,7 +68,7 @@ def upgrade() -> None:
         sa.Column("party_org_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("contact_phone", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
         sa.UniqueConstraint("name", name=op.f("uq_units_name")),
     )
@@ -85,9 +84,9 @@ def upgrade() -> None:
         sa.Column("work_unit_id", sa.Integer(), nullable=True),
         sa.Column("is_suspended", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("consent_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["community_id"], ["org_nodes.id"], name=op.f("fk_people_community_id_org_nodes")
         ),
@@ -109,7 +108,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('center', 'station', 'outpost')", name=op.f("ck_stations_kind")),
         sa.ForeignKeyConstraint(["node_id"], ["org_nodes.id"], name=op.f("fk_stations_node_id_org_nodes")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stations")),
@@ -124,9 +123,9 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_api_tokens_person_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
@@ -137,7 +136,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_entries",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("target_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -170,9 +169,9 @@ def upgrade() -> None:
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("requested_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("decided_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decision_note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(kind = 'member' AND person_id IS NOT NULL AND unit_id IS NULL) OR (kind = 'unit' AND unit_id IS NOT NULL AND person_id IS NULL)",
             name=op.f("ck_registrations_subject"),
@@ -222,7 +221,7 @@ def upgrade() -> None:
         sa.Column("node_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("granted_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(role = 'unit_admin' AND unit_id IS NOT NULL AND node_id IS NULL) OR (role = 'admin' AND unit_id IS NULL) OR (role NOT IN ('unit_admin', 'admin') AND node_id IS NOT NULL AND unit_id IS NULL)",
             name=op.f("ck_role_grants_scope"),

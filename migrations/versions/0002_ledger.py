@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import points.db
-from points.ledger.triggers import create_triggers, drop_triggers
 from alembic import op
 
 
@@ -19,6 +17,49 @@ revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The database refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) of transfers. SQLite batch
+# migrations recreate a table and silently drop its triggers: a later migration that alters
+# ledger_transfers in batch mode creates them again (with its own copy of these statements).
+MESSAGE = "ledger_transfers is append-only"
+TRIGGER_NAMES = ("ledger_transfers_no_update", "ledger_transfers_no_delete")
+
+_SQLITE = [
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_transfers_no_update BEFORE UPDATE ON ledger_transfers
+    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_transfers_no_delete BEFORE DELETE ON ledger_transfers
+    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+]
+
+_POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'P0001'; END $$""",
+    "DROP TRIGGER IF EXISTS ledger_transfers_no_update ON ledger_transfers",
+    "DROP TRIGGER IF EXISTS ledger_transfers_no_delete ON ledger_transfers",
+    "DROP TRIGGER IF EXISTS ledger_transfers_no_truncate ON ledger_transfers",
+    """CREATE TRIGGER ledger_transfers_no_update BEFORE UPDATE ON ledger_transfers
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
+    """CREATE TRIGGER ledger_transfers_no_delete BEFORE DELETE ON ledger_transfers
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
+    # Row triggers do not fire on TRUNCATE.
+    """CREATE TRIGGER ledger_transfers_no_truncate BEFORE TRUNCATE ON ledger_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()""",
+]
+
+
+def create_triggers(connection) -> None:
+    for statement in _POSTGRESQL if connection.dialect.name == "postgresql" else _SQLITE:
+        connection.exec_driver_sql(statement)
+
+
+def drop_triggers(connection) -> None:
+    if connection.dialect.name == "postgresql":
+        for name in (*TRIGGER_NAMES, "ledger_transfers_no_truncate"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON ledger_transfers")
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS ledger_refuse_change()")
+    else:
+        for name in TRIGGER_NAMES:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def upgrade() -> None:
@@ -33,7 +74,7 @@ def upgrade() -> None:
         sa.Column("posted", sa.BigInteger(), nullable=False),
         sa.Column("pending_in", sa.BigInteger(), nullable=False),
         sa.Column("pending_out", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('hongsong', 'xingan')", name=op.f("ck_ledger_accounts_kind")),
         sa.CheckConstraint(
             "owner_type IN ('person', 'unit', 'pool', 'store')", name=op.f("ck_ledger_accounts_owner_type")
@@ -52,7 +93,7 @@ def upgrade() -> None:
     op.create_table(
         "ledger_verifications",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("transfers", sa.Integer(), nullable=False),
         sa.Column("accounts", sa.Integer(), nullable=False),
@@ -94,7 +135,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.Text(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_idempotency_records_person_id_people")
         ),
@@ -123,7 +164,7 @@ def upgrade() -> None:
         sa.Column("verified_by_id", sa.Integer(), nullable=True),
         sa.Column("approved_by_id", sa.Integer(), nullable=True),
         sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.CheckConstraint(

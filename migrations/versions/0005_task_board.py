@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import points.db
 from alembic import op
 
 
@@ -35,12 +34,12 @@ def upgrade() -> None:
         sa.Column("preferred_time", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("decided_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decline_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("rated_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "category IN ('环境整治', '助老助残', '文明劝导', '矛盾调解', '便民服务', '文体活动', '政策宣讲', '应急值守', '其他')",
             name=op.f("ck_demands_category"),
@@ -80,7 +79,7 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("availability", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(owner_type = 'person' AND unit_id IS NULL) OR (owner_type = 'unit' AND unit_id IS NOT NULL)",
             name=op.f("ck_resources_owner"),
@@ -110,7 +109,7 @@ def upgrade() -> None:
         sa.Column("demand_id", sa.Integer(), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("confirmed_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["community_id"], ["org_nodes.id"], name=op.f("fk_projects_community_id_org_nodes")
         ),
@@ -133,9 +132,9 @@ def upgrade() -> None:
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("station_id", sa.Integer(), nullable=True),
         sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("starts_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claim_deadline", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claim_deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("slots", sa.Integer(), nullable=False),
         sa.Column("eligibility", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("reward_hongsong", sa.Integer(), nullable=False),
@@ -145,16 +144,16 @@ def upgrade() -> None:
         sa.Column("allows_walk_in", sa.Boolean(), nullable=False),
         sa.Column("fill_mode", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("draw_seed", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("drawn_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("demand_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("posted_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("done_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("cancelled_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancel_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "category IN ('环境整治', '助老助残', '文明劝导', '矛盾调解', '便民服务', '文体活动', '政策宣讲', '应急值守', '其他')",
             name=op.f("ck_tasks_category"),
@@ -201,16 +200,16 @@ def upgrade() -> None:
         sa.Column("dispatched_by_id", sa.Integer(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("checked_in_at", points.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("submitted_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("community_verified_by_id", sa.Integer(), nullable=True),
-        sa.Column("community_verified_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("community_verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("unit_verified_by_id", sa.Integer(), nullable=True),
-        sa.Column("unit_verified_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unit_verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("award_transfer_id", sa.Integer(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(claimant_type = 'person' AND unit_id IS NULL) OR (claimant_type = 'unit' AND unit_id IS NOT NULL)",
             name=op.f("ck_claims_claimant"),

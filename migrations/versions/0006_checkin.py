@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import points.db
 from alembic import op
 
 
@@ -26,7 +25,7 @@ def upgrade() -> None:
         "member_cards",
         sa.Column("person_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("serial", sa.Integer(), nullable=False),
-        sa.Column("issued_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("issued_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("serial > 0", name=op.f("ck_member_cards_serial_positive")),
         sa.ForeignKeyConstraint(
@@ -40,7 +39,7 @@ def upgrade() -> None:
         sa.Column("station_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("secret", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("rotated_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("rotated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("version > 0", name=op.f("ck_station_keys_version_positive")),
         sa.ForeignKeyConstraint(
@@ -57,15 +56,15 @@ def upgrade() -> None:
         sa.Column("station_id", sa.Integer(), nullable=False),
         sa.Column("community_id", sa.Integer(), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("starts_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=True),
         sa.Column("hourly_rate", sa.Integer(), nullable=True),
         sa.Column("daily_cap", sa.Integer(), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("cancelled_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("state IN ('active', 'cancelled')", name=op.f("ck_activities_state")),
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name=op.f("ck_activities_cap_positive")),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_activities_ends_after_start")),
@@ -96,8 +95,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("activity_id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("checked_in_at", points.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("checked_out_at", points.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("unattended", sa.Boolean(), nullable=False),
         sa.Column("by_staff_id", sa.Integer(), nullable=True),
         sa.Column("out_by_staff_id", sa.Integer(), nullable=True),
@@ -110,7 +109,7 @@ def upgrade() -> None:
         sa.Column("is_capped", sa.Boolean(), nullable=False),
         sa.Column("award_transfer_id", sa.Integer(), nullable=True),
         sa.Column("award_error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("updated_at", points.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "close_rule IS NULL OR close_rule IN ('credit_until_end', 'no_credit')",
             name=op.f("ck_checkins_close_rule"),

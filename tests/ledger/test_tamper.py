@@ -8,8 +8,8 @@ from sqlalchemy.exc import DatabaseError
 
 from points.db import session
 from points.ledger import operations as ops
-from points.ledger.triggers import create_triggers, drop_triggers, trigger_names
 from points.ledger.verify import _links_mismatch, verify_ledger
+from tests.ledger.triggers import create_triggers, drop_triggers, trigger_names
 
 
 @pytest.fixture
