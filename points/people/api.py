@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.audit.queries import audit_stmt
-from points.auth.current import current_actor
+from points.auth.current import current_actor, current_actor_or_none
+from points.auth.passwords import generate_password
 from points.auth.policy import Actor
-from points.db import utcnow
-from points.errors import NotFound
+from points.auth.queries import is_locked
+from points.errors import DomainError, NotFound
+from points.extensions import limiter
 from points.pagination import page_schema, paginate
 from points.people import operations, queries
 from points.people.models import Person
@@ -53,7 +54,7 @@ def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
         "is_party_member": person.is_party_member,
         "work_unit_id": person.work_unit_id,
         "is_suspended": person.is_suspended,
-        "is_locked": bool(person.locked_until and person.locked_until > utcnow()),
+        "is_locked": is_locked(person.phone),
     }
 
 
@@ -105,8 +106,32 @@ class Me(MethodView):
         }
 
 
+def _password_key(scope: str) -> str:
+    """Per token, or per account: whoever holds a stolen token cannot guess the password fast."""
+    try:
+        actor = current_actor_or_none()
+    except DomainError:
+        actor = None
+    if actor is None:
+        return "password-anonymous"
+    return f"password-token:{g.api_token_id}" if scope == "token" else f"password-account:{actor.person_id}"
+
+
 @blp.route("/me/password")
 class MyPassword(MethodView):
+    decorators = [
+        limiter.limit(
+            lambda: current_app.config["PASSWORD_RATE_LIMIT_TOKEN"],
+            key_func=lambda: _password_key("token"),
+            methods=["POST"],
+        ),
+        limiter.limit(
+            lambda: current_app.config["PASSWORD_RATE_LIMIT_ACCOUNT"],
+            key_func=lambda: _password_key("account"),
+            methods=["POST"],
+        ),
+    ]
+
     @blp.doc(security=SECURED)
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
@@ -133,13 +158,15 @@ class People(MethodView):
     @blp.arguments(PersonCreateSchema)
     @blp.response(201, PersonCreatedSchema)
     def post(self, data):
-        """Add a person; without a password one is generated and shown once."""
+        """Add a person; without a password one is made, shown once, and changed at first login."""
         actor = current_actor()
         password = data.pop("password", None)
         generated = password is None
         if generated:
-            password = secrets.token_urlsafe(8)
-        person = operations.create_person(actor=actor, password=password, **data)
+            password = generate_password()
+        person = operations.create_person(
+            actor=actor, password=password, must_change_password=generated, **data
+        )
         out = person_out(actor, person)
         if generated:
             out["initial_password"] = password

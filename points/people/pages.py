@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
@@ -165,8 +165,14 @@ def person_action(person_id: int, action: str):
             message = _("已解除锁定")
         elif action == "reset-password":
             password = operations.reset_password(actor=actor, person_id=person_id)
-            # Shown once, to the staff member who will hand it over in person.
-            message = _("新密码：%(password)s（请当面告知本人，登录后修改）", password=password)
+            session().commit()
+            # Shown once, in this answer only (never in a cookie: flashes live in the session
+            # cookie), to the staff member who will hand it over in person.
+            return _no_store(
+                render_template(
+                    "password_reset.html", person=queries.get_person(person_id), password=password, back=back
+                )
+            )
         else:
             abort(404)
     except DomainError as exc:
@@ -176,6 +182,12 @@ def person_action(person_id: int, action: str):
         session().commit()
         flash(message)
     return redirect(back)
+
+
+def _no_store(html: str):
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/audit")
