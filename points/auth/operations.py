@@ -72,8 +72,9 @@ def authenticate(
         _failed(phone=phone, person=person, reason="suspended", via=via, now=now)
         raise DomainError("account_suspended", "账号已停用，请联系社区工作人员", 403)
     if throttle is not None:
-        sess.delete(throttle)
-        sess.flush()
+        # A success from this client forgets its failures (a plain DELETE: two logins at once
+        # may both get here).
+        sess.execute(sa.delete(LoginThrottle).where(LoginThrottle.id == throttle.id))
     return person
 
 
