@@ -120,11 +120,12 @@ def _load() -> Actor | None:
     return actor_for(live.person)
 
 
-def log_in_page_session(person: Person, *, audit: bool = True) -> None:
-    """Start a server-side session for this browser: the cookie holds only its id and secret."""
+def log_in_page_session(person: Person, *, device: str | None = None, audit: bool = True) -> None:
+    """Start a server-side session for this browser: the cookie holds only its id and secret.
+    `device` is the browser's device cookie (by default the one the request carries)."""
     secret, row = operations.start_login_session(
         person=person,
-        device=request.cookies.get(DEVICE_COOKIE),
+        device=device or request.cookies.get(DEVICE_COOKIE),
         address=request.remote_addr or "",
         user_agent=request.user_agent.string or "",
         audit=audit,
@@ -158,6 +159,9 @@ def current_actor() -> Actor:
 
 
 def init_app(app) -> None:
+    # The signed cookie lives as long as the longest page session (the row decides the rest).
+    app.permanent_session_lifetime = timedelta(days=app.config["SESSION_ABSOLUTE_DAYS"])
+
     @app.teardown_request
     def _forget_actor(_exc):
         # An app context can outlive a request (tests, CLI); the actor must not.

@@ -67,11 +67,12 @@ def _device() -> str | None:
     return value if 16 <= len(value) <= 64 else None
 
 
-def _remember_device(response):
+def _remember_device(response, device: str | None = None):
+    """Give this browser a device cookie if it has none (`device`: the value to give it)."""
     if _device() is None:
         response.set_cookie(
             DEVICE_COOKIE,
-            secrets.token_urlsafe(24),
+            device or secrets.token_urlsafe(24),
             max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
             httponly=True,
             samesite="Lax",
@@ -124,11 +125,13 @@ def login():
                 session().commit()  # keep the failure count and its audit entry although the login fails
                 error = exc.translated() or _("登录失败")
             else:
-                log_in_page_session(person)
+                # A browser that came without a device cookie gets one now, and this login knows it.
+                device = _device() or secrets.token_urlsafe(24)
+                log_in_page_session(person, device=device)
                 target = _safe_next(request.args.get("next"))
                 if person.must_change_password:
                     target = url_for("auth_pages.change_password", next=target)
-                return _remember_device(redirect(target))
+                return _remember_device(redirect(target), device)
     status = 200 if error is None else 401 if request.method == "POST" else 200
     page = render_template("login.html", error=error, phone=phone)
     return _remember_device(current_app.make_response((page, status)))

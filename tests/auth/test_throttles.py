@@ -184,3 +184,13 @@ def test_known_device_is_spared_the_per_account_limit(app_with, make_person, sav
     assert page_login_attempt(stranger, person.phone, PASSWORD, address="10.4.2.1").status_code == 429
     # The holder's phone has logged in to this account before: the attacker cannot keep it out.
     assert page_login_attempt(holder, person.phone, PASSWORD, address="10.4.0.1").status_code == 302
+
+
+def test_a_first_login_without_a_device_cookie_makes_the_browser_known(app, resident):
+    from points.auth.queries import device_known
+
+    client = app.test_client()
+    assert page_login_attempt(client, resident.phone, PASSWORD).status_code == 302
+    device = client.get_cookie("device").value
+    assert device_known(phone=resident.phone, device=device)
+    assert not device_known(phone=resident.phone, device=device + "x")
