@@ -619,7 +619,6 @@ def _submitted_claim(app) -> dict:
                 actor=None,
                 phone=f"15{i}{base:08d}",
                 name=role,
-                password="password123",
                 community_id=community.id,
             )
             if role != "resident":
