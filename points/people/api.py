@@ -10,7 +10,7 @@ from points.audit.queries import audit_stmt
 from points.auth.current import current_actor, current_actor_or_none
 from points.auth.passwords import generate_password
 from points.auth.policy import Actor
-from points.auth.queries import is_locked
+from points.auth.queries import is_locked, locked_phones
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
 from points.pagination import page_schema, paginate
@@ -40,8 +40,9 @@ blp = Blueprint(
 SECURED = [{"bearerAuth": []}]
 
 
-def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
-    """A person as a reader may see them: the phone only in full to themselves or managers."""
+def person_out(actor: Actor, person: Person, path: str | None = None, locked: bool | None = None) -> dict:
+    """A person as a reader may see them: the phone only in full to themselves or managers.
+    Lists pass `locked` from one query for all their rows (`locked_phones`)."""
     if path is None:
         path = queries.home_path(person)
     full = person.id == actor.person_id or actor.can("people.manage", path)
@@ -54,7 +55,7 @@ def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
         "is_party_member": person.is_party_member,
         "work_unit_id": person.work_unit_id,
         "is_suspended": person.is_suspended,
-        "is_locked": is_locked(person.phone),
+        "is_locked": is_locked(person.phone) if locked is None else locked,
     }
 
 
@@ -151,7 +152,10 @@ class People(MethodView):
         stmt = queries.people_stmt(actor, community_id=args.get("community_id"), q=args.get("q"))
         stmt = stmt.add_columns(queries._home.path)
         page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
-        page["items"] = [person_out(actor, person, path) for person, path in page["items"]]
+        locked = locked_phones([person.phone for person, _path in page["items"]])
+        page["items"] = [
+            person_out(actor, person, path, person.phone in locked) for person, path in page["items"]
+        ]
         return page
 
     @blp.doc(security=SECURED)

@@ -10,6 +10,7 @@ from sqlmodel import select
 from points.audit.queries import audit_stmt
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
+from points.auth.queries import locked_phones
 from points.db import session
 from points.errors import DomainError
 from points.i18n import translate
@@ -134,12 +135,13 @@ def people():
     total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
     rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     communities = {n.id: n for n in _load(OrgNode, {p.community_id for p in rows if p.community_id})}
+    locked = locked_phones([p.phone for p in rows])
     return render_template(
         "people.html",
         rows=[
             (
                 person,
-                person_out(actor, person, queries.home_path(person)),
+                person_out(actor, person, queries.home_path(person), person.phone in locked),
                 communities.get(person.community_id),
             )
             for person in rows

@@ -159,6 +159,8 @@ def test_staff_unlock_clears_every_client_of_the_phone(app, client, make_node, m
     assert is_locked(person.phone)
     staff_api = api_as(staff)
     assert staff_api.get(f"/api/v1/people/{person.id}").json["is_locked"] is True
+    listed = staff_api.get("/api/v1/people", query_string={"community_id": community.id}).json["items"]
+    assert {p["id"]: p["is_locked"] for p in listed} == {staff.id: False, person.id: True}
     r = staff_api.post(f"/api/v1/people/{person.id}/unlock")
     assert r.status_code == 200 and r.json["is_locked"] is False
     assert session().exec(select(LoginThrottle).where(LoginThrottle.phone == person.phone)).all() == []
