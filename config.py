@@ -31,12 +31,29 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    # A page login lasts at most SESSION_ABSOLUTE_DAYS, and ends sooner after SESSION_IDLE_DAYS
+    # unused: residents inside WeChat should not have to log in every day. Each login is a row
+    # on the server (login_sessions), so logging out or a new password ends it everywhere.
+    SESSION_ABSOLUTE_DAYS = int(os.environ.get("SESSION_ABSOLUTE_DAYS", "30"))
+    SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "7"))
+    PERMANENT_SESSION_LIFETIME = timedelta(days=SESSION_ABSOLUTE_DAYS)
+    # A login session's last use is written at most this often, not on every request.
+    SESSION_TOUCH_SECONDS = int(os.environ.get("SESSION_TOUCH_SECONDS", "300"))
+    # Sensitive staff actions ask for the password again when it was last typed longer ago.
+    REAUTH_HOURS = int(os.environ.get("REAUTH_HOURS", "12"))
+    # Ended login sessions are kept this long (they tell which devices an account knows).
+    LOGIN_SESSIONS_KEEP_DAYS = int(os.environ.get("LOGIN_SESSIONS_KEEP_DAYS", "90"))
     WTF_CSRF_TIME_LIMIT = None
 
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", str(24 * 7)))
+    # Failed logins are counted per (phone, client): this many lock that pair for
+    # LOGIN_LOCK_MINUTES, doubling with each further lock up to LOGIN_LOCK_MAX_MINUTES.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    LOGIN_LOCK_MAX_MINUTES = int(os.environ.get("LOGIN_LOCK_MAX_MINUTES", str(24 * 60)))
+    # Changing or confirming one's password checks the current one: limited per token (API) and per account.
+    PASSWORD_RATE_LIMIT_TOKEN = os.environ.get("PASSWORD_RATE_LIMIT_TOKEN", "5 per minute")
+    PASSWORD_RATE_LIMIT_ACCOUNT = os.environ.get("PASSWORD_RATE_LIMIT_ACCOUNT", "10 per hour")
     # Flask-Limiter: memory works for one process; set redis://… for several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

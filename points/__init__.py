@@ -41,6 +41,7 @@ def create_app(
 
     from points import api_docs, cli, db, errors, i18n, pages, security, validation
     from points.auth import current as auth_current
+    from points.auth import guards as auth_guards
     from points.extensions import api, csrf, limiter
 
     security.init_app(app)
@@ -75,5 +76,8 @@ def create_app(
 
     auth_current.init_app(app)
     pages.init_app(app)
+    # After CSRF and the rate limits: a forced password change, and sensitive actions that
+    # need the password again.
+    auth_guards.init_app(app)
     cli.init_app(app)
     return app

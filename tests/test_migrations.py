@@ -107,8 +107,8 @@ def test_duplicate_whole_tree_grant_is_refused_by_the_database(engine):
     upgrade(engine)
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            "INSERT INTO people (phone, name, is_party_member, is_suspended, failed_logins, created_at)"
-            " VALUES ('13800000001', 'a', false, false, 0, CURRENT_TIMESTAMP)"
+            "INSERT INTO people (phone, name, is_party_member, is_suspended, must_change_password, created_at)"
+            " VALUES ('13800000001', 'a', false, false, false, CURRENT_TIMESTAMP)"
         )
         insert = (
             "INSERT INTO role_grants (person_id, role, created_at) VALUES (1, 'admin', CURRENT_TIMESTAMP)"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth import operations
 from points.auth.current import current_actor
+from points.auth.queries import client_key
 from points.auth.schemas import TokenRequestSchema, TokenSchema
 from points.db import session
 from points.errors import DomainError
@@ -25,9 +26,16 @@ def _account_limit() -> str:
 
 
 def login_or_count_failure(phone: str, password: str):
-    """Authenticate; a failed attempt's counters are committed although the request fails."""
+    """Authenticate; a failed attempt's counters are committed although the request fails.
+
+    API clients have no device cookie: failures count against the client's address."""
     try:
-        return operations.authenticate(phone=phone, password=password)
+        return operations.authenticate(
+            phone=phone,
+            password=password,
+            client_key=client_key(phone=phone, device=None, address=request.remote_addr),
+            via="api",
+        )
     except DomainError:
         session().commit()
         raise
@@ -47,7 +55,7 @@ class Token(MethodView):
     def post(self, data):
         """Log in with phone and password; returns an expiring bearer token (shown once)."""
         person = login_or_count_failure(data["phone"], data["password"])
-        token, row = operations.issue_token(person=person, label=data["label"])
+        token, row = operations.log_in_with_token(person=person, label=data["label"])
         return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at, "person_id": person.id}
 
     @blp.doc(security=[{"bearerAuth": []}])

@@ -1,20 +1,36 @@
-"""Who is asking: a bearer token under /api, the session cookie on pages."""
+"""Who is asking: a bearer token under /api, the page session's cookie on pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import g, request
+from flask import current_app, g, request
 from flask import session as cookie
 from sqlmodel import select
 
+from points.auth import operations
 from points.auth.models import ApiToken
-from points.auth.operations import token_digest
 from points.auth.policy import Actor, Grant
+from points.auth.queries import find_live_session, token_digest
 from points.db import session, utcnow
 from points.errors import Unauthorized
 from points.org.models import OrgNode
 from points.people.models import Person, RoleGrant
+
+# The name of the long-lived random cookie that tells one browser from another at login.
+DEVICE_COOKIE = "device"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How the actor is logged in: a page session or an API token (by id), when they last typed
+    their password (the login, or a confirmation), and whether they must choose a new one."""
+
+    kind: str
+    id: int
+    confirmed_at: datetime
+    must_change_password: bool
 
 
 def actor_for(person: Person) -> Actor:
@@ -36,8 +52,8 @@ def actor_for(person: Person) -> Actor:
     )
 
 
-def actor_for_token(token: str, *, now: datetime | None = None) -> tuple[Actor, int]:
-    """The actor behind a bearer token and the token's id, in one round trip (every API
+def credential_for_token(token: str, *, now: datetime | None = None) -> tuple[Actor, Credential]:
+    """The actor behind a bearer token and how they logged in, in one round trip (every API
     request pays for this, a scan storm thousands of times); 401 `invalid_token` otherwise."""
     now = now or utcnow()
     rows = (
@@ -45,12 +61,14 @@ def actor_for_token(token: str, *, now: datetime | None = None) -> tuple[Actor, 
         .exec(
             select(
                 ApiToken.id,
+                ApiToken.created_at,
                 ApiToken.expires_at,
                 ApiToken.revoked_at,
                 Person.id,
                 Person.name,
                 Person.is_party_member,
                 Person.is_suspended,
+                Person.must_change_password,
                 RoleGrant.role,
                 OrgNode.path,
                 RoleGrant.unit_id,
@@ -64,11 +82,18 @@ def actor_for_token(token: str, *, now: datetime | None = None) -> tuple[Actor, 
     )
     if not rows:
         raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
-    token_id, expires_at, revoked_at, person_id, name, is_member, suspended = rows[0][:7]
-    if revoked_at is not None or expires_at <= now or suspended:
+    first = rows[0]
+    if first.revoked_at is not None or first.expires_at <= now or first.is_suspended:
         raise Unauthorized("invalid_token", "登录凭证无效或已过期，请重新登录")
     grants = [Grant(role, path, unit_id) for *_, role, path, unit_id in rows if role is not None]
-    return Actor(person_id=person_id, name=name, grants=grants, is_party_member=is_member), token_id
+    actor = Actor(person_id=first[4], name=first.name, grants=grants, is_party_member=first.is_party_member)
+    return actor, Credential("token", first[0], first.created_at, first.must_change_password)
+
+
+def actor_for_token(token: str, *, now: datetime | None = None) -> tuple[Actor, int]:
+    """The actor behind a bearer token and the token's id; 401 `invalid_token` otherwise."""
+    actor, credential = credential_for_token(token, now=now)
+    return actor, credential.id
 
 
 def _load() -> Actor | None:
@@ -78,28 +103,46 @@ def _load() -> Actor | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        actor, g.api_token_id = actor_for_token(token.strip())
+        actor, g.credential = credential_for_token(token.strip())
+        g.api_token_id = g.credential.id
         return actor
-    person_id = cookie.get("person_id")
-    if person_id is None:
+    if "sid" not in cookie:
         return None
-    person = session().get(Person, person_id)
-    if person is None or person.is_suspended or cookie.get("epoch") != _epoch(person):
+    now = utcnow()
+    live = find_live_session(cookie.get("sid"), cookie.get("key"), now=now)
+    if live is None:
+        # Logged out, revoked, expired or forged: forget the cookie.
         cookie.clear()
         return None
-    return actor_for(person)
+    if now - live.last_seen_at >= timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
+        operations.touch_login_session(session_id=live.id, now=now)
+    g.credential = Credential("page", live.id, live.password_confirmed_at, live.person.must_change_password)
+    return actor_for(live.person)
 
 
-def _epoch(person: Person) -> str:
-    # Changing the password hash ends every page session of that person.
-    return (person.password_hash or "")[-12:]
-
-
-def log_in_page_session(person: Person) -> None:
+def log_in_page_session(person: Person, *, device: str | None = None, audit: bool = True) -> None:
+    """Start a server-side session for this browser: the cookie holds only its id and secret.
+    `device` is the browser's device cookie (by default the one the request carries)."""
+    secret, row = operations.start_login_session(
+        person=person,
+        device=device or request.cookies.get(DEVICE_COOKIE),
+        address=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+        audit=audit,
+    )
     cookie.clear()
-    cookie["person_id"] = person.id
-    cookie["epoch"] = _epoch(person)
+    cookie["sid"] = row.id
+    cookie["key"] = secret
     cookie.permanent = True
+    g.pop("actor", None)
+    g.pop("credential", None)
+
+
+def current_credential() -> Credential | None:
+    """How the current actor logged in (None when nobody is)."""
+    if current_actor_or_none() is None:
+        return None
+    return g.get("credential")
 
 
 def current_actor_or_none() -> Actor | None:
@@ -116,8 +159,12 @@ def current_actor() -> Actor:
 
 
 def init_app(app) -> None:
+    # The signed cookie lives as long as the longest page session (the row decides the rest).
+    app.permanent_session_lifetime = timedelta(days=app.config["SESSION_ABSOLUTE_DAYS"])
+
     @app.teardown_request
     def _forget_actor(_exc):
         # An app context can outlive a request (tests, CLI); the actor must not.
         g.pop("actor", None)
         g.pop("api_token_id", None)
+        g.pop("credential", None)

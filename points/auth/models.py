@@ -1,9 +1,10 @@
-"""Persistence for API bearer tokens."""
+"""Persistence for logins: page sessions, API bearer tokens and failed-login throttles."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
@@ -18,6 +19,54 @@ class ApiToken(SQLModel, table=True):
     # so every API request can afford it.
     token_hash: str = Field(max_length=64, unique=True)
     label: str = Field(default="", max_length=100)
+    # A token is issued by a password login: its age is how long ago the password was typed.
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """One page login. The signed cookie holds only this row's id and a random secret, whose
+    SHA-256 is kept here: the server can end the login (log out, new password, suspension)."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        # Which devices an account has logged in from (they are spared the per-account limit).
+        sa.Index("ix_login_sessions_person_device", "person_id", "device_hash"),
+        sa.Index("ix_login_sessions_expires_at", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id")
+    secret_hash: str = Field(max_length=64)
+    # SHA-256 of the device cookie the login came from, if the browser had one.
+    device_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the password was last typed in this session (login, or confirming it again).
+    password_confirmed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one phone (as typed, known or not) from one client (device or address)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        sa.UniqueConstraint("phone", "client_key", name="uq_login_throttles_phone_client"),
+        sa.CheckConstraint("failures >= 0", name="failures_nonnegative"),
+        sa.CheckConstraint("lock_count >= 0", name="lock_count_nonnegative"),
+        sa.Index("ix_login_throttles_updated_at", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20)
+    # "d:" and the SHA-256 of a device cookie, or "a:" and the client address.
+    client_key: str = Field(max_length=80)
+    failures: int = Field(default=0)
+    lock_count: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,72 +1,208 @@
-"""Logging in, issuing and revoking API tokens."""
+"""Logging in and out: page sessions, API tokens, failed-login throttles, password confirmation."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from points.audit.operations import record
-from points.auth.models import ApiToken
+from points.auth.models import ApiToken, LoginSession, LoginThrottle
 from points.auth.passwords import verify_password
+from points.auth.queries import normalise_phone, token_digest
 from points.db import session, utcnow
 from points.errors import DomainError, Unauthorized
 from points.people.models import Person
+from points.people.queries import mask_phone
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _failed(
+    *, phone: str, person: Person | None, reason: str, via: str, now: datetime, locked_until=None
+) -> None:
+    detail = {"phone": mask_phone(phone), "reason": reason, "via": via}
+    if locked_until is not None:
+        detail["locked_until"] = locked_until.isoformat()
+    record(
+        actor_id=None,
+        action="auth.login_failed",
+        target_type="person",
+        target_id=person.id if person else None,
+        node_id=person.community_id if person else None,
+        detail=detail,
+        now=now,
+    )
 
 
-def authenticate(*, phone: str, password: str, now: datetime | None = None) -> Person:
-    """Check a phone and password; count failures and lock the account after too many.
+def authenticate(
+    *, phone: str, password: str, client_key: str, via: str = "page", now: datetime | None = None
+) -> Person:
+    """Check a phone and password from one client (a device, or an address).
 
-    Raises `invalid_credentials` (401), `account_locked` (423) or
-    `account_suspended` (403). The caller commits the failure count although the
-    request fails (see `login_or_count_failure`).
+    Failures are counted per (phone as typed, client), for unknown phones exactly as for
+    real ones: LOGIN_MAX_FAILURES lock that pair, for longer with each further lock, and
+    never the same account from another client. Every refusal is in the audit log (the
+    phone masked, never the password); the caller commits it although the request fails.
+
+    Raises `invalid_credentials` (401), `account_locked` (423) or `account_suspended` (403).
     """
     now = now or utcnow()
+    phone = normalise_phone(phone)
     sess = session()
-    person = sess.exec(select(Person).where(Person.phone == phone.strip())).first()
-    if person is None:
-        verify_password(None, password)
-        raise Unauthorized("invalid_credentials", "手机号或密码错误")
-    if person.locked_until is not None and person.locked_until > now:
+    throttle = sess.exec(
+        select(LoginThrottle).where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
+    ).first()
+    person = sess.exec(select(Person).where(Person.phone == phone)).first()
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        _failed(phone=phone, person=person, reason="locked", via=via, now=now)
         raise DomainError(
-            "account_locked", "登录失败次数过多，账号已暂时锁定，请稍后再试或联系社区工作人员解锁", 423
+            "account_locked",
+            "登录失败次数过多，已暂时锁定，请稍后再试，或用常用的手机登录，或联系社区工作人员解锁",
+            423,
         )
-    if not verify_password(person.password_hash, password):
-        # Counted in the database, so parallel wrong guesses cannot overwrite each other's count.
-        failures = sess.execute(
-            sa.update(Person)
-            .where(Person.id == person.id)
-            .values(failed_logins=Person.failed_logins + 1)
-            .returning(Person.failed_logins)
-        ).scalar_one()
-        person.failed_logins = failures
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if failures >= limit:
-            person.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            person.failed_logins = 0
-            record(
-                actor_id=None,
-                action="person.locked",
-                target_type="person",
-                target_id=person.id,
-                node_id=person.community_id,
-                now=now,
-            )
-        sess.flush()
+    # Unknown phones spend the same argon2 time as real ones.
+    if not verify_password(person.password_hash if person else None, password):
+        locked_until = _count_failure(phone=phone, client_key=client_key, now=now)
+        _failed(phone=phone, person=person, reason="password", via=via, now=now, locked_until=locked_until)
         raise Unauthorized("invalid_credentials", "手机号或密码错误")
     if person.is_suspended:
+        _failed(phone=phone, person=person, reason="suspended", via=via, now=now)
         raise DomainError("account_suspended", "账号已停用，请联系社区工作人员", 403)
-    if person.failed_logins or person.locked_until:
-        person.failed_logins, person.locked_until = 0, None
+    if throttle is not None:
+        # A success from this client forgets its failures (a plain DELETE: two logins at once
+        # may both get here).
+        sess.execute(sa.delete(LoginThrottle).where(LoginThrottle.id == throttle.id))
     return person
+
+
+def _count_failure(*, phone: str, client_key: str, now: datetime) -> datetime | None:
+    """Add a failure to the (phone, client) row, under its lock; the lock's end if this one locks."""
+    sess = session()
+    config = current_app.config
+    dialect = postgresql if sess.get_bind().dialect.name == "postgresql" else sqlite
+    sess.execute(
+        dialect.insert(LoginThrottle.__table__)
+        .values(phone=phone, client_key=client_key, failures=0, lock_count=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["phone", "client_key"])
+    )
+    row = sess.exec(
+        select(LoginThrottle)
+        .where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    longest = timedelta(minutes=config["LOGIN_LOCK_MAX_MINUTES"])
+    # A quiet spell as long as the longest lock forgets earlier failures and locks.
+    if max(row.updated_at, row.locked_until or row.updated_at) + longest < now:
+        row.failures, row.lock_count = 0, 0
+    row.failures += 1
+    row.updated_at = now
+    locked_until = None
+    if row.failures >= config["LOGIN_MAX_FAILURES"]:
+        minutes = config["LOGIN_LOCK_MINUTES"] * 2 ** min(row.lock_count, 16)
+        locked_until = now + min(timedelta(minutes=minutes), longest)
+        row.failures, row.lock_count, row.locked_until = 0, row.lock_count + 1, locked_until
+    sess.flush()
+    return locked_until
+
+
+def clear_login_throttles(*, phone: str) -> int:
+    """Forget every failed login and lock of this phone, from every client (staff unlock)."""
+    result = session().execute(sa.delete(LoginThrottle).where(LoginThrottle.phone == normalise_phone(phone)))
+    return result.rowcount
+
+
+def _record_login(person: Person, via: str, now: datetime) -> None:
+    record(
+        actor_id=person.id,
+        action="auth.login",
+        target_type="person",
+        target_id=person.id,
+        node_id=person.community_id,
+        detail={"via": via},
+        now=now,
+    )
+
+
+def _record_logout(person_id: int, via: str, now: datetime) -> None:
+    person = session().get(Person, person_id)
+    record(
+        actor_id=person_id,
+        action="auth.logout",
+        target_type="person",
+        target_id=person_id,
+        node_id=person.community_id if person else None,
+        detail={"via": via},
+        now=now,
+    )
+
+
+def start_login_session(
+    *,
+    person: Person,
+    device: str | None = None,
+    address: str = "",
+    user_agent: str = "",
+    audit: bool = True,
+    now: datetime | None = None,
+) -> tuple[str, LoginSession]:
+    """Begin a page session after a password login; the secret goes into the cookie, only
+    its SHA-256 into the row. `device` is the browser's device cookie, if it had one."""
+    now = now or utcnow()
+    secret = secrets.token_urlsafe(32)
+    row = LoginSession(
+        person_id=person.id,
+        secret_hash=token_digest(secret),
+        device_hash=token_digest(device) if device else None,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(days=current_app.config["SESSION_ABSOLUTE_DAYS"]),
+        password_confirmed_at=now,
+        address=address[:64],
+        user_agent=user_agent[:200],
+    )
+    session().add(row)
+    session().flush()
+    if audit:
+        _record_login(person, "page", now)
+    return secret, row
+
+
+def end_login_session(*, session_id: int, now: datetime | None = None) -> None:
+    """Log out: the session's cookie, wherever a copy of it is, stops working."""
+    now = now or utcnow()
+    row = session().get(LoginSession, session_id)
+    if row is None or row.revoked_at is not None:
+        return
+    row.revoked_at = now
+    session().flush()
+    _record_logout(row.person_id, "page", now)
+
+
+def touch_login_session(*, session_id: int, now: datetime) -> None:
+    """Note that the session is in use (the idle timeout counts from here)."""
+    session().execute(
+        sa.update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.last_seen_at < now)
+        .values(last_seen_at=now)
+    )
+
+
+def confirm_password(*, session_id: int, password: str, now: datetime | None = None) -> None:
+    """The password typed again in a page session, for sensitive actions (REAUTH_HOURS).
+
+    Raises `invalid_credentials` (422) when it is wrong.
+    """
+    now = now or utcnow()
+    row = session().get(LoginSession, session_id)
+    person = session().get(Person, row.person_id) if row else None
+    if person is None or not verify_password(person.password_hash, password):
+        raise DomainError("invalid_credentials", "密码不正确", 422, errors={"password": ["密码不正确"]})
+    row.password_confirmed_at = now
+    session().flush()
 
 
 def issue_token(*, person: Person, label: str = "", now: datetime | None = None) -> tuple[str, ApiToken]:
@@ -85,17 +221,38 @@ def issue_token(*, person: Person, label: str = "", now: datetime | None = None)
     return token, row
 
 
+def log_in_with_token(
+    *, person: Person, label: str = "", now: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """A password login to the API: a new bearer token, and the login in the audit log."""
+    now = now or utcnow()
+    token, row = issue_token(person=person, label=label, now=now)
+    _record_login(person, "api", now)
+    return token, row
+
+
 def revoke_token(*, token_id: int, now: datetime | None = None) -> None:
+    """Log out of the API: this token stops working."""
+    now = now or utcnow()
     row = session().get(ApiToken, token_id)
     if row is not None and row.revoked_at is None:
-        row.revoked_at = now or utcnow()
+        row.revoked_at = now
+        session().flush()
+        _record_logout(row.person_id, "api", now)
 
 
-def revoke_all_tokens(*, person_id: int, now: datetime | None = None) -> int:
-    """End every live API token of a person (after a password change or reset)."""
-    result = session().execute(
+def revoke_all_sessions(*, person_id: int, now: datetime | None = None) -> int:
+    """End every page session and API token of a person (new password, suspension)."""
+    now = now or utcnow()
+    sess = session()
+    tokens = sess.execute(
         sa.update(ApiToken)
         .where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-    return result.rowcount
+        .values(revoked_at=now)
+    ).rowcount
+    pages = sess.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.person_id == person_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    return tokens + pages

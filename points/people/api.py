@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.audit.queries import audit_stmt
-from points.auth.current import current_actor
+from points.auth.current import current_actor, current_actor_or_none
+from points.auth.passwords import generate_password
 from points.auth.policy import Actor
-from points.db import utcnow
-from points.errors import NotFound
+from points.auth.queries import is_locked, locked_phones
+from points.errors import DomainError, NotFound
+from points.extensions import limiter
 from points.pagination import page_schema, paginate
 from points.people import operations, queries
 from points.people.models import Person
@@ -39,8 +40,9 @@ blp = Blueprint(
 SECURED = [{"bearerAuth": []}]
 
 
-def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
-    """A person as a reader may see them: the phone only in full to themselves or managers."""
+def person_out(actor: Actor, person: Person, path: str | None = None, locked: bool | None = None) -> dict:
+    """A person as a reader may see them: the phone only in full to themselves or managers.
+    Lists pass `locked` from one query for all their rows (`locked_phones`)."""
     if path is None:
         path = queries.home_path(person)
     full = person.id == actor.person_id or actor.can("people.manage", path)
@@ -53,7 +55,7 @@ def person_out(actor: Actor, person: Person, path: str | None = None) -> dict:
         "is_party_member": person.is_party_member,
         "work_unit_id": person.work_unit_id,
         "is_suspended": person.is_suspended,
-        "is_locked": bool(person.locked_until and person.locked_until > utcnow()),
+        "is_locked": is_locked(person.phone) if locked is None else locked,
     }
 
 
@@ -105,8 +107,32 @@ class Me(MethodView):
         }
 
 
+def _password_key(scope: str) -> str:
+    """Per token, or per account: whoever holds a stolen token cannot guess the password fast."""
+    try:
+        actor = current_actor_or_none()
+    except DomainError:
+        actor = None
+    if actor is None:
+        return "password-anonymous"
+    return f"password-token:{g.api_token_id}" if scope == "token" else f"password-account:{actor.person_id}"
+
+
 @blp.route("/me/password")
 class MyPassword(MethodView):
+    decorators = [
+        limiter.limit(
+            lambda: current_app.config["PASSWORD_RATE_LIMIT_TOKEN"],
+            key_func=lambda: _password_key("token"),
+            methods=["POST"],
+        ),
+        limiter.limit(
+            lambda: current_app.config["PASSWORD_RATE_LIMIT_ACCOUNT"],
+            key_func=lambda: _password_key("account"),
+            methods=["POST"],
+        ),
+    ]
+
     @blp.doc(security=SECURED)
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
@@ -126,20 +152,25 @@ class People(MethodView):
         stmt = queries.people_stmt(actor, community_id=args.get("community_id"), q=args.get("q"))
         stmt = stmt.add_columns(queries._home.path)
         page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
-        page["items"] = [person_out(actor, person, path) for person, path in page["items"]]
+        locked = locked_phones([person.phone for person, _path in page["items"]])
+        page["items"] = [
+            person_out(actor, person, path, person.phone in locked) for person, path in page["items"]
+        ]
         return page
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonCreateSchema)
     @blp.response(201, PersonCreatedSchema)
     def post(self, data):
-        """Add a person; without a password one is generated and shown once."""
+        """Add a person; without a password one is made, shown once, and changed at first login."""
         actor = current_actor()
         password = data.pop("password", None)
         generated = password is None
         if generated:
-            password = secrets.token_urlsafe(8)
-        person = operations.create_person(actor=actor, password=password, **data)
+            password = generate_password()
+        person = operations.create_person(
+            actor=actor, password=password, must_change_password=generated, **data
+        )
         out = person_out(actor, person)
         if generated:
             out["initial_password"] = password

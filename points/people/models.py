@@ -32,8 +32,8 @@ class Person(SQLModel, table=True):
     is_party_member: bool = Field(default=False)
     work_unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     is_suspended: bool = Field(default=False)
-    failed_logins: int = Field(default=0)
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set by a staff password reset: the person chooses their own before doing anything else.
+    must_change_password: bool = Field(default=False)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlmodel import select
 
 from points.audit.operations import record
-from points.auth.operations import revoke_all_tokens
-from points.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from points.auth.operations import clear_login_throttles, revoke_all_sessions
+from points.auth.passwords import check_password_policy, generate_password, hash_password, verify_password
 from points.auth.policy import Actor
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
@@ -85,16 +84,6 @@ def _require_outranks(actor: Actor, person: Person) -> None:
             raise Forbidden("forbidden", "该人员拥有更高权限，请由上级管理员操作")
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_LENGTH:
-        raise DomainError(
-            "weak_password",
-            f"密码至少需要 {MIN_LENGTH} 位",
-            422,
-            errors={"password": [f"至少 {MIN_LENGTH} 位"]},
-        )
-
-
 def create_person(
     *,
     actor: Actor | None,
@@ -105,10 +94,13 @@ def create_person(
     grid_id: int | None = None,
     is_party_member: bool = False,
     work_unit_id: int | None = None,
+    must_change_password: bool = False,
     now: datetime | None = None,
 ) -> Person:
     """Add a person at a community (and grid). Staff need `people.manage` there.
 
+    A password, if given, must pass the policy; `must_change_password` makes the person
+    choose their own at first login (a password that staff made and handed over).
     Raises `duplicate` (phone taken), `invalid_community`, `invalid_grid`, `weak_password`.
     """
     community, grid = _check_home(community_id, grid_id)
@@ -117,7 +109,7 @@ def create_person(
     if work_unit_id is not None:
         get_unit(work_unit_id)
     if password is not None:
-        _check_password(password)
+        check_password_policy(password, phone.strip())
     person = Person(
         phone=phone.strip(),
         name=name.strip(),
@@ -126,6 +118,8 @@ def create_person(
         grid_id=grid_id,
         is_party_member=is_party_member,
         work_unit_id=work_unit_id,
+        # A password a staff member chose is theirs too: the person picks their own at first login.
+        must_change_password=(must_change_password or actor is not None) and password is not None,
         created_at=now or utcnow(),
     )
     flush_or_conflict("该手机号已被使用", add=person)
@@ -136,7 +130,8 @@ def create_person(
 def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime | None = None) -> Person:
     """Change a person's details within scope; moving them needs scope at both ends.
 
-    Suspending or reinstating someone also needs the right to grant each of their roles.
+    Suspending or reinstating someone also needs the right to grant each of their roles;
+    suspending ends every page session and API token of theirs.
     Raises `not_found`, `forbidden`, `invalid_community`, `invalid_grid`, `cannot_suspend_self`.
     """
     person = visible_person(actor, person_id, "people.manage")
@@ -155,6 +150,8 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
         person.community_id, person.grid_id = community_id, grid_id
     if "work_unit_id" in changes and changes["work_unit_id"] is not None:
         get_unit(changes["work_unit_id"])
+    if changes.get("is_suspended") and not person.is_suspended:
+        revoke_all_sessions(person_id=person.id, now=now)
     for key in ("name", "is_party_member", "work_unit_id", "is_suspended"):
         if key in changes:
             value = changes[key]
@@ -165,46 +162,65 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
 
 
 def unlock_person(*, actor: Actor, person_id: int, now: datetime | None = None) -> Person:
-    """Lift a lock left by repeated failed logins. Raises `not_found`, `forbidden`."""
+    """Lift the locks that failed logins left on a person's phone, from every client.
+
+    Raises `not_found`, `forbidden`.
+    """
     person = visible_person(actor, person_id, "people.manage")
     _require_outranks(actor, person)
-    person.failed_logins, person.locked_until = 0, None
+    clear_login_throttles(phone=person.phone)
     _account_changed(actor, person, "unlocked", action="person.unlocked", now=now)
     return person
 
 
 def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None) -> str:
-    """Give a person a new random password (shown once to the staff member).
+    """Give a person a new random, easily read password (shown once to the staff member), which
+    they must change at their next login. Ends their sessions and tokens, lifts their locks.
 
     Raises `not_found`, `forbidden` (also when the person holds a role the actor could not grant).
     """
     person = visible_person(actor, person_id, "people.manage")
     _require_outranks(actor, person)
-    password = secrets.token_urlsafe(8)
+    password = generate_password()
     person.password_hash = hash_password(password)
-    person.failed_logins, person.locked_until = 0, None
-    # A new password ends the old sessions: page cookies by their epoch, API tokens here.
-    revoke_all_tokens(person_id=person.id, now=now)
+    person.must_change_password = True
+    clear_login_throttles(phone=person.phone)
+    revoke_all_sessions(person_id=person.id, now=now)
     _account_changed(actor, person, "password_reset", action="person.password_reset", now=now)
     return password
 
 
-def change_own_password(*, actor: Actor, old_password: str, new_password: str) -> None:
-    """Raises `invalid_credentials` when the old password is wrong, `weak_password`."""
+def change_own_password(
+    *, actor: Actor, old_password: str, new_password: str, now: datetime | None = None
+) -> None:
+    """Set one's own password (the policy applies); clears a forced change, and ends every page
+    session and API token of the person (the caller may start a new one).
+
+    Raises `invalid_credentials` when the old password is wrong, `same_password`, `weak_password`.
+    """
     person = get_person(actor.person_id)
     if not verify_password(person.password_hash, old_password):
         raise DomainError(
             "invalid_credentials", "原密码不正确", 422, errors={"old_password": ["原密码不正确"]}
         )
-    _check_password(new_password)
+    if new_password == old_password:
+        raise DomainError(
+            "same_password",
+            "新密码不能与原密码相同",
+            422,
+            errors={"new_password": ["新密码不能与原密码相同"]},
+        )
+    check_password_policy(new_password, person.phone, field="new_password")
     person.password_hash = hash_password(new_password)
-    revoke_all_tokens(person_id=person.id)
+    person.must_change_password = False
+    revoke_all_sessions(person_id=person.id, now=now)
     record(
         actor_id=actor.person_id,
         action="person.password_changed",
         target_type="person",
         target_id=person.id,
         node_id=person.community_id,
+        now=now,
     )
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
 from points.audit.queries import audit_stmt
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
+from points.auth.queries import locked_phones
 from points.db import session
 from points.errors import DomainError
 from points.i18n import translate
@@ -134,12 +135,13 @@ def people():
     total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
     rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     communities = {n.id: n for n in _load(OrgNode, {p.community_id for p in rows if p.community_id})}
+    locked = locked_phones([p.phone for p in rows])
     return render_template(
         "people.html",
         rows=[
             (
                 person,
-                person_out(actor, person, queries.home_path(person)),
+                person_out(actor, person, queries.home_path(person), person.phone in locked),
                 communities.get(person.community_id),
             )
             for person in rows
@@ -165,8 +167,14 @@ def person_action(person_id: int, action: str):
             message = _("已解除锁定")
         elif action == "reset-password":
             password = operations.reset_password(actor=actor, person_id=person_id)
-            # Shown once, to the staff member who will hand it over in person.
-            message = _("新密码：%(password)s（请当面告知本人，登录后修改）", password=password)
+            session().commit()
+            # Shown once, in this answer only (never in a cookie: flashes live in the session
+            # cookie), to the staff member who will hand it over in person.
+            return _no_store(
+                render_template(
+                    "password_reset.html", person=queries.get_person(person_id), password=password, back=back
+                )
+            )
         else:
             abort(404)
     except DomainError as exc:
@@ -176,6 +184,12 @@ def person_action(person_id: int, action: str):
         session().commit()
         flash(message)
     return redirect(back)
+
+
+def _no_store(html: str):
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/audit")

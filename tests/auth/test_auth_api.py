@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from points.audit.models import AuditEntry
 from points.auth import operations
-from points.auth.models import ApiToken
+from points.auth.models import ApiToken, LoginThrottle
 from points.db import session, utcnow
 from points.errors import DomainError
 from points.people.models import Person
@@ -170,24 +170,37 @@ def test_page_session_cookie_is_not_accepted_by_api(client, resident):
     assert r.json["code"] == "unauthorized"
 
 
-def test_lockout_after_max_failures_refuses_right_password(app, client, resident, fresh):
+def throttle_of(phone, client_key="a:127.0.0.1"):
+    session().expire_all()
+    return (
+        session()
+        .exec(
+            select(LoginThrottle).where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
+        )
+        .one()
+    )
+
+
+def test_lockout_after_max_failures_refuses_right_password(app, client, resident):
     fail_until_locked(app, client, resident.phone)
     r = log_in(client, resident.phone)
     assert r.status_code == 423
     assert r.mimetype == "application/problem+json"
     assert r.json["code"] == "account_locked"
-    person = fresh(Person, resident.id)
-    assert person.locked_until > utcnow()
-    lock = (
+    # The lock is on this phone from this client (the test client's address), not on the account.
+    assert throttle_of(resident.phone).locked_until > utcnow()
+    refusals = (
         session()
         .exec(
-            select(AuditEntry).where(
-                AuditEntry.action == "person.locked", AuditEntry.target_id == resident.id
-            )
+            select(AuditEntry)
+            .where(AuditEntry.action == "auth.login_failed", AuditEntry.target_id == resident.id)
+            .order_by(AuditEntry.id)
         )
-        .one()
+        .all()
     )
-    assert lock.actor_id is None
+    assert [e.detail["reason"] for e in refusals] == ["password"] * 5 + ["locked"]
+    assert "locked_until" in refusals[4].detail
+    assert all(e.actor_id is None for e in refusals)
 
 
 def test_lockout_failures_below_limit_do_not_lock(app, client, resident):
@@ -200,34 +213,44 @@ def test_lockout_failures_below_limit_do_not_lock(app, client, resident):
     assert log_in(client, resident.phone).status_code == 201
 
 
-def test_lockout_ends_when_locked_until_passes(app, client, resident, fresh):
+def test_lockout_ends_when_locked_until_passes(app, client, resident):
     fail_until_locked(app, client, resident.phone)
-    person = fresh(Person, resident.id)
-    later = person.locked_until + timedelta(seconds=1)
+    locked_until = throttle_of(resident.phone).locked_until
+    later = locked_until + timedelta(seconds=1)
     with pytest.raises(DomainError) as locked:
         operations.authenticate(
-            phone=resident.phone, password=PASSWORD, now=person.locked_until - timedelta(seconds=1)
+            phone=resident.phone,
+            password=PASSWORD,
+            client_key="a:127.0.0.1",
+            now=locked_until - timedelta(seconds=1),
         )
     assert locked.value.code == "account_locked"
-    assert operations.authenticate(phone=resident.phone, password=PASSWORD, now=later).id == resident.id
+    person = operations.authenticate(
+        phone=resident.phone, password=PASSWORD, client_key="a:127.0.0.1", now=later
+    )
+    assert person.id == resident.id
 
 
-def test_lockout_ends_for_the_api_once_past(app, client, resident, fresh):
+def test_lockout_ends_for_the_api_once_past(app, client, resident):
     fail_until_locked(app, client, resident.phone)
     assert log_in(client, resident.phone).status_code == 423
-    fresh(Person, resident.id).locked_until = utcnow() - timedelta(seconds=1)
+    throttle_of(resident.phone).locked_until = utcnow() - timedelta(seconds=1)
     session().commit()
     assert log_in(client, resident.phone).status_code == 201
-    assert fresh(Person, resident.id).locked_until is None
+    # A success from that client forgets its failures.
+    assert session().exec(select(LoginThrottle).where(LoginThrottle.phone == resident.phone)).first() is None
 
 
-def test_lockout_lock_lasts_configured_minutes(app, resident, fresh):
+def test_lockout_lock_lasts_configured_minutes(app, resident):
     now = utcnow()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         with pytest.raises(DomainError):
-            operations.authenticate(phone=resident.phone, password="wrong-password", now=now)
-    person = fresh(Person, resident.id)
-    assert person.locked_until == now + timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"])
+            operations.authenticate(
+                phone=resident.phone, password="wrong-password", client_key="a:x", now=now
+            )
+    assert throttle_of(resident.phone, "a:x").locked_until == now + timedelta(
+        minutes=app.config["LOGIN_LOCK_MINUTES"]
+    )
 
 
 def test_unlock_by_staff_lets_person_log_in(app, client, make_node, make_person, api_as):

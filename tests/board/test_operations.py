@@ -144,9 +144,7 @@ def test_claim_task_suspended_person_is_not_eligible(board, actor_of, make_task)
     people_ops.update_person(actor=staff, person_id=board.resident.id, changes={"is_suspended": True})
     _raises(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
     # A suspended unit admin cannot claim for the unit either (an admin over everything suspends them).
-    admin = actor_for(
-        people_ops.create_person(actor=None, phone="13900000001", name="管理员", password="password123")
-    )
+    admin = actor_for(people_ops.create_person(actor=None, phone="13900000001", name="管理员"))
     people_ops.grant_role(actor=None, person_id=admin.person_id, role="admin")
     admin = actor_of(get_person(admin.person_id))
     people_ops.update_person(actor=admin, person_id=board.unit_admin.id, changes={"is_suspended": True})
@@ -624,7 +622,6 @@ def _submitted_claim(app) -> dict:
                 actor=None,
                 phone=f"15{i}{base:08d}",
                 name=role,
-                password="password123",
                 community_id=community.id,
             )
             if role != "resident":
