@@ -303,3 +303,21 @@ def tree(make_node):
         ga3=make_node("grid", a2),
         gb1=make_node("grid", b),
     )
+
+
+def first_login(client, phone: str, password: str, new_password: str = "Wq8nRt3vKs") -> dict:
+    """Log in to the API with a password someone else set, choose one's own as the service asks
+    at first login, and return the bearer header of a token made with it."""
+
+    def token(secret: str) -> dict:
+        r = client.post("/api/v1/auth/token", json={"phone": phone, "password": secret})
+        assert r.status_code == 201, r.json
+        return {"Authorization": f"Bearer {r.json['token']}"}
+
+    changed = client.post(
+        "/api/v1/me/password",
+        json={"old_password": password, "new_password": new_password},
+        headers=token(password),
+    )
+    assert changed.status_code in (200, 204), changed.json
+    return token(new_password)

@@ -14,12 +14,13 @@ from points.db import utcnow
 from points.ledger.queries import balances_of_person
 from points.org.queries import get_node
 from tests.checkin.conftest import at
+from tests.conftest import first_login
 
 PASSWORD = "Kq7mPx4aLr"
 
 
-def _token(client, phone: str) -> dict:
-    r = client.post("/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
+def _token(client, phone: str, password: str = PASSWORD) -> dict:
+    r = client.post("/api/v1/auth/token", json={"phone": phone, "password": password})
     assert r.status_code == 201, r.json
     return {"Authorization": f"Bearer {r.json['token']}"}
 
@@ -76,7 +77,10 @@ def test_puppet_accounts_at_an_unconfirmed_activity_earn_nothing_without_approva
         puppets.append(made.json)
     save()
 
-    awards = [_stay(client, world, activity["id"], _token(client, p["phone"]), monkeypatch) for p in puppets]
+    awards = [
+        _stay(client, world, activity["id"], first_login(client, p["phone"], PASSWORD), monkeypatch)
+        for p in puppets
+    ]
 
     assert [(a["state"], a["amount"]) for a in awards] == [("pending", 20)] * 3
     assert all(balances_of_person(p["id"])["xingan"]["available"] == 0 for p in puppets)
@@ -100,7 +104,7 @@ def test_puppet_accounts_do_not_auto_post_even_at_a_confirmed_activity(
     )
     save()
 
-    award = _stay(client, world, activity["id"], _token(client, "13812340200"), monkeypatch)
+    award = _stay(client, world, activity["id"], first_login(client, "13812340200", PASSWORD), monkeypatch)
 
     assert award["state"] == "pending"
     assert balances_of_person(made.json["id"])["xingan"]["available"] == 0
@@ -124,17 +128,11 @@ def test_a_reset_by_any_staff_member_of_the_station_stops_auto_posting(
     ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id)
     password = people_ops.reset_password(actor=actor_of(third), person_id=resident.id)
     save()
-    headers = _login_with(client, resident.phone, password)
+    headers = first_login(client, resident.phone, password)
 
     award = _stay(client, world, activity.id, headers, monkeypatch)
 
     assert award["state"] == "pending"
-
-
-def _login_with(client, phone: str, password: str) -> dict:
-    r = client.post("/api/v1/auth/token", json={"phone": phone, "password": password})
-    assert r.status_code == 201, r.json
-    return {"Authorization": f"Bearer {r.json['token']}"}
 
 
 def test_honest_residents_still_auto_post_at_a_confirmed_activity(

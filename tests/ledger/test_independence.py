@@ -14,6 +14,7 @@ from points.db import utcnow
 from points.ledger import operations as ops
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from tests.conftest import first_login
 
 PASSWORD = "Kq7mPx4aLr"
 
@@ -25,12 +26,6 @@ def street(world, make_person):
 
     node = get_node(world.community.parent_id)
     return make_person(community=world.community, roles=[("street_admin", node)])
-
-
-def _login(client, phone: str) -> dict:
-    r = client.post("/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
-    assert r.status_code == 201, r.json
-    return {"Authorization": f"Bearer {r.json['token']}"}
 
 
 def _award_request(api, community_id: int, person_id: int, key: str):
@@ -67,7 +62,7 @@ def test_street_admin_cannot_approve_the_request_of_a_staff_account_they_made(
     )
     assert granted.status_code == 201, granted.json
     save()
-    puppet = _login(client, "13812340001")
+    puppet = first_login(client, "13812340001", PASSWORD)
     asked = client.post(
         "/api/v1/awards",
         json={
