@@ -143,6 +143,17 @@ def test_statement_json_and_csv(world, api_as, award):
     assert exported.mimetype == "text/csv" and "值班" in text and len(text.strip().splitlines()) == 3
 
 
+def test_statement_csv_export_is_documented(client):
+    """`format=csv` answers text/csv: the document lists it beside the JSON statement."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in (
+        "/api/v1/me/statement",
+        "/api/v1/people/{person_id}/statement",
+        "/api/v1/units/{unit_id}/statement",
+    ):
+        assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+
+
 def test_statement_and_balances_of_others_are_scoped(world, api_as, make_person, make_unit, actor_of):
     resident, staff, outsider = api_as(world.resident), api_as(world.staff), api_as(world.outsider)
     assert staff.get(f"/api/v1/people/{world.resident.id}/statement?kind=xingan").status_code == 200
