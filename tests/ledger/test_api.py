@@ -70,6 +70,15 @@ def test_moving_points_needs_an_idempotency_key(world, api_as, body):
     assert r.status_code == 428 and r.json["code"] == "idempotency_key_required"
 
 
+def test_idempotency_key_documented_as_not_blank(client, world, api_as, body):
+    """A blank key counts as none (428), so the document does not offer one as valid."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (header,) = [p for p in spec["paths"]["/api/v1/awards"]["post"]["parameters"] if p["in"] == "header"]
+    assert header["required"] and header["schema"]["minLength"] == 1 and header["schema"]["pattern"] == r"\S"
+    r = api_as(world.staff).post("/api/v1/awards", json=body, headers=idem("   "))
+    assert r.status_code == 428 and r.json["code"] == "idempotency_key_required"
+
+
 @pytest.mark.parametrize(
     "change, field",
     [
