@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["changed_by_id"], ["people.id"], name=op.f("fk_account_changes_changed_by_id_people")
         ),
-        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_account_changes_person_id_people")),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_account_changes_person_id_people")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_changes")),
     )
     op.create_index("ix_account_changes_by_at", "account_changes", ["changed_by_id", "created_at"])
@@ -42,7 +44,9 @@ def upgrade() -> None:
         batch.create_foreign_key(
             op.f("fk_activities_rate_confirmed_by_id_people"), "people", ["rate_confirmed_by_id"], ["id"]
         )
-        batch.create_check_constraint(op.f("ck_activities_auto_posted_nonnegative"), "auto_posted_points >= 0")
+        batch.create_check_constraint(
+            op.f("ck_activities_auto_posted_nonnegative"), "auto_posted_points >= 0"
+        )
     # Activities made before this rule were approved by nobody: they keep paying as before
     # only if someone confirms them, like new ones.
 
