@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
@@ -121,6 +122,22 @@ def _titles(status: int) -> tuple[str, str, str]:
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
+
+
+class ProblemSchema(ma.Schema):
+    """The problem document every API error answers with (documentation only; `problem` writes it)."""
+
+    type = ma.fields.String(required=True, metadata={"description": "/api/v1/problems/{code}"})
+    title = ma.fields.String(required=True, metadata={"description": "the status's name, in English"})
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True, metadata={"description": "what went wrong, in Chinese"})
+    code = ma.fields.String(required=True, metadata={"description": "stable snake_case code to act on"})
+    errors = ma.fields.Dict(metadata={"description": "messages per field, for validation errors"})
+
+
+def problem_doc(description: str) -> dict:
+    """`blp.alt_response(status, **problem_doc("code_a, code_b"))`: an error an operation names."""
+    return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
 
 
 def problem(

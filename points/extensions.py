@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_wtf import CSRFProtect
 
 from points import errors
 
 
 class PointsApi(Api):
-    """flask-smorest's Api, but every HTTP error is our problem document (or page)."""
+    """flask-smorest's Api, but every HTTP error is our problem document (or page), and the
+    OpenAPI document says so: errors are `application/problem+json` with `ProblemSchema`."""
+
+    ERROR_SCHEMA = errors.ProblemSchema
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
+
+    def _register_responses(self):
+        # flask-smorest's own, with the problem document's media type instead of application/json.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, errors.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, errors.PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 class PointsLimiter(Limiter):

@@ -212,6 +212,28 @@ def test_domain_errors_are_problems_too(staff, api_as):
     assert_problem(other, 404, "person_not_found")
 
 
+def test_openapi_documents_errors_as_problem_documents(client, staff, api_as):
+    """Every operation's errors (its `default`, its 422 and the ones it names) are documented as
+    application/problem+json with the document's real members, so clients and schema checks
+    read them as they are answered."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    problem = spec["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == PROBLEM_KEYS
+    assert problem["properties"]["code"]["type"] == "string"
+    assert problem["properties"]["status"]["type"] == "integer"
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        assert spec["components"]["responses"][name]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    login = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert set(login["401"]["content"]) == {"application/problem+json"}
+    # An answer has no member the document does not name.
+    body = assert_problem(
+        api_as(staff).post("/api/v1/people", json={"name": "张三"}), 422, "validation_error"
+    )
+    assert set(body) <= set(problem["properties"])
+
+
 def test_get_unknown_page_is_chinese_html(client):
     r = client.get("/no-such-page")
     assert r.status_code == 404

@@ -11,7 +11,7 @@ from points.auth.current import current_actor
 from points.auth.queries import client_key
 from points.auth.schemas import TokenRequestSchema, TokenSchema
 from points.db import session
-from points.errors import DomainError
+from points.errors import DomainError, problem_doc
 from points.extensions import limiter, login_account_key
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
@@ -50,8 +50,8 @@ class Token(MethodView):
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
-    @blp.alt_response(401, description="invalid_credentials")
-    @blp.alt_response(423, description="account_locked")
+    @blp.alt_response(401, **problem_doc("invalid_credentials"))
+    @blp.alt_response(423, **problem_doc("account_locked"))
     def post(self, data):
         """Log in with phone and password; returns an expiring bearer token (shown once)."""
         person = login_or_count_failure(data["phone"], data["password"])

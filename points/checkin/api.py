@@ -35,7 +35,7 @@ from points.checkin.schemas import (
     StationKeySchema,
 )
 from points.db import utcnow
-from points.errors import DomainError
+from points.errors import DomainError, problem_doc
 from points.extensions import limiter
 from points.ledger.idempotency import HEADER, idempotent
 from points.org.queries import get_station
@@ -268,9 +268,9 @@ class Scan(MethodView):
     @blp.doc(**OPTIONAL_KEY)
     @blp.arguments(ScanSchema)
     @blp.response(200, ScanResultSchema)
-    @blp.alt_response(410, description="qr_expired, qr_revoked")
-    @blp.alt_response(400, description="qr_invalid")
-    @blp.alt_response(409, description="activity_not_started, activity_ended, activity_cancelled")
+    @blp.alt_response(410, **problem_doc("qr_expired, qr_revoked"))
+    @blp.alt_response(400, **problem_doc("qr_invalid"))
+    @blp.alt_response(409, **problem_doc("activity_not_started, activity_ended, activity_cancelled"))
     def post(self, data):
         """I scanned a station's code (the mini-program reads it and sends the token): check in, or
         out when I am in. A repeat within minutes is a no-op (`already_in`, `already_out`)."""

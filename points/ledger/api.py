@@ -42,6 +42,8 @@ from points.people.queries import visible_person
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Points: balances, awards, ledger")
 SECURED = [{"bearerAuth": []}]
 MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
+# `format=csv` answers the statement as a CSV file (UTF-8 with a BOM, for Excel).
+CSV_STATEMENT = {"content_type": "text/csv", "schema": {"type": "string"}, "success": True}
 _nodes = OrgNode.__table__
 
 
@@ -142,6 +144,7 @@ class MyStatement(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(StatementQuerySchema, location="query")
     @blp.response(200, StatementSchema)
+    @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args):
         """My transfers of one kind with running balance, newest first; `format=csv` exports."""
         return _statement("person", current_actor().person_id, args)
@@ -152,6 +155,7 @@ class PersonStatement(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(StatementQuerySchema, location="query")
     @blp.response(200, StatementSchema)
+    @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args, person_id):
         _check_person_ledger(current_actor(), person_id)
         return _statement("person", person_id, args)
@@ -162,6 +166,7 @@ class UnitStatement(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(StatementQuerySchema, location="query")
     @blp.response(200, StatementSchema)
+    @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args, unit_id):
         _check_unit_ledger(current_actor(), unit_id)
         return _statement("unit", unit_id, args)

@@ -27,7 +27,8 @@ DOC = {
             "in": "header",
             "name": HEADER,
             "required": True,
-            "schema": {"type": "string", "maxLength": 128},
+            # An empty or blank key counts as none (428), so the document asks for a visible character.
+            "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
             "description": "Unique per intended change; retry with the same key and body to be safe.",
         }
     ]

@@ -70,6 +70,15 @@ def test_moving_points_needs_an_idempotency_key(world, api_as, body):
     assert r.status_code == 428 and r.json["code"] == "idempotency_key_required"
 
 
+def test_idempotency_key_documented_as_not_blank(client, world, api_as, body):
+    """A blank key counts as none (428), so the document does not offer one as valid."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (header,) = [p for p in spec["paths"]["/api/v1/awards"]["post"]["parameters"] if p["in"] == "header"]
+    assert header["required"] and header["schema"]["minLength"] == 1 and header["schema"]["pattern"] == r"\S"
+    r = api_as(world.staff).post("/api/v1/awards", json=body, headers=idem("   "))
+    assert r.status_code == 428 and r.json["code"] == "idempotency_key_required"
+
+
 @pytest.mark.parametrize(
     "change, field",
     [
@@ -141,6 +150,17 @@ def test_statement_json_and_csv(world, api_as, award):
     exported = resident.get("/api/v1/me/statement?kind=xingan&format=csv")
     text = exported.data.decode("utf-8-sig")
     assert exported.mimetype == "text/csv" and "值班" in text and len(text.strip().splitlines()) == 3
+
+
+def test_statement_csv_export_is_documented(client):
+    """`format=csv` answers text/csv: the document lists it beside the JSON statement."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in (
+        "/api/v1/me/statement",
+        "/api/v1/people/{person_id}/statement",
+        "/api/v1/units/{unit_id}/statement",
+    ):
+        assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}
 
 
 def test_statement_and_balances_of_others_are_scoped(world, api_as, make_person, make_unit, actor_of):
