@@ -27,7 +27,7 @@ from points.db import make_engine, transaction, utcnow
 from points.migrate import upgrade
 from tests.conftest import fresh_database, get_db_from, make_test_app
 
-PASSWORD = "password123"
+PASSWORD = "Kq7mPx4aLr"
 
 # Half of the path ids are drawn from the seeded rows (by parameter name, see `_seed`), the rest
 # from the schema; a parameter the world does not know gets the ids a fresh database hands out first.
