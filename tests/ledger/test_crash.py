@@ -105,6 +105,9 @@ class Server:
             "POINTS_ENV": "production",
             "DATABASE_URL": url,
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "PUBLIC_BASE_URL": "https://points.example.cn",
+            # Plain HTTP on loopback: no reverse proxy in front in this test.
+            "SESSION_COOKIE_SECURE": "0",
         }
 
     def start(self) -> None:
