@@ -15,9 +15,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
 
+from points.access import Actor
 from points.auth.current import actor_for
 from points.auth.passwords import hash_password
-from points.auth.policy import Actor
 from points.board.demo import load_board
 from points.checkin.demo import load_checkins
 from points.db import session, transaction, utcnow

@@ -12,26 +12,24 @@ from points.auth.pages import safe_local_path
 from points.db import LOCAL_TZ
 from points.errors import DomainError
 
-_STAFF = frozenset({"staff", "street_admin", "admin"})
-
-# (endpoint, label, roles that see it; None for everyone logged in)
+# (endpoint, label, the actions of which any one shows the item; () for everyone logged in)
 MENU = (
-    ("people_pages.home", _l("首页"), None),
-    ("board_pages.dashboard", _l("工作台"), _STAFF | {"grid_worker"}),
-    ("board_pages.board", _l("任务榜"), None),
-    ("board_pages.my_claims", _l("我的揭榜"), None),
-    ("board_pages.ask_for_help", _l("我要点单"), None),
-    ("ledger_pages.my_points", _l("我的积分"), None),
-    ("board_pages.triage", _l("点单受理"), _STAFF),
-    ("board_pages.verification_queue", _l("验收"), _STAFF | {"unit_admin"}),
-    ("board_pages.unit", _l("本单位"), frozenset({"unit_admin"})),
-    ("ledger_pages.approvals", _l("积分审批"), _STAFF),
-    ("people_pages.registrations", _l("双报到"), _STAFF | {"supervisor"}),
-    ("ledger_pages.ledger", _l("积分台账"), _STAFF | {"supervisor"}),
-    ("people_pages.people", _l("人员"), _STAFF | {"grid_worker", "supervisor"}),
-    ("people_pages.audit", _l("操作日志"), _STAFF | {"supervisor"}),
-    ("checkin_pages.my_checkins", _l("我的签到"), None),
-    ("checkin_pages.stations", _l("签到站点"), _STAFF),
+    ("people_pages.home", _l("首页"), ()),
+    ("board_pages.dashboard", _l("工作台"), ("dashboard.read",)),
+    ("board_pages.board", _l("任务榜"), ()),
+    ("board_pages.my_claims", _l("我的揭榜"), ()),
+    ("board_pages.ask_for_help", _l("我要点单"), ()),
+    ("ledger_pages.my_points", _l("我的积分"), ()),
+    ("board_pages.triage", _l("点单受理"), ("demands.triage",)),
+    ("board_pages.verification_queue", _l("验收"), ("claims.verify", "unit.read")),
+    ("board_pages.unit", _l("本单位"), ("unit.read",)),
+    ("ledger_pages.approvals", _l("积分审批"), ("awards.approve",)),
+    ("people_pages.registrations", _l("双报到"), ("registrations.read",)),
+    ("ledger_pages.ledger", _l("积分台账"), ("ledger.read",)),
+    ("people_pages.people", _l("人员"), ("people.read",)),
+    ("people_pages.audit", _l("操作日志"), ("audit.read",)),
+    ("checkin_pages.my_checkins", _l("我的签到"), ()),
+    ("checkin_pages.stations", _l("签到站点"), ("stations.manage",)),
 )
 
 
@@ -72,6 +70,9 @@ def init_app(app: Flask) -> None:
             actor = current_actor_or_none()
         except DomainError:
             actor = None
-        roles = actor.role_names if actor else set()
-        menu = [(endpoint, label) for endpoint, label, needs in MENU if needs is None or roles & needs]
+        menu = [
+            (endpoint, label)
+            for endpoint, label, needs in MENU
+            if actor is not None and (not needs or any(actor.can_somewhere(action) for action in needs))
+        ]
         return {"actor": actor, "menu": menu, "large_text": request.cookies.get("large_text") == "1"}

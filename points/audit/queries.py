@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import select
 
+from points.access import Actor
 from points.audit.models import AuditEntry
-from points.auth.policy import Actor
 from points.org.models import OrgNode
 
 

@@ -9,9 +9,9 @@ from flask import current_app, g, request
 from flask import session as cookie
 from sqlmodel import select
 
+from points.access import Actor, Grant
 from points.auth import operations
 from points.auth.models import ApiToken
-from points.auth.policy import Actor, Grant
 from points.auth.queries import find_live_session, token_digest
 from points.db import session, utcnow
 from points.errors import Unauthorized

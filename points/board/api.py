@@ -6,8 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlmodel import select
 
+from points.access import Actor
 from points.auth.current import current_actor
-from points.auth.policy import Actor
 from points.board import operations, queries
 from points.board.models import CLAIM_STATE_NAMES, DEMAND_STATE_NAMES, TASK_STATE_NAMES, Task
 from points.board.schemas import (

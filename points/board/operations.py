@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
+from points.access import Actor
 from points.audit.operations import record
-from points.auth.policy import Actor
 from points.board.models import (
     CATEGORIES,
     ELIGIBILITY,

@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
-from points.auth.policy import PERMISSIONS
 from points.board import operations, queries
 from points.board.api import claims_out, demands_out, tasks_out
 from points.board.models import (
@@ -268,7 +267,7 @@ def ask_for_help():
         errors=errors,
         message=message,
         demands=demands,
-        for_others=bool(actor.role_names & PERMISSIONS["help.request_for"]),
+        for_others=actor.can_somewhere("help.request_for"),
     )
 
 
@@ -278,7 +277,7 @@ def _requester_for(actor, phone: str) -> int | None:
     phone = phone.strip()
     if not phone:
         return None
-    if not actor.role_names & PERMISSIONS["help.request_for"]:
+    if not actor.can_somewhere("help.request_for"):
         raise Forbidden("forbidden", "只有网格员和社区工作人员可以代居民点单")
     person = find_person_by_phone(phone)
     if person is None or not actor.can("help.request_for", home_path(person)):
@@ -420,7 +419,7 @@ def dashboard():
     from points.ledger.queries import approval_queue_stmt
 
     actor = current_actor_or_none()
-    if not actor.role_names & {"staff", "street_admin", "admin", "grid_worker"}:
+    if not actor.can_somewhere("dashboard.read"):
         abort(403)
     open_tasks = queries.board_stmt(actor, now=utcnow(), state="posted").where(
         actor.scope_filter("tasks.manage", OrgNode.path)
@@ -430,7 +429,7 @@ def dashboard():
     )
     figures = {
         "approvals": _count(approval_queue_stmt(scope=actor.scope_filter("awards.approve", OrgNode.path)))
-        if actor.role_names & PERMISSIONS["awards.approve"]
+        if actor.can_somewhere("awards.approve")
         else 0,
         "demands": _count(open_demands),
         "verifications": _count(queries.verification_queue_stmt(actor)),
@@ -539,7 +538,7 @@ def confirm_project(demand_id: int):
 @login_required
 def verification_queue():
     actor = current_actor_or_none()
-    if "unit_admin" not in actor.role_names:
+    if not actor.can_somewhere("unit.read"):
         actor.require_somewhere("claims.verify")
     rows = claims_out(session().exec(queries.verification_queue_stmt(actor).limit(200)).all())
     units = set(actor.unit_ids)

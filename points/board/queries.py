@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import select
 
-from points.auth.policy import Actor
+from points.access import Actor
 from points.board.models import (
     LIVE_CLAIM_STATES,
     SLOT_STATES,

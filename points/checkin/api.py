@@ -16,8 +16,8 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from points.access import Actor
 from points.auth.current import current_actor, current_actor_or_none
-from points.auth.policy import Actor
 from points.checkin import operations, queries
 from points.checkin.qr import card_url, scan_url
 from points.checkin.schemas import (

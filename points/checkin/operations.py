@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from points.access import PERMISSIONS, Actor
 from points.audit.operations import record
-from points.auth.policy import PERMISSIONS, Actor
 from points.checkin import queries, tokens
 from points.checkin.models import CLOSE_RULES, Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session, utcnow

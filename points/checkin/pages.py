@@ -34,7 +34,6 @@ from marshmallow import ValidationError
 
 from points.auth.current import current_actor_or_none
 from points.auth.pages import login_required, safe_local_path
-from points.auth.policy import PERMISSIONS
 from points.checkin import operations, queries
 from points.checkin.api import check_history_reader, scan_address_limit, scan_person_key, scan_person_limit
 from points.checkin.models import CLOSE_RULE_NAMES, Activity
@@ -390,7 +389,7 @@ def batch_cards():
 def card_landing(token: str):
     """A staff phone scanned a member card: the person, and the activities running now to check them in to."""
     actor = current_actor_or_none()
-    if not actor.role_names & PERMISSIONS["stations.manage"]:
+    if not actor.can_somewhere("stations.manage"):
         # A card names its holder: only those who check people in may read it.
         abort(404)
     try:
@@ -429,7 +428,7 @@ def _runs(actor, activity: Activity, now: datetime) -> bool:
 
 def _require_station_staff():
     actor = current_actor_or_none()
-    if not actor.role_names & {"staff", "street_admin", "admin"}:
+    if not actor.can_somewhere("stations.manage"):
         raise Forbidden("forbidden", "只有社区工作人员可以管理签到站点")
     return actor
 

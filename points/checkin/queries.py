@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlmodel import select
 
-from points.auth.policy import Actor
+from points.access import Actor
 from points.checkin import tokens
 from points.checkin.models import Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session

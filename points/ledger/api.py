@@ -10,8 +10,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from points.access import Actor
 from points.auth.current import current_actor
-from points.auth.policy import Actor
 from points.db import session, utcnow
 from points.errors import Forbidden, NotFound
 from points.ledger import operations, queries
@@ -212,7 +212,7 @@ class AwardQueue(MethodView):
     def get(self, args):
         """Pending awards to approve within my scope, oldest first."""
         actor = current_actor()
-        if not actor.role_names & {"staff", "street_admin", "admin"}:
+        if not actor.can_somewhere("awards.approve"):
             raise Forbidden("forbidden", "没有审批积分的权限")
         older = args.get("older_than_hours")
         stmt = queries.approval_queue_stmt(
@@ -295,7 +295,7 @@ class Transfers(MethodView):
     def get(self, args):
         """Browse the ledger within my scope (supervisors, staff, street admins, admins)."""
         actor = current_actor()
-        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+        if not actor.can_somewhere("ledger.read"):
             raise Forbidden("forbidden", "没有查看台账的权限")
         stmt = queries.transfers_stmt(
             scope=actor.scope_filter("ledger.read", _nodes.c.path),
@@ -327,7 +327,7 @@ class LatestVerification(MethodView):
     def get(self):
         """The result of the latest ledger verification (nightly, or `flask points verify`)."""
         actor = current_actor()
-        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+        if not actor.can_somewhere("ledger.read"):
             raise Forbidden("forbidden", "没有查看台账的权限")
         result = queries.latest_verification()
         if result is None:
@@ -348,7 +348,7 @@ class Discretionary(MethodView):
     def get(self):
         """Share of discretionary (manual) points per community, approver and kind."""
         actor = current_actor()
-        if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+        if not actor.can_somewhere("ledger.read"):
             raise Forbidden("forbidden", "没有查看台账的权限")
         rows = queries.discretionary_share(scope=actor.scope_filter("ledger.read", _nodes.c.path))
         for row in rows:

@@ -34,8 +34,8 @@ import psycopg
 import sqlalchemy as sa
 from flask import current_app
 
+from points.access import Actor
 from points.audit.operations import record, record_many
-from points.auth.policy import Actor
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger.chain import row_hash

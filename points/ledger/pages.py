@@ -126,7 +126,7 @@ def my_points_csv():
 
 def _require_approver():
     actor = current_actor_or_none()
-    if not actor.role_names & {"staff", "street_admin", "admin"}:
+    if not actor.can_somewhere("awards.approve"):
         raise Forbidden("forbidden", "只有社区工作人员可以审批积分")
     return actor
 
@@ -252,7 +252,7 @@ def _decide(action, done: str):
 @login_required
 def ledger():
     actor = current_actor_or_none()
-    if not actor.role_names & {"staff", "street_admin", "supervisor", "admin"}:
+    if not actor.can_somewhere("ledger.read"):
         raise Forbidden("forbidden", "只有工作人员和监督小组可以查看台账")
     args = request.args
     stmt = queries.transfers_stmt(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from points.access import Actor
 from points.audit.operations import record
-from points.auth.policy import Actor
 from points.db import flush_or_conflict, session
 from points.errors import DomainError, Forbidden
 from points.org.models import CHILD_LEVEL, OrgNode, Station, Unit

@@ -6,10 +6,10 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from points.access import Actor
 from points.audit.queries import audit_stmt
 from points.auth.current import current_actor, current_actor_or_none
 from points.auth.passwords import generate_password
-from points.auth.policy import Actor
 from points.auth.queries import is_locked, locked_phones
 from points.errors import DomainError, NotFound
 from points.extensions import limiter

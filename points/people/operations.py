@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from points.access import Actor
 from points.audit.operations import record
 from points.auth.operations import clear_login_throttles, revoke_all_sessions
 from points.auth.passwords import check_password_policy, generate_password, hash_password, verify_password
-from points.auth.policy import Actor
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode

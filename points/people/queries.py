@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from points.auth.policy import Actor
+from points.access import Actor
 from points.db import session
 from points.errors import Forbidden, NotFound
 from points.org.models import OrgNode, Unit

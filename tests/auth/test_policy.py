@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from points.auth.policy import Actor, Grant
+from points.access import Actor, Grant
 from points.errors import Forbidden, NotFound
 
 STREET = "/1/2/3/"

@@ -1,4 +1,6 @@
-"""The one authorisation mechanism: role plus scope.
+"""Who is asking and what they may do: the actor, role grants and the one permission table.
+
+Every domain asks here (`actor.can("awards.approve", path)`), never a hand-written set of role names.
 
 A grant on an org node holds for that node's subtree and nowhere else; a
 `unit_admin` grant holds for its unit; an `admin` grant without a node holds
@@ -32,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tasks.manage": frozenset({"staff", "street_admin", "admin"}),
     "claims.verify": frozenset({"staff", "street_admin", "admin"}),
     "demands.triage": frozenset({"staff", "street_admin", "admin"}),
+    # Pages that gather one's work: the staff dashboard, and a unit's own page.
+    "dashboard.read": frozenset({"staff", "street_admin", "admin", "grid_worker"}),
+    "unit.read": frozenset({"unit_admin"}),
 }
 
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands
@@ -113,9 +118,14 @@ class Actor:
         if action is not None and not roles & (PERMISSIONS[action] | {"unit_admin"}):
             raise Forbidden("forbidden", "没有权限执行此操作")
 
+    def can_somewhere(self, action: str) -> bool:
+        """Holds a role for the action on some scope (menus, and lists filtered by scope)."""
+        return bool(self.role_names & PERMISSIONS[action])
+
     def require_somewhere(self, action: str) -> None:
-        """For things outside the tree (units): the role anywhere suffices."""
-        if not self.role_names & PERMISSIONS[action]:
+        """For things outside the tree (units) and lists filtered by scope: the role anywhere
+        suffices."""
+        if not self.can_somewhere(action):
             raise Forbidden("forbidden", "没有权限执行此操作")
 
     def scope_paths(self, action: str) -> list[str] | None:
