@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi …`."""
 
-from points import create_app
+from points.app import create_app
 
 app = create_app()

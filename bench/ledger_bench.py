@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from config import TestConfig
-from points import create_app
+from points.app import create_app
 from points.db import make_engine, normalise_url, session
 from points.ledger.chain import row_hash
 from points.migrate import upgrade

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 
 from bench.ledger_bench import throwaway_database
 from config import TestConfig
-from points import create_app
+from points.app import create_app
 from points.db import make_engine, session, utcnow
 from points.migrate import upgrade
 

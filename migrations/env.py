@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
         run_with(connection)
         return
     # Plain `alembic` on the command line: build the app's engine from the settings.
-    from points import create_app
+    from points.app import create_app
     from points.db import get_db
     from points.migrate import migration_connection
 

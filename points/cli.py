@@ -11,7 +11,11 @@ from flask.cli import AppGroup
 
 from points import scheduler as sched
 from points.db import get_db, transaction, utcnow
+from points.demo import demo_command
 from points.errors import DomainError
+from points.ledger.cli import verify_command
+from points.migrate import alembic_config, downgrade, upgrade
+from points.people import operations, queries
 
 points_cli = AppGroup("points", help="红松分 service commands.")
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -24,7 +28,6 @@ points_cli.add_command(jobs_cli)
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from points.migrate import upgrade
 
     upgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")
@@ -34,7 +37,6 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION."""
-    from points.migrate import downgrade
 
     downgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")
@@ -46,8 +48,6 @@ def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
 
-    from points.migrate import alembic_config
-
     with get_db().engine.begin() as connection:
         command.revision(alembic_config(connection), message=message, autogenerate=True)
 
@@ -58,7 +58,6 @@ def db_revision(message: str) -> None:
 @click.option("--password", default=None, help="Asked for when omitted.")
 def create_admin(phone: str, name: str, password: str | None) -> None:
     """Create a person with the admin role over the whole tree (or grant it to an existing one)."""
-    from points.people import operations, queries
 
     if password is None:
         password = getpass.getpass("密码: ")
@@ -113,8 +112,6 @@ def scheduler() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from points.demo import demo_command
-    from points.ledger.cli import verify_command
 
     points_cli.add_command(demo_command)
     points_cli.add_command(verify_command)

@@ -12,7 +12,10 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
+
+from points.errors import Conflict
 
 # Named constraints: SQLite batch migrations need names to alter them.
 SQLModel.metadata.naming_convention = {
@@ -152,10 +155,13 @@ def init_app(app: Flask) -> None:
     def _commit_or_rollback(response):
         # The request is the transaction boundary: commit only what succeeded,
         # so a failed request changes nothing.
-        sess = _scope().pop(_KEY, None)
+        scope = _scope()
+        sess = scope.pop(_KEY, None)
+        outcome = scope.pop(_OUTCOME, None)
         if sess is not None:
             try:
-                if response.status_code < 400:
+                succeeded = response.status_code < 400 and outcome != "rollback"
+                if succeeded or outcome == "keep":
                     sess.commit()
                 else:
                     sess.rollback()
@@ -173,6 +179,23 @@ def init_app(app: Flask) -> None:
 
 
 _KEY = "points.db_session"
+_OUTCOME = "points.db_outcome"
+
+
+def roll_back_request() -> None:
+    """The request was refused although its page answers 2xx or 3xx (a form shown again, a
+    redirect with the reason flashed): undo what it wrote now, so the page can still read
+    (PostgreSQL refuses reads in a failed transaction), and commit nothing at the boundary."""
+    scope = _scope()
+    scope[_OUTCOME] = "rollback"
+    sess = scope.get(_KEY)
+    if sess is not None:
+        sess.rollback()
+
+
+def keep_on_failure() -> None:
+    """Commit what the request wrote although it answers an error (a failed login still counts)."""
+    _scope()[_OUTCOME] = "keep"
 
 
 def _scope() -> dict:
@@ -182,6 +205,7 @@ def _scope() -> dict:
 
 
 def _discard(scope: dict) -> None:
+    scope.pop(_OUTCOME, None)
     sess = scope.pop(_KEY, None)
     if sess is not None:
         sess.rollback()
@@ -251,10 +275,6 @@ def flush_or_conflict(message: str, code: str = "duplicate", *, add=None) -> Non
     pending are flushed before the savepoint begins, and changes to existing rows with
     them: a conflict there still spoils the transaction, which the request then rolls back.)
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from points.errors import Conflict
-
     sess = session()
     try:
         with sess.begin_nested():

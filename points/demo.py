@@ -17,7 +17,6 @@ from sqlmodel import select
 
 from points.access import Actor
 from points.auth.current import actor_for
-from points.auth.passwords import hash_password
 from points.board.demo import load_board
 from points.checkin.demo import load_checkins
 from points.db import session, transaction, utcnow
@@ -27,6 +26,7 @@ from points.org.models import OrgNode, Station, Unit
 from points.org.queries import all_nodes
 from points.people import operations as people_operations
 from points.people.models import Person, Registration
+from points.people.passwords import hash_password
 from points.people.queries import find_person_by_phone, grants_of
 
 DEMO_PASSWORD = "demo12345"

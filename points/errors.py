@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unsupporte
 
 from points.i18n import translate
 from points.labels import N_
+from points.validation import Schema
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-class ProblemSchema(ma.Schema):
+class ProblemSchema(Schema):
     """The problem document every API error answers with (documentation only; `problem` writes it)."""
 
     type = ma.fields.String(required=True, metadata={"description": "/api/v1/problems/{code}"})

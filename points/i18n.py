@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, request
 from flask_babel import Babel, get_locale, gettext, refresh
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -53,13 +53,3 @@ def init_app(app: Flask) -> None:
     # The locale is cached on the app context, which a request may share with its caller
     # (jobs, tests): choose it afresh for every request.
     app.before_request(refresh)
-
-    @app.get("/lang/<code>")
-    def choose_language(code: str):
-        """Remember the page language on this device."""
-        from points.auth.pages import safe_local_path
-
-        response = redirect(safe_local_path(request.args.get("next"), url_for("people_pages.home")))
-        if code in LANGUAGES:
-            response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-        return response

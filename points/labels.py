@@ -9,12 +9,38 @@ dictionaries is in the catalogue, so a new state cannot be forgotten here.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 def N_(message: str) -> str:
     """Marks `message` for the extractor and returns it untranslated.
 
     For texts whose translation happens later, at render time, in the page language."""
     return message
+
+
+class Choice(StrEnum):
+    """A stored value with its Chinese name, defined once: `Role.STAFF == "staff"`,
+    `Role.STAFF.title == "社区工作者"` (the msgid; pages translate it when they show it).
+
+    Members are written `NAME = "value", N_("名称")`, so the extractor sees every name."""
+
+    title: str
+
+    def __new__(cls, value: str, title: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.title = title
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def titles(cls) -> dict[str, str]:
+        """value → Chinese name, for templates and the API's readable fields."""
+        return {member.value: member.title for member in cls}
 
 
 # points.board.models.CATEGORIES

@@ -6,15 +6,16 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from points.db import session
+from points.validation import Schema
 
 
-class PageArgsSchema(ma.Schema):
+class PageArgsSchema(Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
 def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
-    return ma.Schema.from_dict(
+    return Schema.from_dict(
         {
             "items": ma.fields.List(ma.fields.Nested(item_schema)),
             "page": ma.fields.Integer(),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema as ma_Schema
+from marshmallow import ValidationError, fields, validate
 
 from points.labels import N_
 
@@ -33,7 +34,7 @@ def use_chinese_messages() -> None:
         **fields.AwareDateTime.default_error_messages,
         **_FIELD_MESSAGES[fields.DateTime],
     }
-    Schema._default_error_messages = {"type": "输入类型无效", "unknown": "不认识的字段"}
+    ma_Schema._default_error_messages = {"type": "输入类型无效", "unknown": "不认识的字段"}
     validate.Length.message_min = "至少 {min} 个字符"
     validate.Length.message_max = "最多 {max} 个字符"
     validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
@@ -45,6 +46,13 @@ def use_chinese_messages() -> None:
     validate.Range.message_lte, validate.Range.message_lt = "不大于", "小于"
     validate.OneOf.default_message = "应为以下之一：{choices}"
     validate.Regexp.default_message = "格式不正确"
+
+
+class Schema(ma_Schema):
+    """The base of every schema here: importing it puts the Chinese messages in place first."""
+
+
+use_chinese_messages()
 
 
 # Ids are 32-bit integers in the database: a larger one cannot exist, and saying so per

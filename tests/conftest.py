@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from config import TestConfig
-from points import create_app
+from points.app import create_app
 from points.db import make_engine, normalise_url, session
 from points.migrate import upgrade
 
@@ -132,8 +132,8 @@ def make_node(app):
 
 @pytest.fixture
 def make_person(app, make_node):
-    from points.auth.passwords import hash_password
     from points.people import operations
+    from points.people.passwords import hash_password
 
     def make(
         *,

@@ -266,7 +266,7 @@ class _Busy(Exception):
 
 
 def test_a_deadlock_answers_503_with_retry_after(make_node, make_person, api_as, monkeypatch):
-    from points.people import api as people_api
+    from points.people import queries as people_queries
 
     community = make_node("community")
     person = make_person(community=community)
@@ -274,7 +274,7 @@ def test_a_deadlock_answers_503_with_retry_after(make_node, make_person, api_as,
     def deadlock(_person_id):
         raise _Busy("deadlock detected")
 
-    monkeypatch.setattr(people_api, "roles_out", deadlock)
+    monkeypatch.setattr(people_queries, "role_list", deadlock)
     response = api_as(person).get("/api/v1/me")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"

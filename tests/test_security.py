@@ -14,7 +14,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from config import DevelopmentConfig, TestConfig
-from points import create_app, security
+from points import security
+from points.app import create_app
 
 POINTS = Path(__file__).resolve().parents[1] / "points"
 OLD_DEVELOPMENT_KEY = "dev-only-secret-key"

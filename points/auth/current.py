@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, g, redirect, request, url_for
 from flask import session as cookie
 from sqlmodel import select
 
@@ -168,3 +169,15 @@ def init_app(app) -> None:
         g.pop("actor", None)
         g.pop("api_token_id", None)
         g.pop("credential", None)
+
+
+def login_required(view):
+    """Pages for people who are logged in; others go to the login page and come back."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_actor_or_none() is None:
+            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, redirect, request, url_for
 
 from points.auth.current import Credential, current_actor_or_none, current_credential
-from points.auth.pages import safe_local_path
 from points.db import utcnow
 from points.errors import DomainError, Forbidden, Unauthorized
+from points.web import safe_local_path
 
 # Approving, rejecting, bulk-approving and reversing awards; resetting a password and unlocking
 # an account; granting and revoking roles; rotating a station's key; reissuing a member card.
@@ -70,7 +70,7 @@ def needs_reauth(credential: Credential, *, now: datetime | None = None) -> bool
 
 def _return_to() -> str:
     """Where to come back to after confirming: the page itself, or for a form the page it was on."""
-    home = url_for("people_pages.home")
+    home = url_for("home_pages.home")
     if request.method == "GET":
         return safe_local_path(request.full_path.rstrip("?"), home)
     back = request.form.get("back")

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from points.auth.models import ApiToken, LoginSession, LoginThrottle
+from points.auth.models import ApiToken, LoginSession
 from points.db import session
+from points.people.operations import prune_login_throttles
 from points.scheduler import JobRun, register_job
 
 
@@ -27,12 +28,7 @@ def prune_expired(*, now: datetime) -> str:
         )
     ).rowcount
     quiet = now - 2 * timedelta(minutes=config["LOGIN_LOCK_MAX_MINUTES"])
-    throttles = sess.execute(
-        sa.delete(LoginThrottle).where(
-            LoginThrottle.updated_at < quiet,
-            sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < quiet),
-        )
-    ).rowcount
+    throttles = prune_login_throttles(before=quiet)
     keep = timedelta(days=config.get("JOB_RUNS_KEEP_DAYS", 400))
     runs = sess.execute(sa.delete(JobRun).where(JobRun.started_at < now - keep)).rowcount
     return (

@@ -49,24 +49,3 @@ class LoginSession(SQLModel, table=True):
     password_confirmed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     address: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=200)
-
-
-class LoginThrottle(SQLModel, table=True):
-    """Failed logins of one phone (as typed, known or not) from one client (device or address)."""
-
-    __tablename__ = "login_throttles"
-    __table_args__ = (
-        sa.UniqueConstraint("phone", "client_key", name="uq_login_throttles_phone_client"),
-        sa.CheckConstraint("failures >= 0", name="failures_nonnegative"),
-        sa.CheckConstraint("lock_count >= 0", name="lock_count_nonnegative"),
-        sa.Index("ix_login_throttles_updated_at", "updated_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    phone: str = Field(max_length=20)
-    # "d:" and the SHA-256 of a device cookie, or "a:" and the client address.
-    client_key: str = Field(max_length=80)
-    failures: int = Field(default=0)
-    lock_count: int = Field(default=0)
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

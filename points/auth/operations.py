@@ -7,17 +7,17 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from points.audit.operations import record
-from points.auth.models import ApiToken, LoginSession, LoginThrottle
-from points.auth.passwords import verify_password
-from points.auth.queries import normalise_phone, token_digest
+from points.auth.models import ApiToken, LoginSession
+from points.auth.queries import token_digest
 from points.db import session, utcnow
 from points.errors import DomainError, Unauthorized
 from points.people.models import Person
-from points.people.queries import mask_phone
+from points.people.operations import count_failed_login, forget_failed_logins
+from points.people.passwords import verify_password
+from points.people.queries import login_throttle, mask_phone, normalise_phone
 
 
 def _failed(
@@ -52,9 +52,7 @@ def authenticate(
     now = now or utcnow()
     phone = normalise_phone(phone)
     sess = session()
-    throttle = sess.exec(
-        select(LoginThrottle).where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
-    ).first()
+    throttle = login_throttle(phone=phone, client_key=client_key)
     person = sess.exec(select(Person).where(Person.phone == phone)).first()
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         _failed(phone=phone, person=person, reason="locked", via=via, now=now)
@@ -65,54 +63,15 @@ def authenticate(
         )
     # Unknown phones spend the same argon2 time as real ones.
     if not verify_password(person.password_hash if person else None, password):
-        locked_until = _count_failure(phone=phone, client_key=client_key, now=now)
+        locked_until = count_failed_login(phone=phone, client_key=client_key, now=now)
         _failed(phone=phone, person=person, reason="password", via=via, now=now, locked_until=locked_until)
         raise Unauthorized("invalid_credentials", "手机号或密码错误")
     if person.is_suspended:
         _failed(phone=phone, person=person, reason="suspended", via=via, now=now)
         raise DomainError("account_suspended", "账号已停用，请联系社区工作人员", 403)
     if throttle is not None:
-        # A success from this client forgets its failures (a plain DELETE: two logins at once
-        # may both get here).
-        sess.execute(sa.delete(LoginThrottle).where(LoginThrottle.id == throttle.id))
+        forget_failed_logins(throttle_id=throttle.id)
     return person
-
-
-def _count_failure(*, phone: str, client_key: str, now: datetime) -> datetime | None:
-    """Add a failure to the (phone, client) row, under its lock; the lock's end if this one locks."""
-    sess = session()
-    config = current_app.config
-    dialect = postgresql if sess.get_bind().dialect.name == "postgresql" else sqlite
-    sess.execute(
-        dialect.insert(LoginThrottle.__table__)
-        .values(phone=phone, client_key=client_key, failures=0, lock_count=0, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["phone", "client_key"])
-    )
-    row = sess.exec(
-        select(LoginThrottle)
-        .where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    longest = timedelta(minutes=config["LOGIN_LOCK_MAX_MINUTES"])
-    # A quiet spell as long as the longest lock forgets earlier failures and locks.
-    if max(row.updated_at, row.locked_until or row.updated_at) + longest < now:
-        row.failures, row.lock_count = 0, 0
-    row.failures += 1
-    row.updated_at = now
-    locked_until = None
-    if row.failures >= config["LOGIN_MAX_FAILURES"]:
-        minutes = config["LOGIN_LOCK_MINUTES"] * 2 ** min(row.lock_count, 16)
-        locked_until = now + min(timedelta(minutes=minutes), longest)
-        row.failures, row.lock_count, row.locked_until = 0, row.lock_count + 1, locked_until
-    sess.flush()
-    return locked_until
-
-
-def clear_login_throttles(*, phone: str) -> int:
-    """Forget every failed login and lock of this phone, from every client (staff unlock)."""
-    result = session().execute(sa.delete(LoginThrottle).where(LoginThrottle.phone == normalise_phone(phone)))
-    return result.rowcount
 
 
 def _record_login(person: Person, via: str, now: datetime) -> None:

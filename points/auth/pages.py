@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
@@ -16,6 +14,7 @@ from points.auth.current import (
     current_actor_or_none,
     current_credential,
     log_in_page_session,
+    login_required,
 )
 from points.auth.queries import client_key, device_known
 from points.db import session
@@ -23,42 +22,15 @@ from points.errors import DomainError
 from points.extensions import limiter, login_account_key
 from points.people import operations as people_operations
 from points.people.queries import get_person
+from points.web import safe_local_path
 
 bp = Blueprint("auth_pages", __name__, template_folder="templates")
 
 DEVICE_COOKIE_DAYS = 5 * 365
 
 
-def login_required(view):
-    """Pages for people who are logged in; others go to the login page and come back."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_actor_or_none() is None:
-            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def safe_local_path(target: str | None, default: str) -> str:
-    """`target` if it is a path on this site, else `default`."""
-    # Only local paths: an open redirect would turn the login page into a phishing aid.
-    # Browsers read "/\\host" as "//host" and drop tabs and newlines, so refuse those too.
-    if (
-        target
-        and target.startswith("/")
-        and "\\" not in target
-        and not any(ch.isspace() or ord(ch) < 32 for ch in target)
-    ):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and not target.startswith("//"):
-            return target
-    return default
-
-
 def _safe_next(target: str | None) -> str:
-    return safe_local_path(target, url_for("people_pages.home"))
+    return safe_local_path(target, url_for("home_pages.home"))
 
 
 def _device() -> str | None:

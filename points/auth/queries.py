@@ -10,19 +10,15 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlmodel import select
 
-from points.auth.models import LoginSession, LoginThrottle
+from points.auth.models import LoginSession
 from points.db import session, utcnow
 from points.people.models import Person
+from points.people.queries import normalise_phone
 
 
 def token_digest(token: str) -> str:
     """SHA-256 of a random secret (token, session secret, device cookie): what is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalise_phone(phone: str) -> str:
-    """The phone as the login form or API received it, as throttles and limits key it."""
-    return phone.strip()[:20]
 
 
 @dataclass(frozen=True)
@@ -89,19 +85,3 @@ def client_key(*, phone: str, device: str | None, address: str | None) -> str:
     if device and device_known(phone=phone, device=device):
         return "d:" + token_digest(device)
     return "a:" + (address or "")[:64]
-
-
-def locked_phones(phones: list[str], *, now: datetime | None = None) -> set[str]:
-    """Which of these phones have a client locked out by failed logins right now."""
-    if not phones:
-        return set()
-    rows = session().exec(
-        select(LoginThrottle.phone)
-        .where(LoginThrottle.phone.in_(phones), LoginThrottle.locked_until > (now or utcnow()))
-        .distinct()
-    )
-    return set(rows.all())
-
-
-def is_locked(phone: str, *, now: datetime | None = None) -> bool:
-    return bool(locked_phones([phone], now=now))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
+from points.validation import Schema
 
-class TokenRequestSchema(ma.Schema):
+
+class TokenRequestSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
     label = fields.String(load_default="", validate=validate.Length(max=100))
 
 
-class TokenSchema(ma.Schema):
+class TokenSchema(Schema):
     token = fields.String()
     token_type = fields.String()
     expires_at = fields.DateTime()

@@ -31,13 +31,14 @@ from points.board.models import (
     Resource,
     Task,
 )
+from points.board.queries import may_read_demand
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger import operations as ledger
 from points.ledger.queries import award_states
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_station, get_unit
-from points.people.models import Person
+from points.people.models import Person, RoleGrant
 from points.people.queries import (
     acts_as_party_member,
     belongs_to_community,
@@ -739,7 +740,6 @@ def dispatch_task(
 
 def _unit_contact(unit_id: int) -> Person:
     """Who answers for a unit: its first admin (a unit without one cannot be dispatched to)."""
-    from points.people.models import RoleGrant
 
     person = (
         session()
@@ -1115,7 +1115,6 @@ def request_help(
 def _triaged(actor: Actor, demand_id: int) -> Demand:
     """A demand the actor may triage. Whoever may read it (its requester, the grid worker)
     is refused with 403; everyone else finds nothing."""
-    from points.board.queries import may_read_demand
 
     demand = get_demand(demand_id, lock=True)
     path = get_node(demand.community_id).path

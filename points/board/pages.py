@@ -3,16 +3,14 @@ demand triage and the verification queue; for unit admins their confirmations an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlmodel import select
 
-from points.auth.current import current_actor_or_none
-from points.auth.pages import login_required, safe_local_path
+from points.auth.current import current_actor_or_none, login_required
 from points.board import operations, queries
 from points.board.api import claims_out, demands_out, tasks_out
 from points.board.models import (
@@ -32,6 +30,7 @@ from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person
 from points.people.queries import find_person_by_phone, home_path, mask_phone
 from points.validation import local_datetime
+from points.web import safe_local_path
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
 
@@ -411,63 +410,6 @@ def task_action(task_id: int, action: str):
     else:
         abort(404)
     return redirect(back)
-
-
-@bp.get("/staff")
-@login_required
-def dashboard():
-    from points.ledger.queries import approval_queue_stmt
-
-    actor = current_actor_or_none()
-    if not actor.can_somewhere("dashboard.read"):
-        abort(403)
-    open_tasks = queries.board_stmt(actor, now=utcnow(), state="posted").where(
-        actor.scope_filter("tasks.manage", OrgNode.path)
-    )
-    open_demands = queries.demands_stmt(actor, state="open").where(
-        actor.scope_filter("demands.triage", OrgNode.path)
-    )
-    figures = {
-        "approvals": _count(approval_queue_stmt(scope=actor.scope_filter("awards.approve", OrgNode.path)))
-        if actor.can_somewhere("awards.approve")
-        else 0,
-        "demands": _count(open_demands),
-        "verifications": _count(queries.verification_queue_stmt(actor)),
-        "open_tasks": _count(open_tasks),
-    }
-    today = _today_activities(actor)
-    return _render("board/dashboard.html", figures=figures, activities=today)
-
-
-def _count(stmt) -> int:
-    return session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
-
-
-def _today_activities(actor) -> list[dict]:
-    """Activities at the actor's stations that run some time today (local day)."""
-    from points.checkin import queries as checkin
-
-    start, end = _local_day(utcnow())
-    rows = session().exec(checkin.activities_stmt(actor, start=start, end=end).limit(20)).all()
-    stations = {s.id: s.name for s in checkin.managed_stations(actor)}
-    return [
-        {
-            "url": url_for("checkin_pages.activity", activity_id=a.id),
-            "name": a.title,
-            "station": stations.get(a.station_id, ""),
-            "starts_at": a.starts_at,
-            "ends_at": a.ends_at,
-            "present": checkin.activity_counts(a.id)["present"],
-        }
-        for a in sorted(rows, key=lambda a: a.starts_at)
-        if a.station_id in stations
-    ]
-
-
-def _local_day(moment: datetime) -> tuple[datetime, datetime]:
-    local = moment.astimezone(LOCAL_TZ)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
 
 
 @bp.get("/triage")

@@ -17,7 +17,7 @@ from points.board.models import (
     TASK_STATES,
 )
 from points.pagination import PageArgsSchema, page_schema
-from points.validation import Id, When
+from points.validation import Id, Schema, When
 
 _category = fields.String(validate=validate.OneOf(CATEGORIES))
 _when = {"description": "ISO 8601 with a zone, e.g. 2026-12-01T09:00:00+08:00"}
@@ -27,7 +27,7 @@ def _text(max_length: int, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
-class TaskFieldsSchema(ma.Schema):
+class TaskFieldsSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = _text(2000, load_default="")
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
@@ -64,7 +64,7 @@ class TaskCreateSchema(TaskFieldsSchema):
     post = fields.Boolean(load_default=False, metadata={"description": "put it on the board at once"})
 
 
-class TaskUpdateSchema(ma.Schema):
+class TaskUpdateSchema(Schema):
     title = fields.String(validate=validate.Length(min=1, max=100))
     description = _text(2000)
     category = fields.String(validate=validate.OneOf(CATEGORIES))
@@ -83,7 +83,7 @@ class TaskUpdateSchema(ma.Schema):
     fill_mode = fields.String(validate=validate.OneOf(FILL_MODES))
 
 
-class TaskSchema(ma.Schema):
+class TaskSchema(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
     community_name = fields.String()
@@ -132,19 +132,19 @@ class TaskQuerySchema(PageArgsSchema):
     q = _text(50, metadata={"description": "words in the title"})
 
 
-class ReasonSchema(ma.Schema):
+class ReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class OptionalReasonSchema(ma.Schema):
+class OptionalReasonSchema(Schema):
     reason = _text(500, load_default="")
 
 
-class ClaimCreateSchema(ma.Schema):
+class ClaimCreateSchema(Schema):
     unit_id = Id(metadata={"description": "claim for this unit (its admin only)"})
 
 
-class DispatchSchema(ma.Schema):
+class DispatchSchema(Schema):
     person_id = Id()
     unit_id = Id()
 
@@ -154,25 +154,25 @@ class DispatchSchema(ma.Schema):
             raise ma.ValidationError("person_id 和 unit_id 只能填写一个", "person_id")
 
 
-class SubmitSchema(ma.Schema):
+class SubmitSchema(Schema):
     note = _text(1000, load_default="")
 
 
-class VerifySchema(ma.Schema):
+class VerifySchema(Schema):
     side = fields.String(
         validate=validate.OneOf(("community", "unit")),
         metadata={"description": "which side confirms; by default the one the caller may act on"},
     )
 
 
-class AwardStateSchema(ma.Schema):
+class AwardStateSchema(Schema):
     transfer_id = fields.Integer()
     amount = fields.Integer()
     kind = fields.String()
     state = fields.String(metadata={"description": "pending, posted, voided or reversed (from the ledger)"})
 
 
-class ClaimSchema(ma.Schema):
+class ClaimSchema(Schema):
     id = fields.Integer()
     task_id = fields.Integer()
     task_title = fields.String()
@@ -214,7 +214,7 @@ class QueueQuerySchema(PageArgsSchema):
     community_id = Id(strict=False)
 
 
-class DemandCreateSchema(ma.Schema):
+class DemandCreateSchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     details = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     place = _text(200, load_default="")
@@ -222,7 +222,7 @@ class DemandCreateSchema(ma.Schema):
     requester_id = Id(metadata={"description": "a resident asked for (grid workers, staff)"})
 
 
-class DemandSchema(ma.Schema):
+class DemandSchema(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
     grid_id = fields.Integer(allow_none=True)
@@ -266,12 +266,12 @@ class DemandAcceptSchema(TaskFieldsSchema):
             )
 
 
-class RateSchema(ma.Schema):
+class RateSchema(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = _text(500, load_default="")
 
 
-class ResourceCreateSchema(ma.Schema):
+class ResourceCreateSchema(Schema):
     community_id = Id(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
@@ -280,7 +280,7 @@ class ResourceCreateSchema(ma.Schema):
     unit_id = Id(metadata={"description": "declare for this unit (its admin only)"})
 
 
-class ResourceSchema(ma.Schema):
+class ResourceSchema(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
     owner_type = fields.String()
@@ -303,7 +303,7 @@ class ResourceQuerySchema(PageArgsSchema):
     active = fields.Boolean(load_default=True)
 
 
-class ProjectCreateSchema(ma.Schema):
+class ProjectCreateSchema(Schema):
     demand_id = fields.Integer(required=True)
     resource_ids = fields.List(
         fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
@@ -311,7 +311,7 @@ class ProjectCreateSchema(ma.Schema):
     title = _text(100, load_default="")
 
 
-class ProjectSchema(ma.Schema):
+class ProjectSchema(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
     demand_id = fields.Integer()

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlmodel import select
 
 from points.auth.current import actor_for
+from points.board.models import Task
 from points.checkin import operations as ops
 from points.checkin.models import Activity
 from points.db import LOCAL_TZ, session
@@ -127,7 +128,6 @@ def load_checkins(objects: dict, *, now: datetime, echo: Callable[..., None] = c
         ops.close_open_checkins(rule=rule, now=end + grace + timedelta(minutes=5))
 
     # The board's task that asks for a QR check-in gets its activity at the task's station.
-    from points.board.models import Task
 
     task = (
         session()

@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from points.access import PERMISSIONS, Actor
 from points.audit.operations import record
+from points.board.models import Task
 from points.checkin import queries, tokens
 from points.checkin.models import CLOSE_RULES, Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session, utcnow
@@ -45,6 +46,7 @@ from points.people.queries import (
     ties_of,
     visible_person,
 )
+from points.signals import answer, checked_in_for_task
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +232,6 @@ def _paying_community(station: Station, community_id: int | None) -> int:
 
 
 def _check_task(task_id: int, community_id: int) -> None:
-    from points.board.models import Task
 
     task = session().get(Task, task_id)
     if task is None or task.community_id != community_id:
@@ -610,9 +611,10 @@ def _check_in(
                 raise Conflict("scan_conflict", "扫码过于频繁，请稍后再试")
             return ScanResult("already_in", live, activity)
         if linked is not None:
-            from points.board.operations import check_in_claim
-
-            checkin.claim_id = check_in_claim(task_id=activity.task_id, person_id=person_id, now=now)
+            # The board marks the person's claim (or claims a walk-in's slot) and answers its id.
+            checkin.claim_id = answer(
+                checked_in_for_task.send(task_id=activity.task_id, person_id=person_id, now=now)
+            )
             sess.flush()
             linked.commit()
     except BaseException:

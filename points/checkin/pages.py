@@ -32,8 +32,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
-from points.auth.current import current_actor_or_none
-from points.auth.pages import login_required, safe_local_path
+from points.auth.current import current_actor_or_none, login_required
 from points.checkin import operations, queries
 from points.checkin.api import check_history_reader, scan_address_limit, scan_person_key, scan_person_limit
 from points.checkin.models import CLOSE_RULE_NAMES, Activity
@@ -49,6 +48,7 @@ from points.pagination import paginate
 from points.people.models import Person
 from points.people.queries import acts_as_party_member, get_person, mask_phone, people_stmt
 from points.validation import local_datetime
+from points.web import safe_local_path
 
 bp = Blueprint("checkin_pages", __name__, template_folder="templates")
 

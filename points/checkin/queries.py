@@ -11,12 +11,15 @@ from flask import current_app
 from sqlmodel import select
 
 from points.access import Actor
+from points.board.models import Task
 from points.checkin import tokens
-from points.checkin.models import Activity, CheckIn, MemberCard, StationKey
+from points.checkin.models import CLOSE_RULE_NAMES, Activity, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session
 from points.errors import DomainError, NotFound
 from points.i18n import Gettext, as_written
 from points.labels import N_
+from points.ledger.models import KIND_NAMES
+from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station
 from points.org.queries import get_station, station_path
 from points.people.models import Person
@@ -114,7 +117,6 @@ def paying_communities(node: OrgNode) -> list[OrgNode]:
 def tasks_for_activities(node: OrgNode, *, limit: int = 50) -> list:
     """Tasks on the board of the station's community (or the communities under it) that an
     activity may be for."""
-    from points.board.models import Task
 
     if node.level == "grid":
         node = session().get(OrgNode, node.parent_id)
@@ -365,8 +367,6 @@ def describe(
 ) -> str:
     """What happened to a check-in, in words a resident reads on their record: in Chinese, or in
     the page language through the page's `gettext`."""
-    from points.checkin.models import CLOSE_RULE_NAMES
-    from points.ledger.models import KIND_NAMES
 
     parts = []
     if checkin.by_staff_id:
@@ -408,7 +408,6 @@ def describe(
 def checkin_items(rows, gettext: Gettext = as_written) -> list[dict]:
     """Rows of (CheckIn, Activity, Station, Person) as dicts with their award's state and a note
     (in Chinese, or through the page's `gettext`)."""
-    from points.ledger.queries import award_states
 
     rows = list(rows)
     awards = award_states([c.award_transfer_id for c, *_ in rows if c.award_transfer_id])

@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 from points.checkin.operations import ACTIONS, MAX_CAP, MAX_RATE, TITLE_MAX
 from points.checkin.tokens import MAX_TOKEN_CHARS
 from points.pagination import PageArgsSchema, page_schema
+from points.validation import Schema
 
 
 def _not_blank(value: str) -> None:
@@ -15,7 +16,7 @@ def _not_blank(value: str) -> None:
         raise ma.ValidationError("不能为空")
 
 
-class ActivityCreateSchema(ma.Schema):
+class ActivityCreateSchema(Schema):
     station_id = fields.Integer(required=True, strict=True)
     title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), _not_blank])
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with zone"})
@@ -48,7 +49,7 @@ class ActivityCreateSchema(ma.Schema):
             raise ma.ValidationError("结束时间应晚于开始时间", "ends_at")
 
 
-class ActivitySchema(ma.Schema):
+class ActivitySchema(Schema):
     id = fields.Integer()
     station_id = fields.Integer()
     station_name = fields.String()
@@ -87,7 +88,7 @@ class ActivityQuerySchema(PageArgsSchema):
     include_cancelled = fields.Boolean(load_default=False)
 
 
-class StationCodeSchema(ma.Schema):
+class StationCodeSchema(Schema):
     token = fields.String()
     url = fields.String(metadata={"description": "what the QR code holds"})
     window = fields.Integer(allow_none=True)
@@ -102,7 +103,7 @@ class StationCodeSchema(ma.Schema):
     people = fields.Integer()
 
 
-class ScanSchema(ma.Schema):
+class ScanSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TOKEN_CHARS))
     action = fields.String(
         load_default=None,
@@ -112,7 +113,7 @@ class ScanSchema(ma.Schema):
     )
 
 
-class StaffCheckInSchema(ma.Schema):
+class StaffCheckInSchema(Schema):
     person_id = fields.Integer(strict=True)
     card = fields.String(
         validate=validate.Length(min=1, max=300), metadata={"description": "a member card's code or URL"}
@@ -129,14 +130,14 @@ class StaffCheckInSchema(ma.Schema):
             raise ma.ValidationError("请提供 person_id 或 card 其中之一", "person_id")
 
 
-class CheckInAwardSchema(ma.Schema):
+class CheckInAwardSchema(Schema):
     transfer_id = fields.Integer()
     amount = fields.Integer()
     kind = fields.String()
     state = fields.String(metadata={"description": "pending, posted, voided or reversed"})
 
 
-class CheckInSchema(ma.Schema):
+class CheckInSchema(Schema):
     id = fields.Integer()
     activity_id = fields.Integer()
     activity_title = fields.String()
@@ -164,20 +165,20 @@ class CheckInSchema(ma.Schema):
 CheckInPageSchema = page_schema(CheckInSchema)
 
 
-class ScanResultSchema(ma.Schema):
+class ScanResultSchema(Schema):
     outcome = fields.String(metadata={"description": "checked_in, checked_out, already_in or already_out"})
     message = fields.String()
     checkin = fields.Nested(CheckInSchema)
     activity = fields.Nested(ActivitySchema)
 
 
-class StationKeySchema(ma.Schema):
+class StationKeySchema(Schema):
     station_id = fields.Integer()
     version = fields.Integer()
     rotated_at = fields.DateTime()
 
 
-class MemberCardSchema(ma.Schema):
+class MemberCardSchema(Schema):
     person_id = fields.Integer()
     name = fields.String()
     serial = fields.Integer()
@@ -186,5 +187,5 @@ class MemberCardSchema(ma.Schema):
     url = fields.String(metadata={"description": "what the card's QR code holds"})
 
 
-class HealthSchema(ma.Schema):
+class HealthSchema(Schema):
     status = fields.String()

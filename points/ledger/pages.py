@@ -9,18 +9,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from points.auth.current import current_actor_or_none
-from points.auth.pages import login_required, safe_local_path
+from points.auth.current import current_actor_or_none, login_required
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
 from points.i18n import translate
 from points.ledger import operations, queries
 from points.ledger.export import statement_csv
 from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
+from points.ledger.stars import person_stars
 from points.org.models import OrgNode, Unit
 from points.people.models import Person
 from points.people.queries import mask_phone
-from points.reports.stars import person_stars
+from points.web import safe_local_path
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")
 REASON_NAMES = {

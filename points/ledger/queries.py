@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from points.db import LOCAL_TZ, session
 from points.ledger.models import APPROVABLE_REASONS, AWARD_REASONS, KINDS, Account, Transfer, Verification
+from points.org.models import OrgNode
 
 _accounts = Account.__table__
 
@@ -152,7 +153,6 @@ def transfers_stmt(
     end: datetime | None = None,
 ) -> sa.Select:
     """Transfers for ledger browsing; `scope` is a clause on the community's OrgNode path."""
-    from points.org.models import OrgNode
 
     nodes = OrgNode.__table__
     query = sa.select(_t).join(nodes, nodes.c.id == _t.c.community_id).where(scope).order_by(_t.c.id.desc())
@@ -274,7 +274,6 @@ def latest_verification() -> Verification | None:
 
 def discretionary_share(*, scope: sa.ColumnElement[bool]) -> list[dict]:
     """Per community and approver: posted award points, and how many were discretionary."""
-    from points.org.models import OrgNode
 
     nodes = OrgNode.__table__
     discretionary = sa.case((_t.c.proof == "discretion", _t.c.amount), else_=0)

@@ -6,28 +6,29 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.ledger.models import KINDS, REASONS, STATUSES
+from points.validation import Schema
 
 _kind = fields.String(validate=validate.OneOf(KINDS))
 
 
-class BalanceSchema(ma.Schema):
+class BalanceSchema(Schema):
     posted = fields.Integer()
     pending_in = fields.Integer()
     pending_out = fields.Integer()
     available = fields.Integer()
 
 
-class BalancesSchema(ma.Schema):
+class BalancesSchema(Schema):
     hongsong = fields.Nested(BalanceSchema)
     xingan = fields.Nested(BalanceSchema)
 
 
-class PartySchema(ma.Schema):
+class PartySchema(Schema):
     owner_type = fields.String()
     owner_id = fields.Integer()
 
 
-class TransferSchema(ma.Schema):
+class TransferSchema(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
     seq = fields.Integer()
@@ -64,21 +65,21 @@ class StatementRowSchema(TransferSchema):
     direction = fields.String()
 
 
-class StatementSchema(ma.Schema):
+class StatementSchema(Schema):
     items = fields.List(fields.Nested(StatementRowSchema))
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
 
 
-class TransferPageSchema(ma.Schema):
+class TransferPageSchema(Schema):
     items = fields.List(fields.Nested(TransferSchema))
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
 
 
-class PageArgs(ma.Schema):
+class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -90,7 +91,7 @@ class StatementQuerySchema(PageArgs):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
-class AwardCreateSchema(ma.Schema):
+class AwardCreateSchema(Schema):
     community_id = fields.Integer(required=True)
     person_id = fields.Integer()
     unit_id = fields.Integer()
@@ -105,7 +106,7 @@ class AwardCreateSchema(ma.Schema):
             raise ma.ValidationError("person_id 和 unit_id 只能填写一个", "person_id")
 
 
-class RejectSchema(ma.Schema):
+class RejectSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -113,7 +114,7 @@ class ReverseSchema(RejectSchema):
     pass
 
 
-class BulkApproveSchema(ma.Schema):
+class BulkApproveSchema(Schema):
     ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -133,7 +134,7 @@ class TransferQuerySchema(PageArgs):
     end = fields.AwareDateTime(data_key="to")
 
 
-class BudgetSchema(ma.Schema):
+class BudgetSchema(Schema):
     community_id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
@@ -141,7 +142,7 @@ class BudgetSchema(ma.Schema):
     issued = fields.Integer(dump_only=True)
 
 
-class VerificationSchema(ma.Schema):
+class VerificationSchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
     ok = fields.Boolean()
@@ -152,7 +153,7 @@ class VerificationSchema(ma.Schema):
     problem = fields.String()
 
 
-class DiscretionarySchema(ma.Schema):
+class DiscretionarySchema(Schema):
     community_id = fields.Integer()
     approved_by_id = fields.Integer(allow_none=True)
     kind = fields.String()

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.org.models import LEVELS, STATION_KINDS
+from points.validation import Schema
 
 
 def _not_blank(value: str) -> None:
@@ -17,27 +18,27 @@ def _not_blank(value: str) -> None:
 _name = [validate.Length(min=1, max=100), _not_blank]
 
 
-class NodeSchema(ma.Schema):
+class NodeSchema(Schema):
     id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
     level = fields.String()
     name = fields.String()
 
 
-class TreeNodeSchema(ma.Schema):
+class TreeNodeSchema(Schema):
     id = fields.Integer()
     level = fields.String()
     name = fields.String()
     children = fields.List(fields.Nested(lambda: TreeNodeSchema()))
 
 
-class NodeCreateSchema(ma.Schema):
+class NodeCreateSchema(Schema):
     parent_id = fields.Integer(required=True, allow_none=True)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     name = fields.String(required=True, validate=_name)
 
 
-class StationSchema(ma.Schema):
+class StationSchema(Schema):
     id = fields.Integer()
     node_id = fields.Integer()
     kind = fields.String()
@@ -46,14 +47,14 @@ class StationSchema(ma.Schema):
     is_active = fields.Boolean()
 
 
-class StationCreateSchema(ma.Schema):
+class StationCreateSchema(Schema):
     node_id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(STATION_KINDS))
     name = fields.String(required=True, validate=_name)
     address = fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class StationUpdateSchema(ma.Schema):
+class StationUpdateSchema(Schema):
     node_id = fields.Integer()
     kind = fields.String(validate=validate.OneOf(STATION_KINDS))
     name = fields.String(validate=_name)
@@ -61,18 +62,18 @@ class StationUpdateSchema(ma.Schema):
     is_active = fields.Boolean()
 
 
-class StationQuerySchema(ma.Schema):
+class StationQuerySchema(Schema):
     node_id = fields.Integer()
 
 
-class UnitSchema(ma.Schema):
+class UnitSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     party_org_name = fields.String()
     address = fields.String()
 
 
-class UnitCreateSchema(ma.Schema):
+class UnitCreateSchema(Schema):
     name = fields.String(required=True, validate=_name)
     party_org_name = fields.String(required=True, validate=_name)
     address = fields.String(load_default="", validate=validate.Length(max=200))

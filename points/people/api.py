@@ -6,21 +6,17 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from points.access import Actor
 from points.audit.queries import audit_stmt
 from points.auth.current import current_actor, current_actor_or_none
-from points.auth.passwords import generate_password
-from points.auth.queries import is_locked, locked_phones
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
 from points.pagination import page_schema, paginate
 from points.people import operations, queries
-from points.people.models import Person
+from points.people.passwords import generate_password
 from points.people.schemas import (
     AuditEntrySchema,
     AuditQuerySchema,
     GrantCreateSchema,
-    MeSchema,
     PasswordChangeSchema,
     PeopleQuerySchema,
     PersonCreatedSchema,
@@ -38,73 +34,6 @@ blp = Blueprint(
     "people", __name__, url_prefix="/api/v1", description="Me, people, roles, registrations, audit"
 )
 SECURED = [{"bearerAuth": []}]
-
-
-def person_out(actor: Actor, person: Person, path: str | None = None, locked: bool | None = None) -> dict:
-    """A person as a reader may see them: the phone only in full to themselves or managers.
-    Lists pass `locked` from one query for all their rows (`locked_phones`)."""
-    if path is None:
-        path = queries.home_path(person)
-    full = person.id == actor.person_id or actor.can("people.manage", path)
-    return {
-        "id": person.id,
-        "name": person.name,
-        "phone": person.phone if full else queries.mask_phone(person.phone),
-        "community_id": person.community_id,
-        "grid_id": person.grid_id,
-        "is_party_member": person.is_party_member,
-        "work_unit_id": person.work_unit_id,
-        "is_suspended": person.is_suspended,
-        "is_locked": is_locked(person.phone) if locked is None else locked,
-    }
-
-
-def roles_out(person_id: int) -> list[dict]:
-    return [
-        {
-            "id": grant.id,
-            "role": grant.role,
-            "node_id": grant.node_id,
-            "node_name": node.name if node else None,
-            "unit_id": grant.unit_id,
-            "unit_name": unit.name if unit else None,
-        }
-        for grant, node, unit in queries.grants_of(person_id)
-    ]
-
-
-def balances_out(person_id: int) -> dict:
-    from points.ledger.queries import balances_of_person
-
-    return balances_of_person(person_id)
-
-
-@blp.route("/me")
-class Me(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, MeSchema)
-    def get(self):
-        """My profile, roles, party-member status and balances."""
-        actor = current_actor()
-        person = queries.get_person(actor.person_id)
-        reg = queries.member_registration(person.id)
-        return {
-            "id": person.id,
-            "name": person.name,
-            "phone": person.phone,
-            "community_id": person.community_id,
-            "grid_id": person.grid_id,
-            "work_unit_id": person.work_unit_id,
-            "party": {
-                "is_party_member": person.is_party_member,
-                "acts_as_party_member": queries.acts_as_party_member(person),
-                "registration_id": reg.id if reg else None,
-                "registration_status": reg.status if reg else None,
-                "community_id": reg.community_id if reg else None,
-            },
-            "roles": roles_out(person.id),
-            "balances": balances_out(person.id),
-        }
 
 
 def _password_key(scope: str) -> str:
@@ -152,9 +81,9 @@ class People(MethodView):
         stmt = queries.people_stmt(actor, community_id=args.get("community_id"), q=args.get("q"))
         stmt = stmt.add_columns(queries._home.path)
         page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
-        locked = locked_phones([person.phone for person, _path in page["items"]])
+        locked = queries.locked_phones([person.phone for person, _path in page["items"]])
         page["items"] = [
-            person_out(actor, person, path, person.phone in locked) for person, path in page["items"]
+            queries.person_view(actor, person, path, person.phone in locked) for person, path in page["items"]
         ]
         return page
 
@@ -171,7 +100,7 @@ class People(MethodView):
         person = operations.create_person(
             actor=actor, password=password, must_change_password=generated, **data
         )
-        out = person_out(actor, person)
+        out = queries.person_view(actor, person)
         if generated:
             out["initial_password"] = password
         return out
@@ -183,14 +112,16 @@ class PersonItem(MethodView):
     @blp.response(200, PersonSchema)
     def get(self, person_id):
         actor = current_actor()
-        return person_out(actor, queries.visible_person(actor, person_id))
+        return queries.person_view(actor, queries.visible_person(actor, person_id))
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonUpdateSchema)
     @blp.response(200, PersonSchema)
     def patch(self, data, person_id):
         actor = current_actor()
-        return person_out(actor, operations.update_person(actor=actor, person_id=person_id, changes=data))
+        return queries.person_view(
+            actor, operations.update_person(actor=actor, person_id=person_id, changes=data)
+        )
 
 
 @blp.route("/people/<int:person_id>/unlock")
@@ -200,7 +131,7 @@ class PersonUnlock(MethodView):
     def post(self, person_id):
         """Lift a lock left by repeated failed logins."""
         actor = current_actor()
-        return person_out(actor, operations.unlock_person(actor=actor, person_id=person_id))
+        return queries.person_view(actor, operations.unlock_person(actor=actor, person_id=person_id))
 
 
 @blp.route("/people/<int:person_id>/password-reset")
@@ -211,7 +142,7 @@ class PersonPasswordReset(MethodView):
         """Set a new random password and show it once."""
         actor = current_actor()
         password = operations.reset_password(actor=actor, person_id=person_id)
-        out = person_out(actor, queries.get_person(person_id))
+        out = queries.person_view(actor, queries.get_person(person_id))
         out["initial_password"] = password
         return out
 
@@ -223,7 +154,7 @@ class PersonRoles(MethodView):
     def get(self, person_id):
         actor = current_actor()
         queries.visible_person(actor, person_id)
-        return roles_out(person_id)
+        return queries.role_list(person_id)
 
     @blp.doc(security=SECURED)
     @blp.arguments(GrantCreateSchema)
@@ -233,7 +164,7 @@ class PersonRoles(MethodView):
         actor = current_actor()
         queries.visible_person(actor, person_id)
         grant = operations.grant_role(actor=actor, person_id=person_id, **data)
-        return next(r for r in roles_out(person_id) if r["id"] == grant.id)
+        return next(r for r in queries.role_list(person_id) if r["id"] == grant.id)
 
 
 @blp.route("/people/<int:person_id>/roles/<int:grant_id>")
@@ -243,7 +174,7 @@ class PersonRole(MethodView):
     def delete(self, person_id, grant_id):
         actor = current_actor()
         queries.visible_person(actor, person_id)
-        if not any(r["id"] == grant_id for r in roles_out(person_id)):
+        if not any(r["id"] == grant_id for r in queries.role_list(person_id)):
             raise NotFound("grant_not_found", "授权不存在")
         operations.revoke_role(actor=actor, grant_id=grant_id)
 

@@ -8,14 +8,32 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
+from points.labels import N_, Choice
 from points.org.models import _in
 
-ROLES = ("staff", "grid_worker", "street_admin", "supervisor", "unit_admin", "admin")
+
+class Role(Choice):
+    STAFF = "staff", N_("社区工作者")
+    GRID_WORKER = "grid_worker", N_("网格员")
+    STREET_ADMIN = "street_admin", N_("街道管理员")
+    SUPERVISOR = "supervisor", N_("监督小组")
+    UNIT_ADMIN = "unit_admin", N_("单位管理员")
+    ADMIN = "admin", N_("系统管理员")
+
+
+class RegistrationState(Choice):
+    PENDING = "pending", N_("待确认")
+    CONFIRMED = "confirmed", N_("已确认")
+    DECLINED = "declined", N_("已拒绝")
+    WITHDRAWN = "withdrawn", N_("已撤回")
+
+
+ROLES = Role.values()
 # What a staff member did to someone's account: each makes them dependent on that person for
 # a while (maker–checker independence), since they could have chosen or learnt its password.
 ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_granted", "role_revoked")
 REGISTRATION_KINDS = ("member", "unit")
-REGISTRATION_STATES = ("pending", "confirmed", "declined", "withdrawn")
+REGISTRATION_STATES = RegistrationState.values()
 LIVE_REGISTRATION = "status IN ('pending', 'confirmed')"
 
 
@@ -134,3 +152,24 @@ class AccountChange(SQLModel, table=True):
     changed_by_id: int = Field(foreign_key="people.id")
     change: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one phone (as typed, known or not) from one client (device or address)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        sa.UniqueConstraint("phone", "client_key", name="uq_login_throttles_phone_client"),
+        sa.CheckConstraint("failures >= 0", name="failures_nonnegative"),
+        sa.CheckConstraint("lock_count >= 0", name="lock_count_nonnegative"),
+        sa.Index("ix_login_throttles_updated_at", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20)
+    # "d:" and the SHA-256 of a device cookie, or "a:" and the client address.
+    client_key: str = Field(max_length=80)
+    failures: int = Field(default=0)
+    lock_count: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

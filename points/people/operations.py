@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from points.access import Actor
 from points.audit.operations import record
-from points.auth.operations import clear_login_throttles, revoke_all_sessions
-from points.auth.passwords import check_password_policy, generate_password, hash_password, verify_password
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
-from points.people.models import ROLES, AccountChange, Person, Registration, RoleGrant
+from points.people.models import ROLES, AccountChange, LoginThrottle, Person, Registration, RoleGrant
+from points.people.passwords import check_password_policy, generate_password, hash_password, verify_password
 from points.people.queries import (
     get_person,
     get_registration,
     grants_of,
     home_path,
+    normalise_phone,
     registration_visible_to_subject,
     visible_person,
 )
+from points.signals import credentials_changed
 
 
 def _actor_id(actor: Actor | None) -> int | None:
@@ -151,7 +155,7 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
     if "work_unit_id" in changes and changes["work_unit_id"] is not None:
         get_unit(changes["work_unit_id"])
     if changes.get("is_suspended") and not person.is_suspended:
-        revoke_all_sessions(person_id=person.id, now=now)
+        credentials_changed.send(person_id=person.id, now=now or utcnow())
     for key in ("name", "is_party_member", "work_unit_id", "is_suspended"):
         if key in changes:
             value = changes[key]
@@ -185,7 +189,7 @@ def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None)
     person.password_hash = hash_password(password)
     person.must_change_password = True
     clear_login_throttles(phone=person.phone)
-    revoke_all_sessions(person_id=person.id, now=now)
+    credentials_changed.send(person_id=person.id, now=now or utcnow())
     _account_changed(actor, person, "password_reset", action="person.password_reset", now=now)
     return password
 
@@ -213,7 +217,7 @@ def change_own_password(
     check_password_policy(new_password, person.phone, field="new_password")
     person.password_hash = hash_password(new_password)
     person.must_change_password = False
-    revoke_all_sessions(person_id=person.id, now=now)
+    credentials_changed.send(person_id=person.id, now=now or utcnow())
     record(
         actor_id=actor.person_id,
         action="person.password_changed",
@@ -438,3 +442,65 @@ def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime |
         now=now,
     )
     return reg
+
+
+# --- failed logins ---------------------------------------------------------------------
+
+
+def count_failed_login(*, phone: str, client_key: str, now: datetime) -> datetime | None:
+    """Count a failed login of a phone (as typed, an account or not) from one client (a device or
+    an address), under the row's lock: LOGIN_MAX_FAILURES lock that pair, for longer with each
+    further lock. Returns the lock's end if this failure locks."""
+    sess = session()
+    config = current_app.config
+    dialect = postgresql if sess.get_bind().dialect.name == "postgresql" else sqlite
+    sess.execute(
+        dialect.insert(LoginThrottle.__table__)
+        .values(phone=phone, client_key=client_key, failures=0, lock_count=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["phone", "client_key"])
+    )
+    row = sess.exec(
+        select(LoginThrottle)
+        .where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    longest = timedelta(minutes=config["LOGIN_LOCK_MAX_MINUTES"])
+    # A quiet spell as long as the longest lock forgets earlier failures and locks.
+    if max(row.updated_at, row.locked_until or row.updated_at) + longest < now:
+        row.failures, row.lock_count = 0, 0
+    row.failures += 1
+    row.updated_at = now
+    locked_until = None
+    if row.failures >= config["LOGIN_MAX_FAILURES"]:
+        minutes = config["LOGIN_LOCK_MINUTES"] * 2 ** min(row.lock_count, 16)
+        locked_until = now + min(timedelta(minutes=minutes), longest)
+        row.failures, row.lock_count, row.locked_until = 0, row.lock_count + 1, locked_until
+    sess.flush()
+    return locked_until
+
+
+def forget_failed_logins(*, throttle_id: int) -> None:
+    """A success from a client forgets its failures (a plain DELETE: two logins at once may both
+    get here)."""
+    session().execute(sa.delete(LoginThrottle).where(LoginThrottle.id == throttle_id))
+
+
+def clear_login_throttles(*, phone: str) -> int:
+    """Forget every failed login and lock of this phone, from every client (staff unlock)."""
+    result = session().execute(sa.delete(LoginThrottle).where(LoginThrottle.phone == normalise_phone(phone)))
+    return result.rowcount
+
+
+def prune_login_throttles(*, before: datetime) -> int:
+    """Forget failed logins that went quiet before `before` and hold no lock after it."""
+    return (
+        session()
+        .execute(
+            sa.delete(LoginThrottle).where(
+                LoginThrottle.updated_at < before,
+                sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < before),
+            )
+        )
+        .rowcount
+    )

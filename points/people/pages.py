@@ -8,51 +8,19 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from points.audit.queries import audit_stmt
-from points.auth.current import current_actor_or_none
-from points.auth.pages import login_required, safe_local_path
-from points.auth.queries import locked_phones
+from points.auth.current import current_actor_or_none, login_required
 from points.db import session
 from points.errors import DomainError
 from points.i18n import translate
 from points.org.models import OrgNode, Unit
 from points.people import operations, queries
-from points.people.api import balances_out, person_out, roles_out
-from points.people.models import Person
+from points.people.models import Person, RegistrationState, Role
+from points.web import safe_local_path
 
 bp = Blueprint("people_pages", __name__, template_folder="templates")
 
-ROLE_NAMES = {
-    "staff": "社区工作者",
-    "grid_worker": "网格员",
-    "street_admin": "街道管理员",
-    "supervisor": "监督小组",
-    "unit_admin": "单位管理员",
-    "admin": "系统管理员",
-}
-STATUS_NAMES = {"pending": "待确认", "confirmed": "已确认", "declined": "已拒绝", "withdrawn": "已撤回"}
-
-
-@bp.get("/")
-@login_required
-def home():
-    actor = current_actor_or_none()
-    person = queries.get_person(actor.person_id)
-    reg = queries.member_registration(person.id)
-    community = session().get(OrgNode, person.community_id) if person.community_id else None
-    return render_template(
-        "home.html",
-        person=person,
-        community=community,
-        registration=reg,
-        acts_as_member=queries.acts_as_party_member(person),
-        roles=roles_out(person.id),
-        balances=balances_out(person.id),
-        role_names=ROLE_NAMES,
-        status_names=STATUS_NAMES,
-        can_confirm=bool(
-            actor.scope_paths("registrations.confirm") is None or actor.scope_paths("registrations.confirm")
-        ),
-    )
+ROLE_NAMES = Role.titles()
+STATUS_NAMES = RegistrationState.titles()
 
 
 @bp.get("/registrations")
@@ -135,13 +103,13 @@ def people():
     total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
     rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     communities = {n.id: n for n in _load(OrgNode, {p.community_id for p in rows if p.community_id})}
-    locked = locked_phones([p.phone for p in rows])
+    locked = queries.locked_phones([p.phone for p in rows])
     return render_template(
         "people.html",
         rows=[
             (
                 person,
-                person_out(actor, person, queries.home_path(person), person.phone in locked),
+                queries.person_view(actor, person, queries.home_path(person), person.phone in locked),
                 communities.get(person.community_id),
             )
             for person in rows

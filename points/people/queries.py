@@ -10,10 +10,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from points.access import Actor
-from points.db import session
+from points.db import session, utcnow
 from points.errors import Forbidden, NotFound
 from points.org.models import OrgNode, Unit
-from points.people.models import AccountChange, Person, Registration, RoleGrant
+from points.people.models import AccountChange, LoginThrottle, Person, Registration, RoleGrant
 
 # A person sits at their grid when they have one, else at their community:
 # grid workers see their grid, staff their community, and so on upwards.
@@ -247,3 +247,74 @@ def roles_of(person_id: int, node_path: str) -> set[str]:
         for role, path in rows
         if (path is None and role == "admin") or (path is not None and node_path.startswith(path))
     }
+
+
+# --- failed logins ---------------------------------------------------------------------
+
+
+def normalise_phone(phone: str) -> str:
+    """The phone as the login form or API received it, as throttles and limits key it."""
+    return phone.strip()[:20]
+
+
+def login_throttle(*, phone: str, client_key: str) -> LoginThrottle | None:
+    """The failed logins of this phone from this client, if any."""
+    return (
+        session()
+        .exec(
+            select(LoginThrottle).where(LoginThrottle.phone == phone, LoginThrottle.client_key == client_key)
+        )
+        .first()
+    )
+
+
+def locked_phones(phones: list[str], *, now: datetime | None = None) -> set[str]:
+    """Which of these phones have a client locked out by failed logins right now."""
+    if not phones:
+        return set()
+    rows = session().exec(
+        select(LoginThrottle.phone)
+        .where(LoginThrottle.phone.in_(phones), LoginThrottle.locked_until > (now or utcnow()))
+        .distinct()
+    )
+    return set(rows.all())
+
+
+def is_locked(phone: str, *, now: datetime | None = None) -> bool:
+    return bool(locked_phones([phone], now=now))
+
+
+# --- people as readers see them ----------------------------------------------------------
+
+
+def person_view(actor: Actor, person: Person, path: str | None = None, locked: bool | None = None) -> dict:
+    """A person as a reader may see them: the phone only in full to themselves or managers.
+    Lists pass `locked` from one query for all their rows (`locked_phones`)."""
+    if path is None:
+        path = home_path(person)
+    full = person.id == actor.person_id or actor.can("people.manage", path)
+    return {
+        "id": person.id,
+        "name": person.name,
+        "phone": person.phone if full else mask_phone(person.phone),
+        "community_id": person.community_id,
+        "grid_id": person.grid_id,
+        "is_party_member": person.is_party_member,
+        "work_unit_id": person.work_unit_id,
+        "is_suspended": person.is_suspended,
+        "is_locked": is_locked(person.phone) if locked is None else locked,
+    }
+
+
+def role_list(person_id: int) -> list[dict]:
+    return [
+        {
+            "id": grant.id,
+            "role": grant.role,
+            "node_id": grant.node_id,
+            "node_name": node.name if node else None,
+            "unit_id": grant.unit_id,
+            "unit_name": unit.name if unit else None,
+        }
+        for grant, node, unit in grants_of(person_id)
+    ]

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.people.models import REGISTRATION_KINDS, REGISTRATION_STATES, ROLES
+from points.validation import Schema
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="请输入11位手机号")
 
@@ -19,7 +20,7 @@ def _not_blank(value: str) -> None:
 _name = [validate.Length(min=1, max=50), _not_blank]
 
 
-class RoleSchema(ma.Schema):
+class RoleSchema(Schema):
     id = fields.Integer()
     role = fields.String()
     node_id = fields.Integer(allow_none=True)
@@ -28,7 +29,7 @@ class RoleSchema(ma.Schema):
     unit_name = fields.String(allow_none=True)
 
 
-class PersonSchema(ma.Schema):
+class PersonSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     phone = fields.String(metadata={"description": "masked unless the reader manages this person"})
@@ -44,7 +45,7 @@ class PersonCreatedSchema(PersonSchema):
     initial_password = fields.String(metadata={"description": "shown once"})
 
 
-class PersonCreateSchema(ma.Schema):
+class PersonCreateSchema(Schema):
     phone = fields.String(required=True, validate=PHONE)
     name = fields.String(required=True, validate=_name)
     password = fields.String(validate=validate.Length(min=8, max=128))
@@ -54,7 +55,7 @@ class PersonCreateSchema(ma.Schema):
     work_unit_id = fields.Integer(allow_none=True, load_default=None)
 
 
-class PersonUpdateSchema(ma.Schema):
+class PersonUpdateSchema(Schema):
     name = fields.String(validate=_name)
     community_id = fields.Integer()
     grid_id = fields.Integer(allow_none=True)
@@ -63,29 +64,29 @@ class PersonUpdateSchema(ma.Schema):
     is_suspended = fields.Boolean()
 
 
-class PeopleQuerySchema(ma.Schema):
+class PeopleQuerySchema(Schema):
     community_id = fields.Integer()
     q = fields.String(validate=validate.Length(max=50))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class PasswordResetSchema(ma.Schema):
+class PasswordResetSchema(Schema):
     password = fields.String()
 
 
-class PasswordChangeSchema(ma.Schema):
+class PasswordChangeSchema(Schema):
     old_password = fields.String(required=True, validate=validate.Length(max=128))
     new_password = fields.String(required=True, validate=validate.Length(min=8, max=128))
 
 
-class GrantCreateSchema(ma.Schema):
+class GrantCreateSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     node_id = fields.Integer(allow_none=True, load_default=None)
     unit_id = fields.Integer(allow_none=True, load_default=None)
 
 
-class MemberStatusSchema(ma.Schema):
+class MemberStatusSchema(Schema):
     is_party_member = fields.Boolean()
     acts_as_party_member = fields.Boolean()
     registration_id = fields.Integer(allow_none=True)
@@ -93,7 +94,7 @@ class MemberStatusSchema(ma.Schema):
     community_id = fields.Integer(allow_none=True)
 
 
-class MeSchema(ma.Schema):
+class MeSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     phone = fields.String()
@@ -105,7 +106,7 @@ class MeSchema(ma.Schema):
     balances = fields.Dict(keys=fields.String(), values=fields.Raw())
 
 
-class RegistrationSchema(ma.Schema):
+class RegistrationSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     person_id = fields.Integer(allow_none=True)
@@ -119,18 +120,18 @@ class RegistrationSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
-class RegistrationCreateSchema(ma.Schema):
+class RegistrationCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(REGISTRATION_KINDS))
     community_id = fields.Integer(required=True)
     unit_id = fields.Integer(allow_none=True, load_default=None)
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class RegistrationDecisionSchema(ma.Schema):
+class RegistrationDecisionSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class RegistrationQuerySchema(ma.Schema):
+class RegistrationQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(REGISTRATION_STATES))
     kind = fields.String(validate=validate.OneOf(REGISTRATION_KINDS))
     community_id = fields.Integer()
@@ -138,7 +139,7 @@ class RegistrationQuerySchema(ma.Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class AuditEntrySchema(ma.Schema):
+class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
     actor_id = fields.Integer(allow_none=True)
@@ -150,7 +151,7 @@ class AuditEntrySchema(ma.Schema):
     detail = fields.Dict()
 
 
-class AuditQuerySchema(ma.Schema):
+class AuditQuerySchema(Schema):
     action = fields.String(validate=validate.Length(max=64))
     node_id = fields.Integer()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))

@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from points.audit.models import AuditEntry
 from points.auth import operations
-from points.auth.models import ApiToken, LoginThrottle
+from points.auth.models import ApiToken
 from points.db import session, utcnow
 from points.errors import DomainError
-from points.people.models import Person
+from points.people.models import LoginThrottle, Person
 
 PASSWORD = "password123"
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from points.auth.passwords import READABLE_ALPHABET, check_password_policy, generate_password
 from points.errors import DomainError
 from points.people import operations as people_ops
 from points.people.models import Person
+from points.people.passwords import READABLE_ALPHABET, check_password_policy, generate_password
 from tests.auth.conftest import PASSWORD
 
 PHONE = "13812340021"

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from points.auth.guards import SENSITIVE
-from points.auth.models import LoginThrottle
 from points.auth.operations import issue_token
-from points.auth.queries import is_locked
 from points.db import session, utcnow
+from points.people.models import LoginThrottle
+from points.people.queries import is_locked
 from tests.auth.conftest import PASSWORD, login_sessions
 from tests.conftest import ApiClient
 

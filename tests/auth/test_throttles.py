@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from points.auth import operations
-from points.auth.models import LoginThrottle
-from points.auth.queries import is_locked
 from points.db import session, utcnow
 from points.errors import DomainError
+from points.people.models import LoginThrottle
+from points.people.queries import is_locked
 from tests.auth.conftest import PASSWORD
 
 UNKNOWN = "13999990000"

@@ -122,7 +122,7 @@ def test_reject_with_an_overlong_reason_says_so(world, page_as, pending):
 
 def test_my_points_shows_the_members_star_level_so_far(world, page_as, award):
     from points.ledger import operations as ops
-    from points.reports.stars import person_stars, star_level
+    from points.ledger.stars import person_stars, star_level
 
     assert star_level(49, (20, 50, 100)) == 1 and star_level(50, (20, 50, 100)) == 2
     posted = award(30, person=world.member, kind="hongsong", auto=True, reason="checkin_award")

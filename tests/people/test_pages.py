@@ -29,10 +29,9 @@ def test_people_page_finds_in_scope_with_full_phones_for_managers(town, page_as)
 def test_people_page_unlock_and_reset_password(town, page_as, fresh):
     from datetime import timedelta
 
-    from points.auth.models import LoginThrottle
-    from points.auth.queries import is_locked
     from points.db import session
-    from points.people.models import Person
+    from points.people.models import LoginThrottle, Person
+    from points.people.queries import is_locked
 
     resident = town["resident"]
     session().add(

@@ -1,1 +1,0 @@
-"""Evaluation and reports: star ratings from yearly points (rankings and unit reports come later)."""
