@@ -37,10 +37,11 @@ run: $(VENV)/.requirements.stamp
 	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: the whole suite in parallel (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), then ruff
+## test: the whole suite in parallel (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), the import contracts, then ruff
 # pytest's own exit codes stand: 5 (no tests collected) fails this target like any other.
 test: $(VENV)/.requirements-dev.stamp
 	$(BIN)/pytest -n auto
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -15,7 +15,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
-from points.i18n import translate
+from points.i18n import as_written, translate
 from points.labels import N_
 from points.validation import Schema
 
@@ -43,7 +43,9 @@ class DomainError(Exception):
         *,
         errors: dict | None = None,
         values: dict | None = None,
+        refusals: dict | None = None,
     ):
+        self.refusals = refusals
         self.source = message
         self.values = values or {}
         self.message = message % self.values if self.values else message
@@ -57,6 +59,19 @@ class DomainError(Exception):
     def translated(self) -> str:
         """The message in the page language (as it is when the catalogue lacks it)."""
         return translate(self.source, **self.values)
+
+    def as_refusal(self) -> dict:
+        """The refusal as data to keep (a column, a problem document): its code, the message
+        before translation and the values that fill it, so it is put into words when read."""
+        return {"code": self.code, "message": self.source, "values": self.values}
+
+
+def refusal_text(refusal: dict | None, gettext=translate) -> str:
+    """A kept refusal (`DomainError.as_refusal`) in words: the page's language through `gettext`,
+    or the API's Chinese through `points.i18n.as_written`."""
+    if not refusal:
+        return ""
+    return gettext(refusal.get("message") or refusal.get("code", ""), **refusal.get("values", {}))
 
 
 class Unauthorized(DomainError):
@@ -134,6 +149,9 @@ class ProblemSchema(Schema):
     detail = ma.fields.String(required=True, metadata={"description": "what went wrong, in Chinese"})
     code = ma.fields.String(required=True, metadata={"description": "stable snake_case code to act on"})
     errors = ma.fields.Dict(metadata={"description": "messages per field, for validation errors"})
+    refusals = ma.fields.Dict(
+        metadata={"description": "per refused item of a bulk action: {code, detail}"},
+    )
 
 
 def problem_doc(description: str) -> dict:
@@ -142,7 +160,13 @@ def problem_doc(description: str) -> dict:
 
 
 def problem(
-    status: int, code: str, detail: str, *, errors: dict | None = None, title: str | None = None
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: dict | None = None,
+    title: str | None = None,
+    refusals: dict | None = None,
 ) -> Response:
     body = {
         "type": f"/api/v1/problems/{code}",
@@ -153,6 +177,9 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if refusals:
+        # Each refused item's own code and message, e.g. in a bulk action: {id: {code, detail}}.
+        body["refusals"] = refusals
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_JSON
@@ -223,7 +250,15 @@ def _page_message(error: HTTPException, status: int, title_zh: str) -> str:
 def handle_domain_error(error: DomainError) -> Response:
     detail = error.message or _titles(error.status)[2]
     if is_api_request():
-        response = problem(error.status, error.code, detail, errors=error.errors)
+        refusals = (
+            {
+                key: {"code": r["code"], "detail": as_written(r["message"], **r["values"])}
+                for key, r in error.refusals.items()
+            }
+            if error.refusals
+            else None
+        )
+        response = problem(error.status, error.code, detail, errors=error.errors, refusals=refusals)
         if error.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response

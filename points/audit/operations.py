@@ -38,6 +38,37 @@ def record(
     return entry
 
 
+def audit(
+    actor,
+    action: str,
+    row,
+    *,
+    node_id: int | None = None,
+    unit_id: int | None = None,
+    detail: dict | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Audit what `actor` (an Actor, or None for the system) just did to `row`, in one call.
+
+    Flushes first, so a new row has its id. The target is the row's `__audit_type__` (or its
+    class name in lower case) and id; the node is `node_id`, else the row's community or node,
+    so the entry is read within the right staff scope.
+    """
+    session().flush()
+    if node_id is None and unit_id is None:
+        node_id = getattr(row, "community_id", None) or getattr(row, "node_id", None)
+    return record(
+        actor_id=actor.person_id if actor is not None else None,
+        action=action,
+        target_type=getattr(type(row), "__audit_type__", type(row).__name__.lower()),
+        target_id=row.id,
+        node_id=node_id,
+        unit_id=unit_id,
+        detail=detail,
+        now=now,
+    )
+
+
 def record_many(
     *,
     actor_id: int | None,

@@ -6,12 +6,12 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from points.audit.queries import audit_stmt
 from points.auth.current import current_actor, current_actor_or_none
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
 from points.pagination import page_schema, paginate
 from points.people import operations, queries
+from points.people.audit_log import audit_stmt
 from points.people.passwords import generate_password
 from points.people.schemas import (
     AuditEntrySchema,

@@ -7,13 +7,13 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from points.audit.queries import audit_stmt
 from points.auth.current import current_actor_or_none, login_required
 from points.db import session
 from points.errors import DomainError
 from points.i18n import translate
 from points.org.models import OrgNode, Unit
 from points.people import operations, queries
+from points.people.audit_log import audit_stmt
 from points.people.models import Person, RegistrationState, Role
 from points.web import safe_local_path
 

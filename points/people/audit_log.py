@@ -1,4 +1,4 @@
-"""Reading the audit log, always within the reader's scope."""
+"""Reading the audit log, always within the reader's scope (org paths decide it)."""
 
 from __future__ import annotations
 
