@@ -117,7 +117,10 @@ class Config:
     # How often the station screen asks for the code and the count.
     CHECKIN_SCREEN_POLL_SECONDS = int(os.environ.get("CHECKIN_SCREEN_POLL_SECONDS", "5"))
 
-    SCHEDULER_LEASE_SECONDS = 60
+    SCHEDULER_LEASE_SECONDS = int(os.environ.get("SCHEDULER_LEASE_SECONDS", "60"))
+    # A scheduler that starts, or takes over from one that died, first runs every period of the
+    # last this many hours that job_runs shows missing.
+    SCHEDULER_CATCH_UP_HOURS = int(os.environ.get("SCHEDULER_CATCH_UP_HOURS", "48"))
     JOB_RUNS_KEEP_DAYS = 400
 
     PROPAGATE_EXCEPTIONS = False

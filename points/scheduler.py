@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
@@ -196,6 +198,48 @@ def _record_failure(name: str, period: str, now: datetime, exc: Exception) -> No
         log.exception("could not record failure of job %s", name)
 
 
+def missed_runs(*, now: datetime, look_back: timedelta) -> list[tuple[datetime, Job, str]]:
+    """The scheduled runs of the last `look_back` whose period `job_runs` has no successful run
+    of, oldest first: what a scheduler that was down (a failover, a restart, a `kill -9` just
+    before a tick) did not run. Each is (when it was due, the job, its period). Nothing before
+    the first run ever recorded counts: a new installation has nothing to catch up."""
+    first = session().execute(sa.select(sa.func.min(JobRun.started_at))).scalar_one()
+    if first is None:
+        return []
+    since = max(now - look_back, first)
+    due: dict[tuple[str, str], tuple[datetime, Job]] = {}
+    for job in jobs().values():
+        trigger = CronTrigger(timezone=LOCAL_TZ, **job.cron)
+        fire = trigger.get_next_fire_time(None, since)
+        while fire is not None and fire <= now:
+            due.setdefault((job.name, job.period(fire)), (fire, job))
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    if not due:
+        return []
+    done = set(
+        session().execute(
+            sa.select(JobRun.job, JobRun.period).where(
+                JobRun.status == "ok", JobRun.job.in_({name for name, _ in due})
+            )
+        )
+    )
+    session().rollback()
+    missed = [
+        (fire, job, period) for (name, period), (fire, job) in due.items() if (name, period) not in done
+    ]
+    return sorted(missed, key=lambda item: (item[0], item[1].name))
+
+
+def catch_up(*, now: datetime | None = None, look_back: timedelta) -> list[RunResult]:
+    """Run every missed period (see `missed_runs`) in order, each as of when it was due."""
+    now = now or utcnow()
+    results = []
+    for fire, job, period in missed_runs(now=now, look_back=look_back):
+        log.info("catching up %s for %s (due %s)", job.name, period, fire.isoformat())
+        results.append(run_job(job.name, now=fire, period=period))
+    return results
+
+
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -230,11 +274,22 @@ def release_lease(*, holder: str) -> None:
 
 
 def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
-    """Run the scheduler until interrupted; only the lease holder runs jobs."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
+    """Run the scheduler until interrupted; only the lease holder runs jobs. On start, and each
+    time it takes the lease over from a scheduler that stopped renewing it, it first runs what
+    was missed within SCHEDULER_CATCH_UP_HOURS."""
     holder = holder_id()
     seconds = app.config.get("SCHEDULER_LEASE_SECONDS", 60)
+    look_back = timedelta(hours=app.config.get("SCHEDULER_CATCH_UP_HOURS", 48))
+    held = {"lease": False}
+
+    def lead() -> bool:
+        """Take or renew the lease; on taking it (not renewing), catch up first."""
+        leading = acquire_lease(holder=holder, seconds=seconds)
+        if leading and not held["lease"]:
+            catch_up(look_back=look_back)
+        held["lease"] = leading
+        return leading
+
     scheduler = BlockingScheduler(timezone=LOCAL_TZ)
     # run_job logs each run; APScheduler's per-execution lines (a lease renewal
     # every few seconds) would drown them. Its errors still show.
@@ -242,14 +297,14 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
 
     def run_if_leader(name: str) -> None:
         with app.app_context():
-            if not acquire_lease(holder=holder, seconds=seconds):
+            if not lead():
                 log.info("another scheduler holds the lease; %s not run here", name)
                 return
             run_job(name)
 
     def renew() -> None:
         with app.app_context():
-            acquire_lease(holder=holder, seconds=seconds)
+            lead()
 
     for job in jobs().values():
         scheduler.add_job(
@@ -274,7 +329,7 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
 
     signal.signal(signal.SIGTERM, stop)
     with app.app_context():
-        while not acquire_lease(holder=holder, seconds=seconds):
+        while not lead():
             log.warning("another scheduler is running; waiting for its lease to lapse")
             time.sleep(max(5, seconds // 3))
     log.info("scheduler %s started with jobs: %s", holder, ", ".join(sorted(jobs())))

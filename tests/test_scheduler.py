@@ -267,3 +267,126 @@ def test_run_job_racing_runs_body_once(committed_app, registry, earlier_failure)
     with committed_app.app_context():
         assert run_row("t_race", daily(NOW)).status == "ok"
         assert entries("t_race") == 1
+
+
+@pytest.fixture
+def only_test_jobs(app, monkeypatch):
+    """A registry holding only the jobs a test registers."""
+    monkeypatch.setattr(scheduler, "JOB_MODULES", ())
+    monkeypatch.setattr(scheduler, "_REGISTRY", {})
+    return scheduler._REGISTRY
+
+
+def test_a_standby_taking_over_runs_the_tick_the_dead_leader_missed(only_test_jobs, save):
+    # The leader renewed its lease at 03:59:30 and was killed before the 04:00 tick.
+    audit_job("catch_up_job")
+    before = datetime(2026, 3, 14, 19, 59, 30, tzinfo=UTC)  # 03:59:30 on the 15th, Shanghai
+    run_job("catch_up_job", now=before - timedelta(days=1))  # yesterday's run happened
+    assert acquire_lease(holder="leader", seconds=60, now=before)
+    save()
+    tick = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)  # 04:00 Shanghai
+    # The standby cannot take the lease while it is live, then takes it once it lapsed.
+    assert not acquire_lease(holder="standby", seconds=60, now=tick)
+    takeover = tick + timedelta(seconds=75)
+    assert acquire_lease(holder="standby", seconds=60, now=takeover)
+
+    results = scheduler.catch_up(now=takeover, look_back=timedelta(hours=48))
+
+    assert [(r.job, r.period, r.status) for r in results] == [("catch_up_job", "2026-03-15", "ok")]
+    assert run_row("catch_up_job", "2026-03-15").started_at == tick
+    # Caught up once: a second take-over finds nothing missing.
+    assert scheduler.catch_up(now=takeover, look_back=timedelta(hours=48)) == []
+
+
+def test_catch_up_looks_back_only_so_far_and_never_before_the_first_run(only_test_jobs):
+    audit_job("look_back_job")
+    first = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # 04:00 on the 11th, Shanghai
+    run_job("look_back_job", now=first)
+    now = datetime(2026, 3, 14, 21, 0, tzinfo=UTC)  # 05:00 on the 15th
+
+    missed = [
+        p
+        for _, job, p in scheduler.missed_runs(now=now, look_back=timedelta(hours=48))
+        if job.name == "look_back_job"
+    ]
+
+    # The 12th, 13th and 14th ran nowhere; the 48 hours reach back to the 13th.
+    assert missed == ["2026-03-14", "2026-03-15"]
+
+
+def test_a_new_installation_has_nothing_to_catch_up(only_test_jobs):
+    session().execute(sa.delete(JobRun))
+    assert scheduler.missed_runs(now=NOW, look_back=timedelta(hours=48)) == []
+
+
+def _read(engine, stmt):
+    """Rows read in a short transaction of their own, which takes no write lock on SQLite."""
+    with engine.connect() as conn:
+        return conn.execution_options(read_only_snapshot=True).execute(stmt).all()
+
+
+def _wait_for(predicate, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_standby_scheduler_process_runs_what_the_killed_leader_missed(tmp_path):
+    """Real processes: a leader took the lease and died (`kill -9`: it never released it) before
+    its ticks; the standby waits for the lease to lapse, takes it over and catches up."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with fresh_database(tmp_path, "standby") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            # History: the scheduler last ran a day and a half ago; what came since is missing.
+            conn.execute(
+                sa.insert(JobRun.__table__).values(
+                    job="verify_ledger",
+                    period="2000-01-01",
+                    status="ok",
+                    started_at=now - timedelta(hours=36),
+                )
+            )
+        env = {
+            **os.environ,
+            "POINTS_ENV": "test",
+            "TEST_DATABASE_URL": url,
+            "SCHEDULER_LEASE_SECONDS": "3",
+            "SCHEDULER_CATCH_UP_HOURS": "30",
+        }
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "points", "scheduler"]
+        quiet = {"cwd": root, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        leader = subprocess.Popen(command, **quiet)
+        standby = None
+        try:
+            assert _wait_for(lambda: _read(engine, sa.select(SchedulerLease.holder)))
+            leader.send_signal(signal.SIGKILL)
+            leader.wait(10)
+            # What the leader ran before it died does not count: start from its lease alone.
+            with engine.begin() as conn:
+                conn.execute(sa.delete(JobRun.__table__).where(JobRun.period != "2000-01-01"))
+                conn.execute(sa.update(SchedulerLease.__table__).values(holder="dead-leader:1"))
+            standby = subprocess.Popen(command, **quiet)
+            yesterday = (now - timedelta(days=1)).astimezone(scheduler.LOCAL_TZ).strftime("%Y-%m-%d")
+            ran = sa.select(JobRun.id).where(
+                JobRun.job == "verify_ledger", JobRun.period == yesterday, JobRun.status == "ok"
+            )
+
+            assert _wait_for(lambda: _read(engine, ran))
+            assert _read(engine, sa.select(SchedulerLease.holder))[0][0] != "dead-leader:1"
+        finally:
+            for process in (leader, standby):
+                if process is not None and process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(20)
+            engine.dispose()
