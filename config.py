@@ -54,8 +54,10 @@ class Config:
     # Changing or confirming one's password checks the current one: limited per token (API) and per account.
     PASSWORD_RATE_LIMIT_TOKEN = os.environ.get("PASSWORD_RATE_LIMIT_TOKEN", "5 per minute")
     PASSWORD_RATE_LIMIT_ACCOUNT = os.environ.get("PASSWORD_RATE_LIMIT_ACCOUNT", "10 per hour")
-    # Flask-Limiter: memory works for one process; set redis://… for several workers.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Shared state of several workers (rate limits): Redis when REDIS_URL is set, else each
+    # process keeps its own in memory (fine for one process, as in development).
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute")
@@ -116,6 +118,14 @@ class Config:
     CHECKIN_SCAN_RATE_LIMIT_ADDRESS = os.environ.get("CHECKIN_SCAN_RATE_LIMIT_ADDRESS", "1200 per minute")
     # How often the station screen asks for the code and the count.
     CHECKIN_SCREEN_POLL_SECONDS = int(os.environ.get("CHECKIN_SCREEN_POLL_SECONDS", "5"))
+
+    # Who may read /metrics: a bearer token, else these client addresses.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")
+    # One JSON line per request (request id, person, endpoint, status, duration) in the log.
+    LOG_JSON = _env_bool("LOG_JSON", False)
+    # /ready also asks for a live scheduler (off where jobs run elsewhere).
+    READY_NEEDS_SCHEDULER = _env_bool("READY_NEEDS_SCHEDULER", True)
 
     SCHEDULER_LEASE_SECONDS = int(os.environ.get("SCHEDULER_LEASE_SECONDS", "60"))
     # A scheduler that starts, or takes over from one that died, first runs every period of the

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config as settings
-from points import api_docs, cli, db, errors, i18n, security, web
+from points import api_docs, cli, db, errors, i18n, metrics, probes, security, web
 from points.auth import api as auth_api
 from points.auth import current as auth_current
 from points.auth import guards as auth_guards
@@ -78,6 +78,8 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     security.init_app(app)
+    metrics.init_app(app)
+    probes.init_app(app)
     # Chinese stays readable in JSON rather than \u-escaped.
     app.json.ensure_ascii = False
     # Ids beyond 2^53 cannot exist: such URLs simply do not match (404), instead of

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from points import backup as backups
 from points import scheduler as sched
 from points.db import get_db, transaction, utcnow
 from points.demo import demo_command
 from points.errors import DomainError
 from points.ledger.cli import verify_command
+from points.ledger.models import ChainHead
 from points.migrate import alembic_config, downgrade, upgrade
 from points.people import operations, queries
 
@@ -109,6 +113,70 @@ def scheduler() -> None:
     from flask import current_app
 
     sched.serve(current_app._get_current_object())
+
+
+def _heads(url: str) -> dict[int, tuple[int, str]]:
+    """Each community's chain head (last sequence number, hash) in the database at `url`."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            table = ChainHead.__table__
+            rows = conn.execute(sa.select(table.c.community_id, table.c.seq, table.c.head_hash))
+            return {community: (seq, head) for community, seq, head in rows}
+    finally:
+        engine.dispose()
+
+
+def _echo_heads(heads: dict[int, tuple[int, str]]) -> None:
+    click.echo("chain heads (note these down; after a restore, `verify` prints the same):")
+    for community, (seq, head) in sorted(heads.items()):
+        click.echo(f"  community {community}: seq {seq} {head}")
+
+
+@points_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Back the database up to PATH while the service runs (SQLite), or print the pg_dump
+    command (PostgreSQL). Prints the chain heads of the copy."""
+    engine = get_db().engine
+    if engine.dialect.name != "sqlite":
+        click.echo("PostgreSQL is backed up with pg_dump, from a consistent snapshot while it serves:")
+        click.echo("  " + backups.pg_dump_command(engine.url.render_as_string(hide_password=False), path))
+        sys.exit(2)
+    if path.exists():
+        click.echo(f"{path} exists already; choose a new file", err=True)
+        sys.exit(2)
+    with click.progressbar(length=100, label="backing up", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(_status, remaining, total):
+            percent = 100 * (total - remaining) // max(total, 1)
+            bar.update(percent - done[0])
+            done[0] = percent
+
+        backups.backup_sqlite(engine, path, progress=progress)
+    click.echo(f"backed up to {path}")
+    _echo_heads(_heads(f"sqlite:///{path}"))
+
+
+@points_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--yes", is_flag=True, help="Replace the database without asking (the service must be stopped)."
+)
+def restore(path: Path, yes: bool) -> None:
+    """Put a backup made by `backup` in place of the SQLite database; then run `verify`."""
+    engine = get_db().engine
+    if engine.dialect.name != "sqlite":
+        click.echo("PostgreSQL is restored with pg_restore (see README: Production)", err=True)
+        sys.exit(2)
+    target = backups.sqlite_path(engine)
+    if not yes:
+        click.confirm(f"Stop the service first. Replace {target} with {path}?", abort=True)
+    engine.dispose()
+    backups.restore_sqlite(path, target)
+    click.echo(f"restored {path} to {target} (the old file is kept as {target}.before-restore)")
+    _echo_heads(_heads(f"sqlite:///{target}"))
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
@@ -152,6 +152,7 @@ class ProblemSchema(Schema):
     refusals = ma.fields.Dict(
         metadata={"description": "per refused item of a bulk action: {code, detail}"},
     )
+    request_id = ma.fields.String(metadata={"description": "the X-Request-Id of the request, for support"})
 
 
 def problem_doc(description: str) -> dict:
@@ -180,6 +181,9 @@ def problem(
     if refusals:
         # Each refused item's own code and message, e.g. in a bulk action: {id: {code, detail}}.
         body["refusals"] = refusals
+    if has_request_context() and request.environ.get("points.request_id"):
+        # The same id as the X-Request-Id header and the request's log line.
+        body["request_id"] = request.environ["points.request_id"]
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_JSON
