@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 
 from points.db import LOCAL_TZ, UTCDateTime, session, transaction, utcnow
+from points.metrics import JOB_RUNS
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +170,12 @@ def run_job(name: str, *, now: datetime | None = None, period: str | None = None
         existing.detail = detail[:4000]
         sess.commit()
         log.info("job %s %s ok: %s", name, period, detail)
+        JOB_RUNS.labels(name, "ok").inc()
         return RunResult(name, period, "ok", detail)
     except Exception as exc:
         sess.rollback()
         log.exception("job %s %s failed", name, period)
+        JOB_RUNS.labels(name, "failed").inc()
         _record_failure(name, period, now, exc)
         return RunResult(name, period, "failed", type(exc).__name__)
 
