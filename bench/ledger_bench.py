@@ -1,13 +1,17 @@
-"""Ledger benchmarks: posting rate, bulk approval, balance reads, verification.
+"""Ledger benchmarks: posting rate against django-hordak, communities in parallel, bulk
+approval, balance reads, verification.
 
-Runs against a throwaway database it creates and drops:
+Runs against throwaway databases it creates and drops:
 
     python bench/ledger_bench.py                      # SQLite in a temporary folder
+    pip install -r bench/requirements.txt             # the django-hordak peer (PostgreSQL only)
     python bench/ledger_bench.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
-Figures are printed as a table with the reference rates measured in the same run
-(raw INSERT+COMMIT, and a hand-written posting in plain SQL), because absolute
-numbers move 20–30% between runs on these machines while ratios move much less.
+Figures are printed as a table with the peers and limits measured in the same run (raw
+INSERT+COMMIT, a hand-written posting in plain SQL, django-hordak 2.0's `transfer_to`),
+because absolute numbers move 20–30% between runs on these machines while ratios move much
+less. The ledger and hordak post in alternating rounds, so a drifting machine treats both
+alike; the table shows each one's median round.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa
 
@@ -143,7 +148,48 @@ def bench_plain_sql_posting(engine, community_id: int, debit: int, credit: int, 
     return rate(n, time.perf_counter() - start)
 
 
-def setup_world(app):
+def bench_communities_in_parallel(app, communities: list[int], people: list[int], clients: int, n: int):
+    """Postings per second from `clients` threads, all in one community, then spread over as many
+    communities as clients: only a community's chain head is shared, so spreading should scale."""
+    import threading
+
+    from points.ledger import operations as ops
+
+    def run(targets: list[int]) -> float:
+        barrier = threading.Barrier(clients + 1)
+
+        def client(community_id: int) -> None:
+            with app.app_context():
+                barrier.wait()
+                for _ in range(n):
+                    ops.request_award(
+                        community_id=community_id,
+                        recipient_type="person",
+                        recipient_id=people[community_id % len(people)],
+                        kind="xingan",
+                        amount=1,
+                        reason="checkin_award",
+                        proof="checkin",
+                        idempotency_key=f"par:{uuid.uuid4().hex}",
+                        auto_post=True,
+                    )
+                    session().commit()
+
+        threads = [threading.Thread(target=client, args=(target,)) for target in targets]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        start = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        return rate(clients * n, time.perf_counter() - start)
+
+    one = run([communities[0]] * clients)
+    spread = run(communities[:clients])
+    return one, spread
+
+
+def setup_world(app, communities_count: int = 8):
     from points.org import operations as org
     from points.people import operations as ppl
 
@@ -153,7 +199,7 @@ def setup_world(app):
         street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
         communities = [
             org.create_node(actor=None, parent_id=street.id, level="community", name=f"社区{i}")
-            for i in range(3)
+            for i in range(communities_count)
         ]
         approver = ppl.create_person(
             actor=None, phone="13500000001", name="审批", community_id=communities[0].id
@@ -298,10 +344,13 @@ def main() -> None:
     parser.add_argument("--postings", type=int, default=2000)
     parser.add_argument("--bulk", type=int, default=500)
     parser.add_argument("--big", type=int, default=1_000_000, help="transfers for the large balance-read run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of ledger and hordak")
+    parser.add_argument("--clients", type=int, default=8, help="threads for the communities-in-parallel case")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         url, drop = throwaway_database(args.postgres, Path(folder))
+        drops = [drop]
         try:
             engine = make_engine(url)
             upgrade(engine)
@@ -330,12 +379,42 @@ def main() -> None:
             )
             rows.append(("reference posting in plain SQL", f"{plain:,.0f}/s", f"{plain / raw:.2f}× raw"))
 
-            posting = bench_posting(app, communities[0], people, args.postings)
+            peer = None
+            if backend == "postgresql":
+                from hordak_peer import HordakPeer
+
+                peer_url, drop_peer = throwaway_database(args.postgres, Path(folder))
+                drops.append(drop_peer)
+                peer = HordakPeer(peer_url)
+            per_round = max(1, args.postings // args.rounds)
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(bench_posting(app, communities[0], people, per_round))
+                if peer is not None:
+                    theirs.append(peer.rate(per_round))
+            posting = statistics.median(ours)
             rows.append(
                 (
                     "ledger posting (request_award, auto-post)",
                     f"{posting:,.0f}/s",
                     f"{posting / raw:.2f}× raw, {posting / plain:.2f}× plain SQL",
+                )
+            )
+            if peer is not None:
+                hordak = statistics.median(theirs)
+                peer.close()
+                rows.append(("django-hordak 2.0 transfer_to", f"{hordak:,.0f}/s", f"{hordak / raw:.2f}× raw"))
+                rows.append(("ledger ÷ hordak (target ≥ 2×)", "", f"{posting / hordak:.2f}×"))
+
+            one, spread = bench_communities_in_parallel(
+                app, communities, people, args.clients, max(20, args.postings // (4 * args.clients))
+            )
+            rows.append((f"{args.clients} clients posting in one community", f"{one:,.0f}/s", ""))
+            rows.append(
+                (
+                    f"{args.clients} clients across {args.clients} communities",
+                    f"{spread:,.0f}/s",
+                    f"{spread / one:.2f}× one community (target ≥ 1.5×)",
                 )
             )
 
@@ -374,7 +453,8 @@ def main() -> None:
             engine.dispose()
             app.extensions["points_db"].engine.dispose()
         finally:
-            drop()
+            for drop_one in drops:
+                drop_one()
 
 
 if __name__ == "__main__":
