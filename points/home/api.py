@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
+from points.home.schemas import MeSchema
 from points.ledger.queries import balances_of_person
 from points.people import queries as people
-from points.people.schemas import MeSchema
 
 blp = Blueprint("home", __name__, url_prefix="/api/v1", description="Me")
 SECURED = [{"bearerAuth": []}]
