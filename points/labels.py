@@ -110,19 +110,6 @@ LEDGER = (
     N_("工作人员酌情"),
 )
 
-# points.people.pages: roles and the states of a registration (双报到)
-PEOPLE = (
-    N_("社区工作者"),
-    N_("网格员"),
-    N_("街道管理员"),
-    N_("监督小组"),
-    N_("单位管理员"),
-    N_("系统管理员"),
-    N_("待确认"),
-    N_("已确认"),
-    N_("已拒绝"),
-)
-
 # points.checkin.models: by which rule a check-in nobody checked out of was closed
 CHECKIN = (
     N_("计至活动结束"),
@@ -140,7 +127,6 @@ FIELD_MESSAGES = (
     N_("只限单位揭榜的任务只能奖励红松分"),
     N_("站点不属于本社区"),
     N_("应为 1 到 5 的整数"),
-    N_("原密码不正确"),
 )
 
 # Refusals whose message is chosen by a conditional expression, which the extractor

@@ -79,6 +79,9 @@ def _form_value(field: ma.fields.Field, form: MultiDict, key: str):
     raw = form.get(key)
     if raw is None:
         return None
+    if field.metadata.get("verbatim"):
+        # A password: its spaces are part of it, as they are when the API receives it.
+        return raw or None
     raw = raw.strip()
     if raw == "":
         return None
@@ -99,7 +102,8 @@ def _form_value(field: ma.fields.Field, form: MultiDict, key: str):
 
 def load_form(schema: ma.Schema, form: MultiDict) -> dict:
     """Load a submitted form through the schema the API uses for the same input: one validation
-    path, limits defined once. Empty fields count as not given (a required one says 必填).
+    path, limits defined once. Empty fields count as not given (a required one says 必填). Text is
+    trimmed, except in fields marked `metadata={"verbatim": True}` (passwords).
 
     Raises `ValidationFailed` (422) with per-field messages, which `form_errors` shows by field.
     """

@@ -10,7 +10,7 @@ from points.auth import operations
 from points.auth.current import current_actor
 from points.auth.queries import client_key
 from points.auth.schemas import TokenRequestSchema, TokenSchema
-from points.db import session
+from points.db import keep_on_failure
 from points.errors import DomainError, problem_doc
 from points.extensions import limiter, login_account_key
 
@@ -37,7 +37,7 @@ def login_or_count_failure(phone: str, password: str):
             via="api",
         )
     except DomainError:
-        session().commit()
+        keep_on_failure()
         raise
 
 

@@ -121,7 +121,7 @@ def _load() -> Actor | None:
     return actor_for(live.person)
 
 
-def log_in_page_session(person: Person, *, device: str | None = None, audit: bool = True) -> None:
+def log_in_page_session(person: Person, *, device: str | None = None, audited: bool = True) -> None:
     """Start a server-side session for this browser: the cookie holds only its id and secret.
     `device` is the browser's device cookie (by default the one the request carries)."""
     secret, row = operations.start_login_session(
@@ -129,7 +129,7 @@ def log_in_page_session(person: Person, *, device: str | None = None, audit: boo
         device=device or request.cookies.get(DEVICE_COOKIE),
         address=request.remote_addr or "",
         user_agent=request.user_agent.string or "",
-        audit=audit,
+        audited=audited,
     )
     cookie.clear()
     cookie["sid"] = row.id

@@ -24,7 +24,8 @@ SENSITIVE: dict[str, frozenset[str]] = {
     "ledger_pages.approve": frozenset({"POST"}),
     "ledger_pages.reject": frozenset({"POST"}),
     "ledger_pages.bulk": frozenset({"POST"}),
-    "people_pages.person_action": frozenset({"POST"}),  # unlock, reset-password
+    "people_pages.unlock_person": frozenset({"POST"}),
+    "people_pages.reset_password": frozenset({"POST"}),
     "checkin_pages.rotate_key": frozenset({"POST"}),
     "checkin_pages.reissue_card": frozenset({"POST"}),
     # API

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlmodel import select
 
-from points.audit.operations import record
+from points.access import Actor
+from points.audit.operations import audit, record
 from points.auth.models import ApiToken, LoginSession
 from points.auth.queries import token_digest
 from points.db import session, utcnow
 from points.errors import DomainError, Unauthorized
+from points.labels import N_
 from points.people.models import Person
 from points.people.operations import count_failed_login, forget_failed_logins
 from points.people.passwords import verify_password
@@ -26,15 +28,18 @@ def _failed(
     detail = {"phone": mask_phone(phone), "reason": reason, "via": via}
     if locked_until is not None:
         detail["locked_until"] = locked_until.isoformat()
-    record(
-        actor_id=None,
-        action="auth.login_failed",
-        target_type="person",
-        target_id=person.id if person else None,
-        node_id=person.community_id if person else None,
-        detail=detail,
-        now=now,
-    )
+    if person is None:
+        # Nobody has this phone: the entry names no one (and is read by no community's staff).
+        record(
+            actor_id=None,
+            action="auth.login_failed",
+            target_type="person",
+            target_id=None,
+            detail=detail,
+            now=now,
+        )
+    else:
+        audit(None, "auth.login_failed", person, detail=detail, now=now)
 
 
 def authenticate(
@@ -74,29 +79,18 @@ def authenticate(
     return person
 
 
+def _as_actor(person: Person) -> Actor:
+    """The person logging in or out, as the audit log names whoever acted."""
+    return Actor(person_id=person.id, name=person.name)
+
+
 def _record_login(person: Person, via: str, now: datetime) -> None:
-    record(
-        actor_id=person.id,
-        action="auth.login",
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id,
-        detail={"via": via},
-        now=now,
-    )
+    audit(_as_actor(person), "auth.login", person, detail={"via": via}, now=now)
 
 
 def _record_logout(person_id: int, via: str, now: datetime) -> None:
     person = session().get(Person, person_id)
-    record(
-        actor_id=person_id,
-        action="auth.logout",
-        target_type="person",
-        target_id=person_id,
-        node_id=person.community_id if person else None,
-        detail={"via": via},
-        now=now,
-    )
+    audit(_as_actor(person), "auth.logout", person, detail={"via": via}, now=now)
 
 
 def start_login_session(
@@ -105,7 +99,7 @@ def start_login_session(
     device: str | None = None,
     address: str = "",
     user_agent: str = "",
-    audit: bool = True,
+    audited: bool = True,
     now: datetime | None = None,
 ) -> tuple[str, LoginSession]:
     """Begin a page session after a password login; the secret goes into the cookie, only
@@ -125,7 +119,7 @@ def start_login_session(
     )
     session().add(row)
     session().flush()
-    if audit:
+    if audited:
         _record_login(person, "page", now)
     return secret, row
 
@@ -150,7 +144,7 @@ def touch_login_session(*, session_id: int, now: datetime) -> None:
     )
 
 
-def confirm_password(*, session_id: int, password: str, now: datetime | None = None) -> None:
+def confirm_password(*, session_id: int, password: str, now: datetime | None = None) -> LoginSession:
     """The password typed again in a page session, for sensitive actions (REAUTH_HOURS).
 
     Raises `invalid_credentials` (422) when it is wrong.
@@ -159,9 +153,10 @@ def confirm_password(*, session_id: int, password: str, now: datetime | None = N
     row = session().get(LoginSession, session_id)
     person = session().get(Person, row.person_id) if row else None
     if person is None or not verify_password(person.password_hash, password):
-        raise DomainError("invalid_credentials", "密码不正确", 422, errors={"password": ["密码不正确"]})
+        raise DomainError("invalid_credentials", "密码不正确", 422, errors={"password": [N_("密码不正确")]})
     row.password_confirmed_at = now
     session().flush()
+    return row
 
 
 def issue_token(*, person: Person, label: str = "", now: datetime | None = None) -> tuple[str, ApiToken]:

@@ -17,12 +17,14 @@ from points.auth.current import (
     login_required,
 )
 from points.auth.queries import client_key, device_known
-from points.db import session
-from points.errors import DomainError
+from points.auth.schemas import PasswordConfirmSchema, TokenRequestSchema
+from points.db import keep_on_failure
+from points.errors import DomainError, ValidationFailed
 from points.extensions import limiter, login_account_key
 from points.people import operations as people_operations
-from points.people.queries import get_person
-from points.web import safe_local_path
+from points.people.passwords import MIN_LENGTH
+from points.people.schemas import PasswordChangeFormSchema
+from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("auth_pages", __name__, template_folder="templates")
 
@@ -77,43 +79,52 @@ def _password_limit() -> str:
     exempt_when=from_known_device,
 )
 def login():
-    if request.method == "GET" and current_actor_or_none() is not None:
-        return redirect(_safe_next(request.args.get("next")))
-    error = None
-    phone = request.form.get("phone", "").strip()
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if not phone or not password:
-            error = _("请输入手机号和密码")
-        else:
-            try:
-                person = operations.authenticate(
-                    phone=phone,
-                    password=password,
-                    client_key=client_key(phone=phone, device=_device(), address=request.remote_addr),
-                    via="page",
-                )
-            except DomainError as exc:
-                session().commit()  # keep the failure count and its audit entry although the login fails
-                error = exc.translated() or _("登录失败")
-            else:
-                # A browser that came without a device cookie gets one now, and this login knows it.
-                device = _device() or secrets.token_urlsafe(24)
-                log_in_page_session(person, device=device)
-                target = _safe_next(request.args.get("next"))
-                if person.must_change_password:
-                    target = url_for("auth_pages.change_password", next=target)
-                return _remember_device(redirect(target), device)
-    status = 200 if error is None else 401 if request.method == "POST" else 200
-    page = render_template("login.html", error=error, phone=phone)
-    return _remember_device(current_app.make_response((page, status)))
+    if request.method == "GET":
+        if current_actor_or_none() is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        return _login_page()
+    try:
+        data = load_form(TokenRequestSchema(), request.form)
+    except ValidationFailed as exc:
+        missing = not (request.form.get("phone", "").strip() and request.form.get("password"))
+        return _login_page(error=_("请输入手机号和密码") if missing else exc.translated(), errors=exc.errors)
+    try:
+        person = operations.authenticate(
+            phone=data["phone"],
+            password=data["password"],
+            client_key=client_key(phone=data["phone"], device=_device(), address=request.remote_addr),
+            via="page",
+        )
+    except DomainError as exc:
+        # The failure is counted and audited although the login fails.
+        keep_on_failure()
+        return _login_page(error=exc.translated())
+    # A browser that came without a device cookie gets one now, and this login knows it.
+    device = _device() or secrets.token_urlsafe(24)
+    log_in_page_session(person, device=device)
+    target = _safe_next(request.args.get("next"))
+    if person.must_change_password:
+        target = url_for("auth_pages.change_password", next=target)
+    return _remember_device(redirect(target), device)
+
+
+def _login_page(*, error: str | None = None, errors: dict | None = None):
+    """The login form, again with the phone as typed and why it failed (401) after a POST."""
+    page = render_template(
+        "login.html",
+        error=error,
+        errors=errors or {},
+        phone=request.form.get("phone", "").strip(),
+        limits={name: field_limits(TokenRequestSchema(), name) for name in ("phone", "password")},
+    )
+    return _remember_device(current_app.make_response((page, 200 if error is None else 401)))
 
 
 @bp.post("/logout")
 def logout():
     credential = current_credential()
     if credential is not None and credential.kind == "page":
-        operations.end_login_session(session_id=credential.id)
+        page_action(lambda: operations.end_login_session(session_id=credential.id))
     cookie.clear()
     flash(_("您已退出登录"))
     return redirect(url_for("auth_pages.login"))
@@ -126,28 +137,29 @@ def change_password():
     """Change one's own password; a password set by staff must be changed here first."""
     actor = current_actor_or_none()
     forced = current_credential().must_change_password
-    error = None
+    schema = PasswordChangeFormSchema()
+    errors: dict = {}
     if request.method == "POST":
-        new_password = request.form.get("new_password", "")
-        if new_password != request.form.get("new_password_again", ""):
-            error = _("两次输入的新密码不一致")
+        try:
+            data = load_form(schema, request.form)
+        except ValidationFailed as exc:
+            errors = exc.errors or {}
         else:
-            try:
-                people_operations.change_own_password(
-                    actor=actor,
-                    old_password=request.form.get("old_password", ""),
-                    new_password=new_password,
-                )
-            except DomainError as exc:
-                session().rollback()
-                error = exc.translated()
-            else:
+            del data["new_password_again"]
+            person = page_action(lambda: people_operations.change_own_password(actor=actor, **data))
+            if person is not None:
                 # Every session and token of the person has ended; this browser goes on in a new one.
-                log_in_page_session(get_person(actor.person_id), audit=False)
+                log_in_page_session(person, audited=False)
                 flash(_("密码已修改，其他设备上的登录已退出"))
                 return redirect(_safe_next(request.args.get("next")))
-    status = 422 if error else 200
-    return render_template("account_password.html", error=error, forced=forced), status
+    page = render_template(
+        "account_password.html",
+        forced=forced,
+        errors=errors,
+        limits={name: field_limits(schema, name) for name in schema.load_fields},
+        min_length=MIN_LENGTH,
+    )
+    return page, 422 if request.method == "POST" else 200
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
@@ -156,14 +168,18 @@ def change_password():
 def confirm_password():
     """Type the password again before a sensitive action (see points.auth.guards)."""
     credential = current_credential()
-    error = None
+    schema = PasswordConfirmSchema()
+    errors: dict = {}
     if request.method == "POST":
         try:
-            operations.confirm_password(session_id=credential.id, password=request.form.get("password", ""))
-        except DomainError as exc:
-            session().rollback()
-            error = exc.translated()
+            data = load_form(schema, request.form)
+        except ValidationFailed as exc:
+            errors = exc.errors or {}
         else:
-            return redirect(_safe_next(request.args.get("next")))
-    status = 422 if error else 200
-    return render_template("account_confirm.html", error=error), status
+            confirmed = page_action(
+                lambda: operations.confirm_password(session_id=credential.id, password=data["password"])
+            )
+            if confirmed is not None:
+                return redirect(_safe_next(request.args.get("next")))
+    page = render_template("account_confirm.html", errors=errors, limits=field_limits(schema, "password"))
+    return page, 422 if request.method == "POST" else 200

@@ -6,9 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
-from points.ledger.queries import balances_of_person
-from points.people import queries as people
-from points.people.schemas import MeSchema
+from points.home import queries
+from points.home.schemas import MeSchema
 
 blp = Blueprint("home", __name__, url_prefix="/api/v1", description="Me")
 SECURED = [{"bearerAuth": []}]
@@ -20,23 +19,4 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
         """My profile, roles, party-member status and balances."""
-        actor = current_actor()
-        person = people.get_person(actor.person_id)
-        reg = people.member_registration(person.id)
-        return {
-            "id": person.id,
-            "name": person.name,
-            "phone": person.phone,
-            "community_id": person.community_id,
-            "grid_id": person.grid_id,
-            "work_unit_id": person.work_unit_id,
-            "party": {
-                "is_party_member": person.is_party_member,
-                "acts_as_party_member": people.acts_as_party_member(person),
-                "registration_id": reg.id if reg else None,
-                "registration_status": reg.status if reg else None,
-                "community_id": reg.community_id if reg else None,
-            },
-            "roles": people.role_list(person.id),
-            "balances": balances_of_person(person.id),
-        }
+        return queries.profile(current_actor())

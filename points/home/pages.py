@@ -2,51 +2,56 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
 
-import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, render_template, url_for
+from flask import Blueprint, Flask, render_template
 from flask_babel import lazy_gettext as _l
 
+from points.access import Actor
 from points.auth.current import current_actor_or_none, login_required
-from points.board import queries as board
-from points.checkin import queries as checkin
-from points.db import LOCAL_TZ, session, utcnow
-from points.errors import DomainError
-from points.ledger.queries import approval_queue_stmt, balances_of_person
-from points.org.models import OrgNode
-from points.people import queries as people
+from points.db import utcnow
+from points.errors import DomainError, Forbidden
+from points.home import queries
 from points.people.models import RegistrationState, Role
+from points.people.queries import has_registrations_page
 
 bp = Blueprint("home_pages", __name__, template_folder="templates")
 
-# (endpoint, label, the actions of which any one shows the item; () for everyone logged in)
-MENU = (
-    ("home_pages.home", _l("首页"), ()),
-    ("home_pages.dashboard", _l("工作台"), ("dashboard.read",)),
-    ("board_pages.board", _l("任务榜"), ()),
-    ("board_pages.my_claims", _l("我的揭榜"), ()),
-    ("board_pages.ask_for_help", _l("我要点单"), ()),
-    ("ledger_pages.my_points", _l("我的积分"), ()),
-    ("board_pages.triage", _l("点单受理"), ("demands.triage",)),
-    ("board_pages.verification_queue", _l("验收"), ("claims.verify", "unit.read")),
-    ("board_pages.unit", _l("本单位"), ("unit.read",)),
-    ("ledger_pages.approvals", _l("积分审批"), ("awards.approve",)),
-    ("people_pages.registrations", _l("双报到"), ("registrations.read",)),
-    ("ledger_pages.ledger", _l("积分台账"), ("ledger.read",)),
-    ("people_pages.people", _l("人员"), ("people.read",)),
-    ("people_pages.audit", _l("操作日志"), ("audit.read",)),
-    ("checkin_pages.my_checkins", _l("我的签到"), ()),
-    ("checkin_pages.stations", _l("签到站点"), ("stations.manage",)),
+
+def _anyone(_actor: Actor) -> bool:
+    return True
+
+
+def _may(*actions: str) -> Callable[[Actor], bool]:
+    """Shown to whoever holds a role for any one of `actions` somewhere: what the page asks."""
+    return lambda actor: any(actor.can_somewhere(action) for action in actions)
+
+
+# (endpoint, label, whom it is shown to): each item exactly to those its page lets in.
+MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
+    ("home_pages.home", _l("首页"), _anyone),
+    ("home_pages.dashboard", _l("工作台"), _may("dashboard.read")),
+    ("board_pages.board", _l("任务榜"), _anyone),
+    ("board_pages.my_claims", _l("我的揭榜"), _anyone),
+    ("board_pages.ask_for_help", _l("我要点单"), _anyone),
+    ("ledger_pages.my_points", _l("我的积分"), _anyone),
+    ("board_pages.triage", _l("点单受理"), _may("demands.triage")),
+    ("board_pages.verification_queue", _l("验收"), _may("claims.verify", "unit.read")),
+    ("board_pages.unit", _l("本单位"), _may("unit.read")),
+    ("ledger_pages.approvals", _l("积分审批"), _may("awards.approve")),
+    ("people_pages.registrations", _l("双报到"), has_registrations_page),
+    ("ledger_pages.ledger", _l("积分台账"), _may("ledger.read")),
+    ("people_pages.people", _l("人员"), _may("people.read")),
+    ("people_pages.audit", _l("操作日志"), _may("audit.read")),
+    ("checkin_pages.my_checkins", _l("我的签到"), _anyone),
+    ("checkin_pages.stations", _l("签到站点"), _may("stations.manage")),
 )
 
 
-def menu_for(actor) -> list[tuple[str, str]]:
-    return [
-        (endpoint, label)
-        for endpoint, label, needs in MENU
-        if actor is not None and (not needs or any(actor.can_somewhere(action) for action in needs))
-    ]
+def menu_for(actor: Actor | None) -> list[tuple[str, str]]:
+    if actor is None:
+        return []
+    return [(endpoint, label) for endpoint, label, shown_to in MENU if shown_to(actor)]
 
 
 def init_app(app: Flask) -> None:
@@ -63,19 +68,13 @@ def init_app(app: Flask) -> None:
 @login_required
 def home():
     actor = current_actor_or_none()
-    person = people.get_person(actor.person_id)
-    reg = people.member_registration(person.id)
-    community = session().get(OrgNode, person.community_id) if person.community_id else None
+    me = queries.profile(actor)
     return render_template(
         "home/home.html",
-        person=person,
-        community=community,
-        registration=reg,
-        acts_as_member=people.acts_as_party_member(person),
-        roles=people.role_list(person.id),
-        balances=balances_of_person(person.id),
-        role_names=Role.titles(),
-        status_names=RegistrationState.titles(),
+        me=me,
+        community_name=queries.community_name(me["community_id"]),
+        roles=Role,
+        states=RegistrationState,
         can_confirm=actor.can_somewhere("registrations.confirm"),
     )
 
@@ -83,52 +82,18 @@ def home():
 @bp.get("/staff")
 @login_required
 def dashboard():
+    """工作台: each queue the reader may work on, with what waits in it, and today's activities
+    at their stations."""
     actor = current_actor_or_none()
     if not actor.can_somewhere("dashboard.read"):
-        abort(403)
-    open_tasks = board.board_stmt(actor, now=utcnow(), state="posted").where(
-        actor.scope_filter("tasks.manage", OrgNode.path)
+        raise Forbidden("forbidden", "工作台供社区工作人员和网格员使用")
+    now = utcnow()
+    return render_template(
+        "home/dashboard.html",
+        figures=queries.dashboard_figures(actor, now=now),
+        activities=queries.today_activities(actor, now=now)
+        if actor.can_somewhere("stations.manage")
+        else None,
+        may_post=actor.can_somewhere("tasks.manage"),
+        may_ask_for=actor.can_somewhere("help.request_for"),
     )
-    open_demands = board.demands_stmt(actor, state="open").where(
-        actor.scope_filter("demands.triage", OrgNode.path)
-    )
-    figures = {
-        "approvals": _count(approval_queue_stmt(scope=actor.scope_filter("awards.approve", OrgNode.path)))
-        if actor.can_somewhere("awards.approve")
-        else 0,
-        "demands": _count(open_demands),
-        "verifications": _count(board.verification_queue_stmt(actor)),
-        "open_tasks": _count(open_tasks),
-    }
-    return render_template("home/dashboard.html", figures=figures, activities=_today_activities(actor))
-
-
-def _count(stmt) -> int:
-    return (
-        session().execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    )
-
-
-def _today_activities(actor) -> list[dict]:
-    """Activities at the actor's stations that run some time today (local day)."""
-    start, end = _local_day(utcnow())
-    rows = session().exec(checkin.activities_stmt(actor, start=start, end=end).limit(20)).all()
-    stations = {s.id: s.name for s in checkin.managed_stations(actor)}
-    return [
-        {
-            "url": url_for("checkin_pages.activity", activity_id=a.id),
-            "name": a.title,
-            "station": stations.get(a.station_id, ""),
-            "starts_at": a.starts_at,
-            "ends_at": a.ends_at,
-            "present": checkin.activity_counts(a.id)["present"],
-        }
-        for a in sorted(rows, key=lambda a: a.starts_at)
-        if a.station_id in stations
-    ]
-
-
-def _local_day(moment: datetime) -> tuple[datetime, datetime]:
-    local = moment.astimezone(LOCAL_TZ)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlmodel import select
 
 from points.auth.current import current_actor
-from points.db import session
 from points.org import operations, queries
-from points.org.models import OrgNode, Station, Unit
 from points.org.schemas import (
     NodeCreateSchema,
     NodeSchema,
@@ -63,11 +60,7 @@ class Stations(MethodView):
     def get(self, args):
         """Stations, optionally those within one node's subtree."""
         current_actor()
-        stmt = select(Station).join(OrgNode, OrgNode.id == Station.node_id).order_by(Station.id)
-        if "node_id" in args:
-            node = queries.get_node(args["node_id"])
-            stmt = stmt.where(OrgNode.path.startswith(node.path, autoescape=True))
-        return session().exec(stmt).all()
+        return queries.stations(node_id=args.get("node_id"))
 
     @blp.doc(security=SECURED)
     @blp.arguments(StationCreateSchema)
@@ -99,7 +92,7 @@ class Units(MethodView):
     def get(self):
         """Units (驻区单位) and their party organisations."""
         current_actor()
-        return session().exec(select(Unit).order_by(Unit.id)).all()
+        return queries.all_units()
 
     @blp.doc(security=SECURED)
     @blp.arguments(UnitCreateSchema)

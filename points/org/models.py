@@ -8,11 +8,30 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
+from points.labels import N_, Choice
 
-LEVELS = ("city", "district", "street", "community", "grid")
+
+class OrgLevel(Choice):
+    CITY = "city", N_("市")
+    DISTRICT = "district", N_("区/县")
+    STREET = "street", N_("街道/乡镇")
+    COMMUNITY = "community", N_("社区/村")
+    GRID = "grid", N_("网格/小区")
+
+
 # Which level may sit under which: the tree has a fixed shape.
-CHILD_LEVEL = {"city": "district", "district": "street", "street": "community", "community": "grid"}
-STATION_KINDS = ("center", "station", "outpost")
+CHILD_LEVEL = {
+    OrgLevel.CITY: OrgLevel.DISTRICT,
+    OrgLevel.DISTRICT: OrgLevel.STREET,
+    OrgLevel.STREET: OrgLevel.COMMUNITY,
+    OrgLevel.COMMUNITY: OrgLevel.GRID,
+}
+
+
+class StationKind(Choice):
+    CENTER = "center", N_("党群服务中心")
+    STATION = "station", N_("党群服务站")
+    OUTPOST = "outpost", N_("驿站")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -21,10 +40,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class OrgNode(SQLModel, table=True):
     __tablename__ = "org_nodes"
+    __audit_type__ = "org_node"
     __table_args__ = (
         # Sibling names are unique, cities (no parent) included.
         sa.Index("uq_org_nodes_sibling_name", sa.text("coalesce(parent_id, 0)"), "name", unique=True),
-        sa.CheckConstraint(_in("level", LEVELS), name="level"),
+        sa.CheckConstraint(_in("level", OrgLevel.values()), name="level"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +61,7 @@ class Station(SQLModel, table=True):
     __tablename__ = "stations"
     __table_args__ = (
         sa.UniqueConstraint("node_id", "name"),
-        sa.CheckConstraint(_in("kind", STATION_KINDS), name="kind"),
+        sa.CheckConstraint(_in("kind", StationKind.values()), name="kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from points.access import Actor
-from points.audit.operations import record
-from points.db import flush_or_conflict, session
+from points.audit.operations import audit
+from points.db import flush_or_conflict
 from points.errors import DomainError, Forbidden
-from points.org.models import CHILD_LEVEL, OrgNode, Station, Unit
+from points.i18n import as_written
+from points.labels import N_
+from points.org.models import CHILD_LEVEL, OrgLevel, OrgNode, Station, Unit
 from points.org.queries import get_node, get_station
 
 
@@ -16,9 +18,8 @@ def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name:
     Raises `invalid_level` (422) when the level does not fit under the parent,
     `not_found` / `forbidden` outside or without `org.manage`, `duplicate`.
     """
-    sess = session()
     if parent_id is None:
-        if level != "city":
+        if level != OrgLevel.CITY:
             raise DomainError("invalid_level", "只有市级节点可以没有上级", 422)
         if actor is not None and not actor.is_global_admin:
             raise Forbidden("forbidden", "只有系统管理员可以创建市级节点")
@@ -27,26 +28,22 @@ def create_node(*, actor: Actor | None, parent_id: int | None, level: str, name:
         parent = get_node(parent_id)
         if actor is not None:
             actor.require("org.manage", parent.path)
-        if CHILD_LEVEL.get(parent.level) != level:
+        child = CHILD_LEVEL.get(parent.level)
+        if child != level:
+            expected = child.value if child else "无"
+            field_message = as_written(N_("应为 %(level)s"), level=expected)
             raise DomainError(
                 "invalid_level",
-                f"{parent.name} 下只能创建 {CHILD_LEVEL.get(parent.level, '无')} 级节点",
+                "%(parent)s 下只能创建 %(level)s 级节点",
                 422,
-                errors={"level": [f"应为 {CHILD_LEVEL.get(parent.level, '无')}"]},
+                values={"parent": parent.name, "level": expected},
+                errors={"level": [field_message]},
             )
         path_prefix = parent.path
     node = OrgNode(parent_id=parent_id, level=level, name=name.strip(), path="")
     flush_or_conflict("同一上级下已有同名节点", add=node)
     node.path = f"{path_prefix}{node.id}/"
-    sess.flush()
-    record(
-        actor_id=actor.person_id if actor else None,
-        action="org.node_created",
-        target_type="org_node",
-        target_id=node.id,
-        node_id=node.id,
-        detail={"name": node.name, "level": level},
-    )
+    audit(actor, "org.node_created", node, node_id=node.id, detail={"name": node.name, "level": level})
     return node
 
 
@@ -57,14 +54,7 @@ def create_station(*, actor: Actor | None, node_id: int, kind: str, name: str, a
         actor.require("stations.manage", node.path)
     station = Station(node_id=node.id, kind=kind, name=name.strip(), address=address.strip())
     flush_or_conflict("该节点下已有同名阵地", add=station)
-    record(
-        actor_id=actor.person_id if actor else None,
-        action="station.created",
-        target_type="station",
-        target_id=station.id,
-        node_id=node.id,
-        detail={"name": station.name},
-    )
+    audit(actor, "station.created", station, detail={"name": station.name})
     return station
 
 
@@ -78,14 +68,7 @@ def update_station(*, actor: Actor, station_id: int, changes: dict) -> Station:
         if key in changes:
             setattr(station, key, changes[key].strip() if isinstance(changes[key], str) else changes[key])
     flush_or_conflict("该节点下已有同名阵地")
-    record(
-        actor_id=actor.person_id,
-        action="station.updated",
-        target_type="station",
-        target_id=station.id,
-        node_id=station.node_id,
-        detail={k: changes[k] for k in changes},
-    )
+    audit(actor, "station.updated", station, detail=dict(changes))
     return station
 
 
@@ -102,12 +85,5 @@ def create_unit(
         contact_phone=contact_phone.strip(),
     )
     flush_or_conflict("已有同名单位", add=unit)
-    record(
-        actor_id=actor.person_id if actor else None,
-        action="unit.created",
-        target_type="unit",
-        target_id=unit.id,
-        unit_id=unit.id,
-        detail={"name": unit.name},
-    )
+    audit(actor, "unit.created", unit, unit_id=unit.id, detail={"name": unit.name})
     return unit

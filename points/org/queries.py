@@ -34,6 +34,24 @@ def get_unit(unit_id: int) -> Unit:
     return unit
 
 
+def stations(*, node_id: int | None = None) -> list[Station]:
+    """Stations by id, or those within one node's subtree (`node_not_found` for an unknown node)."""
+    stmt = select(Station).join(OrgNode, OrgNode.id == Station.node_id).order_by(Station.id)
+    if node_id is not None:
+        stmt = stmt.where(OrgNode.path.startswith(get_node(node_id).path, autoescape=True))
+    return list(session().exec(stmt).all())
+
+
+def all_units() -> list[Unit]:
+    return list(session().exec(select(Unit).order_by(Unit.id)).all())
+
+
+def unit_names(ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id: u.name for u in session().exec(select(Unit).where(Unit.id.in_(ids))).all()}
+
+
 def all_nodes() -> list[OrgNode]:
     return list(session().exec(select(OrgNode).order_by(OrgNode.path)).all())
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.org.models import LEVELS, STATION_KINDS
+from points.labels import N_
+from points.org.models import OrgLevel, StationKind
 from points.validation import Schema
 
 
 def _not_blank(value: str) -> None:
     # Names are stored stripped: spaces alone would leave an empty name.
     if not value.strip():
-        raise ma.ValidationError("不能为空")
+        raise ma.ValidationError(N_("不能为空"))
 
 
 _name = [validate.Length(min=1, max=100), _not_blank]
@@ -34,7 +35,7 @@ class TreeNodeSchema(Schema):
 
 class NodeCreateSchema(Schema):
     parent_id = fields.Integer(required=True, allow_none=True)
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    level = fields.String(required=True, validate=validate.OneOf(OrgLevel.values()))
     name = fields.String(required=True, validate=_name)
 
 
@@ -49,14 +50,14 @@ class StationSchema(Schema):
 
 class StationCreateSchema(Schema):
     node_id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(STATION_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(StationKind.values()))
     name = fields.String(required=True, validate=_name)
     address = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class StationUpdateSchema(Schema):
     node_id = fields.Integer()
-    kind = fields.String(validate=validate.OneOf(STATION_KINDS))
+    kind = fields.String(validate=validate.OneOf(StationKind.values()))
     name = fields.String(validate=_name)
     address = fields.String(validate=validate.Length(max=200))
     is_active = fields.Boolean()

@@ -78,14 +78,13 @@ class People(MethodView):
     def get(self, args):
         """People within the caller's scope (staff, grid workers, street admins, supervisors)."""
         actor = current_actor()
-        stmt = queries.people_stmt(actor, community_id=args.get("community_id"), q=args.get("q"))
-        stmt = stmt.add_columns(queries._home.path)
-        page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
-        locked = queries.locked_phones([person.phone for person, _path in page["items"]])
-        page["items"] = [
-            queries.person_view(actor, person, path, person.phone in locked) for person, path in page["items"]
-        ]
-        return page
+        return queries.people_page(
+            actor,
+            community_id=args.get("community_id"),
+            q=args.get("q"),
+            page=args["page"],
+            per_page=args["per_page"],
+        )
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonCreateSchema)
@@ -188,14 +187,17 @@ class Registrations(MethodView):
         """Registrations (双报到): staff see their communities', others their own and their unit's."""
         actor = current_actor()
         page, per_page = args.pop("page"), args.pop("per_page")
-        return paginate(queries.registrations_stmt(actor, **args), page=page, per_page=per_page)
+        found = paginate(queries.registrations_stmt(actor, **args), page=page, per_page=per_page)
+        found["items"] = [queries.registration_view(actor, reg) for reg in found["items"]]
+        return found
 
     @blp.doc(security=SECURED)
     @blp.arguments(RegistrationCreateSchema)
     @blp.response(201, RegistrationSchema)
     def post(self, data):
         """Report to a community: a party member for themselves, a unit admin for the unit."""
-        return operations.request_registration(actor=current_actor(), **data)
+        actor = current_actor()
+        return queries.registration_view(actor, operations.request_registration(actor=actor, **data))
 
 
 @blp.route("/registrations/<int:registration_id>")
@@ -203,7 +205,8 @@ class RegistrationItem(MethodView):
     @blp.doc(security=SECURED)
     @blp.response(200, RegistrationSchema)
     def get(self, registration_id):
-        return queries.visible_registration(current_actor(), registration_id)
+        actor = current_actor()
+        return queries.registration_view(actor, queries.visible_registration(actor, registration_id))
 
 
 @blp.route("/registrations/<int:registration_id>/confirm")
@@ -212,9 +215,12 @@ class RegistrationConfirm(MethodView):
     @blp.arguments(RegistrationDecisionSchema)
     @blp.response(200, RegistrationSchema)
     def post(self, data, registration_id):
-        return operations.decide_registration(
-            actor=current_actor(), registration_id=registration_id, confirm=True, note=data["note"]
+        """Confirm (staff of the community; never one's own or one's unit's)."""
+        actor = current_actor()
+        reg = operations.decide_registration(
+            actor=actor, registration_id=registration_id, confirm=True, note=data["note"]
         )
+        return queries.registration_view(actor, reg)
 
 
 @blp.route("/registrations/<int:registration_id>/decline")
@@ -224,9 +230,11 @@ class RegistrationDecline(MethodView):
     @blp.response(200, RegistrationSchema)
     def post(self, data, registration_id):
         """Decline with a reason (required)."""
-        return operations.decide_registration(
-            actor=current_actor(), registration_id=registration_id, confirm=False, note=data["note"]
+        actor = current_actor()
+        reg = operations.decide_registration(
+            actor=actor, registration_id=registration_id, confirm=False, note=data["note"]
         )
+        return queries.registration_view(actor, reg)
 
 
 @blp.route("/registrations/<int:registration_id>/withdraw")
@@ -234,7 +242,11 @@ class RegistrationWithdraw(MethodView):
     @blp.doc(security=SECURED)
     @blp.response(200, RegistrationSchema)
     def post(self, registration_id):
-        return operations.withdraw_registration(actor=current_actor(), registration_id=registration_id)
+        """Withdraw one's own (or one's unit's) pending or confirmed registration."""
+        actor = current_actor()
+        return queries.registration_view(
+            actor, operations.withdraw_registration(actor=actor, registration_id=registration_id)
+        )
 
 
 @blp.route("/audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +22,11 @@ class Role(Choice):
     ADMIN = "admin", N_("系统管理员")
 
 
+class RegistrationKind(Choice):
+    MEMBER = "member", N_("党员")
+    UNIT = "unit", N_("单位")
+
+
 class RegistrationState(Choice):
     PENDING = "pending", N_("待确认")
     CONFIRMED = "confirmed", N_("已确认")
@@ -28,13 +34,49 @@ class RegistrationState(Choice):
     WITHDRAWN = "withdrawn", N_("已撤回")
 
 
-ROLES = Role.values()
+# A registration that holds or may still hold: one at a time per member, per unit and community.
+LIVE_STATES = (RegistrationState.PENDING, RegistrationState.CONFIRMED)
+LIVE_REGISTRATION = _in("status", tuple(state.value for state in LIVE_STATES))
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One move of a registration: from which states, to which, and who may make it."""
+
+    sources: tuple[RegistrationState, ...]
+    target: RegistrationState
+    # DECIDERS: staff holding `registrations.confirm` over the community, never on their own or
+    # their unit's registration. SUBJECT: the member, or an admin of the unit.
+    who: str
+    # The refusal when the registration is in none of `sources`: code and message.
+    stale: tuple[str, str]
+
+
+DECIDERS, SUBJECT = "deciders", "subject"
+
+# 双报到, the one table: pending → confirmed or declined by staff of the community; pending or
+# confirmed → withdrawn by the member or the unit's admin.
+REGISTRATION_TRANSITIONS: dict[str, Transition] = {
+    "confirm": Transition(
+        (RegistrationState.PENDING,),
+        RegistrationState.CONFIRMED,
+        DECIDERS,
+        ("not_pending", N_("该报到已处理")),
+    ),
+    "decline": Transition(
+        (RegistrationState.PENDING,),
+        RegistrationState.DECLINED,
+        DECIDERS,
+        ("not_pending", N_("该报到已处理")),
+    ),
+    "withdraw": Transition(
+        LIVE_STATES, RegistrationState.WITHDRAWN, SUBJECT, ("not_live", N_("该报到已结束"))
+    ),
+}
+
 # What a staff member did to someone's account: each makes them dependent on that person for
 # a while (maker–checker independence), since they could have chosen or learnt its password.
 ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_granted", "role_revoked")
-REGISTRATION_KINDS = ("member", "unit")
-REGISTRATION_STATES = RegistrationState.values()
-LIVE_REGISTRATION = "status IN ('pending', 'confirmed')"
 
 
 class Person(SQLModel, table=True):
@@ -69,7 +111,7 @@ class RoleGrant(SQLModel, table=True):
             sa.text("coalesce(unit_id, 0)"),
             unique=True,
         ),
-        sa.CheckConstraint(_in("role", ROLES), name="role"),
+        sa.CheckConstraint(_in("role", Role.values()), name="role"),
         # unit_admin holds on a unit; admin on the whole tree or a node;
         # every other role on a node.
         sa.CheckConstraint(
@@ -94,8 +136,8 @@ class Registration(SQLModel, table=True):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", REGISTRATION_KINDS), name="kind"),
-        sa.CheckConstraint(_in("status", REGISTRATION_STATES), name="status"),
+        sa.CheckConstraint(_in("kind", RegistrationKind.values()), name="kind"),
+        sa.CheckConstraint(_in("status", RegistrationState.values()), name="status"),
         sa.CheckConstraint(
             "(kind = 'member' AND person_id IS NOT NULL AND unit_id IS NULL)"
             " OR (kind = 'unit' AND unit_id IS NOT NULL AND person_id IS NULL)",
@@ -124,7 +166,7 @@ class Registration(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     community_id: int = Field(foreign_key="org_nodes.id", index=True)
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default=RegistrationState.PENDING.value, max_length=12)
     note: str = Field(default="", max_length=500)
     requested_by_id: int | None = Field(default=None, foreign_key="people.id")
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")

@@ -10,12 +10,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from points.access import Actor
-from points.audit.operations import record
+from points.audit.operations import audit
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
-from points.org.models import OrgNode
+from points.labels import N_
+from points.org.models import OrgLevel, OrgNode
 from points.org.queries import get_node, get_unit
-from points.people.models import ROLES, AccountChange, LoginThrottle, Person, Registration, RoleGrant
+from points.people.models import (
+    DECIDERS,
+    REGISTRATION_TRANSITIONS,
+    AccountChange,
+    LoginThrottle,
+    Person,
+    Registration,
+    RegistrationKind,
+    Role,
+    RoleGrant,
+)
 from points.people.passwords import check_password_policy, generate_password, hash_password, verify_password
 from points.people.queries import (
     get_person,
@@ -23,14 +34,10 @@ from points.people.queries import (
     grants_of,
     home_path,
     normalise_phone,
-    registration_visible_to_subject,
+    registration_refusal,
     visible_person,
 )
 from points.signals import credentials_changed
-
-
-def _actor_id(actor: Actor | None) -> int | None:
-    return actor.person_id if actor else None
 
 
 def _account_changed(
@@ -51,24 +58,17 @@ def _account_changed(
         session().add(
             AccountChange(person_id=person.id, changed_by_id=actor.person_id, change=change, created_at=now)
         )
-    record(
-        actor_id=_actor_id(actor),
-        action=action,
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id if node_id is None and unit_id is None else node_id,
-        unit_id=unit_id,
-        detail=detail,
-        now=now,
-    )
+    audit(actor, action, person, node_id=node_id, unit_id=unit_id, detail=detail, now=now)
 
 
 def _check_home(community_id: int | None, grid_id: int | None) -> tuple[OrgNode | None, OrgNode | None]:
     community = get_node(community_id) if community_id is not None else None
-    if community is not None and community.level != "community":
+    if community is not None and community.level != OrgLevel.COMMUNITY:
         raise DomainError("invalid_community", "所选节点不是社区", 422)
     grid = get_node(grid_id) if grid_id is not None else None
-    if grid is not None and (grid.level != "grid" or community is None or grid.parent_id != community.id):
+    if grid is not None and (
+        grid.level != OrgLevel.GRID or community is None or grid.parent_id != community.id
+    ):
         raise DomainError("invalid_grid", "网格不属于所选社区", 422)
     return community, grid
 
@@ -80,11 +80,7 @@ def _require_outranks(actor: Actor, person: Person) -> None:
     happens to live there.
     """
     for grant, node, _unit in grants_of(person.id):
-        if grant.role == "unit_admin":
-            allowed = actor.is_global_admin
-        else:
-            allowed = actor.can_grant(grant.role, node.path if node else None)
-        if not allowed:
+        if not _may_hand_out(actor, grant.role, node):
             raise Forbidden("forbidden", "该人员拥有更高权限，请由上级管理员操作")
 
 
@@ -160,7 +156,6 @@ def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime 
         if key in changes:
             value = changes[key]
             setattr(person, key, value.strip() if isinstance(value, str) else value)
-    session().flush()
     _account_changed(actor, person, "updated", action="person.updated", detail=dict(changes), now=now)
     return person
 
@@ -196,7 +191,7 @@ def reset_password(*, actor: Actor, person_id: int, now: datetime | None = None)
 
 def change_own_password(
     *, actor: Actor, old_password: str, new_password: str, now: datetime | None = None
-) -> None:
+) -> Person:
     """Set one's own password (the policy applies); clears a forced change, and ends every page
     session and API token of the person (the caller may start a new one).
 
@@ -205,27 +200,59 @@ def change_own_password(
     person = get_person(actor.person_id)
     if not verify_password(person.password_hash, old_password):
         raise DomainError(
-            "invalid_credentials", "原密码不正确", 422, errors={"old_password": ["原密码不正确"]}
+            "invalid_credentials", "原密码不正确", 422, errors={"old_password": [N_("原密码不正确")]}
         )
     if new_password == old_password:
         raise DomainError(
             "same_password",
             "新密码不能与原密码相同",
             422,
-            errors={"new_password": ["新密码不能与原密码相同"]},
+            errors={"new_password": [N_("新密码不能与原密码相同")]},
         )
     check_password_policy(new_password, person.phone, field="new_password")
     person.password_hash = hash_password(new_password)
     person.must_change_password = False
     credentials_changed.send(person_id=person.id, now=now or utcnow())
-    record(
-        actor_id=actor.person_id,
-        action="person.password_changed",
-        target_type="person",
-        target_id=person.id,
-        node_id=person.community_id,
-        now=now,
+    audit(actor, "person.password_changed", person, now=now)
+    return person
+
+
+def _check_grant_scope(role: str, node: OrgNode | None, unit_id: int | None) -> None:
+    """A role's scope: a unit for unit_admin, a node (or none, for admin) for the others."""
+    if role == Role.UNIT_ADMIN and (unit_id is None or node is not None):
+        raise DomainError("invalid_scope", "单位管理员需要指定单位", 422)
+    if role not in (Role.UNIT_ADMIN, Role.ADMIN) and (node is None or unit_id is not None):
+        raise DomainError("invalid_scope", "该角色需要指定组织节点", 422)
+    if role == Role.ADMIN and unit_id is not None:
+        raise DomainError("invalid_scope", "管理员不能授予在单位上", 422)
+
+
+def _may_hand_out(actor: Actor, role: str, node: OrgNode | None) -> bool:
+    """unit_admin comes from an admin over everything; other roles as GRANTABLE says, in scope."""
+    if role == Role.UNIT_ADMIN:
+        return actor.is_global_admin
+    return actor.can_grant(role, node.path if node else None)
+
+
+def _require_may_grant(actor: Actor, person: Person, role: str, node: OrgNode | None) -> None:
+    if actor.person_id == person.id:
+        # Not even an admin: every role comes from someone else, so no one appoints themselves.
+        raise Forbidden("self_grant", "不能给自己授予角色")
+    if not _may_hand_out(actor, role, node):
+        if node is not None and not actor.in_scope_anywhere(node.path):
+            raise NotFound("not_found", "未找到")
+        raise Forbidden("forbidden", "无权授予该角色")
+
+
+def _already_holds(person_id: int, role: str, node_id: int | None, unit_id: int | None) -> bool:
+    # The unique key cannot catch this: node_id or unit_id is always NULL, and NULLs differ.
+    same = select(RoleGrant.id).where(
+        RoleGrant.person_id == person_id,
+        RoleGrant.role == role,
+        RoleGrant.node_id.is_(None) if node_id is None else RoleGrant.node_id == node_id,
+        RoleGrant.unit_id.is_(None) if unit_id is None else RoleGrant.unit_id == unit_id,
     )
+    return session().exec(same).first() is not None
 
 
 def grant_role(
@@ -239,47 +266,25 @@ def grant_role(
 ) -> RoleGrant:
     """Give a person a role on a node or unit; the granter must hold a role that may grant it there.
 
-    Raises `invalid_scope`, `forbidden`, `duplicate`.
+    Raises `invalid_role`, `invalid_scope`, `self_grant`, `forbidden`, `not_found`, `duplicate`.
     """
-    if role not in ROLES:
+    if role not in Role.values():
         raise DomainError("invalid_role", "角色不存在", 422)
     person = get_person(person_id)
     node = get_node(node_id) if node_id is not None else None
     if unit_id is not None:
         get_unit(unit_id)
-    if role == "unit_admin" and (unit_id is None or node_id is not None):
-        raise DomainError("invalid_scope", "单位管理员需要指定单位", 422)
-    if role not in ("unit_admin", "admin") and (node is None or unit_id is not None):
-        raise DomainError("invalid_scope", "该角色需要指定组织节点", 422)
-    if role == "admin" and unit_id is not None:
-        raise DomainError("invalid_scope", "管理员不能授予在单位上", 422)
-    if actor is not None and actor.person_id == person.id:
-        # Not even an admin: every role comes from someone else, so no one appoints themselves.
-        raise Forbidden("self_grant", "不能给自己授予角色")
+    _check_grant_scope(role, node, unit_id)
     if actor is not None:
-        if role == "unit_admin":
-            allowed = actor.is_global_admin
-        else:
-            allowed = actor.can_grant(role, node.path if node else None)
-        if not allowed:
-            if node is not None and not actor.in_scope_anywhere(node.path):
-                raise NotFound("not_found", "未找到")
-            raise Forbidden("forbidden", "无权授予该角色")
-    # The unique key cannot catch this: node_id or unit_id is always NULL, and NULLs differ.
-    same = select(RoleGrant.id).where(
-        RoleGrant.person_id == person.id,
-        RoleGrant.role == role,
-        RoleGrant.node_id.is_(None) if node_id is None else RoleGrant.node_id == node_id,
-        RoleGrant.unit_id.is_(None) if unit_id is None else RoleGrant.unit_id == unit_id,
-    )
-    if session().exec(same).first() is not None:
+        _require_may_grant(actor, person, role, node)
+    if _already_holds(person.id, role, node_id, unit_id):
         raise Conflict("duplicate", "该人员已有此角色")
     grant = RoleGrant(
         person_id=person.id,
         role=role,
         node_id=node_id,
         unit_id=unit_id,
-        granted_by_id=_actor_id(actor),
+        granted_by_id=actor.person_id if actor else None,
         created_at=now or utcnow(),
     )
     flush_or_conflict("该人员已有此角色", add=grant)
@@ -297,27 +302,26 @@ def grant_role(
 
 
 def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> None:
-    """Take a role back; the same rule as granting it. Nobody revokes their own admin role."""
+    """Take a role back; the same rule as granting it. Nobody revokes their own admin role.
+
+    Raises `grant_not_found`, `not_found`, `forbidden`, `cannot_revoke_own_admin`.
+    """
     grant = session().get(RoleGrant, grant_id)
     if grant is None:
         raise NotFound("grant_not_found", "授权不存在")
     node = get_node(grant.node_id) if grant.node_id is not None else None
-    if grant.role == "unit_admin":
-        allowed = actor.is_global_admin
-    else:
-        allowed = actor.can_grant(grant.role, node.path if node else None)
-    if not allowed:
-        holder = get_person(grant.person_id)
+    holder = get_person(grant.person_id)
+    if not _may_hand_out(actor, grant.role, node):
         # A grant is listed with its holder: whoever sees the holder is refused, not misled.
         seen = holder.id == actor.person_id or actor.can("people.read", home_path(holder))
         if node is not None and not actor.in_scope_anywhere(node.path) and not seen:
             raise NotFound("not_found", "未找到")
         raise Forbidden("forbidden", "无权撤销该角色")
-    if grant.person_id == actor.person_id and grant.role == "admin":
+    if grant.person_id == actor.person_id and grant.role == Role.ADMIN:
         raise DomainError("cannot_revoke_own_admin", "不能撤销自己的管理员角色", 422)
     _account_changed(
         actor,
-        get_person(grant.person_id),
+        holder,
         "role_revoked",
         action="role.revoked",
         node_id=grant.node_id,
@@ -327,6 +331,35 @@ def revoke_role(*, actor: Actor, grant_id: int, now: datetime | None = None) -> 
     )
     session().delete(grant)
     session().flush()
+
+
+# --- registrations (双报到): the moves of people.models.REGISTRATION_TRANSITIONS ---------------
+
+
+def _require(actor: Actor, reg: Registration, action: str) -> None:
+    """Raise what `registration_refusal` says, if anything (the checks `allowed_actions` runs)."""
+    refusal = registration_refusal(actor, reg, action)
+    if refusal is not None:
+        raise refusal
+
+
+def _move(actor: Actor, reg: Registration, action: str, *, now: datetime | None, **changes) -> Registration:
+    """Move the registration as the table says for `action`, and audit it as
+    `registration.<new state>`."""
+    reg.status = REGISTRATION_TRANSITIONS[action].target.value
+    for key, value in changes.items():
+        setattr(reg, key, value)
+    detail = {"note": reg.decision_note} if REGISTRATION_TRANSITIONS[action].who == DECIDERS else None
+    audit(
+        actor,
+        f"registration.{reg.status}",
+        reg,
+        node_id=reg.community_id,
+        unit_id=reg.unit_id,
+        detail=detail,
+        now=now,
+    )
+    return reg
 
 
 def request_registration(
@@ -340,32 +373,32 @@ def request_registration(
 ) -> Registration:
     """A party member reports to a community, or a unit admin reports their unit.
 
-    Raises `not_party_member`, `invalid_community`, `forbidden`, `already_registered`.
+    Raises `invalid_community`, `not_party_member`, `validation_error` (no unit), `unit_not_found`,
+    `forbidden`, `already_registered`.
     """
     community = get_node(community_id)
-    if community.level != "community":
+    if community.level != OrgLevel.COMMUNITY:
         raise DomainError("invalid_community", "只能向社区报到", 422)
-    if kind == "member":
+    if kind == RegistrationKind.MEMBER:
         person = get_person(actor.person_id)
         if not person.is_party_member:
             raise DomainError("not_party_member", "只有党员可以到社区报到", 422)
-        reg = Registration(kind="member", person_id=person.id, community_id=community_id)
+        reg = Registration(kind=kind, person_id=person.id, community_id=community_id)
     else:
         if unit_id is None:
-            raise DomainError("validation_error", "请指定单位", 422, errors={"unit_id": ["必填"]})
+            raise DomainError("validation_error", "请指定单位", 422, errors={"unit_id": [N_("必填")]})
         get_unit(unit_id)
         if "unit_admin" not in actor.roles_over_unit(unit_id) and not actor.is_global_admin:
             raise Forbidden("forbidden", "只有该单位的管理员可以为单位报到")
-        reg = Registration(kind="unit", unit_id=unit_id, community_id=community_id)
+        reg = Registration(kind=kind, unit_id=unit_id, community_id=community_id)
     reg.note = note.strip()
     reg.requested_by_id = actor.person_id
     reg.created_at = now or utcnow()
     flush_or_conflict("已有待确认或已确认的报到", code="already_registered", add=reg)
-    record(
-        actor_id=actor.person_id,
-        action="registration.requested",
-        target_type="registration",
-        target_id=reg.id,
+    audit(
+        actor,
+        "registration.requested",
+        reg,
         node_id=community_id,
         unit_id=unit_id,
         detail={"kind": kind},
@@ -377,41 +410,25 @@ def request_registration(
 def decide_registration(
     *, actor: Actor, registration_id: int, confirm: bool, note: str = "", now: datetime | None = None
 ) -> Registration:
-    """Staff of the community confirm or decline a pending registration.
+    """Staff of the community confirm or decline a pending registration (a reason to decline).
 
-    Raises `not_found` (out of scope), `forbidden`, `not_pending`, `reason_required`.
+    Raises `registration_not_found`, `not_found` (out of scope), `forbidden`, `not_pending`,
+    `self_approval`, `reason_required`.
     """
     reg = get_registration(registration_id)
-    community = get_node(reg.community_id)
-    if not actor.can("registrations.confirm", community.path) and registration_visible_to_subject(actor, reg):
-        # The member or unit admin sees their own registration: refuse, do not hide it.
-        raise Forbidden("forbidden", "没有权限执行此操作")
-    actor.require("registrations.confirm", community.path)
-    if reg.status != "pending":
-        raise Conflict("not_pending", "该报到已处理")
-    own_unit = reg.kind == "unit" and any(
-        g.role == "unit_admin" and g.unit_id == reg.unit_id for g in actor.grants
-    )
-    if reg.person_id == actor.person_id or reg.requested_by_id == actor.person_id or own_unit:
-        raise Forbidden("self_approval", "不能确认自己或本单位的报到")
+    action = "confirm" if confirm else "decline"
+    _require(actor, reg, action)
     if not confirm and not note.strip():
-        raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": ["必填"]})
-    reg.status = "confirmed" if confirm else "declined"
-    reg.decided_by_id = actor.person_id
-    reg.decided_at = now or utcnow()
-    reg.decision_note = note.strip()
-    session().flush()
-    record(
-        actor_id=actor.person_id,
-        action=f"registration.{reg.status}",
-        target_type="registration",
-        target_id=reg.id,
-        node_id=reg.community_id,
-        unit_id=reg.unit_id,
-        detail={"note": reg.decision_note},
+        raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": [N_("必填")]})
+    return _move(
+        actor,
+        reg,
+        action,
         now=now,
+        decided_by_id=actor.person_id,
+        decided_at=now or utcnow(),
+        decision_note=note.strip(),
     )
-    return reg
 
 
 def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime | None = None) -> Registration:
@@ -420,28 +437,8 @@ def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime |
     Raises `registration_not_found` (not theirs and out of scope), `forbidden`, `not_live`.
     """
     reg = get_registration(registration_id)
-    own = (reg.kind == "member" and reg.person_id == actor.person_id) or (
-        reg.kind == "unit" and "unit_admin" in actor.roles_over_unit(reg.unit_id)
-    )
-    if not own:
-        if actor.can("registrations.read", get_node(reg.community_id).path):
-            raise Forbidden("forbidden", "只有报到人可以撤回报到")
-        raise NotFound("registration_not_found", "报到记录不存在")
-    if reg.status not in ("pending", "confirmed"):
-        raise Conflict("not_live", "该报到已结束")
-    reg.status = "withdrawn"
-    reg.decided_at = now or utcnow()
-    session().flush()
-    record(
-        actor_id=actor.person_id,
-        action="registration.withdrawn",
-        target_type="registration",
-        target_id=reg.id,
-        node_id=reg.community_id,
-        unit_id=reg.unit_id,
-        now=now,
-    )
-    return reg
+    _require(actor, reg, "withdraw")
+    return _move(actor, reg, "withdraw", now=now, decided_at=now or utcnow())
 
 
 # --- failed logins ---------------------------------------------------------------------

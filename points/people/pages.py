@@ -1,94 +1,110 @@
-"""Home page; for staff the registrations (双报到) queue and people; the audit log."""
+"""Staff pages: the registrations (双报到) queue, people (unlock, reset a password), the audit log."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from points.auth.current import current_actor_or_none, login_required
-from points.db import session
-from points.errors import DomainError
-from points.i18n import translate
-from points.org.models import OrgNode, Unit
+from points.errors import Forbidden, ValidationFailed
+from points.org.queries import community_names
+from points.pagination import page_number, paginate
 from points.people import operations, queries
 from points.people.audit_log import audit_stmt
-from points.people.models import Person, RegistrationState, Role
-from points.web import safe_local_path
+from points.people.models import RegistrationState
+from points.people.schemas import (
+    AuditFilterSchema,
+    PeopleFilterSchema,
+    RegistrationDecisionSchema,
+    RegistrationFilterSchema,
+)
+from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("people_pages", __name__, template_folder="templates")
 
-ROLE_NAMES = Role.titles()
-STATUS_NAMES = RegistrationState.titles()
+PAGE_SIZE = 50
+
+
+def _filters(schema) -> tuple[dict, dict]:
+    """A list page's filters, read by the API's query schema. What cannot be read is left out
+    and its message shown by its field."""
+    try:
+        return load_form(schema, request.args), {}
+    except ValidationFailed as exc:
+        return {}, exc.errors or {}
+
+
+# --- registrations (双报到) ------------------------------------------------------------------
 
 
 @bp.get("/registrations")
 @login_required
 def registrations():
+    """Staff see their communities' registrations; members and unit admins their own. Each row
+    offers exactly what its `allowed_actions` hold."""
     actor = current_actor_or_none()
-    status = request.args.get("status", "pending")
-    if status not in STATUS_NAMES:
-        status = "pending"
-    rows = session().exec(queries.registrations_stmt(actor, status=status).limit(200)).all()
-    people = {p.id: p for p in _load(Person, {r.person_id for r in rows if r.person_id})}
-    units = {u.id: u for u in _load(Unit, {r.unit_id for r in rows if r.unit_id})}
-    communities = {n.id: n for n in _load(OrgNode, {r.community_id for r in rows})}
-    # Buttons only where a decision would be accepted: not on one's own, not outside one's role.
-    decidable = {
-        r.id
-        for r in rows
-        if r.status == "pending"
-        and r.person_id != actor.person_id
-        and actor.can("registrations.confirm", communities[r.community_id].path)
-    }
+    if not queries.has_registrations_page(actor):
+        raise Forbidden("forbidden", "双报到页面供党员、报到单位的管理员和社区工作人员使用")
+    filters, errors = _filters(RegistrationFilterSchema())
+    status = filters.get("status", RegistrationState.PENDING)
+    found = paginate(
+        queries.registrations_stmt(actor, status=status),
+        page=page_number(request.args.get("page")),
+        per_page=PAGE_SIZE,
+    )
+    found["items"] = queries.registration_listing(actor, found["items"])
     return render_template(
         "registrations.html",
-        rows=rows,
-        people=people,
-        units=units,
-        communities=communities,
-        decidable=decidable,
+        found=found,
+        errors=errors,
         status=status,
-        status_names=STATUS_NAMES,
-        mask=queries.mask_phone,
+        states=RegistrationState,
+        note_limits=field_limits(RegistrationDecisionSchema(), "note"),
     )
 
 
-def _load(model, ids: set[int]):
-    if not ids:
-        return []
-    return session().exec(select(model).where(model.id.in_(ids))).all()
+def _decision_note() -> str:
+    return load_form(RegistrationDecisionSchema(), request.form)["note"]
 
 
-@bp.post("/registrations/<int:registration_id>/<decision>")
+@bp.post("/registrations/<int:registration_id>/confirm")
 @login_required
-def decide(registration_id: int, decision: str):
+def confirm_registration(registration_id: int):
     actor = current_actor_or_none()
-    if decision not in ("confirm", "decline"):
-        return redirect(url_for("people_pages.registrations"))
-    try:
-        operations.decide_registration(
-            actor=actor,
-            registration_id=registration_id,
-            confirm=decision == "confirm",
-            note=request.form.get("note", ""),
-        )
-    except DomainError as exc:
-        session().rollback()
-        flash(translate(exc.message) or _("操作失败"))
-    else:
-        session().commit()
-        flash(_("已确认报到") if decision == "confirm" else _("已拒绝报到"))
+    page_action(
+        lambda: operations.decide_registration(
+            actor=actor, registration_id=registration_id, confirm=True, note=_decision_note()
+        ),
+        done=_("已确认报到"),
+    )
     return redirect(url_for("people_pages.registrations"))
 
 
-PAGE_SIZE = 50
+@bp.post("/registrations/<int:registration_id>/decline")
+@login_required
+def decline_registration(registration_id: int):
+    actor = current_actor_or_none()
+    page_action(
+        lambda: operations.decide_registration(
+            actor=actor, registration_id=registration_id, confirm=False, note=_decision_note()
+        ),
+        done=_("已拒绝报到"),
+    )
+    return redirect(url_for("people_pages.registrations"))
 
 
-def _page_number() -> int:
-    value = request.args.get("page", "1")
-    return max(int(value), 1) if value.isdigit() and len(value) < 6 else 1
+@bp.post("/registrations/<int:registration_id>/withdraw")
+@login_required
+def withdraw_registration(registration_id: int):
+    actor = current_actor_or_none()
+    page_action(
+        lambda: operations.withdraw_registration(actor=actor, registration_id=registration_id),
+        done=_("已撤回报到"),
+    )
+    return redirect(url_for("people_pages.registrations", status=RegistrationState.WITHDRAWN.value))
+
+
+# --- people ------------------------------------------------------------------------------
 
 
 @bp.get("/people")
@@ -97,67 +113,55 @@ def people():
     """Staff find people of their scope; managers see full phones and may unlock or reset."""
     actor = current_actor_or_none()
     actor.require_somewhere("people.read")
-    q = request.args.get("q", "").strip()[:50]
-    page = _page_number()
-    stmt = queries.people_stmt(actor, q=q or None)
-    total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
-    rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    communities = {n.id: n for n in _load(OrgNode, {p.community_id for p in rows if p.community_id})}
-    locked = queries.locked_phones([p.phone for p in rows])
+    filters, errors = _filters(PeopleFilterSchema())
+    found = queries.people_page(
+        actor,
+        q=filters.get("q"),
+        community_id=filters.get("community_id"),
+        page=page_number(request.args.get("page")),
+        per_page=PAGE_SIZE,
+    )
+    communities = community_names(sorted({p["community_id"] for p in found["items"] if p["community_id"]}))
     return render_template(
         "people.html",
-        rows=[
-            (
-                person,
-                queries.person_view(actor, person, queries.home_path(person), person.phone in locked),
-                communities.get(person.community_id),
-            )
-            for person in rows
-        ],
-        q=q,
-        total=total,
-        current=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        args=request.args,
-        manages={p.id for p in rows if actor.can("people.manage", queries.home_path(p))},
-        new_password=None,
+        found=found,
+        communities=communities,
+        q=request.args.get("q", ""),
+        errors=errors,
+        q_limits=field_limits(PeopleFilterSchema(), "q"),
     )
 
 
-@bp.post("/people/<int:person_id>/<action>")
+def _back() -> str:
+    return safe_local_path(request.form.get("back"), url_for("people_pages.people"))
+
+
+@bp.post("/people/<int:person_id>/unlock")
 @login_required
-def person_action(person_id: int, action: str):
+def unlock_person(person_id: int):
     actor = current_actor_or_none()
-    back = safe_local_path(request.form.get("back"), url_for("people_pages.people"))
-    try:
-        if action == "unlock":
-            operations.unlock_person(actor=actor, person_id=person_id)
-            message = _("已解除锁定")
-        elif action == "reset-password":
-            password = operations.reset_password(actor=actor, person_id=person_id)
-            session().commit()
-            # Shown once, in this answer only (never in a cookie: flashes live in the session
-            # cookie), to the staff member who will hand it over in person.
-            return _no_store(
-                render_template(
-                    "password_reset.html", person=queries.get_person(person_id), password=password, back=back
-                )
-            )
-        else:
-            abort(404)
-    except DomainError as exc:
-        session().rollback()
-        flash(translate(exc.message), "error")
-    else:
-        session().commit()
-        flash(message)
-    return redirect(back)
+    page_action(lambda: operations.unlock_person(actor=actor, person_id=person_id), done=_("已解除锁定"))
+    return redirect(_back())
 
 
-def _no_store(html: str):
-    response = make_response(html)
+@bp.post("/people/<int:person_id>/reset-password")
+@login_required
+def reset_password(person_id: int):
+    actor = current_actor_or_none()
+    password = page_action(lambda: operations.reset_password(actor=actor, person_id=person_id))
+    if password is None:
+        return redirect(_back())
+    # Shown once, in this answer only (never in a cookie: flashes live in the session cookie),
+    # to the staff member who will hand it over in person.
+    page = render_template(
+        "password_reset.html", person=queries.get_person(person_id), password=password, back=_back()
+    )
+    response = make_response(page)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- the audit log -----------------------------------------------------------------------
 
 
 @bp.get("/audit")
@@ -166,21 +170,19 @@ def audit():
     """The audit log of the reader's scope (supervisors, staff, street admins)."""
     actor = current_actor_or_none()
     actor.require_somewhere("audit.read")
-    action = request.args.get("action", "").strip()[:64] or None
-    page = _page_number()
-    stmt = audit_stmt(actor, action=action)
-    total = session().exec(select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()
-    rows = session().exec(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    actors = {p.id: p.name for p in _load(Person, {r.actor_id for r in rows if r.actor_id})}
-    nodes = {n.id: n.name for n in _load(OrgNode, {r.node_id for r in rows if r.node_id})}
+    filters, errors = _filters(AuditFilterSchema())
+    found = paginate(
+        audit_stmt(actor, action=filters.get("action"), node_id=filters.get("node_id")),
+        page=page_number(request.args.get("page")),
+        per_page=PAGE_SIZE,
+    )
+    rows = found["items"]
     return render_template(
         "audit.html",
-        rows=rows,
-        actors=actors,
-        nodes=nodes,
-        action=action or "",
-        total=total,
-        current=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        args=request.args,
+        found=found,
+        actors=queries.person_names({r.actor_id for r in rows if r.actor_id}),
+        nodes=community_names(sorted({r.node_id for r in rows if r.node_id})),
+        action=request.args.get("action", ""),
+        errors=errors,
+        action_limits=field_limits(AuditFilterSchema(), "action"),
     )

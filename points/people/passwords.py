@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from points.errors import DomainError
+from points.i18n import as_written
 from points.labels import N_
 
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
@@ -71,7 +72,9 @@ def check_password_policy(password: str, phone: str, *, field: str = "password")
     else:
         return
     values = {"count": MIN_LENGTH, "max": MAX_LENGTH}
-    raise DomainError("weak_password", message, 422, errors={field: [message % values]}, values=values)
+    raise DomainError(
+        "weak_password", message, 422, errors={field: [as_written(message, **values)]}, values=values
+    )
 
 
 def generate_password() -> str:

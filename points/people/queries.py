@@ -11,9 +11,22 @@ from sqlmodel import select
 
 from points.access import Actor
 from points.db import session, utcnow
-from points.errors import Forbidden, NotFound
+from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode, Unit
-from points.people.models import AccountChange, LoginThrottle, Person, Registration, RoleGrant
+from points.org.queries import community_names, unit_names
+from points.pagination import paginate
+from points.people.models import (
+    DECIDERS,
+    LIVE_STATES,
+    REGISTRATION_TRANSITIONS,
+    AccountChange,
+    LoginThrottle,
+    Person,
+    Registration,
+    RegistrationKind,
+    RegistrationState,
+    RoleGrant,
+)
 
 # A person sits at their grid when they have one, else at their community:
 # grid workers see their grid, staff their community, and so on upwards.
@@ -106,9 +119,9 @@ def member_registration(person_id: int) -> Registration | None:
         session()
         .exec(
             select(Registration).where(
-                Registration.kind == "member",
+                Registration.kind == RegistrationKind.MEMBER,
                 Registration.person_id == person_id,
-                Registration.status.in_(("pending", "confirmed")),
+                Registration.status.in_(LIVE_STATES),
             )
         )
         .first()
@@ -120,7 +133,7 @@ def acts_as_party_member(person: Person) -> bool:
     if not person.is_party_member:
         return False
     reg = member_registration(person.id)
-    return reg is not None and reg.status == "confirmed"
+    return reg is not None and reg.status == RegistrationState.CONFIRMED
 
 
 def get_registration(registration_id: int) -> Registration:
@@ -131,7 +144,8 @@ def get_registration(registration_id: int) -> Registration:
 
 
 def registration_visible_to_subject(actor: Actor, reg: Registration) -> bool:
-    if reg.kind == "member":
+    """The registration is the actor's own, or their unit's (they administer it)."""
+    if reg.kind == RegistrationKind.MEMBER:
         return reg.person_id == actor.person_id
     return "unit_admin" in actor.roles_over_unit(reg.unit_id)
 
@@ -140,9 +154,135 @@ def visible_registration(actor: Actor, registration_id: int) -> Registration:
     reg = get_registration(registration_id)
     if registration_visible_to_subject(actor, reg):
         return reg
-    community = session().get(OrgNode, reg.community_id)
-    actor.require("registrations.read", community.path if community else None)
+    actor.require("registrations.read", community_path(reg))
     return reg
+
+
+def community_path(reg: Registration) -> str | None:
+    community = session().get(OrgNode, reg.community_id)
+    return community.path if community else None
+
+
+# --- what may happen to a registration (the table: people.models.REGISTRATION_TRANSITIONS) ---
+
+
+def _deciders_refusal(actor: Actor, reg: Registration) -> DomainError | None:
+    path = community_path(reg)
+    if not actor.can("registrations.confirm", path) and registration_visible_to_subject(actor, reg):
+        # The member or unit admin sees their own registration: refuse, do not hide it.
+        return Forbidden("forbidden", "没有权限执行此操作")
+    try:
+        actor.require("registrations.confirm", path)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def _subject_refusal(actor: Actor, reg: Registration) -> DomainError | None:
+    if registration_visible_to_subject(actor, reg):
+        return None
+    if actor.can("registrations.read", community_path(reg)):
+        return Forbidden("forbidden", "只有报到人可以撤回报到")
+    return NotFound("registration_not_found", "报到记录不存在")
+
+
+def _decides_own(actor: Actor, reg: Registration) -> bool:
+    """Staff never decide their own registration, one they asked for, or their unit's."""
+    own_unit = reg.kind == RegistrationKind.UNIT and actor.administers_unit(reg.unit_id)
+    return reg.person_id == actor.person_id or reg.requested_by_id == actor.person_id or own_unit
+
+
+def registration_refusal(actor: Actor, reg: Registration, action: str) -> DomainError | None:
+    """Why `actor` may not take `action` ("confirm", "decline", "withdraw") on `reg` now, or None.
+
+    In the order the operations check: who (404 out of scope, 403 without the role), the state
+    (409 `not_pending` / `not_live`), then `self_approval` (403) for a decision.
+    """
+    transition = REGISTRATION_TRANSITIONS[action]
+    who = _deciders_refusal if transition.who == DECIDERS else _subject_refusal
+    refusal = who(actor, reg)
+    if refusal is not None:
+        return refusal
+    if reg.status not in transition.sources:
+        return Conflict(*transition.stale)
+    if transition.who == DECIDERS and _decides_own(actor, reg):
+        return Forbidden("self_approval", "不能确认自己或本单位的报到")
+    return None
+
+
+def allowed_actions(actor: Actor, reg: Registration) -> list[str]:
+    """The actions the registration's operations would accept from `actor` now."""
+    return [action for action in REGISTRATION_TRANSITIONS if registration_refusal(actor, reg, action) is None]
+
+
+def registration_view(actor: Actor, reg: Registration) -> dict:
+    """A registration as the API answers it: its fields and what the reader may do with it."""
+    return {
+        "id": reg.id,
+        "kind": reg.kind,
+        "person_id": reg.person_id,
+        "unit_id": reg.unit_id,
+        "community_id": reg.community_id,
+        "status": reg.status,
+        "note": reg.note,
+        "decided_by_id": reg.decided_by_id,
+        "decided_at": reg.decided_at,
+        "decision_note": reg.decision_note,
+        "created_at": reg.created_at,
+        "allowed_actions": allowed_actions(actor, reg),
+    }
+
+
+def registration_listing(actor: Actor, regs: list[Registration]) -> list[dict]:
+    """Registrations as the registrations page lists them: `registration_view`, who reported (a
+    member's name and masked phone, or the unit's name), the community's name, and for a pending
+    one the reader may not decide (or withdraw), the refusal that says why."""
+    people = {p.id: p for p in _rows(Person, {r.person_id for r in regs if r.person_id})}
+    units = unit_names(sorted({r.unit_id for r in regs if r.unit_id}))
+    communities = community_names(sorted({r.community_id for r in regs}))
+    listing = []
+    for reg in regs:
+        view = registration_view(actor, reg)
+        member = people.get(reg.person_id)
+        listing.append(
+            {
+                **view,
+                "member_name": member.name if member else None,
+                "member_phone": mask_phone(member.phone) if member else None,
+                "unit_name": units.get(reg.unit_id),
+                "community_name": communities.get(reg.community_id, ""),
+                "why_not": _why_not(actor, reg, view["allowed_actions"]),
+            }
+        )
+    return listing
+
+
+def _why_not(actor: Actor, reg: Registration, allowed: list[str]) -> DomainError | None:
+    """Why the reader has no button on a pending registration: for staff, why they may not decide
+    it; for the member or unit admin, why they may not withdraw it."""
+    if reg.status != RegistrationState.PENDING:
+        return None
+    action = "confirm" if actor.can("registrations.read", community_path(reg)) else "withdraw"
+    if action in allowed:
+        return None
+    refusal = registration_refusal(actor, reg, action)
+    return refusal if refusal is not None and refusal.status != 404 else None
+
+
+def has_registrations_page(actor: Actor) -> bool:
+    """Who the registrations page is for: those who read registrations of a community, party
+    members (their own) and unit admins (their units')."""
+    return actor.can_somewhere("registrations.read") or actor.is_party_member or bool(actor.unit_ids)
+
+
+def _rows(model, ids: set[int]) -> list:
+    if not ids:
+        return []
+    return list(session().exec(select(model).where(model.id.in_(ids))).all())
+
+
+def person_names(ids: set[int]) -> dict[int, str]:
+    return {p.id: p.name for p in _rows(Person, ids)}
 
 
 def registrations_stmt(
@@ -176,7 +316,7 @@ def belongs_to_community(person: Person, community_id: int) -> bool:
     if person.community_id == community_id:
         return True
     reg = member_registration(person.id)
-    return reg is not None and reg.status == "confirmed" and reg.community_id == community_id
+    return reg is not None and reg.status == RegistrationState.CONFIRMED and reg.community_id == community_id
 
 
 def unit_reports_to(unit_id: int, community_id: int) -> bool:
@@ -184,10 +324,10 @@ def unit_reports_to(unit_id: int, community_id: int) -> bool:
         session()
         .exec(
             select(Registration.id).where(
-                Registration.kind == "unit",
+                Registration.kind == RegistrationKind.UNIT,
                 Registration.unit_id == unit_id,
                 Registration.community_id == community_id,
-                Registration.status == "confirmed",
+                Registration.status == RegistrationState.CONFIRMED,
             )
         )
         .first()
@@ -304,6 +444,23 @@ def person_view(actor: Actor, person: Person, path: str | None = None, locked: b
         "is_suspended": person.is_suspended,
         "is_locked": is_locked(person.phone) if locked is None else locked,
     }
+
+
+def people_page(
+    actor: Actor, *, community_id: int | None = None, q: str | None = None, page: int, per_page: int
+) -> dict:
+    """A page of the people the actor may read (`people_stmt`), each as `person_view` shows them."""
+    stmt = people_stmt(actor, community_id=community_id, q=q).add_columns(_home.path)
+    found = paginate(stmt, page=page, per_page=per_page, scalars=False)
+    locked = locked_phones([person.phone for person, _path in found["items"]])
+    found["items"] = [
+        {
+            **person_view(actor, person, path, person.phone in locked),
+            "may_manage": actor.can("people.manage", path),
+        }
+        for person, path in found["items"]
+    ]
+    return found
 
 
 def role_list(person_id: int) -> list[dict]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.people.models import REGISTRATION_KINDS, REGISTRATION_STATES, ROLES
+from points.labels import N_
+from points.pagination import PageArgsSchema
+from points.people.models import REGISTRATION_TRANSITIONS, RegistrationKind, RegistrationState, Role
+from points.people.passwords import MAX_LENGTH, MIN_LENGTH
 from points.validation import Schema
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="请输入11位手机号")
@@ -14,7 +17,7 @@ PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="请输入11位手机号")
 def _not_blank(value: str) -> None:
     # Names are stored stripped: spaces alone would leave an empty name.
     if not value.strip():
-        raise ma.ValidationError("不能为空")
+        raise ma.ValidationError(N_("不能为空"))
 
 
 _name = [validate.Length(min=1, max=50), _not_blank]
@@ -48,7 +51,9 @@ class PersonCreatedSchema(PersonSchema):
 class PersonCreateSchema(Schema):
     phone = fields.String(required=True, validate=PHONE)
     name = fields.String(required=True, validate=_name)
-    password = fields.String(validate=validate.Length(min=8, max=128))
+    password = fields.String(
+        validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), metadata={"verbatim": True}
+    )
     community_id = fields.Integer(required=True)
     grid_id = fields.Integer(allow_none=True, load_default=None)
     is_party_member = fields.Boolean(load_default=False)
@@ -64,46 +69,43 @@ class PersonUpdateSchema(Schema):
     is_suspended = fields.Boolean()
 
 
-class PeopleQuerySchema(Schema):
+class PeopleFilterSchema(Schema):
+    """Finding people: the API's query and the people page's search form."""
+
     community_id = fields.Integer()
     q = fields.String(validate=validate.Length(max=50))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class PasswordResetSchema(Schema):
-    password = fields.String()
+class PeopleQuerySchema(PeopleFilterSchema, PageArgsSchema):
+    pass
 
 
 class PasswordChangeSchema(Schema):
-    old_password = fields.String(required=True, validate=validate.Length(max=128))
-    new_password = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    old_password = fields.String(
+        required=True, validate=validate.Length(max=MAX_LENGTH), metadata={"verbatim": True}
+    )
+    new_password = fields.String(
+        required=True, validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), metadata={"verbatim": True}
+    )
+
+
+class PasswordChangeFormSchema(PasswordChangeSchema):
+    """The page's form: the API's fields, and the new password typed a second time."""
+
+    new_password_again = fields.String(
+        required=True, validate=validate.Length(max=MAX_LENGTH), metadata={"verbatim": True}
+    )
+
+    @ma.validates_schema
+    def _typed_twice(self, data, **_kwargs):
+        if data.get("new_password") != data.get("new_password_again"):
+            raise ma.ValidationError(N_("两次输入的新密码不一致"), "new_password_again")
 
 
 class GrantCreateSchema(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = fields.String(required=True, validate=validate.OneOf(Role.values()))
     node_id = fields.Integer(allow_none=True, load_default=None)
     unit_id = fields.Integer(allow_none=True, load_default=None)
-
-
-class MemberStatusSchema(Schema):
-    is_party_member = fields.Boolean()
-    acts_as_party_member = fields.Boolean()
-    registration_id = fields.Integer(allow_none=True)
-    registration_status = fields.String(allow_none=True)
-    community_id = fields.Integer(allow_none=True)
-
-
-class MeSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    phone = fields.String()
-    community_id = fields.Integer(allow_none=True)
-    grid_id = fields.Integer(allow_none=True)
-    work_unit_id = fields.Integer(allow_none=True)
-    party = fields.Nested(MemberStatusSchema)
-    roles = fields.List(fields.Nested(RoleSchema))
-    balances = fields.Dict(keys=fields.String(), values=fields.Raw())
 
 
 class RegistrationSchema(Schema):
@@ -118,10 +120,14 @@ class RegistrationSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
     decision_note = fields.String()
     created_at = fields.DateTime()
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(tuple(REGISTRATION_TRANSITIONS))),
+        metadata={"description": "what the reader may do with it now: confirm, decline, withdraw"},
+    )
 
 
 class RegistrationCreateSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(REGISTRATION_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(RegistrationKind.values()))
     community_id = fields.Integer(required=True)
     unit_id = fields.Integer(allow_none=True, load_default=None)
     note = fields.String(load_default="", validate=validate.Length(max=500))
@@ -131,12 +137,16 @@ class RegistrationDecisionSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class RegistrationQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(REGISTRATION_STATES))
-    kind = fields.String(validate=validate.OneOf(REGISTRATION_KINDS))
+class RegistrationFilterSchema(Schema):
+    """Which registrations: the API's query and the registrations page's tabs."""
+
+    status = fields.String(validate=validate.OneOf(RegistrationState.values()))
+    kind = fields.String(validate=validate.OneOf(RegistrationKind.values()))
     community_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class RegistrationQuerySchema(RegistrationFilterSchema, PageArgsSchema):
+    pass
 
 
 class AuditEntrySchema(Schema):
@@ -151,8 +161,13 @@ class AuditEntrySchema(Schema):
     detail = fields.Dict()
 
 
-class AuditQuerySchema(Schema):
+class AuditFilterSchema(Schema):
+    """Which audit entries: the API's query and the audit page's filter."""
+
     action = fields.String(validate=validate.Length(max=64))
     node_id = fields.Integer()
+
+
+class AuditQuerySchema(AuditFilterSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -230,3 +230,29 @@ def test_change_password_api_is_limited_per_token_and_per_account(app_with, make
     # Another token of the same account: its own limit, and the account's.
     assert [attempt(second).status_code for _ in range(2)] == [422, 429]
     assert attempt(second).json["code"] == "rate_limited"
+
+
+def test_password_pages_keep_a_passwords_spaces(make_person, page_login, save, client):
+    person = make_person()
+    save()
+    browser = page_login(person)
+    spaced = "  Hongsong 2026  "
+    done = browser.post(
+        "/account/password",
+        data={"old_password": "password123", "new_password": spaced, "new_password_again": spaced},
+    )
+    assert done.status_code == 302
+    api = client.post("/api/v1/auth/token", json={"phone": person.phone, "password": spaced})
+    assert api.status_code == 201
+    again = page_login(person, password=spaced)
+    assert again.get("/").status_code == 200
+
+
+def test_change_password_page_says_what_is_wrong_by_field(make_person, page_login, save):
+    person = make_person()
+    save()
+    browser = page_login(person)
+    r = browser.post("/account/password", data={"old_password": "password123", "new_password": "short"})
+    html = r.data.decode()
+    assert r.status_code == 422 and "长度应在 8 到 128 之间" in html and "必填" in html
+    assert 'minlength="8"' in html and 'maxlength="128"' in html

@@ -196,30 +196,6 @@ def test_triage_declines_with_reason_and_confirms_a_project(board, page_as, acto
     assert page_as(board.resident).get("/triage").status_code == 403
 
 
-def test_dashboard_counts_for_staff(board, page_as, make_task, actor_of):
-    make_task(title="张榜中")
-    ops.request_help(actor=actor_of(board.resident), category="便民服务", details="修路灯")
-    from points.checkin import operations as checkin
-    from points.org import operations as org_ops
-
-    station = org_ops.create_station(
-        actor=None, node_id=board.community.id, kind="station", name="红松服务站"
-    )
-    now = utcnow()
-    checkin.create_activity(
-        actor=actor_of(board.staff),
-        station_id=station.id,
-        title="今日值班",
-        starts_at=now - timedelta(minutes=5),
-        ends_at=now + timedelta(minutes=30),
-        hourly_rate=10,
-        now=now,
-    )
-    html = page_as(board.staff).get("/staff").data.decode()
-    assert "工作台" in html and "待受理点单" in html and "待验收" in html
-    assert "今日值班" in html and "红松服务站" in html and "今天没有签到活动" not in html
-
-
 def test_pages_switch_to_english_on_request(board, page_as):
     client = page_as(board.resident)
     client.get("/lang/en?next=/board")

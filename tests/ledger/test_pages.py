@@ -85,16 +85,6 @@ def test_approval_forms_only_go_back_to_this_site(world, page_as, pending):
     assert r.status_code == 302 and r.headers["Location"].endswith("/approvals")
 
 
-def test_menu_offers_what_the_role_may_open(world, page_as, make_person):
-    resident_html = page_as(world.resident).get("/").data.decode()
-    assert "我的积分" in resident_html and "积分审批" not in resident_html and "积分台账" not in resident_html
-    staff_html = page_as(world.staff).get("/").data.decode()
-    assert all(label in staff_html for label in ("我的积分", "积分审批", "双报到", "积分台账"))
-    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
-    supervisor_html = page_as(supervisor).get("/").data.decode()
-    assert "积分台账" in supervisor_html and "积分审批" not in supervisor_html
-
-
 def test_large_text_mode_sticks(world, page_as):
     client = page_as(world.resident)
     r = client.get("/text-size?large=1&next=/points")

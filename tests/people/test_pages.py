@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from points.db import utcnow
@@ -62,3 +64,33 @@ def test_audit_page_shows_the_scope_and_filters(town, page_as):
     filtered = page_as(town["supervisor"]).get("/audit?action=nothing.such").data.decode()
     assert "没有记录" in filtered
     assert page_as(town["stranger"]).get("/audit").status_code == 403
+
+
+def test_people_page_search_is_read_by_the_api_schema(town, page_as):
+    client = page_as(town["staff"])
+    html = client.get("/people").data.decode()
+    assert re.search(r'<input name="q" value=""\s+maxlength="50">', html)
+    too_long = client.get("/people", query_string={"q": "赵" * 51})
+    assert too_long.status_code == 200 and "最多 50 个字符" in too_long.data.decode()
+    assert "赵秀英" in too_long.data.decode()  # the unread filter is left out
+
+
+def test_people_page_pages_through_many(town, page_as, make_person, save):
+    community = town["resident"].community_id
+    from points.org.queries import get_node
+
+    for _ in range(50):
+        make_person(community=get_node(community))
+    save()
+    client = page_as(town["staff"])
+    first = client.get("/people").data.decode()
+    assert "第 1 / 2 页" in first and "/people?page=2" in first
+    second = client.get("/people?page=2").data.decode()
+    assert "第 2 / 2 页" in second
+
+
+def test_audit_page_filter_is_read_by_the_api_schema(town, page_as):
+    client = page_as(town["supervisor"])
+    r = client.get("/audit", query_string={"action": "x" * 65})
+    assert r.status_code == 200 and "最多 64 个字符" in r.data.decode()
+    assert 'maxlength="64"' in r.data.decode()

@@ -151,22 +151,6 @@ def test_list_people_filters_and_pages(tree, make_person, api_as):
     assert api.get("/api/v1/people", query_string={"per_page": 1000}).status_code == 422
 
 
-def test_me_shows_roles_and_party_status(tree, make_person, api_as):
-    person = make_person(community=tree.a, roles=[("staff", tree.a)], is_party_member=True)
-    me = api_as(person).get("/api/v1/me").json
-    assert me["id"] == person.id
-    assert [(r["role"], r["node_id"], r["node_name"]) for r in me["roles"]] == [
-        ("staff", tree.a.id, tree.a.name)
-    ]
-    assert me["party"] == {
-        "is_party_member": True,
-        "acts_as_party_member": False,
-        "registration_id": None,
-        "registration_status": None,
-        "community_id": None,
-    }
-
-
 # --- update and move ---------------------------------------------------------
 
 

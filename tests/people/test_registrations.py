@@ -380,3 +380,84 @@ def test_decide_registration_of_ones_own_unit_is_refused(make_node, make_person,
     other_staff = make_person(community=community, roles=[("staff", community)])
     confirmed = api_as(other_staff).post(f"/api/v1/registrations/{created.json['id']}/confirm", json={})
     assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+
+
+def test_registrations_page_offers_no_decision_on_ones_own_or_ones_units(
+    make_node, make_person, make_unit, actor_of, page_as, save
+):
+    community = make_node("community")
+    unit = make_unit()
+    staff_member = make_person(community=community, roles=[("staff", community)], is_party_member=True)
+    both = make_person(community=community, roles=[("staff", community), ("unit_admin", unit)])
+    own = operations.request_registration(
+        actor=actor_of(staff_member), kind="member", community_id=community.id
+    ).id
+    units = operations.request_registration(
+        actor=actor_of(both), kind="unit", unit_id=unit.id, community_id=community.id
+    ).id
+    save()
+    html = page_as(staff_member).get("/registrations").get_data(as_text=True)
+    assert f"/registrations/{own}/confirm" not in html and f"/registrations/{own}/withdraw" in html
+    assert f"/registrations/{units}/confirm" in html  # a colleague's unit: theirs to decide
+    assert "不能确认自己或本单位的报到" in html
+    html = page_as(both).get("/registrations").get_data(as_text=True)
+    assert f"/registrations/{units}/confirm" not in html and f"/registrations/{units}/decline" not in html
+    assert f"/registrations/{units}/withdraw" in html and f"/registrations/{own}/confirm" in html
+    assert "不能确认自己或本单位的报到" in html
+
+
+def test_registrations_page_buttons_are_the_allowed_actions(
+    tree, member, staff_a, make_person, actor_of, page_as, save
+):
+    from points.people.queries import allowed_actions, get_registration
+
+    reg_id = operations.request_registration(actor=actor_of(member), kind="member", community_id=tree.a.id).id
+    supervisor = make_person(community=tree.a, roles=[("supervisor", tree.a)])
+    save()
+    for reader in (member, staff_a, supervisor):
+        html = page_as(reader).get("/registrations").get_data(as_text=True)
+        allowed = allowed_actions(actor_of(reader), get_registration(reg_id))
+        for action in ("confirm", "decline", "withdraw"):
+            assert (f"/registrations/{reg_id}/{action}" in html) == (action in allowed), (reader.name, action)
+    assert "没有权限执行此操作" in page_as(supervisor).get("/registrations").get_data(as_text=True)
+
+
+def test_registrations_page_member_withdraws(client, tree, member, save, actor_of, fresh):
+    reg_id = operations.request_registration(actor=actor_of(member), kind="member", community_id=tree.a.id).id
+    save()
+    page_login(client, member)
+    r = client.post(f"/registrations/{reg_id}/withdraw", follow_redirects=True)
+    assert "已撤回报到" in r.get_data(as_text=True)
+    assert fresh(Registration, reg_id).status == "withdrawn"
+    again = client.post(f"/registrations/{reg_id}/withdraw", follow_redirects=True)
+    assert "该报到已结束" in again.get_data(as_text=True)
+
+
+def test_registrations_page_is_for_members_units_and_staff(tree, make_person, page_as, save):
+    resident = make_person(community=tree.a)
+    save()
+    assert page_as(resident).get("/registrations").status_code == 403
+
+
+def test_registrations_page_ignores_an_unknown_status(client, tree, member, staff_a, save, actor_of):
+    operations.request_registration(actor=actor_of(member), kind="member", community_id=tree.a.id)
+    save()
+    page_login(client, staff_a)
+    html = client.get("/registrations?status=lost").get_data(as_text=True)
+    assert "党员老周" in html  # the pending tab
+
+
+def test_api_registrations_carry_allowed_actions(tree, member, staff_a, api_as):
+    created = register(api_as(member), tree.a).json
+    assert created["allowed_actions"] == ["withdraw"]
+    assert api_as(staff_a).get(f"/api/v1/registrations/{created['id']}").json["allowed_actions"] == [
+        "confirm",
+        "decline",
+    ]
+    listed = api_as(staff_a).get("/api/v1/registrations").json["items"]
+    assert [r["allowed_actions"] for r in listed] == [["confirm", "decline"]]
+    confirmed = decide(api_as(staff_a), created["id"], "confirm").json
+    assert confirmed["allowed_actions"] == []
+    assert api_as(member).get(f"/api/v1/registrations/{created['id']}").json["allowed_actions"] == [
+        "withdraw"
+    ]

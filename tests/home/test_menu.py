@@ -1,0 +1,92 @@
+"""The menu shows each item exactly to those its page lets in: one test per role, and every item
+shown opens while every item hidden is refused."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import url_for
+
+from points.home.pages import MENU
+
+EVERYONE = {
+    "home_pages.home",
+    "board_pages.board",
+    "board_pages.my_claims",
+    "board_pages.ask_for_help",
+    "ledger_pages.my_points",
+    "checkin_pages.my_checkins",
+}
+STAFF = EVERYONE | {
+    "home_pages.dashboard",
+    "board_pages.triage",
+    "board_pages.verification_queue",
+    "ledger_pages.approvals",
+    "people_pages.registrations",
+    "ledger_pages.ledger",
+    "people_pages.people",
+    "people_pages.audit",
+    "checkin_pages.stations",
+}
+
+
+def menu_of(client) -> list[str]:
+    html = client.get("/").get_data(as_text=True)
+    nav = re.search(r'<nav class="menu"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)" class="(?:current)?">', nav)
+
+
+def check_menu(app, client, expected: set[str]) -> None:
+    with app.test_request_context():
+        urls = {endpoint: url_for(endpoint) for endpoint, _label, _shown in MENU}
+    shown = menu_of(client)
+    assert shown == [urls[endpoint] for endpoint, _label, _shown in MENU if endpoint in expected]
+    for endpoint, url in urls.items():
+        status = client.get(url).status_code
+        assert status == (200 if endpoint in expected else 403), (endpoint, status)
+
+
+def test_menu_of_a_resident(app, town, page_as):
+    check_menu(app, page_as(town.resident), EVERYONE)
+
+
+def test_menu_of_a_party_member(app, town, page_as):
+    check_menu(app, page_as(town.member), EVERYONE | {"people_pages.registrations"})
+
+
+def test_menu_of_a_unit_admin(app, town, page_as):
+    expected = EVERYONE | {"board_pages.verification_queue", "board_pages.unit", "people_pages.registrations"}
+    check_menu(app, page_as(town.unit_admin), expected)
+
+
+def test_menu_of_a_grid_worker(app, town, page_as):
+    check_menu(app, page_as(town.grid_worker), EVERYONE | {"home_pages.dashboard", "people_pages.people"})
+
+
+def test_menu_of_staff(app, town, page_as):
+    check_menu(app, page_as(town.staff), STAFF)
+
+
+def test_menu_of_a_street_admin(app, town, page_as):
+    check_menu(app, page_as(town.street_admin), STAFF)
+
+
+def test_menu_of_a_supervisor(app, town, page_as):
+    expected = EVERYONE | {
+        "people_pages.registrations",
+        "ledger_pages.ledger",
+        "people_pages.people",
+        "people_pages.audit",
+    }
+    check_menu(app, page_as(town.supervisor), expected)
+
+
+def test_menu_of_an_admin(app, town, page_as):
+    check_menu(app, page_as(town.admin), STAFF)
+
+
+@pytest.mark.parametrize("role", ["resident", "staff"])
+def test_menu_marks_the_current_page(town, page_as, role):
+    html = page_as(getattr(town, role)).get("/points").get_data(as_text=True)
+    assert '<a href="/points" class="current">' in html

@@ -1,0 +1,85 @@
+"""The home page and the staff dashboard (工作台)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from points.board import operations as board
+from points.checkin import operations as checkin
+from points.db import utcnow
+from points.org import operations as org
+
+
+def test_home_shows_profile_party_status_roles_and_balances(town, page_as):
+    html = page_as(town.member).get("/").get_data(as_text=True)
+    assert "刘洪涛" in html and town.member.phone in html and town.community.name in html
+    assert "党员报到：已确认" in html and "（可获得红松分）" in html
+    assert "红松分" in html and "兴安分" in html
+    assert "我的角色" not in html
+
+
+def test_home_of_a_party_member_not_yet_reported(make_person, page_as, save):
+    newcomer = make_person(is_party_member=True)
+    save()
+    html = page_as(newcomer).get("/").get_data(as_text=True)
+    assert "党员报到：尚未到社区报到" in html and "（可获得红松分）" not in html
+
+
+def test_home_lists_roles_and_the_confirmation_link_for_staff(town, page_as):
+    html = page_as(town.staff).get("/").get_data(as_text=True)
+    assert "我的角色" in html and "社区工作者" in html and town.community.name in html
+    assert 'href="/registrations"' in html and "双报到确认" in html
+    supervisor = page_as(town.supervisor).get("/").get_data(as_text=True)
+    assert "监督小组" in supervisor and "双报到确认" not in supervisor
+
+
+def test_home_needs_login(client):
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_dashboard_counts_for_staff(town, page_as, actor_of, save):
+    staff = actor_of(town.staff)
+    now = utcnow()
+    board.create_task(
+        actor=staff,
+        community_id=town.community.id,
+        title="张榜中",
+        category="环境整治",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+        slots=3,
+        eligibility="anyone",
+        reward_xingan=5,
+        post=True,
+    )
+    board.request_help(actor=actor_of(town.resident), category="便民服务", details="修路灯")
+    station = org.create_station(actor=None, node_id=town.community.id, kind="station", name="红松服务站")
+    checkin.create_activity(
+        actor=staff,
+        station_id=station.id,
+        title="今日值班",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(minutes=30),
+        hourly_rate=10,
+        now=now,
+    )
+    save()
+    html = page_as(town.staff).get("/staff").data.decode()
+    assert "工作台" in html and "待审批积分" in html and "待受理点单" in html and "待验收" in html
+    assert "张榜中的任务" in html and "发布任务" in html
+    assert "今日值班" in html and "红松服务站" in html and "今天没有签到活动" not in html
+
+
+def test_dashboard_offers_only_what_the_reader_may_open(town, page_as):
+    html = page_as(town.grid_worker).get("/staff").data.decode()
+    assert "工作台" in html and "替居民点单" in html
+    for other in ("待审批积分", "待受理点单", "待验收", "张榜中的任务", "发布任务", "今日活动"):
+        assert other not in html, other
+    staff = page_as(town.staff).get("/staff").data.decode()
+    assert "今天没有签到活动" in staff and "替居民点单" in staff
+
+
+def test_dashboard_is_refused_to_those_without_a_queue(town, page_as):
+    for person in (town.resident, town.member, town.unit_admin, town.supervisor):
+        assert page_as(person).get("/staff").status_code == 403
