@@ -17,7 +17,7 @@ from points.db import get_db, transaction, utcnow
 from points.demo import demo_command
 from points.errors import DomainError
 from points.ledger.cli import verify_command
-from points.ledger.models import ChainHead
+from points.ledger.queries import chain_heads
 from points.migrate import alembic_config, downgrade, upgrade
 from points.people import operations, queries
 
@@ -120,9 +120,7 @@ def _heads(url: str) -> dict[int, tuple[int, str]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            table = ChainHead.__table__
-            rows = conn.execute(sa.select(table.c.community_id, table.c.seq, table.c.head_hash))
-            return {community: (seq, head) for community, seq, head in rows}
+            return chain_heads(conn)
     finally:
         engine.dispose()
 

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.db import LOCAL_TZ, session
-from points.ledger.models import APPROVABLE_REASONS, AWARD_REASONS, KINDS, Account, Transfer, Verification
+from points.ledger.models import (
+    APPROVABLE_REASONS,
+    AWARD_REASONS,
+    KINDS,
+    Account,
+    ChainHead,
+    Transfer,
+    Verification,
+)
 from points.org.models import OrgNode
 
 _accounts = Account.__table__
@@ -405,3 +413,11 @@ def earned_in_year(owner_type: str, owner_id: int, kind: str, year: int) -> int:
         in_year,
     )
     return conn.execute(earned).scalar_one() - conn.execute(reversed_).scalar_one()
+
+
+def chain_heads(connection: sa.Connection) -> dict[int, tuple[int, str]]:
+    """Each community's chain head (last sequence number, hash), read on `connection` (which may
+    be another database's, e.g. a backup's)."""
+    heads = ChainHead.__table__
+    rows = connection.execute(sa.select(heads.c.community_id, heads.c.seq, heads.c.head_hash))
+    return {community: (seq, head) for community, seq, head in rows}
