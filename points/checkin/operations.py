@@ -26,13 +26,13 @@ from points.access import PERMISSIONS, Actor
 from points.audit.operations import record
 from points.board.models import Task
 from points.checkin import queries, tokens
-from points.checkin.models import CLOSE_RULES, Activity, CheckIn, MemberCard, StationKey
+from points.checkin.models import Activity, CheckIn, CloseRule, MemberCard, StationKey
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden
 from points.i18n import Gettext, as_written
 from points.labels import N_
 from points.ledger import operations as ledger
-from points.ledger.models import KIND_NAMES
+from points.ledger.models import Kind
 from points.org.models import Station
 from points.org.queries import community_of, get_node, get_station, station_path
 from points.people.models import Person
@@ -47,6 +47,8 @@ from points.people.queries import (
     visible_person,
 )
 from points.signals import answer, checked_in_for_task
+
+KIND_NAMES = Kind.titles()
 
 log = logging.getLogger(__name__)
 
@@ -805,9 +807,9 @@ def close_open_checkins(*, rule: str, now: datetime | None = None) -> int:
     """Close check-ins still open after their activity's check-out grace period, by `rule`:
     `credit_until_end` counts the stay until the activity's end, `no_credit` counts nothing.
     The check-in records the rule. Returns how many it closed; a rerun closes none."""
-    if rule not in CLOSE_RULES:
+    if rule not in CloseRule.values():
         raise ValueError(
-            f"CHECKIN_MISSING_CHECKOUT_RULE must be one of {', '.join(CLOSE_RULES)}, not {rule!r}"
+            f"CHECKIN_MISSING_CHECKOUT_RULE must be one of {', '.join(CloseRule.values())}, not {rule!r}"
         )
     now = now or utcnow()
     grace = timedelta(minutes=current_app.config["CHECKIN_CHECKOUT_GRACE_MINUTES"])

@@ -35,14 +35,14 @@ from marshmallow import ValidationError
 from points.auth.current import current_actor_or_none, login_required
 from points.checkin import operations, queries
 from points.checkin.api import check_history_reader, scan_address_limit, scan_person_key, scan_person_limit
-from points.checkin.models import CLOSE_RULE_NAMES, Activity
+from points.checkin.models import Activity, CloseRule
 from points.checkin.qr import card_url, qr_png, qr_svg, scan_url
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden
 from points.extensions import limiter
 from points.i18n import translate
 from points.labels import N_
-from points.ledger.models import KIND_NAMES
+from points.ledger.models import Kind
 from points.org.queries import get_node, get_station, station_path
 from points.pagination import paginate
 from points.people.models import Person
@@ -50,11 +50,13 @@ from points.people.queries import acts_as_party_member, get_person, mask_phone, 
 from points.validation import local_datetime
 from points.web import safe_local_path
 
+KIND_NAMES = Kind.titles()
+
 bp = Blueprint("checkin_pages", __name__, template_folder="templates")
 
 OUTCOMES = ("checked_in", "checked_out", "already_in", "already_out")
 PER_PAGE = 30
-NAMES = {"kind_names": KIND_NAMES, "close_rule_names": CLOSE_RULE_NAMES, "state_names": queries.STATE_NAMES}
+NAMES = {"kind_names": KIND_NAMES, "close_rule_names": CloseRule.titles(), "state_names": queries.STATE_NAMES}
 
 
 def _render(template: str, status: int = 200, **context) -> Response:

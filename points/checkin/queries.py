@@ -13,16 +13,18 @@ from sqlmodel import select
 from points.access import Actor
 from points.board.models import Task
 from points.checkin import tokens
-from points.checkin.models import CLOSE_RULE_NAMES, Activity, CheckIn, MemberCard, StationKey
+from points.checkin.models import Activity, CheckIn, CloseRule, MemberCard, StationKey
 from points.db import LOCAL_TZ, session
 from points.errors import DomainError, NotFound
 from points.i18n import Gettext, as_written
 from points.labels import N_
-from points.ledger.models import KIND_NAMES
+from points.ledger.models import Kind
 from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station
 from points.org.queries import get_station, station_path
 from points.people.models import Person
+
+KIND_NAMES = Kind.titles()
 
 
 def get_activity(activity_id: int, *, lock: bool = False) -> Activity:
@@ -379,7 +381,7 @@ def describe(
         parts.append(
             gettext(
                 "活动结束时未签退，系统已按规则自动签退（%(rule)s）",
-                rule=gettext(CLOSE_RULE_NAMES[checkin.close_rule]),
+                rule=gettext(CloseRule(checkin.close_rule).title),
             )
         )
     elif checkin.out_by_staff_id:
