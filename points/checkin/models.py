@@ -137,8 +137,10 @@ class CheckIn(SQLModel, table=True):
     is_capped: bool = Field(default=False)
     # The ledger's transfer (its key is checkin:{id}:award); its state is read from the ledger.
     award_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
-    # Why no award could be asked for (e.g. budget_exceeded); the check-out stands regardless.
-    award_error: str = Field(default="", max_length=200)
+    # Why no award could be asked for: the ledger's refusal as data (`DomainError.as_refusal`:
+    # code, message, values), e.g. budget_exceeded, put into words when shown (`refusal_text`).
+    # The check-out stands regardless.
+    award_refusal: dict | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
