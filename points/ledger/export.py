@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import Response, stream_with_context
+from flask import Response, current_app
 
 from points.pagination import stream
 
@@ -29,26 +29,45 @@ def _cell(row: dict, column: str):
     return value
 
 
+def header() -> str:
+    """The file's first line, after the BOM that tells Excel it is UTF-8."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue()
+
+
 def csv_lines(rows, *, batch: int = BATCH) -> Iterator[str]:
-    """The CSV text of `rows` (mappings), a batch of lines at a time, header first."""
+    """The CSV lines of `rows` (mappings), a batch of lines at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(COLUMNS)
     for count, row in enumerate(rows, start=1):
         writer.writerow([_cell(row, column) for column in COLUMNS])
         if count % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-    yield buffer.getvalue()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def statement_csv(stmt: sa.Select | None, filename: str) -> Response:
-    """A streamed CSV download of the statement rows `stmt` selects (none when None)."""
-    rows = stream(stmt, batch=BATCH) if stmt is not None else iter(())
+    """A streamed CSV download of the statement rows `stmt` selects (none when None).
+
+    The rows are read once the response is sent, after the request's own session has
+    committed and closed: the body reads them in an application context of its own, on a
+    session of its own, which it closes when done (or when the client goes away). The header
+    goes first, before any of that is opened."""
+    app = current_app._get_current_object()
+    batch = BATCH
+
+    def body() -> Iterator[str]:
+        yield header()
+        if stmt is None:
+            return
+        with app.app_context():
+            yield from csv_lines(stream(stmt, batch=batch), batch=batch)
+
     return Response(
-        stream_with_context(csv_lines(rows, batch=BATCH)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
