@@ -365,10 +365,10 @@ def main() -> None:
             rows.append(("raw INSERT one row + COMMIT", f"{raw:,.0f}/s", "1.00× raw"))
 
             with app.app_context():
-                from points.ledger import operations as ops
+                from points.ledger import posting
 
-                ids = ops.account_ids([("pool", communities[2]), ("person", people[0])], "xingan")
-                ops._lock_head(*ops._cursor(), communities[2])
+                ids = posting.account_ids([("pool", communities[2]), ("person", people[0])], "xingan")
+                posting.lock_head(*posting.cursor(), communities[2])
                 session().commit()
             plain = bench_plain_sql_posting(
                 app.extensions["points_db"].engine,

@@ -88,34 +88,6 @@ BOARD = (
     N_("已撤回"),
 )
 
-# points.ledger: the two kinds of points, why points moved, a transfer's status and state,
-# and what an award rests on
-LEDGER = (
-    N_("红松分"),
-    N_("兴安分"),
-    N_("任务奖励"),
-    N_("签到奖励"),
-    N_("手动发放"),
-    N_("积分兑换"),
-    N_("兑换退还"),
-    N_("冲正"),
-    N_("积分过期"),
-    N_("待审批"),
-    N_("审批通过"),
-    N_("已驳回"),
-    N_("已入账"),
-    N_("已冲正"),
-    N_("扫码签到"),
-    N_("任务核验"),
-    N_("工作人员酌情"),
-)
-
-# points.checkin.models: by which rule a check-in nobody checked out of was closed
-CHECKIN = (
-    N_("计至活动结束"),
-    N_("不计积分"),
-)
-
 # Messages shown under a form field; the operations put them in `errors`, out of the
 # extractor's sight.
 FIELD_MESSAGES = (

@@ -16,6 +16,8 @@ from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from points.labels import Choice
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "points" / "translations"
 POT = TRANSLATIONS / "messages.pot"
@@ -138,6 +140,8 @@ def _label_values() -> dict[str, str]:
         for name, table in vars(module).items():
             if name.endswith("_NAMES") and isinstance(table, dict):
                 values.update({f"{module.__name__}.{name}[{k}]": v for k, v in table.items()})
+            elif isinstance(table, type) and issubclass(table, Choice) and table is not Choice:
+                values.update({f"{module.__name__}.{name}[{k}]": v for k, v in table.titles().items()})
     for name, table in board_pages.NAMES.items():
         if isinstance(table, dict):
             values.update({f"board NAMES[{name}][{k}]": v for k, v in table.items()})

@@ -17,8 +17,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.access import Actor
-from points.auth.current import current_actor, current_actor_or_none
-from points.checkin import operations, queries
+from points.auth.current import current_actor
+from points.checkin import operations, presenters, queries
+from points.checkin.limits import SCAN_LIMITS
 from points.checkin.qr import card_url, scan_url
 from points.checkin.schemas import (
     ActivityCreateSchema,
@@ -35,12 +36,10 @@ from points.checkin.schemas import (
     StationKeySchema,
 )
 from points.db import utcnow
-from points.errors import DomainError, problem_doc
-from points.extensions import limiter
+from points.errors import problem_doc
 from points.ledger.idempotency import HEADER, idempotent
 from points.org.queries import get_station
 from points.pagination import PageArgsSchema, paginate
-from points.people.queries import get_person, home_path
 
 blp = Blueprint(
     "checkin", __name__, url_prefix="/api/v1", description="QR check-in: activities, scans, attendance"
@@ -60,46 +59,6 @@ OPTIONAL_KEY = {
 }
 
 
-# --- rate limits ----------------------------------------------------------------------
-
-
-def scan_address_limit() -> str:
-    return current_app.config["CHECKIN_SCAN_RATE_LIMIT_ADDRESS"]
-
-
-def _scanning_actor():
-    try:
-        return current_actor_or_none()
-    except DomainError:
-        return None
-
-
-def scan_person_limit() -> str:
-    if _scanning_actor() is not None:
-        return current_app.config["CHECKIN_SCAN_RATE_LIMIT_PERSON"]
-    return current_app.config["CHECKIN_SCAN_RATE_LIMIT_CODE"]
-
-
-def scan_person_key() -> str:
-    """Per person when logged in, else per scanned code: a station's phones share one address."""
-    actor = _scanning_actor()
-    if actor is not None:
-        return f"scan-person:{actor.person_id}"
-    args = request.view_args or {}
-    token = args.get("token") or args.get("intent") or ""
-    if not token and request.is_json:
-        body = request.get_json(silent=True)
-        if isinstance(body, dict) and isinstance(body.get("token"), str):
-            token = body["token"]
-    return "scan-code:" + token[:64]
-
-
-SCAN_LIMITS = [
-    limiter.limit(scan_address_limit, methods=["GET", "POST"]),
-    limiter.limit(scan_person_limit, key_func=scan_person_key, methods=["GET", "POST"]),
-]
-
-
 def optionally_idempotent(view):
     """The ledger's Idempotency-Key contract when the client sends a key; a plain call otherwise."""
     guarded = idempotent(view)
@@ -113,15 +72,21 @@ def optionally_idempotent(view):
     return wrapped
 
 
-def _result(result: operations.ScanResult, *, person_name: str | None = None) -> dict:
+def _result(result: operations.ScanResult, actor: Actor, *, person_name: str | None = None) -> dict:
     station = result.station or get_station(result.activity.station_id)
+    now = utcnow()
     return {
         "outcome": result.outcome,
         "message": result.message,
-        "checkin": queries.checkin_item(
-            result.checkin, activity=result.activity, station=station, person_name=person_name
+        "checkin": presenters.checkin_item(
+            result.checkin,
+            activity=result.activity,
+            station=station,
+            person_name=person_name,
+            actor=actor,
+            now=now,
         ),
-        "activity": queries.activity_summary(result.activity, station, utcnow()),
+        "activity": presenters.activity_summary(result.activity, station, now, actor=actor),
     }
 
 
@@ -135,18 +100,18 @@ class Activities(MethodView):
     @blp.response(201, ActivitySchema)
     def post(self, data):
         """Schedule an activity at a station (staff running the station)."""
-        now = utcnow()
-        activity = operations.create_activity(actor=current_actor(), now=now, **data)
-        return queries.activity_item(activity, now)
+        now, actor = utcnow(), current_actor()
+        activity = operations.create_activity(actor=actor, now=now, **data)
+        return presenters.activity_item(activity, now, actor=actor)
 
     @blp.doc(security=SECURED)
     @blp.arguments(ActivityQuerySchema, location="query")
     @blp.response(200, ActivityPageSchema)
     def get(self, args):
         """Activities at stations I run, and those of my own community; newest first."""
-        now = utcnow()
+        now, actor = utcnow(), current_actor()
         stmt = queries.activities_stmt(
-            current_actor(),
+            actor,
             station_id=args.get("station_id"),
             community_id=args.get("community_id"),
             running_at=now if args.get("running") else None,
@@ -155,7 +120,7 @@ class Activities(MethodView):
             include_cancelled=args["include_cancelled"],
         )
         page = paginate(stmt, page=args["page"], per_page=args["per_page"])
-        page["items"] = [queries.activity_item(a, now) for a in page["items"]]
+        page["items"] = [presenters.activity_item(a, now, actor=actor) for a in page["items"]]
         return page
 
 
@@ -165,7 +130,8 @@ class ActivityItem(MethodView):
     @blp.response(200, ActivitySchema)
     def get(self, activity_id):
         """One activity: staff of its station, or people of its community."""
-        return queries.activity_item(queries.visible_activity(current_actor(), activity_id), utcnow())
+        actor = current_actor()
+        return presenters.activity_item(queries.visible_activity(actor, activity_id), utcnow(), actor=actor)
 
 
 @blp.route("/activities/<int:activity_id>/end")
@@ -174,9 +140,9 @@ class ActivityEnd(MethodView):
     @blp.response(200, ActivitySchema)
     def post(self, activity_id):
         """End a running activity now; open check-ins close by the configured rule after the grace period."""
-        now = utcnow()
-        return queries.activity_item(
-            operations.end_activity(actor=current_actor(), activity_id=activity_id, now=now), now
+        now, actor = utcnow(), current_actor()
+        return presenters.activity_item(
+            operations.end_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
         )
 
 
@@ -186,9 +152,9 @@ class ActivityCancel(MethodView):
     @blp.response(200, ActivitySchema)
     def post(self, activity_id):
         """Call off an activity nobody has checked in to."""
-        now = utcnow()
-        return queries.activity_item(
-            operations.cancel_activity(actor=current_actor(), activity_id=activity_id, now=now), now
+        now, actor = utcnow(), current_actor()
+        return presenters.activity_item(
+            operations.cancel_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
         )
 
 
@@ -198,9 +164,9 @@ class ActivityConfirmRate(MethodView):
     @blp.response(200, ActivitySchema)
     def post(self, activity_id):
         """A second staff member confirms the hourly rate, so self-scanned stays may post without approval."""
-        now = utcnow()
-        return queries.activity_item(
-            operations.confirm_activity_rate(actor=current_actor(), activity_id=activity_id, now=now), now
+        now, actor = utcnow(), current_actor()
+        return presenters.activity_item(
+            operations.confirm_activity_rate(actor=actor, activity_id=activity_id, now=now), now, actor=actor
         )
 
 
@@ -231,8 +197,9 @@ class ActivityCheckIns(MethodView):
     @blp.response(200, CheckInPageSchema)
     def get(self, args, activity_id):
         """Who checked in to the activity, newest first (staff running the station)."""
-        queries.managed_activity(current_actor(), activity_id)
-        return _checkin_page(queries.checkins_stmt(activity_id=activity_id), args)
+        actor = current_actor()
+        queries.managed_activity(actor, activity_id)
+        return _checkin_page(queries.checkins_stmt(activity_id=activity_id), args, actor)
 
     @optionally_idempotent
     @blp.doc(**OPTIONAL_KEY)
@@ -241,19 +208,20 @@ class ActivityCheckIns(MethodView):
     def post(self, data, activity_id):
         """Check a person in or out for them (by member card or person id); the award, if any,
         waits for someone else's approval."""
+        actor = current_actor()
         result = operations.staff_check_in(
-            actor=current_actor(),
+            actor=actor,
             activity_id=activity_id,
             person_id=data.get("person_id"),
             card=data.get("card"),
             action=data.get("action"),
         )
-        return _result(result)
+        return _result(result, actor)
 
 
-def _checkin_page(stmt, args) -> dict:
+def _checkin_page(stmt, args, actor: Actor) -> dict:
     page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
-    page["items"] = queries.checkin_items(page["items"])
+    page["items"] = presenters.checkin_items(page["items"], actor=actor)
     return page
 
 
@@ -276,7 +244,7 @@ class Scan(MethodView):
         out when I am in. A repeat within minutes is a no-op (`already_in`, `already_out`)."""
         actor = current_actor()
         result = operations.scan_code(actor=actor, token=data["token"], action=data["action"])
-        return _result(result, person_name=actor.name)
+        return _result(result, actor, person_name=actor.name)
 
 
 # --- attendance history ---------------------------------------------------------------
@@ -289,17 +257,8 @@ class MyCheckIns(MethodView):
     @blp.response(200, CheckInPageSchema)
     def get(self, args):
         """My attendance history, newest first, with durations, points and how each check-in closed."""
-        return _checkin_page(queries.checkins_stmt(person_id=current_actor().person_id), args)
-
-
-def check_history_reader(actor: Actor, person_id: int) -> None:
-    """Oneself, or readers of people or of the ledger whose scope holds the person's home."""
-    if person_id == actor.person_id:
-        return
-    path = home_path(get_person(person_id))
-    if actor.can("ledger.read", path):
-        return
-    actor.require("people.read", path)
+        actor = current_actor()
+        return _checkin_page(queries.checkins_stmt(person_id=actor.person_id), args, actor)
 
 
 @blp.route("/people/<int:person_id>/checkins")
@@ -309,8 +268,9 @@ class PersonCheckIns(MethodView):
     @blp.response(200, CheckInPageSchema)
     def get(self, args, person_id):
         """A person's attendance history (themselves, or people and ledger readers in scope)."""
-        check_history_reader(current_actor(), person_id)
-        return _checkin_page(queries.checkins_stmt(person_id=person_id), args)
+        actor = current_actor()
+        queries.check_history_reader(actor, person_id)
+        return _checkin_page(queries.checkins_stmt(person_id=person_id), args, actor)
 
 
 # --- station keys and member cards ----------------------------------------------------

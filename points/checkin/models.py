@@ -8,12 +8,30 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
+from points.labels import N_, Choice
+from points.ledger.models import Kind
 from points.org.models import _in
 
-ACTIVITY_STATES = ("active", "cancelled")
-CLOSE_RULES = ("credit_until_end", "no_credit")
-CLOSE_RULE_NAMES = {"credit_until_end": "计至活动结束", "no_credit": "不计积分"}
-KINDS = ("hongsong", "xingan")
+
+class ActivityState(Choice):
+    """Whether an activity takes place; when it runs is its hours (`queries.phase`)."""
+
+    ACTIVE = "active", N_("正常")
+    CANCELLED = "cancelled", N_("已取消")
+
+
+class CloseRule(Choice):
+    """By which rule the closing job closed a check-in nobody checked out of."""
+
+    CREDIT_UNTIL_END = "credit_until_end", N_("计至活动结束")
+    NO_CREDIT = "no_credit", N_("不计积分")
+
+
+class ScanAction(Choice):
+    """What a scan (or staff at the desk) may pin: in or out."""
+
+    IN = "in", N_("签到")
+    OUT = "out", N_("签退")
 
 
 class StationKey(SQLModel, table=True):
@@ -36,7 +54,7 @@ class Activity(SQLModel, table=True):
 
     __tablename__ = "activities"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", ACTIVITY_STATES), name="state"),
+        sa.CheckConstraint(_in("state", ActivityState.values()), name="state"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("hourly_rate IS NULL OR hourly_rate >= 0", name="rate_nonnegative"),
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
@@ -88,8 +106,10 @@ class CheckIn(SQLModel, table=True):
         sa.Index("ix_checkins_person_in", "person_id", "checked_in_at"),
         sa.Index("ix_checkins_activity_in", "activity_id", "checked_in_at"),
         sa.CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
-        sa.CheckConstraint(f"close_rule IS NULL OR {_in('close_rule', CLOSE_RULES)}", name="close_rule"),
-        sa.CheckConstraint(f"kind IS NULL OR {_in('kind', KINDS)}", name="kind"),
+        sa.CheckConstraint(
+            f"close_rule IS NULL OR {_in('close_rule', CloseRule.values())}", name="close_rule"
+        ),
+        sa.CheckConstraint(f"kind IS NULL OR {_in('kind', Kind.values())}", name="kind"),
         sa.CheckConstraint("points IS NULL OR points >= 0", name="points_nonnegative"),
         sa.CheckConstraint("closed_by_job = (close_rule IS NOT NULL)", name="job_states_rule"),
     )
@@ -117,8 +137,10 @@ class CheckIn(SQLModel, table=True):
     is_capped: bool = Field(default=False)
     # The ledger's transfer (its key is checkin:{id}:award); its state is read from the ledger.
     award_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
-    # Why no award could be asked for (e.g. budget_exceeded); the check-out stands regardless.
-    award_error: str = Field(default="", max_length=200)
+    # Why no award could be asked for: the ledger's refusal as data (`DomainError.as_refusal`:
+    # code, message, values), e.g. budget_exceeded, put into words when shown (`refusal_text`).
+    # The check-out stands regardless.
+    award_refusal: dict | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,16 +12,14 @@ from sqlmodel import select
 from points.access import Actor
 from points.board.models import Task
 from points.checkin import tokens
-from points.checkin.models import CLOSE_RULE_NAMES, Activity, CheckIn, MemberCard, StationKey
+from points.checkin.models import Activity, ActivityState, CheckIn, MemberCard, StationKey
 from points.db import LOCAL_TZ, session
 from points.errors import DomainError, NotFound
-from points.i18n import Gettext, as_written
 from points.labels import N_
-from points.ledger.models import KIND_NAMES
-from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station
 from points.org.queries import get_station, station_path
 from points.people.models import Person
+from points.people.queries import get_person, home_path
 
 
 def get_activity(activity_id: int, *, lock: bool = False) -> Activity:
@@ -151,21 +148,40 @@ def takes_scans(activity: Activity, now: datetime) -> bool:
     return activity.state == "active" and opens_at(activity) <= now < checkout_closes_at(activity)
 
 
-def require_scannable(activity: Activity, now: datetime) -> None:
-    """Raise unless the activity takes scans now (`activity_cancelled`, `activity_not_started`,
-    `activity_ended`)."""
-    if activity.state == "cancelled":
-        raise DomainError("activity_cancelled", "活动已取消", 409)
+def scannable_refusal(activity: Activity, now: datetime) -> DomainError | None:
+    """Why the activity takes no scans now (`activity_cancelled`, `activity_not_started`,
+    `activity_ended`), or None when it does."""
+    if activity.state == ActivityState.CANCELLED:
+        return DomainError("activity_cancelled", "活动已取消", 409)
     if now < opens_at(activity):
         start = activity.starts_at.astimezone(LOCAL_TZ)
-        raise DomainError(
+        return DomainError(
             "activity_not_started",
             "活动尚未开始，%(month)s月%(day)s日 %(time)s 开始，请到时再扫码",
             409,
             values={"month": f"{start:%m}", "day": f"{start:%d}", "time": f"{start:%H:%M}"},
         )
     if now >= checkout_closes_at(activity):
-        raise DomainError("activity_ended", "活动已结束，不能再签到或签退", 409)
+        return DomainError("activity_ended", "活动已结束，不能再签到或签退", 409)
+    return None
+
+
+def require_scannable(activity: Activity, now: datetime) -> None:
+    """Raise unless the activity takes scans now (see `scannable_refusal`)."""
+    refusal = scannable_refusal(activity, now)
+    if refusal is not None:
+        raise refusal
+
+
+def phase(activity: Activity, now: datetime) -> str:
+    """Where the activity stands: `upcoming`, `running`, `ended` (by its hours), or `cancelled`."""
+    if activity.state == ActivityState.CANCELLED:
+        return "cancelled"
+    if activity.ends_at <= now:
+        return "ended"
+    if activity.starts_at >= now:
+        return "upcoming"
+    return "running"
 
 
 # --- codes ----------------------------------------------------------------------------
@@ -338,6 +354,38 @@ def checkins_stmt(*, person_id: int | None = None, activity_id: int | None = Non
     return stmt
 
 
+def has_checkins(activity_id: int) -> bool:
+    return (
+        session().exec(select(CheckIn.id).where(CheckIn.activity_id == activity_id).limit(1)).first()
+        is not None
+    )
+
+
+def open_elsewhere(person_id: int, activity_id: int) -> int | None:
+    """The id of the person's open check-in at another activity, if any."""
+    return (
+        session()
+        .exec(
+            select(CheckIn.id).where(
+                CheckIn.person_id == person_id,
+                CheckIn.checked_out_at.is_(None),
+                CheckIn.activity_id != activity_id,
+            )
+        )
+        .first()
+    )
+
+
+def check_history_reader(actor: Actor, person_id: int) -> None:
+    """Oneself, or readers of people or of the ledger whose scope holds the person's home."""
+    if person_id == actor.person_id:
+        return
+    path = home_path(get_person(person_id))
+    if actor.can("ledger.read", path):
+        return
+    actor.require("people.read", path)
+
+
 def get_checkin(checkin_id: int) -> CheckIn:
     checkin = session().get(CheckIn, checkin_id)
     if checkin is None:
@@ -347,122 +395,3 @@ def get_checkin(checkin_id: int) -> CheckIn:
 
 def member_card(person_id: int) -> MemberCard | None:
     return session().get(MemberCard, person_id)
-
-
-# --- presenting check-ins -------------------------------------------------------------
-
-STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
-
-
-def duration(minutes: int, gettext: Gettext = as_written) -> str:
-    """A stay's length in hours and minutes."""
-    hours, rest = divmod(minutes, 60)
-    if hours:
-        return gettext("%(hours)s小时%(minutes)s分钟", hours=hours, minutes=rest)
-    return gettext("%(minutes)s分钟", minutes=rest)
-
-
-def describe(
-    checkin: CheckIn, award: dict | None, staff_names: dict[int, str], gettext: Gettext = as_written
-) -> str:
-    """What happened to a check-in, in words a resident reads on their record: in Chinese, or in
-    the page language through the page's `gettext`."""
-
-    parts = []
-    if checkin.by_staff_id:
-        parts.append(gettext("由工作人员%(name)s代为签到", name=staff_names.get(checkin.by_staff_id, "")))
-    if checkin.unattended:
-        parts.append(gettext("海报扫码（无人值守），积分需审批"))
-    if checkin.checked_out_at is None:
-        parts.append(gettext("在场，尚未签退"))
-    elif checkin.closed_by_job:
-        parts.append(
-            gettext(
-                "活动结束时未签退，系统已按规则自动签退（%(rule)s）",
-                rule=gettext(CLOSE_RULE_NAMES[checkin.close_rule]),
-            )
-        )
-    elif checkin.out_by_staff_id:
-        parts.append(gettext("由工作人员%(name)s代为签退", name=staff_names.get(checkin.out_by_staff_id, "")))
-    if checkin.minutes is not None and checkin.checked_out_at is not None:
-        parts.append(gettext("计时%(duration)s", duration=duration(checkin.minutes, gettext)))
-    if checkin.points:
-        kind = gettext(KIND_NAMES.get(checkin.kind or "", ""))
-        state = gettext(STATE_NAMES.get(award["state"], "")) if award else ""
-        if state:
-            parts.append(
-                gettext("%(points)s %(kind)s（%(state)s）", points=checkin.points, kind=kind, state=state)
-            )
-        else:
-            parts.append(f"{checkin.points} {kind}")
-    if checkin.is_capped:
-        parts.append(gettext("已达每日积分上限"))
-    if checkin.award_error:
-        parts.append(
-            gettext("积分未能发放：%(reason)s", reason=gettext(checkin.award_error.split(": ", 1)[-1]))
-        )
-    # TRANSLATORS: between the parts of a check-in's note.
-    return gettext("；").join(parts)
-
-
-def checkin_items(rows, gettext: Gettext = as_written) -> list[dict]:
-    """Rows of (CheckIn, Activity, Station, Person) as dicts with their award's state and a note
-    (in Chinese, or through the page's `gettext`)."""
-
-    rows = list(rows)
-    awards = award_states([c.award_transfer_id for c, *_ in rows if c.award_transfer_id])
-    staff_ids = {i for c, *_ in rows for i in (c.by_staff_id, c.out_by_staff_id) if i}
-    staff_names = (
-        dict(session().execute(sa.select(Person.id, Person.name).where(Person.id.in_(staff_ids))).all())
-        if staff_ids
-        else {}
-    )
-    items = []
-    for checkin, activity, station, person in rows:
-        award = awards.get(checkin.award_transfer_id) if checkin.award_transfer_id else None
-        items.append(
-            {
-                **checkin.model_dump(),
-                "activity_title": activity.title,
-                "station_id": station.id,
-                "station_name": station.name,
-                "person_name": person.name,
-                "award": award,
-                "note": describe(checkin, award, staff_names, gettext),
-            }
-        )
-    return items
-
-
-def checkin_item(
-    checkin: CheckIn,
-    *,
-    activity: Activity | None = None,
-    station: Station | None = None,
-    person_name: str | None = None,
-    gettext: Gettext = as_written,
-) -> dict:
-    """One check-in as `checkin_items` shows it; pass what is at hand to save reading it again."""
-    activity = activity or session().get(Activity, checkin.activity_id)
-    station = station or session().get(Station, activity.station_id)
-    person = (
-        SimpleNamespace(name=person_name)
-        if person_name is not None
-        else session().get(Person, checkin.person_id)
-    )
-    return checkin_items([(checkin, activity, station, person)], gettext)[0]
-
-
-def activity_summary(activity: Activity, station: Station, now: datetime) -> dict:
-    """An activity without its counts (those cost a query; a scan's answer does without)."""
-    return {**activity.model_dump(), "station_name": station.name, "is_running": takes_scans(activity, now)}
-
-
-def activity_item(activity: Activity, now: datetime) -> dict:
-    station = session().get(Station, activity.station_id)
-    return {
-        **activity.model_dump(),
-        "station_name": station.name if station else "",
-        "is_running": takes_scans(activity, now),
-        **activity_counts(activity.id),
-    }

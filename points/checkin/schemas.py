@@ -5,10 +5,22 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.checkin.operations import ACTIONS, MAX_CAP, MAX_RATE, TITLE_MAX
+from points.checkin.models import ActivityState, CloseRule, ScanAction
 from points.checkin.tokens import MAX_TOKEN_CHARS
+from points.checkin.transitions import ACTIVITY_ACTIONS, CHECKIN_ACTIONS
+from points.labels import N_
+from points.ledger.models import Kind, TransferState
 from points.pagination import PageArgsSchema, page_schema
-from points.validation import Schema
+from points.validation import Schema, When
+
+# The limits of an activity's fields, stated once: the API and the station page load through
+# `ActivityCreateSchema`, and the page's inputs take their limits from it (`field_limits`).
+TITLE_MAX = 100
+MAX_RATE = 1000
+MAX_CAP = 10_000
+CARD_MAX = 300
+ACTIONS = ScanAction.values()
+_TIME_ERRORS = {"invalid": N_("时间格式无效")}
 
 
 def _not_blank(value: str) -> None:
@@ -19,8 +31,10 @@ def _not_blank(value: str) -> None:
 class ActivityCreateSchema(Schema):
     station_id = fields.Integer(required=True, strict=True)
     title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), _not_blank])
-    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with zone"})
-    ends_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with zone"})
+    starts_at = When(
+        required=True, error_messages=_TIME_ERRORS, metadata={"description": "ISO 8601 with zone"}
+    )
+    ends_at = When(required=True, error_messages=_TIME_ERRORS, metadata={"description": "ISO 8601 with zone"})
     task_id = fields.Integer(strict=True, load_default=None, allow_none=True)
     hourly_rate = fields.Integer(
         strict=True,
@@ -68,8 +82,21 @@ class ActivitySchema(Schema):
     )
     rate_confirmed_at = fields.DateTime(allow_none=True)
     auto_posted_points = fields.Integer(metadata={"description": "points posted without approval so far"})
-    state = fields.String(metadata={"description": "active or cancelled"})
+    state = fields.String(
+        validate=validate.OneOf(ActivityState.values()), metadata={"description": "active or cancelled"}
+    )
+    phase = fields.String(
+        validate=validate.OneOf(("upcoming", "running", "ended", "cancelled")),
+        metadata={"description": "by its hours: upcoming, running or ended; or cancelled"},
+    )
     is_running = fields.Boolean(metadata={"description": "takes scans now"})
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTIVITY_ACTIONS)),
+        metadata={
+            "description": "what I may do with it now (confirm_rate, end, cancel), by the same checks "
+            "the operations run"
+        },
+    )
     present = fields.Integer(metadata={"description": "people checked in and not yet out"})
     people = fields.Integer(metadata={"description": "people who checked in at all"})
 
@@ -116,7 +143,7 @@ class ScanSchema(Schema):
 class StaffCheckInSchema(Schema):
     person_id = fields.Integer(strict=True)
     card = fields.String(
-        validate=validate.Length(min=1, max=300), metadata={"description": "a member card's code or URL"}
+        validate=validate.Length(min=1, max=CARD_MAX), metadata={"description": "a member card's code or URL"}
     )
     action = fields.String(
         load_default=None,
@@ -127,14 +154,17 @@ class StaffCheckInSchema(Schema):
     @ma.validates_schema
     def one_person(self, data, **kwargs):
         if ("person_id" in data) == ("card" in data):
-            raise ma.ValidationError("请提供 person_id 或 card 其中之一", "person_id")
+            raise ma.ValidationError(N_("请扫描会员卡或选择人员"), "person_id")
 
 
 class CheckInAwardSchema(Schema):
     transfer_id = fields.Integer()
     amount = fields.Integer()
-    kind = fields.String()
-    state = fields.String(metadata={"description": "pending, posted, voided or reversed"})
+    kind = fields.String(validate=validate.OneOf(Kind.values()))
+    state = fields.String(
+        validate=validate.OneOf(TransferState.values()),
+        metadata={"description": "pending, posted, voided or reversed"},
+    )
 
 
 class CheckInSchema(Schema):
@@ -152,14 +182,27 @@ class CheckInSchema(Schema):
     out_by_staff_id = fields.Integer(allow_none=True)
     claim_id = fields.Integer(allow_none=True)
     closed_by_job = fields.Boolean()
-    close_rule = fields.String(allow_none=True)
+    close_rule = fields.String(allow_none=True, validate=validate.OneOf(CloseRule.values()))
     minutes = fields.Integer(allow_none=True)
-    kind = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True, validate=validate.OneOf(Kind.values()))
     points = fields.Integer(allow_none=True)
     is_capped = fields.Boolean()
     award = fields.Nested(CheckInAwardSchema, allow_none=True)
-    award_error = fields.String()
+    award_error = fields.String(
+        metadata={"description": "why no award could be asked for, in Chinese; empty when none"}
+    )
+    award_error_code = fields.String(
+        allow_none=True,
+        metadata={"description": "the stable code of that refusal (e.g. budget_exceeded); null when none"},
+    )
     note = fields.String(metadata={"description": "what happened, in words"})
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(CHECKIN_ACTIONS)),
+        metadata={
+            "description": "what I may do with it now: check_out (my own, by scanning the station's "
+            "code again) or check_out_for (staff at the desk, for someone else)"
+        },
+    )
 
 
 CheckInPageSchema = page_schema(CheckInSchema)

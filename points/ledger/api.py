@@ -24,6 +24,7 @@ from points.ledger.schemas import (
     BudgetSchema,
     BulkApproveSchema,
     DiscretionarySchema,
+    QueuePageSchema,
     QueueQuerySchema,
     RejectSchema,
     ReverseSchema,
@@ -34,8 +35,10 @@ from points.ledger.schemas import (
     TransferSchema,
     VerificationSchema,
 )
+from points.ledger.transitions import allowed_actions
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
+from points.pagination import paginate
 from points.people.models import Registration
 from points.people.queries import visible_person
 
@@ -124,17 +127,14 @@ class UnitBalances(MethodView):
 
 
 def _statement(owner_type: str, owner_id: int, args: dict):
-    page = queries.statement(
-        owner_type,
-        owner_id,
-        args["kind"],
-        start=args.get("start"),
-        end=args.get("end"),
-        page=1 if args["format"] == "csv" else args["page"],
-        per_page=100_000 if args["format"] == "csv" else args["per_page"],
-    )
+    period = {"start": args.get("start"), "end": args.get("end")}
     if args["format"] == "csv":
-        return statement_csv(page["items"], f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
+        account_id = queries.find_account_id(owner_type, owner_id, args["kind"])
+        stmt = queries.statement_stmt(account_id, **period) if account_id is not None else None
+        return statement_csv(stmt, f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
+    page = queries.statement(
+        owner_type, owner_id, args["kind"], page=args["page"], per_page=args["per_page"], **period
+    )
     page["items"] = _with_parties(page["items"])
     return page
 
@@ -208,9 +208,9 @@ def _request_key() -> str:
 class AwardQueue(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(QueueQuerySchema, location="query")
-    @blp.response(200, TransferPageSchema)
+    @blp.response(200, QueuePageSchema)
     def get(self, args):
-        """Pending awards to approve within my scope, oldest first."""
+        """Pending awards to approve within my scope, oldest first, each with what I may do with it."""
         actor = current_actor()
         if not actor.can_somewhere("awards.approve"):
             raise Forbidden("forbidden", "没有审批积分的权限")
@@ -222,19 +222,17 @@ class AwardQueue(MethodView):
             reason=args.get("reason"),
             older_than=utcnow() - timedelta(hours=older) if older is not None else None,
         )
-        return _page(stmt, args)
+        page = _page(stmt, args)
+        allowed = allowed_actions(actor, page["items"])
+        for row in page["items"]:
+            row["allowed_actions"] = allowed[row["id"]]
+        return page
 
 
 def _page(stmt: sa.Select, args: dict) -> dict:
-    conn = session().connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    rows = conn.execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).mappings()
-    return {
-        "items": _with_parties([dict(r) for r in rows]),
-        "page": args["page"],
-        "per_page": args["per_page"],
-        "total": total,
-    }
+    page = paginate(stmt, page=args["page"], per_page=args["per_page"], mappings=True)
+    page["items"] = _with_parties(page["items"])
+    return page
 
 
 @blp.route("/awards/<int:transfer_id>/approve")

@@ -1,13 +1,22 @@
-"""Statement export as CSV for Excel users (UTF-8 with a BOM, so Chinese memos open intact)."""
+"""Statement export as CSV for Excel users (UTF-8 with a BOM, so Chinese memos open intact).
+
+The file is streamed: rows are read from a server-side cursor and written a batch at a time,
+so an export holds one batch in memory however long the history.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
-from flask import Response
+import sqlalchemy as sa
+from flask import Response, current_app
+
+from points.pagination import stream
 
 COLUMNS = ("id", "created_at", "kind", "reason", "status", "direction", "change", "balance", "amount", "memo")
+BATCH = 500
 
 
 def _cell(row: dict, column: str):
@@ -20,15 +29,45 @@ def _cell(row: dict, column: str):
     return value
 
 
-def statement_csv(rows: list[dict], filename: str) -> Response:
+def header() -> str:
+    """The file's first line, after the BOM that tells Excel it is UTF-8."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue()
+
+
+def csv_lines(rows, *, batch: int = BATCH) -> Iterator[str]:
+    """The CSV lines of `rows` (mappings), a batch of lines at a time."""
+    buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([_cell(row, column) for column in COLUMNS])
+        if count % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def statement_csv(stmt: sa.Select | None, filename: str) -> Response:
+    """A streamed CSV download of the statement rows `stmt` selects (none when None).
+
+    The rows are read once the response is sent, after the request's own session has
+    committed and closed: the body reads them in an application context of its own, on a
+    session of its own, which it closes when done (or when the client goes away). The header
+    goes first, before any of that is opened."""
+    app = current_app._get_current_object()
+    batch = BATCH
+
+    def body() -> Iterator[str]:
+        yield header()
+        if stmt is None:
+            return
+        with app.app_context():
+            yield from csv_lines(stream(stmt, batch=batch), batch=batch)
+
     return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

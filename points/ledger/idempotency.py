@@ -21,6 +21,8 @@ from points.errors import Conflict, DomainError
 from points.ledger.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+# The stored key's column length.
+KEY_MAX = 128
 DOC = {
     "parameters": [
         {
@@ -28,7 +30,7 @@ DOC = {
             "name": HEADER,
             "required": True,
             # An empty or blank key counts as none (428), so the document asks for a visible character.
-            "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
+            "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": r"\S"},
             "description": "Unique per intended change; retry with the same key and body to be safe.",
         }
     ]
@@ -63,9 +65,16 @@ def idempotent(view):
         actor = current_actor()
         key = request.headers.get(HEADER, "").strip()
         if not key:
-            raise DomainError("idempotency_key_required", f"请求缺少 {HEADER} 请求头", 428)
-        if len(key) > 128:
-            raise DomainError("invalid_idempotency_key", f"{HEADER} 不能超过128个字符", 422)
+            raise DomainError(
+                "idempotency_key_required", "请求缺少 %(header)s 请求头", 428, values={"header": HEADER}
+            )
+        if len(key) > KEY_MAX:
+            raise DomainError(
+                "invalid_idempotency_key",
+                "%(header)s 不能超过%(limit)s个字符",
+                422,
+                values={"header": HEADER, "limit": KEY_MAX},
+            )
         fingerprint = _fingerprint()
         sess = session()
         record = _find(actor.person_id, key)

@@ -8,28 +8,62 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
+from points.labels import N_, Choice
 from points.org.models import _in
 
-KINDS = ("hongsong", "xingan")
-KIND_NAMES = {"hongsong": "红松分", "xingan": "兴安分"}
+
+class Kind(Choice):
+    """The two kinds of points."""
+
+    HONGSONG = "hongsong", N_("红松分")
+    XINGAN = "xingan", N_("兴安分")
+
+
+class Reason(Choice):
+    """Why points moved."""
+
+    TASK_AWARD = "task_award", N_("任务奖励")
+    CHECKIN_AWARD = "checkin_award", N_("签到奖励")
+    MANUAL_AWARD = "manual_award", N_("手动发放")
+    REDEMPTION = "redemption", N_("积分兑换")
+    REFUND = "refund", N_("兑换退还")
+    REVERSAL = "reversal", N_("冲正")
+    EXPIRY = "expiry", N_("积分过期")
+
+
+class Status(Choice):
+    """What one row records. pending: reserved, not spendable; post / void: resolve a pending
+    row; posted: moved at once (auto-posted awards, spending, refunds, approved reversals)."""
+
+    PENDING = "pending", N_("待审批")
+    POST = "post", N_("审批通过")
+    VOID = "void", N_("已驳回")
+    POSTED = "posted", N_("已入账")
+
+
+class TransferState(Choice):
+    """Where a movement stands, read from its rows (`queries.annotate`, `queries.award_states`):
+    a pending award is pending, posted or voided; a posted movement is posted or reversed."""
+
+    PENDING = "pending", N_("待审批")
+    POSTED = "posted", N_("已入账")
+    VOIDED = "voided", N_("已驳回")
+    REVERSED = "reversed", N_("已冲正")
+
+
+class Proof(Choice):
+    """What an award rests on."""
+
+    CHECKIN = "checkin", N_("扫码签到")
+    CLAIM = "claim", N_("任务核验")
+    DISCRETION = "discretion", N_("工作人员酌情")
+
+
 OWNER_TYPES = ("person", "unit", "pool", "store")
-# pending: reserved, not spendable; post / void: resolve a pending row;
-# posted: moved at once (auto-posted awards, spending, refunds, reversals).
-STATUSES = ("pending", "post", "void", "posted")
-REASONS = (
-    "task_award",
-    "checkin_award",
-    "manual_award",
-    "redemption",
-    "refund",
-    "reversal",
-    "expiry",
-)
-AWARD_REASONS = ("task_award", "checkin_award", "manual_award")
+AWARD_REASONS = (Reason.TASK_AWARD.value, Reason.CHECKIN_AWARD.value, Reason.MANUAL_AWARD.value)
 # Pending rows that someone independent must approve or reject: awards, and reversals
 # (a correction is a request too).
-APPROVABLE_REASONS = (*AWARD_REASONS, "reversal")
-PROOFS = ("checkin", "claim", "discretion")
+APPROVABLE_REASONS = (*AWARD_REASONS, Reason.REVERSAL.value)
 GENESIS_HASH = "0" * 64
 
 
@@ -37,7 +71,7 @@ class Account(SQLModel, table=True):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
         sa.UniqueConstraint("owner_type", "owner_id", "kind"),
-        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
         sa.CheckConstraint(_in("owner_type", OWNER_TYPES), name="owner_type"),
         sa.CheckConstraint("pending_in >= 0 AND pending_out >= 0", name="pending_nonnegative"),
         # People and units never overdraw: available = posted - pending_out.
@@ -70,10 +104,10 @@ class Transfer(SQLModel, table=True):
         sa.UniqueConstraint("reverses_id"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
-        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
-        sa.CheckConstraint(_in("status", STATUSES), name="status"),
-        sa.CheckConstraint(_in("reason", REASONS), name="reason"),
-        sa.CheckConstraint(f"proof IS NULL OR {_in('proof', PROOFS)}", name="proof"),
+        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
+        sa.CheckConstraint(_in("status", Status.values()), name="status"),
+        sa.CheckConstraint(_in("reason", Reason.values()), name="reason"),
+        sa.CheckConstraint(f"proof IS NULL OR {_in('proof', Proof.values())}", name="proof"),
         sa.CheckConstraint(
             "(status IN ('post', 'void')) = (pending_id IS NOT NULL)", name="resolution_points_at_pending"
         ),
@@ -127,7 +161,7 @@ class Budget(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
         sa.CheckConstraint("issued <= amount", name="within_budget"),
-        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
     )
 
     community_id: int = Field(primary_key=True, foreign_key="org_nodes.id")

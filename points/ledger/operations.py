@@ -20,6 +20,9 @@ Locks are always taken in the order chain heads (by id), then accounts by id, so
 postings cannot deadlock on each other. Everything happens in the caller's
 transaction: operations flush, the boundary commits. A `DomainError` raised
 here leaves the transaction to be rolled back (the request boundary does it).
+
+Who may move an award where is `points.ledger.transitions`; the parts of the posting path
+are in `points.ledger.posting`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
@@ -35,164 +37,44 @@ import sqlalchemy as sa
 from flask import current_app
 
 from points.access import Actor
-from points.audit.operations import record, record_many
-from points.db import LOCAL_TZ, session, utcnow
+from points.audit.operations import audit, record_many
+from points.db import session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.ledger.chain import row_hash
-from points.ledger.models import (
-    APPROVABLE_REASONS,
-    AWARD_REASONS,
-    GENESIS_HASH,
-    KIND_NAMES,
-    KINDS,
-    Account,
-    Budget,
-    ChainHead,
-    Transfer,
+from points.ledger.checks import (
+    check_amount,
+    check_award_reason,
+    check_community,
+    check_earner,
+    check_kind,
+    check_recipient_in,
+    check_text,
+    is_self,
 )
-from points.ledger.queries import (
-    account_owners,
-    get_transfer,
-    issued_in_year,
-    resolution_of,
-    reversal_of,
-    reversal_requests,
+from points.ledger.models import AWARD_REASONS, Budget, ChainHead, Transfer
+from points.ledger.posting import (
+    BudgetTarget,
+    InsufficientPoints,
+    Leg,
+    TransferTarget,
+    account_ids,
+    balance_changes,
+    cursor,
+    existing_keys,
+    local_year,
+    lock_head,
+    replayed,
+    resolution_leg,
+    use_budgets,
 )
-from points.ledger.statements import TRANSFER_COLUMNS, Statements, statements
-from points.org.queries import get_node, get_unit
-from points.people.queries import (
-    acts_as_party_member,
-    belongs_to_community,
-    get_person,
-    independence_since,
-    ties_of,
-    unit_reports_to,
-)
+from points.ledger.queries import get_transfer, issued_in_year, resolution_of, reversal_requests
+from points.ledger.statements import TRANSFER_COLUMNS
+from points.ledger.transitions import approval_refusals, reversal_target, withdrawal_refusal
 
 log = logging.getLogger(__name__)
 
 _t = Transfer.__table__
-_a = Account.__table__
 _h = ChainHead.__table__
-_b = Budget.__table__
-
-_USE_BUDGET = (
-    sa.update(_b)
-    .where(
-        _b.c.community_id == sa.bindparam("b_community"),
-        _b.c.kind == sa.bindparam("b_kind"),
-        _b.c.year == sa.bindparam("b_year"),
-        _b.c.issued + sa.bindparam("delta") <= _b.c.amount,
-    )
-    .values(issued=_b.c.issued + sa.bindparam("delta"))
-)
-
-
-class InsufficientPoints(DomainError):
-    status = 409
-    code = "insufficient_points"
-
-
-@dataclass
-class Leg:
-    """One transfer row to append (before it has an id, sequence number and hash)."""
-
-    kind: str
-    debit_account_id: int
-    credit_account_id: int
-    amount: int
-    status: str
-    reason: str
-    idempotency_key: str
-    proof: str | None = None
-    ref_type: str | None = None
-    ref_id: int | None = None
-    pending_id: int | None = None
-    reverses_id: int | None = None
-    memo: str = ""
-    evidence: str = ""
-    requested_by_id: int | None = None
-    verified_by_id: int | None = None
-    approved_by_id: int | None = None
-    # (kind, local year, delta) on the community pool's budget, if any.
-    budget: tuple[str, int, int] | None = None
-
-
-def _year(moment: datetime) -> int:
-    return moment.astimezone(LOCAL_TZ).year
-
-
-def _balance_changes(legs: list[Leg]) -> list[dict]:
-    """Per account: the change of each cached total and how much must be available."""
-    changes: dict[int, dict] = defaultdict(
-        lambda: {"d_posted": 0, "d_pending_in": 0, "d_pending_out": 0, "need": 0}
-    )
-    for leg in legs:
-        debit, credit, amount = changes[leg.debit_account_id], changes[leg.credit_account_id], leg.amount
-        if leg.status == "pending":
-            debit["d_pending_out"] += amount
-            debit["need"] += amount
-            credit["d_pending_in"] += amount
-        elif leg.status == "posted":
-            debit["d_posted"] -= amount
-            debit["need"] += amount
-            credit["d_posted"] += amount
-        elif leg.status == "post":
-            debit["d_posted"] -= amount
-            debit["d_pending_out"] -= amount
-            credit["d_posted"] += amount
-            credit["d_pending_in"] -= amount
-        else:  # void
-            debit["d_pending_out"] -= amount
-            credit["d_pending_in"] -= amount
-    return [{"account_id": account_id, **changes[account_id]} for account_id in sorted(changes)]
-
-
-def _cursor():
-    """The driver cursor of the session's connection, inside its current transaction."""
-    conn = session().connection()
-    return conn.connection.cursor(), statements(conn.dialect.name)
-
-
-def _lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -> tuple:
-    """Lock the community's chain head: (seq, head hash, has budget, {key: id} if the key exists)."""
-    if key:
-        query, params = sql.lock_head_one, {"community": community_id, "key": key}
-    else:
-        query, params = sql.lock_head, {"community": community_id}
-    cur.execute(query, params)
-    row = cur.fetchone()
-    if row is None:
-        cur.execute(sql.ensure_head, {"community": community_id, "genesis": GENESIS_HASH})
-        cur.execute(query, params)
-        row = cur.fetchone()
-    seq, head_hash, has_budget, transfer_id, existing_key = row
-    return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
-
-
-def _existing_keys(cur, sql: Statements, keys: list[str]) -> dict[str, int]:
-    cur.execute(sql.existing_keys(len(keys)), sql.many("key", keys))
-    return {key: transfer_id for transfer_id, key in cur.fetchall()}
-
-
-def _replayed(legs: list[Leg], existing: dict[str, int]) -> dict[str, dict]:
-    """The stored rows of legs whose key exists; each must describe the same movement."""
-    stored = {r["idempotency_key"]: r for r in _fetch(list(existing.values()))}
-    for leg in legs:
-        row = stored.get(leg.idempotency_key)
-        if row is not None and (
-            row["debit_account_id"],
-            row["credit_account_id"],
-            row["amount"],
-            row["status"],
-        ) != (leg.debit_account_id, leg.credit_account_id, leg.amount, leg.status):
-            raise Conflict("idempotency_conflict", "该幂等键已用于另一笔积分变动")
-    return stored
-
-
-def _fetch(ids: list[int]) -> list[dict]:
-    rows = session().connection().execute(sa.select(_t).where(_t.c.id.in_(ids)).order_by(_t.c.id)).mappings()
-    return [dict(r) for r in rows]
 
 
 def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) -> list[dict]:
@@ -217,13 +99,13 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     if now.tzinfo is None:
         # It would be stored as local time but hashed as UTC, and then fail verification.
         raise ValueError("the ledger needs an aware datetime")
-    cur, sql = _cursor()
+    cur, sql = cursor()
     keys = [leg.idempotency_key for leg in legs]
     single = len(legs) == 1
-    seq, prev_hash, has_budget, existing = _lock_head(cur, sql, community_id, keys[0] if single else None)
+    seq, prev_hash, has_budget, existing = lock_head(cur, sql, community_id, keys[0] if single else None)
     if not single:
         # Read after taking the lock, so rows committed while waiting for it are seen.
-        existing = _existing_keys(cur, sql, keys)
+        existing = existing_keys(cur, sql, keys)
 
     # Resolving or reversing is never replayed: a second attempt is refused.
     for column in ("pending_id", "reverses_id"):
@@ -235,20 +117,20 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
 
     stored: dict[str, dict] = {}
     if existing:
-        stored = _replayed(legs, existing)
+        stored = replayed(legs, existing)
         legs = [leg for leg in legs if leg.idempotency_key not in existing]
         if not legs:
             return [stored[k] for k in keys]
 
-    changes = _balance_changes(legs)
+    changes = balance_changes(legs)
     if single:
         # The key check rides along with the balance update: on PostgreSQL it sees a row
         # with this key committed while this posting waited for the head lock.
         cur.executemany(sql.move_balance_new_key, [{**change, "key": keys[0]} for change in changes])
         if cur.rowcount != len(changes):
-            existing = _existing_keys(cur, sql, keys)
+            existing = existing_keys(cur, sql, keys)
             if existing:
-                return [_replayed(legs, existing)[keys[0]]]
+                return [replayed(legs, existing)[keys[0]]]
             raise InsufficientPoints(message="可用积分不足")
     else:
         cur.executemany(sql.move_balance, changes)
@@ -256,7 +138,7 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
             raise InsufficientPoints(message="可用积分不足")
 
     if has_budget:
-        _use_budgets(community_id, legs)
+        use_budgets(community_id, legs)
 
     values = []
     for leg in legs:
@@ -313,128 +195,6 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     return values
 
 
-def _use_budgets(community_id: int, legs: list[Leg]) -> None:
-    conn = session().connection()
-    totals: dict[tuple[str, int], int] = defaultdict(int)
-    for leg in legs:
-        if leg.budget is not None:
-            kind, year, delta = leg.budget
-            totals[(kind, year)] += delta
-    for (kind, year), delta in sorted(totals.items()):
-        if delta == 0:
-            continue
-        params = {"b_community": community_id, "b_kind": kind, "b_year": year, "delta": delta}
-        if conn.execute(_USE_BUDGET, params).rowcount == 0 and delta > 0:
-            budget = conn.execute(
-                sa.select(_b.c.amount, _b.c.issued).where(
-                    _b.c.community_id == community_id, _b.c.kind == kind, _b.c.year == year
-                )
-            ).first()
-            if budget is not None:
-                raise DomainError(
-                    "budget_exceeded",
-                    f"社区{year}年度{KIND_NAMES[kind]}发放预算不足（预算 {budget.amount}，已发放 {budget.issued}）",
-                    409,
-                )
-
-
-# --- accounts ---------------------------------------------------------------------------
-
-
-def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
-    """Ids of the accounts of these (owner_type, owner_id) in one kind, creating missing ones."""
-    cur, sql = _cursor()
-    wanted = sorted(set(owners))
-    query = sql.accounts_two if len(wanted) == 2 else sql.accounts_many(len(wanted))
-    params = {"kind": kind}
-    for i, (owner_type, owner_id) in enumerate(wanted):
-        params[f"t{i}"], params[f"i{i}"] = owner_type, owner_id
-    cur.execute(query, params)
-    found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
-    missing = [owner for owner in wanted if owner not in found]
-    if missing:
-        stamp = sql.timestamp(utcnow())
-        cur.executemany(
-            sql.insert_account,
-            [
-                {
-                    "kind": kind,
-                    "owner_type": owner_type,
-                    "owner_id": owner_id,
-                    # A pool issues points, so it goes below zero by what it issued.
-                    "allow_negative": sql.flag(owner_type == "pool"),
-                    "now": stamp,
-                }
-                for owner_type, owner_id in missing
-            ],
-        )
-        cur.execute(query, params)
-        found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
-    return found
-
-
-TEXT_MAX = 500
-
-
-def _check_text(**texts: str) -> None:
-    """Memos, evidence and reasons fit their columns (500 characters), whoever calls."""
-    too_long = {name: [f"最多 {TEXT_MAX} 个字符"] for name, text in texts.items() if len(text) > TEXT_MAX}
-    if too_long:
-        raise DomainError("text_too_long", f"文字最多 {TEXT_MAX} 个字符", 422, errors=too_long)
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise DomainError("invalid_kind", "积分类型不存在", 422)
-
-
-def _check_amount(amount: int) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise DomainError("invalid_amount", "积分数必须是正整数", 422)
-
-
-def _check_community(community_id: int):
-    community = get_node(community_id)
-    if community.level != "community":
-        raise DomainError("invalid_community", "积分只能由社区发放", 422)
-    return community
-
-
-def _recipient_in(community_id: int, recipient_type: str, recipient_id: int) -> None:
-    """A manual award goes to someone of the community: a resident, a member who reported
-    there, or a unit that reported there."""
-    if recipient_type == "person":
-        person = get_person(recipient_id)
-        if not belongs_to_community(person, community_id):
-            raise DomainError("recipient_not_in_community", "该人员不是本社区居民，也未向本社区报到", 422)
-    elif recipient_type == "unit":
-        get_unit(recipient_id)
-        if not unit_reports_to(recipient_id, community_id):
-            raise DomainError("recipient_not_in_community", "该单位未向本社区报到", 422)
-    else:
-        raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)
-
-
-def _check_earner(recipient_type: str, recipient_id: int, kind: str) -> None:
-    """红松分 go to party members who reported to a community, and to units; 兴安分 to people."""
-    if recipient_type == "unit":
-        if kind != "hongsong":
-            raise DomainError("wrong_kind", "单位只能获得红松分", 422)
-    elif recipient_type == "person":
-        if kind == "hongsong" and not acts_as_party_member(get_person(recipient_id)):
-            raise DomainError("wrong_kind", "红松分只发给已到社区报到的党员，请改发兴安分", 422)
-    else:
-        raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)
-
-
-def _is_self(actor: Actor, owner: tuple[str, int]) -> bool:
-    """The actor's own account, or that of a unit they administer."""
-    kind, owner_id = owner
-    return (kind == "person" and owner_id == actor.person_id) or (
-        kind == "unit" and actor.administers_unit(owner_id)
-    )
-
-
 # --- awards ---------------------------------------------------------------------------
 
 
@@ -470,12 +230,11 @@ def request_award(
     a rerun returns the first transfer. Raises `invalid_amount`, `invalid_kind`,
     `invalid_recipient`, `budget_exceeded`, `idempotency_conflict`.
     """
-    if reason not in AWARD_REASONS:
-        raise DomainError("invalid_reason", "不是奖励类型", 422)
-    _check_kind(kind)
-    _check_amount(amount)
-    _check_text(memo=memo, evidence=evidence)
-    _check_earner(recipient_type, recipient_id, kind)
+    check_award_reason(reason)
+    check_kind(kind)
+    check_amount(amount)
+    check_text(memo=memo, evidence=evidence)
+    check_earner(recipient_type, recipient_id, kind)
     now = now or utcnow()
     ids = account_ids([("pool", community_id), (recipient_type, recipient_id)], kind)
     leg = Leg(
@@ -493,7 +252,7 @@ def request_award(
         requested_by_id=requested_by_id,
         verified_by_id=verified_by_id,
         idempotency_key=idempotency_key,
-        budget=(kind, _year(now), amount),
+        budget=(kind, local_year(now), amount),
     )
     return _append(community_id, [leg], now=now)[0]
 
@@ -516,13 +275,12 @@ def create_manual_award(
     Needs `awards.request` over the community. Raises `reason_required`, `self_award`,
     and what `request_award` raises.
     """
-    actor.require("awards.request", get_node(community_id).path)
-    _check_community(community_id)
+    actor.require("awards.request", check_community(community_id).path)
     if not memo.strip():
         raise DomainError("reason_required", "手动发放积分必须写明理由", 422, errors={"memo": ["必填"]})
-    if _is_self(actor, (recipient_type, recipient_id)):
+    if is_self(actor, (recipient_type, recipient_id)):
         raise Forbidden("self_award", "不能给自己或自己管理的单位发放积分")
-    _recipient_in(community_id, recipient_type, recipient_id)
+    check_recipient_in(community_id, recipient_type, recipient_id)
     row = request_award(
         community_id=community_id,
         recipient_type=recipient_type,
@@ -537,16 +295,13 @@ def create_manual_award(
         requested_by_id=actor.person_id,
         now=now,
     )
-    record(
-        actor_id=actor.person_id,
-        action="award.requested",
-        target_type="transfer",
-        target_id=row["id"],
-        node_id=community_id,
-        detail={"amount": amount, "kind": kind, recipient_type: recipient_id},
-        now=now,
-    )
+    detail = {"amount": amount, "kind": kind, recipient_type: recipient_id}
+    audit(actor, "award.requested", _target(row), detail=detail, now=now)
     return row
+
+
+def _target(row: dict) -> TransferTarget:
+    return TransferTarget(id=row["id"], community_id=row["community_id"])
 
 
 def _get_transfer(transfer_id: int) -> dict:
@@ -554,94 +309,6 @@ def _get_transfer(transfer_id: int) -> dict:
     if row is None:
         raise NotFound("not_found", "未找到")  # the same answer as out of scope: ids are not probed
     return row
-
-
-def _path_of(community_id: int, paths: dict[int, str]) -> str:
-    if community_id not in paths:
-        paths[community_id] = get_node(community_id).path
-    return paths[community_id]
-
-
-def approval_refusals(
-    actor: Actor, rows: list[dict], *, now: datetime | None = None
-) -> dict[int, DomainError]:
-    """Why `actor` may not approve or reject each of these rows; a row absent may be decided.
-
-    The one independence rule (SPEC §3), for single and bulk decisions and for the pages'
-    buttons alike. A pending award or reversal is decided by someone with `awards.approve`
-    over its community who is none of: a person or unit it pays or takes from
-    (`self_approval`), its requester or verifier (`maker_checker`), and nobody tied to those
-    people (`not_independent`: an appointment either way, or a staff change to either's
-    account within INDEPENDENCE_DAYS, see `people.queries.ties_of`). Anything else than a
-    pending award or reversal is `not_pending`; outside the actor's scope `not_found`.
-    """
-    if not rows:
-        return {}
-    now = now or utcnow()
-    owners = account_owners({r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows})
-    ties = ties_of(actor.person_id, since=independence_since(now))
-    paths: dict[int, str] = {}
-    refusals: dict[int, DomainError] = {}
-    for row in rows:
-        try:
-            actor.require("awards.approve", _path_of(row["community_id"], paths))
-            if row["status"] != "pending" or row["reason"] not in APPROVABLE_REASONS:
-                raise Conflict("not_pending", "这笔积分不是待审批的奖励或冲正")
-            parties = [owners[row[side]] for side in ("debit_account_id", "credit_account_id")]
-            if any(_is_self(actor, party) for party in parties):
-                raise Forbidden("self_approval", "不能审批发给自己或自己管理的单位的积分")
-            makers = {row["requested_by_id"], row["verified_by_id"]} - {None}
-            if actor.person_id in makers:
-                raise Forbidden("maker_checker", "申请或核验这笔积分的人不能再审批它")
-            people = makers | {owner_id for owner_type, owner_id in parties if owner_type == "person"}
-            if people & ties:
-                raise Forbidden(
-                    "not_independent",
-                    "审批人与申请人或受益人有关联（相互任命，或近期创建、修改、重置、解锁过对方账号），请由其他人审批",
-                )
-        except DomainError as exc:
-            refusals[row["id"]] = exc
-    return refusals
-
-
-def _resolution(pending: dict, *, status: str, approver_id: int | None, memo: str = "") -> Leg:
-    reversal = pending["reason"] == "reversal"
-    if status == "void":
-        # A voided award gives its amount back to the budget of the year it was asked in;
-        # a voided reversal never touched the budget.
-        budget = None if reversal else (pending["kind"], _year(pending["created_at"]), -pending["amount"])
-    elif reversal:
-        # A reversal gives the award back to the budget of the year the award was asked for.
-        budget = (pending["kind"], _year(_award_asked(pending["ref_id"])["created_at"]), -pending["amount"])
-    else:
-        budget = None
-    return Leg(
-        kind=pending["kind"],
-        debit_account_id=pending["debit_account_id"],
-        credit_account_id=pending["credit_account_id"],
-        amount=pending["amount"],
-        status=status,
-        reason=pending["reason"],
-        proof=pending["proof"],
-        ref_type=pending["ref_type"],
-        ref_id=pending["ref_id"],
-        pending_id=pending["id"],
-        # The approved reversal is the row that undoes the award (at most once: unique key).
-        reverses_id=pending["ref_id"] if reversal and status == "post" else None,
-        # A posting says what it was for; a voiding says why it was refused.
-        memo=memo or pending["memo"],
-        requested_by_id=pending["requested_by_id"],
-        verified_by_id=pending["verified_by_id"],
-        approved_by_id=approver_id,
-        idempotency_key=f"transfer:{pending['id']}:{status}",
-        budget=budget,
-    )
-
-
-def _award_asked(transfer_id: int) -> dict:
-    """The row an award was first asked with: the pending row when `transfer_id` approved one."""
-    row = _get_transfer(transfer_id)
-    return _get_transfer(row["pending_id"]) if row["pending_id"] else row
 
 
 def _decidable(actor: Actor, transfer_id: int, now: datetime | None) -> dict:
@@ -655,34 +322,28 @@ def _decidable(actor: Actor, transfer_id: int, now: datetime | None) -> dict:
 
 def _decide(actor: Actor, pending: dict, leg: Leg, action: str, detail: dict, now: datetime | None) -> dict:
     row = _append(pending["community_id"], [leg], now=now)[0]
-    record(
-        actor_id=actor.person_id,
-        action=action,
-        target_type="transfer",
-        target_id=pending["id"],
-        node_id=pending["community_id"],
-        detail=detail,
-        now=now,
-    )
+    audit(actor, action, _target(pending), detail=detail, now=now)
     return row
 
 
 def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
-    """Post a pending award. Raises `not_found`, `forbidden`, `not_pending`, `already_resolved`,
-    `self_approval`, `maker_checker`."""
+    """Post a pending award or reversal request (transition `approve`). Raises `not_found`,
+    `forbidden`, `not_pending`, `already_resolved`, `self_approval`, `maker_checker`,
+    `not_independent`."""
     pending = _decidable(actor, transfer_id, now)
-    leg = _resolution(pending, status="post", approver_id=actor.person_id)
+    leg = resolution_leg(pending, status="post", approver_id=actor.person_id)
     action = "transfer.reversed" if pending["reason"] == "reversal" else "award.approved"
     return _decide(actor, pending, leg, action, {"amount": pending["amount"]}, now)
 
 
 def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
-    """Void a pending award with a reason. Same refusals as `approve_award`, plus `reason_required`."""
+    """Void a pending award with a reason (transition `reject`). Same refusals as
+    `approve_award`, plus `reason_required`."""
     if not reason.strip():
         raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
-    _check_text(reason=reason)
+    check_text(reason=reason)
     pending = _decidable(actor, transfer_id, now)
-    leg = _resolution(pending, status="void", approver_id=actor.person_id, memo=reason.strip())
+    leg = resolution_leg(pending, status="void", approver_id=actor.person_id, memo=reason.strip())
     action = "transfer.reversal_rejected" if pending["reason"] == "reversal" else "award.rejected"
     return _decide(actor, pending, leg, action, {"reason": reason.strip()}, now)
 
@@ -690,34 +351,29 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
 def withdraw_award(
     *, actor_id: int | None, transfer_id: int, reason: str, now: datetime | None = None
 ) -> dict | None:
-    """Void an award that is still pending because its cause went away (a cancelled task).
+    """Void an award that is still pending because its cause went away (transition `withdraw`,
+    e.g. a cancelled task).
 
     No approval is needed to give points up, so maker–checker does not apply; an award
     already approved or rejected is left as it is (None). Raises `not_pending`.
     """
-    _check_text(reason=reason)
+    check_text(reason=reason)
     pending = _get_transfer(transfer_id)
-    if pending["status"] != "pending" or pending["reason"] not in AWARD_REASONS:
-        raise Conflict("not_pending", "这笔积分不是待审批的奖励")
+    refusal = withdrawal_refusal(pending)
+    if refusal is not None:
+        raise refusal
     if resolution_of(transfer_id) is not None:
         return None
-    leg = _resolution(pending, status="void", approver_id=actor_id, memo=reason.strip())
+    leg = resolution_leg(pending, status="void", approver_id=actor_id, memo=reason.strip())
     row = _append(pending["community_id"], [leg], now=now)[0]
-    record(
-        actor_id=actor_id,
-        action="award.withdrawn",
-        target_type="transfer",
-        target_id=transfer_id,
-        node_id=pending["community_id"],
-        detail={"reason": reason.strip()},
-        now=now,
-    )
+    withdrawer = Actor(person_id=actor_id, name="") if actor_id is not None else None
+    audit(withdrawer, "award.withdrawn", _target(pending), detail={"reason": reason.strip()}, now=now)
     return row
 
 
 def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None = None) -> list[dict]:
-    """Approve many pending awards in one transaction: all of them, or none with the reason
-    for each refusal (`bulk_refused`, with `errors` keyed by transfer id).
+    """Approve many pending awards in one transaction: all of them, or none (`bulk_refused`,
+    whose `refusals` hold each refused id's refusal and `errors` its message).
 
     Rows are posted in batches per community, so 500 approvals cost a few statements."""
     now = now or utcnow()
@@ -725,27 +381,30 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
     conn = session().connection()
     pendings = {r["id"]: dict(r) for r in conn.execute(sa.select(_t).where(_t.c.id.in_(ids))).mappings()}
     refused = approval_refusals(actor, list(pendings.values()), now=now)
-    refusals: dict[str, list[str]] = {}
     for transfer_id in ids:
         if transfer_id not in pendings:
             # The same answer as out of scope: ids are not probed.
             refused[transfer_id] = NotFound("not_found", "未找到")
-        if transfer_id in refused:
-            exc = refused[transfer_id]
-            refusals[str(transfer_id)] = [f"{exc.code}: {exc.message}"]
-    if refusals:
-        raise DomainError("bulk_refused", "部分积分不能审批，整批未执行", 409, errors=refusals)
+    if refused:
+        refused_ids = [i for i in ids if i in refused]
+        raise DomainError(
+            "bulk_refused",
+            "部分积分不能审批，整批未执行",
+            409,
+            errors={str(i): [refused[i].message] for i in refused_ids},
+            refusals={str(i): refused[i].as_refusal() for i in refused_ids},
+        )
     by_community: dict[int, list[Leg]] = defaultdict(list)
     for transfer_id in ids:
         pending = pendings[transfer_id]
         by_community[pending["community_id"]].append(
-            _resolution(pending, status="post", approver_id=actor.person_id)
+            resolution_leg(pending, status="post", approver_id=actor.person_id)
         )
     # Every chain head first, in id order, so two bulk approvals over shared communities
     # queue rather than deadlock, and no single posting can hold an account we need next.
-    cur, sql = _cursor()
+    cur, sql = cursor()
     for community_id in sorted(by_community):
-        _lock_head(cur, sql, community_id)
+        lock_head(cur, sql, community_id)
     rows = []
     for community_id in sorted(by_community):
         rows.extend(_append(community_id, by_community[community_id], now=now))
@@ -765,35 +424,24 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
 
 
 def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
-    """Ask for a correction of a posted award: a pending reversal that reserves the points
-    where the award put them, until someone independent approves it (the reversal posts) or
-    rejects it (the reservation is released). The original stays as it is.
+    """Ask for a correction of a posted award (transition `reverse`): a pending reversal that
+    reserves the points where the award put them, until someone independent approves it (the
+    reversal posts) or rejects it (the reservation is released). The original stays as it is.
 
     Accepts the posted row, or a pending award that was posted. Needs `awards.request` over
-    its community. Asking again while a request waits returns that request. Raises
-    `reason_required`, `not_posted`, `not_reversible`, `already_resolved` (reversed before),
+    its community. Raises `reason_required`, `not_posted`, `not_reversible`,
+    `already_resolved` (reversed before), `reversal_pending` (a request waits),
     `insufficient_points` (the points were spent).
     """
     if not reason.strip():
         raise DomainError("reason_required", "冲正时请写明原因", 422, errors={"reason": ["必填"]})
-    _check_text(reason=reason)
-    target = _get_transfer(transfer_id)
-    actor.require("awards.request", get_node(target["community_id"]).path)
-    if target["status"] == "pending":
-        post = resolution_of(target["id"])
-        if post is None or post["status"] != "post":
-            raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
-        target = post
-    elif target["status"] not in ("posted", "post"):
-        raise Conflict("not_posted", "这笔积分尚未入账，无法冲正")
-    if target["reason"] not in AWARD_REASONS:
-        # Spending is undone by a refund (which also restores stock), never by a reversal.
-        raise Conflict("not_reversible", "只有奖励可以冲正；兑换请走退还流程")
-    if reversal_of(target["id"]) is not None:
-        raise Conflict("already_resolved", "这笔积分已冲正过")
-    asked, rejected = reversal_requests(target["id"])
-    if asked > rejected:
-        raise Conflict("reversal_pending", "这笔积分已有待审批的冲正申请")
+    check_text(reason=reason)
+    row = _get_transfer(transfer_id)
+    actor.require("awards.request", check_community(row["community_id"]).path)
+    target, refusal = reversal_target(row)
+    if refusal is not None:
+        raise refusal
+    _, rejected = reversal_requests(target["id"])
     leg = Leg(
         kind=target["kind"],
         debit_account_id=target["credit_account_id"],
@@ -809,17 +457,10 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
         # first's row back. After a rejection the next request counts on.
         idempotency_key=f"transfer:{target['id']}:reversal-request:{rejected}",
     )
-    row = _append(target["community_id"], [leg], now=now)[0]
-    record(
-        actor_id=actor.person_id,
-        action="transfer.reversal_requested",
-        target_type="transfer",
-        target_id=target["id"],
-        node_id=target["community_id"],
-        detail={"reason": reason.strip(), "amount": target["amount"], "request_id": row["id"]},
-        now=now,
-    )
-    return row
+    request = _append(target["community_id"], [leg], now=now)[0]
+    detail = {"reason": reason.strip(), "amount": target["amount"], "request_id": request["id"]}
+    audit(actor, "transfer.reversal_requested", _target(target), detail=detail, now=now)
+    return request
 
 
 # --- spending -------------------------------------------------------------------------
@@ -846,9 +487,9 @@ def spend(
     """
     if reason not in ("redemption", "expiry"):
         raise DomainError("invalid_reason", "不是支出类型", 422)
-    _check_text(memo=memo)
-    _check_kind(kind)
-    _check_amount(amount)
+    check_text(memo=memo)
+    check_kind(kind)
+    check_amount(amount)
     sink = ("store" if reason == "redemption" else "pool", community_id)
     ids = account_ids([(payer_type, payer_id), sink], kind)
     leg = Leg(
@@ -872,26 +513,21 @@ def refund(*, actor_id: int | None, transfer_id: int, memo: str = "", now: datet
     target = _get_transfer(transfer_id)
     if target["reason"] != "redemption" or target["status"] != "posted":
         raise Conflict("not_refundable", "只有已完成的兑换可以退还")
-    leg = _undoing(target, reason="refund", memo=memo, actor_id=actor_id)
-    return _append(target["community_id"], [leg], now=now)[0]
-
-
-def _undoing(target: dict, *, reason: str, memo: str, actor_id: int | None) -> Leg:
-    """The mirror image of a posted movement (a reversal or a refund), undone at most once."""
-    return Leg(
+    leg = Leg(
         kind=target["kind"],
         debit_account_id=target["credit_account_id"],
         credit_account_id=target["debit_account_id"],
         amount=target["amount"],
         status="posted",
-        reason=reason,
+        reason="refund",
         ref_type=target["ref_type"],
         ref_id=target["ref_id"],
         reverses_id=target["id"],
         memo=memo,
         requested_by_id=actor_id,
-        idempotency_key=f"transfer:{target['id']}:{reason}",
+        idempotency_key=f"transfer:{target['id']}:refund",
     )
+    return _append(target["community_id"], [leg], now=now)[0]
 
 
 # --- budgets --------------------------------------------------------------------------
@@ -902,22 +538,24 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
 
     Raises `budget_below_issued` when the pool already issued more than the new amount.
     """
-    community = _check_community(community_id)
+    community = check_community(community_id)
     if actor is not None:
         actor.require("org.manage", community.path)
-    _check_kind(kind)
+    check_kind(kind)
     if amount < 0:
         raise DomainError("invalid_amount", "预算不能为负数", 422)
     # The chain head lock orders this against concurrent awards of the community, which
     # read the head's budget flag once they hold the lock.
-    cur, sql = _cursor()
-    _lock_head(cur, sql, community_id)
+    cur, sql = cursor()
+    lock_head(cur, sql, community_id)
     session().connection().execute(
         sa.update(_h).where(_h.c.community_id == community_id).values(has_budget=True)
     )
     issued = issued_in_year(community_id, kind, year)
     if issued > amount:
-        raise DomainError("budget_below_issued", f"该年度已发放 {issued}，预算不能低于此数", 409)
+        raise DomainError(
+            "budget_below_issued", "该年度已发放 %(issued)s，预算不能低于此数", 409, values={"issued": issued}
+        )
     sess = session()
     budget = sess.get(Budget, (community_id, kind, year))
     if budget is None:
@@ -925,13 +563,6 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
         sess.add(budget)
     else:
         budget.amount, budget.issued = amount, issued
-    sess.flush()
-    record(
-        actor_id=actor.person_id if actor else None,
-        action="budget.set",
-        target_type="budget",
-        target_id=None,
-        node_id=community_id,
-        detail={"kind": kind, "year": year, "amount": amount},
-    )
+    detail = {"kind": kind, "year": year, "amount": amount}
+    audit(actor, "budget.set", BudgetTarget(community_id=community_id), detail=detail)
     return budget

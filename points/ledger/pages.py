@@ -1,42 +1,50 @@
-"""Pages of the ledger: my points and statement, the approval queue, the supervisors' ledger."""
+"""Pages of the ledger: my points and statement, the approval queue, the supervisors' ledger.
+
+Filters and forms are loaded by the API's own schemas (`load_form`); every decision runs in
+`page_action`, so a refusal is flashed and rolled back and the request boundary commits.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
-import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import marshmallow as ma
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
+from werkzeug.datastructures import MultiDict
 
 from points.auth.current import current_actor_or_none, login_required
-from points.db import LOCAL_TZ, session, utcnow
-from points.errors import DomainError, Forbidden
-from points.i18n import translate
+from points.db import session, utcnow
+from points.errors import DomainError, Forbidden, ValidationFailed, refusal_text
+from points.labels import N_
 from points.ledger import operations, queries
 from points.ledger.export import statement_csv
-from points.ledger.models import KIND_NAMES, KINDS, REASONS, STATUSES
+from points.ledger.models import Kind, Proof, Reason, Status, TransferState
+from points.ledger.schemas import QueueQuerySchema, RejectSchema, StatementFilterSchema, TransferQuerySchema
 from points.ledger.stars import person_stars
+from points.ledger.transitions import allowed_actions, approval_refusals
 from points.org.models import OrgNode, Unit
+from points.pagination import page_number, paginate
 from points.people.models import Person
 from points.people.queries import mask_phone
-from points.web import safe_local_path
+from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")
-REASON_NAMES = {
-    "task_award": "任务奖励",
-    "checkin_award": "签到奖励",
-    "manual_award": "手动发放",
-    "redemption": "积分兑换",
-    "refund": "兑换退还",
-    "reversal": "冲正",
-    "expiry": "积分过期",
-}
-STATUS_NAMES = {"pending": "待审批", "post": "审批通过", "void": "已驳回", "posted": "已入账"}
-STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
-PROOF_NAMES = {"checkin": "扫码签到", "claim": "任务核验", "discretion": "工作人员酌情"}
 _nodes = OrgNode.__table__
 PER_PAGE = 30
+QUEUE_PER_PAGE = 100
+LABELS = {
+    "kind_names": Kind.titles(),
+    "reason_names": Reason.titles(),
+    "status_names": Status.titles(),
+    "state_names": TransferState.titles(),
+    "proof_names": Proof.titles(),
+}
+
+
+def _render(template: str, status: int = 200, **context) -> Response:
+    return Response(render_template(template, **LABELS, **context), status=status, mimetype="text/html")
 
 
 def _names(rows: list[dict]) -> dict[int, str]:
@@ -64,32 +72,36 @@ def _load(sess, model, ids):
     return sess.exec(select(model).where(model.id.in_(ids))).all() if ids else []
 
 
-def _day(value: str | None, *, end: bool = False) -> datetime | None:
-    """A local calendar day from a form field; the end of a period is the next midnight."""
-    if not value:
-        return None
+def _is_day(value: str | None) -> bool:
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=LOCAL_TZ)
-    except ValueError as exc:
-        raise DomainError("invalid_date", "日期格式应为 年-月-日，例如 2026-01-31", 422) from exc
-    return day + timedelta(days=1) if end else day
-
-
-def _page_number() -> int:
-    try:
-        return min(max(1, int(request.args.get("page", "1"))), 1_000_000)
+        date.fromisoformat((value or "").strip())
     except ValueError:
-        return 1
+        return False
+    return True
 
 
-def _my_statement(**page) -> tuple[str, dict]:
-    """My statement of the kind and period the query string asks for."""
-    kind = request.args.get("kind", "xingan")
-    if kind not in KINDS:
-        kind = "xingan"
-    start, end = _day(request.args.get("from")), _day(request.args.get("to"), end=True)
-    actor = current_actor_or_none()
-    return kind, queries.statement("person", actor.person_id, kind, start=start, end=end, **page)
+def _filters(schema: ma.Schema, args: MultiDict, **defaults: str) -> tuple[dict, dict]:
+    """A page's filters from the query string, loaded by the API's schema: (values, errors).
+
+    What does not load is shown under its field, and the page falls back to `defaults`. A date
+    picker's "to" day counts whole: the period ends at the next midnight."""
+    try:
+        values = load_form(schema, args)
+    except ValidationFailed as exc:
+        return load_form(schema, MultiDict(defaults)), exc.errors or {}
+    if values.get("end") is not None and _is_day(args.get("to")):
+        values["end"] += timedelta(days=1)
+    return values, {}
+
+
+# --- my points --------------------------------------------------------------------------
+
+
+def _my_statement_filter() -> tuple[dict, dict]:
+    args = request.args.copy()
+    if not args.get("kind"):
+        args["kind"] = Kind.XINGAN.value
+    return _filters(StatementFilterSchema(), args, kind=Kind.XINGAN.value)
 
 
 def _stars_if_member(actor):
@@ -101,18 +113,26 @@ def _stars_if_member(actor):
 @bp.get("/points")
 @login_required
 def my_points():
-    kind, page = _my_statement(page=_page_number(), per_page=PER_PAGE, compact=True)
-    return render_template(
+    actor = current_actor_or_none()
+    values, errors = _my_statement_filter()
+    page = queries.statement(
+        "person",
+        actor.person_id,
+        values["kind"],
+        start=values.get("start"),
+        end=values.get("end"),
+        page=page_number(request.args.get("page")),
+        per_page=PER_PAGE,
+        compact=True,
+    )
+    return _render(
         "ledger/points.html",
-        balances=queries.balances_of_person(current_actor_or_none().person_id),
-        stars=_stars_if_member(current_actor_or_none()),
-        kind=kind,
+        422 if errors else 200,
+        balances=queries.balances_of_person(actor.person_id),
+        stars=_stars_if_member(actor),
+        kind=values["kind"],
         page=page,
-        pages=max(1, -(-page["total"] // PER_PAGE)),
-        kind_names=KIND_NAMES,
-        reason_names=REASON_NAMES,
-        status_names=STATUS_NAMES,
-        state_names=STATE_NAMES,
+        errors=errors,
         args=request.args,
     )
 
@@ -120,8 +140,16 @@ def my_points():
 @bp.get("/points/statement.csv")
 @login_required
 def my_points_csv():
-    kind, page = _my_statement(per_page=100_000)
-    return statement_csv(page["items"], f"points-{kind}.csv")
+    values, errors = _my_statement_filter()
+    if errors:
+        raise ValidationFailed("validation_error", "输入有误，请查看各项的说明", errors=errors)
+    account_id = queries.find_account_id("person", current_actor_or_none().person_id, values["kind"])
+    period = {"start": values.get("start"), "end": values.get("end")}
+    stmt = queries.statement_stmt(account_id, **period) if account_id is not None else None
+    return statement_csv(stmt, f"points-{values['kind']}.csv")
+
+
+# --- the approval queue -------------------------------------------------------------------
 
 
 def _require_approver():
@@ -131,54 +159,44 @@ def _require_approver():
     return actor
 
 
+def _communities(actor, action: str) -> list[OrgNode]:
+    stmt = select(OrgNode).where(OrgNode.level == "community", actor.scope_filter(action, OrgNode.path))
+    return list(session().exec(stmt).all())
+
+
 @bp.get("/approvals")
 @login_required
 def approvals():
     actor = _require_approver()
-    args = request.args
-    try:
-        hours = int(args["older_than_hours"]) if args.get("older_than_hours") else None
-        community_id = int(args["community_id"]) if args.get("community_id") else None
-    except ValueError as exc:
-        raise DomainError("invalid_filter", "筛选条件应为数字", 422) from exc
+    filters, errors = _filters(QueueQuerySchema(), request.args)
+    hours = filters.get("older_than_hours")
     stmt = queries.approval_queue_stmt(
         scope=actor.scope_filter("awards.approve", _nodes.c.path),
-        community_id=community_id,
-        kind=args.get("kind") if args.get("kind") in KINDS else None,
-        reason=args.get("reason") if args.get("reason") in REASONS else None,
+        community_id=filters.get("community_id"),
+        kind=filters.get("kind"),
+        reason=filters.get("reason"),
         older_than=utcnow() - timedelta(hours=hours) if hours is not None else None,
     )
-    conn = session().connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    rows = [dict(r) for r in conn.execute(stmt.limit(200)).mappings()]
-    communities = (
-        session()
-        .exec(
-            select(OrgNode).where(
-                OrgNode.level == "community", actor.scope_filter("awards.approve", OrgNode.path)
-            )
-        )
-        .all()
-    )
-    # What this approver may not decide (the operation's own rule): shown, with the reason,
-    # but without buttons.
-    own = {
-        transfer_id: translate(refusal.source, **refusal.values)
-        for transfer_id, refusal in operations.approval_refusals(actor, rows).items()
-    }
-    return render_template(
+    data = paginate(stmt, page=filters["page"], per_page=QUEUE_PER_PAGE, mappings=True)
+    rows = queries.annotate(data["items"])
+    communities = _communities(actor, "awards.approve")
+    # What this approver may not decide is shown with the reason, without buttons: the
+    # operation's own rule.
+    refused = approval_refusals(actor, rows)
+    return _render(
         "ledger/approvals.html",
+        422 if errors else 200,
         rows=rows,
-        own=own,
-        total=total,
+        data=data,
+        errors=errors,
+        allowed=allowed_actions(actor, rows, refused=refused),
+        reason_limits=field_limits(RejectSchema(), "reason"),
+        why_not={transfer_id: refusal.translated() for transfer_id, refusal in refused.items()},
         names=_names(rows),
         requesters=_people_names({r["requested_by_id"] for r in rows} | {r["verified_by_id"] for r in rows}),
         communities=communities,
         community_names={c.id: c.name for c in communities},
-        kind_names=KIND_NAMES,
-        reason_names=REASON_NAMES,
-        proof_names=PROOF_NAMES,
-        args=args,
+        args=request.args,
     )
 
 
@@ -191,61 +209,67 @@ def _back_to_queue():
     return redirect(safe_local_path(request.form.get("back"), queue))
 
 
+def _posted(schema: ma.Schema) -> dict:
+    """The posted form loaded by the API's schema. A form that does not load is refused with
+    what is wrong with it, which the queue shows as the flash (it has no form to show again)."""
+    try:
+        return load_form(schema, request.form)
+    except ValidationFailed as exc:
+        first = next(iter((exc.errors or {}).values()), [exc.source])
+        raise ValidationFailed("validation_error", first[0], errors=exc.errors) from exc
+
+
 @bp.post("/approvals/<int:transfer_id>/approve")
 @login_required
 def approve(transfer_id: int):
-    return _decide(
-        lambda actor: operations.approve_award(actor=actor, transfer_id=transfer_id), _("已审批通过")
-    )
+    actor = _require_approver()
+    page_action(lambda: operations.approve_award(actor=actor, transfer_id=transfer_id), done=_("已审批通过"))
+    return _back_to_queue()
 
 
 @bp.post("/approvals/<int:transfer_id>/reject")
 @login_required
 def reject(transfer_id: int):
-    reason = request.form.get("reason", "")
-    return _decide(
-        lambda actor: operations.reject_award(actor=actor, transfer_id=transfer_id, reason=reason),
-        _("已驳回"),
+    actor = _require_approver()
+    page_action(
+        lambda: operations.reject_award(actor=actor, transfer_id=transfer_id, **_posted(RejectSchema())),
+        done=_("已驳回"),
     )
+    return _back_to_queue()
 
 
 @bp.post("/approvals/bulk")
 @login_required
 def bulk():
+    actor = _require_approver()
     try:
         ids = [int(i) for i in request.form.getlist("ids")]
     except ValueError:
         ids = []
     if not ids:
-        flash(_("请先勾选要审批的积分"))
+        flash(_("请先勾选要审批的积分"), "error")
         return _back_to_queue()
-    return _decide(
-        lambda actor: operations.bulk_approve(actor=actor, transfer_ids=ids),
-        _("已批量审批 %(count)s 笔", count=len(ids)),
-    )
-
-
-def _decide(action, done: str):
-    actor = _require_approver()
-    try:
-        action(actor)
-    except DomainError as exc:
-        session().rollback()
-        message = translate(exc.message) or _("操作失败")
-        if exc.code == "bulk_refused" and exc.errors:
-            # Each refusal reads "code: message"; the code means nothing to an approver.
-            details = [
-                _("记录 %(id)s：%(reason)s", id=k, reason=translate(v[0].split(": ", 1)[-1]))
-                for k, v in exc.errors.items()
-            ]
-            # TRANSLATORS: the separator between the refused records of one bulk approval
-            separator = _("；")
-            message = _("%(message)s：%(details)s", message=message, details=separator.join(details))
-        flash(message)
-    else:
-        session().commit()
-        flash(done)
+    page_action(lambda: _approve_all(actor, ids), done=_("已批量审批 %(count)s 笔", count=len(ids)))
     return _back_to_queue()
+
+
+def _approve_all(actor, ids: list[int]) -> list[dict]:
+    """Bulk approval whose refusal names each refused record and why, in the reader's language."""
+    try:
+        return operations.bulk_approve(actor=actor, transfer_ids=ids)
+    except DomainError as exc:
+        if not exc.refusals:
+            raise
+        details = [
+            _("记录 %(id)s：%(reason)s", id=transfer_id, reason=refusal_text(refusal))
+            for transfer_id, refusal in exc.refusals.items()
+        ]
+        # TRANSLATORS: the separator between the refused records of one bulk approval
+        values = {"summary": exc.translated(), "details": _("；").join(details)}
+        raise DomainError(exc.code, N_("%(summary)s：%(details)s"), exc.status, values=values) from exc
+
+
+# --- the supervisors' ledger --------------------------------------------------------------
 
 
 @bp.get("/ledger")
@@ -254,46 +278,27 @@ def ledger():
     actor = current_actor_or_none()
     if not actor.can_somewhere("ledger.read"):
         raise Forbidden("forbidden", "只有工作人员和监督小组可以查看台账")
-    args = request.args
+    filters, errors = _filters(TransferQuerySchema(), request.args)
     stmt = queries.transfers_stmt(
         scope=actor.scope_filter("ledger.read", _nodes.c.path),
-        kind=args.get("kind") if args.get("kind") in KINDS else None,
-        reason=args.get("reason") if args.get("reason") in REASONS else None,
-        status=args.get("status") if args.get("status") in STATUSES else None,
-        start=_day(args.get("from")),
-        end=_day(args.get("to"), end=True),
+        **{k: filters.get(k) for k in ("kind", "reason", "status", "start", "end")},
     )
-    conn = session().connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    page = _page_number()
-    rows = [dict(r) for r in conn.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).mappings()]
+    data = paginate(stmt, page=filters["page"], per_page=PER_PAGE, mappings=True)
     # Chain heads and community names of the reader's own scope only.
-    communities = (
-        session()
-        .exec(
-            select(OrgNode).where(
-                OrgNode.level == "community", actor.scope_filter("ledger.read", OrgNode.path)
-            )
-        )
-        .all()
-    )
-    community_names = {c.id: c.name for c in communities}
+    community_names = {c.id: c.name for c in _communities(actor, "ledger.read")}
     verification = queries.latest_verification()
     heads = {
         k: v for k, v in (verification.heads if verification else {}).items() if int(k) in community_names
     }
-    return render_template(
+    return _render(
         "ledger/ledger.html",
+        422 if errors else 200,
         community_names=community_names,
         heads=heads,
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        names=_names(rows),
+        data=data,
+        rows=data["items"],
+        errors=errors,
+        names=_names(data["items"]),
         verification=verification,
-        kind_names=KIND_NAMES,
-        reason_names=REASON_NAMES,
-        status_names=STATUS_NAMES,
-        args=args,
+        args=request.args,
     )

@@ -11,13 +11,14 @@ from points.db import LOCAL_TZ, session
 from points.ledger.models import (
     APPROVABLE_REASONS,
     AWARD_REASONS,
-    KINDS,
     Account,
     ChainHead,
+    Kind,
     Transfer,
     Verification,
 )
 from points.org.models import OrgNode
+from points.pagination import paginate
 
 _accounts = Account.__table__
 
@@ -30,7 +31,7 @@ _BALANCES = sa.select(
 
 def balances_of(owner_type: str, owner_id: int) -> dict[str, dict[str, int]]:
     """Posted, pending and available points per kind, read by key from cached totals."""
-    out = {kind: {"posted": 0, "pending_in": 0, "pending_out": 0, "available": 0} for kind in KINDS}
+    out = {kind: {"posted": 0, "pending_in": 0, "pending_out": 0, "available": 0} for kind in Kind.values()}
     rows = session().connection().execute(_BALANCES, {"owner_type": owner_type, "owner_id": owner_id})
     for kind, posted, pending_in, pending_out in rows:
         out[kind] = {
@@ -70,27 +71,15 @@ def find_account_id(owner_type: str, owner_id: int, kind: str) -> int | None:
     )
 
 
-def statement(
-    owner_type: str,
-    owner_id: int,
-    kind: str,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    page: int = 1,
-    per_page: int = 50,
-    compact: bool = False,
-) -> dict:
-    """Every transfer touching the owner's account of one kind, newest first, with the running
-    posted balance after each row (pending rows show the balance unchanged).
+def statement_stmt(
+    account_id: int, *, start: datetime | None = None, end: datetime | None = None, compact: bool = False
+) -> sa.Select:
+    """Every transfer touching the account, newest first, with the running posted balance after
+    each row (`balance`; pending rows show it unchanged), the row's effect on it (`change`) and
+    its `direction`.
 
     `compact` leaves out pending rows already posted or voided, whose resolution row tells
-    the outcome: one line per award for a person reading their own points. Each row gets
-    `state` (see `annotate`)."""
-    account_id = find_account_id(owner_type, owner_id, kind)
-    empty = {"items": [], "page": page, "per_page": per_page, "total": 0, "account_id": account_id}
-    if account_id is None:
-        return empty
+    the outcome: one line per award for a person reading their own points."""
     signed = sa.case(
         (_t.c.status.notin_(_EFFECTIVE), 0),
         (_t.c.credit_account_id == account_id, _t.c.amount),
@@ -107,7 +96,7 @@ def statement(
         .where(touching)
         .subquery()
     )
-    query = sa.select(ledger)
+    query = sa.select(ledger).order_by(ledger.c.id.desc())
     if compact:
         resolution = _t.alias("resolution")
         query = query.where(
@@ -117,14 +106,28 @@ def statement(
         query = query.where(ledger.c.created_at >= start)
     if end is not None:
         query = query.where(ledger.c.created_at < end)
-    conn = session().connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-    rows = (
-        conn.execute(query.order_by(ledger.c.id.desc()).limit(per_page).offset((page - 1) * per_page))
-        .mappings()
-        .all()
-    )
-    return {**empty, "items": annotate([dict(r) for r in rows]), "total": total}
+    return query
+
+
+def statement(
+    owner_type: str,
+    owner_id: int,
+    kind: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    compact: bool = False,
+) -> dict:
+    """One page of the owner's statement of one kind (see `statement_stmt`); each row gets
+    `state` (see `annotate`)."""
+    account_id = find_account_id(owner_type, owner_id, kind)
+    if account_id is None:
+        return {"items": [], "page": page, "per_page": per_page, "total": 0, "pages": 1, "account_id": None}
+    stmt = statement_stmt(account_id, start=start, end=end, compact=compact)
+    data = paginate(stmt, page=page, per_page=per_page, mappings=True)
+    return {**data, "items": annotate(data["items"]), "account_id": account_id}
 
 
 def annotate(rows: list[dict]) -> list[dict]:

@@ -5,10 +5,23 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.ledger.models import KINDS, REASONS, STATUSES
+from points.labels import N_
+from points.ledger.checks import TEXT_MAX
+from points.ledger.models import Kind, Reason, Status, TransferState
+from points.ledger.transitions import ACTIONS
 from points.validation import Schema
 
-_kind = fields.String(validate=validate.OneOf(KINDS))
+KINDS, REASONS, STATUSES = Kind.values(), Reason.values(), Status.values()
+# A day from a date picker reads as midnight in the community's time zone (see `load_form`).
+_MOMENT_ERRORS = {"invalid": N_("日期格式应为 年-月-日（例如 2026-01-31），或带时区的 ISO 8601 时间")}
+
+
+def _reason(required: str) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=[validate.Length(min=1), validate.Length(max=TEXT_MAX)],
+        error_messages={"required": required},
+    )
 
 
 class BalanceSchema(Schema):
@@ -36,10 +49,11 @@ class TransferSchema(Schema):
     amount = fields.Integer()
     status = fields.String()
     state = fields.String(
+        validate=validate.OneOf(TransferState.values()),
         metadata={
             "description": "where the movement stands: a pending award is pending, posted or voided; "
             "a posted movement is posted or reversed"
-        }
+        },
     )
     reason = fields.String()
     proof = fields.String(allow_none=True)
@@ -79,15 +93,42 @@ class TransferPageSchema(Schema):
     total = fields.Integer()
 
 
+class QueueItemSchema(TransferSchema):
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTIONS)),
+        metadata={
+            "description": "what I may do with it now, by the same checks the operations run: "
+            "approve and reject (not when I asked for, verified, receive or am tied to it)"
+        },
+    )
+
+
+class QueuePageSchema(TransferPageSchema):
+    items = fields.List(fields.Nested(QueueItemSchema))
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class StatementQuerySchema(PageArgs):
+class StatementFilterSchema(Schema):
+    """Which statement: its kind and period (the API's query, and the points page's filter)."""
+
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    start = fields.AwareDateTime(data_key="from", metadata={"description": "inclusive, ISO 8601 with zone"})
-    end = fields.AwareDateTime(data_key="to", metadata={"description": "exclusive, ISO 8601 with zone"})
+    start = fields.AwareDateTime(
+        data_key="from",
+        error_messages=_MOMENT_ERRORS,
+        metadata={"description": "inclusive, ISO 8601 with zone"},
+    )
+    end = fields.AwareDateTime(
+        data_key="to",
+        error_messages=_MOMENT_ERRORS,
+        metadata={"description": "exclusive, ISO 8601 with zone"},
+    )
+
+
+class StatementQuerySchema(StatementFilterSchema, PageArgs):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
@@ -97,8 +138,8 @@ class AwardCreateSchema(Schema):
     unit_id = fields.Integer()
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
-    memo = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    evidence = fields.String(load_default="", validate=validate.Length(max=500))
+    memo = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    evidence = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
     @ma.validates_schema
     def one_recipient(self, data, **kwargs):
@@ -107,11 +148,11 @@ class AwardCreateSchema(Schema):
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = _reason(N_("驳回时请写明原因"))
 
 
-class ReverseSchema(RejectSchema):
-    pass
+class ReverseSchema(Schema):
+    reason = _reason(N_("冲正时请写明原因"))
 
 
 class BulkApproveSchema(Schema):
@@ -130,8 +171,8 @@ class TransferQuerySchema(PageArgs):
     kind = fields.String(validate=validate.OneOf(KINDS))
     reason = fields.String(validate=validate.OneOf(REASONS))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    start = fields.AwareDateTime(data_key="from")
-    end = fields.AwareDateTime(data_key="to")
+    start = fields.AwareDateTime(data_key="from", error_messages=_MOMENT_ERRORS)
+    end = fields.AwareDateTime(data_key="to", error_messages=_MOMENT_ERRORS)
 
 
 class BudgetSchema(Schema):

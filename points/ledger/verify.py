@@ -43,56 +43,60 @@ def count_transfers() -> int:
     return session().connection().execute(sa.select(sa.func.count()).select_from(_t)).scalar_one()
 
 
-def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int = 5000) -> VerifyResult:
-    """Recompute every chain and balance; stop at the first bad row and say why."""
-    result = VerifyResult()
-    conn = session().connection()
-    heads = {r.community_id: (r.seq, r.head_hash) for r in conn.execute(sa.select(_h))}
-    columns = [_t.c[name] for name in HASHED_FIELDS]
-    stream = conn.execute(
-        sa.select(_t.c.id, _t.c.prev_hash, _t.c.hash, *columns).order_by(_t.c.community_id, _t.c.seq),
-        execution_options={"stream_results": True, "yield_per": batch},
-    )
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # posted, pending_in, pending_out
-    community, expected_seq, prev = None, 1, GENESIS_HASH
-    chained: set[int] = set()
-    seen = 0
-    i_community, i_seq = HASHED_FIELDS.index("community_id"), HASHED_FIELDS.index("seq")
-    i_debit, i_credit = HASHED_FIELDS.index("debit_account_id"), HASHED_FIELDS.index("credit_account_id")
-    i_amount, i_status = HASHED_FIELDS.index("amount"), HASHED_FIELDS.index("status")
-    for row in stream:
+_I_COMMUNITY, _I_SEQ = HASHED_FIELDS.index("community_id"), HASHED_FIELDS.index("seq")
+_I_DEBIT, _I_CREDIT = HASHED_FIELDS.index("debit_account_id"), HASHED_FIELDS.index("credit_account_id")
+_I_AMOUNT, _I_STATUS = HASHED_FIELDS.index("amount"), HASHED_FIELDS.index("status")
+
+
+class _ChainWalk:
+    """Walks every transfer in (community, seq) order: each community's chain from the genesis
+    hash to its head, and the balances the rows add up to."""
+
+    def __init__(self, heads: dict[int, tuple[int, str]]):
+        self.heads = heads
+        self.community: int | None = None
+        self.expected_seq, self.prev = 1, GENESIS_HASH
+        self.chained: set[int] = set()
+        # Per account: posted, pending in, pending out.
+        self.totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    def step(self, row) -> tuple[str, int | None] | None:
+        """Check one row and count it; the problem with it (and its id) if there is one."""
         transfer_id, stored_prev, stored_hash, values = row[0], row[1], row[2], row[3:]
-        if values[i_community] != community:
-            if community is not None and (
-                problem := _head_mismatch(heads, community, expected_seq - 1, prev)
-            ):
-                return result.fail(problem)
-            community, expected_seq, prev = values[i_community], 1, GENESIS_HASH
-            chained.add(community)
-            result.communities += 1
-        seq = values[i_seq]
-        if seq != expected_seq:
-            what = "missing before it" if seq > expected_seq else "out of order"
-            return result.fail(
-                f"transfer {transfer_id} (community {community}) has sequence {seq}, expected "
-                f"{expected_seq}: rows are {what}",
-                transfer_id,
-            )
-        if stored_prev != prev:
-            return result.fail(
-                f"transfer {transfer_id} (community {community}, seq {seq}) does not continue the chain: "
-                "its previous hash differs from the hash of the row before it",
-                transfer_id,
-            )
-        if values_hash(values, prev) != stored_hash:
-            return result.fail(
-                f"transfer {transfer_id} (community {community}, seq {seq}) was changed: "
+        if values[_I_COMMUNITY] != self.community:
+            if problem := self.finish():
+                return problem, None
+            self.community, self.expected_seq, self.prev = values[_I_COMMUNITY], 1, GENESIS_HASH
+            self.chained.add(self.community)
+        if problem := self._link_problem(transfer_id, values[_I_SEQ], stored_prev):
+            return problem, transfer_id
+        if values_hash(values, self.prev) != stored_hash:
+            return (
+                f"transfer {transfer_id} (community {self.community}, seq {values[_I_SEQ]}) was changed: "
                 "its content does not match its hash",
                 transfer_id,
             )
-        prev, expected_seq = stored_hash, seq + 1
-        debit, credit = totals[values[i_debit]], totals[values[i_credit]]
-        amount, status = values[i_amount], values[i_status]
+        self.prev, self.expected_seq = stored_hash, values[_I_SEQ] + 1
+        self._tally(values)
+        return None
+
+    def _link_problem(self, transfer_id: int, seq: int, stored_prev: str) -> str:
+        if seq != self.expected_seq:
+            what = "missing before it" if seq > self.expected_seq else "out of order"
+            return (
+                f"transfer {transfer_id} (community {self.community}) has sequence {seq}, expected "
+                f"{self.expected_seq}: rows are {what}"
+            )
+        if stored_prev != self.prev:
+            return (
+                f"transfer {transfer_id} (community {self.community}, seq {seq}) does not continue the "
+                "chain: its previous hash differs from the hash of the row before it"
+            )
+        return ""
+
+    def _tally(self, values) -> None:
+        debit, credit = self.totals[values[_I_DEBIT]], self.totals[values[_I_CREDIT]]
+        amount, status = values[_I_AMOUNT], values[_I_STATUS]
         if status == "pending":
             debit[2] += amount
             credit[1] += amount
@@ -105,12 +109,37 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
             if status == "post":
                 debit[0] -= amount
                 credit[0] += amount
+
+    def finish(self) -> str:
+        """The problem with the chain walked last, if its head does not match its last row."""
+        if self.community is None:
+            return ""
+        return _head_mismatch(self.heads, self.community, self.expected_seq - 1, self.prev)
+
+
+def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int = 5000) -> VerifyResult:
+    """Recompute every chain and balance; stop at the first bad row and say why."""
+    result = VerifyResult()
+    conn = session().connection()
+    heads = {r.community_id: (r.seq, r.head_hash) for r in conn.execute(sa.select(_h))}
+    columns = [_t.c[name] for name in HASHED_FIELDS]
+    rows = conn.execute(
+        sa.select(_t.c.id, _t.c.prev_hash, _t.c.hash, *columns).order_by(_t.c.community_id, _t.c.seq),
+        execution_options={"stream_results": True, "yield_per": batch},
+    )
+    walk = _ChainWalk(heads)
+    seen = 0
+    for row in rows:
+        problem = walk.step(row)
+        result.communities = len(walk.chained)
+        if problem is not None:
+            return result.fail(*problem)
         seen += 1
         if progress is not None and seen % batch == 0:
             progress(batch)
     if progress is not None:
         progress(seen % batch)
-    if community is not None and (problem := _head_mismatch(heads, community, expected_seq - 1, prev)):
+    if problem := walk.finish():
         return result.fail(problem)
     result.transfers = seen
     if problem := _links_mismatch(conn):
@@ -118,9 +147,9 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
     for community_id, (seq, head_hash) in sorted(heads.items()):
         result.heads[community_id] = {"seq": seq, "hash": head_hash}
     for community_id, (seq, _) in heads.items():
-        if seq > 0 and community_id not in chained:
+        if seq > 0 and community_id not in walk.chained:
             return result.fail(f"community {community_id}'s chain head is at {seq} but it has no transfers")
-    return _check_balances(conn, result, totals)
+    return _check_balances(conn, result, walk.totals)
 
 
 def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:

@@ -138,7 +138,7 @@ def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, st
     page.goto("/login")
     log_in(page, station.staff_phone)
     start = utcnow()
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: start)
+    monkeypatch.setattr("points.checkin.pages.screens.utcnow", lambda: start)
     page.clock.install(time=start)
     page.goto(f"/checkin/activities/{station.activity_id}/screen")
     expect(page.locator(".screen-title")).to_have_text("周末便民服务值班")
@@ -149,7 +149,7 @@ def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, st
 
     # Half a minute later, on the server and in the page: a new code, without a reload.
     later = start + timedelta(seconds=31)
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.pages.screens.utcnow", lambda: later)
     page.clock.fast_forward(31_000)
     expect(screen).not_to_have_attribute("data-token", token)
     token = screen.get_attribute("data-token")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from points.checkin import operations as ops
 from points.checkin.models import CheckIn
-from points.db import utcnow
+from points.db import LOCAL_TZ, utcnow
 
 
 @pytest.fixture
@@ -158,12 +158,33 @@ def test_activity_token_for_the_screen(world, running, api_as):
 # --- scanning -------------------------------------------------------------------------
 
 
+def test_scan_answers_a_refused_award_in_chinese_with_its_code(world, running, api_as, monkeypatch):
+    from points.ledger import operations as ledger
+
+    year = utcnow().astimezone(LOCAL_TZ).year
+    ledger.set_budget(actor=None, community_id=world.community.id, kind="xingan", year=year, amount=1)
+    client = api_as(world.resident)
+    client.post("/api/v1/scan", json={"token": token_for(world, running)})
+    later = utcnow() + timedelta(minutes=90)
+    monkeypatch.setattr("points.checkin.operations.scanning.utcnow", lambda: later)
+
+    checkin = client.post("/api/v1/scan", json={"token": token_for(world, running, now=later)}).json[
+        "checkin"
+    ]
+
+    # `award_error` keeps its meaning (the refusal in Chinese); `award_error_code` is its code.
+    assert checkin["award"] is None and checkin["award_error_code"] == "budget_exceeded"
+    assert checkin["award_error"] == f"社区{year}年度兴安分发放预算不足（预算 1，已发放 0）"
+    mine = client.get("/api/v1/me/checkins").json["items"][0]
+    assert (mine["award_error"], mine["award_error_code"]) == (checkin["award_error"], "budget_exceeded")
+
+
 def test_scan_checks_in_then_out_with_points(world, running, api_as, monkeypatch):
     client = api_as(world.resident)
 
     first = client.post("/api/v1/scan", json={"token": token_for(world, running)})
     later = utcnow() + timedelta(minutes=90)
-    monkeypatch.setattr("points.checkin.operations.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.operations.scanning.utcnow", lambda: later)
     second = client.post("/api/v1/scan", json={"token": token_for(world, running, now=later)})
 
     assert first.status_code == 200 and first.json["outcome"] == "checked_in"

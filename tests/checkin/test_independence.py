@@ -49,7 +49,7 @@ def _stay(client, world, activity_id: int, headers: dict, monkeypatch, minutes: 
     assert first.status_code == 200 and first.json["outcome"] == "checked_in", first.json
     # Just past the whole minutes: the check-in was stamped a moment after `now`.
     later = now + timedelta(minutes=minutes, seconds=2)
-    monkeypatch.setattr("points.checkin.operations.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.operations.scanning.utcnow", lambda: later)
     token = ops.station_code(actor=world.staff_actor, activity_id=activity_id, now=later).token
     second = client.post("/api/v1/scan", json={"token": token}, headers=headers)
     monkeypatch.undo()

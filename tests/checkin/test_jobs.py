@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from points.checkin import queries
+from points.checkin import presenters, queries
 from points.checkin.models import CheckIn
 from points.db import session
 from points.ledger.queries import get_transfer
@@ -89,7 +89,7 @@ def test_close_missing_checkouts_rerun_closes_nothing_twice(world, left_open, fr
 def test_close_missing_checkouts_shows_on_the_persons_record(world, left_open):
     run_job("close_missing_checkouts", now=at(300))
 
-    items = queries.checkin_items(session().execute(queries.checkins_stmt(person_id=world.resident.id)))
+    items = presenters.checkin_items(session().execute(queries.checkins_stmt(person_id=world.resident.id)))
 
     assert "活动结束时未签退，系统已按规则自动签退（计至活动结束）" in items[0]["note"]
 

@@ -88,7 +88,7 @@ def test_scan_page_offers_check_out_later_and_shows_points(world, running, page_
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
     client.post(f"/s/i/{intent_of(html)}", data={"action": "in"})
     later = utcnow() + timedelta(minutes=61)
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: later)
 
     html = client.get(f"/s/{screen_code(world, running, now=later)}").data.decode()
     assert "签退</button>" in html
@@ -120,7 +120,7 @@ def test_scan_intent_survives_the_code_moving_on(world, running, client, monkeyp
     client.post("/login", data={"phone": world.resident.phone, "password": "password123"})
     # Five minutes at the login page: the screen's code changed ten times meanwhile.
     later = utcnow() + timedelta(minutes=5)
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: later)
 
     r = client.post(f"/s/i/{intent}", data={"action": "in"}, follow_redirects=True)
 
@@ -131,7 +131,7 @@ def test_scan_intent_expires_after_ten_minutes(world, running, client, monkeypat
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
     client.post("/login", data={"phone": world.resident.phone, "password": "password123"})
     later = utcnow() + timedelta(minutes=11)
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: later)
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: later)
 
     r = client.post(f"/s/i/{intent_of(html)}", data={"action": "in"})
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
+from points.auth.current import actor_for
 from points.checkin import operations as ops
+from points.checkin.models import CheckIn
 from points.db import utcnow
 from points.org import operations as org_ops
 from tests.checkin.test_pages import count_checkins, intent_of, screen_code
@@ -88,26 +91,28 @@ def test_intent_of_a_poster_code_ends_with_the_activitys_check_out_window(
     world, running, page_as, monkeypatch, sess, app
 ):
     client = page_as(world.resident)
+    ops.check_in_or_out(actor=actor_for(world.resident), activity_id=running.id, now=running.starts_at)
     closes = running.ends_at + timedelta(minutes=app.config["CHECKIN_CHECKOUT_GRACE_MINUTES"])
     scanned = closes - timedelta(minutes=2)
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: scanned)
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: scanned)
+    # In the grace period after the end: checking out is still open, checking in no longer.
     html = client.get(f"/s/{screen_code(world, running, poster=True)}").data.decode()
-    assert "签到</button>" in html
+    assert "签退</button>" in html and "签到</button>" not in html
     # Within the intent's ten minutes, but after the poster's code stopped being good.
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: closes + timedelta(minutes=1))
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: closes + timedelta(minutes=1))
 
     page = client.get(f"/s/i/{intent_of(html)}")
-    button = client.post(f"/s/i/{intent_of(html)}", data={"action": "in"})
+    button = client.post(f"/s/i/{intent_of(html)}", data={"action": "out"})
 
     assert page.status_code == button.status_code == 409
     assert "活动已结束" in button.data.decode()
-    assert count_checkins(sess) == 0
+    assert sess.execute(sa.select(CheckIn.checked_out_at)).scalars().all() == [None]
 
 
 def test_intent_of_a_screen_code_lives_at_most_the_intent_seconds(world, running, page_as, monkeypatch, sess):
     client = page_as(world.resident)
     html = client.get(f"/s/{screen_code(world, running)}").data.decode()
-    monkeypatch.setattr("points.checkin.pages.utcnow", lambda: utcnow() + timedelta(minutes=11))
+    monkeypatch.setattr("points.checkin.pages.scan.utcnow", lambda: utcnow() + timedelta(minutes=11))
 
     page = client.get(f"/s/i/{intent_of(html)}")
     button = client.post(f"/s/i/{intent_of(html)}", data={"action": "in"})

@@ -152,6 +152,30 @@ def test_statement_json_and_csv(world, api_as, award):
     assert exported.mimetype == "text/csv" and "值班" in text and len(text.strip().splitlines()) == 3
 
 
+def test_statement_csv_streams_the_whole_history_in_batches(world, api_as, award, monkeypatch):
+    from points.ledger import export
+
+    monkeypatch.setattr(export, "BATCH", 2)
+    for amount in range(1, 6):
+        award(amount, reason="checkin_award", auto=True, memo=f"值班{amount}")
+
+    exported = api_as(world.resident).get("/api/v1/me/statement?kind=xingan&format=csv", buffered=False)
+
+    # A streamed body: written a batch at a time while the rows are read, never held whole.
+    assert exported.is_streamed
+    chunks = [chunk.decode("utf-8") for chunk in exported.response]
+    assert len(chunks) == 4  # the header, then the rows two by two
+    lines = "".join(chunks).lstrip("\ufeff").strip().splitlines()
+    assert lines[0].startswith("id,created_at") and len(lines) == 6
+    assert [line.split(",")[7] for line in lines[1:]] == ["15", "10", "6", "3", "1"]
+    assert (
+        api_as(world.member)
+        .get("/api/v1/me/statement?kind=xingan&format=csv")
+        .data.decode("utf-8-sig")
+        .startswith("id,")
+    )
+
+
 def test_statement_csv_export_is_documented(client):
     """`format=csv` answers text/csv: the document lists it beside the JSON statement."""
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]

@@ -82,9 +82,12 @@ def test_street_admin_cannot_approve_the_request_of_a_staff_account_they_made(
     bulk = admin.post(
         "/api/v1/awards/bulk-approve", json={"ids": [asked.json["id"]]}, headers={"Idempotency-Key": "a-2"}
     )
-    assert bulk.status_code == 409 and bulk.json["errors"][str(asked.json["id"])][0].startswith(
-        "not_independent"
-    )
+    assert bulk.status_code == 409 and bulk.json["code"] == "bulk_refused"
+    # Each refused id: its code in `refusals`, its message (Chinese) in `errors`.
+    refusal = bulk.json["refusals"][str(asked.json["id"])]
+    assert refusal["code"] == "not_independent"
+    assert bulk.json["errors"][str(asked.json["id"])] == [refusal["detail"]]
+    assert refusal["detail"].startswith("审批人与申请人或受益人有关联")
     assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
     # Someone independent still can.
     assert (

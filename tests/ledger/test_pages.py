@@ -18,7 +18,7 @@ def test_my_points_shows_balances_and_statement(world, page_as, award):
     html = client.get("/points").data.decode()
     assert "我的积分" in html and "值班签到" in html and "+6" in html
     csv = client.get("/points/statement.csv?kind=xingan")
-    assert csv.mimetype == "text/csv" and "值班签到" in csv.data.decode("utf-8-sig")
+    assert csv.mimetype == "text/csv" and csv.is_streamed and "值班签到" in csv.data.decode("utf-8-sig")
     bad = client.get("/points?from=31/01/2026")
     assert bad.status_code == 422 and "日期格式" in bad.data.decode()
 
