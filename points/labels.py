@@ -43,51 +43,6 @@ class Choice(StrEnum):
         return {member.value: member.title for member in cls}
 
 
-# points.board.models.CATEGORIES
-CATEGORIES = (
-    N_("环境整治"),
-    N_("助老助残"),
-    N_("文明劝导"),
-    N_("矛盾调解"),
-    N_("便民服务"),
-    N_("文体活动"),
-    N_("政策宣讲"),
-    N_("应急值守"),
-    N_("其他"),
-)
-
-# points.board.models: who may claim, how a task fills, the states of tasks, claims, demands
-BOARD = (
-    N_("党员"),
-    N_("居民"),
-    N_("单位"),
-    N_("不限"),
-    N_("先到先得"),
-    N_("报名后抽签"),
-    N_("报名后优先近期服务少的人"),
-    N_("草稿"),
-    N_("张榜中"),
-    N_("已截止"),
-    N_("已完成"),
-    N_("已取消"),
-    N_("已报名待抽签"),
-    N_("未抽中"),
-    N_("待接单"),
-    N_("已揭榜"),
-    N_("已签到"),
-    N_("待验收"),
-    N_("已验收"),
-    N_("已退出"),
-    N_("已拒绝派单"),
-    N_("未到场"),
-    N_("未通过"),
-    N_("任务取消"),
-    N_("待受理"),
-    N_("已受理"),
-    N_("未受理"),
-    N_("已撤回"),
-)
-
 # points.ledger: the two kinds of points, why points moved, a transfer's status and state,
 # and what an award rests on
 LEDGER = (
@@ -131,21 +86,4 @@ CHECKIN = (
 
 # Messages shown under a form field; the operations put them in `errors`, out of the
 # extractor's sight.
-FIELD_MESSAGES = (
-    N_("类别不存在"),
-    N_("应晚于现在"),
-    N_("不能修改"),
-    N_("结束时间应晚于开始时间"),
-    N_("报名截止时间不能晚于结束时间"),
-    N_("只限单位揭榜的任务只能奖励红松分"),
-    N_("站点不属于本社区"),
-    N_("应为 1 到 5 的整数"),
-    N_("原密码不正确"),
-)
-
-# Refusals whose message is chosen by a conditional expression, which the extractor
-# reads as one concatenated text.
-REFUSALS = (
-    N_("该单位已揭过这项任务"),
-    N_("你已揭过这项任务"),
-)
+FIELD_MESSAGES = (N_("原密码不正确"),)

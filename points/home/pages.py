@@ -12,6 +12,7 @@ from points.auth.current import current_actor_or_none, login_required
 from points.board import queries as board
 from points.checkin import queries as checkin
 from points.db import LOCAL_TZ, session, utcnow
+from points.demands import queries as demands
 from points.errors import DomainError
 from points.ledger.queries import approval_queue_stmt, balances_of_person
 from points.org.models import OrgNode
@@ -26,9 +27,9 @@ MENU = (
     ("home_pages.dashboard", _l("工作台"), ("dashboard.read",)),
     ("board_pages.board", _l("任务榜"), ()),
     ("board_pages.my_claims", _l("我的揭榜"), ()),
-    ("board_pages.ask_for_help", _l("我要点单"), ()),
+    ("demands_pages.ask_for_help", _l("我要点单"), ()),
     ("ledger_pages.my_points", _l("我的积分"), ()),
-    ("board_pages.triage", _l("点单受理"), ("demands.triage",)),
+    ("demands_pages.triage", _l("点单受理"), ("demands.triage",)),
     ("board_pages.verification_queue", _l("验收"), ("claims.verify", "unit.read")),
     ("board_pages.unit", _l("本单位"), ("unit.read",)),
     ("ledger_pages.approvals", _l("积分审批"), ("awards.approve",)),
@@ -89,7 +90,7 @@ def dashboard():
     open_tasks = board.board_stmt(actor, now=utcnow(), state="posted").where(
         actor.scope_filter("tasks.manage", OrgNode.path)
     )
-    open_demands = board.demands_stmt(actor, state="open").where(
+    open_demands = demands.demands_stmt(actor, state="open").where(
         actor.scope_filter("demands.triage", OrgNode.path)
     )
     figures = {
