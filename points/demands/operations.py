@@ -122,7 +122,11 @@ def _requester_refusal(actor: Actor, demand: Demand) -> DomainError | None:
     return None if demand.requester_id == actor.person_id else NotFound("demand_not_found", "需求不存在")
 
 
-def _project_refusal(actor, demand, paths, resource_ids: list[int] | None = None) -> DomainError | None:
+def _project_refusal(
+    actor: Actor, demand: Demand, paths: Paths, resource_ids: list[int] | None = None
+) -> DomainError | None:
+    """Staff confirm a project for a demand still open to one, once: with `resource_ids`, also
+    whether each of them may serve it."""
     if refused := _triage_refusal(actor, demand, paths) or _state("project", demand):
         return refused
     if resource_ids is not None:
