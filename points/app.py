@@ -20,6 +20,9 @@ from points.board import listeners as board_listeners
 from points.board import pages as board_pages
 from points.checkin import api as checkin_api
 from points.checkin import pages as checkin_pages
+from points.demands import api as demands_api
+from points.demands import listeners as demands_listeners
+from points.demands import pages as demands_pages
 from points.extensions import api, csrf, limiter
 from points.home import api as home_api
 from points.home import pages as home_pages
@@ -36,6 +39,7 @@ API_BLUEPRINTS = (
     people_api.blp,
     ledger_api.blp,
     board_api.blp,
+    demands_api.blp,
     checkin_api.blp,
 )
 PAGE_BLUEPRINTS = (
@@ -44,10 +48,11 @@ PAGE_BLUEPRINTS = (
     people_pages.bp,
     ledger_pages.bp,
     board_pages.bp,
+    demands_pages.bp,
     checkin_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
-LISTENERS = (auth_listeners, board_listeners)
+LISTENERS = (auth_listeners, board_listeners, demands_listeners)
 
 
 class BoundedInt(IntegerConverter):

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "points.scheduler",
     "points.ledger.models",
     "points.board.models",
+    "points.demands.models",
     "points.checkin.models",
 )
 

@@ -26,6 +26,10 @@ checked_in_for_task = _signals.signal("checked-in-for-task")
 # `actor_id`, `now`. Demands send the demand back to triage.
 task_cancelled = _signals.signal("task-cancelled")
 
+# board: a task was marked done. Keywords `task_id`, `demand_id` (the demand behind it, if any),
+# `actor_id`, `now`. Demands mark the demand done, so its requester can rate the service.
+task_completed = _signals.signal("task-completed")
+
 
 def answer(results: list[tuple[object, object]]) -> object:
     """The one answer of a signal that exactly one receiver answers (blinker's `send` result)."""

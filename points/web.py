@@ -73,7 +73,8 @@ def _form_value(field: ma.fields.Field, form: MultiDict, key: str):
     """A form's text as the JSON value the schema expects; what cannot be read stays as typed,
     so the schema's own message says what is wrong."""
     if isinstance(field, ma.fields.List):
-        return [v for v in form.getlist(key) if v.strip()]
+        # Ticked boxes of one name: each read as the list's items are (ids, say).
+        return [_typed(field.inner, v.strip()) for v in form.getlist(key) if v.strip()]
     if isinstance(field, ma.fields.Boolean):
         return form.get(key, "").strip().lower() in _TRUE
     raw = form.get(key)
@@ -85,6 +86,11 @@ def _form_value(field: ma.fields.Field, form: MultiDict, key: str):
     raw = raw.strip()
     if raw == "":
         return None
+    return _typed(field, raw)
+
+
+def _typed(field: ma.fields.Field, raw: str):
+    """One typed value (not blank) as the JSON value `field` expects."""
     if isinstance(field, ma.fields.Integer):
         try:
             return int(raw)

@@ -176,6 +176,7 @@ def _seed() -> SimpleNamespace:
     from points.auth.operations import issue_token
     from points.board import operations as board
     from points.checkin import operations as checkin
+    from points.demands import operations as demands
     from points.ledger import operations as ledger
     from points.org import operations as org
     from points.people import operations as people
@@ -235,12 +236,14 @@ def _seed() -> SimpleNamespace:
     board.submit_claim(actor=member_actor, claim_id=submitted.id, note="劝导了二十人次")
     offered_task = task("助老送餐", starts_in=timedelta(days=3))
     offered = board.dispatch_task(actor=staff_actor, task_id=offered_task.id, person_id=resident.id)
-    demand = board.request_help(actor=resident_actor, category="助老助残", details="家里水管漏水，需要帮忙")
-    resource = board.declare_resource(
+    demand = demands.request_help(actor=resident_actor, category="助老助残", details="家里水管漏水，需要帮忙")
+    resource = demands.declare_resource(
         actor=member_actor, community_id=community.id, category="助老助残", description="水电维修"
     )
-    demand_matched = board.request_help(actor=resident_actor, category="助老助残", details="楼道灯坏了")
-    project = board.create_project(actor=staff_actor, demand_id=demand_matched.id, resource_ids=[resource.id])
+    demand_matched = demands.request_help(actor=resident_actor, category="助老助残", details="楼道灯坏了")
+    project = demands.create_project(
+        actor=staff_actor, demand_id=demand_matched.id, resource_ids=[resource.id]
+    )
     activity = checkin.create_activity(
         actor=staff_actor,
         station_id=station.id,

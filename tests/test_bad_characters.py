@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from points.board.models import Demand
+from points.demands.models import Demand
 from points.errors import has_bad_characters
 
 

@@ -186,8 +186,9 @@ def test_load_demo_fills_a_living_board(demo):
 
     import sqlalchemy as sa
 
-    from points.board.models import Claim, Demand, Project, Resource, Task
+    from points.board.models import Claim, Task
     from points.db import session
+    from points.demands.models import Demand, Project, Resource
 
     assert added["tasks"] == 8 and added["demands"] == 7 and added["projects"] == 1
     with app.app_context():

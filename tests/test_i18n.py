@@ -127,24 +127,28 @@ def test_every_marked_text_of_the_pages_is_in_the_template():
 
 def _label_values() -> dict[str, str]:
     """Every Chinese label the pages translate at render time, by where it comes from."""
-    from points.board import models as board_models
-    from points.board import pages as board_pages
+    from points.board import presenters as board_presenters
     from points.checkin import models as checkin_models
     from points.checkin import queries as checkin_queries
     from points.ledger import models as ledger_models
     from points.ledger import pages as ledger_pages
     from points.people import pages as people_pages
 
-    values = {f"CATEGORIES[{i}]": c for i, c in enumerate(board_models.CATEGORIES)}
-    for module in (board_models, checkin_models, checkin_queries, ledger_models, ledger_pages, people_pages):
+    values = {}
+    for module in (
+        board_presenters,
+        checkin_models,
+        checkin_queries,
+        ledger_models,
+        ledger_pages,
+        people_pages,
+    ):
         for name, table in vars(module).items():
             if name.endswith("_NAMES") and isinstance(table, dict):
                 values.update({f"{module.__name__}.{name}[{k}]": v for k, v in table.items()})
-            elif isinstance(table, type) and issubclass(table, Choice) and table is not Choice:
-                values.update({f"{module.__name__}.{name}[{k}]": v for k, v in table.titles().items()})
-    for name, table in board_pages.NAMES.items():
-        if isinstance(table, dict):
-            values.update({f"board NAMES[{name}][{k}]": v for k, v in table.items()})
+    # Every Choice's names (the app has imported every module that defines one).
+    for choice in Choice.__subclasses__():
+        values.update({f"{choice.__module__}.{choice.__name__}[{k}]": v for k, v in choice.titles().items()})
     return values
 
 

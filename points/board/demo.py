@@ -1,5 +1,6 @@
 """A living board for the demo: open, full, done, cancelled and draft tasks, demands in every
-state with ratings, resources and a project, all made through the board's operations.
+state with ratings, resources and a project, all made through the board's and the demands'
+operations.
 
 Idempotent: the board of the first community is made once, in the demo's transaction;
 a later run finds it and adds nothing.
@@ -15,8 +16,9 @@ from sqlmodel import select
 
 from points.auth.current import actor_for
 from points.board import operations as ops
-from points.board.models import Task
+from points.board.models import Claim, Task
 from points.db import LOCAL_TZ, session
+from points.demands import operations as demands
 from points.ledger import operations as ledger
 
 MARKER = "冬季楼道清扫"
@@ -126,14 +128,14 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
         bar.update(1)
         # A done task, from a resident's request: verified on both sides, awards approved
         # or waiting, one no-show; the resident rated it.
-        asked = ops.request_help(
+        asked = demands.request_help(
             actor=resident,
             category="文体活动",
             details="想请社区在重阳节组织一场老年人文艺汇演。",
             preferred_time="重阳节前后",
             now=_at(now, -20),
         )
-        show = ops.accept_demand(
+        show = demands.accept_demand(
             actor=staff,
             demand_id=asked.id,
             task={
@@ -166,10 +168,10 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
             ops.verify_claim(actor=staff, claim_id=done.id, now=_at(now, -9))
         ops.verify_claim(actor=unit_admin, claim_id=made[1].id, now=_at(now, -8))
         for done in (made[0], made[2]):
-            transfer_id = session().get(type(done), done.id).award_transfer_id
+            transfer_id = session().get(Claim, done.id).award_transfer_id
             ledger.approve_award(actor=staff_2, transfer_id=transfer_id, now=_at(now, -7))
         ops.complete_task(actor=staff, task_id=show.id, now=_at(now, -9))
-        ops.rate_demand(
+        demands.rate_demand(
             actor=resident, demand_id=asked.id, rating=5, comment="活动很热闹，谢谢社区！", now=_at(now, -6)
         )
         bar.update(1)
@@ -201,14 +203,14 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
         )
         bar.update(1)
         # Demands waiting, declined, withdrawn, and one accepted and dispatched.
-        ops.request_help(
+        demands.request_help(
             actor=resident,
             category="便民服务",
             details="楼下路灯不亮，晚上出行不便。",
             place="5号楼北侧",
             now=_at(now, -1, 8),
         )
-        lonely = ops.request_help(
+        lonely = demands.request_help(
             actor=grid_worker,
             requester_id=next(p for p in locals_[5:] if p.grid_id == objects["grids"][0][0].id).id,
             category="助老助残",
@@ -216,23 +218,23 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
             preferred_time="每周六上午",
             now=_at(now, -2),
         )
-        parking = ops.request_help(
+        parking = demands.request_help(
             actor=actor_for(locals_[6]),
             category="矛盾调解",
             details="希望在小区内增设停车位。",
             now=_at(now, -5),
         )
-        ops.decline_demand(
+        demands.decline_demand(
             actor=staff, demand_id=parking.id, reason="不属于社区服务范围，已转交物业公司", now=_at(now, -4)
         )
-        gone = ops.request_help(
+        gone = demands.request_help(
             actor=actor_for(locals_[7]), category="便民服务", details="需要帮忙搬家具。", now=_at(now, -3)
         )
-        ops.withdraw_demand(actor=actor_for(locals_[7]), demand_id=gone.id, now=_at(now, -2, 15))
-        tap = ops.request_help(
+        demands.withdraw_demand(actor=actor_for(locals_[7]), demand_id=gone.id, now=_at(now, -2, 15))
+        tap = demands.request_help(
             actor=resident, category="便民服务", details="厨房水龙头漏水，需要帮忙修理。", now=_at(now, -1)
         )
-        ops.accept_demand(
+        demands.accept_demand(
             actor=staff,
             demand_id=tap.id,
             task={
@@ -252,7 +254,7 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
         counts["demands"] += 6
         bar.update(1)
         # Resources, and a project matching the lonely neighbour's demand with them.
-        visits = ops.declare_resource(
+        visits = demands.declare_resource(
             actor=member,
             community_id=first.id,
             category="助老助残",
@@ -261,7 +263,7 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
             availability="每周六上午",
             now=_at(now, -30),
         )
-        ops.declare_resource(
+        demands.declare_resource(
             actor=member,
             community_id=first.id,
             category="便民服务",
@@ -269,7 +271,7 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
             availability="周末",
             now=_at(now, -30),
         )
-        ops.declare_resource(
+        demands.declare_resource(
             actor=unit_admin,
             unit_id=unit.id,
             community_id=first.id,
@@ -281,7 +283,7 @@ def load_board(objects: dict, *, now: datetime, echo: Callable[..., None] = clic
         )
         counts["resources"] += 3
         bar.update(1)
-        ops.create_project(
+        demands.create_project(
             actor=staff,
             demand_id=lonely.id,
             resource_ids=[visits.id],

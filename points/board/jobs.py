@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from points.board import operations
+from points.board import draw, operations
 from points.board.models import Claim, Task
 from points.db import session
 from points.errors import DomainError
@@ -57,9 +57,7 @@ def close_tasks(*, now: datetime) -> str:
         )
         .all()
     )
-    drawn, not_drawn = _each(
-        draws, lambda task_id: operations.draw_task(actor=None, task_id=task_id, now=now)
-    )
+    drawn, not_drawn = _each(draws, lambda task_id: draw.draw_task(actor=None, task_id=task_id, now=now))
     return f"closed {closed} tasks past their claim deadline and drew {drawn}" + (
         f"; skipped {skipped + not_drawn} changed meanwhile" if skipped + not_drawn else ""
     )

@@ -1,4 +1,4 @@
-"""Persistence for the task board: tasks, claims, demands, resources and projects."""
+"""Persistence for the task board: tasks and the claims on them, and the names of their states."""
 
 from __future__ import annotations
 
@@ -8,83 +8,93 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.db import UTCDateTime, utcnow
+from points.labels import N_, Choice
 from points.org.models import _in
 
-CATEGORIES = (
-    "环境整治",
-    "助老助残",
-    "文明劝导",
-    "矛盾调解",
-    "便民服务",
-    "文体活动",
-    "政策宣讲",
-    "应急值守",
-    "其他",
-)
-ELIGIBILITY = ("party_members", "residents", "units", "anyone")
-ELIGIBILITY_NAMES = {"party_members": "党员", "residents": "居民", "units": "单位", "anyone": "不限"}
-TASK_STATES = ("draft", "posted", "closed", "done", "cancelled")
-TASK_STATE_NAMES = {
-    "draft": "草稿",
-    "posted": "张榜中",
-    "closed": "已截止",
-    "done": "已完成",
-    "cancelled": "已取消",
-}
-FILL_MODES = ("first_come", "draw", "fewer_recent")
-FILL_MODE_NAMES = {"first_come": "先到先得", "draw": "报名后抽签", "fewer_recent": "报名后优先近期服务少的人"}
-CLAIM_STATES = (
-    "applied",  # an application to a task filled by a draw, waiting for it
-    "not_selected",  # the draw did not pick it
-    "offered",  # dispatched (派单), waiting for the assignee to accept
-    "claimed",
-    "checked_in",
-    "submitted",
-    "verified",
-    "withdrawn",
-    "declined",
-    "no_show",
-    "rejected",
-    "released",  # the task was cancelled
-)
-CLAIM_STATE_NAMES = {
-    "applied": "已报名待抽签",
-    "not_selected": "未抽中",
-    "offered": "待接单",
-    "claimed": "已揭榜",
-    "checked_in": "已签到",
-    "submitted": "待验收",
-    "verified": "已验收",
-    "withdrawn": "已退出",
-    "declined": "已拒绝派单",
-    "no_show": "未到场",
-    "rejected": "未通过",
-    "released": "任务取消",
-}
+
+class Category(Choice):
+    """What a task, a demand or a resource is about; the stored value is the Chinese name."""
+
+    ENVIRONMENT = "环境整治", N_("环境整治")
+    ELDERLY_CARE = "助老助残", N_("助老助残")
+    CIVILITY = "文明劝导", N_("文明劝导")
+    MEDIATION = "矛盾调解", N_("矛盾调解")
+    SERVICES = "便民服务", N_("便民服务")
+    CULTURE = "文体活动", N_("文体活动")
+    POLICY = "政策宣讲", N_("政策宣讲")
+    EMERGENCY = "应急值守", N_("应急值守")
+    OTHER = "其他", N_("其他")
+
+
+class Eligibility(Choice):
+    """Who may claim a task."""
+
+    PARTY_MEMBERS = "party_members", N_("党员")
+    RESIDENTS = "residents", N_("居民")
+    UNITS = "units", N_("单位")
+    ANYONE = "anyone", N_("不限")
+
+
+class FillMode(Choice):
+    """How a task's slots fill: at once, or by a recorded draw among the applications."""
+
+    FIRST_COME = "first_come", N_("先到先得")
+    DRAW = "draw", N_("报名后抽签")
+    FEWER_RECENT = "fewer_recent", N_("报名后优先近期服务少的人")
+
+
+class TaskState(Choice):
+    DRAFT = "draft", N_("草稿")
+    POSTED = "posted", N_("张榜中")
+    CLOSED = "closed", N_("已截止")
+    DONE = "done", N_("已完成")
+    CANCELLED = "cancelled", N_("已取消")
+
+
+class ClaimState(Choice):
+    # An application to a task filled by a draw, waiting for it.
+    APPLIED = "applied", N_("已报名待抽签")
+    # The draw did not pick it.
+    NOT_SELECTED = "not_selected", N_("未抽中")
+    # Dispatched (派单), waiting for the assignee to accept.
+    OFFERED = "offered", N_("待接单")
+    CLAIMED = "claimed", N_("已揭榜")
+    CHECKED_IN = "checked_in", N_("已签到")
+    SUBMITTED = "submitted", N_("待验收")
+    VERIFIED = "verified", N_("已验收")
+    WITHDRAWN = "withdrawn", N_("已退出")
+    DECLINED = "declined", N_("已拒绝派单")
+    NO_SHOW = "no_show", N_("未到场")
+    REJECTED = "rejected", N_("未通过")
+    # The task was cancelled.
+    RELEASED = "released", N_("任务取消")
+
+
 # These hold a slot; "full" is computed from them, so a withdrawal reopens one.
-SLOT_STATES = ("offered", "claimed", "checked_in", "submitted", "verified")
+SLOT_STATES = (
+    ClaimState.OFFERED,
+    ClaimState.CLAIMED,
+    ClaimState.CHECKED_IN,
+    ClaimState.SUBMITTED,
+    ClaimState.VERIFIED,
+)
 # One live claim per person or unit per task: a slot, or an application waiting for the draw.
-LIVE_CLAIM_STATES = ("applied", *SLOT_STATES)
+LIVE_CLAIM_STATES = (ClaimState.APPLIED, *SLOT_STATES)
 LIVE_CLAIM = "state IN ('applied', 'offered', 'claimed', 'checked_in', 'submitted', 'verified')"
 CLAIMANT_TYPES = ("person", "unit")
-DEMAND_STATES = ("open", "accepted", "done", "declined", "withdrawn")
-DEMAND_STATE_NAMES = {
-    "open": "待受理",
-    "accepted": "已受理",
-    "done": "已完成",
-    "declined": "未受理",
-    "withdrawn": "已撤回",
-}
-RESOURCE_OWNERS = ("person", "unit")
+# Tasks everyone sees; drafts and cancelled tasks only staff of the community.
+PUBLIC_TASK_STATES = (TaskState.POSTED, TaskState.CLOSED, TaskState.DONE)
+# Tasks that still run: claims may be dispatched, accepted and reported.
+RUNNING_TASK_STATES = (TaskState.POSTED, TaskState.CLOSED)
 
 
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
-        sa.CheckConstraint(_in("category", CATEGORIES), name="category"),
-        sa.CheckConstraint(_in("eligibility", ELIGIBILITY), name="eligibility"),
-        sa.CheckConstraint(_in("state", TASK_STATES), name="state"),
-        sa.CheckConstraint(_in("fill_mode", FILL_MODES), name="fill_mode"),
+        sa.CheckConstraint(_in("category", Category.values()), name="category"),
+        sa.CheckConstraint(_in("eligibility", Eligibility.values()), name="eligibility"),
+        sa.CheckConstraint(_in("state", TaskState.values()), name="state"),
+        sa.CheckConstraint(_in("fill_mode", FillMode.values()), name="fill_mode"),
         sa.CheckConstraint("slots > 0", name="slots_positive"),
         sa.CheckConstraint("reward_hongsong >= 0 AND reward_xingan >= 0", name="rewards_nonnegative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -115,6 +125,7 @@ class Task(SQLModel, table=True):
     draw_seed: str | None = Field(default=None, max_length=64)
     drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     state: str = Field(default="draft", max_length=12)
+    # The resident's demand this task answers (points.demands), when it was made from one.
     demand_id: int | None = Field(default=None, foreign_key="demands.id", index=True)
     created_by_id: int = Field(foreign_key="people.id")
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -130,7 +141,7 @@ class Claim(SQLModel, table=True):
 
     __tablename__ = "claims"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", CLAIM_STATES), name="state"),
+        sa.CheckConstraint(_in("state", ClaimState.values()), name="state"),
         sa.CheckConstraint(_in("claimant_type", CLAIMANT_TYPES), name="claimant_type"),
         sa.CheckConstraint(
             "(claimant_type = 'person' AND unit_id IS NULL) OR (claimant_type = 'unit' AND unit_id IS NOT NULL)",
@@ -183,82 +194,3 @@ class Claim(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-class Demand(SQLModel, table=True):
-    """居民点单: a resident asks for help; staff accept it as a task or decline it."""
-
-    __tablename__ = "demands"
-    __table_args__ = (
-        sa.CheckConstraint(_in("category", CATEGORIES), name="category"),
-        sa.CheckConstraint(_in("state", DEMAND_STATES), name="state"),
-        sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
-        sa.Index("ix_demands_community_state", "community_id", "state"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="org_nodes.id")
-    grid_id: int | None = Field(default=None, foreign_key="org_nodes.id")
-    requester_id: int = Field(foreign_key="people.id", index=True)
-    # A grid worker or staff member who asked on the resident's behalf.
-    created_by_id: int = Field(foreign_key="people.id")
-    category: str = Field(max_length=16)
-    details: str = Field(max_length=1000)
-    place: str = Field(default="", max_length=200)
-    preferred_time: str = Field(default="", max_length=100)
-    state: str = Field(default="open", max_length=12)
-    decided_by_id: int | None = Field(default=None, foreign_key="people.id")
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    decline_reason: str = Field(default="", max_length=500)
-    rating: int | None = Field(default=None)
-    comment: str = Field(default="", max_length=500)
-    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-class Resource(SQLModel, table=True):
-    """资源清单: what a unit or a party member offers a community."""
-
-    __tablename__ = "resources"
-    __table_args__ = (
-        sa.CheckConstraint(_in("category", CATEGORIES), name="category"),
-        sa.CheckConstraint(_in("owner_type", RESOURCE_OWNERS), name="owner_type"),
-        sa.CheckConstraint(
-            "(owner_type = 'person' AND unit_id IS NULL) OR (owner_type = 'unit' AND unit_id IS NOT NULL)",
-            name="owner",
-        ),
-        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="org_nodes.id", index=True)
-    owner_type: str = Field(max_length=8)
-    # The member who offers it, or the unit admin who declared it for the unit.
-    person_id: int = Field(foreign_key="people.id", index=True)
-    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
-    category: str = Field(max_length=16)
-    description: str = Field(max_length=1000)
-    capacity: int = Field(default=1)
-    availability: str = Field(default="", max_length=200)
-    is_active: bool = Field(default=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-class Project(SQLModel, table=True):
-    """项目清单: a demand matched with resources, confirmed by staff."""
-
-    __tablename__ = "projects"
-
-    id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="org_nodes.id", index=True)
-    demand_id: int = Field(foreign_key="demands.id", unique=True)
-    title: str = Field(max_length=100)
-    confirmed_by_id: int = Field(foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-class ProjectResource(SQLModel, table=True):
-    __tablename__ = "project_resources"
-
-    project_id: int = Field(foreign_key="projects.id", primary_key=True)
-    resource_id: int = Field(foreign_key="resources.id", primary_key=True)

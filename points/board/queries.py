@@ -1,4 +1,5 @@
-"""Reads of the board: what a caller may see and claim, queues, and the trail behind an award."""
+"""Reads of the board: tasks and claims a caller may see and claim, queues, the trail behind an
+award, and the live claims that count a task's slots."""
 
 from __future__ import annotations
 
@@ -11,22 +12,24 @@ from sqlmodel import select
 from points.access import Actor
 from points.board.models import (
     LIVE_CLAIM_STATES,
+    PUBLIC_TASK_STATES,
     SLOT_STATES,
     Claim,
-    Demand,
-    Project,
-    ProjectResource,
-    Resource,
+    ClaimState,
+    FillMode,
     Task,
+    TaskState,
 )
 from points.db import session
 from points.errors import NotFound
 from points.ledger.queries import award_states
-from points.org.models import OrgNode, Unit
-from points.people.models import Person, Registration
+from points.org.models import OrgNode, Station, Unit
+from points.org.queries import get_node
+from points.people.models import Person, Registration, RoleGrant
 from points.people.queries import acts_as_party_member, get_person
 
-PUBLIC_TASK_STATES = ("posted", "closed", "done")
+# Lists on pages show this many rows at most.
+PAGE_ROWS = 200
 
 _live_count = (
     select(sa.func.count(Claim.id))
@@ -34,6 +37,102 @@ _live_count = (
     .correlate(Task)
     .scalar_subquery()
 )
+
+
+# --- single rows ---------------------------------------------------------------------------
+
+
+def get_task(task_id: int, *, lock: bool = False) -> Task:
+    """The task; `lock` reads it afresh and holds it (FOR UPDATE) until the transaction ends."""
+    if lock:
+        stmt = select(Task).where(Task.id == task_id).with_for_update()
+        task = session().exec(stmt.execution_options(populate_existing=True)).first()
+    else:
+        task = session().get(Task, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "任务不存在")
+    return task
+
+
+def get_claim(claim_id: int, *, lock: bool = False) -> Claim:
+    """The claim; `lock` reads it afresh and holds it (FOR UPDATE) until the transaction ends."""
+    if lock:
+        stmt = select(Claim).where(Claim.id == claim_id).with_for_update()
+        claim = session().exec(stmt.execution_options(populate_existing=True)).first()
+    else:
+        claim = session().get(Claim, claim_id)
+    if claim is None:
+        raise NotFound("claim_not_found", "揭榜记录不存在")
+    return claim
+
+
+def community_path(community_id: int) -> str:
+    return get_node(community_id).path
+
+
+def live_claim_count(task_id: int) -> int:
+    """Claims holding a slot of the task."""
+    return (
+        session()
+        .exec(
+            select(sa.func.count())
+            .select_from(Claim)
+            .where(Claim.task_id == task_id, Claim.state.in_(SLOT_STATES))
+        )
+        .one()
+    )
+
+
+def live_claim_of(task_id: int, *, person_id: int, unit_id: int | None, lock: bool = False) -> Claim | None:
+    """The live claim (or application) of a person, or of a unit when `unit_id` is given."""
+    if unit_id is not None:
+        mine = sa.and_(Claim.claimant_type == "unit", Claim.unit_id == unit_id)
+    else:
+        mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == person_id)
+    stmt = select(Claim).where(Claim.task_id == task_id, mine, Claim.state.in_(LIVE_CLAIM_STATES))
+    return session().exec(stmt.with_for_update() if lock else stmt).first()
+
+
+def live_claims_of(person_id: int, task_ids: list[int]) -> dict[int, int]:
+    """task id -> the caller's own live claim id, for marking the board."""
+    if not task_ids:
+        return {}
+    rows = session().exec(
+        select(Claim.task_id, Claim.id).where(
+            Claim.task_id.in_(task_ids),
+            Claim.claimant_type == "person",
+            Claim.person_id == person_id,
+            Claim.state.in_(LIVE_CLAIM_STATES),
+        )
+    )
+    return dict(rows.all())
+
+
+def live_unit_claims(unit_ids: list[int], task_ids: list[int]) -> set[tuple[int, int]]:
+    """(task id, unit id) of the units' live claims on these tasks."""
+    if not unit_ids or not task_ids:
+        return set()
+    rows = session().exec(
+        select(Claim.task_id, Claim.unit_id).where(
+            Claim.task_id.in_(task_ids),
+            Claim.claimant_type == "unit",
+            Claim.unit_id.in_(unit_ids),
+            Claim.state.in_(LIVE_CLAIM_STATES),
+        )
+    )
+    return {(task_id, unit_id) for task_id, unit_id in rows}
+
+
+def task_claims(task_id: int, *, lock: bool = False) -> list[Claim]:
+    """Every claim of a task in id order; `lock` takes them after the task (the order every claim
+    operation keeps), so a change in flight is finished and seen, never overwritten."""
+    stmt = select(Claim).where(Claim.task_id == task_id).order_by(Claim.id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return list(session().exec(stmt))
+
+
+# --- the board -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -100,10 +199,12 @@ def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
         Task.community_id.in_(sorted(standing.unit_communities) or [-1]),
     )
     return sa.and_(
-        Task.state == "posted",
+        Task.state == TaskState.POSTED,
         Task.claim_deadline > now,
         # A task filled by a draw takes applications whatever the slots.
-        sa.or_(_live_count < Task.slots, sa.and_(Task.fill_mode != "first_come", Task.drawn_at.is_(None))),
+        sa.or_(
+            _live_count < Task.slots, sa.and_(Task.fill_mode != FillMode.FIRST_COME, Task.drawn_at.is_(None))
+        ),
         sa.or_(as_person, as_unit),
     )
 
@@ -120,7 +221,8 @@ def board_stmt(
     claimable: bool | None = None,
     q: str | None = None,
 ) -> sa.Select:
-    """Tasks the caller may see, what they may claim first, then by start time.
+    """Tasks the caller may see, what they may claim first, then by start time: rows of (task,
+    live claims, claimable).
 
     Everyone sees tasks on the board (posted, closed, done); drafts and cancelled tasks
     only staff of the community see.
@@ -142,7 +244,7 @@ def board_stmt(
     if state:
         stmt = stmt.where(Task.state == state)
     if open_slots is not None:
-        has_room = sa.and_(Task.state == "posted", _live_count < Task.slots)
+        has_room = sa.and_(Task.state == TaskState.POSTED, _live_count < Task.slots)
         stmt = stmt.where(has_room if open_slots else ~has_room)
     if claimable is not None:
         stmt = stmt.where(can_claim if claimable else ~can_claim)
@@ -150,20 +252,25 @@ def board_stmt(
         stmt = stmt.where(Task.title.contains(q, autoescape=True))
     return stmt.order_by(
         sa.case((can_claim, 0), else_=1),
-        sa.case((Task.state == "posted", 0), (Task.state == "closed", 1), else_=2),
+        sa.case((Task.state == TaskState.POSTED, 0), (Task.state == TaskState.CLOSED, 1), else_=2),
         Task.starts_at,
         Task.id,
     )
+
+
+def board_rows(actor: Actor, *, now: datetime, limit: int = 100, **filters) -> list[tuple[Task, int, bool]]:
+    """The first rows of the board (`board_stmt`) for a page."""
+    return list(session().exec(board_stmt(actor, now=now, **filters).limit(limit)).all())
 
 
 def visible_task(actor: Actor, task_id: int) -> Task:
     task = session().get(Task, task_id)
     if task is None:
         raise NotFound("task_not_found", "任务不存在")
-    if task.state not in PUBLIC_TASK_STATES:
-        path = session().get(OrgNode, task.community_id).path
-        if not actor.can("tasks.manage", path):
-            raise NotFound("task_not_found", "任务不存在")
+    if task.state not in PUBLIC_TASK_STATES and not actor.can(
+        "tasks.manage", community_path(task.community_id)
+    ):
+        raise NotFound("task_not_found", "任务不存在")
     return task
 
 
@@ -174,19 +281,56 @@ def task_row(actor: Actor, task_id: int, *, now: datetime) -> tuple[Task, int, b
     return session().exec(stmt).one()
 
 
-def live_claims_of(person_id: int, task_ids: list[int]) -> dict[int, int]:
-    """task id -> the caller's own live claim id, for marking the board."""
-    if not task_ids:
-        return {}
-    rows = session().exec(
-        select(Claim.task_id, Claim.id).where(
-            Claim.task_id.in_(task_ids),
-            Claim.claimant_type == "person",
-            Claim.person_id == person_id,
-            Claim.state.in_(LIVE_CLAIM_STATES),
-        )
+def managed_communities(actor: Actor) -> list[OrgNode]:
+    """Communities where the caller may post tasks."""
+    stmt = select(OrgNode).where(
+        OrgNode.level == "community", actor.scope_filter("tasks.manage", OrgNode.path)
     )
-    return dict(rows.all())
+    return list(session().exec(stmt.order_by(OrgNode.path)))
+
+
+def active_stations(communities: list[OrgNode]) -> list[tuple[Station, OrgNode]]:
+    """The active stations of these communities (a task may be held at one)."""
+    if not communities:
+        return []
+    within = sa.or_(*(OrgNode.path.startswith(c.path, autoescape=True) for c in communities))
+    stmt = (
+        select(Station, OrgNode)
+        .join(OrgNode, OrgNode.id == Station.node_id)
+        .where(within, Station.is_active.is_(True))
+        .order_by(OrgNode.path, Station.id)
+    )
+    return list(session().exec(stmt).all())
+
+
+def find_station(station_id: int | None) -> Station | None:
+    return session().get(Station, station_id) if station_id else None
+
+
+def units_of(actor: Actor) -> list[Unit]:
+    """The units the caller administers, in id order."""
+    if not actor.unit_ids:
+        return []
+    return list(session().exec(select(Unit).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.id)))
+
+
+def unit_contact(unit_id: int) -> Person | None:
+    """Who answers for a unit: its first admin who is not suspended."""
+    stmt = (
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.role == "unit_admin", RoleGrant.unit_id == unit_id, Person.is_suspended.is_(False))
+        .order_by(RoleGrant.id)
+    )
+    return session().exec(stmt).first()
+
+
+def tasks_of_demands(demand_ids: list[int]) -> dict[int, Task]:
+    """demand id -> the latest task made of it (one query for a whole list)."""
+    if not demand_ids:
+        return {}
+    rows = session().exec(select(Task).where(Task.demand_id.in_(demand_ids)).order_by(Task.id))
+    return {task.demand_id: task for task in rows}
 
 
 # --- claims ---------------------------------------------------------------------------
@@ -199,7 +343,7 @@ def may_read_claim(actor: Actor, claim: Claim, task: Task) -> bool:
         return True
     if claim.confirming_unit_id is not None and actor.administers_unit(claim.confirming_unit_id):
         return True
-    path = session().get(OrgNode, task.community_id).path
+    path = community_path(task.community_id)
     return actor.can("claims.verify", path) or actor.can("ledger.read", path)
 
 
@@ -211,7 +355,7 @@ def visible_claim(actor: Actor, claim_id: int) -> tuple[Claim, Task]:
     return claim, task
 
 
-def my_claims_stmt(actor: Actor, *, state: str | None = None) -> sa.Select:
+def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | None = None) -> sa.Select:
     """Claims the caller answers for: their own and their units'."""
     units = actor.unit_ids
     mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)
@@ -220,6 +364,8 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None) -> sa.Select:
     stmt = select(Claim).where(mine)
     if state:
         stmt = stmt.where(Claim.state == state)
+    if task_id is not None:
+        stmt = stmt.where(Claim.task_id == task_id)
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
 
 
@@ -241,7 +387,7 @@ def verification_queue_stmt(
         select(Claim)
         .join(Task, Task.id == Claim.task_id)
         .join(OrgNode, OrgNode.id == Task.community_id)
-        .where(Claim.state == "submitted", waiting)
+        .where(Claim.state == ClaimState.SUBMITTED, waiting)
     )
     if task_id is not None:
         stmt = stmt.where(Claim.task_id == task_id)
@@ -255,6 +401,64 @@ def task_claims_stmt(task_id: int, *, state: str | None = None) -> sa.Select:
     if state:
         stmt = stmt.where(Claim.state == state)
     return stmt.order_by(Claim.created_at, Claim.id)
+
+
+def first_rows(stmt: sa.Select, limit: int = PAGE_ROWS) -> list:
+    """The first rows of one of the statements above, for a page."""
+    return list(session().exec(stmt.limit(limit)).all())
+
+
+def unit_members(unit_ids: list[int]) -> list[Person]:
+    """Who works at these units (their party members), by name."""
+    stmt = select(Person).where(Person.work_unit_id.in_(unit_ids)).order_by(Person.name).limit(500)
+    return list(session().exec(stmt))
+
+
+def service_of_units(unit_ids: list[int], member_ids: list[int]) -> list[Claim]:
+    """The units' own claims and their members' claims, the latest first."""
+    stmt = (
+        select(Claim)
+        .where(Claim.unit_id.in_(unit_ids) | Claim.person_id.in_(member_ids or [-1]))
+        .order_by(Claim.updated_at.desc())
+        .limit(PAGE_ROWS)
+    )
+    return list(session().exec(stmt))
+
+
+def recent_service(claims: list[Claim], since: datetime) -> dict[int, int]:
+    """claim id -> how many claims its claimant had verified since `since` (two grouped reads)."""
+    counts: dict[tuple[str, int], int] = {}
+    for claimant_type, column in (("person", Claim.person_id), ("unit", Claim.unit_id)):
+        owners = sorted(
+            {
+                c.unit_id if claimant_type == "unit" else c.person_id
+                for c in claims
+                if c.claimant_type == claimant_type
+            }
+        )
+        if not owners:
+            continue
+        rows = session().exec(
+            select(column, sa.func.count())
+            .where(
+                Claim.claimant_type == claimant_type,
+                column.in_(owners),
+                Claim.state == ClaimState.VERIFIED,
+                Claim.updated_at >= since,
+            )
+            .group_by(column)
+        )
+        counts.update({(claimant_type, owner): n for owner, n in rows})
+    return {
+        c.id: counts.get((c.claimant_type, c.unit_id if c.claimant_type == "unit" else c.person_id), 0)
+        for c in claims
+    }
+
+
+def applications(task_id: int) -> list[Claim]:
+    """The applications waiting for a task's draw, in id order."""
+    stmt = select(Claim).where(Claim.task_id == task_id, Claim.state == ClaimState.APPLIED).order_by(Claim.id)
+    return list(session().exec(stmt))
 
 
 def describe_claims(claims: list[Claim]) -> list[dict]:
@@ -290,164 +494,3 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
             }
         )
     return out
-
-
-# --- demands, resources, projects ------------------------------------------------------
-
-
-def may_read_demand(actor: Actor, demand: Demand) -> bool:
-    if actor.person_id in (demand.requester_id, demand.created_by_id):
-        return True
-    path = session().get(OrgNode, demand.grid_id or demand.community_id).path
-    return actor.can("demands.triage", path) or actor.can("help.request_for", path)
-
-
-def visible_demand(actor: Actor, demand_id: int) -> Demand:
-    demand = session().get(Demand, demand_id)
-    if demand is None or not may_read_demand(actor, demand):
-        raise NotFound("demand_not_found", "需求不存在")
-    return demand
-
-
-def demands_stmt(
-    actor: Actor,
-    *,
-    mine: bool = False,
-    state: str | None = None,
-    category: str | None = None,
-    community_id: int | None = None,
-) -> sa.Select:
-    """My demands (asked by me or for others by me), or, for staff, those of their scope."""
-    own = sa.or_(Demand.requester_id == actor.person_id, Demand.created_by_id == actor.person_id)
-    stmt = select(Demand).join(OrgNode, OrgNode.id == Demand.community_id)
-    stmt = stmt.where(own if mine else sa.or_(own, actor.scope_filter("demands.triage", OrgNode.path)))
-    if state:
-        stmt = stmt.where(Demand.state == state)
-    if category:
-        stmt = stmt.where(Demand.category == category)
-    if community_id is not None:
-        stmt = stmt.where(Demand.community_id == community_id)
-    return stmt.order_by(Demand.created_at.desc(), Demand.id.desc())
-
-
-def tasks_of_demands(demand_ids: list[int]) -> dict[int, Task]:
-    """demand id -> the latest task made of it (one query for a whole list)."""
-    if not demand_ids:
-        return {}
-    rows = session().exec(select(Task).where(Task.demand_id.in_(demand_ids)).order_by(Task.id))
-    return {task.demand_id: task for task in rows}
-
-
-def projects_of_demands(demand_ids: list[int]) -> dict[int, Project]:
-    if not demand_ids:
-        return {}
-    return {p.demand_id: p for p in session().exec(select(Project).where(Project.demand_id.in_(demand_ids)))}
-
-
-def demand_task(demand_id: int) -> Task | None:
-    return session().exec(select(Task).where(Task.demand_id == demand_id).order_by(Task.id.desc())).first()
-
-
-def resources_stmt(
-    actor: Actor,
-    *,
-    community_id: int | None = None,
-    category: str | None = None,
-    active: bool | None = True,
-    person_id: int | None = None,
-    unit_id: int | None = None,
-) -> sa.Select:
-    # Who offers what is personal: staff of the community see the list to match demands;
-    # members and unit admins see what they declared.
-    own = sa.or_(
-        sa.and_(Resource.owner_type == "person", Resource.person_id == actor.person_id),
-        Resource.unit_id.in_(actor.unit_ids or [-1]),
-    )
-    stmt = (
-        select(Resource)
-        .join(OrgNode, OrgNode.id == Resource.community_id)
-        .where(sa.or_(own, actor.scope_filter("demands.triage", OrgNode.path)))
-    )
-    if community_id is not None:
-        stmt = stmt.where(Resource.community_id == community_id)
-    if category:
-        stmt = stmt.where(Resource.category == category)
-    if active is not None:
-        stmt = stmt.where(Resource.is_active.is_(active))
-    if person_id is not None:
-        stmt = stmt.where(Resource.owner_type == "person", Resource.person_id == person_id)
-    if unit_id is not None:
-        stmt = stmt.where(Resource.unit_id == unit_id)
-    return stmt.order_by(Resource.id.desc())
-
-
-def suggestions_for(demand: Demand) -> list[Resource]:
-    """Active resources offered to the demand's community, the same category first, then the
-    largest capacity: staff pick from these and confirm."""
-    stmt = (
-        select(Resource)
-        .where(Resource.community_id == demand.community_id, Resource.is_active.is_(True))
-        .order_by(
-            sa.case((Resource.category == demand.category, 0), else_=1), Resource.capacity.desc(), Resource.id
-        )
-        .limit(20)
-    )
-    return list(session().exec(stmt))
-
-
-def describe_resources(resources: list[Resource]) -> list[dict]:
-    sess = session()
-    people = (
-        dict(
-            sess.exec(
-                select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in resources}))
-            ).all()
-        )
-        if resources
-        else {}
-    )
-    unit_ids = {r.unit_id for r in resources if r.unit_id}
-    units = dict(sess.exec(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    return [
-        {
-            **r.model_dump(),
-            "offered_by": units.get(r.unit_id) if r.unit_id else people.get(r.person_id, ""),
-        }
-        for r in resources
-    ]
-
-
-def projects_stmt(actor: Actor, *, community_id: int | None = None) -> sa.Select:
-    stmt = (
-        select(Project)
-        .join(OrgNode, OrgNode.id == Project.community_id)
-        .join(Demand, Demand.id == Project.demand_id)
-        .where(
-            sa.or_(actor.scope_filter("demands.triage", OrgNode.path), Demand.requester_id == actor.person_id)
-        )
-    )
-    if community_id is not None:
-        stmt = stmt.where(Project.community_id == community_id)
-    return stmt.order_by(Project.id.desc())
-
-
-def visible_project(actor: Actor, project_id: int) -> Project:
-    project = session().exec(projects_stmt(actor).where(Project.id == project_id)).first()
-    if project is None:
-        raise NotFound("project_not_found", "项目不存在")
-    return project
-
-
-def project_resources(project_id: int) -> list[Resource]:
-    return list(
-        session().exec(
-            select(Resource)
-            .join(ProjectResource, ProjectResource.resource_id == Resource.id)
-            .where(ProjectResource.project_id == project_id)
-            .order_by(Resource.id)
-        )
-    )
-
-
-def project_of_demand(demand_id: int) -> Project | None:
-    return session().exec(select(Project).where(Project.demand_id == demand_id)).first()

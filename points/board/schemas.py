@@ -1,25 +1,28 @@
-"""Input and output schemas of the board API."""
+"""Input and output schemas of the board API, which the board's pages load their forms with too.
+
+Every limit on what may be typed is here, once: pages read them for their fields (`field_limits`).
+"""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.board.models import (
-    CATEGORIES,
-    CLAIM_STATE_NAMES,
-    CLAIM_STATES,
-    DEMAND_STATE_NAMES,
-    DEMAND_STATES,
-    ELIGIBILITY,
-    FILL_MODES,
-    TASK_STATE_NAMES,
-    TASK_STATES,
-)
+from points.board.models import Category, ClaimState, Eligibility, FillMode, TaskState
+from points.board.operations.rules import CLAIM_ACTIONS, TASK_ACTIONS
 from points.pagination import PageArgsSchema, page_schema
 from points.validation import Id, Schema, When
 
-_category = fields.String(validate=validate.OneOf(CATEGORIES))
+CATEGORIES = validate.OneOf(Category.values())
+ELIGIBILITIES = validate.OneOf(Eligibility.values())
+FILL_MODES = validate.OneOf(FillMode.values())
+TITLE = validate.Length(min=1, max=100)
+SLOTS = validate.Range(min=1, max=10_000)
+REWARD = validate.Range(min=0, max=100_000)
+# A phone typed to find someone (not to register one): its format is not checked here.
+PHONE_TYPED = validate.Length(max=20)
+
+_category = fields.String(validate=CATEGORIES)
 _when = {"description": "ISO 8601 with a zone, e.g. 2026-12-01T09:00:00+08:00"}
 
 
@@ -28,24 +31,24 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 
 class TaskFieldsSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    title = fields.String(required=True, validate=TITLE)
     description = _text(2000, load_default="")
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = fields.String(required=True, validate=CATEGORIES)
     station_id = Id(allow_none=True, load_default=None)
     place = _text(200, load_default="")
     starts_at = When(required=True, metadata=_when)
     ends_at = When(required=True, metadata=_when)
     claim_deadline = When(metadata={"description": "when claims stop (default: the start)", **_when})
-    slots = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
-    eligibility = fields.String(required=True, validate=validate.OneOf(ELIGIBILITY))
-    reward_hongsong = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100_000))
-    reward_xingan = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100_000))
+    slots = fields.Integer(required=True, strict=True, validate=SLOTS)
+    eligibility = fields.String(required=True, validate=ELIGIBILITIES)
+    reward_hongsong = fields.Integer(strict=True, load_default=0, validate=REWARD)
+    reward_xingan = fields.Integer(strict=True, load_default=0, validate=REWARD)
     requires_checkin = fields.Boolean(load_default=False)
     requires_unit_confirm = fields.Boolean(load_default=False)
     allows_walk_in = fields.Boolean(load_default=False)
     fill_mode = fields.String(
         load_default="first_come",
-        validate=validate.OneOf(FILL_MODES),
+        validate=FILL_MODES,
         metadata={
             "description": "first_come; or take applications until the deadline, then draw "
             "(draw) or favour those with fewer verified claims in 90 days (fewer_recent)"
@@ -65,22 +68,22 @@ class TaskCreateSchema(TaskFieldsSchema):
 
 
 class TaskUpdateSchema(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=100))
+    title = fields.String(validate=TITLE)
     description = _text(2000)
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    category = fields.String(validate=CATEGORIES)
     station_id = Id(allow_none=True)
     place = _text(200)
     starts_at = When(metadata=_when)
     ends_at = When(metadata=_when)
     claim_deadline = When(metadata=_when)
-    slots = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
-    eligibility = fields.String(validate=validate.OneOf(ELIGIBILITY))
-    reward_hongsong = fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000))
-    reward_xingan = fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000))
+    slots = fields.Integer(strict=True, validate=SLOTS)
+    eligibility = fields.String(validate=ELIGIBILITIES)
+    reward_hongsong = fields.Integer(strict=True, validate=REWARD)
+    reward_xingan = fields.Integer(strict=True, validate=REWARD)
     requires_checkin = fields.Boolean()
     requires_unit_confirm = fields.Boolean()
     allows_walk_in = fields.Boolean()
-    fill_mode = fields.String(validate=validate.OneOf(FILL_MODES))
+    fill_mode = fields.String(validate=FILL_MODES)
 
 
 class TaskSchema(Schema):
@@ -104,7 +107,7 @@ class TaskSchema(Schema):
     requires_checkin = fields.Boolean()
     requires_unit_confirm = fields.Boolean()
     allows_walk_in = fields.Boolean()
-    fill_mode = fields.String(metadata={"enum": list(FILL_MODES)})
+    fill_mode = fields.String(metadata={"enum": list(FillMode.values())})
     draw_seed = fields.String(
         allow_none=True,
         metadata={
@@ -112,21 +115,25 @@ class TaskSchema(Schema):
         },
     )
     drawn_at = fields.DateTime(allow_none=True)
-    state = fields.String(metadata={"enum": list(TASK_STATES)})
-    state_name = fields.String(metadata={"description": f"Chinese label: {TASK_STATE_NAMES}"})
+    state = fields.String(metadata={"enum": list(TaskState.values())})
+    state_name = fields.String(metadata={"description": f"Chinese label: {TaskState.titles()}"})
     demand_id = fields.Integer(allow_none=True)
     claimable = fields.Boolean(metadata={"description": "the caller may claim it now"})
     my_claim_id = fields.Integer(allow_none=True, metadata={"description": "the caller's live claim"})
     posted_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String()
     created_at = fields.DateTime()
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={"description": f"what the caller may do with the task now, of {list(TASK_ACTIONS)}"},
+    )
 
 
 class TaskQuerySchema(PageArgsSchema):
     community_id = Id(strict=False)
     category = _category
-    eligibility = fields.String(validate=validate.OneOf(ELIGIBILITY))
-    state = fields.String(validate=validate.OneOf(TASK_STATES))
+    eligibility = fields.String(validate=ELIGIBILITIES)
+    state = fields.String(validate=validate.OneOf(TaskState.values()))
     open_slots = fields.Boolean(metadata={"description": "true: posted with a free slot"})
     claimable = fields.Boolean(metadata={"description": "true: only what the caller may claim now"})
     q = _text(50, metadata={"description": "words in the title"})
@@ -147,11 +154,18 @@ class ClaimCreateSchema(Schema):
 class DispatchSchema(Schema):
     person_id = Id()
     unit_id = Id()
+    phone = fields.String(validate=PHONE_TYPED, metadata={"description": "or the person's phone number"})
 
     @ma.validates_schema
     def one_assignee(self, data, **kwargs):
-        if ("person_id" in data) == ("unit_id" in data):
-            raise ma.ValidationError("person_id 和 unit_id 只能填写一个", "person_id")
+        named = [name for name in ("person_id", "unit_id", "phone") if name in data]
+        if len(named) != 1:
+            message = (
+                "person_id、unit_id 和 phone 只能填写一个"
+                if "phone" in data
+                else "person_id 和 unit_id 只能填写一个"
+            )
+            raise ma.ValidationError(message, "person_id")
 
 
 class SubmitSchema(Schema):
@@ -187,8 +201,8 @@ class ClaimSchema(Schema):
     amount = fields.Integer(metadata={"description": "the task's reward in this claim's kind"})
     confirming_unit_id = fields.Integer(allow_none=True)
     confirming_unit_name = fields.String(allow_none=True)
-    state = fields.String(metadata={"enum": list(CLAIM_STATES)})
-    state_name = fields.String(metadata={"description": f"Chinese label: {CLAIM_STATE_NAMES}"})
+    state = fields.String(metadata={"enum": list(ClaimState.values())})
+    state_name = fields.String(metadata={"description": f"Chinese label: {ClaimState.titles()}"})
     is_walk_in = fields.Boolean()
     dispatched_by_id = fields.Integer(allow_none=True)
     note = fields.String()
@@ -202,10 +216,14 @@ class ClaimSchema(Schema):
     award = fields.Nested(AwardStateSchema, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={"description": f"what the caller may do with the claim now, of {list(CLAIM_ACTIONS)}"},
+    )
 
 
 class ClaimQuerySchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(CLAIM_STATES))
+    state = fields.String(validate=validate.OneOf(ClaimState.values()))
 
 
 class QueueQuerySchema(PageArgsSchema):
@@ -214,120 +232,5 @@ class QueueQuerySchema(PageArgsSchema):
     community_id = Id(strict=False)
 
 
-class DemandCreateSchema(Schema):
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    details = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    place = _text(200, load_default="")
-    preferred_time = _text(100, load_default="", metadata={"description": "e.g. 周六上午"})
-    requester_id = Id(metadata={"description": "a resident asked for (grid workers, staff)"})
-
-
-class DemandSchema(Schema):
-    id = fields.Integer()
-    community_id = fields.Integer()
-    grid_id = fields.Integer(allow_none=True)
-    requester_id = fields.Integer()
-    requester_name = fields.String()
-    created_by_id = fields.Integer()
-    category = fields.String()
-    details = fields.String()
-    place = fields.String()
-    preferred_time = fields.String()
-    state = fields.String(metadata={"enum": list(DEMAND_STATES)})
-    state_name = fields.String(metadata={"description": f"Chinese label: {DEMAND_STATE_NAMES}"})
-    decline_reason = fields.String()
-    decided_at = fields.DateTime(allow_none=True)
-    task_id = fields.Integer(allow_none=True)
-    task_state = fields.String(allow_none=True)
-    project_id = fields.Integer(allow_none=True)
-    rating = fields.Integer(allow_none=True)
-    comment = fields.String()
-    rated_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class DemandQuerySchema(PageArgsSchema):
-    mine = fields.Boolean(load_default=False, metadata={"description": "only demands I asked"})
-    state = fields.String(validate=validate.OneOf(DEMAND_STATES))
-    category = _category
-    community_id = Id(strict=False)
-
-
-class DemandAcceptSchema(TaskFieldsSchema):
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
-    dispatch_person_id = Id()
-    dispatch_unit_id = Id()
-
-    @ma.validates_schema
-    def one_assignee(self, data, **kwargs):
-        if "dispatch_person_id" in data and "dispatch_unit_id" in data:
-            raise ma.ValidationError(
-                "dispatch_person_id 和 dispatch_unit_id 只能填写一个", "dispatch_person_id"
-            )
-
-
-class RateSchema(Schema):
-    rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
-    comment = _text(500, load_default="")
-
-
-class ResourceCreateSchema(Schema):
-    community_id = Id(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    capacity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10_000))
-    availability = _text(200, load_default="", metadata={"description": "e.g. 每周六上午"})
-    unit_id = Id(metadata={"description": "declare for this unit (its admin only)"})
-
-
-class ResourceSchema(Schema):
-    id = fields.Integer()
-    community_id = fields.Integer()
-    owner_type = fields.String()
-    person_id = fields.Integer()
-    unit_id = fields.Integer(allow_none=True)
-    offered_by = fields.String()
-    category = fields.String()
-    description = fields.String()
-    capacity = fields.Integer()
-    availability = fields.String()
-    is_active = fields.Boolean()
-    created_at = fields.DateTime()
-
-
-class ResourceQuerySchema(PageArgsSchema):
-    community_id = Id(strict=False)
-    category = _category
-    mine = fields.Boolean(load_default=False)
-    unit_id = Id(strict=False)
-    active = fields.Boolean(load_default=True)
-
-
-class ProjectCreateSchema(Schema):
-    demand_id = fields.Integer(required=True)
-    resource_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
-    )
-    title = _text(100, load_default="")
-
-
-class ProjectSchema(Schema):
-    id = fields.Integer()
-    community_id = fields.Integer()
-    demand_id = fields.Integer()
-    title = fields.String()
-    confirmed_by_id = fields.Integer()
-    resources = fields.List(fields.Nested(ResourceSchema))
-    task_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class ProjectQuerySchema(PageArgsSchema):
-    community_id = Id(strict=False)
-
-
 TaskPageSchema = page_schema(TaskSchema)
 ClaimPageSchema = page_schema(ClaimSchema)
-DemandPageSchema = page_schema(DemandSchema)
-ResourcePageSchema = page_schema(ResourceSchema)
-ProjectPageSchema = page_schema(ProjectSchema)

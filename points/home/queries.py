@@ -10,6 +10,7 @@ from points.access import Actor
 from points.board import queries as board
 from points.checkin import queries as checkin
 from points.db import LOCAL_TZ, session
+from points.demands import queries as demands
 from points.ledger.queries import approval_queue_stmt, balances_of_person
 from points.org.models import OrgNode
 from points.org.queries import find_node
@@ -54,7 +55,9 @@ def dashboard_figures(actor: Actor, *, now: datetime) -> dict[str, int]:
         )
     if actor.can_somewhere("demands.triage"):
         figures["demands"] = _count(
-            board.demands_stmt(actor, state="open").where(actor.scope_filter("demands.triage", OrgNode.path))
+            demands.demands_stmt(actor, state="open").where(
+                actor.scope_filter("demands.triage", OrgNode.path)
+            )
         )
     if actor.can_somewhere("claims.verify") or actor.can_somewhere("unit.read"):
         figures["verifications"] = _count(board.verification_queue_stmt(actor))

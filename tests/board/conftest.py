@@ -1,5 +1,6 @@
-"""Fixtures for board tests: a community with staff, a grid worker, residents, a reported
-party member whose work unit reports there too, and that unit's admin."""
+"""Fixtures for board tests (and, through tests/demands/conftest.py, the demands' tests): a
+community with staff, a grid worker, residents, a reported party member whose work unit reports
+there too, and that unit's admin."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ def make_task(board, actor_of):
 
 # --- added for the refusal and operation tests ------------------------------------------
 
-# Everything a board request may touch: a refused request must leave all of it as it was.
+# Everything a board or demands request may touch: a refused request must leave all of it as it was.
 _STATE_TABLES = (
     "tasks",
     "claims",
@@ -193,17 +194,5 @@ def make_claim(board, actor_of):
             if claim.confirming_unit_id is not None:
                 operations.verify_claim(actor=actor_of(board.unit_admin), claim_id=claim.id, side="unit")
         return claim
-
-    return make
-
-
-@pytest.fixture
-def make_demand(board, actor_of):
-    """`make_demand(person=board.resident, **fields)`: an open demand asked through the operation."""
-    from points.board import operations
-
-    def make(person=None, **fields):
-        body = {"category": "助老助残", "details": "家里水管漏水，需要帮忙", **fields}
-        return operations.request_help(actor=actor_of(person or board.resident), **body)
 
     return make

@@ -6,7 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from points.board import jobs  # noqa: F401 - registers the board's jobs
+from points.board import (
+    draw,
+    jobs,  # noqa: F401 - registers the board's jobs
+)
 from points.board import operations as ops
 from points.board.models import Claim, Task
 from points.db import utcnow
@@ -47,20 +50,20 @@ def test_draw_task_fills_the_slots_reproducibly(board, make_task, applicants, ac
     task = _draw_task(make_task)
     claims = [ops.claim_task(actor=actor_of(p), task_id=task.id) for p in applicants]
     with pytest.raises(DomainError) as early:
-        ops.draw_task(actor=actor_of(board.staff), task_id=task.id)
+        draw.draw_task(actor=actor_of(board.staff), task_id=task.id)
     assert early.value.code == "deadline_not_passed"
     after = utcnow() + timedelta(hours=2)
-    ops.draw_task(actor=actor_of(board.staff), task_id=task.id, now=after)
+    draw.draw_task(actor=actor_of(board.staff), task_id=task.id, now=after)
     drawn = fresh(Task, task.id)
     ids = [c.id for c in claims]
     expected_seed = drawn.draw_seed
     assert len(expected_seed) == 64 and drawn.drawn_at == after
-    order = ops.rank_applicants([(i, 0) for i in ids], expected_seed, "draw")
+    order = draw.rank_applicants([(i, 0) for i in ids], expected_seed, "draw")
     states = {c.id: fresh(Claim, c.id).state for c in claims}
     assert [i for i in order if states[i] == "claimed"] == order[:2]
     assert sorted(states.values()) == ["claimed"] * 2 + ["not_selected"] * 4
     with pytest.raises(DomainError) as again:
-        ops.draw_task(actor=actor_of(board.staff), task_id=task.id, now=after)
+        draw.draw_task(actor=actor_of(board.staff), task_id=task.id, now=after)
     assert again.value.code == "already_drawn"
     from sqlmodel import select
 
@@ -74,10 +77,10 @@ def test_draw_task_fills_the_slots_reproducibly(board, make_task, applicants, ac
 
 def test_rank_applicants_fewer_recent_first_then_shuffled():
     pairs = [(10, 3), (11, 0), (12, 1), (13, 0), (14, 3)]
-    order = ops.rank_applicants(pairs, "seed", "fewer_recent")
+    order = draw.rank_applicants(pairs, "seed", "fewer_recent")
     assert set(order[:2]) == {11, 13} and order[2] == 12 and set(order[3:]) == {10, 14}
-    assert order == ops.rank_applicants(list(reversed(pairs)), "seed", "fewer_recent")
-    shuffles = {tuple(ops.rank_applicants(pairs, seed, "draw")) for seed in ("a", "b", "c", "d", "e")}
+    assert order == draw.rank_applicants(list(reversed(pairs)), "seed", "fewer_recent")
+    shuffles = {tuple(draw.rank_applicants(pairs, seed, "draw")) for seed in ("a", "b", "c", "d", "e")}
     assert len(shuffles) > 1
 
 
@@ -91,7 +94,7 @@ def test_draw_task_fewer_recent_favours_newcomers(board, make_task, actor_of, ap
     task = _draw_task(make_task, mode="fewer_recent", slots=1)
     mine = ops.claim_task(actor=actor_of(board.resident), task_id=task.id)
     theirs = ops.claim_task(actor=actor_of(board.neighbour), task_id=task.id)
-    ops.draw_task(actor=actor_of(board.staff), task_id=task.id, now=now + timedelta(hours=2))
+    draw.draw_task(actor=actor_of(board.staff), task_id=task.id, now=now + timedelta(hours=2))
     assert fresh(Claim, theirs.id).state == "claimed"
     assert fresh(Claim, mine.id).state == "not_selected"
 

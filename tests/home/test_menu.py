@@ -14,13 +14,13 @@ EVERYONE = {
     "home_pages.home",
     "board_pages.board",
     "board_pages.my_claims",
-    "board_pages.ask_for_help",
+    "demands_pages.ask_for_help",
     "ledger_pages.my_points",
     "checkin_pages.my_checkins",
 }
 STAFF = EVERYONE | {
     "home_pages.dashboard",
-    "board_pages.triage",
+    "demands_pages.triage",
     "board_pages.verification_queue",
     "ledger_pages.approvals",
     "people_pages.registrations",

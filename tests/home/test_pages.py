@@ -7,6 +7,7 @@ from datetime import timedelta
 from points.board import operations as board
 from points.checkin import operations as checkin
 from points.db import utcnow
+from points.demands import operations as demands
 from points.org import operations as org
 
 
@@ -53,7 +54,7 @@ def test_dashboard_counts_for_staff(town, page_as, actor_of, save):
         reward_xingan=5,
         post=True,
     )
-    board.request_help(actor=actor_of(town.resident), category="便民服务", details="修路灯")
+    demands.request_help(actor=actor_of(town.resident), category="便民服务", details="修路灯")
     station = org.create_station(actor=None, node_id=town.community.id, kind="station", name="红松服务站")
     checkin.create_activity(
         actor=staff,

@@ -1,0 +1,197 @@
+"""JSON endpoints of demands (点单), resources (资源清单) and projects (项目清单)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from points.auth.current import current_actor
+from points.board.presenters import task_out
+from points.board.schemas import ReasonSchema, TaskSchema
+from points.db import utcnow
+from points.demands import operations, queries
+from points.demands.presenters import demand_out, demands_out, project_out
+from points.demands.schemas import (
+    DemandAcceptSchema,
+    DemandCreateSchema,
+    DemandPageSchema,
+    DemandQuerySchema,
+    DemandSchema,
+    ProjectCreateSchema,
+    ProjectPageSchema,
+    ProjectQuerySchema,
+    ProjectSchema,
+    RateSchema,
+    ResourceCreateSchema,
+    ResourcePageSchema,
+    ResourceQuerySchema,
+    ResourceSchema,
+)
+from points.pagination import paginate
+
+blp = Blueprint(
+    "demands", __name__, url_prefix="/api/v1", description="Demands (点单), resources and projects"
+)
+SECURED = [{"bearerAuth": []}]
+
+
+@blp.route("/demands")
+class Demands(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(DemandQuerySchema, location="query")
+    @blp.response(200, DemandPageSchema)
+    def get(self, args):
+        """My demands; for staff, also the demands of their communities (`mine=true` for only mine)."""
+        actor = current_actor()
+        page, per_page = args.pop("page"), args.pop("per_page")
+        result = paginate(queries.demands_stmt(actor, **args), page=page, per_page=per_page)
+        result["items"] = demands_out(actor, result["items"])
+        return result
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(DemandCreateSchema)
+    @blp.response(201, DemandSchema)
+    def post(self, data):
+        """点单: ask for help, for myself or (grid workers, staff) for a resident."""
+        actor = current_actor()
+        return demand_out(actor, operations.request_help(actor=actor, **data))
+
+
+@blp.route("/demands/<int:demand_id>")
+class DemandItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, DemandSchema)
+    def get(self, demand_id):
+        actor = current_actor()
+        return demand_out(actor, queries.visible_demand(actor, demand_id))
+
+
+@blp.route("/demands/<int:demand_id>/accept")
+class DemandAccept(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(DemandAcceptSchema)
+    @blp.response(201, TaskSchema)
+    def post(self, data, demand_id):
+        """Turn the demand into a posted task, optionally dispatched at once."""
+        actor = current_actor()
+        dispatch = {
+            k: data.pop(k) for k in ("dispatch_person_id", "dispatch_unit_id", "dispatch_phone") if k in data
+        }
+        if data.get("category") is None:
+            data.pop("category", None)
+        task = operations.accept_demand(actor=actor, demand_id=demand_id, task=data, **dispatch)
+        return task_out(actor, task.id, now=utcnow())
+
+
+@blp.route("/demands/<int:demand_id>/decline")
+class DemandDecline(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, DemandSchema)
+    def post(self, data, demand_id):
+        actor = current_actor()
+        return demand_out(
+            actor, operations.decline_demand(actor=actor, demand_id=demand_id, reason=data["reason"])
+        )
+
+
+@blp.route("/demands/<int:demand_id>/withdraw")
+class DemandWithdraw(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, DemandSchema)
+    def post(self, demand_id):
+        actor = current_actor()
+        return demand_out(actor, operations.withdraw_demand(actor=actor, demand_id=demand_id))
+
+
+@blp.route("/demands/<int:demand_id>/rating")
+class DemandRating(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RateSchema)
+    @blp.response(200, DemandSchema)
+    def post(self, data, demand_id):
+        """双评价: rate the service once, 1–5, after its task is done (the requester only)."""
+        actor = current_actor()
+        return demand_out(actor, operations.rate_demand(actor=actor, demand_id=demand_id, **data))
+
+
+@blp.route("/demands/<int:demand_id>/suggestions")
+class DemandSuggestions(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ResourceSchema(many=True))
+    def get(self, demand_id):
+        """Resources that could meet the demand, the same category first (staff)."""
+        actor = current_actor()
+        demand = queries.visible_demand(actor, demand_id)
+        actor.require("demands.triage", queries.node_path(demand.community_id))
+        return queries.describe_resources(queries.suggestions_for(demand))
+
+
+# --- resources and projects ------------------------------------------------------------------
+
+
+@blp.route("/resources")
+class Resources(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ResourceQuerySchema, location="query")
+    @blp.response(200, ResourcePageSchema)
+    def get(self, args):
+        """资源清单: staff see their communities' resources; others what they or their unit declared."""
+        actor = current_actor()
+        stmt = queries.resources_stmt(
+            actor,
+            community_id=args.get("community_id"),
+            category=args.get("category"),
+            active=args["active"],
+            person_id=actor.person_id if args["mine"] else None,
+            unit_id=args.get("unit_id"),
+        )
+        result = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        result["items"] = queries.describe_resources(result["items"])
+        return result
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ResourceCreateSchema)
+    @blp.response(201, ResourceSchema)
+    def post(self, data):
+        """Declare what I (a reported party member) or my unit offer a community."""
+        resource = operations.declare_resource(actor=current_actor(), **data)
+        return queries.describe_resources([resource])[0]
+
+
+@blp.route("/resources/<int:resource_id>/retire")
+class ResourceRetire(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ResourceSchema)
+    def post(self, resource_id):
+        resource = operations.retire_resource(actor=current_actor(), resource_id=resource_id)
+        return queries.describe_resources([resource])[0]
+
+
+@blp.route("/projects")
+class Projects(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ProjectQuerySchema, location="query")
+    @blp.response(200, ProjectPageSchema)
+    def get(self, args):
+        """项目清单 of my communities (staff), or of my own demands."""
+        stmt = queries.projects_stmt(current_actor(), community_id=args.get("community_id"))
+        result = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        result["items"] = [project_out(p) for p in result["items"]]
+        return result
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ProjectCreateSchema)
+    @blp.response(201, ProjectSchema)
+    def post(self, data):
+        """Confirm a match of a demand with resources."""
+        project = operations.create_project(actor=current_actor(), **data)
+        return project_out(project)
+
+
+@blp.route("/projects/<int:project_id>")
+class ProjectItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ProjectSchema)
+    def get(self, project_id):
+        return project_out(queries.visible_project(current_actor(), project_id))

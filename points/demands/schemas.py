@@ -1,0 +1,160 @@
+"""Input and output schemas of the demands API, which the demands' pages load their forms with
+too: every limit on what may be typed is here, once."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from points.board.schemas import CATEGORIES, PHONE_TYPED, SLOTS, TaskFieldsSchema
+from points.demands.models import HIGHEST_RATING, LOWEST_RATING, DemandState
+from points.demands.operations import DEMAND_ACTIONS
+from points.labels import N_
+from points.pagination import PageArgsSchema, page_schema
+from points.validation import Id, Schema
+
+
+def _text(max_length: int, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+class DemandCreateSchema(Schema):
+    category = fields.String(required=True, validate=CATEGORIES)
+    details = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        error_messages={"required": N_("请填写需求内容")},
+    )
+    place = _text(200, load_default="")
+    preferred_time = _text(100, load_default="", metadata={"description": "e.g. 周六上午"})
+    requester_id = Id(metadata={"description": "a resident asked for (grid workers, staff)"})
+    requester_phone = fields.String(
+        validate=PHONE_TYPED,
+        metadata={"description": "or that resident's phone number (grid workers, staff)"},
+    )
+
+    @ma.validates_schema
+    def one_requester(self, data, **kwargs):
+        if "requester_id" in data and "requester_phone" in data:
+            raise ma.ValidationError("requester_id 和 requester_phone 只能填写一个", "requester_id")
+
+
+class DemandSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    grid_id = fields.Integer(allow_none=True)
+    requester_id = fields.Integer()
+    requester_name = fields.String()
+    created_by_id = fields.Integer()
+    category = fields.String()
+    details = fields.String()
+    place = fields.String()
+    preferred_time = fields.String()
+    state = fields.String(metadata={"enum": list(DemandState.values())})
+    state_name = fields.String(metadata={"description": f"Chinese label: {DemandState.titles()}"})
+    decline_reason = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    task_state = fields.String(allow_none=True)
+    project_id = fields.Integer(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    comment = fields.String()
+    rated_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={"description": f"what the caller may do with the demand now, of {list(DEMAND_ACTIONS)}"},
+    )
+
+
+class DemandQuerySchema(PageArgsSchema):
+    mine = fields.Boolean(load_default=False, metadata={"description": "only demands I asked"})
+    state = fields.String(validate=validate.OneOf(DemandState.values()))
+    category = fields.String(validate=CATEGORIES)
+    community_id = Id(strict=False)
+
+
+class DemandAcceptSchema(TaskFieldsSchema):
+    category = fields.String(validate=CATEGORIES)
+    dispatch_person_id = Id()
+    dispatch_unit_id = Id()
+    dispatch_phone = fields.String(
+        validate=PHONE_TYPED, metadata={"description": "or the person's phone number"}
+    )
+
+    @ma.validates_schema
+    def one_assignee(self, data, **kwargs):
+        named = [
+            name for name in ("dispatch_person_id", "dispatch_unit_id", "dispatch_phone") if name in data
+        ]
+        if len(named) > 1:
+            raise ma.ValidationError(
+                "dispatch_person_id 和 dispatch_unit_id 只能填写一个", "dispatch_person_id"
+            )
+
+
+class RateSchema(Schema):
+    rating = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=LOWEST_RATING, max=HIGHEST_RATING)
+    )
+    comment = _text(500, load_default="")
+
+
+class ResourceCreateSchema(Schema):
+    community_id = Id(required=True)
+    category = fields.String(required=True, validate=CATEGORIES)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    capacity = fields.Integer(strict=True, load_default=1, validate=SLOTS)
+    availability = _text(200, load_default="", metadata={"description": "e.g. 每周六上午"})
+    unit_id = Id(metadata={"description": "declare for this unit (its admin only)"})
+
+
+class ResourceSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    owner_type = fields.String()
+    person_id = fields.Integer()
+    unit_id = fields.Integer(allow_none=True)
+    offered_by = fields.String()
+    category = fields.String()
+    description = fields.String()
+    capacity = fields.Integer()
+    availability = fields.String()
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class ResourceQuerySchema(PageArgsSchema):
+    community_id = Id(strict=False)
+    category = fields.String(validate=CATEGORIES)
+    mine = fields.Boolean(load_default=False)
+    unit_id = Id(strict=False)
+    active = fields.Boolean(load_default=True)
+
+
+class ProjectCreateSchema(Schema):
+    demand_id = fields.Integer(required=True)
+    resource_ids = fields.List(
+        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
+    )
+    title = _text(100, load_default="")
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    demand_id = fields.Integer()
+    title = fields.String()
+    confirmed_by_id = fields.Integer()
+    resources = fields.List(fields.Nested(ResourceSchema))
+    task_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ProjectQuerySchema(PageArgsSchema):
+    community_id = Id(strict=False)
+
+
+DemandPageSchema = page_schema(DemandSchema)
+ResourcePageSchema = page_schema(ResourceSchema)
+ProjectPageSchema = page_schema(ProjectSchema)

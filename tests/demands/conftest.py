@@ -1,0 +1,26 @@
+"""Fixtures for the demands' tests: the board's world (tests/board/conftest.py), and demands."""
+
+from __future__ import annotations
+
+import pytest
+
+from points.demands import operations
+from tests.board.conftest import (  # noqa: F401 - fixtures shared with the board's tests
+    board,
+    board_state,
+    make_claim,
+    make_started_task,
+    make_task,
+    refused,
+)
+
+
+@pytest.fixture
+def make_demand(board, actor_of):  # noqa: F811 - `board` is the fixture imported above
+    """`make_demand(person=board.resident, **fields)`: an open demand asked through the operation."""
+
+    def make(person=None, **fields):
+        body = {"category": "助老助残", "details": "家里水管漏水，需要帮忙", **fields}
+        return operations.request_help(actor=actor_of(person or board.resident), **body)
+
+    return make
