@@ -12,12 +12,9 @@ from points.board import queries
 from points.board.models import Category, Claim, ClaimState, Eligibility, FillMode, Task, TaskState
 from points.board.operations import rules
 from points.errors import refusal_text
-from points.ledger.models import KIND_NAMES
+from points.ledger.models import Kind, TransferState
 from points.org.models import Unit
 from points.org.queries import community_names
-
-# An award's state as the ledger reports it (`award_states`), named for the claims that show it.
-AWARD_STATE_NAMES = {"pending": "待审批", "posted": "已入账", "voided": "已驳回", "reversed": "已冲正"}
 
 
 def names() -> dict:
@@ -28,8 +25,8 @@ def names() -> dict:
         "fill_mode_names": FillMode.titles(),
         "task_state_names": TaskState.titles(),
         "claim_state_names": ClaimState.titles(),
-        "award_state_names": AWARD_STATE_NAMES,
-        "kind_names": KIND_NAMES,
+        "award_state_names": TransferState.titles(),
+        "kind_names": Kind.titles(),
         "refusal_text": refusal_text,
     }
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from points.board import operations as ops
-from points.board.models import Claim, Demand, Task
+from points.board.models import Claim, Task
 from points.db import LOCAL_TZ, utcnow
 
 
@@ -59,51 +59,6 @@ def test_my_claims_page_submit_and_withdraw(board, page_as, make_task, actor_of)
         f"/claims/{claim.id}/submit", data={"note": "维护两小时", "back": "/my/claims"}, follow_redirects=True
     ).data.decode()
     assert "已提交，等待验收" in done and "待验收" in done
-
-
-def test_ask_for_help_keeps_input_on_error_then_rates(board, page_as, make_task, actor_of, fresh):
-    client = page_as(board.resident)
-    bad = client.post("/help", data={"category": "助老助残", "details": "  ", "place": "5号楼"})
-    html = bad.data.decode()
-    assert bad.status_code == 422 and "请填写需求内容" in html and 'value="5号楼"' in html
-    good = client.post(
-        "/help",
-        data={"category": "助老助残", "details": "需要帮忙取药", "place": "5号楼"},
-        follow_redirects=True,
-    )
-    assert "需求已提交" in good.data.decode() and "需要帮忙取药" in good.data.decode()
-    from sqlmodel import select
-
-    from points.db import session
-
-    demand = session().exec(select(Demand).where(Demand.requester_id == board.resident.id)).one()
-    staff = actor_of(board.staff)
-    now = utcnow()
-    task = ops.accept_demand(
-        actor=staff,
-        demand_id=demand.id,
-        task={
-            "title": "帮忙取药",
-            "starts_at": now - timedelta(hours=2),
-            "ends_at": now - timedelta(hours=1),
-            "claim_deadline": now - timedelta(hours=1),
-            "slots": 1,
-            "eligibility": "anyone",
-        },
-        now=now - timedelta(hours=3),
-    )
-    ops.complete_task(actor=staff, task_id=task.id)
-    html = client.get("/help").data.decode()
-    assert "服务评价" in html
-    rated = client.post(
-        f"/demands/{demand.id}/rate", data={"rating": "4", "comment": "谢谢"}, follow_redirects=True
-    )
-    assert "谢谢您的评价" in rated.data.decode()
-    assert fresh(Demand, demand.id).rating == 4
-    other = page_as(board.neighbour).post(
-        f"/demands/{demand.id}/rate", data={"rating": "1"}, follow_redirects=True
-    )
-    assert "需求不存在" in other.data.decode() and fresh(Demand, demand.id).rating == 4
 
 
 def test_new_task_form_keeps_input_and_shows_field_errors(board, page_as):
@@ -176,26 +131,6 @@ def test_staff_verify_and_unit_confirm_through_pages(board, page_as, make_task, 
     assert page_as(board.resident).get("/verify").status_code == 403
 
 
-def test_triage_declines_with_reason_and_confirms_a_project(board, page_as, actor_of, fresh):
-    demand = ops.request_help(actor=actor_of(board.resident), category="助老助残", details="需要陪同就医")
-    resource = ops.declare_resource(
-        actor=actor_of(board.member),
-        community_id=board.community.id,
-        category="助老助残",
-        description="可陪同老人就医",
-    )
-    client = page_as(board.staff)
-    assert "需要陪同就医" in client.get("/triage").data.decode()
-    page = client.get(f"/demands/{demand.id}").data.decode()
-    assert "可陪同老人就医" in page
-    client.post(f"/demands/{demand.id}/project", data={"resource_ids": [str(resource.id)], "title": "陪诊"})
-    assert "陪诊" in client.get(f"/demands/{demand.id}").data.decode()
-    other = ops.request_help(actor=actor_of(board.neighbour), category="矛盾调解", details="邻居装修噪音")
-    client.post(f"/demands/{other.id}/decline", data={"reason": "已转交物业"})
-    assert fresh(Demand, other.id).state == "declined"
-    assert page_as(board.resident).get("/triage").status_code == 403
-
-
 def test_pages_switch_to_english_on_request(board, page_as):
     client = page_as(board.resident)
     client.get("/lang/en?next=/board")
@@ -203,3 +138,22 @@ def test_pages_switch_to_english_on_request(board, page_as):
     assert 'lang="en"' in html
     client.get("/lang/zh")
     assert 'lang="zh-CN"' in client.get("/board").data.decode()
+
+
+def test_pages_show_the_buttons_the_tables_allow_and_say_why_not(board, page_as, make_task, actor_of):
+    party_only = make_task(title="党员先锋岗", eligibility="party_members")
+    drawn = make_task(title="春节联欢会志愿者", fill_mode="draw", slots=1)
+    application = ops.claim_task(actor=actor_of(board.resident), task_id=drawn.id)
+    client = page_as(board.resident)
+    # A task the resident may not claim says why, on the board and on its page.
+    card = client.get("/board").data.decode()
+    assert "这项任务只接受已到社区报到的党员揭榜" in card
+    page = client.get(f"/tasks/{party_only.id}").data.decode()
+    assert "我要揭榜" not in page and "这项任务只接受已到社区报到的党员揭榜" in page
+    # An application waiting for its draw may be withdrawn, as the operation allows.
+    mine = client.get("/my/claims").data.decode()
+    assert "已报名待抽签" in mine and f"/claims/{application.id}/withdraw" in mine
+    assert f"/claims/{application.id}/submit" not in mine
+    # Staff see the management buttons the task table allows: a posted task is not posted again.
+    managed = page_as(board.staff).get(f"/tasks/{party_only.id}").data.decode()
+    assert "截止报名" in managed and "取消任务" in managed and ">张榜<" not in managed
