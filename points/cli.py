@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from points import backup as backups
 from points import scheduler as sched
 from points.db import get_db, transaction, utcnow
-from points.demo import demo_command
+from points.demo.command import demo_command
 from points.errors import DomainError
 from points.ledger.cli import verify_command
 from points.ledger.queries import chain_heads

@@ -276,42 +276,56 @@ def release_lease(*, holder: str) -> None:
             sess.delete(lease)
 
 
-def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
-    """Run the scheduler until interrupted; only the lease holder runs jobs. On start, and each
-    time it takes the lease over from a scheduler that stopped renewing it, it first runs what
-    was missed within SCHEDULER_CATCH_UP_HOURS."""
-    holder = holder_id()
-    seconds = app.config.get("SCHEDULER_LEASE_SECONDS", 60)
-    look_back = timedelta(hours=app.config.get("SCHEDULER_CATCH_UP_HOURS", 48))
-    held = {"lease": False}
+class _Leader:
+    """This process's claim to run jobs: the lease, taken or renewed; on taking it over (not on
+    renewing it) it first catches up what was missed within SCHEDULER_CATCH_UP_HOURS."""
 
-    def lead() -> bool:
-        """Take or renew the lease; on taking it (not renewing), catch up first."""
-        leading = acquire_lease(holder=holder, seconds=seconds)
-        if leading and not held["lease"]:
-            catch_up(look_back=look_back)
-        held["lease"] = leading
+    def __init__(self, app: Flask):
+        self.app = app
+        self.holder = holder_id()
+        self.seconds = app.config.get("SCHEDULER_LEASE_SECONDS", 60)
+        self.look_back = timedelta(hours=app.config.get("SCHEDULER_CATCH_UP_HOURS", 48))
+        self.holding = False
+
+    def lead(self) -> bool:
+        leading = acquire_lease(holder=self.holder, seconds=self.seconds)
+        if leading and not self.holding:
+            catch_up(look_back=self.look_back)
+        self.holding = leading
         return leading
 
-    scheduler = BlockingScheduler(timezone=LOCAL_TZ)
-    # run_job logs each run; APScheduler's per-execution lines (a lease renewal
-    # every few seconds) would drown them. Its errors still show.
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-
-    def run_if_leader(name: str) -> None:
-        with app.app_context():
-            if not lead():
+    def run_if_leader(self, name: str) -> None:
+        with self.app.app_context():
+            if not self.lead():
                 log.info("another scheduler holds the lease; %s not run here", name)
                 return
             run_job(name)
 
-    def renew() -> None:
-        with app.app_context():
-            lead()
+    def renew(self) -> None:
+        with self.app.app_context():
+            self.lead()
 
+    def wait_for_lease(self) -> None:
+        with self.app.app_context():
+            while not self.lead():
+                log.warning("another scheduler is running; waiting for its lease to lapse")
+                time.sleep(max(5, self.seconds // 3))
+
+    def release(self) -> None:
+        with self.app.app_context():
+            release_lease(holder=self.holder)
+
+
+def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
+    """Run the scheduler until interrupted; only the lease holder runs jobs (see `_Leader`)."""
+    leader = _Leader(app)
+    scheduler = BlockingScheduler(timezone=LOCAL_TZ)
+    # run_job logs each run; APScheduler's per-execution lines (a lease renewal
+    # every few seconds) would drown them. Its errors still show.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     for job in jobs().values():
         scheduler.add_job(
-            run_if_leader,
+            leader.run_if_leader,
             "cron",
             args=[job.name],
             id=job.name,
@@ -319,7 +333,7 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
             misfire_grace_time=3600,
             **job.cron,
         )
-    scheduler.add_job(renew, "interval", seconds=max(5, seconds // 3), id="lease")
+    scheduler.add_job(leader.renew, "interval", seconds=max(5, leader.seconds // 3), id="lease")
 
     def stop(signum, _frame) -> None:
         # SIGTERM (from a process manager or `make run`) stops as cleanly as
@@ -331,13 +345,9 @@ def serve(app: Flask) -> None:  # pragma: no cover - a long-running process
             raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    with app.app_context():
-        while not lead():
-            log.warning("another scheduler is running; waiting for its lease to lapse")
-            time.sleep(max(5, seconds // 3))
-    log.info("scheduler %s started with jobs: %s", holder, ", ".join(sorted(jobs())))
+    leader.wait_for_lease()
+    log.info("scheduler %s started with jobs: %s", leader.holder, ", ".join(sorted(jobs())))
     try:
         scheduler.start()
     finally:
-        with app.app_context():
-            release_lease(holder=holder)
+        leader.release()

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from points.db import make_engine
-from points.demo import DEMO_PASSWORD, LOGINS, load_demo
+from points.demo.command import load_demo
+from points.demo.plan import DEMO_PASSWORD, LOGINS
 from points.migrate import upgrade
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person, Registration, RoleGrant

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from points.db import make_engine, session
-from points.demo import load_demo
+from points.demo.command import load_demo
 from points.migrate import upgrade
 from tests.conftest import fresh_database, get_db_from, make_test_app
 
@@ -32,9 +32,9 @@ def demo(tmp_path_factory):
 
 
 def test_load_demo_adds_activities_and_checkins(demo):
-    from points.checkin.demo import ON_DUTY, PAST
     from points.checkin.models import Activity, CheckIn
     from points.db import utcnow
+    from points.demo.checkin import ON_DUTY, PAST
     from points.org.models import Station
 
     app, added = demo
