@@ -10,13 +10,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import click
-import sqlalchemy as sa
 
 from points.auth.current import actor_for
-from points.db import LOCAL_TZ, session
+from points.db import LOCAL_TZ
 from points.ledger import operations as ops
-from points.ledger.models import Transfer
-from points.ledger.queries import resolution_of, reversal_of
+from points.ledger.queries import last_transfer_id, resolution_of, reversal_of
 
 SEED = 20261122
 DAYS = 90
@@ -177,7 +175,7 @@ def load_history(objects: dict, *, now: datetime, echo: Callable[..., None] = cl
     # The history runs up to a fixed day, so a rerun on a later day writes nothing new.
     local = now.astimezone(LOCAL_TZ)
     end = datetime(local.year, local.month, 1, tzinfo=LOCAL_TZ)
-    high_water = _high_water()
+    high_water = last_transfer_id()
     with click.progressbar(_history_plan(objects, rng, end - timedelta(days=DAYS)), label="积分历史") as bar:
         for item in bar:
             _play(item, rng)
@@ -196,9 +194,4 @@ def load_history(objects: dict, *, now: datetime, echo: Callable[..., None] = cl
     ops.set_budget(
         actor=None, community_id=objects["communities"][0].id, kind="xingan", year=local.year, amount=50_000
     )
-    return {"transfers": _high_water() - high_water}
-
-
-def _high_water() -> int:
-    """The largest transfer id before this run: rows above it were added now."""
-    return session().execute(sa.select(sa.func.coalesce(sa.func.max(Transfer.id), 0))).scalar_one()
+    return {"transfers": last_transfer_id() - high_water}

@@ -424,3 +424,8 @@ def chain_heads(connection: sa.Connection) -> dict[int, tuple[int, str]]:
     heads = ChainHead.__table__
     rows = connection.execute(sa.select(heads.c.community_id, heads.c.seq, heads.c.head_hash))
     return {community: (seq, head) for community, seq, head in rows}
+
+
+def last_transfer_id() -> int:
+    """The largest transfer id so far (0 for an empty ledger): rows above it are newer."""
+    return session().execute(sa.select(sa.func.coalesce(sa.func.max(Transfer.id), 0))).scalar_one()
