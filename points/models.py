@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "points.ledger.models",
     "points.board.models",
     "points.checkin.models",
+    "points.store.models",
 )
 
 

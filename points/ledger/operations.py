@@ -935,3 +935,109 @@ def set_budget(*, actor: Actor | None, community_id: int, kind: str, year: int, 
         detail={"kind": kind, "year": year, "amount": amount},
     )
     return budget
+
+
+# --- refunds of redemptions whose goods were handed over (the points store's corrections) ---
+
+
+def request_refund(
+    *, actor: Actor, transfer_id: int, reason: str, idempotency_key: str, now: datetime | None = None
+) -> dict:
+    """Ask to give a redemption back after its goods were handed over: a pending refund from the
+    store to the payer that reserves the points in the store until someone independent decides
+    it (`decide_refund`). The redemption stays as it is; the approved refund undoes it once.
+
+    Raises `reason_required`, `not_refundable` (not a posted redemption), `already_resolved`
+    (refunded before)."""
+    if not reason.strip():
+        raise DomainError("reason_required", "请写明退还原因", 422, errors={"reason": ["必填"]})
+    _check_text(reason=reason)
+    target = _get_transfer(transfer_id)
+    if target["reason"] != "redemption" or target["status"] != "posted":
+        raise Conflict("not_refundable", "只有已完成的兑换可以退还")
+    if reversal_of(target["id"]) is not None:
+        raise Conflict("already_resolved", "这笔兑换已退还过")
+    leg = Leg(
+        kind=target["kind"],
+        debit_account_id=target["credit_account_id"],
+        credit_account_id=target["debit_account_id"],
+        amount=target["amount"],
+        status="pending",
+        reason="refund",
+        ref_type="transfer",
+        ref_id=target["id"],
+        memo=reason.strip(),
+        requested_by_id=actor.person_id,
+        idempotency_key=idempotency_key,
+    )
+    row = _append(target["community_id"], [leg], now=now)[0]
+    record(
+        actor_id=actor.person_id,
+        action="refund.requested",
+        target_type="transfer",
+        target_id=target["id"],
+        node_id=target["community_id"],
+        detail={"reason": reason.strip(), "amount": target["amount"], "request_id": row["id"]},
+        now=now,
+    )
+    return row
+
+
+def refund_refusals(
+    actor: Actor, rows: list[dict], *, now: datetime | None = None
+) -> dict[int, DomainError]:
+    """Why `actor` may not decide each of these pending refunds; a row absent may be decided.
+
+    A refund request is a correction like a reversal, so the one independence rule decides it
+    (`approval_refusals`, which knows corrections by the reason `reversal`)."""
+    refusals: dict[int, DomainError] = {}
+    corrections = []
+    for row in rows:
+        if row["status"] != "pending" or row["reason"] != "refund":
+            refusals[row["id"]] = Conflict("not_pending", "这笔积分不是待审批的退还")
+        else:
+            corrections.append({**row, "reason": "reversal"})
+    return refusals | approval_refusals(actor, corrections, now=now)
+
+
+def decide_refund(
+    *, actor: Actor, transfer_id: int, approve: bool, reason: str = "", now: datetime | None = None
+) -> dict:
+    """Post (approve) or void (reject, with a reason) a pending refund. Raises what
+    `refund_refusals` names, `reason_required`, and `already_resolved`."""
+    pending = _get_transfer(transfer_id)
+    refusal = refund_refusals(actor, [pending], now=now).get(pending["id"])
+    if refusal is not None:
+        raise refusal
+    if not approve and not reason.strip():
+        raise DomainError("reason_required", "驳回时请写明原因", 422, errors={"reason": ["必填"]})
+    _check_text(reason=reason)
+    status = "post" if approve else "void"
+    leg = Leg(
+        kind=pending["kind"],
+        debit_account_id=pending["debit_account_id"],
+        credit_account_id=pending["credit_account_id"],
+        amount=pending["amount"],
+        status=status,
+        reason="refund",
+        ref_type=pending["ref_type"],
+        ref_id=pending["ref_id"],
+        pending_id=pending["id"],
+        # The approved refund undoes the redemption, at most once (unique key).
+        reverses_id=pending["ref_id"] if approve else None,
+        memo=reason.strip() or pending["memo"],
+        requested_by_id=pending["requested_by_id"],
+        approved_by_id=actor.person_id,
+        idempotency_key=f"transfer:{pending['id']}:{status}",
+    )
+    row = _append(pending["community_id"], [leg], now=now)[0]
+    record(
+        actor_id=actor.person_id,
+        action="refund.approved" if approve else "refund.rejected",
+        target_type="transfer",
+        target_id=pending["id"],
+        node_id=pending["community_id"],
+        detail={"amount": pending["amount"], **({"reason": reason.strip()} if not approve else {})},
+        now=now,
+    )
+    return row

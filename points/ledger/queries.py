@@ -405,3 +405,15 @@ def earned_in_year(owner_type: str, owner_id: int, kind: str, year: int) -> int:
         in_year,
     )
     return conn.execute(earned).scalar_one() - conn.execute(reversed_).scalar_one()
+
+
+def find_transfer_by_key(idempotency_key: str) -> dict | None:
+    """The transfer holding this idempotency key (e.g. `redemption:{id}`), if any."""
+    row = (
+        session()
+        .connection()
+        .execute(sa.select(_t).where(_t.c.idempotency_key == idempotency_key))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
