@@ -28,6 +28,8 @@ from points.ledger import pages as ledger_pages
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
+from points.store import api as store_api
+from points.store import pages as store_pages
 
 API_BLUEPRINTS = (
     auth_api.blp,
@@ -37,6 +39,7 @@ API_BLUEPRINTS = (
     ledger_api.blp,
     board_api.blp,
     checkin_api.blp,
+    store_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -45,6 +48,7 @@ PAGE_BLUEPRINTS = (
     ledger_pages.bp,
     board_pages.bp,
     checkin_pages.bp,
+    store_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners)

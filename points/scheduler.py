@@ -29,7 +29,13 @@ from points.db import LOCAL_TZ, UTCDateTime, session, transaction, utcnow
 log = logging.getLogger(__name__)
 
 # Domain modules that register jobs; imported when the registry is first needed.
-JOB_MODULES = ("points.auth.jobs", "points.ledger.jobs", "points.board.jobs", "points.checkin.jobs")
+JOB_MODULES = (
+    "points.auth.jobs",
+    "points.ledger.jobs",
+    "points.board.jobs",
+    "points.checkin.jobs",
+    "points.store.jobs",
+)
 
 
 class JobRun(SQLModel, table=True):

@@ -38,6 +38,10 @@ MENU = (
     ("people_pages.audit", _l("操作日志"), ("audit.read",)),
     ("checkin_pages.my_checkins", _l("我的签到"), ()),
     ("checkin_pages.stations", _l("签到站点"), ("stations.manage",)),
+    ("store_pages.index", _l("积分超市"), ()),
+    ("store_pages.manage", _l("商品管理"), ("store.manage",)),
+    ("store_pages.desk", _l("兑换领取"), ("store.pickup",)),
+    ("store_pages.sponsors", _l("赞助统计"), ("store.report", "unit.read")),
 )
 
 

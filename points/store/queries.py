@@ -34,6 +34,14 @@ def get_voucher(voucher_id: int, *, lock: bool = False) -> Voucher:
     return voucher
 
 
+def community_path(community_id: int) -> str:
+    return session().execute(sa.select(OrgNode.path).where(OrgNode.id == community_id)).scalar_one()
+
+
+def find_voucher(voucher_id: int) -> Voucher | None:
+    return session().get(Voucher, voucher_id)
+
+
 def find_voucher_by_number(number: str) -> Voucher | None:
     return session().exec(select(Voucher).where(Voucher.number == number)).first()
 

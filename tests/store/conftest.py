@@ -57,6 +57,7 @@ def shop(make_node, make_person, actor_of, give_points):
     r = make_person(community=a, name="居民甲")
     r2 = make_person(community=a, name="居民乙")
     rb = make_person(community=b, name="居民丙")
+    sb = make_person(community=b, roles=[("staff", b)], name="乙社区工作人员")
     give_points(r, 100)
     give_points(r2, 10)
     give_points(rb, 100)
@@ -73,6 +74,7 @@ def shop(make_node, make_person, actor_of, give_points):
         staff_actor=actor_of(s1),
         staff2_actor=actor_of(s2),
         actor=actor_of(r),
+        b_staff_actor=actor_of(sb),
     )
 
 
@@ -83,7 +85,7 @@ def make_item(shop):
     def make(*, community=None, price: int = 8, stock: int = 5, actor=None, **fields):
         community = community or shop.a
         return operations.create_item(
-            actor=actor or shop.staff_actor,
+            actor=actor or (shop.staff_actor if community is shop.a else shop.b_staff_actor),
             community_id=community.id,
             name=fields.pop("name", "大米 5kg"),
             price=price,

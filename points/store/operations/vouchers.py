@@ -83,7 +83,9 @@ def _insert(voucher: Voucher) -> None:
 def _take_stock(item: Item) -> None:
     """One piece off the shelf, if one is there and the item is as the person saw it."""
     taken = (
-        session().connection().execute(_TAKE_ONE, {"item": item.id, "b_price": item.price, "b_kind": item.kind})
+        session()
+        .connection()
+        .execute(_TAKE_ONE, {"item": item.id, "b_price": item.price, "b_kind": item.kind})
     )
     session().expire(item, ["stock", "price", "kind", "is_active"])
     if taken.rowcount == 1:
