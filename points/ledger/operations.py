@@ -983,9 +983,7 @@ def request_refund(
     return row
 
 
-def refund_refusals(
-    actor: Actor, rows: list[dict], *, now: datetime | None = None
-) -> dict[int, DomainError]:
+def refund_refusals(actor: Actor, rows: list[dict], *, now: datetime | None = None) -> dict[int, DomainError]:
     """Why `actor` may not decide each of these pending refunds; a row absent may be decided.
 
     A refund request is a correction like a reversal, so the one independence rule decides it

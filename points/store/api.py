@@ -29,13 +29,13 @@ from points.store.schemas import (
     ItemQuerySchema,
     ItemSchema,
     LookupSchema,
-    VoucherReasonSchema,
     RedeemSchema,
     SponsorQuerySchema,
     SponsorReportSchema,
     StockMoveSchema,
     VoucherPageSchema,
     VoucherQuerySchema,
+    VoucherReasonSchema,
     VoucherSchema,
 )
 
