@@ -200,15 +200,23 @@ def _give_back(actor_id: int | None, voucher: Voucher, *, state: str, reason: st
 
 
 def cancel_voucher(
-    *, actor: Actor, voucher_id: int, reason: str = "", now: datetime | None = None
+    *,
+    actor: Actor,
+    voucher_id: int,
+    reason: str = "",
+    by_staff: bool | None = None,
+    now: datetime | None = None,
 ) -> Voucher:
     """Cancel a voucher not yet picked up: its owner (`cancel`), or staff with a reason
-    (`staff_cancel`). Refunds the points and puts the piece back, in one transaction.
-    Raises `reason_required` (staff) and what `rules.refusal` names for the action."""
+    (`staff_cancel`; `by_staff` None: staff unless the actor owns it). Refunds the points and
+    puts the piece back, in one transaction. Raises `reason_required` (staff) and what
+    `rules.refusal` names for the action."""
     now = now or utcnow()
     reason = reason.strip()
     voucher = get_voucher(voucher_id)
-    action = "cancel" if voucher.person_id == actor.person_id else "staff_cancel"
+    if by_staff is None:
+        by_staff = voucher.person_id != actor.person_id
+    action = "staff_cancel" if by_staff else "cancel"
     if action == "staff_cancel" and not reason:
         # Outside the scope the voucher is not found, whatever the reason says.
         _decided(actor, voucher_id, action, now)
