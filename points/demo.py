@@ -28,6 +28,7 @@ from points.people import operations as people_operations
 from points.people.models import Person, Registration
 from points.people.passwords import hash_password
 from points.people.queries import find_person_by_phone, grants_of
+from points.store.demo import load_store
 
 DEMO_PASSWORD = "demo12345"
 # A fixed seed: every run plans the same people, so a second run finds them all.
@@ -581,6 +582,7 @@ def load_demo(
         added.update(load_ledger_history(objects, echo=echo))
         added.update(load_board(objects, now=now, echo=echo))
         added.update(load_checkins(objects, now=now, echo=echo))
+        added.update(load_store(objects, now=now, echo=echo))
     if any(added.values()):
         echo("Added: " + ", ".join(f"{key} {n}" for key, n in added.items() if n))
     else:
