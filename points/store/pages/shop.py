@@ -17,6 +17,7 @@ from points.people.queries import get_person
 from points.store import operations, photos, presenters, queries
 from points.store.models import ItemKind, LimitPeriod, VoucherState
 from points.store.pages import bp
+from points.store.rules import redeemable_kinds
 from points.store.schemas import CancelSchema, RedeemFormSchema
 from points.web import load_form, page_action
 
@@ -35,7 +36,12 @@ def index():
     data = paginate(stmt, page=page_number(request.args.get("page")), per_page=20)
     data["items"] = presenters.item_views(actor, data["items"], now=utcnow())
     return render_template(
-        "store/index.html", data=data, kind=kind, kinds=ItemKind.titles(), balances=balances
+        "store/index.html",
+        data=data,
+        kind=kind,
+        kinds=ItemKind.titles(),
+        tabs={k: v for k, v in ItemKind.titles().items() if k in redeemable_kinds()},
+        balances=balances,
     )
 
 
