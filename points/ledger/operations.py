@@ -1039,3 +1039,47 @@ def decide_refund(
         now=now,
     )
     return row
+
+
+def spending_accounts(*, community_id: int, payer_type: str, payer_id: int, kind: str) -> tuple[int, int]:
+    """The (payer, store) account ids a redemption moves points between, made if missing.
+
+    Accounts never change once made, so a caller may look them up before it takes its own locks
+    and post with `spend_between`, keeping the look-up out of the time it holds them."""
+    _check_kind(kind)
+    ids = account_ids([(payer_type, payer_id), ("store", community_id)], kind)
+    return ids[(payer_type, payer_id)], ids[("store", community_id)]
+
+
+def spend_between(
+    *,
+    community_id: int,
+    accounts: tuple[int, int],
+    kind: str,
+    amount: int,
+    idempotency_key: str,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    memo: str = "",
+    requested_by_id: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """`spend` (a redemption) between accounts found by `spending_accounts`. Raises
+    `insufficient_points` when the payer's available balance is too small."""
+    _check_text(memo=memo)
+    _check_amount(amount)
+    debit, credit = accounts
+    leg = Leg(
+        kind=kind,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=amount,
+        status="posted",
+        reason="redemption",
+        ref_type=ref_type,
+        ref_id=ref_id,
+        memo=memo,
+        requested_by_id=requested_by_id,
+        idempotency_key=idempotency_key,
+    )
+    return _append(community_id, [leg], now=now)[0]

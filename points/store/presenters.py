@@ -48,9 +48,8 @@ def _refusal(exc: DomainError | None) -> dict | None:
 
 
 def _station_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {s.id: s.name for s in session().exec(select(Station).where(Station.id.in_(ids)))}
+    """Names of a few stations, from the session's identity map where they are loaded already."""
+    return {station_id: session().get(Station, station_id).name for station_id in ids}
 
 
 def _unit_names(ids: set[int]) -> dict[int, str]:
@@ -98,7 +97,7 @@ def item_views(actor: Actor, items: list[Item], *, now: datetime) -> list[dict]:
 
 def voucher_views(actor: Actor, rows: list[tuple[Voucher, Item]], *, now: datetime) -> list[dict]:
     """Each voucher with its item, what the reader may do, and (for its owner) its code."""
-    names = people_names({v.person_id for v, _ in rows})
+    names = people_names({v.person_id for v, _ in rows} - {actor.person_id}) | {actor.person_id: actor.name}
     stations = _station_names({i.station_id for _, i in rows if i.station_id})
     corrections = award_states([v.correction_transfer_id for v, _ in rows if v.correction_transfer_id])
     paths: dict[int, str] = {}

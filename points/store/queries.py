@@ -9,17 +9,24 @@ from sqlmodel import select
 
 from points.db import LOCAL_TZ, session
 from points.errors import NotFound
-from points.org.models import OrgNode
+from points.org.models import OrgNode, Station
 from points.people.models import Person
 from points.people.queries import member_registration
 from points.store.models import LIVE_STATES, Item, StockMove, Voucher
 
 
 def get_item(item_id: int) -> Item:
-    item = session().get(Item, item_id)
-    if item is None:
+    """The item; its community and pickup station come in the same statement, so reading them
+    afterwards (`get_node`, `get_station`) costs nothing."""
+    row = session().exec(
+        select(Item, OrgNode, Station)
+        .join(OrgNode, OrgNode.id == Item.community_id)
+        .outerjoin(Station, Station.id == Item.station_id)
+        .where(Item.id == item_id)
+    ).first()
+    if row is None:
         raise NotFound("item_not_found", "商品不存在")
-    return item
+    return row[0]
 
 
 def get_voucher(voucher_id: int, *, lock: bool = False) -> Voucher:
@@ -62,6 +69,11 @@ def store_communities(person: Person) -> list[int]:
     if reg is not None and reg.status == "confirmed" and reg.community_id not in ids:
         ids.append(reg.community_id)
     return ids
+
+
+def uses_store(person: Person, community_id: int) -> bool:
+    """Whether the community's store is one of the person's (see `store_communities`)."""
+    return person.community_id == community_id or community_id in store_communities(person)
 
 
 def period_start(period: str, now: datetime) -> datetime:

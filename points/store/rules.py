@@ -156,9 +156,10 @@ def redeemable_kinds() -> tuple[str, ...]:
     return tuple(kind.strip() for kind in configured.split(",") if kind.strip())
 
 
-def redeem_refusal(item: Item, *, now: datetime, available: int, used: int) -> DomainError | None:
+def redeem_refusal(item: Item, *, now: datetime, available: int | None, used: int) -> DomainError | None:
     """Why one piece of `item` cannot be redeemed now by someone with `available` points of its
-    kind who has `used` live vouchers of it in its limit period (None: it can). The operation
+    kind (None: not checked here) who has `used` live vouchers of it in its limit period (None:
+    it can). The operation
     runs this under the person's lock; stock and points are then taken by conditional updates,
     which decide in the end. Codes: `item_unavailable`, `kind_not_redeemable`, `limit_reached`,
     `out_of_stock`, `insufficient_points` (all 409)."""
@@ -174,7 +175,7 @@ def redeem_refusal(item: Item, *, now: datetime, available: int, used: int) -> D
         )
     if item.stock < 1:
         return Conflict("out_of_stock", "库存不足，已兑完")
-    if available < item.price:
+    if available is not None and available < item.price:
         return Conflict(
             "insufficient_points",
             "可用积分不足（需要 %(price)s，可用 %(available)s）",

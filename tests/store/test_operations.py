@@ -63,8 +63,11 @@ def test_redeem_item_refusals_change_nothing(shop, make_item, sess, setup, code)
         operations.redeem_item(actor=shop.actor, item_id=item.id, now=NOW)
     stock, points = item.stock, available(shop.resident)
 
+    # A refusal leaves the transaction for the boundary to roll back, as a request's does.
+    attempt = sess.begin_nested()
     with pytest.raises(DomainError) as refused:
         operations.redeem_item(actor=shop.actor, item_id=item.id, now=NOW)
+    attempt.rollback()
 
     assert refused.value.code == code
     sess.refresh(item)

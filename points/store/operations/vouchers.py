@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as _pg_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from points.access import Actor
 from points.audit.operations import audit
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError, NotFound
 from points.ledger import operations as ledger
-from points.ledger.queries import balances_of_person, find_transfer_by_key
+from points.ledger.queries import find_transfer_by_key
 from points.org.queries import get_node
 from points.people.queries import get_person
 from points.store.codes import (
@@ -36,12 +38,13 @@ from points.store.queries import (
     find_voucher_by_number,
     get_item,
     get_voucher,
-    store_communities,
     used_in_period,
+    uses_store,
 )
 from points.store.rules import CANCELLED, EXPIRED, ISSUED, PICKED_UP, redeem_refusal, refusal
 
 _items = Item.__table__
+_vouchers = Voucher.__table__
 # Advisory lock namespace for a person redeeming: per-person limits are counted under it.
 _PERSON_LOCK_SPACE = 0x53544F
 _LOCK_PERSON = sa.text("SELECT pg_advisory_xact_lock(:space, :person)")
@@ -65,19 +68,26 @@ def _lock_person(person_id: int) -> None:
         conn.execute(_LOCK_PERSON, {"space": _PERSON_LOCK_SPACE, "person": person_id})
 
 
-def _insert(voucher: Voucher) -> None:
-    """Insert with a fresh random number; another voucher holding it already means a new draw."""
-    sess = session()
-    for attempt in range(5):
-        voucher.number = new_number()
-        try:
-            with sess.begin_nested():
-                sess.add(voucher)
-                sess.flush()
-            return
-        except IntegrityError:
-            if attempt == 4:
-                raise
+def _insert(voucher: Voucher) -> Voucher:
+    """Insert with a fresh random number (a number taken already means a new draw) in one
+    statement, and hand the row to the session as it is stored."""
+    values = {c.name: getattr(voucher, c.name) for c in _vouchers.columns if c.name != "id"}
+    conn = session().connection()
+    insert = (_pg_insert if conn.dialect.name == "postgresql" else _sqlite_insert)(_vouchers)
+    for _attempt in range(5):
+        values["number"] = new_number()
+        stmt = (
+            insert.values(**values)
+            .on_conflict_do_nothing(index_elements=["number"])
+            .returning(_vouchers.c.id)
+        )
+        new_id = conn.execute(stmt).scalar()
+        if new_id is not None:
+            stored = Voucher(id=new_id, **values)
+            make_transient_to_detached(stored)
+            session().add(stored)
+            return stored
+    raise Conflict("busy_retry", "系统繁忙，请重试", 503)
 
 
 def _take_stock(item: Item) -> None:
@@ -128,37 +138,40 @@ def redeem_item(
     if earlier is not None:
         return earlier
     item = get_item(item_id)
-    if item.community_id not in store_communities(get_person(actor.person_id)):
+    if not uses_store(get_person(actor.person_id), item.community_id):
         raise NotFound("item_not_found", "商品不存在")
     if price is not None and price != item.price:
         raise Conflict(
             "price_changed", "价格已变为 %(price)s 分，请确认后再兑换", values={"price": item.price}
         )
-    available = balances_of_person(actor.person_id)[item.kind]["available"]
-    refused = redeem_refusal(
-        item, now=now, available=available, used=used_in_period(actor.person_id, item, now)
-    )
+    # Points are checked by the ledger's own conditional update below (`insufficient_points`).
+    refused = redeem_refusal(item, now=now, available=None, used=used_in_period(actor.person_id, item, now))
     if refused is not None:
         raise refused
-    voucher = Voucher(
-        item_id=item.id,
-        community_id=item.community_id,
-        person_id=actor.person_id,
-        kind=item.kind,
-        price=item.price,
-        state=ISSUED,
-        client_key=client_key or None,
-        issued_at=now,
-        expires_at=now + timedelta(days=current_app.config["STORE_VOUCHER_DAYS"]),
+    accounts = ledger.spending_accounts(
+        community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
-    _insert(voucher)
+    voucher = _insert(
+        Voucher(
+            item_id=item.id,
+            community_id=item.community_id,
+            person_id=actor.person_id,
+            kind=item.kind,
+            price=item.price,
+            state=ISSUED,
+            number="",
+            client_key=client_key or None,
+            issued_at=now,
+            expires_at=now + timedelta(days=current_app.config["STORE_VOUCHER_DAYS"]),
+        )
+    )
     audit(actor, "voucher.issued", voucher, detail={"item_id": item.id, "price": item.price}, now=now)
-    # From here to the commit the item's row is locked: the shortest stretch possible.
+    session().flush()
+    # From here to the commit the item's row is locked: nothing but the stock and the posting.
     _take_stock(item)
-    ledger.spend(
+    ledger.spend_between(
         community_id=voucher.community_id,
-        payer_type="person",
-        payer_id=actor.person_id,
+        accounts=accounts,
         kind=voucher.kind,
         amount=voucher.price,
         idempotency_key=f"redemption:{voucher.id}",
