@@ -18,12 +18,16 @@ from points.store.models import LIVE_STATES, Item, StockMove, Voucher
 def get_item(item_id: int) -> Item:
     """The item; its community and pickup station come in the same statement, so reading them
     afterwards (`get_node`, `get_station`) costs nothing."""
-    row = session().exec(
-        select(Item, OrgNode, Station)
-        .join(OrgNode, OrgNode.id == Item.community_id)
-        .outerjoin(Station, Station.id == Item.station_id)
-        .where(Item.id == item_id)
-    ).first()
+    row = (
+        session()
+        .exec(
+            select(Item, OrgNode, Station)
+            .join(OrgNode, OrgNode.id == Item.community_id)
+            .outerjoin(Station, Station.id == Item.station_id)
+            .where(Item.id == item_id)
+        )
+        .first()
+    )
     if row is None:
         raise NotFound("item_not_found", "商品不存在")
     return row[0]
