@@ -114,6 +114,22 @@ def _earlier(actor: Actor, item_id: int, client_key: str | None) -> Voucher | No
     return earlier
 
 
+def _redeemable(actor: Actor, item_id: int, price: int | None, now: datetime) -> Item:
+    """The item, once the rules let the actor redeem it (under the person's lock)."""
+    item = get_item(item_id)
+    if not uses_store(get_person(actor.person_id), item.community_id):
+        raise NotFound("item_not_found", "商品不存在")
+    if price is not None and price != item.price:
+        raise Conflict(
+            "price_changed", "价格已变为 %(price)s 分，请确认后再兑换", values={"price": item.price}
+        )
+    # Points are checked by the ledger's own conditional update (`insufficient_points`).
+    refused = redeem_refusal(item, now=now, available=None, used=used_in_period(actor.person_id, item, now))
+    if refused is not None:
+        raise refused
+    return item
+
+
 def redeem_item(
     *,
     actor: Actor,
@@ -137,17 +153,7 @@ def redeem_item(
     earlier = _earlier(actor, item_id, client_key)
     if earlier is not None:
         return earlier
-    item = get_item(item_id)
-    if not uses_store(get_person(actor.person_id), item.community_id):
-        raise NotFound("item_not_found", "商品不存在")
-    if price is not None and price != item.price:
-        raise Conflict(
-            "price_changed", "价格已变为 %(price)s 分，请确认后再兑换", values={"price": item.price}
-        )
-    # Points are checked by the ledger's own conditional update below (`insufficient_points`).
-    refused = redeem_refusal(item, now=now, available=None, used=used_in_period(actor.person_id, item, now))
-    if refused is not None:
-        raise refused
+    item = _redeemable(actor, item_id, price, now)
     accounts = ledger.spending_accounts(
         community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
