@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from points.ledger.queries import balances_of_person
+from points.store import operations
 from points.store.models import Item, Voucher
 
 
@@ -103,6 +104,10 @@ def test_desk_finds_by_number_and_hands_over_once(shop, make_item, resident, sta
     assert vouchers_of(sess, shop.resident)[0].state == "picked_up"
     mine = resident.get(f"/store/vouchers/{voucher.id}").data.decode()
     assert "取消兑换" not in mine and "已领取的兑换不能自行退还" in mine
+    code = operations.voucher_code(voucher)
+    assert staff.get(f"/store/v/{code}").headers["Location"].endswith(f"/store/vouchers/{voucher.id}")
+    assert resident.get(f"/store/v/{code}").headers["Location"].endswith(f"/store/vouchers/{voucher.id}")
+    assert resident.get(f"/store/v/{code[:-2]}xx").status_code == 404
     unknown = staff.post("/store/desk/lookup", data={"code": "0000 0000"}, follow_redirects=True)
     assert "兑换券不存在" in unknown.data.decode()
 

@@ -41,7 +41,7 @@ from points.store.queries import (
     used_in_period,
     uses_store,
 )
-from points.store.rules import CANCELLED, EXPIRED, ISSUED, PICKED_UP, redeem_refusal, refusal
+from points.store.rules import CANCELLED, EXPIRED, ISSUED, PICKED_UP, can_see, redeem_refusal, refusal
 
 _items = Item.__table__
 _vouchers = Voucher.__table__
@@ -320,9 +320,10 @@ def voucher_code(voucher: Voucher) -> str:
     return encode_voucher(voucher.id, voucher_key(current_app.config["SECRET_KEY"]))
 
 
-def look_up_voucher(*, actor: Actor, text: str) -> Voucher:
-    """The voucher staff scanned (its QR's URL or code) or typed (its number) at the desk.
-    Raises `invalid_voucher_code` (422), and `voucher_not_found` (404) outside the desk's scope."""
+def look_up_voucher(*, actor: Actor, text: str, for_desk: bool = True) -> Voucher:
+    """The voucher staff scanned (its QR's URL or code) or typed (its number) at the desk; with
+    `for_desk` False, any voucher the actor may see (its owner opening their own QR). Raises
+    `invalid_voucher_code` (422), and `voucher_not_found` (404) outside the desk's scope."""
     parsed = read_desk_input(text)
     if parsed is None:
         raise DomainError("invalid_voucher_code", "无法识别的兑换码，请重新扫描或输入 8 位兑换号", 422)
@@ -335,6 +336,9 @@ def look_up_voucher(*, actor: Actor, text: str) -> Voucher:
         except BadCode as exc:
             raise DomainError("invalid_voucher_code", "兑换码无效或已被篡改", 422) from exc
         voucher = session().get(Voucher, voucher_id)
-    if voucher is None or not actor.can("store.pickup", get_node(voucher.community_id).path):
+    if voucher is None:
+        raise NotFound("voucher_not_found", "兑换券不存在")
+    path = get_node(voucher.community_id).path
+    if not (actor.can("store.pickup", path) if for_desk else can_see(actor, voucher, path)):
         raise NotFound("voucher_not_found", "兑换券不存在")
     return voucher

@@ -72,7 +72,7 @@ def scanned(code: str):
     """What a voucher's QR opens: for the desk, that voucher; for its owner, their voucher."""
     actor = current_actor()
     try:
-        found = operations.look_up_voucher(actor=actor, text=code)
+        found = operations.look_up_voucher(actor=actor, text=code, for_desk=False)
     except DomainError:
         found = None
     if found is None:
