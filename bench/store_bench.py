@@ -175,11 +175,32 @@ def main() -> None:
                 return run
 
             # Every worker opens its connections and warms its caches before anything is timed.
+            def balances(bearer: str):
+                def run():
+                    status, _ = plain.call("GET", "/api/v1/me/balances", bearer=bearer)
+                    return str(status)
+
+                return run
+
             storm(plain, [health] * 400, args.concurrency)
+            trivial, trivial_seconds = storm(plain, [health] * 2000, args.concurrency)
+            read, read_seconds = storm(plain, [balances(b) for b in world["people"]], args.concurrency)
             results, seconds = storm(client, [redeem(b) for b in world["people"]], args.concurrency)
             posting_after = bench_posting(app, world["community"], world["ids"], args.postings)
             state = check(app, world)
-            report(args, engine.dialect.name, results, seconds, (posting_before + posting_after) / 2, state)
+            references = {
+                "GET /api/v1/health (trivial)": len(trivial) / trivial_seconds,
+                "GET /api/v1/me/balances (bearer auth + 1 read)": len(read) / read_seconds,
+            }
+            report(
+                args,
+                engine.dialect.name,
+                results,
+                seconds,
+                (posting_before + posting_after) / 2,
+                state,
+                references,
+            )
             engine.dispose()
             app.extensions["points_db"].engine.dispose()
         finally:
@@ -192,7 +213,9 @@ def main() -> None:
             drop()
 
 
-def report(args, backend: str, results: list[str], seconds: float, posting: float, state: dict) -> None:
+def report(
+    args, backend: str, results: list[str], seconds: float, posting: float, state: dict, references: dict
+) -> None:
     outcomes = Counter(results)
     redeemed = outcomes.get("redeemed", 0)
     errors = sum(n for label, n in outcomes.items() if label not in ("redeemed", "out_of_stock"))
@@ -201,6 +224,10 @@ def report(args, backend: str, results: list[str], seconds: float, posting: floa
     rows = [
         ("what", "count", "seconds", "per second", "ratio"),
         ("ledger single posting (request_award, in process)", args.postings, "", f"{posting:,.0f}", "1.00×"),
+        *(
+            (name, "", "", f"{rate:,.0f}", f"{rate / posting:.2f}× posting")
+            for name, rate in references.items()
+        ),
         (
             "redemption storm: requests answered",
             len(results),

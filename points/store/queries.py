@@ -33,6 +33,24 @@ def get_item(item_id: int) -> Item:
     return row[0]
 
 
+def item_and_home(item_id: int, person_id: int) -> tuple[Item, int | None]:
+    """`get_item`, and the home community of the person asking, in one statement."""
+    home = sa.select(Person.community_id).where(Person.id == person_id).scalar_subquery()
+    row = (
+        session()
+        .exec(
+            select(Item, OrgNode, Station, home)
+            .join(OrgNode, OrgNode.id == Item.community_id)
+            .outerjoin(Station, Station.id == Item.station_id)
+            .where(Item.id == item_id)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("item_not_found", "商品不存在")
+    return row[0], row[3]
+
+
 def get_voucher(voucher_id: int, *, lock: bool = False) -> Voucher:
     """The voucher; with `lock`, its row is locked (FOR UPDATE) and read afresh, so two
     decisions about one voucher (a cancel racing a pickup) happen one after the other."""

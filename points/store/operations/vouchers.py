@@ -36,8 +36,8 @@ from points.store.models import Item, Voucher
 from points.store.queries import (
     find_voucher_by_client_key,
     find_voucher_by_number,
-    get_item,
     get_voucher,
+    item_and_home,
     used_in_period,
     uses_store,
 )
@@ -114,10 +114,9 @@ def _earlier(actor: Actor, item_id: int, client_key: str | None) -> Voucher | No
     return earlier
 
 
-def _redeemable(actor: Actor, item_id: int, price: int | None, now: datetime) -> Item:
-    """The item, once the rules let the actor redeem it (under the person's lock)."""
-    item = get_item(item_id)
-    if not uses_store(get_person(actor.person_id), item.community_id):
+def _redeemable(actor: Actor, item: Item, home_id: int | None, price: int | None, now: datetime) -> None:
+    """Raise why the actor may not redeem the item now, if anything stops them."""
+    if home_id != item.community_id and not uses_store(get_person(actor.person_id), item.community_id):
         raise NotFound("item_not_found", "商品不存在")
     if price is not None and price != item.price:
         raise Conflict(
@@ -127,7 +126,6 @@ def _redeemable(actor: Actor, item_id: int, price: int | None, now: datetime) ->
     refused = redeem_refusal(item, now=now, available=None, used=used_in_period(actor.person_id, item, now))
     if refused is not None:
         raise refused
-    return item
 
 
 def redeem_item(
@@ -149,11 +147,15 @@ def redeem_item(
     `kind_not_redeemable`, `limit_reached`, `out_of_stock`, `insufficient_points` (409).
     """
     now = now or utcnow()
-    _lock_person(actor.person_id)
-    earlier = _earlier(actor, item_id, client_key)
-    if earlier is not None:
-        return earlier
-    item = _redeemable(actor, item_id, price, now)
+    item, home_id = item_and_home(item_id, actor.person_id)
+    if item.limit_count is not None or client_key:
+        # Limits are counted, and a form's key looked up, one redemption of the person at a time.
+        # Without either nothing needs it: the ledger's conditional update guards the points.
+        _lock_person(actor.person_id)
+        earlier = _earlier(actor, item_id, client_key)
+        if earlier is not None:
+            return earlier
+    _redeemable(actor, item, home_id, price, now)
     accounts = ledger.spending_accounts(
         community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
