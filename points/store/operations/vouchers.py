@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from points.access import Actor
-from points.audit.operations import audit
+from points.audit.operations import audit, record_many
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError, NotFound
 from points.ledger import operations as ledger
@@ -173,8 +173,14 @@ def redeem_item(
             expires_at=now + timedelta(days=current_app.config["STORE_VOUCHER_DAYS"]),
         )
     )
-    audit(actor, "voucher.issued", voucher, detail={"item_id": item.id, "price": item.price}, now=now)
-    session().flush()
+    # One statement, no unit of work to flush: this is the storm's hot path.
+    record_many(
+        actor_id=actor.person_id,
+        action="voucher.issued",
+        target_type="voucher",
+        entries=[(voucher.id, voucher.community_id, {"item_id": item.id, "price": item.price})],
+        now=now,
+    )
     # From here to the commit the item's row is locked: nothing but the stock and the posting.
     _take_stock(item)
     ledger.spend_between(
