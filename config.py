@@ -131,6 +131,19 @@ class Config:
     # A scheduler that starts, or takes over from one that died, first runs every period of the
     # last this many hours that job_runs shows missing.
     SCHEDULER_CATCH_UP_HOURS = int(os.environ.get("SCHEDULER_CATCH_UP_HOURS", "48"))
+
+    # The points store (积分超市).
+    # Kinds of points the store takes, comma-separated: 兴安分 by default; add hongsong where a
+    # district's policy lets 红松分 be redeemed.
+    STORE_REDEEMABLE_KINDS = os.environ.get("STORE_REDEEMABLE_KINDS", "xingan")
+    # A voucher not picked up within this many days expires and its points are refunded.
+    STORE_VOUCHER_DAYS = int(os.environ.get("STORE_VOUCHER_DAYS", "30"))
+    # Where item photos are kept; None: the instance folder's media/store.
+    STORE_MEDIA_FOLDER = os.environ.get("STORE_MEDIA_FOLDER") or None
+    # Largest photo upload (also bounded by MAX_CONTENT_LENGTH), and the longest side kept.
+    STORE_PHOTO_MAX_BYTES = int(os.environ.get("STORE_PHOTO_MAX_BYTES", str(2 * 1024 * 1024)))
+    STORE_PHOTO_MAX_SIDE = int(os.environ.get("STORE_PHOTO_MAX_SIDE", "1024"))
+
     JOB_RUNS_KEEP_DAYS = 400
 
     PROPAGATE_EXCEPTIONS = False

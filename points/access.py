@@ -37,6 +37,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Pages that gather one's work: the staff dashboard, and a unit's own page.
     "dashboard.read": frozenset({"staff", "street_admin", "admin", "grid_worker"}),
     "unit.read": frozenset({"unit_admin"}),
+    # The points store: items, stock and prices; the pickup desk; the sponsor report.
+    "store.manage": frozenset({"staff", "street_admin", "admin"}),
+    "store.pickup": frozenset({"staff", "street_admin", "admin"}),
+    "store.report": frozenset({"staff", "street_admin", "supervisor", "admin"}),
 }
 
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands

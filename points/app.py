@@ -31,6 +31,8 @@ from points.ledger import pages as ledger_pages
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
+from points.store import api as store_api
+from points.store import pages as store_pages
 
 API_BLUEPRINTS = (
     auth_api.blp,
@@ -41,6 +43,7 @@ API_BLUEPRINTS = (
     board_api.blp,
     demands_api.blp,
     checkin_api.blp,
+    store_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -50,6 +53,7 @@ PAGE_BLUEPRINTS = (
     board_pages.bp,
     demands_pages.bp,
     checkin_pages.bp,
+    store_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners, demands_listeners)

@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "points.board.models",
     "points.demands.models",
     "points.checkin.models",
+    "points.store.models",
 )
 
 

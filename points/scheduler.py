@@ -32,7 +32,13 @@ from points.metrics import JOB_RUNS
 log = logging.getLogger(__name__)
 
 # Domain modules that register jobs; imported when the registry is first needed.
-JOB_MODULES = ("points.auth.jobs", "points.ledger.jobs", "points.board.jobs", "points.checkin.jobs")
+JOB_MODULES = (
+    "points.auth.jobs",
+    "points.ledger.jobs",
+    "points.board.jobs",
+    "points.checkin.jobs",
+    "points.store.jobs",
+)
 
 
 class JobRun(SQLModel, table=True):

@@ -14,6 +14,7 @@ import click
 from points.auth.current import actor_for
 from points.db import LOCAL_TZ
 from points.ledger import operations as ops
+from points.ledger import spending
 from points.ledger.queries import last_transfer_id, resolution_of, reversal_of
 
 SEED = 20261122
@@ -181,7 +182,7 @@ def load_history(objects: dict, *, now: datetime, echo: Callable[..., None] = cl
             _play(item, rng)
     _named_awards(objects, end)
     _corrected_award(objects, end)
-    ops.spend(
+    spending.spend(
         community_id=objects["communities"][0].id,
         payer_type="person",
         payer_id=objects["logins"]["resident"].id,

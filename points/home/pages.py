@@ -45,6 +45,10 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("people_pages.audit", _l("操作日志"), _may("audit.read")),
     ("checkin_pages.my_checkins", _l("我的签到"), _anyone),
     ("checkin_pages.stations", _l("签到站点"), _may("stations.manage")),
+    ("store_pages.index", _l("积分超市"), _anyone),
+    ("store_pages.manage", _l("商品管理"), _may("store.manage")),
+    ("store_pages.desk", _l("兑换领取"), _may("store.pickup")),
+    ("store_pages.sponsors", _l("赞助统计"), _may("store.report", "unit.read")),
 )
 
 

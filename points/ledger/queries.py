@@ -429,3 +429,15 @@ def chain_heads(connection: sa.Connection) -> dict[int, tuple[int, str]]:
 def last_transfer_id() -> int:
     """The largest transfer id so far (0 for an empty ledger): rows above it are newer."""
     return session().execute(sa.select(sa.func.coalesce(sa.func.max(Transfer.id), 0))).scalar_one()
+
+
+def find_transfer_by_key(idempotency_key: str) -> dict | None:
+    """The transfer holding this idempotency key (e.g. `redemption:{id}`), if any."""
+    row = (
+        session()
+        .connection()
+        .execute(sa.select(_t).where(_t.c.idempotency_key == idempotency_key))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -93,10 +93,10 @@ def award(world, key):
 @pytest.fixture
 def spend(world, key):
     """`spend(amount, person=, memo=)`: a redemption of 兴安分 at the world's community store."""
-    from points.ledger import operations as ops
+    from points.ledger import spending
 
     def make(amount, *, person=None, memo=""):
-        return ops.spend(
+        return spending.spend(
             community_id=world.community.id,
             payer_type="person",
             payer_id=(person or world.resident).id,

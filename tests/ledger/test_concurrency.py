@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.errors import DomainError
 from points.ledger import operations as ops
+from points.ledger import spending
 from points.ledger.models import Transfer
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
@@ -103,7 +104,7 @@ def test_spend_racing_on_one_account_never_overdraws(live_app):
     def attempt(i):
         with live_app.app_context():
             try:
-                ops.spend(
+                spending.spend(
                     community_id=communities[0],
                     payer_type="person",
                     payer_id=person,

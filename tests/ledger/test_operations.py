@@ -8,6 +8,7 @@ import pytest
 
 from points.errors import DomainError
 from points.ledger import operations as ops
+from points.ledger import spending
 from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of, statement
 from points.ledger.verify import verify_ledger
 
@@ -285,7 +286,7 @@ def test_statement_running_balance_and_period(world, award, key):
     award(10, auto=True, now=t1)
     award(5, auto=True, now=t2)
     pending = award(7, now=t2)
-    ops.spend(
+    spending.spend(
         community_id=world.community.id,
         payer_type="person",
         payer_id=world.resident.id,
@@ -399,8 +400,10 @@ def test_reverse_transfer_refuses_spending(world, award, spend):
 def test_refund_gives_a_redemption_back_once(world, award, spend):
     award(10, auto=True)
     spent = spend(6, memo="兑换：大米")
-    refund = ops.refund(actor_id=world.staff.id, transfer_id=spent["id"], memo="取消兑换")
+    refund = spending.refund(actor_id=world.staff.id, transfer_id=spent["id"], memo="取消兑换")
     assert refund["reason"] == "refund" and refund["reverses_id"] == spent["id"]
     assert balances_of_person(world.resident.id)["xingan"]["available"] == 10
-    assert codes(lambda: ops.refund(actor_id=world.staff.id, transfer_id=spent["id"])) == "already_resolved"
+    assert (
+        codes(lambda: spending.refund(actor_id=world.staff.id, transfer_id=spent["id"])) == "already_resolved"
+    )
     assert verify_ledger().ok

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from points.db import session
 from points.errors import DomainError
 from points.ledger import operations as ops
+from points.ledger import spending
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
 
@@ -106,7 +107,7 @@ def _apply(world, people, model, op, args):
         model.reversible.remove((transfer_id, who, amount))
         return
     who, amount = args
-    ops.spend(
+    spending.spend(
         community_id=world.community.id,
         payer_type="person",
         payer_id=people[who].id,

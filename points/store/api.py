@@ -1,0 +1,306 @@
+"""JSON endpoints of the points store: items, redeeming, vouchers, the pickup desk, the sponsor
+report. Redeeming, cancelling and refund requests and decisions move points, so they take an
+`Idempotency-Key` (the ledger's contract: a retry replays the first answer)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from points.access import Actor
+from points.auth.current import current_actor
+from points.db import utcnow
+from points.errors import problem_doc
+from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
+from points.ledger.idempotency import idempotent
+from points.ledger.queries import balances_of_person
+from points.org.models import OrgNode
+from points.pagination import paginate
+from points.people.queries import get_person
+from points.store import operations, presenters, queries
+from points.store.export import report_csv, report_xlsx
+from points.store.models import Item
+from points.store.report import circulation, sponsor_rows
+from points.store.schemas import (
+    CancelSchema,
+    ItemCreateSchema,
+    ItemFieldsSchema,
+    ItemPageSchema,
+    ItemQuerySchema,
+    ItemSchema,
+    LookupSchema,
+    RedeemSchema,
+    SponsorQuerySchema,
+    SponsorReportSchema,
+    StockMoveSchema,
+    VoucherPageSchema,
+    VoucherQuerySchema,
+    VoucherReasonSchema,
+    VoucherSchema,
+)
+
+blp = Blueprint(
+    "store", __name__, url_prefix="/api/v1", description="Points store: items, vouchers, sponsors"
+)
+SECURED = [{"bearerAuth": []}]
+MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
+REFUSED = (
+    "item_unavailable, kind_not_redeemable, limit_reached, out_of_stock, insufficient_points, price_changed"
+)
+VOUCHER_REFUSED = "already_picked_up, not_refundable, voucher_cancelled, voucher_expired, not_picked_up"
+EXPORTS = {"content_type": "text/csv", "schema": {"type": "string"}, "success": True}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- items ------------------------------------------------------------------------------
+
+
+def _one_item(actor: Actor, item) -> dict:
+    return presenters.item_views(actor, [item], now=utcnow())[0]
+
+
+@blp.route("/store/items")
+class Items(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.response(200, ItemPageSchema)
+    def get(self, args):
+        """Items of my communities' stores, what I can afford first; `manage` lists every item
+        of the communities I run, inactive ones too."""
+        actor = current_actor()
+        if args["manage"]:
+            stmt = queries.items_stmt(
+                scope=actor.scope_filter("store.manage", OrgNode.path), active_only=False
+            )
+        else:
+            balances = balances_of_person(actor.person_id)
+            stmt = queries.items_stmt(
+                community_ids=queries.store_communities(get_person(actor.person_id)),
+                affordable={kind: b["available"] for kind, b in balances.items()},
+            )
+        if args.get("community_id"):
+            stmt = stmt.where(Item.community_id == args["community_id"])
+        if args.get("kind"):
+            stmt = stmt.where(Item.kind == args["kind"])
+        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page["items"] = presenters.item_views(actor, page["items"], now=utcnow())
+        return page
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ItemCreateSchema)
+    @blp.response(201, ItemSchema)
+    @blp.alt_response(422, **problem_doc("kind_not_redeemable, invalid_station, one_sponsor, invalid_limit"))
+    def post(self, data):
+        """Put an item in a community's store (staff); a starting stock counts as donated."""
+        actor = current_actor()
+        item = operations.create_item(actor=actor, **data)
+        return _one_item(actor, item)
+
+
+@blp.route("/store/items/<int:item_id>")
+class OneItem(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ItemSchema)
+    def get(self, item_id):
+        actor = current_actor()
+        return _one_item(actor, presenters.visible_item(actor, item_id))
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ItemFieldsSchema)
+    @blp.response(200, ItemSchema)
+    def patch(self, data, item_id):
+        """Change an item (staff); every change, price included, is in the audit log."""
+        actor = current_actor()
+        presenters.visible_item(actor, item_id)
+        return _one_item(actor, operations.update_item(actor=actor, item_id=item_id, **data))
+
+
+@blp.route("/store/items/<int:item_id>/stock")
+class ItemStock(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(StockMoveSchema)
+    @blp.response(200, ItemSchema)
+    @blp.alt_response(409, **problem_doc("stock_negative"))
+    def post(self, data, item_id):
+        """Record a donation, a write-off or a stocktake (staff); stock never goes below zero."""
+        actor = current_actor()
+        presenters.visible_item(actor, item_id)
+        operations.adjust_stock(actor=actor, item_id=item_id, **data)
+        return _one_item(actor, queries.get_item(item_id))
+
+
+@blp.route("/store/items/<int:item_id>/redeem")
+class Redeem(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(RedeemSchema)
+    @blp.response(201, VoucherSchema)
+    @blp.alt_response(409, **problem_doc(REFUSED))
+    def post(self, data, item_id):
+        """Redeem one piece: stock and points are taken in one transaction and a voucher issued."""
+        actor = current_actor()
+        voucher = operations.redeem_item(actor=actor, item_id=item_id, price=data.get("price"))
+        return _voucher(actor, voucher)
+
+
+# --- vouchers ---------------------------------------------------------------------------
+
+
+def _voucher(actor: Actor, voucher) -> dict:
+    return presenters.voucher_views(actor, [(voucher, queries.get_item(voucher.item_id))], now=utcnow())[0]
+
+
+def _voucher_page(actor: Actor, stmt, args) -> dict:
+    page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
+    page["items"] = presenters.voucher_views(actor, [tuple(r) for r in page["items"]], now=utcnow())
+    return page
+
+
+@blp.route("/me/vouchers")
+class MyVouchers(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(VoucherQuerySchema, location="query")
+    @blp.response(200, VoucherPageSchema)
+    def get(self, args):
+        """My vouchers, newest first, each with its code and what I may do."""
+        actor = current_actor()
+        stmt = queries.vouchers_stmt(person_id=actor.person_id, state=args.get("state"))
+        return _voucher_page(actor, stmt, args)
+
+
+@blp.route("/store/vouchers")
+class Vouchers(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(VoucherQuerySchema, location="query")
+    @blp.response(200, VoucherPageSchema)
+    def get(self, args):
+        """Vouchers of the communities whose desk I run (staff); `corrections` for refund requests."""
+        actor = current_actor()
+        stmt = queries.vouchers_stmt(
+            scope=actor.scope_filter("store.pickup", OrgNode.path),
+            community_ids=[args["community_id"]] if args.get("community_id") else None,
+            state=args.get("state"),
+            corrections_pending=args["corrections"],
+        )
+        return _voucher_page(actor, stmt, args)
+
+
+@blp.route("/store/vouchers/lookup")
+class Lookup(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(LookupSchema)
+    @blp.response(200, VoucherSchema)
+    @blp.alt_response(422, **problem_doc("invalid_voucher_code"))
+    def post(self, data):
+        """The voucher the desk scanned or typed (staff)."""
+        actor = current_actor()
+        return _voucher(actor, operations.look_up_voucher(actor=actor, text=data["code"]))
+
+
+@blp.route("/store/vouchers/<int:voucher_id>")
+class OneVoucher(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, VoucherSchema)
+    def get(self, voucher_id):
+        actor = current_actor()
+        return _voucher(actor, presenters.visible_voucher(actor, voucher_id))
+
+
+@blp.route("/store/vouchers/<int:voucher_id>/pickup")
+class Pickup(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, VoucherSchema)
+    @blp.alt_response(409, **problem_doc(VOUCHER_REFUSED))
+    def post(self, voucher_id):
+        """Hand the piece over (staff at the desk); a voucher is picked up once."""
+        actor = current_actor()
+        return _voucher(actor, operations.pickup_voucher(actor=actor, voucher_id=voucher_id))
+
+
+@blp.route("/store/vouchers/<int:voucher_id>/cancel")
+class Cancel(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, VoucherSchema)
+    @blp.alt_response(409, **problem_doc(VOUCHER_REFUSED))
+    def post(self, data, voucher_id):
+        """Cancel before pickup (the owner; staff with a reason): refund and stock back."""
+        actor = current_actor()
+        voucher = operations.cancel_voucher(actor=actor, voucher_id=voucher_id, reason=data["reason"])
+        return _voucher(actor, voucher)
+
+
+@blp.route("/store/vouchers/<int:voucher_id>/refund-request")
+class RefundRequest(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(VoucherReasonSchema)
+    @blp.response(200, VoucherSchema)
+    @blp.alt_response(409, **problem_doc("not_picked_up, refund_pending, already_refunded"))
+    def post(self, data, voucher_id):
+        """Ask to refund a picked-up voucher (staff): someone independent must approve it."""
+        actor = current_actor()
+        voucher = operations.request_voucher_refund(actor=actor, voucher_id=voucher_id, reason=data["reason"])
+        return _voucher(actor, voucher)
+
+
+@blp.route("/store/vouchers/<int:voucher_id>/refund-approve")
+class RefundApprove(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.response(200, VoucherSchema)
+    @blp.alt_response(403, **problem_doc("self_approval, maker_checker, not_independent"))
+    def post(self, voucher_id):
+        """Approve a refund request (staff other than its requester, independent of them)."""
+        actor = current_actor()
+        voucher = operations.decide_voucher_refund(actor=actor, voucher_id=voucher_id, approve=True)
+        return _voucher(actor, voucher)
+
+
+@blp.route("/store/vouchers/<int:voucher_id>/refund-reject")
+class RefundReject(MethodView):
+    @idempotent
+    @blp.doc(**MOVES_POINTS)
+    @blp.arguments(VoucherReasonSchema)
+    @blp.response(200, VoucherSchema)
+    def post(self, data, voucher_id):
+        """Reject a refund request, with a reason (staff, independent as for approving)."""
+        actor = current_actor()
+        voucher = operations.decide_voucher_refund(
+            actor=actor, voucher_id=voucher_id, approve=False, reason=data["reason"]
+        )
+        return _voucher(actor, voucher)
+
+
+# --- the sponsor report -----------------------------------------------------------------
+
+
+def sponsor_report(actor: Actor, args: dict) -> list[dict]:
+    """Rows a reader may see: store readers over their scope; a unit admin, their unit's."""
+    if args.get("unit_id") and actor.administers_unit(args["unit_id"]):
+        return sponsor_rows(unit_id=args["unit_id"], community_id=args.get("community_id"))
+    actor.require_somewhere("store.report")
+    return sponsor_rows(
+        scope=actor.scope_filter("store.report", OrgNode.path),
+        community_id=args.get("community_id"),
+        unit_id=args.get("unit_id"),
+    )
+
+
+@blp.route("/store/sponsors")
+class Sponsors(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(SponsorQuerySchema, location="query")
+    @blp.response(200, SponsorReportSchema)
+    @blp.alt_response(200, **EXPORTS)
+    @blp.alt_response(200, content_type=XLSX, schema={"type": "string", "format": "binary"}, success=True)
+    def get(self, args):
+        """Per community and sponsor: goods given, points redeemed against them, vouchers
+        outstanding; and the points in circulation. `format=csv|xlsx` exports."""
+        rows = sponsor_report(current_actor(), args)
+        if args["format"] == "csv":
+            return report_csv(rows, "sponsors")
+        if args["format"] == "xlsx":
+            return report_xlsx(rows, "sponsors")
+        return {"rows": rows, "circulation": circulation(rows)}

@@ -1,0 +1,125 @@
+"""The pickup desk: staff scan a voucher's QR (USB scanner or camera) or type its number, hand
+the piece over, cancel with a reason, and ask for or decide refunds of picked-up vouchers."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from points.auth.current import current_actor, login_required
+from points.db import session, utcnow
+from points.errors import DomainError, NotFound, ValidationFailed
+from points.org.models import OrgNode
+from points.pagination import page_number, paginate
+from points.store import operations, presenters, queries
+from points.store.pages import bp
+from points.store.schemas import LookupSchema, VoucherReasonSchema
+from points.web import load_form, page_action, refuse
+
+
+def _desk_actor():
+    actor = current_actor()
+    if not actor.can_somewhere("store.pickup"):
+        abort(403)
+    return actor
+
+
+@bp.get("/store/desk")
+@login_required
+def desk():
+    actor = _desk_actor()
+    scope = actor.scope_filter("store.pickup", OrgNode.path)
+    waiting = paginate(
+        queries.vouchers_stmt(scope=scope, state="issued"),
+        page=page_number(request.args.get("page")),
+        per_page=20,
+        scalars=False,
+    )
+    now = utcnow()
+    waiting["items"] = presenters.voucher_views(actor, [tuple(r) for r in waiting["items"]], now=now)
+    corrections = presenters.voucher_views(
+        actor,
+        [
+            tuple(r)
+            for r in session()
+            .execute(queries.vouchers_stmt(scope=scope, corrections_pending=True).limit(50))
+            .all()
+        ],
+        now=now,
+    )
+    pending = [v for v in corrections if v["correction"] and v["correction"]["state"] == "pending"]
+    return render_template("store/desk.html", waiting=waiting, corrections=pending)
+
+
+@bp.post("/store/desk/lookup")
+@login_required
+def lookup():
+    actor = _desk_actor()
+    try:
+        text = load_form(LookupSchema(), request.form)["code"]
+        found = page_action(lambda: operations.look_up_voucher(actor=actor, text=text))
+    except (NotFound, ValidationFailed) as exc:
+        refuse(exc)
+        found = None
+    if found is None:
+        return redirect(url_for("store_pages.desk"))
+    return redirect(url_for("store_pages.voucher", voucher_id=found.id))
+
+
+@bp.get("/store/v/<code>")
+@login_required
+def scanned(code: str):
+    """What a voucher's QR opens: for the desk, that voucher; for its owner, their voucher."""
+    actor = current_actor()
+    try:
+        found = operations.look_up_voucher(actor=actor, text=code, for_desk=False)
+    except DomainError:
+        found = None
+    if found is None:
+        abort(404)
+    return redirect(url_for("store_pages.voucher", voucher_id=found.id))
+
+
+@bp.post("/store/vouchers/<int:voucher_id>/pickup")
+@login_required
+def pickup(voucher_id: int):
+    actor = current_actor()
+    page_action(lambda: operations.pickup_voucher(actor=actor, voucher_id=voucher_id), done=_("已领取"))
+    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
+
+
+@bp.post("/store/vouchers/<int:voucher_id>/refund-request")
+@login_required
+def refund_request(voucher_id: int):
+    actor = current_actor()
+    reason = load_form(VoucherReasonSchema(), request.form)["reason"]
+    page_action(
+        lambda: operations.request_voucher_refund(actor=actor, voucher_id=voucher_id, reason=reason),
+        done=_("已申请退还，等待其他工作人员审批"),
+    )
+    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
+
+
+@bp.post("/store/vouchers/<int:voucher_id>/refund-approve")
+@login_required
+def refund_approve(voucher_id: int):
+    actor = current_actor()
+    page_action(
+        lambda: operations.decide_voucher_refund(actor=actor, voucher_id=voucher_id, approve=True),
+        done=_("已同意退还，积分已退回"),
+    )
+    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
+
+
+@bp.post("/store/vouchers/<int:voucher_id>/refund-reject")
+@login_required
+def refund_reject(voucher_id: int):
+    actor = current_actor()
+    reason = load_form(VoucherReasonSchema(), request.form)["reason"]
+    page_action(
+        lambda: operations.decide_voucher_refund(
+            actor=actor, voucher_id=voucher_id, approve=False, reason=reason
+        ),
+        done=_("已驳回退还申请"),
+    )
+    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
