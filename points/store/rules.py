@@ -24,8 +24,8 @@ from flask import current_app
 from points.access import Actor
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.labels import N_
-from points.ledger.operations import refund_refusals
 from points.ledger.queries import award_states, get_transfer
+from points.ledger.spending import refund_refusals
 from points.store.models import Item, Voucher, VoucherState
 
 ISSUED, PICKED_UP = VoucherState.ISSUED.value, VoucherState.PICKED_UP.value

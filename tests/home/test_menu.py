@@ -17,8 +17,12 @@ EVERYONE = {
     "demands_pages.ask_for_help",
     "ledger_pages.my_points",
     "checkin_pages.my_checkins",
+    "store_pages.index",
 }
 STAFF = EVERYONE | {
+    "store_pages.manage",
+    "store_pages.desk",
+    "store_pages.sponsors",
     "home_pages.dashboard",
     "demands_pages.triage",
     "board_pages.verification_queue",
@@ -56,7 +60,12 @@ def test_menu_of_a_party_member(app, town, page_as):
 
 
 def test_menu_of_a_unit_admin(app, town, page_as):
-    expected = EVERYONE | {"board_pages.verification_queue", "board_pages.unit", "people_pages.registrations"}
+    expected = EVERYONE | {
+        "board_pages.verification_queue",
+        "board_pages.unit",
+        "people_pages.registrations",
+        "store_pages.sponsors",
+    }
     check_menu(app, page_as(town.unit_admin), expected)
 
 
@@ -78,6 +87,7 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "ledger_pages.ledger",
         "people_pages.people",
         "people_pages.audit",
+        "store_pages.sponsors",
     }
     check_menu(app, page_as(town.supervisor), expected)
 

@@ -159,6 +159,26 @@ def redeem_item(
     accounts = spending.spending_accounts(
         community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
+    voucher = _issue(actor, item, client_key, now)
+    # From here to the commit the item's row is locked: nothing but the stock and the posting.
+    _take_stock(item)
+    spending.spend_between(
+        community_id=voucher.community_id,
+        accounts=accounts,
+        kind=voucher.kind,
+        amount=voucher.price,
+        idempotency_key=f"redemption:{voucher.id}",
+        ref_type="redemption",
+        ref_id=voucher.id,
+        memo=item.name,
+        requested_by_id=actor.person_id,
+        now=now,
+    )
+    return voucher
+
+
+def _issue(actor: Actor, item, client_key: str | None, now: datetime) -> Voucher:
+    """The voucher of a redemption, inserted with its audit entry before any lock is taken."""
     voucher = _insert(
         Voucher(
             item_id=item.id,
@@ -179,20 +199,6 @@ def redeem_item(
         action="voucher.issued",
         target_type="voucher",
         entries=[(voucher.id, voucher.community_id, {"item_id": item.id, "price": item.price})],
-        now=now,
-    )
-    # From here to the commit the item's row is locked: nothing but the stock and the posting.
-    _take_stock(item)
-    spending.spend_between(
-        community_id=voucher.community_id,
-        accounts=accounts,
-        kind=voucher.kind,
-        amount=voucher.price,
-        idempotency_key=f"redemption:{voucher.id}",
-        ref_type="redemption",
-        ref_id=voucher.id,
-        memo=item.name,
-        requested_by_id=actor.person_id,
         now=now,
     )
     return voucher
