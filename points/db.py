@@ -76,10 +76,17 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000, po
         return sa.create_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
+            # No ping per checkout (a round trip on every request): a connection the server
+            # dropped fails its first statement, which invalidates the pool, and the request
+            # answers 503 busy_retry (errors.is_transient) for the client to retry.
+            pool_recycle=1800,
             pool_size=pool_size,
             max_overflow=2 * pool_size,
             connect_args={"options": f"-c lock_timeout={int(busy_timeout_ms)}"},
+            # Every transaction here ends in an explicit COMMIT or ROLLBACK (sessions, `with
+            # connection.begin()`, Connection.close()): the pool's own rollback on each return
+            # would be one more round trip per request.
+            pool_reset_on_return=None,
         )
 
     engine = sa.create_engine(

@@ -276,6 +276,9 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 def is_transient(error: BaseException) -> bool:
     """A database conflict that a retry resolves, as opposed to a bug."""
+    if getattr(error, "connection_invalidated", False):
+        # The server dropped the connection (a restart, a failover): the pool was emptied.
+        return True
     original = getattr(error, "orig", None) or error
     if getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True

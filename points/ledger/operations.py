@@ -63,6 +63,7 @@ from points.ledger.posting import (
     existing_keys,
     local_year,
     lock_head,
+    move_balances,
     replayed,
     resolution_leg,
     use_budgets,
@@ -123,19 +124,13 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
             return [stored[k] for k in keys]
 
     changes = balance_changes(legs)
-    if single:
-        # The key check rides along with the balance update: on PostgreSQL it sees a row
-        # with this key committed while this posting waited for the head lock.
-        cur.executemany(sql.move_balance_new_key, [{**change, "key": keys[0]} for change in changes])
-        if cur.rowcount != len(changes):
-            existing = existing_keys(cur, sql, keys)
-            if existing:
-                return [replayed(legs, existing)[keys[0]]]
-            raise InsufficientPoints(message="可用积分不足")
-    else:
-        cur.executemany(sql.move_balance, changes)
-        if cur.rowcount != len(changes):
-            raise InsufficientPoints(message="可用积分不足")
+    # For a single row the key check rides along with the balance update: on PostgreSQL it
+    # sees a row with this key committed while this posting waited for the head lock.
+    if move_balances(cur, sql, changes, key=keys[0] if single else None) != len(changes):
+        existing = existing_keys(cur, sql, keys) if single else {}
+        if existing:
+            return [replayed(legs, existing)[keys[0]]]
+        raise InsufficientPoints(message="可用积分不足")
 
     if has_budget:
         use_budgets(community_id, legs)
@@ -170,6 +165,10 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         values.append(row)
     stamp = sql.timestamp(now)
     params = [{**row, "created_at": stamp} for row in values]
+    if len(values) == 1 and sql.postgres:
+        cur.execute(sql.append_one, params[0])
+        values[0]["id"] = cur.fetchone()[0]
+        return _with_stored(values, stored, keys, existing)
     if len(values) == 1:
         cur.execute(sql.insert_transfer_returning, params[0])
         values[0]["id"] = cur.fetchone()[0]
@@ -188,7 +187,11 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         for row in values:
             row["id"] = ids[row["seq"]]
     cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})
+    return _with_stored(values, stored, keys, existing)
 
+
+def _with_stored(values: list[dict], stored: dict[str, dict], keys: list[str], existing: dict) -> list[dict]:
+    """The rows for `keys` in order: those just written, and those found stored already."""
     if existing:
         by_key = {r["idempotency_key"]: r for r in values} | stored
         return [by_key[k] for k in keys]

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from points.db import LOCAL_TZ, session, utcnow
+from points.db import LOCAL_TZ, get_db, session, utcnow
 from points.errors import Conflict, DomainError
 from points.ledger.models import GENESIS_HASH, Budget, Kind, Transfer
 from points.ledger.queries import get_transfer
@@ -136,6 +138,19 @@ def lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -
     return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
 
 
+def move_balances(cur, sql: Statements, changes: list[dict], *, key: str | None) -> int:
+    """Apply the balance changes to the cached totals, each account only where it keeps enough
+    available (and, with `key`, only while no row holds that idempotency key); how many accounts
+    moved. PostgreSQL in one statement; SQLite, in process, one prepared statement per account."""
+    if sql.postgres:
+        params = {name: [change[name] for change in changes] for name in changes[0]}
+        cur.execute(sql.move_balances_new_key if key else sql.move_balances, {**params, "key": key})
+        return cur.rowcount
+    rows = [{**change, "key": key} for change in changes] if key else changes
+    cur.executemany(sql.move_balance_new_key if key else sql.move_balance, rows)
+    return cur.rowcount
+
+
 def existing_keys(cur, sql: Statements, keys: list[str]) -> dict[str, int]:
     cur.execute(sql.existing_keys(len(keys)), sql.many("key", keys))
     return {key: transfer_id for transfer_id, key in cur.fetchall()}
@@ -236,10 +251,48 @@ def award_asked(transfer_id: int) -> dict:
     return get_transfer(row["pending_id"]) if row["pending_id"] else row
 
 
+# Account ids known to be committed, per database: an account never changes owner or kind and
+# is never deleted, so once committed its id can be used without asking again. Ids seen in a
+# transaction join this only when it commits (a rolled-back account may have its id reused).
+_COMMITTED: dict[tuple[str, str, str, int], int] = {}
+_SEEN = "points.ledger.accounts_seen"
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_accounts(sess: Session) -> None:
+    seen = sess.info.pop(_SEEN, None)
+    if seen:
+        _COMMITTED.update(seen)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_accounts(sess: Session) -> None:
+    sess.info.pop(_SEEN, None)
+
+
 def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
-    """Ids of the accounts of these (owner_type, owner_id) in one kind, creating missing ones."""
-    cur, sql = cursor()
+    """Ids of the accounts of these (owner_type, owner_id) in one kind, creating missing ones.
+
+    Committed ids come from memory (no round trip on the posting path); the rest are read, or
+    made, and remembered once their transaction commits. Sessions pinned to one connection (the
+    tests' rolled-back transactions) always read."""
     wanted = sorted(set(owners))
+    database = get_db()
+    remember = not isinstance(database.bind, sa.Connection)
+    found = {}
+    if remember:
+        sess, database = session(), str(database.engine.url)
+        found = {o: _COMMITTED[(database, kind, *o)] for o in wanted if (database, kind, *o) in _COMMITTED}
+        if len(found) == len(wanted):
+            return found
+    found.update(_read_or_make(wanted, kind))
+    if remember:
+        sess.info.setdefault(_SEEN, {}).update({(database, kind, *o): i for o, i in found.items()})
+    return found
+
+
+def _read_or_make(wanted: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
+    cur, sql = cursor()
     query = sql.accounts_two if len(wanted) == 2 else sql.accounts_many(len(wanted))
     params = {"kind": kind}
     for i, (owner_type, owner_id) in enumerate(wanted):

@@ -61,6 +61,20 @@ class Statements:
             " WHERE id = :account_id AND (allow_negative OR posted - pending_out >= :need)"
             " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = :key)"
         )
+        # PostgreSQL moves every account of a posting in one statement (arrays: one prepared
+        # statement whatever the count), instead of a pipeline of one UPDATE per account.
+        moves = (
+            "UPDATE ledger_accounts AS a SET posted = a.posted + v.d_posted,"
+            " pending_in = a.pending_in + v.d_pending_in, pending_out = a.pending_out + v.d_pending_out"
+            " FROM unnest(%(account_id)s::bigint[], %(d_posted)s::bigint[], %(d_pending_in)s::bigint[],"
+            " %(d_pending_out)s::bigint[], %(need)s::bigint[])"
+            " AS v(account_id, d_posted, d_pending_in, d_pending_out, need)"
+            " WHERE a.id = v.account_id AND (a.allow_negative OR a.posted - a.pending_out >= v.need)"
+        )
+        self.move_balances = moves
+        self.move_balances_new_key = (
+            moves + " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = %(key)s)"
+        )
         self.move_head = self.sql(
             "UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community"
         )
@@ -83,6 +97,16 @@ class Statements:
             " RETURNING id, seq"
         )
         self.insert_transfer_returning = self.sql(self._insert_transfer() + " RETURNING id")
+        # PostgreSQL appends the row and moves the chain head in one statement (one round trip).
+        self.append_one = (
+            self.sql(
+                f"WITH appended AS ({self._insert_transfer()} RETURNING id)"
+                " UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community_id"
+                " RETURNING (SELECT id FROM appended)"
+            )
+            if self.postgres
+            else None
+        )
         self.transfer_ids = self.sql(
             "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"
         )
