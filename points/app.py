@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from flask import Flask
@@ -119,4 +120,7 @@ def create_app(
     # need the password again.
     auth_guards.init_app(app)
     cli.init_app(app)
+    # What building the app made lives as long as the process: the collector need not walk it
+    # again on every full collection (one took ~100 ms in the middle of a bulk approval).
+    gc.freeze()
     return app
