@@ -145,6 +145,9 @@ def activity_refusal(
 
 def activity_actions(actor: Actor, activity: Activity, *, now: datetime | None = None, **known) -> list[str]:
     """The actions of ACTIVITY_TRANSITIONS the actor may take on the activity now."""
+    if not actor.can_somewhere("stations.manage"):
+        # Every action needs it; a resident's scan answer then costs no reads of the org tree.
+        return []
     return [a for a in ACTIVITY_ACTIONS if activity_refusal(actor, activity, a, now=now, **known) is None]
 
 
