@@ -29,6 +29,7 @@ from points.home import api as home_api
 from points.home import pages as home_pages
 from points.ledger import api as ledger_api
 from points.ledger import pages as ledger_pages
+from points.ledger import verify as ledger_verify
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
@@ -89,6 +90,7 @@ def create_app(
 
     security.init_app(app)
     metrics.init_app(app)
+    metrics.on_scrape(ledger_verify.export_verification)
     probes.init_app(app)
     # Chinese stays readable in JSON rather than \u-escaped.
     app.json.ensure_ascii = False

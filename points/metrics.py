@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -24,6 +25,10 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from points.db import session
 
 REQUESTS = Histogram(
     "points_request_seconds",
@@ -46,6 +51,10 @@ VERIFY_AT = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Gauges read from the database when scraped (whichever process did the work).
+_SCRAPE_HOOKS: list[Callable[[], None]] = []
+_PENDING = "points.metrics.pending"
+
 REQUEST_ID_HEADER = "X-Request-Id"
 # Where the request keeps its id: the error handler reads it from there too.
 REQUEST_ID_KEY = "points.request_id"
@@ -62,6 +71,37 @@ def request_id() -> str:
             given if 8 <= len(given) <= 64 and given.isprintable() else secrets.token_hex(8)
         )
     return environ[REQUEST_ID_KEY]
+
+
+def count(metric, amount: int = 1) -> None:
+    """Add `amount` to a counter (a labelled child) once the current transaction commits:
+    a refused or rolled-back request counts nothing."""
+    session().info.setdefault(_PENDING, []).append((metric, amount))
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed(sess: Session) -> None:
+    for metric, amount in sess.info.pop(_PENDING, ()):
+        metric.inc(amount)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(sess: Session) -> None:
+    sess.info.pop(_PENDING, None)
+
+
+def on_scrape(hook: Callable[[], None]) -> None:
+    """Run `hook` before each scrape, to set gauges from the database."""
+    _SCRAPE_HOOKS.append(hook)
+
+
+def _run_scrape_hooks() -> None:
+    for hook in _SCRAPE_HOOKS:
+        try:
+            hook()
+        except Exception:
+            # A gauge left stale must not cost operators every other metric.
+            logging.getLogger(__name__).exception("metrics hook %s failed", hook.__name__)
 
 
 def _registry():
@@ -116,4 +156,5 @@ def init_app(app: Flask) -> None:
         """Prometheus text, for those METRICS_TOKEN or METRICS_ALLOW let in (404 for others)."""
         if not _may_scrape():
             abort(404)
+        _run_scrape_hooks()
         return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)

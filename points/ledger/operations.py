@@ -71,6 +71,7 @@ from points.ledger.posting import (
 from points.ledger.queries import get_transfer, issued_in_year, resolution_of, reversal_requests
 from points.ledger.statements import TRANSFER_COLUMNS
 from points.ledger.transitions import approval_refusals, reversal_target, withdrawal_refusal
+from points.metrics import APPROVALS, POSTINGS, count
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,14 @@ def _append(community_id: int, legs: list[Leg], *, now: datetime | None = None) 
     `ledger_conflict` when the database's own constraints refuse a row.
     """
     try:
-        return _append_rows(community_id, legs, now=now)
+        rows = _append_rows(community_id, legs, now=now)
     except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         # The checks above should make this unreachable; the constraints are the backstop.
         log.error("ledger constraint refused a posting in community %s: %s", community_id, exc)
         raise Conflict("ledger_conflict", "积分记录与已有记录冲突，未入账") from exc
+    for status in {leg.status for leg in legs}:
+        count(POSTINGS.labels(status), sum(1 for leg in legs if leg.status == status))
+    return rows
 
 
 def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) -> list[dict]:
@@ -326,6 +330,7 @@ def _decidable(actor: Actor, transfer_id: int, now: datetime | None) -> dict:
 def _decide(actor: Actor, pending: dict, leg: Leg, action: str, detail: dict, now: datetime | None) -> dict:
     row = _append(pending["community_id"], [leg], now=now)[0]
     audit(actor, action, _target(pending), detail=detail, now=now)
+    count(APPROVALS.labels("approve" if leg.status == "post" else "reject"))
     return row
 
 
@@ -423,6 +428,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
             ],
             now=now,
         )
+    count(APPROVALS.labels("approve"), len(ids))
     return rows
 
 

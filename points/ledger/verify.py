@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from points.db import session
 from points.ledger.chain import HASHED_FIELDS, values_hash
 from points.ledger.models import GENESIS_HASH, Account, Budget, ChainHead, Transfer, Verification
-from points.ledger.queries import issued_in_year
+from points.ledger.queries import issued_in_year, latest_verification
+from points.metrics import VERIFY_AT, VERIFY_OK
 
 _t = Transfer.__table__
 _a = Account.__table__
@@ -258,3 +259,11 @@ def record_verification(result: VerifyResult) -> Verification:
     session().add(row)
     session().flush()
     return row
+
+
+def export_verification() -> None:
+    """The last verification's result and time, as the metrics gauges (alert on its age)."""
+    row = latest_verification()
+    if row is not None:
+        VERIFY_OK.set(1 if row.ok else 0)
+        VERIFY_AT.set(row.at.timestamp())

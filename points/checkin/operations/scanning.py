@@ -35,6 +35,7 @@ from points.db import LOCAL_TZ, session, utcnow
 from points.errors import Conflict, DomainError
 from points.i18n import Gettext, as_written
 from points.ledger.models import Kind
+from points.metrics import SCANS, count
 from points.org.models import Station
 from points.org.queries import get_station
 from points.people.models import Person
@@ -150,7 +151,13 @@ def staff_check_in(
 NOT_READ = object()
 
 
-def _toggle(
+def _toggle(person_id: int, activity: Activity, **how) -> ScanResult:
+    result = _toggle_once(person_id, activity, **how)
+    count(SCANS.labels(result.outcome))
+    return result
+
+
+def _toggle_once(
     person_id: int,
     activity: Activity,
     *,
