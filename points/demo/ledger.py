@@ -75,7 +75,7 @@ def _play(item: tuple, rng: random.Random) -> None:
         auto_post=kind == "xingan" and fate < 0.5,
         now=when,
     )
-    if row["status"] != "pending" or resolution_of(row["id"]) is not None:
+    if row["status"] != "pending" or resolution_of(row) is not None:
         return
     if fate < 0.85:
         ops.approve_award(actor=checker, transfer_id=row["id"], now=when + timedelta(hours=20))
@@ -98,7 +98,7 @@ def _award_approved(objects: dict, *, key: str, when: datetime, approve: bool = 
         now=when,
         **award,
     )
-    if approve and resolution_of(row["id"]) is None:
+    if approve and resolution_of(row) is None:
         ops.approve_award(actor=staff_2, transfer_id=row["id"], now=when + timedelta(hours=3))
     return row
 
@@ -138,7 +138,7 @@ def _named_awards(objects: dict, end: datetime) -> None:
             idempotency_key=f"demo:manual:{n}",
             now=when,
         )
-        if approve and resolution_of(row["id"]) is None:
+        if approve and resolution_of(row) is None:
             ops.approve_award(actor=staff_2, transfer_id=row["id"], now=when + timedelta(hours=2))
 
 
@@ -158,7 +158,7 @@ def _corrected_award(objects: dict, end: datetime) -> None:
         auto_post=True,
         now=end - timedelta(days=3),
     )
-    if reversal_of(wrong["id"]) is None:
+    if reversal_of(wrong) is None:
         request = ops.reverse_transfer(
             actor=actor_for(logins["staff_2"]),
             transfer_id=wrong["id"],

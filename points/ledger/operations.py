@@ -110,13 +110,15 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     seq, prev_hash, has_budget, existing = lock_head(cur, sql, community_id, keys[0] if single else None)
     if not single:
         # Read after taking the lock, so rows committed while waiting for it are seen.
-        existing = existing_keys(cur, sql, keys)
+        existing = existing_keys(cur, sql, community_id, keys)
 
     # Resolving or reversing is never replayed: a second attempt is refused.
     for column in ("pending_id", "reverses_id"):
         targets = [getattr(leg, column) for leg in legs if getattr(leg, column)]
         if targets:
-            cur.execute(sql.resolved_any(column, len(targets)), sql.many("r", targets))
+            cur.execute(
+                sql.resolved_any(column, len(targets)), {**sql.many("r", targets), "community": community_id}
+            )
             if cur.fetchone() is not None:
                 raise Conflict("already_resolved", "该笔积分已处理过")
 
@@ -130,8 +132,10 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     changes = balance_changes(legs)
     # For a single row the key check rides along with the balance update: on PostgreSQL it
     # sees a row with this key committed while this posting waited for the head lock.
-    if move_balances(cur, sql, changes, key=keys[0] if single else None) != len(changes):
-        existing = existing_keys(cur, sql, keys) if single else {}
+    if move_balances(cur, sql, changes, community_id=community_id, key=keys[0] if single else None) != len(
+        changes
+    ):
+        existing = existing_keys(cur, sql, community_id, keys) if single else {}
         if existing:
             return [replayed(legs, existing)[keys[0]]]
         raise InsufficientPoints(message="可用积分不足")
@@ -370,7 +374,7 @@ def withdraw_award(
     refusal = withdrawal_refusal(pending)
     if refusal is not None:
         raise refusal
-    if resolution_of(transfer_id) is not None:
+    if resolution_of(pending) is not None:
         return None
     leg = resolution_leg(pending, status="void", approver_id=actor_id, memo=reason.strip())
     row = _append(pending["community_id"], [leg], now=now)[0]
@@ -450,7 +454,7 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
     target, refusal = reversal_target(row)
     if refusal is not None:
         raise refusal
-    _, rejected = reversal_requests(target["id"])
+    _, rejected = reversal_requests(target)
     leg = Leg(
         kind=target["kind"],
         debit_account_id=target["credit_account_id"],

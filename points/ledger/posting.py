@@ -138,21 +138,22 @@ def lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -
     return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
 
 
-def move_balances(cur, sql: Statements, changes: list[dict], *, key: str | None) -> int:
+def move_balances(cur, sql: Statements, changes: list[dict], *, community_id: int, key: str | None) -> int:
     """Apply the balance changes to the cached totals, each account only where it keeps enough
     available (and, with `key`, only while no row holds that idempotency key); how many accounts
     moved. PostgreSQL in one statement; SQLite, in process, one prepared statement per account."""
     if sql.postgres:
         params = {name: [change[name] for change in changes] for name in changes[0]}
-        cur.execute(sql.move_balances_new_key if key else sql.move_balances, {**params, "key": key})
+        query = sql.move_balances_new_key if key else sql.move_balances
+        cur.execute(query, {**params, "key": key, "community": community_id})
         return cur.rowcount
-    rows = [{**change, "key": key} for change in changes] if key else changes
+    rows = [{**change, "key": key, "community": community_id} for change in changes] if key else changes
     cur.executemany(sql.move_balance_new_key if key else sql.move_balance, rows)
     return cur.rowcount
 
 
-def existing_keys(cur, sql: Statements, keys: list[str]) -> dict[str, int]:
-    cur.execute(sql.existing_keys(len(keys)), sql.many("key", keys))
+def existing_keys(cur, sql: Statements, community_id: int, keys: list[str]) -> dict[str, int]:
+    cur.execute(sql.existing_keys(len(keys)), {**sql.many("key", keys), "community": community_id})
     return {key: transfer_id for transfer_id, key in cur.fetchall()}
 
 

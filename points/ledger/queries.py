@@ -100,7 +100,7 @@ def statement_stmt(
     if compact:
         resolution = _t.alias("resolution")
         query = query.where(
-            sa.or_(ledger.c.status != "pending", ~sa.exists().where(resolution.c.pending_id == ledger.c.id))
+            sa.or_(ledger.c.status != "pending", ~sa.exists().where(_resolves(resolution, ledger)))
         )
     if start is not None:
         query = query.where(ledger.c.created_at >= start)
@@ -133,14 +133,18 @@ def statement(
 def annotate(rows: list[dict]) -> list[dict]:
     """Add `state`: for a pending row, pending, posted or voided; for a posted row, posted or
     reversed; otherwise the row's status (post, void)."""
-    resolved = resolutions_of([r["id"] for r in rows if r["status"] == "pending"])
-    effective = [r["id"] for r in rows if r["status"] in _EFFECTIVE]
+    resolved = resolutions_of([r for r in rows if r["status"] == "pending"])
+    effective = [r for r in rows if r["status"] in _EFFECTIVE]
     undone = set()
     if effective:
         undone = set(
             session()
             .connection()
-            .execute(sa.select(_t.c.reverses_id).where(_t.c.reverses_id.in_(effective)))
+            .execute(
+                sa.select(_t.c.reverses_id).where(
+                    _in_communities(effective), _t.c.reverses_id.in_([r["id"] for r in effective])
+                )
+            )
             .scalars()
         )
     for row in rows:
@@ -196,7 +200,7 @@ def approval_queue_stmt(
     query = (
         query.where(
             _t.c.reason.in_(APPROVABLE_REASONS),
-            ~sa.exists().where(resolution.c.pending_id == _t.c.id),
+            ~sa.exists().where(_resolves(resolution, _t)),
         )
         .order_by(None)
         .order_by(_t.c.id)
@@ -206,7 +210,7 @@ def approval_queue_stmt(
     return query
 
 
-def reversal_requests(transfer_id: int) -> tuple[int, int]:
+def reversal_requests(target: dict) -> tuple[int, int]:
     """How many reversals of the transfer were asked for, and how many of them were rejected."""
     resolution = _t.alias("resolution")
     asked, rejected = (
@@ -215,12 +219,13 @@ def reversal_requests(transfer_id: int) -> tuple[int, int]:
         .execute(
             sa.select(sa.func.count(), sa.func.count(resolution.c.id))
             .select_from(_t)
-            .outerjoin(resolution, sa.and_(resolution.c.pending_id == _t.c.id, resolution.c.status == "void"))
+            .outerjoin(resolution, sa.and_(_resolves(resolution, _t), resolution.c.status == "void"))
             .where(
+                _t.c.community_id == target["community_id"],
                 _t.c.reason == "reversal",
                 _t.c.status == "pending",
                 _t.c.ref_type == "transfer",
-                _t.c.ref_id == transfer_id,
+                _t.c.ref_id == target["id"],
             )
         )
         .one()
@@ -233,35 +238,52 @@ def get_transfer(transfer_id: int) -> dict | None:
     return dict(row) if row else None
 
 
-def resolution_of(transfer_id: int) -> dict | None:
-    """The post or void row of a pending transfer, if it was resolved."""
-    row = (
-        session().connection().execute(sa.select(_t).where(_t.c.pending_id == transfer_id)).mappings().first()
+def _in_communities(rows) -> sa.ColumnElement[bool]:
+    """The communities of these rows: a row's resolution or reversal is always in its own
+    community (verify checks it), and naming it keeps the read on that community's shard."""
+    return _t.c.community_id.in_(sorted({r["community_id"] for r in rows}))
+
+
+def _resolves(resolution, pending) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        resolution.c.community_id == pending.c.community_id, resolution.c.pending_id == pending.c.id
     )
+
+
+def _first(query: sa.Select) -> dict | None:
+    row = session().connection().execute(query).mappings().first()
     return dict(row) if row else None
 
 
-def resolutions_of(pending_ids: list[int]) -> dict[int, str]:
-    """pending id -> 'post' or 'void', for those resolved."""
-    if not pending_ids:
+def resolution_of(pending: dict) -> dict | None:
+    """The post or void row of a pending transfer (a row with `id` and `community_id`), if it
+    was resolved."""
+    return _first(
+        sa.select(_t).where(_t.c.community_id == pending["community_id"], _t.c.pending_id == pending["id"])
+    )
+
+
+def resolutions_of(pendings: list[dict]) -> dict[int, str]:
+    """pending id -> 'post' or 'void', for those of these pending rows that were resolved."""
+    if not pendings:
         return {}
     rows = (
         session()
         .connection()
-        .execute(sa.select(_t.c.pending_id, _t.c.status).where(_t.c.pending_id.in_(pending_ids)))
+        .execute(
+            sa.select(_t.c.pending_id, _t.c.status).where(
+                _in_communities(pendings), _t.c.pending_id.in_([r["id"] for r in pendings])
+            )
+        )
     )
     return {r.pending_id: r.status for r in rows}
 
 
-def reversal_of(transfer_id: int) -> dict | None:
-    row = (
-        session()
-        .connection()
-        .execute(sa.select(_t).where(_t.c.reverses_id == transfer_id))
-        .mappings()
-        .first()
+def reversal_of(posted: dict) -> dict | None:
+    """The row that reversed (or refunded) a posted row, if any."""
+    return _first(
+        sa.select(_t).where(_t.c.community_id == posted["community_id"], _t.c.reverses_id == posted["id"])
     )
-    return dict(row) if row else None
 
 
 def account_owners(account_ids: set[int]) -> dict[int, tuple[str, int]]:
@@ -364,19 +386,24 @@ def award_states(transfer_ids: list[int]) -> dict[int, dict]:
         return {}
     conn = session().connection()
     rows = conn.execute(
-        sa.select(_t.c.id, _t.c.amount, _t.c.kind, _t.c.status).where(_t.c.id.in_(transfer_ids))
+        sa.select(_t.c.id, _t.c.community_id, _t.c.amount, _t.c.kind, _t.c.status).where(
+            _t.c.id.in_(transfer_ids)
+        )
     ).all()
+    if not rows:
+        return {}
+    mine = _in_communities([r._mapping for r in rows])
     resolved = {
         r.pending_id: (r.status, r.id)
         for r in conn.execute(
-            sa.select(_t.c.pending_id, _t.c.status, _t.c.id).where(_t.c.pending_id.in_(transfer_ids))
+            sa.select(_t.c.pending_id, _t.c.status, _t.c.id).where(mine, _t.c.pending_id.in_(transfer_ids))
         )
     }
     effective = [r.id for r in rows if r.status == "posted"] + [
         post_id for status, post_id in resolved.values() if status == "post"
     ]
     undone = set(
-        conn.execute(sa.select(_t.c.reverses_id).where(_t.c.reverses_id.in_(effective))).scalars()
+        conn.execute(sa.select(_t.c.reverses_id).where(mine, _t.c.reverses_id.in_(effective))).scalars()
         if effective
         else ()
     )

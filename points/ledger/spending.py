@@ -99,7 +99,7 @@ def request_refund(
     target = _get_transfer(transfer_id)
     if target["reason"] != "redemption" or target["status"] != "posted":
         raise Conflict("not_refundable", "只有已完成的兑换可以退还")
-    if reversal_of(target["id"]) is not None:
+    if reversal_of(target) is not None:
         raise Conflict("already_resolved", "这笔兑换已退还过")
     leg = Leg(
         kind=target["kind"],

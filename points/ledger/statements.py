@@ -33,13 +33,20 @@ class Statements:
     def __init__(self, dialect: str):
         self.dialect = dialect
         self.postgres = dialect == "postgresql"
+        self._heads()
+        self._balances()
+        self._accounts()
+        self._transfers()
+
+    def _heads(self) -> None:
         lock = " FOR UPDATE OF h" if self.postgres else ""
         # The locked row is re-read by PostgreSQL after a wait, so seq, hash and the budget flag are
         # current; the joined transfer is not (the statement's snapshot predates the wait), which is
         # why the balance update checks the key again (`move_balance_new_key`).
         self.lock_head_one = self.sql(
             "SELECT h.seq, h.head_hash, h.has_budget, t.id, t.idempotency_key"
-            " FROM ledger_chain_heads h LEFT JOIN ledger_transfers t ON t.idempotency_key = :key"
+            " FROM ledger_chain_heads h"
+            " LEFT JOIN ledger_transfers t ON t.community_id = h.community_id AND t.idempotency_key = :key"
             " WHERE h.community_id = :community" + lock
         )
         self.lock_head = self.sql(
@@ -50,6 +57,11 @@ class Statements:
             "INSERT INTO ledger_chain_heads (community_id, seq, head_hash) VALUES (:community, 0, :genesis)"
             " ON CONFLICT (community_id) DO NOTHING"
         )
+        self.move_head = self.sql(
+            "UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community"
+        )
+
+    def _balances(self) -> None:
         self.move_balance = self.sql(
             "UPDATE ledger_accounts SET posted = posted + :d_posted, pending_in = pending_in + :d_pending_in,"
             " pending_out = pending_out + :d_pending_out"
@@ -59,7 +71,7 @@ class Statements:
             "UPDATE ledger_accounts SET posted = posted + :d_posted, pending_in = pending_in + :d_pending_in,"
             " pending_out = pending_out + :d_pending_out"
             " WHERE id = :account_id AND (allow_negative OR posted - pending_out >= :need)"
-            " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = :key)"
+            " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE community_id = :community AND idempotency_key = :key)"
         )
         # PostgreSQL moves every account of a posting in one statement (arrays: one prepared
         # statement whatever the count), instead of a pipeline of one UPDATE per account.
@@ -69,15 +81,17 @@ class Statements:
             " FROM unnest(%(account_id)s::bigint[], %(d_posted)s::bigint[], %(d_pending_in)s::bigint[],"
             " %(d_pending_out)s::bigint[], %(need)s::bigint[])"
             " AS v(account_id, d_posted, d_pending_in, d_pending_out, need)"
-            " WHERE a.id = v.account_id AND (a.allow_negative OR a.posted - a.pending_out >= v.need)"
+            # The ids again as values, so a sharded database sends the update only where they live.
+            " WHERE a.id = ANY(%(account_id)s::bigint[]) AND a.id = v.account_id"
+            " AND (a.allow_negative OR a.posted - a.pending_out >= v.need)"
         )
         self.move_balances = moves
         self.move_balances_new_key = (
-            moves + " AND NOT EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = %(key)s)"
+            moves + " AND NOT EXISTS (SELECT 1 FROM ledger_transfers"
+            " WHERE community_id = %(community)s AND idempotency_key = %(key)s)"
         )
-        self.move_head = self.sql(
-            "UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community"
-        )
+
+    def _accounts(self) -> None:
         self.accounts_two = self.sql(
             "SELECT id, owner_type, owner_id FROM ledger_accounts WHERE kind = :kind AND"
             " ((owner_type = :t0 AND owner_id = :i0) OR (owner_type = :t1 AND owner_id = :i1))"
@@ -88,6 +102,7 @@ class Statements:
             " ON CONFLICT (owner_type, owner_id, kind) DO NOTHING"
         )
 
+    def _transfers(self) -> None:
         self.insert_transfer = self.sql(self._insert_transfer())
         # PostgreSQL takes many rows as one array per column: a short statement, prepared
         # once, however many rows a bulk approval brings.
@@ -117,7 +132,8 @@ class Statements:
 
     def existing_keys(self, count: int) -> str:
         return self.sql(
-            f"SELECT id, idempotency_key FROM ledger_transfers WHERE {self._any('idempotency_key', 'key', count)}"
+            "SELECT id, idempotency_key FROM ledger_transfers"
+            f" WHERE community_id = :community AND {self._any('idempotency_key', 'key', count)}"
         )
 
     def _any(self, column: str, prefix: str, count: int) -> str:
@@ -138,7 +154,10 @@ class Statements:
 
     def resolved_any(self, column: str, count: int) -> str:
         """Any row resolving (`pending_id`) or reversing (`reverses_id`) one of these ids."""
-        return self.sql(f"SELECT 1 FROM ledger_transfers WHERE {self._any(column, 'r', count)} LIMIT 1")
+        return self.sql(
+            f"SELECT 1 FROM ledger_transfers WHERE community_id = :community AND {self._any(column, 'r', count)}"
+            " LIMIT 1"
+        )
 
     def _insert_transfer(self) -> str:
         columns = ", ".join(TRANSFER_COLUMNS)

@@ -86,7 +86,7 @@ def approval_refusals(
         return {}
     now = now or utcnow()
     owners = account_owners({r["debit_account_id"] for r in rows} | {r["credit_account_id"] for r in rows})
-    resolved = resolutions_of([r["id"] for r in rows if r["status"] == "pending"])
+    resolved = resolutions_of([r for r in rows if r["status"] == "pending"])
     ties = ties_of(actor.person_id, since=independence_since(now))
     paths: dict[int, str] = {}
     refusals: dict[int, DomainError] = {}
@@ -124,7 +124,7 @@ def reversal_target(row: dict) -> tuple[dict, DomainError | None]:
     before), `reversal_pending` (a request waits)."""
     target = row
     if row["status"] == "pending":
-        post = resolution_of(row["id"])
+        post = resolution_of(row)
         if post is None or post["status"] != "post":
             return row, Conflict("not_posted", "这笔积分尚未入账，无法冲正")
         target = post
@@ -133,9 +133,9 @@ def reversal_target(row: dict) -> tuple[dict, DomainError | None]:
     if target["reason"] not in AWARD_REASONS:
         # Spending is undone by a refund (which also restores stock), never by a reversal.
         return target, Conflict("not_reversible", "只有奖励可以冲正；兑换请走退还流程")
-    if reversal_of(target["id"]) is not None:
+    if reversal_of(target) is not None:
         return target, Conflict("already_resolved", "这笔积分已冲正过")
-    asked, rejected = reversal_requests(target["id"])
+    asked, rejected = reversal_requests(target)
     if asked > rejected:
         return target, Conflict("reversal_pending", "这笔积分已有待审批的冲正申请")
     return target, None

@@ -105,7 +105,7 @@ def test_reverse_transfer_of_an_approved_pending_award(world, award):
     ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
     request = ops.reverse_transfer(actor=world.checker_actor, transfer_id=row["id"], reason="错发")
     reversal = ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
-    assert reversal["reason"] == "reversal" and reversal["reverses_id"] == resolution_of(row["id"])["id"]
+    assert reversal["reason"] == "reversal" and reversal["reverses_id"] == resolution_of(row)["id"]
     assert balances_of_person(world.resident.id)["xingan"]["posted"] == 0
 
 
