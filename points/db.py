@@ -82,7 +82,10 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000, po
             pool_recycle=1800,
             pool_size=pool_size,
             max_overflow=2 * pool_size,
-            connect_args={"options": f"-c lock_timeout={int(busy_timeout_ms)}"},
+            # JIT off: the service's queries are short, and once the planner's estimate passes
+            # jit_above_cost compiling alone took hundreds of milliseconds of a request. A report
+            # that benefits may `SET LOCAL jit = on` in its own transaction.
+            connect_args={"options": f"-c lock_timeout={int(busy_timeout_ms)} -c jit=off"},
             # Every transaction here ends in an explicit COMMIT or ROLLBACK (sessions, `with
             # connection.begin()`, Connection.close()): the pool's own rollback on each return
             # would be one more round trip per request.

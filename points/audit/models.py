@@ -12,6 +12,13 @@ from points.db import UTCDateTime, utcnow
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
+    # Each way a reader reaches an entry (its node, who did it, to whom, the unit), newest first.
+    __table_args__ = (
+        sa.Index("ix_audit_entries_node_entry", "node_id", "id"),
+        sa.Index("ix_audit_entries_actor_entry", "actor_id", "id"),
+        sa.Index("ix_audit_entries_target_entry", "target_type", "target_id", "id"),
+        sa.Index("ix_audit_entries_unit_entry", "unit_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

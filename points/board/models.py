@@ -98,7 +98,8 @@ class Task(SQLModel, table=True):
         sa.CheckConstraint("slots > 0", name="slots_positive"),
         sa.CheckConstraint("reward_hongsong >= 0 AND reward_xingan >= 0", name="rewards_nonnegative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        sa.Index("ix_tasks_community_state", "community_id", "state"),
+        # The board reads a community's tasks of some states in start order.
+        sa.Index("ix_tasks_community_state_start", "community_id", "state", "starts_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

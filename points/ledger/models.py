@@ -115,6 +115,15 @@ class Transfer(SQLModel, table=True):
         sa.Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
         sa.Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
         sa.Index("ix_ledger_transfers_ref", "ref_type", "ref_id"),
+        # The approval queue reads pending rows only; browsing reads a community's newest.
+        sa.Index(
+            "ix_ledger_transfers_pending",
+            "community_id",
+            "id",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_ledger_transfers_community", "community_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -81,6 +81,13 @@ ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_gra
 
 class Person(SQLModel, table=True):
     __tablename__ = "people"
+    # Name search: a trigram index on PostgreSQL serves `LIKE '%赵%'`; on SQLite the same index
+    # is a plain b-tree and a search scans the reader's scope.
+    __table_args__ = (
+        sa.Index(
+            "ix_people_name_search", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     phone: str = Field(max_length=20, unique=True)
