@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from config import TestConfig
 from points.app import create_app
 from points.db import make_engine, normalise_url, session
+from points.demo.command import load_demo
 from points.migrate import upgrade
 
 
@@ -321,3 +322,37 @@ def first_login(client, phone: str, password: str, new_password: str = "Wq8nRt3v
     )
     assert changed.status_code in (200, 204), changed.json
     return token(new_password)
+
+
+def quiet(*_args, **_kwargs) -> None:
+    pass
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """An app on a fresh committed database the demo was loaded into once (per test process),
+    and the first run's counts. Tests only read it, or load the demo again to see it add nothing."""
+    with fresh_database(tmp_path_factory.mktemp("demo"), "demo") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        app = make_test_app(url)
+        with app.app_context():
+            added = load_demo(echo=quiet, progress=False)
+        try:
+            yield app, added
+        finally:
+            get_db_from(app).engine.dispose()
+
+
+@contextmanager
+def migrated_app(tmp_path_factory, label: str, **overrides):
+    """An app on a fresh database of its own, migrated and committed to for real: for the tests
+    that race real connections against each other."""
+    with fresh_database(tmp_path_factory.mktemp(label), label.replace("-", "")) as url:
+        app = make_test_app(url, **overrides)
+        upgrade(get_db_from(app).engine)
+        try:
+            yield app
+        finally:
+            get_db_from(app).engine.dispose()

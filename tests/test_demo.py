@@ -12,7 +12,7 @@ from points.demo.plan import DEMO_PASSWORD, LOGINS
 from points.migrate import upgrade
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person, Registration, RoleGrant
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from tests.conftest import fresh_database, get_db_from, make_test_app, quiet
 
 # The roles each fixed login holds, as (role, name of the node or unit; None for the whole tree).
 EXPECTED_ROLES = {
@@ -29,26 +29,6 @@ EXPECTED_ROLES = {
     "staff_c3": [("staff", "朝晖社区")],
     "staff_c4": [("staff", "林苑社区")],
 }
-
-
-def quiet(*_args, **_kwargs) -> None:
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """An app on a fresh committed database the demo was loaded into once, and the first run's counts."""
-    with fresh_database(tmp_path_factory.mktemp("demo"), "demo") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        app = make_test_app(url)
-        with app.app_context():
-            added = load_demo(echo=quiet, progress=False)
-        try:
-            yield app, added
-        finally:
-            get_db_from(app).engine.dispose()
 
 
 def totals(app) -> dict[str, int]:

@@ -13,27 +13,15 @@ import pytest
 from points.board import draw
 from points.board import operations as ops
 from points.board.operations import rules
-from points.db import session, utcnow
-from points.errors import DomainError
+from points.db import utcnow
 from tests.board.conftest import idem
+from tests.refusals import accepts
 
 NOW = utcnow()
 
 
 def _at(hours: float):
     return NOW + timedelta(hours=hours)
-
-
-def _accepted(call) -> bool:
-    """Whether the operation accepts, leaving nothing behind either way."""
-    savepoint = session().begin_nested()
-    try:
-        call()
-        return True
-    except DomainError:
-        return False
-    finally:
-        savepoint.rollback()
 
 
 def _task_call(action: str, actor, task, helper):
@@ -115,7 +103,7 @@ def test_task_allowed_actions_are_what_the_operations_accept(board, tasks, actor
         allowed = rules.allowed_task_actions(actor, task, NOW)
         offered |= set(allowed)
         for action in rules.TASK_ACTIONS:
-            accepted = _accepted(_task_call(action, actor, task, helper))
+            accepted = accepts(_task_call(action, actor, task, helper))
             assert accepted == (action in allowed), (who, name, action, allowed)
     # The states above reach every action somebody may take.
     expected = {"staff": set(rules.TASK_ACTIONS) - {"claim", "claim_unit"}, "unit_admin": {"claim_unit"}}
@@ -193,7 +181,7 @@ def test_claim_allowed_actions_are_what_the_operations_accept(board, claims, act
             allowed = rules.allowed_claim_actions(actor, claim, NOW)
             offered |= set(allowed)
             for action in rules.CLAIM_ACTIONS:
-                accepted = _accepted(_claim_call(action, actor, claim))
+                accepted = accepts(_claim_call(action, actor, claim))
                 assert accepted == (action in allowed), (who, name, action, allowed)
     # The states above reach every action somebody may take.
     assert offered == set(rules.CLAIM_ACTIONS)

@@ -17,20 +17,16 @@ import sqlalchemy as sa
 from points.board.models import Claim
 from points.db import session, utcnow
 from points.errors import DomainError
-from points.migrate import upgrade
-from tests.conftest import fresh_database, make_test_app
+from tests.conftest import migrated_app
 
 THREADS = 50
 
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("board-conc"), "board") as url:
-        # Enough connections for every thread to hold its own.
-        app = make_test_app(url, DB_POOL_SIZE=THREADS + 5)
-        upgrade(app.extensions["points_db"].engine)
+    # Enough connections for every thread to hold its own.
+    with migrated_app(tmp_path_factory, "board-conc", DB_POOL_SIZE=THREADS + 5) as app:
         yield app
-        app.extensions["points_db"].engine.dispose()
 
 
 def _world(app, *, people: int, slots: int, reward: int = 5):

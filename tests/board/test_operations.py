@@ -19,12 +19,11 @@ from points.board.models import Claim, Task
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError
 from points.ledger import operations as ledger_ops
-from points.migrate import upgrade
 from points.org.queries import get_node
 from points.people import operations as people_ops
 from points.people.queries import get_person
 from tests.board.conftest import idem
-from tests.conftest import fresh_database, make_test_app
+from tests.conftest import migrated_app
 
 
 def _raises(status: int, code: str, call, **kwargs) -> DomainError:
@@ -389,11 +388,8 @@ def test_reject_claim_by_the_confirming_unit(board, api_as, make_started_task, m
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("board-race"), "boardrace") as url:
-        app = make_test_app(url)
-        upgrade(app.extensions["points_db"].engine)
+    with migrated_app(tmp_path_factory, "board-race") as app:
         yield app
-        app.extensions["points_db"].engine.dispose()
 
 
 def _submitted_claim(app) -> dict:

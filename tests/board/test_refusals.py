@@ -13,27 +13,11 @@ from points.db import utcnow
 from points.org.queries import get_node
 from points.people import operations as people_ops
 from tests.board.conftest import idem, task_body
+from tests.refusals import case_id, out_of_scope
 
 
 def _at(hours: float) -> str:
     return (utcnow() + timedelta(hours=hours)).isoformat()
-
-
-def _case(value) -> str | None:
-    """Readable ids for dict parameters: the fields they set."""
-    if isinstance(value, dict):
-        return "+".join(value) or "empty"
-    return None
-
-
-def _hidden(response) -> dict:
-    """Out of scope: a 404 problem document that says, in Chinese, that the thing is not there."""
-    body = response.get_json()
-    assert response.status_code == 404, body
-    assert response.mimetype == "application/problem+json"
-    assert body["code"].endswith("not_found"), body
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), body
-    return body
 
 
 def _unit_with_admin(make_unit, make_person, community):
@@ -484,7 +468,7 @@ def test_verify_claim_without_idempotency_key(
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": None}, {"reason": 5}], ids=_case
+    "body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": None}, {"reason": 5}], ids=case_id
 )
 def test_reject_claim_without_reason(
     board, api_as, make_started_task, make_claim, board_state, refused, body
@@ -575,16 +559,20 @@ def test_task_actions_by_staff_of_another_community_are_not_found(
     make_claim(posted, board.resident)
     outsider = api_as(board.outsider)
     before = board_state()
-    _hidden(outsider.get(f"/api/v1/tasks/{draft.id}"))
+    out_of_scope(outsider.get(f"/api/v1/tasks/{draft.id}"))
     for task in (posted, draft):
-        _hidden(outsider.patch(f"/api/v1/tasks/{task.id}", json={"description": "改一下"}))
+        out_of_scope(outsider.patch(f"/api/v1/tasks/{task.id}", json={"description": "改一下"}))
         for action in ("post", "close", "complete"):
-            _hidden(outsider.post(f"/api/v1/tasks/{task.id}/{action}"))
-        _hidden(outsider.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem()))
-        _hidden(outsider.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.neighbour.id}))
-        _hidden(outsider.get(f"/api/v1/tasks/{task.id}/claims"))
+            out_of_scope(outsider.post(f"/api/v1/tasks/{task.id}/{action}"))
+        out_of_scope(
+            outsider.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem())
+        )
+        out_of_scope(
+            outsider.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.neighbour.id})
+        )
+        out_of_scope(outsider.get(f"/api/v1/tasks/{task.id}/claims"))
     # Nor may they post one in the community.
-    _hidden(outsider.post("/api/v1/tasks", json=task_body(board.community.id)))
+    out_of_scope(outsider.post("/api/v1/tasks", json=task_body(board.community.id)))
     assert draft.id not in [t["id"] for t in outsider.get("/api/v1/tasks").json["items"]]
     assert board_state() == before
 
@@ -593,11 +581,11 @@ def test_update_task_out_of_scope_answers_like_a_missing_task(board, api_as, mak
     """Existence is not revealed: a draft of another community answers exactly as a missing id."""
     draft = make_task(post=False)
     outsider = api_as(board.outsider)
-    hidden = _hidden(outsider.patch(f"/api/v1/tasks/{draft.id}", json={"description": "改"}))
-    missing = _hidden(outsider.patch(f"/api/v1/tasks/{draft.id + 10_000}", json={"description": "改"}))
+    hidden = out_of_scope(outsider.patch(f"/api/v1/tasks/{draft.id}", json={"description": "改"}))
+    missing = out_of_scope(outsider.patch(f"/api/v1/tasks/{draft.id + 10_000}", json={"description": "改"}))
     assert hidden["code"] == missing["code"]
-    hidden = _hidden(outsider.post(f"/api/v1/tasks/{draft.id}/post"))
-    missing = _hidden(outsider.post(f"/api/v1/tasks/{draft.id + 10_000}/post"))
+    hidden = out_of_scope(outsider.post(f"/api/v1/tasks/{draft.id}/post"))
+    missing = out_of_scope(outsider.post(f"/api/v1/tasks/{draft.id + 10_000}/post"))
     assert hidden["code"] == missing["code"]
 
 
@@ -607,11 +595,11 @@ def test_task_actions_by_grid_worker_are_not_found(board, api_as, make_task, boa
     task = make_task()
     grid_worker = api_as(board.grid_worker)
     before = board_state()
-    _hidden(grid_worker.post("/api/v1/tasks", json=task_body(board.community.id)))
-    _hidden(grid_worker.patch(f"/api/v1/tasks/{task.id}", json={"description": "改"}))
-    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/close"))
-    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem()))
-    _hidden(grid_worker.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.resident.id}))
+    out_of_scope(grid_worker.post("/api/v1/tasks", json=task_body(board.community.id)))
+    out_of_scope(grid_worker.patch(f"/api/v1/tasks/{task.id}", json={"description": "改"}))
+    out_of_scope(grid_worker.post(f"/api/v1/tasks/{task.id}/close"))
+    out_of_scope(grid_worker.post(f"/api/v1/tasks/{task.id}/cancel", json={"reason": "取消"}, headers=idem()))
+    out_of_scope(grid_worker.post(f"/api/v1/tasks/{task.id}/dispatch", json={"person_id": board.resident.id}))
     assert board_state() == before
 
 
@@ -666,7 +654,7 @@ _START = 48  # hours from now
         ({"station_id": "abc"}, "validation_error", "station_id"),
         ({"post": "soon"}, "validation_error", "post"),
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_create_task_with_invalid_fields(board, api_as, board_state, refused, changes, code, field):
     now = utcnow()
@@ -712,7 +700,7 @@ def test_create_task_with_station_of_another_community(board, api_as, board_stat
     assert board_state() == before
 
 
-@pytest.mark.parametrize("body", [[], "task", 42], ids=_case)
+@pytest.mark.parametrize("body", [[], "task", 42], ids=case_id)
 def test_create_task_with_a_body_that_is_not_an_object(board, api_as, board_state, refused, body):
     before = board_state()
     problem = refused(api_as(board.staff).post("/api/v1/tasks", json=body), 422, "validation_error")
@@ -775,7 +763,7 @@ def test_create_task_in_a_grid_or_street(board, api_as, make_person, board_state
 
 def test_create_task_by_resident_is_not_found(board, api_as, board_state):
     before = board_state()
-    _hidden(api_as(board.resident).post("/api/v1/tasks", json=task_body(board.community.id)))
+    out_of_scope(api_as(board.resident).post("/api/v1/tasks", json=task_body(board.community.id)))
     assert board_state() == before
 
 
@@ -795,7 +783,7 @@ def test_create_task_by_resident_is_not_found(board, api_as, board_state):
         {"station_id": None},
         {"description": "可以改", "reward_xingan": 500},
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_update_task_posted_fixed_fields_is_task_locked(
     board, api_as, make_task, make_claim, board_state, refused, changes
@@ -835,7 +823,7 @@ def test_update_task_slots_below_live_claims(
         ({"state": "done"}, "validation_error", "state"),
         ({"description": 7}, "validation_error", "description"),
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_update_task_posted_with_invalid_values(
     board, api_as, make_task, board_state, refused, changes, code, field
@@ -1044,7 +1032,7 @@ def test_draw_task_by_someone_without_the_role_is_not_found(board, api_as, actor
     task = _drawn_task_past_deadline(board, actor_of, make_task, [board.resident])
     before = board_state()
     for who in (board.outsider, board.grid_worker, board.resident, board.unit_admin):
-        _hidden(api_as(who).post(f"/api/v1/tasks/{task.id}/draw"))
+        out_of_scope(api_as(who).post(f"/api/v1/tasks/{task.id}/draw"))
     assert board_state() == before
 
 

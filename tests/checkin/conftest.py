@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from points.db import LOCAL_TZ
+from points.db import LOCAL_TZ, utcnow
 from points.people import operations as people_ops
 
 # 09:00 in Asia/Shanghai on a Monday; a multiple of every window length the tests use.
@@ -81,6 +81,27 @@ def make_activity(world):
         return activity
 
     return make
+
+
+@pytest.fixture
+def running(world, save):
+    """An activity running now (real time, from half an hour ago for three hours and a half),
+    paid 10 points an hour, its rate confirmed by the second staff member; committed."""
+    from points.checkin import operations as ops
+
+    now = utcnow()
+    activity = ops.create_activity(
+        actor=world.staff_actor,
+        station_id=world.station.id,
+        title="周末值班",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=3),
+        hourly_rate=10,
+        now=now,
+    )
+    ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
+    save()
+    return activity
 
 
 @pytest.fixture

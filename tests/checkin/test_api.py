@@ -12,23 +12,6 @@ from points.checkin.models import CheckIn
 from points.db import LOCAL_TZ, utcnow
 
 
-@pytest.fixture
-def running(world, save):
-    now = utcnow()
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
-    ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
-    save()
-    return activity
-
-
 def token_for(world, activity, *, now=None, poster=False) -> str:
     return ops.station_code(actor=world.staff_actor, activity_id=activity.id, poster=poster, now=now).token
 

@@ -18,8 +18,7 @@ import sqlalchemy as sa
 
 from points.checkin.models import Activity, CheckIn
 from points.db import session, utcnow
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from tests.conftest import migrated_app
 
 SAME_PERSON = 20
 CROWD = 200
@@ -31,11 +30,8 @@ RACER, LEAVER, DOUBLE_DUTY = CROWD, CROWD + 1, CROWD + 2
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("checkin-race"), "checkinrace") as url:
-        app = make_test_app(url)
-        upgrade(get_db_from(app).engine)
+    with migrated_app(tmp_path_factory, "checkin-race") as app:
         yield app
-        get_db_from(app).engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -3,32 +3,11 @@ activity; a second run adds nothing."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
-from points.db import make_engine, session
+from points.db import session
 from points.demo.command import load_demo
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
-
-
-def quiet(*_args, **_kwargs) -> None:
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("checkin-demo"), "checkindemo") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        app = make_test_app(url)
-        with app.app_context():
-            added = load_demo(echo=quiet, progress=False)
-        try:
-            yield app, added
-        finally:
-            get_db_from(app).engine.dispose()
+from tests.conftest import quiet
 
 
 def test_load_demo_adds_activities_and_checkins(demo):

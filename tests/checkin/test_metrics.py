@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.checkin.test_api import running, token_for  # noqa: F401  (the fixture)
+from tests.checkin.test_api import token_for
 from tests.metrics_scrape import sample
 
 
-def test_scans_are_counted_by_outcome(app, world, running, api_as):  # noqa: F811
+def test_scans_are_counted_by_outcome(app, world, running, api_as):
     before = [sample(app, "points_scans_total", outcome=o) for o in ("checked_in", "already_in")]
     client = api_as(world.resident)
     token = token_for(world, running)

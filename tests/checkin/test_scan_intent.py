@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
@@ -15,22 +14,6 @@ from points.checkin.models import CheckIn
 from points.db import utcnow
 from points.org import operations as org_ops
 from tests.checkin.test_pages import count_checkins, intent_of, screen_code
-
-
-@pytest.fixture
-def running(world, save):
-    now = utcnow()
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
-    save()
-    return activity
 
 
 def log_in(client, person) -> None:

@@ -9,27 +9,15 @@ from datetime import timedelta
 import pytest
 
 from points.board import operations as board_ops
-from points.db import session, utcnow
+from points.db import utcnow
 from points.demands import operations as ops
-from points.errors import DomainError
+from tests.refusals import accepts
 
 NOW = utcnow()
 
 
 def _at(hours: float):
     return NOW + timedelta(hours=hours)
-
-
-def _accepted(call) -> bool:
-    """Whether the operation accepts, leaving nothing behind either way."""
-    savepoint = session().begin_nested()
-    try:
-        call()
-        return True
-    except DomainError:
-        return False
-    finally:
-        savepoint.rollback()
 
 
 TASK = {"title": "上门帮忙", "starts_at": _at(-1), "ends_at": _at(2), "claim_deadline": _at(1), "slots": 1}
@@ -57,7 +45,7 @@ def demands(board, make_demand, actor_of):
     """Demands of the board's resident in every state, by name."""
     staff = actor_of(board.staff)
 
-    def accepted():
+    def accepts():
         demand = make_demand()
         task = ops.accept_demand(
             actor=staff, demand_id=demand.id, task={**TASK, "eligibility": "anyone"}, now=_at(-2)
@@ -65,10 +53,10 @@ def demands(board, make_demand, actor_of):
         return demand, task
 
     made = {name: make_demand() for name in ("open", "declined", "withdrawn")}
-    made["accepted"], _ = accepted()
-    made["done"], task = accepted()
+    made["accepted"], _ = accepts()
+    made["done"], task = accepts()
     board_ops.complete_task(actor=staff, task_id=task.id, now=_at(-0.5))
-    made["rated"], task = accepted()
+    made["rated"], task = accepts()
     board_ops.complete_task(actor=staff, task_id=task.id, now=_at(-0.5))
     ops.rate_demand(actor=actor_of(board.resident), demand_id=made["rated"].id, rating=5)
     ops.decline_demand(actor=staff, demand_id=made["declined"].id, reason="不在服务范围")
@@ -98,7 +86,7 @@ def test_demand_allowed_actions_are_what_the_operations_accept(board, demands, r
             allowed = ops.demand_actions(actor, demand)
             offered |= set(allowed)
             for action in ops.DEMAND_ACTIONS:
-                accepted = _accepted(_call(action, actor, demand, resource))
+                accepted = accepts(_call(action, actor, demand, resource))
                 assert accepted == (action in allowed), (who, name, action, allowed)
     assert offered == set(ops.DEMAND_ACTIONS)
 

@@ -12,27 +12,11 @@ from points.db import utcnow
 from points.demands import operations
 from points.demands.models import Demand
 from tests.board.conftest import task_body
+from tests.refusals import case_id, out_of_scope
 
 
 def _at(hours: float) -> str:
     return (utcnow() + timedelta(hours=hours)).isoformat()
-
-
-def _case(value) -> str | None:
-    """Readable ids for dict parameters: the fields they set."""
-    if isinstance(value, dict):
-        return "+".join(value) or "empty"
-    return None
-
-
-def _hidden(response) -> dict:
-    """Out of scope: a 404 problem document that says, in Chinese, that the thing is not there."""
-    body = response.get_json()
-    assert response.status_code == 404, body
-    assert response.mimetype == "application/problem+json"
-    assert body["code"].endswith("not_found"), body
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), body
-    return body
 
 
 def _accept(actor, demand, **task):
@@ -56,15 +40,15 @@ def test_demand_actions_by_staff_of_another_community_are_not_found(
     demand = make_demand()
     outsider = api_as(board.outsider)
     before = board_state()
-    _hidden(outsider.get(f"/api/v1/demands/{demand.id}"))
-    _hidden(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不归我们管"}))
+    out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}"))
+    out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不归我们管"}))
     accept = task_body(board.community.id)
     del accept["community_id"], accept["post"]
-    _hidden(outsider.post(f"/api/v1/demands/{demand.id}/accept", json=accept))
-    _hidden(outsider.get(f"/api/v1/demands/{demand.id}/suggestions"))
-    _hidden(outsider.post("/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [1]}))
+    out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/accept", json=accept))
+    out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}/suggestions"))
+    out_of_scope(outsider.post("/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [1]}))
     # Nor ask for help for one of its residents.
-    _hidden(
+    out_of_scope(
         outsider.post(
             "/api/v1/demands",
             json={"category": "助老助残", "details": "帮忙", "requester_id": board.resident.id},
@@ -77,8 +61,10 @@ def test_demand_actions_by_staff_of_another_community_are_not_found(
 def test_decline_demand_out_of_scope_answers_like_a_missing_demand(board, api_as, make_demand):
     demand = make_demand()
     outsider = api_as(board.outsider)
-    hidden = _hidden(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不管"}))
-    missing = _hidden(outsider.post(f"/api/v1/demands/{demand.id + 10_000}/decline", json={"reason": "不管"}))
+    hidden = out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不管"}))
+    missing = out_of_scope(
+        outsider.post(f"/api/v1/demands/{demand.id + 10_000}/decline", json={"reason": "不管"})
+    )
     assert hidden["code"] == missing["code"]
 
 
@@ -267,7 +253,7 @@ def test_request_help_by_grid_worker_for_resident_of_another_grid(
     before = board_state()
     for person in (elsewhere, no_grid, board.stranger):
         body = {"category": "助老助残", "details": "帮忙买菜", "requester_id": person.id}
-        _hidden(grid_worker.post("/api/v1/demands", json=body))
+        out_of_scope(grid_worker.post("/api/v1/demands", json=body))
     assert board_state() == before
 
 
@@ -293,7 +279,7 @@ def test_request_help_by_resident_for_someone_else(board, api_as, board_state, r
         ({"category": "助老助残", "details": "帮忙", "requester_id": "me"}, "requester_id"),
         ({"category": "助老助残", "details": "帮忙", "urgent": True}, "urgent"),
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_request_help_with_invalid_fields(board, api_as, board_state, refused, body, field):
     before = board_state()
@@ -352,7 +338,7 @@ def test_declare_resource_for_unit_not_reported_to_community(board, api_as, make
         ({"availability": "长" * 201}, "availability"),
         ({"owner": "me"}, "owner"),
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_declare_resource_with_invalid_fields(board, api_as, board_state, refused, overrides, field):
     before = board_state()
@@ -368,8 +354,8 @@ def test_retire_resource_of_someone_else(board, api_as, actor_of, board_state, r
         actor=actor_of(board.member), community_id=board.community.id, category="助老助残", description="理发"
     )
     before = board_state()
-    _hidden(api_as(board.resident).post(f"/api/v1/resources/{resource.id}/retire"))
-    _hidden(api_as(board.outsider).post(f"/api/v1/resources/{resource.id}/retire"))
+    out_of_scope(api_as(board.resident).post(f"/api/v1/resources/{resource.id}/retire"))
+    out_of_scope(api_as(board.outsider).post(f"/api/v1/resources/{resource.id}/retire"))
     assert board_state() == before
 
 
@@ -445,7 +431,7 @@ def test_create_project_for_a_closed_demand(
         ({"resource_ids": 1}, "resource_ids"),
         ({}, "resource_ids"),
     ],
-    ids=_case,
+    ids=case_id,
 )
 def test_create_project_with_invalid_resources(board, api_as, make_demand, board_state, refused, body, field):
     demand = make_demand()
@@ -463,7 +449,7 @@ def test_create_project_by_resident_or_member_is_refused(board, api_as, actor_of
         response = api_as(who).post(
             "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [resource.id]}
         )
-        _hidden(response)
+        out_of_scope(response)
     assert board_state() == before
 
 
@@ -483,8 +469,8 @@ def test_request_help_for_a_person_out_of_scope_answers_like_a_missing_person(bo
     """People ids are not probed: someone outside the caller's scope answers as a missing id."""
     resident = api_as(board.resident)
     body = {"category": "助老助残", "details": "帮忙"}
-    hidden = _hidden(resident.post("/api/v1/demands", json={**body, "requester_id": board.stranger.id}))
-    missing = _hidden(
+    hidden = out_of_scope(resident.post("/api/v1/demands", json={**body, "requester_id": board.stranger.id}))
+    missing = out_of_scope(
         resident.post("/api/v1/demands", json={**body, "requester_id": board.stranger.id + 10_000})
     )
     assert hidden["code"] == missing["code"]

@@ -20,19 +20,15 @@ from points.ledger import spending
 from points.ledger.models import Transfer
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
-from points.migrate import upgrade
-from tests.conftest import fresh_database, make_test_app
+from tests.conftest import migrated_app
 
 THREADS = 16
 
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("concurrency"), "conc") as url:
-        app = make_test_app(url)
-        upgrade(get_db_of(app).engine)
+    with migrated_app(tmp_path_factory, "concurrency") as app:
         yield app
-        get_db_of(app).engine.dispose()
 
 
 def get_db_of(app):

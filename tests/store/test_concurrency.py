@@ -19,10 +19,9 @@ from points.db import session
 from points.errors import DomainError, is_transient
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
-from points.migrate import upgrade
 from points.store.models import Item, Voucher
 from points.store.queries import stock_from_history
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from tests.conftest import migrated_app
 
 CROWD = 64
 THREADS = 16
@@ -30,11 +29,8 @@ THREADS = 16
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("store-race"), "storerace") as url:
-        app = make_test_app(url)
-        upgrade(get_db_from(app).engine)
+    with migrated_app(tmp_path_factory, "store-race") as app:
         yield app
-        get_db_from(app).engine.dispose()
 
 
 def _world(app, *, people: int, points: int):

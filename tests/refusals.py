@@ -1,0 +1,36 @@
+"""Helpers for the tests that try what a table or a scope refuses: a try that leaves nothing
+behind, readable ids for parametrised bodies, and the shape of an out-of-scope answer."""
+
+from __future__ import annotations
+
+from points.db import session
+from points.errors import DomainError
+
+
+def accepts(call) -> bool:
+    """Whether the operation accepts, leaving nothing behind either way."""
+    savepoint = session().begin_nested()
+    try:
+        call()
+        return True
+    except DomainError:
+        return False
+    finally:
+        savepoint.rollback()
+
+
+def case_id(value) -> str | None:
+    """Readable ids for dict parameters: the fields they set."""
+    if isinstance(value, dict):
+        return "+".join(value) or "empty"
+    return None
+
+
+def out_of_scope(response) -> dict:
+    """Out of scope: a 404 problem document that says, in Chinese, that the thing is not there."""
+    body = response.get_json()
+    assert response.status_code == 404, body
+    assert response.mimetype == "application/problem+json"
+    assert body["code"].endswith("not_found"), body
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), body
+    return body
