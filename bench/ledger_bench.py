@@ -54,6 +54,21 @@ def throwaway_database(server: str | None, folder: Path):
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, and the PostgreSQL server to use."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is made on it)")
+    return parser
+
+
+def migrated_app(url: str):
+    """The migrated engine and an app with the test settings on the database at `url`."""
+    engine = make_engine(url)
+    upgrade(engine)
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    return engine, create_app({**settings, "DATABASE_URL": url})
+
+
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else float("inf")
 
@@ -337,10 +352,7 @@ def bench_verify(app) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is made on it)")
+    parser = arguments(__doc__)
     parser.add_argument("--postings", type=int, default=2000)
     parser.add_argument("--bulk", type=int, default=500)
     parser.add_argument("--big", type=int, default=1_000_000, help="transfers for the large balance-read run")
@@ -352,11 +364,7 @@ def main() -> None:
         url, drop = throwaway_database(args.postgres, Path(folder))
         drops = [drop]
         try:
-            engine = make_engine(url)
-            upgrade(engine)
-            app = create_app(
-                {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, "DATABASE_URL": url}
-            )
+            engine, app = migrated_app(url)
             communities, approver, people = setup_world(app)
             backend = engine.dialect.name
             rows = []

@@ -23,7 +23,6 @@ comes from 127.0.0.1 here, where a real station's phones share one Wi-Fi address
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -43,11 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bench.ledger_bench import throwaway_database
-from config import TestConfig
-from points.app import create_app
-from points.db import make_engine, session, utcnow
-from points.migrate import upgrade
+from bench.ledger_bench import arguments, migrated_app, throwaway_database
+from points.db import session, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,10 +189,7 @@ def storm(client: Client, jobs: list, concurrency: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is made on it)")
+    parser = arguments(__doc__)
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50, help="client threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -207,11 +200,7 @@ def main() -> None:
         url, drop = throwaway_database(args.postgres, Path(folder))
         server = None
         try:
-            engine = make_engine(url)
-            upgrade(engine)
-            app = create_app(
-                {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, "DATABASE_URL": url}
-            )
+            engine, app = migrated_app(url)
             print(f"setting up {args.people} people…", file=sys.stderr)
             world = setup_world(app, args.people)
             port = free_port()

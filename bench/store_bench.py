@@ -18,7 +18,6 @@ the single-posting rate measured in the same run (target: redemptions ≥ 0.5× 
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import signal
@@ -31,12 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger_bench import bench_posting, throwaway_database
+from bench.ledger_bench import arguments, bench_posting, migrated_app, throwaway_database
 from bench.scan_bench import Client, free_port, start_gunicorn, storm
-from config import TestConfig
-from points.app import create_app
-from points.db import make_engine, session
-from points.migrate import upgrade
+from points.db import session
 
 
 class KeyedClient(Client):
@@ -123,10 +119,7 @@ def check(app, world: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--postgres", help="PostgreSQL server URL (a throwaway database is made on it)")
+    parser = arguments(__doc__)
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--stock", type=int, default=200)
     parser.add_argument("--postings", type=int, default=1000, help="single postings timed, before and after")
@@ -139,11 +132,7 @@ def main() -> None:
         url, drop = throwaway_database(args.postgres, Path(folder))
         server = None
         try:
-            engine = make_engine(url)
-            upgrade(engine)
-            app = create_app(
-                {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, "DATABASE_URL": url}
-            )
+            engine, app = migrated_app(url)
             print(f"setting up {args.people} people…", file=sys.stderr)
             world = setup_world(app, args.people, args.stock, price=10)
             posting_before = bench_posting(app, world["community"], world["ids"], args.postings)
