@@ -76,6 +76,12 @@ def open_counts(actor: Actor) -> dict[str, int]:
     return {detector: count for detector, count in rows}
 
 
+def flag_communities(actor: Actor) -> list[int]:
+    """The communities of the flags the reader sees (the list's community filter)."""
+    inner = flags_stmt(actor).order_by(None).subquery()
+    return sorted(session().scalars(sa.select(inner.c.community_id).distinct()))
+
+
 def names_for(flags: list[Flag]) -> tuple[dict[int, str], dict[int, str]]:
     """Names of the people and communities the flags mention."""
     people = {f.subject_person_id for f in flags} | {f.related_person_id for f in flags}
