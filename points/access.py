@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "store.manage": frozenset({"staff", "street_admin", "admin"}),
     "store.pickup": frozenset({"staff", "street_admin", "admin"}),
     "store.report": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    # Anomaly flags: read within scope (never one's own); the supervision group decides them.
+    "flags.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    "flags.decide": frozenset({"supervisor", "admin"}),
 }
 
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands

@@ -35,6 +35,8 @@ from points.people import api as people_api
 from points.people import pages as people_pages
 from points.store import api as store_api
 from points.store import pages as store_pages
+from points.supervision import api as supervision_api
+from points.supervision import pages as supervision_pages
 
 API_BLUEPRINTS = (
     auth_api.blp,
@@ -46,6 +48,7 @@ API_BLUEPRINTS = (
     demands_api.blp,
     checkin_api.blp,
     store_api.blp,
+    supervision_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -56,6 +59,7 @@ PAGE_BLUEPRINTS = (
     demands_pages.bp,
     checkin_pages.bp,
     store_pages.bp,
+    supervision_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners, demands_listeners)

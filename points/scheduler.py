@@ -38,6 +38,7 @@ JOB_MODULES = (
     "points.board.jobs",
     "points.checkin.jobs",
     "points.store.jobs",
+    "points.supervision.jobs",
 )
 
 
@@ -107,16 +108,28 @@ class Job:
     cron: dict = field(default_factory=dict)
     period: Callable[[datetime], str] = daily
     description: str = ""
+    # The job reads its period key (`func(*, now, period)`): a run by hand for a past period
+    # looks at that period, not at today.
+    takes_period: bool = False
 
 
 _REGISTRY: dict[str, Job] = {}
 
 
-def register_job(name: str, *, cron: dict, period: Callable[[datetime], str] = daily, description: str = ""):
-    """Decorator for `func(*, now) -> detail`; the function must flush, not commit."""
+def register_job(
+    name: str,
+    *,
+    cron: dict,
+    period: Callable[[datetime], str] = daily,
+    description: str = "",
+    takes_period: bool = False,
+):
+    """Decorator for `func(*, now) -> detail` (with `takes_period`, `func(*, now, period)`); the
+    function must flush, not commit."""
 
     def decorate(func):
-        _REGISTRY[name] = Job(name, func, cron, period, description or (func.__doc__ or "").strip())
+        description_ = description or (func.__doc__ or "").strip()
+        _REGISTRY[name] = Job(name, func, cron, period, description_, takes_period)
         return func
 
     return decorate
@@ -171,7 +184,7 @@ def run_job(name: str, *, now: datetime | None = None, period: str | None = None
         except IntegrityError:
             sess.rollback()
             return RunResult(name, period, "skipped", "another run holds this period")
-        detail = job.func(now=now) or ""
+        detail = (job.func(now=now, period=period) if job.takes_period else job.func(now=now)) or ""
         existing.finished_at = utcnow()
         existing.detail = detail[:4000]
         sess.commit()

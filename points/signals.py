@@ -30,6 +30,11 @@ task_cancelled = _signals.signal("task-cancelled")
 # `actor_id`, `now`. Demands mark the demand done, so its requester can rate the service.
 task_completed = _signals.signal("task-completed")
 
+# supervision: a supervisor escalated an anomaly flag to the street admins over its community.
+# Keywords `flag_id`, `community_id`, `detector`, `actor_id`, `note`, `now`. An inbox of notices
+# listens here to tell the street admins; until one does, the audit entry is the record.
+flag_escalated = _signals.signal("flag-escalated")
+
 
 def answer(results: list[tuple[object, object]]) -> object:
     """The one answer of a signal that exactly one receiver answers (blinker's `send` result)."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from points.db import make_engine
 from points.demo.command import load_demo
 from points.demo.plan import DEMO_PASSWORD, LOGINS
+from points.demo.supervision import PLANTED_STAFF, PUPPETS
 from points.migrate import upgrade
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person, Registration, RoleGrant
@@ -81,7 +82,8 @@ def test_load_demo_builds_the_foundation(demo):
     assert 1 <= counts["member_pending"] <= 10
     assert counts["unit_pending"] == 1
     assert counts["unit_confirmed"] >= 4
-    assert first["people"] == counts["people"]
+    # The supervision demo's planted history adds its own staff members and accounts.
+    assert first["people"] + len(PLANTED_STAFF) + len(PUPPETS) == counts["people"]
     assert first["grids"] == counts["grid"]
     assert first["registrations"] == sum(counts[k] for k in counts if k.startswith(("member_", "unit_")))
 
@@ -119,7 +121,7 @@ def test_load_demo_puts_fixed_logins_in_first_community(demo):
     assert homes[phones["grid_worker"]] == ("红升社区", "第一网格")
     assert homes[phones["party_member"]][0] == "红升社区"
     generated = [phone for phone in homes if phone.startswith("1380000")]
-    assert len(generated) == len(homes) - len(LOGINS)
+    assert len(generated) == len(homes) - len(LOGINS) - len(PLANTED_STAFF) - len(PUPPETS)
 
 
 def test_load_demo_twice_adds_nothing(demo):

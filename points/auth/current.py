@@ -181,3 +181,15 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def request_device() -> tuple[str | None, str | None]:
+    """The asking device as stored: the SHA-256 of the page's device cookie, or of the
+    mini-program's `X-Device-Id` header under /api, and the user agent (both None when absent)."""
+    if request.path.startswith("/api/"):
+        value = request.headers.get("X-Device-Id", "")
+    else:
+        value = request.cookies.get(DEVICE_COOKIE, "")
+    digest = token_digest(value) if 16 <= len(value) <= 128 else None
+    user_agent = (request.user_agent.string or "")[:200] or None
+    return digest, user_agent

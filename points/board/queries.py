@@ -494,3 +494,30 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
             }
         )
     return out
+
+
+def verified_claim_rows(*, since: datetime, until: datetime) -> sa.Select:
+    """Claims the community verified in [since, until), with their task's community and end and
+    whether it asks for a check-in: a statement for other domains to aggregate over
+    (supervision's detectors), never loaded whole."""
+    return (
+        sa.select(
+            Claim.id,
+            Claim.task_id,
+            Claim.person_id,
+            Claim.checked_in_at,
+            Claim.submitted_at,
+            Claim.community_verified_by_id.label("verifier_id"),
+            Claim.community_verified_at.label("verified_at"),
+            Claim.award_transfer_id,
+            Task.community_id,
+            Task.ends_at,
+            Task.requires_checkin,
+        )
+        .join(Task, Task.id == Claim.task_id)
+        .where(
+            Claim.community_verified_at >= since,
+            Claim.community_verified_at < until,
+            Claim.community_verified_by_id.is_not(None),
+        )
+    )

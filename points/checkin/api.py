@@ -17,7 +17,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.access import Actor
-from points.auth.current import current_actor
+from points.auth.current import current_actor, request_device
 from points.checkin import operations, presenters, queries
 from points.checkin.limits import SCAN_LIMITS
 from points.checkin.qr import card_url, scan_url
@@ -243,7 +243,12 @@ class Scan(MethodView):
         """I scanned a station's code (the mini-program reads it and sends the token): check in, or
         out when I am in. A repeat within minutes is a no-op (`already_in`, `already_out`)."""
         actor = current_actor()
-        result = operations.scan_code(actor=actor, token=data["token"], action=data["action"])
+        result = operations.scan_code(
+            actor=actor,
+            token=data["token"],
+            action=data["action"],
+            device=operations.Device(*request_device()),
+        )
         return _result(result, actor, person_name=actor.name)
 
 

@@ -105,6 +105,7 @@ class CheckIn(SQLModel, table=True):
         ),
         sa.Index("ix_checkins_person_in", "person_id", "checked_in_at"),
         sa.Index("ix_checkins_activity_in", "activity_id", "checked_in_at"),
+        sa.Index("ix_checkins_device_in", "device_hash", "checked_in_at"),
         sa.CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
         sa.CheckConstraint(
             f"close_rule IS NULL OR {_in('close_rule', CloseRule.values())}", name="close_rule"
@@ -126,6 +127,11 @@ class CheckIn(SQLModel, table=True):
     out_by_staff_id: int | None = Field(default=None, foreign_key="people.id")
     # The board claim this check-in marked (for an activity linked to a task).
     claim_id: int | None = Field(default=None, foreign_key="claims.id")
+    # A self-scan's browser: the SHA-256 of its device cookie (or the app's device id) and its
+    # user agent, so supervisors see many people checked in from one phone. Never an address
+    # alone: a station's phones share its Wi-Fi.
+    device_hash: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=200)
     # Not left open at the end by the person: the scheduled job closed it by this rule.
     closed_by_job: bool = Field(default=False)
     close_rule: str | None = Field(default=None, max_length=20)

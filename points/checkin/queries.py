@@ -395,3 +395,28 @@ def get_checkin(checkin_id: int) -> CheckIn:
 
 def member_card(person_id: int) -> MemberCard | None:
     return session().get(MemberCard, person_id)
+
+
+def stay_rows(*, since: datetime, until: datetime) -> sa.Select:
+    """Check-ins begun in [since, until) with their activity's community, station and maker
+    (`run_by_id`), the scanning device and the points earned: a statement for other domains to
+    aggregate over (supervision's detectors), never loaded whole."""
+    return (
+        sa.select(
+            CheckIn.id,
+            CheckIn.activity_id,
+            CheckIn.person_id,
+            CheckIn.checked_in_at,
+            CheckIn.checked_out_at,
+            CheckIn.by_staff_id,
+            CheckIn.device_hash,
+            CheckIn.user_agent,
+            CheckIn.points,
+            CheckIn.award_transfer_id,
+            Activity.community_id,
+            Activity.station_id,
+            Activity.created_by_id.label("run_by_id"),
+        )
+        .join(Activity, Activity.id == CheckIn.activity_id)
+        .where(CheckIn.checked_in_at >= since, CheckIn.checked_in_at < until)
+    )

@@ -29,6 +29,7 @@ from points.demo.plan import (
     plan_people,
 )
 from points.demo.store import load_store
+from points.demo.supervision import load_supervision
 from points.demo.world import _Loader
 
 
@@ -104,6 +105,7 @@ def load_demo(
         added.update(load_board(objects, now=now, echo=echo))
         added.update(load_checkins(objects, now=now, echo=echo))
         added.update(load_store(objects, now=now, echo=echo))
+        added.update(load_supervision(objects, now=now, echo=echo))
     if any(added.values()):
         echo("Added: " + ", ".join(f"{key} {n}" for key, n in added.items() if n))
     else:

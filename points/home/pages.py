@@ -49,6 +49,7 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("store_pages.manage", _l("商品管理"), _may("store.manage")),
     ("store_pages.desk", _l("兑换领取"), _may("store.pickup")),
     ("store_pages.sponsors", _l("赞助统计"), _may("store.report", "unit.read")),
+    ("supervision_pages.flags", _l("异常提示"), _may("flags.read")),
 )
 
 

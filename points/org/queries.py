@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Select
 from sqlmodel import select
 
+from points.access import Actor
 from points.db import session
 from points.errors import NotFound
 from points.org.models import OrgNode, Station, Unit
@@ -88,3 +90,8 @@ def community_names(ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {n.id: n.name for n in session().exec(select(OrgNode).where(OrgNode.id.in_(ids))).all()}
+
+
+def node_ids_in_scope(actor: Actor, action: str) -> Select:
+    """The ids of the nodes where the actor may take `action`: a statement to filter by."""
+    return select(OrgNode.id).where(actor.scope_filter(action, OrgNode.path))

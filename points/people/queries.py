@@ -475,3 +475,19 @@ def role_list(person_id: int) -> list[dict]:
         }
         for grant, node, unit in grants_of(person_id)
     ]
+
+
+def account_change_rows(*, since: datetime, until: datetime, changes: tuple[str, ...]) -> sa.Select:
+    """Staff changes of these kinds to accounts made in [since, until): a statement for other
+    domains to join against (supervision's puppet detector), never loaded whole."""
+    return sa.select(
+        AccountChange.id,
+        AccountChange.person_id,
+        AccountChange.changed_by_id,
+        AccountChange.change,
+        AccountChange.created_at,
+    ).where(
+        AccountChange.created_at >= since,
+        AccountChange.created_at < until,
+        AccountChange.change.in_(changes),
+    )

@@ -32,6 +32,7 @@ STAFF = EVERYONE | {
     "people_pages.people",
     "people_pages.audit",
     "checkin_pages.stations",
+    "supervision_pages.flags",
 }
 
 
@@ -88,6 +89,7 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "people_pages.people",
         "people_pages.audit",
         "store_pages.sponsors",
+        "supervision_pages.flags",
     }
     check_menu(app, page_as(town.supervisor), expected)
 

@@ -20,6 +20,7 @@ from points.checkin.operations.cards import (
     reissue_member_card,
 )
 from points.checkin.operations.scanning import (
+    Device,
     ScanResult,
     check_in_or_out,
     close_open_checkins,
@@ -36,6 +37,7 @@ from points.checkin.operations.stations import (
 )
 
 __all__ = [
+    "Device",
     "ScanResult",
     "StationCodeOut",
     "cancel_activity",

@@ -43,6 +43,15 @@ from points.people.queries import acts_as_party_member, get_person, visible_pers
 from points.signals import answer, checked_in_for_task
 
 
+@dataclass(frozen=True)
+class Device:
+    """The phone a person scanned with: the SHA-256 of its device cookie (or app device id),
+    and its user agent (cut to 200 characters)."""
+
+    digest: str | None
+    user_agent: str | None
+
+
 @dataclass
 class ScanResult:
     """What a scan did: `checked_in`, `checked_out`, or a no-op (`already_in`, `already_out`)."""
@@ -66,10 +75,15 @@ class ScanResult:
 
 
 def scan_code(
-    *, actor: Actor, token: str, action: str | None = None, now: datetime | None = None
+    *,
+    actor: Actor,
+    token: str,
+    action: str | None = None,
+    device: Device | None = None,
+    now: datetime | None = None,
 ) -> ScanResult:
     """A person scanned a station code (the mini-program reads it and sends it here): check
-    them in, or out when they are in.
+    them in, or out when they are in. `device`: the scanning phone, recorded on a check-in.
 
     Raises what `queries.read_station_code` and `check_in_or_out` raise.
     """
@@ -83,6 +97,7 @@ def scan_code(
         action=action,
         now=now,
         latest=scan.latest,
+        device=device,
     )
     result.station = scan.station
     return result
@@ -95,10 +110,11 @@ def check_in_or_out(
     unattended: bool = False,
     key_version: int | None = None,
     action: str | None = None,
+    device: Device | None = None,
     now: datetime | None = None,
 ) -> ScanResult:
     """The person checks themselves in, or out when they are in (`action` pins which):
-    transitions `check_in` and `check_out`.
+    transitions `check_in` and `check_out`. `device`: the scanning phone, recorded on a check-in.
 
     A second scan within CHECKIN_REPEAT_SECONDS of checking in (or out) changes nothing.
     `key_version`: the station key the scanned code was signed with; a key rotated since
@@ -112,7 +128,9 @@ def check_in_or_out(
     activity = queries.get_activity(activity_id)
     if key_version is not None:
         queries.require_code_still_good(activity, key_version=key_version)
-    return _toggle(actor.person_id, activity, unattended=unattended, staff=None, action=action, now=now)
+    return _toggle(
+        actor.person_id, activity, unattended=unattended, staff=None, action=action, now=now, device=device
+    )
 
 
 def staff_check_in(
@@ -166,6 +184,7 @@ def _toggle_once(
     action: str | None,
     now: datetime,
     latest: CheckIn | object | None = NOT_READ,
+    device: Device | None = None,
 ) -> ScanResult:
     if action is not None and action not in ScanAction.values():
         raise DomainError(
@@ -190,7 +209,7 @@ def _toggle_once(
         and now - latest.checked_out_at < repeat_window()
     ):
         return ScanResult("already_out", latest, activity)
-    return _check_in(person_id, activity, unattended=unattended, staff=staff, now=now)
+    return _check_in(person_id, activity, unattended=unattended, staff=staff, now=now, device=device)
 
 
 def _out(
@@ -254,7 +273,13 @@ def _insert_for_task(values: dict, activity: Activity, now: datetime) -> CheckIn
 
 
 def _check_in(
-    person_id: int, activity: Activity, *, unattended: bool, staff: Actor | None, now: datetime
+    person_id: int,
+    activity: Activity,
+    *,
+    unattended: bool,
+    staff: Actor | None,
+    now: datetime,
+    device: Device | None = None,
 ) -> ScanResult:
     # The person's row is the lock, so two scans at two stations at once cannot both begin a
     # stay. The refusal reads after the lock, as statements of its own: one read inside the
@@ -272,6 +297,8 @@ def _check_in(
         "closed_by_job": False,
         "is_capped": False,
         "updated_at": now,
+        "device_hash": device.digest if device is not None else None,
+        "user_agent": device.user_agent if device is not None else None,
     }
     if activity.task_id is not None:
         checkin = _insert_for_task(values, activity, now)

@@ -18,7 +18,7 @@ from datetime import datetime
 from flask import current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from points.auth.current import current_actor_or_none, login_required
+from points.auth.current import current_actor_or_none, login_required, request_device
 from points.checkin import operations, presenters, queries
 from points.checkin.limits import scan_address_limit, scan_person_key, scan_person_limit
 from points.checkin.models import Activity
@@ -212,6 +212,7 @@ def intent(intent: str):
             unattended=bool(payload["u"]),
             key_version=payload["v"],
             action=request.form.get("action") or None,
+            device=operations.Device(*request_device()),
             now=now,
         )
     except DomainError as exc:

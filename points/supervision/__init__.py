@@ -1,0 +1,1 @@
+"""Supervision: anomaly flags that the nightly detectors raise for the supervision group."""

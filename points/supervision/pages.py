@@ -1,0 +1,123 @@
+"""Pages of anomaly flags: the list by detector, community and state, one flag with its
+evidence, and the supervisor's explain / escalate forms."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from points.auth.current import current_actor_or_none, login_required
+from points.errors import Forbidden, ValidationFailed
+from points.i18n import translate
+from points.org.queries import community_names
+from points.pagination import paginate
+from points.supervision import operations, presenters, queries
+from points.supervision.models import Detector, FlagState
+from points.supervision.schemas import DecisionSchema, FlagQuerySchema
+from points.supervision.transitions import TRANSITIONS, allowed_actions, flag_refusal, visibility_refusal
+from points.web import field_limits, load_form, page_action
+
+bp = Blueprint("supervision_pages", __name__, template_folder="templates")
+
+PAGE_SIZE = 30
+
+
+def _reader():
+    actor = current_actor_or_none()
+    if not actor.can_somewhere("flags.read"):
+        raise Forbidden("forbidden", "只有工作人员和监督小组可以查看异常提示")
+    return actor
+
+
+def _filters() -> tuple[dict, dict]:
+    try:
+        return load_form(FlagQuerySchema(), request.args), {}
+    except ValidationFailed as exc:
+        return {"page": 1}, exc.errors or {}
+
+
+@bp.get("/flags")
+@login_required
+def flags():
+    """异常提示: flags within the reader's scope, never those about the reader."""
+    actor = _reader()
+    filters, errors = _filters()
+    found = paginate(
+        queries.flags_stmt(
+            actor,
+            detector=filters.get("detector"),
+            community_id=filters.get("community_id"),
+            state=filters.get("state"),
+        ),
+        page=filters.get("page", 1),
+        per_page=PAGE_SIZE,
+    )
+    rows = found["items"]
+    people, names = queries.names_for(rows)
+    communities = community_names(queries.flag_communities(actor))
+    return render_template(
+        "supervision/flags.html",
+        found=found,
+        rows=rows,
+        summaries={f.id: presenters.summary(f, translate) for f in rows},
+        people=people,
+        names={**communities, **names},
+        communities=communities,
+        open_counts=queries.open_counts(actor),
+        detectors=Detector.titles(),
+        states=FlagState.titles(),
+        args=request.args,
+        errors=errors,
+    ), (422 if errors else 200)
+
+
+@bp.get("/flags/<int:flag_id>")
+@login_required
+def flag(flag_id: int):
+    actor = current_actor_or_none()
+    row = queries.get_flag(flag_id)
+    refusal = visibility_refusal(actor, row)
+    if refusal is not None:
+        raise refusal
+    people, names = queries.names_for([row])
+    allowed = allowed_actions(actor, row)
+    return render_template(
+        "supervision/flag.html",
+        flag=row,
+        summary=presenters.summary(row, translate),
+        lines=presenters.evidence_lines(row, translate),
+        people=people,
+        community=names.get(row.community_id, ""),
+        detectors=Detector.titles(),
+        states=FlagState.titles(),
+        allowed=allowed,
+        # Why no button shows, for a reader who could decide some flags but not this one.
+        why_not=_why_not(actor, row) if not allowed and actor.can_somewhere("flags.decide") else None,
+        note_limits=field_limits(DecisionSchema(), "note"),
+    )
+
+
+def _why_not(actor, row) -> str | None:
+    refusal = None
+    for action in TRANSITIONS:
+        refusal = flag_refusal(actor, row, action)
+        if refusal is None:
+            return None
+    return refusal.translated() if refusal is not None else None
+
+
+@bp.post("/flags/<int:flag_id>/<any(explain, escalate):action>")
+@login_required
+def decide(flag_id: int, action: str):
+    actor = current_actor_or_none()
+    done = _("已标记为已说明") if action == "explain" else _("已上报街道管理员")
+    page_action(
+        lambda: operations.decide_flag(
+            actor=actor,
+            flag_id=flag_id,
+            action=action,
+            note=load_form(DecisionSchema(), request.form)["note"],
+        ),
+        done=done,
+    )
+    return redirect(url_for(".flag", flag_id=flag_id))

@@ -1,0 +1,49 @@
+"""SQL the detectors need that the two databases spell differently: seconds since the epoch and
+the local (Asia/Shanghai, UTC+8 all year) month of a timestamp."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class epoch(FunctionElement):
+    """Seconds since 1970 of a stored UTC timestamp, as a float."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "epoch"
+
+
+@compiles(epoch, "sqlite")
+def _epoch_sqlite(element, compiler, **kw) -> str:
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch, "postgresql")
+def _epoch_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(extract(epoch from {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+class local_month(FunctionElement):
+    """'2026-11': the month in Asia/Shanghai of a stored UTC timestamp."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "local_month"
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element, compiler, **kw) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_postgresql(element, compiler, **kw) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+
+
+def local_day_number(column) -> sa.ColumnElement:
+    """Whole days since 1970 in Asia/Shanghai: equal for two timestamps of one local day."""
+    return sa.cast(sa.func.floor((epoch(column) + 8 * 3600) / 86400), sa.Integer)

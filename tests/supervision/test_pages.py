@@ -1,0 +1,47 @@
+"""The flags pages: the list, a flag's evidence with links, the supervisor's forms."""
+
+from __future__ import annotations
+
+from tests.supervision.test_api import flagged  # noqa: F401  (fixture)
+
+
+def test_supervisor_sees_the_list_and_decides_on_the_flag_page(world, flagged, page_as, fresh):  # noqa: F811
+    device, _ = flagged
+    client = page_as(world.supervisor)
+    listing = client.get("/flags").get_data(as_text=True)
+    assert "一机多人签到" in listing and "代管账号得分" in listing
+    page = client.get(f"/flags/{device.id}").get_data(as_text=True)
+    assert "同一台设备为 3 个人签到" in page
+    assert page.count("/checkins/") == 3
+    assert f"/flags/{device.id}/explain" in page and f"/flags/{device.id}/escalate" in page
+    r = client.post(f"/flags/{device.id}/escalate", data={"note": "请街道核查"})
+    assert r.status_code == 302
+    after = client.get(f"/flags/{device.id}").get_data(as_text=True)
+    assert "请街道核查" in after and f"/flags/{device.id}/escalate" not in after
+    assert f"/flags/{device.id}/explain" in after
+
+
+def test_staff_read_without_buttons_and_never_their_own_flag(world, flagged, page_as):  # noqa: F811
+    device, puppet = flagged
+    s1 = page_as(world.s1)
+    listing = s1.get("/flags").get_data(as_text=True)
+    assert f"/flags/{device.id}" in listing and f'/flags/{puppet.id}"' not in listing
+    assert s1.get(f"/flags/{puppet.id}").status_code == 404
+    page = s1.get(f"/flags/{device.id}").get_data(as_text=True)
+    assert "/explain" not in page and "/escalate" not in page
+    assert s1.post(f"/flags/{device.id}/explain", data={"note": "x"}).status_code == 302
+    assert device.state == "open"
+
+
+def test_residents_are_refused_and_bad_filters_are_shown(world, flagged, page_as):  # noqa: F811
+    assert page_as(world.residents[0]).get("/flags").status_code == 403
+    r = page_as(world.supervisor).get("/flags?state=nonsense")
+    assert r.status_code == 422
+
+
+def test_a_decided_flag_tells_the_supervisor_why_there_is_no_button(world, flagged, page_as):  # noqa: F811
+    device, _ = flagged
+    client = page_as(world.supervisor)
+    client.post(f"/flags/{device.id}/explain", data={"note": "已核实"})
+    page = client.get(f"/flags/{device.id}").get_data(as_text=True)
+    assert "已经处理过了" in page
