@@ -1,7 +1,7 @@
 """supervision: anomaly flags; the device and user agent of a self-scan
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0015
 Create Date: 2026-11-25 21:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
