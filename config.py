@@ -145,12 +145,19 @@ class Config:
     STORE_PHOTO_MAX_SIDE = int(os.environ.get("STORE_PHOTO_MAX_SIDE", "1024"))
 
     JOB_RUNS_KEEP_DAYS = 400
+    # The inbox: read notices are deleted after this many days (unread ones stay).
+    NOTICES_KEEP_READ_DAYS = int(os.environ.get("NOTICES_KEEP_READ_DAYS", "90"))
+    # Delivery beyond the app: a class (`package.module:Class`) with `send(notice)`; empty keeps
+    # notices in the app. Notices older than NOTICES_DELIVER_HOURS are not sent any more.
+    NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "")
+    NOTICES_DELIVER_HOURS = int(os.environ.get("NOTICES_DELIVER_HOURS", "24"))
 
     PROPAGATE_EXCEPTIONS = False
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "points.notices.senders:LoggingSender")
 
 
 class TestConfig(Config):

@@ -30,6 +30,9 @@ from points.home import pages as home_pages
 from points.ledger import api as ledger_api
 from points.ledger import pages as ledger_pages
 from points.ledger import verify as ledger_verify
+from points.notices import api as notices_api
+from points.notices import listeners as notices_listeners
+from points.notices import pages as notices_pages
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
@@ -46,6 +49,7 @@ API_BLUEPRINTS = (
     demands_api.blp,
     checkin_api.blp,
     store_api.blp,
+    notices_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -56,9 +60,10 @@ PAGE_BLUEPRINTS = (
     demands_pages.bp,
     checkin_pages.bp,
     store_pages.bp,
+    notices_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
-LISTENERS = (auth_listeners, board_listeners, demands_listeners)
+LISTENERS = (auth_listeners, board_listeners, demands_listeners, notices_listeners)
 
 
 class BoundedInt(IntegerConverter):

@@ -38,6 +38,7 @@ JOB_MODULES = (
     "points.board.jobs",
     "points.checkin.jobs",
     "points.store.jobs",
+    "points.notices.jobs",
 )
 
 

@@ -37,7 +37,7 @@ from points.people.queries import (
     registration_refusal,
     visible_person,
 )
-from points.signals import credentials_changed
+from points.signals import credentials_changed, registration_decided
 
 
 def _account_changed(
@@ -420,15 +420,20 @@ def decide_registration(
     _require(actor, reg, action)
     if not confirm and not note.strip():
         raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": [N_("必填")]})
-    return _move(
-        actor,
-        reg,
-        action,
-        now=now,
-        decided_by_id=actor.person_id,
-        decided_at=now or utcnow(),
-        decision_note=note.strip(),
+    now = now or utcnow()
+    _move(
+        actor, reg, action, now=now, decided_by_id=actor.person_id, decided_at=now, decision_note=note.strip()
     )
+    if reg.person_id is not None:
+        registration_decided.send(
+            None,
+            registration_id=reg.id,
+            person_id=reg.person_id,
+            confirmed=confirm,
+            reason=note.strip(),
+            now=now,
+        )
+    return reg
 
 
 def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime | None = None) -> Registration:

@@ -12,6 +12,7 @@ from points.home.pages import MENU
 
 EVERYONE = {
     "home_pages.home",
+    "notices_pages.inbox",
     "board_pages.board",
     "board_pages.my_claims",
     "demands_pages.ask_for_help",
