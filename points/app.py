@@ -33,6 +33,8 @@ from points.ledger import verify as ledger_verify
 from points.notices import api as notices_api
 from points.notices import listeners as notices_listeners
 from points.notices import pages as notices_pages
+from points.onboarding import api as onboarding_api
+from points.onboarding import pages as onboarding_pages
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
@@ -50,6 +52,7 @@ API_BLUEPRINTS = (
     checkin_api.blp,
     store_api.blp,
     notices_api.blp,
+    onboarding_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -61,6 +64,7 @@ PAGE_BLUEPRINTS = (
     checkin_pages.bp,
     store_pages.bp,
     notices_pages.bp,
+    onboarding_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners, demands_listeners, notices_listeners)
@@ -123,6 +127,7 @@ def create_app(
     auth_current.init_app(app)
     web.init_app(app)
     home_pages.init_app(app)
+    onboarding_pages.init_app(app)
     # After CSRF and the rate limits: a forced password change, and sensitive actions that
     # need the password again.
     auth_guards.init_app(app)

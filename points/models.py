@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "points.checkin.models",
     "points.store.models",
     "points.notices.models",
+    "points.onboarding.models",
 )
 
 

@@ -39,6 +39,7 @@ JOB_MODULES = (
     "points.checkin.jobs",
     "points.store.jobs",
     "points.notices.jobs",
+    "points.onboarding.jobs",
 )
 
 

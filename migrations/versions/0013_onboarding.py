@@ -1,4 +1,4 @@
-"""onboarding: the inbox (notices)
+"""onboarding: the inbox (notices), self-registration (consents, phone codes, people awaiting confirmation)
 
 Revision ID: 0013
 Revises: 0010
@@ -69,6 +69,41 @@ def upgrade() -> None:
         postgresql_where=sa.text("delivered_at IS NULL"),
     )
 
+    with op.batch_alter_table("people") as batch:
+        batch.add_column(sa.Column("consent_version", sa.String(length=20), nullable=True))
+        batch.add_column(
+            sa.Column("needs_confirmation", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.create_table(
+        "consents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.String(length=20), nullable=False),
+        sa.Column("given_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_consents_person_id_people")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+    )
+    op.create_index("ix_consents_person_id", "consents", ["person_id"])
+    op.create_table(
+        "verification_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_verification_codes_attempts_nonnegative")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_codes")),
+    )
+    op.create_index("ix_verification_codes_phone_id", "verification_codes", ["phone", "id"])
+    op.create_index("ix_verification_codes_expires_at", "verification_codes", ["expires_at"])
+
 
 def downgrade() -> None:
+    op.drop_table("verification_codes")
+    op.drop_table("consents")
     op.drop_table("notices")
+    with op.batch_alter_table("people") as batch:
+        batch.drop_column("needs_confirmation")
+        batch.drop_column("consent_version")

@@ -31,6 +31,7 @@ STAFF = EVERYONE | {
     "people_pages.registrations",
     "ledger_pages.ledger",
     "people_pages.people",
+    "onboarding_pages.new_accounts",
     "people_pages.audit",
     "checkin_pages.stations",
 }

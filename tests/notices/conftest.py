@@ -12,6 +12,7 @@ from tests.board.conftest import (  # noqa: F401 - fixtures shared with the boar
     make_task,
 )
 from tests.demands.conftest import make_demand  # noqa: F401
+from tests.store.conftest import give_points, make_item, shop  # noqa: F401
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from points.demands import operations as demand_ops
 from points.errors import DomainError
 from points.ledger import operations as ledger
 from points.people import operations as people_ops
+from points.store import operations as store_ops
 
 _keys = count(1)
 
@@ -138,3 +139,9 @@ def test_a_refused_event_writes_no_notice(board, make_task, make_claim, actor_of
         board_ops.reject_claim(actor=actor_of(board.resident), claim_id=claim.id, reason="x")
 
     assert inbox(board.resident) == []
+
+
+def test_redeem_item_tells_the_voucher_is_ready(shop, make_item, inbox):
+    voucher = store_ops.redeem_item(actor=shop.actor, item_id=make_item(name="大米 5kg").id)
+
+    assert inbox(shop.resident) == [("voucher_ready", {"item": "大米 5kg"}, "voucher", voucher.id)]
