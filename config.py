@@ -145,12 +145,33 @@ class Config:
     STORE_PHOTO_MAX_SIDE = int(os.environ.get("STORE_PHOTO_MAX_SIDE", "1024"))
 
     JOB_RUNS_KEEP_DAYS = 400
+    # Registering oneself: the privacy notice's version (a new one asks everyone again at their
+    # next page), and whether pages ask for consent before anything else.
+    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+    CONSENT_REQUIRED_AT_LOGIN = _env_bool("CONSENT_REQUIRED_AT_LOGIN", True)
+    # A class (`package.module:Class`) with `send_code(phone, code)` that sends SMS codes. Empty:
+    # no code is asked, and staff confirm each self-registered account before it earns points.
+    VERIFICATION_SENDER = os.environ.get("VERIFICATION_SENDER", "")
+    VERIFICATION_CODE_MINUTES = int(os.environ.get("VERIFICATION_CODE_MINUTES", "10"))
+    VERIFICATION_CODE_INTERVAL_SECONDS = int(os.environ.get("VERIFICATION_CODE_INTERVAL_SECONDS", "60"))
+    REGISTER_RATE_LIMIT_ADDRESS = os.environ.get("REGISTER_RATE_LIMIT_ADDRESS", "20 per hour")
+    REGISTER_RATE_LIMIT_PHONE = os.environ.get("REGISTER_RATE_LIMIT_PHONE", "5 per hour")
+    # The inbox: read notices are deleted after this many days (unread ones stay).
+    NOTICES_KEEP_READ_DAYS = int(os.environ.get("NOTICES_KEEP_READ_DAYS", "90"))
+    # Delivery beyond the app: a class (`package.module:Class`) with `send(notice)`; empty keeps
+    # notices in the app. Notices older than NOTICES_DELIVER_HOURS are not sent any more.
+    NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "")
+    NOTICES_DELIVER_HOURS = int(os.environ.get("NOTICES_DELIVER_HOURS", "24"))
 
     PROPAGATE_EXCEPTIONS = False
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "points.notices.senders:LoggingSender")
+    VERIFICATION_SENDER = os.environ.get(
+        "VERIFICATION_SENDER", "points.onboarding.codes:DevelopmentCodeSender"
+    )
 
 
 class TestConfig(Config):
@@ -161,6 +182,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    VERIFICATION_SENDER = "points.onboarding.codes:DevelopmentCodeSender"
+    # Tests that are about consent turn the page guard on.
+    CONSENT_REQUIRED_AT_LOGIN = False
     # Fast password hashing in tests; production keeps argon2's defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

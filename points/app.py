@@ -30,6 +30,11 @@ from points.home import pages as home_pages
 from points.ledger import api as ledger_api
 from points.ledger import pages as ledger_pages
 from points.ledger import verify as ledger_verify
+from points.notices import api as notices_api
+from points.notices import listeners as notices_listeners
+from points.notices import pages as notices_pages
+from points.onboarding import api as onboarding_api
+from points.onboarding import pages as onboarding_pages
 from points.org import api as org_api
 from points.people import api as people_api
 from points.people import pages as people_pages
@@ -49,6 +54,8 @@ API_BLUEPRINTS = (
     checkin_api.blp,
     store_api.blp,
     supervision_api.blp,
+    notices_api.blp,
+    onboarding_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -60,9 +67,11 @@ PAGE_BLUEPRINTS = (
     checkin_pages.bp,
     store_pages.bp,
     supervision_pages.bp,
+    notices_pages.bp,
+    onboarding_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
-LISTENERS = (auth_listeners, board_listeners, demands_listeners)
+LISTENERS = (auth_listeners, board_listeners, demands_listeners, notices_listeners)
 
 
 class BoundedInt(IntegerConverter):
@@ -122,6 +131,7 @@ def create_app(
     auth_current.init_app(app)
     web.init_app(app)
     home_pages.init_app(app)
+    onboarding_pages.init_app(app)
     # After CSRF and the rate limits: a forced password change, and sensitive actions that
     # need the password again.
     auth_guards.init_app(app)

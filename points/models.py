@@ -16,6 +16,8 @@ MODEL_MODULES = (
     "points.checkin.models",
     "points.store.models",
     "points.supervision.models",
+    "points.notices.models",
+    "points.onboarding.models",
 )
 
 

@@ -39,6 +39,8 @@ JOB_MODULES = (
     "points.checkin.jobs",
     "points.store.jobs",
     "points.supervision.jobs",
+    "points.notices.jobs",
+    "points.onboarding.jobs",
 )
 
 

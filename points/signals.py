@@ -35,6 +35,36 @@ task_completed = _signals.signal("task-completed")
 # listens here to tell the street admins; until one does, the audit entry is the record.
 flag_escalated = _signals.signal("flag-escalated")
 
+# board: a slot of a task was offered to a person (派单). Keywords `claim_id`, `person_id`, `title`,
+# `now`. Notices tell the person.
+claim_offered = _signals.signal("claim-offered")
+
+# board: a claim was verified on every side, or rejected. Keywords `claim_id`, `person_id`,
+# `title`, `verified` (bool), `reason`, `now`. Notices tell the claimant.
+claim_decided = _signals.signal("claim-decided")
+
+# ledger: awards to people were approved or rejected (one or a bulk approval's many). Keywords
+# `awards` (dicts with `transfer_id`, `person_id`, `amount`, `memo`), `approved` (bool), `reason`,
+# `now`. Notices tell each recipient.
+awards_decided = _signals.signal("awards-decided")
+
+# demands: a demand was accepted, declined or done. Keywords `demand_id`, `person_id` (the
+# requester), `title`, `outcome` ("accepted", "declined", "done"), `reason`, `now`. Notices tell
+# the requester.
+demand_decided = _signals.signal("demand-decided")
+
+# store: a voucher was issued, ready to be picked up. Keywords `voucher_id`, `person_id`, `item`,
+# `now`. Notices tell its owner.
+voucher_issued = _signals.signal("voucher-issued")
+
+# people: a 双报到 registration of a member was confirmed or declined. Keywords
+# `registration_id`, `person_id`, `confirmed` (bool), `reason`, `now`. Notices tell the member.
+registration_decided = _signals.signal("registration-decided")
+
+# people: staff confirmed a self-registered account, which may now earn points. Keywords
+# `person_id`, `now`. Notices tell the person.
+account_confirmed = _signals.signal("account-confirmed")
+
 
 def answer(results: list[tuple[object, object]]) -> object:
     """The one answer of a signal that exactly one receiver answers (blinker's `send` result)."""

@@ -50,6 +50,7 @@ from points.people.queries import (
     home_path,
     unit_reports_to,
 )
+from points.signals import demand_decided
 
 # Who takes an action on a demand.
 TRIAGE = "triage"  # staff holding demands.triage over the demand's community
@@ -267,7 +268,20 @@ def accept_demand(
     if any(value is not None for value in assignee.values()):
         board.dispatch_task(actor=actor, task_id=made.id, now=now, **assignee)
     audit(actor, "demand.accepted", demand, detail={"task_id": made.id}, now=now)
+    _tell_requester(demand, "accepted", now=now)
     return made
+
+
+def _tell_requester(demand: Demand, outcome: str, *, reason: str = "", now: datetime | None) -> None:
+    demand_decided.send(
+        None,
+        demand_id=demand.id,
+        person_id=demand.requester_id,
+        title=demand.details[:40],
+        outcome=outcome,
+        reason=reason,
+        now=now or utcnow(),
+    )
 
 
 def decline_demand(*, actor: Actor, demand_id: int, reason: str, now: datetime | None = None) -> Demand:
@@ -279,6 +293,7 @@ def decline_demand(*, actor: Actor, demand_id: int, reason: str, now: datetime |
     demand.state, demand.decline_reason = DemandState.DECLINED, reason
     demand.decided_by_id, demand.decided_at = actor.person_id, now
     audit(actor, "demand.declined", demand, detail={"reason": reason}, now=now)
+    _tell_requester(demand, "declined", reason=reason, now=now)
     return demand
 
 
@@ -332,6 +347,8 @@ def _follow_task(demand_id: int | None, action: str) -> None:
     if demand is not None and demand.state in move.sources:
         (demand.state,) = move.targets
         session().flush()
+        if action == "complete":
+            _tell_requester(demand, "done", now=None)
 
 
 def reopen_demand(*, demand_id: int | None) -> None:

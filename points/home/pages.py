@@ -12,6 +12,7 @@ from points.auth.current import current_actor_or_none, login_required
 from points.db import utcnow
 from points.errors import DomainError, Forbidden
 from points.home import queries
+from points.notices.queries import unread_count
 from points.people.models import RegistrationState, Role
 from points.people.queries import has_registrations_page
 
@@ -30,6 +31,7 @@ def _may(*actions: str) -> Callable[[Actor], bool]:
 # (endpoint, label, whom it is shown to): each item exactly to those its page lets in.
 MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("home_pages.home", _l("首页"), _anyone),
+    ("notices_pages.inbox", _l("消息"), _anyone),
     ("home_pages.dashboard", _l("工作台"), _may("dashboard.read")),
     ("board_pages.board", _l("任务榜"), _anyone),
     ("board_pages.my_claims", _l("我的揭榜"), _anyone),
@@ -42,6 +44,7 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("people_pages.registrations", _l("双报到"), has_registrations_page),
     ("ledger_pages.ledger", _l("积分台账"), _may("ledger.read")),
     ("people_pages.people", _l("人员"), _may("people.read")),
+    ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.manage")),
     ("people_pages.audit", _l("操作日志"), _may("audit.read")),
     ("checkin_pages.my_checkins", _l("我的签到"), _anyone),
     ("checkin_pages.stations", _l("签到站点"), _may("stations.manage")),
@@ -66,7 +69,8 @@ def init_app(app: Flask) -> None:
             actor = current_actor_or_none()
         except DomainError:
             actor = None
-        return {"actor": actor, "menu": menu_for(actor)}
+        unread = unread_count(actor.person_id) if actor is not None else 0
+        return {"actor": actor, "menu": menu_for(actor), "unread_notices": unread}
 
 
 @bp.get("/")

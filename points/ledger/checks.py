@@ -70,7 +70,10 @@ def check_earner(recipient_type: str, recipient_id: int, kind: str) -> None:
         if kind != Kind.HONGSONG:
             raise DomainError("wrong_kind", "单位只能获得红松分", 422)
     elif recipient_type == "person":
-        if kind == Kind.HONGSONG and not acts_as_party_member(get_person(recipient_id)):
+        person = get_person(recipient_id)
+        if person.needs_confirmation:
+            raise DomainError("account_not_confirmed", "账号尚未经社区工作人员确认，暂不能获得积分", 422)
+        if kind == Kind.HONGSONG and not acts_as_party_member(person):
             raise DomainError("wrong_kind", "红松分只发给已到社区报到的党员，请改发兴安分", 422)
     else:
         raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)

@@ -68,10 +68,17 @@ from points.ledger.posting import (
     resolution_leg,
     use_budgets,
 )
-from points.ledger.queries import get_transfer, issued_in_year, resolution_of, reversal_requests
+from points.ledger.queries import (
+    get_transfer,
+    issued_in_year,
+    person_recipients,
+    resolution_of,
+    reversal_requests,
+)
 from points.ledger.statements import TRANSFER_COLUMNS
 from points.ledger.transitions import approval_refusals, reversal_target, withdrawal_refusal
 from points.metrics import APPROVALS, POSTINGS, count
+from points.signals import awards_decided
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +345,19 @@ def _decide(actor: Actor, pending: dict, leg: Leg, action: str, detail: dict, no
     return row
 
 
+def _tell_recipients(pendings: list[dict], *, approved: bool, reason: str, now: datetime | None) -> None:
+    """Let the people whose awards were decided know (reversals tell nobody)."""
+    awards = [p for p in pendings if p["reason"] in AWARD_REASONS]
+    people = person_recipients(awards)
+    told = [
+        {"transfer_id": p["id"], "person_id": people[p["id"]], "amount": p["amount"], "memo": p["memo"]}
+        for p in awards
+        if p["id"] in people
+    ]
+    if told:
+        awards_decided.send(None, awards=told, approved=approved, reason=reason, now=now or utcnow())
+
+
 def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None) -> dict:
     """Post a pending award or reversal request (transition `approve`). Raises `not_found`,
     `forbidden`, `not_pending`, `already_resolved`, `self_approval`, `maker_checker`,
@@ -345,7 +365,9 @@ def approve_award(*, actor: Actor, transfer_id: int, now: datetime | None = None
     pending = _decidable(actor, transfer_id, now)
     leg = resolution_leg(pending, status="post", approver_id=actor.person_id)
     action = "transfer.reversed" if pending["reason"] == "reversal" else "award.approved"
-    return _decide(actor, pending, leg, action, {"amount": pending["amount"]}, now)
+    row = _decide(actor, pending, leg, action, {"amount": pending["amount"]}, now)
+    _tell_recipients([pending], approved=True, reason="", now=now)
+    return row
 
 
 def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime | None = None) -> dict:
@@ -357,7 +379,9 @@ def reject_award(*, actor: Actor, transfer_id: int, reason: str, now: datetime |
     pending = _decidable(actor, transfer_id, now)
     leg = resolution_leg(pending, status="void", approver_id=actor.person_id, memo=reason.strip())
     action = "transfer.reversal_rejected" if pending["reason"] == "reversal" else "award.rejected"
-    return _decide(actor, pending, leg, action, {"reason": reason.strip()}, now)
+    row = _decide(actor, pending, leg, action, {"reason": reason.strip()}, now)
+    _tell_recipients([pending], approved=False, reason=reason.strip(), now=now)
+    return row
 
 
 def withdraw_award(
@@ -433,6 +457,7 @@ def bulk_approve(*, actor: Actor, transfer_ids: list[int], now: datetime | None 
             now=now,
         )
     count(APPROVALS.labels("approve"), len(ids))
+    _tell_recipients([pendings[i] for i in ids], approved=True, reason="", now=now)
     return rows
 
 

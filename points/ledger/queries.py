@@ -498,3 +498,20 @@ def award_rows(*, since: datetime, until: datetime) -> sa.Select:
             _t.c.created_at < until,
         )
     )
+
+
+def person_recipients(pendings: list[dict]) -> dict[int, int]:
+    """Transfer id → the person credited, for those of `pendings` that credit a person's account."""
+    accounts = {p["credit_account_id"] for p in pendings}
+    if not accounts:
+        return {}
+    owners = dict(
+        session()
+        .execute(
+            sa.select(Account.id, Account.owner_id).where(
+                Account.id.in_(accounts), Account.owner_type == "person"
+            )
+        )
+        .all()
+    )
+    return {p["id"]: owners[p["credit_account_id"]] for p in pendings if p["credit_account_id"] in owners}

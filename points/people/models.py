@@ -102,6 +102,10 @@ class Person(SQLModel, table=True):
     # Set by a staff password reset: the person chooses their own before doing anything else.
     must_change_password: bool = Field(default=False)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The privacy notice's version the person last agreed to (a newer one asks again).
+    consent_version: str | None = Field(default=None, max_length=20)
+    # Registered themselves without a verified phone: staff confirm them before they earn points.
+    needs_confirmation: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -37,7 +37,7 @@ from points.people.queries import (
     registration_refusal,
     visible_person,
 )
-from points.signals import credentials_changed
+from points.signals import account_confirmed, credentials_changed, registration_decided
 
 
 def _account_changed(
@@ -95,9 +95,13 @@ def create_person(
     is_party_member: bool = False,
     work_unit_id: int | None = None,
     must_change_password: bool = False,
+    needs_confirmation: bool = False,
     now: datetime | None = None,
 ) -> Person:
     """Add a person at a community (and grid). Staff need `people.manage` there.
+
+    `needs_confirmation`: the person registered themselves and their phone was not verified;
+    they earn no points until staff confirm them (`confirm_account`).
 
     A password, if given, must pass the policy; `must_change_password` makes the person
     choose their own at first login (a password that staff made and handed over).
@@ -120,10 +124,39 @@ def create_person(
         work_unit_id=work_unit_id,
         # A password a staff member chose is theirs too: the person picks their own at first login.
         must_change_password=(must_change_password or actor is not None) and password is not None,
+        needs_confirmation=needs_confirmation,
         created_at=now or utcnow(),
     )
     flush_or_conflict("该手机号已被使用", add=person)
     _account_changed(actor, person, "created", action="person.created", now=now)
+    return person
+
+
+def record_consent(*, person_id: int, version: str, now: datetime | None = None) -> Person:
+    """The person agreed to version `version` of the privacy notice, now."""
+    person = get_person(person_id)
+    person.consent_version, person.consent_at = version, now or utcnow()
+    audit(
+        Actor(person_id=person.id, name=person.name),
+        "person.consented",
+        person,
+        detail={"version": version},
+        now=now,
+    )
+    return person
+
+
+def confirm_account(*, actor: Actor, person_id: int, now: datetime | None = None) -> Person:
+    """Staff confirm a self-registered person (checked at the desk), who may then earn points.
+
+    Needs `people.manage` over the person's home. Raises `not_found`, `forbidden`,
+    `already_confirmed`."""
+    person = visible_person(actor, person_id, "people.manage")
+    if not person.needs_confirmation:
+        raise Conflict("already_confirmed", "该账号已确认")
+    person.needs_confirmation = False
+    _account_changed(actor, person, "updated", action="person.confirmed", now=now)
+    account_confirmed.send(None, person_id=person.id, now=now or utcnow())
     return person
 
 
@@ -420,15 +453,20 @@ def decide_registration(
     _require(actor, reg, action)
     if not confirm and not note.strip():
         raise DomainError("reason_required", "拒绝时请填写原因", 422, errors={"note": [N_("必填")]})
-    return _move(
-        actor,
-        reg,
-        action,
-        now=now,
-        decided_by_id=actor.person_id,
-        decided_at=now or utcnow(),
-        decision_note=note.strip(),
+    now = now or utcnow()
+    _move(
+        actor, reg, action, now=now, decided_by_id=actor.person_id, decided_at=now, decision_note=note.strip()
     )
+    if reg.person_id is not None:
+        registration_decided.send(
+            None,
+            registration_id=reg.id,
+            person_id=reg.person_id,
+            confirmed=confirm,
+            reason=note.strip(),
+            now=now,
+        )
+    return reg
 
 
 def withdraw_registration(*, actor: Actor, registration_id: int, now: datetime | None = None) -> Registration:

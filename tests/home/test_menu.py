@@ -12,6 +12,7 @@ from points.home.pages import MENU
 
 EVERYONE = {
     "home_pages.home",
+    "notices_pages.inbox",
     "board_pages.board",
     "board_pages.my_claims",
     "demands_pages.ask_for_help",
@@ -30,6 +31,7 @@ STAFF = EVERYONE | {
     "people_pages.registrations",
     "ledger_pages.ledger",
     "people_pages.people",
+    "onboarding_pages.new_accounts",
     "people_pages.audit",
     "checkin_pages.stations",
     "supervision_pages.flags",

@@ -24,6 +24,7 @@ from points.labels import N_
 from points.ledger import operations as ledger
 from points.people.models import Person
 from points.people.queries import acts_as_party_member, get_person, unit_reports_to
+from points.signals import claim_decided, claim_offered
 
 
 def claim_kind(task: Task, *, person: Person | None, unit_id: int | None) -> str:
@@ -154,6 +155,7 @@ def dispatch_task(
         detail={"task_id": task.id, "person_id": contact.id if unit_id is None else None, "unit_id": unit_id},
         now=now,
     )
+    claim_offered.send(None, claim_id=claim.id, person_id=contact.id, title=task.title, now=now)
     return claim
 
 
@@ -311,6 +313,16 @@ def verify_claim(
         detail={"task_id": task.id, "side": acting, "complete": complete},
         now=now,
     )
+    if complete:
+        claim_decided.send(
+            None,
+            claim_id=claim.id,
+            person_id=claim.person_id,
+            title=task.title,
+            verified=True,
+            reason="",
+            now=now,
+        )
     return claim
 
 
@@ -346,7 +358,17 @@ def reject_claim(*, actor: Actor, claim_id: int, reason: str, now: datetime | No
     reason = required_text("reason", reason, N_("请填写原因"))
     claim, task = _verifier_step(actor, claim_id, "reject", now)
     claim.reason, claim.decided_by_id = reason, actor.person_id
-    return _claim_move(actor, claim, task, ClaimState.REJECTED, now, reason=reason)
+    _claim_move(actor, claim, task, ClaimState.REJECTED, now, reason=reason)
+    claim_decided.send(
+        None,
+        claim_id=claim.id,
+        person_id=claim.person_id,
+        title=task.title,
+        verified=False,
+        reason=reason,
+        now=now,
+    )
+    return claim
 
 
 def mark_no_show(*, actor: Actor | None, claim_id: int, now: datetime | None = None) -> Claim:

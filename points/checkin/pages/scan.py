@@ -145,6 +145,7 @@ def _scan_page(activity: Activity, intent: str, *, now: datetime, unattended: bo
             unattended=unattended,
             intent=intent,
             login_url=url_for("auth_pages.login", next=url_for(".intent", intent=intent)),
+            register_url=url_for("onboarding_pages.register", next=url_for(".intent", intent=intent)),
         )
     )
 

@@ -24,6 +24,7 @@ from points.ledger import spending
 from points.ledger.queries import find_transfer_by_key
 from points.org.queries import get_node
 from points.people.queries import get_person
+from points.signals import voucher_issued
 from points.store.codes import (
     BadCode,
     decode_voucher,
@@ -174,6 +175,7 @@ def redeem_item(
         requested_by_id=actor.person_id,
         now=now,
     )
+    voucher_issued.send(None, voucher_id=voucher.id, person_id=actor.person_id, item=item.name, now=now)
     return voucher
 
 

@@ -1,0 +1,1 @@
+"""The inbox: what happened to a person, told to them (and, through a sender, beyond the app)."""

@@ -1,0 +1,53 @@
+"""Reading the inbox: a person's notices, their unread count, one notice of theirs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from points.db import session
+from points.errors import NotFound
+from points.notices.models import Notice
+
+
+def notices_stmt(*, person_id: int, unread_only: bool = False) -> sa.Select:
+    stmt = sa.select(Notice).where(Notice.person_id == person_id)
+    if unread_only:
+        stmt = stmt.where(Notice.read_at.is_(None))
+    return stmt.order_by(Notice.id.desc())
+
+
+def unread_count(person_id: int, *, most: int = 99) -> int:
+    """How many notices the person has not read, counted up to `most` (the badge shows 99+)."""
+    unread = (
+        sa.select(Notice.id).where(Notice.person_id == person_id, Notice.read_at.is_(None)).limit(most + 1)
+    )
+    return session().execute(sa.select(sa.func.count()).select_from(unread.subquery())).scalar_one()
+
+
+def get_notice(person_id: int, notice_id: int) -> Notice:
+    """One notice of the person's; anyone else's answers as missing (`notice_not_found`)."""
+    notice = session().get(Notice, notice_id)
+    if notice is None or notice.person_id != person_id:
+        raise NotFound("notice_not_found", "消息不存在")
+    return notice
+
+
+def undelivered(*, since: datetime, batch: int) -> list[Notice]:
+    """Notices not yet handed to the sender, made after `since`, oldest first."""
+    return list(
+        session()
+        .scalars(
+            sa.select(Notice)
+            .where(Notice.delivered_at.is_(None), Notice.created_at >= since)
+            .order_by(Notice.id)
+            .limit(batch)
+        )
+        .all()
+    )
+
+
+def notices_of(person_id: int) -> list[Notice]:
+    """Every notice of the person's, oldest first (their data export)."""
+    return list(session().scalars(notices_stmt(person_id=person_id).order_by(None).order_by(Notice.id)).all())

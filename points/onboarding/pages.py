@@ -1,0 +1,190 @@
+"""Registering oneself (from the login page or a scan), the privacy notice and consent, the
+codes page of development, and staff confirming new accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from points.auth.current import current_actor, current_actor_or_none, log_in_page_session, login_required
+from points.db import keep_on_failure, roll_back_request
+from points.errors import DomainError, Forbidden, ValidationFailed
+from points.extensions import limiter
+from points.onboarding import operations, queries
+from points.onboarding.codes import DevelopmentCodeSender
+from points.onboarding.schemas import CodeRequestSchema, ConsentSchema, RegisterFormSchema
+from points.people.queries import get_person, mask_phone
+from points.web import field_limits, load_form, page_action, safe_local_path
+
+bp = Blueprint("onboarding_pages", __name__, template_folder="templates")
+
+# What someone asked to consent again may still open.
+_OPEN_WHILE_CONSENT_DUE = frozenset(
+    {
+        "onboarding_pages.consent",
+        "onboarding_pages.privacy",
+        "auth_pages.logout",
+        "auth_pages.login",
+        "static",
+        "choose_language",
+        "text_size",
+    }
+)
+
+
+def _next() -> str:
+    return safe_local_path(request.args.get("next"), url_for("home_pages.home"))
+
+
+def _register_phone_key() -> str:
+    return "register-phone:" + request.form.get("phone", "").strip()[:32]
+
+
+def _form_page(*, errors: dict | None = None, error: str | None = None, sent: bool = False, status=200):
+    schema = RegisterFormSchema()
+    page = render_template(
+        "onboarding/register.html",
+        form=request.form,
+        errors=errors or {},
+        error=error,
+        sent=sent,
+        homes=queries.homes(),
+        codes_on=operations.phone_codes_on(),
+        version=operations.current_notice_version(),
+        limits={name: field_limits(schema, name) for name in ("phone", "name", "password")},
+        next_url=request.args.get("next", ""),
+        dev_codes=current_app.config.get("ENV_NAME") in ("development", "test"),
+    )
+    return page, status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT_PHONE"], key_func=_register_phone_key, methods=["POST"]
+)
+def register():
+    """The registration form; its 获取验证码 button sends a code and shows the form again."""
+    if current_actor_or_none() is not None:
+        return redirect(_next())
+    if request.method == "GET":
+        return _form_page()
+    if request.form.get("step") == "code":
+        return _send_code()
+    try:
+        data = load_form(RegisterFormSchema(), request.form)
+    except ValidationFailed as exc:
+        return _form_page(errors=exc.errors, error=exc.translated(), status=422)
+    try:
+        person = operations.register_person(
+            phone=data["phone"],
+            name=data["name"],
+            grid_id=data["grid_id"],
+            password=data["password"],
+            consent_version=operations.current_notice_version() if data["consent"] else None,
+            code=data.get("code"),
+        )
+    except DomainError as exc:
+        # A wrong code counts against the code's attempts although the registration fails.
+        keep_on_failure() if exc.code == "code_invalid" else roll_back_request()
+        return _form_page(errors=exc.errors, error=exc.translated(), status=exc.status)
+    log_in_page_session(person)
+    if person.needs_confirmation:
+        flash(_("注册成功。请到社区服务站出示身份证件，工作人员确认后即可获得积分。"), "success")
+    else:
+        flash(_("注册成功，欢迎！"), "success")
+    return redirect(_next())
+
+
+def _send_code():
+    try:
+        phone = load_form(CodeRequestSchema(), request.form)["phone"]
+        operations.send_code(phone=phone)
+    except DomainError as exc:
+        roll_back_request()
+        return _form_page(errors=exc.errors, error=exc.translated(), status=exc.status)
+    return _form_page(sent=True)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("onboarding/privacy.html", version=operations.current_notice_version())
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+@login_required
+def consent():
+    """Agree to the privacy notice's current version (asked again when it changes)."""
+    actor = current_actor()
+    if request.method == "POST":
+        data = load_form(ConsentSchema(), request.form)
+        done = page_action(
+            lambda: operations.give_consent(person_id=actor.person_id, version=data["version"])
+        )
+        if done is not None:
+            return redirect(_next())
+    person = get_person(actor.person_id)
+    return render_template(
+        "onboarding/consent.html",
+        version=operations.current_notice_version(),
+        earlier=person.consent_version,
+        next_url=request.args.get("next", ""),
+    )
+
+
+@bp.get("/dev/codes")
+def dev_codes():
+    """The codes the development sender sent: in development and tests only."""
+    if current_app.config.get("ENV_NAME") not in ("development", "test"):
+        abort(404)
+    return render_template(
+        "onboarding/dev_codes.html", codes=list(DevelopmentCodeSender.latest.items())[::-1]
+    )
+
+
+@bp.get("/people/new-accounts")
+@login_required
+def new_accounts():
+    """Self-registered people waiting for staff to confirm them at the desk."""
+    actor = current_actor()
+    if not actor.can_somewhere("people.manage"):
+        raise Forbidden("forbidden", "只有社区工作人员可以确认新账号")
+    return render_template(
+        "onboarding/new_accounts.html", people=queries.awaiting_confirmation(actor), mask=mask_phone
+    )
+
+
+@bp.post("/people/<int:person_id>/confirm-account")
+@login_required
+def confirm_account(person_id: int):
+    actor = current_actor()
+    page_action(
+        lambda: operations.confirm_account(actor=actor, person_id=person_id),
+        done=_("已确认，该居民可以获得积分了"),
+    )
+    return redirect(url_for("onboarding_pages.new_accounts"))
+
+
+def consent_due() -> bool:
+    """Whether the logged-in person has not agreed to the current privacy notice."""
+    actor = current_actor_or_none()
+    if actor is None:
+        return False
+    return get_person(actor.person_id).consent_version != operations.current_notice_version()
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _ask_for_consent():
+        """Pages ask whoever has not agreed to the current privacy notice to read it first."""
+        if not app.config.get("CONSENT_REQUIRED_AT_LOGIN") or request.path.startswith("/api/"):
+            return None
+        if request.endpoint in _OPEN_WHILE_CONSENT_DUE or request.endpoint is None:
+            return None
+        try:
+            due = consent_due()
+        except DomainError:
+            return None
+        if due:
+            return redirect(url_for("onboarding_pages.consent", next=request.full_path.rstrip("?")))
+        return None

@@ -1,0 +1,71 @@
+"""Reading what onboarding keeps: homes to choose from, codes, consents, accounts to confirm."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from points.access import Actor
+from points.db import session
+from points.onboarding.models import Consent, VerificationCode
+from points.org.models import OrgLevel, OrgNode
+from points.org.queries import all_nodes
+from points.people.models import Person
+
+
+def homes() -> list[dict]:
+    """Every grid one may live in, with its community and street, for the registration form."""
+    nodes = {node.id: node for node in all_nodes()}
+    found = []
+    for node in nodes.values():
+        if node.level != OrgLevel.GRID or node.parent_id not in nodes:
+            continue
+        community = nodes[node.parent_id]
+        street = nodes.get(community.parent_id)
+        names = [n.name for n in (street, community, node) if n is not None]
+        found.append({"grid_id": node.id, "community_id": community.id, "label": " · ".join(names)})
+    return sorted(found, key=lambda home: home["label"])
+
+
+def latest_code(phone: str, *, now: datetime) -> VerificationCode | None:
+    """The phone's newest code that is neither used nor expired."""
+    return (
+        session()
+        .scalars(
+            sa.select(VerificationCode)
+            .where(
+                VerificationCode.phone == phone,
+                VerificationCode.used_at.is_(None),
+                VerificationCode.expires_at > now,
+            )
+            .order_by(VerificationCode.id.desc())
+            .limit(1)
+        )
+        .first()
+    )
+
+
+def last_code_sent_at(phone: str) -> datetime | None:
+    return session().scalar(
+        sa.select(sa.func.max(VerificationCode.created_at)).where(VerificationCode.phone == phone)
+    )
+
+
+def consents_of(person_id: int) -> list[Consent]:
+    return list(
+        session().scalars(sa.select(Consent).where(Consent.person_id == person_id).order_by(Consent.id))
+    )
+
+
+def awaiting_confirmation(actor: Actor) -> list[Person]:
+    """Self-registered people in the actor's `people.manage` scope still to be confirmed."""
+    home = sa.orm.aliased(OrgNode)
+    stmt = (
+        sa.select(Person)
+        .join(home, home.id == sa.func.coalesce(Person.grid_id, Person.community_id))
+        .where(Person.needs_confirmation.is_(True), actor.scope_filter("people.manage", home.path))
+        .order_by(Person.id)
+        .limit(200)
+    )
+    return list(session().scalars(stmt))

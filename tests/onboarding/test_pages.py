@@ -1,0 +1,158 @@
+"""Registration pages: from the login page and from a logged-out scan, consent asked again,
+the development codes page, and staff confirming new accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from points.checkin import operations as checkin_ops
+from points.db import utcnow
+from points.people.queries import find_person_by_phone
+from tests.checkin.conftest import world  # noqa: F401 - the check-in tests' world
+from tests.onboarding.conftest import register_form
+
+PHONE = "13912345678"
+
+
+def code_for(client, phone: str) -> str:
+    client.post("/register", data={"phone": phone, "step": "code"})
+    page = client.get("/dev/codes").get_data(as_text=True)
+    return re.search(rf"{phone}：<strong class=\"dev-code\">(\d{{6}})</strong>", page).group(1)
+
+
+def test_login_page_links_to_registration(client):
+    page = client.get("/login?next=/board").get_data(as_text=True)
+
+    assert 'href="/register?next=/board"' in page
+
+
+def test_register_page_lists_homes_and_the_notice_version(client, homes):
+    page = client.get("/register").get_data(as_text=True)
+
+    assert "兴安街道 · 红松社区 · 一网格" in page
+    assert "《隐私政策》（2026-11 版）" in page and "获取验证码" in page
+
+
+def test_register_with_a_code_logs_in_and_goes_on(client, homes, codes):
+    code = code_for(client, PHONE)
+
+    response = client.post("/register?next=/board", data=register_form(homes, PHONE, code))
+
+    assert response.status_code == 302 and response.headers["Location"] == "/board"
+    assert "赵大爷" in client.get("/").get_data(as_text=True)
+    assert find_person_by_phone(PHONE).needs_confirmation is False
+
+
+def test_register_shows_each_refusal_by_its_field(client, homes, codes):
+    code = code_for(client, PHONE)
+
+    page = client.post(
+        "/register", data=register_form(homes, PHONE, code, password_again="different1", consent="")
+    )
+
+    assert page.status_code == 422
+    assert "两次输入的密码不一致" in page.get_data(as_text=True)
+    assert find_person_by_phone(PHONE) is None
+
+
+def test_register_without_consent_is_refused(client, homes, codes):
+    code = code_for(client, PHONE)
+
+    page = client.post("/register", data=register_form(homes, PHONE, code, consent=""))
+
+    assert page.status_code == 422 and "请阅读并同意隐私政策" in page.get_data(as_text=True)
+    assert find_person_by_phone(PHONE) is None
+
+
+def test_register_with_a_bad_phone_keeps_what_was_typed(client, homes):
+    page = client.post("/register", data={"phone": "12345", "name": "赵大爷", "step": "code"})
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "请输入有效的中国大陆手机号" in text and 'value="赵大爷"' in text
+
+
+def test_without_a_sender_staff_confirm_at_the_desk(client, homes, without_codes, make_person, page_as):
+    staff = make_person(community=homes.community, roles=[("staff", homes.community)])
+    page = client.get("/register").get_data(as_text=True)
+    assert "获取验证码" not in page
+
+    registered = client.post("/register", data=register_form(homes, PHONE, None), follow_redirects=True)
+
+    assert "工作人员确认后即可获得积分" in registered.get_data(as_text=True)
+    desk = page_as(staff)
+    listing = desk.get("/people/new-accounts").get_data(as_text=True)
+    assert "赵大爷" in listing and "139****5678" in listing
+    person = find_person_by_phone(PHONE)
+    assert desk.post(f"/people/{person.id}/confirm-account").status_code == 302
+    assert "没有待确认的新账号" in desk.get("/people/new-accounts").get_data(as_text=True)
+    assert "你的账号已确认" in client.get("/notices").get_data(as_text=True)
+
+
+def test_new_accounts_page_is_for_staff(make_person, page_as):
+    assert page_as(make_person()).get("/people/new-accounts").status_code == 403
+
+
+def test_a_new_notice_version_asks_again(app, make_person, page_as, consent_guard):
+    person = make_person()
+    browser = page_as(person)
+
+    asked = browser.get("/board")
+    assert asked.status_code == 302 and "/consent?next=/board" in asked.headers["Location"]
+    agreed = browser.post("/consent?next=/board", data={"version": "2026-11"})
+    assert agreed.headers["Location"] == "/board"
+    assert browser.get("/board").status_code == 200
+
+    app.config["PRIVACY_NOTICE_VERSION"] = "2027-01"
+    try:
+        again = browser.get("/consent")
+        assert "2026-11 → 2027-01" in again.get_data(as_text=True)
+        assert browser.get("/board").status_code == 302
+    finally:
+        app.config["PRIVACY_NOTICE_VERSION"] = "2026-11"
+
+
+def test_codes_page_exists_only_in_development(app, client):
+    app.config["ENV_NAME"] = "production"
+    try:
+        assert client.get("/dev/codes").status_code == 404
+    finally:
+        app.config["ENV_NAME"] = "test"
+
+
+@pytest.fixture
+def running(world, save):  # noqa: F811 - `world` is the fixture imported above
+    now = utcnow()
+    activity = checkin_ops.create_activity(
+        actor=world.staff_actor,
+        station_id=world.station.id,
+        title="周末值班",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=3),
+        hourly_rate=10,
+        now=now,
+    )
+    checkin_ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
+    save()
+    return activity
+
+
+def test_a_new_resident_registers_from_a_scan_and_checks_in(app, world, running, make_node, codes):  # noqa: F811
+    grid = make_node("grid", world.community, name="三网格")
+    client = app.test_client()
+    token = checkin_ops.station_code(actor=world.staff_actor, activity_id=running.id).token
+    scan = client.get(f"/s/{token}").get_data(as_text=True)
+    register_url = re.search(r'href="(/register\?next=[^"]+)"', scan).group(1).replace("&amp;", "&")
+
+    assert "第一次来？注册后签到" in scan
+    code = code_for(client, PHONE)
+    form = {**register_form(None, PHONE, code, grid_id=str(grid.id))}
+    back = client.post(register_url, data=form)
+
+    assert back.status_code == 302 and back.headers["Location"].startswith("/s/i/")
+    page = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert "赵大爷" in page and "签到</button>" in page
+    done = client.post(back.headers["Location"], data={"action": "in"}, follow_redirects=True)
+    assert "签到成功" in done.get_data(as_text=True)
