@@ -14,7 +14,7 @@ from points.db import session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode, Unit
 from points.org.queries import community_names, unit_names
-from points.pagination import paginate
+from points.pagination import Cursor, keyset
 from points.people.models import (
     DECIDERS,
     LIVE_STATES,
@@ -447,11 +447,24 @@ def person_view(actor: Actor, person: Person, path: str | None = None, locked: b
 
 
 def people_page(
-    actor: Actor, *, community_id: int | None = None, q: str | None = None, page: int, per_page: int
+    actor: Actor,
+    *,
+    community_id: int | None = None,
+    q: str | None = None,
+    cursor: Cursor | None = None,
+    per_page: int,
 ) -> dict:
-    """A page of the people the actor may read (`people_stmt`), each as `person_view` shows them."""
+    """A keyset page (by id) of the people the actor may read (`people_stmt`), each as
+    `person_view` shows them; a bounded number of statements whatever the page size."""
     stmt = people_stmt(actor, community_id=community_id, q=q).add_columns(_home.path)
-    found = paginate(stmt, page=page, per_page=per_page, scalars=False)
+    found = keyset(
+        stmt,
+        keys=[(Person.id, False)],
+        row_key=lambda row: (row[0].id,),
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
+    )
     locked = locked_phones([person.phone for person, _path in found["items"]])
     found["items"] = [
         {
