@@ -245,6 +245,13 @@ def latest_verification() -> Verification | None:
     return session().exec(select(Verification).order_by(Verification.id.desc())).first()
 
 
+def last_good_verification() -> Verification | None:
+    """The latest verification that passed: its heads are where an incremental run starts."""
+    return (
+        session().exec(select(Verification).where(Verification.ok).order_by(Verification.id.desc())).first()
+    )
+
+
 def discretionary_share(*, scope: sa.ColumnElement[bool]) -> list[dict]:
     """Per community and approver: posted award points, and how many were discretionary."""
 

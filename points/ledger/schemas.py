@@ -185,6 +185,10 @@ class VerificationSchema(Schema):
     communities = fields.Integer()
     heads = fields.Dict()
     problem = fields.String()
+    mode = fields.String(
+        metadata={"description": "full, or incremental (rows appended since the last good run)"}
+    )
+    seconds = fields.Float()
 
 
 class DiscretionarySchema(Schema):
