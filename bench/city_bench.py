@@ -369,11 +369,13 @@ def measure(callers: Callers, caller: str, target: str, runs: int) -> tuple[floa
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def report(demo: Callers, city: Callers, runs: int) -> None:
+def report(demo: Callers, city: Callers, runs: int, only: str = "") -> None:
     print(
         "\n| path (caller) | demo p50 | demo p95 | city p50 | city p95 | p50 ratio |\n|---|---:|---:|---:|---:|---:|"
     )
     for label, caller, target in paths():
+        if only not in label:
+            continue
         d50, d95 = measure(demo, caller, target, runs)
         c50, c95 = measure(city, caller, target, runs)
         print(
@@ -404,6 +406,7 @@ def main() -> None:
     parser.add_argument("--communities", type=int, default=40, help="communities added to the demo's")
     parser.add_argument("--runs", type=int, default=50, help="timed requests per path and database")
     parser.add_argument("--keep", action="store_true", help="keep both databases")
+    parser.add_argument("--only", default="", help="time only the paths whose label contains this")
     args = parser.parse_args()
     tag = uuid.uuid4().hex[:8]
     names = {"demo": f"bench_demo_{tag}", "city": f"bench_city_{tag}"}
@@ -417,7 +420,7 @@ def main() -> None:
         grow(apps["city"], args)
         print(f"city grown in {time.perf_counter() - started:.0f} s: {counts(apps['city'])}")
         print(f"demo: {counts(apps['demo'])}")
-        report(Callers(apps["demo"]), Callers(apps["city"]), args.runs)
+        report(Callers(apps["demo"]), Callers(apps["city"]), args.runs, args.only)
     finally:
         if not args.keep:
             for name in names.values():
