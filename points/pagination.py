@@ -1,14 +1,21 @@
-"""Lists in pages: one way to read a page of rows (API and pages alike), one envelope, and
-streaming for exports that must not hold every row in memory."""
+"""Lists in pages: keyset pages by (sort key, id) with opaque cursors and capped counts for the
+long lists, numbered pages for short ones, and streaming for exports that must not hold every
+row in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from points.db import session
+from points.errors import DomainError
 from points.validation import Schema
 
 
@@ -65,3 +72,183 @@ def stream(stmt: sa.Select, *, batch: int = 500, mappings: bool = True) -> Itera
     constant memory however long the history."""
     result = session().execute(stmt.execution_options(yield_per=batch))
     yield from (dict(row) for row in result.mappings()) if mappings else result.scalars()
+
+
+# --- keyset pages: deep pages cost what the first page costs -----------------------------
+
+# Counts stop here: a list shows "1000+" rather than scanning its whole scope for a number.
+COUNT_CAP = 1000
+_CURSOR_SALT = "points.page-cursor"
+
+
+class CursorArgsSchema(Schema):
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=1000),
+        metadata={"description": "opaque: the `next_cursor` or `prev_cursor` of the previous answer"},
+    )
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def keyset_fields(item_schema: type[ma.Schema] | ma.fields.Field) -> dict:
+    """The envelope of a keyset page (`keyset`): items, capped total and the two cursors."""
+    item = item_schema if isinstance(item_schema, ma.fields.Field) else ma.fields.Nested(item_schema)
+    return {
+        "items": ma.fields.List(item),
+        "per_page": ma.fields.Integer(),
+        "total": ma.fields.Integer(metadata={"description": f"exact up to {COUNT_CAP}"}),
+        "total_capped": ma.fields.Boolean(metadata={"description": f"more than {COUNT_CAP} rows"}),
+        "next_cursor": ma.fields.String(allow_none=True),
+        "prev_cursor": ma.fields.String(allow_none=True),
+    }
+
+
+def keyset_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    return Schema.from_dict(
+        keyset_fields(item_schema), name=f"{item_schema.__name__.removesuffix('Schema')}KeysetPageSchema"
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: just past `values` of the sort key, going on (or back, `backwards`);
+    `extra` carries what a list needs to continue (e.g. a running balance)."""
+
+    values: tuple
+    backwards: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_CURSOR_SALT)
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    return value
+
+
+def _typed(value):
+    if isinstance(value, dict) and set(value) == {"t"}:
+        return datetime.fromisoformat(value["t"])
+    return value
+
+
+def encode_cursor(values: tuple, *, backwards: bool = False, **extra) -> str:
+    """An opaque, signed cursor: clients pass it back as it is and cannot forge one."""
+    return _serializer().dumps({"k": [_plain(v) for v in values], "b": backwards, "x": extra})
+
+
+def decode_cursor(token: str | None) -> Cursor | None:
+    """The cursor a client sent (None for the first page); 400 `invalid_cursor` if it is not one
+    of ours."""
+    if not token:
+        return None
+    try:
+        data = _serializer().loads(token)
+        return Cursor(tuple(_typed(v) for v in data["k"]), bool(data["b"]), dict(data.get("x") or {}))
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise DomainError("invalid_cursor", "翻页位置无效，请从第一页重新开始") from exc
+
+
+Key = tuple[sa.ColumnElement, bool]
+
+
+def beyond(keys: list[Key], values: tuple, *, backwards: bool = False) -> sa.ColumnElement[bool]:
+    """Rows after `values` in the order of `keys` ((column, descending) pairs), or before them."""
+    descending = {desc for _, desc in keys}
+    if len(descending) == 1:
+        left = sa.tuple_(*(c for c, _ in keys)) if len(keys) > 1 else keys[0][0]
+        right = (
+            sa.tuple_(*(sa.literal(v, c.type) for (c, _), v in zip(keys, values, strict=True)))
+            if len(keys) > 1
+            else values[0]
+        )
+        return left < right if descending.pop() != backwards else left > right
+    terms = []
+    for i, (column, desc) in enumerate(keys):
+        step = column < values[i] if desc != backwards else column > values[i]
+        terms.append(sa.and_(*(c == v for (c, _), v in zip(keys[:i], values, strict=False)), step))
+    return sa.or_(*terms)
+
+
+def _order(keys: list[Key], backwards: bool) -> list:
+    return [c.desc() if desc != backwards else c.asc() for c, desc in keys]
+
+
+Builder = Callable[[list, list, int], sa.Select]
+
+
+def _builder(stmt: sa.Select) -> Builder:
+    return lambda conditions, order, limit: (
+        stmt.order_by(None).where(*conditions).order_by(*order).limit(limit)
+    )
+
+
+def keyset(
+    stmt: sa.Select | Builder,
+    *,
+    keys: list[Key],
+    row_key: Callable[[object], tuple],
+    cursor: Cursor | None,
+    per_page: int,
+    fetch: str = "scalars",
+    count: bool = True,
+) -> dict:
+    """One page of `stmt` ordered by `keys` (ending on a unique column), starting past `cursor`.
+
+    `stmt` is a select, or a function building one from (conditions, order, limit) for a list
+    that must push them into its parts (a UNION of index scans). Rows come as ORM objects
+    (`fetch="scalars"`), mappings or rows; `row_key` reads a row's sort key. The answer has
+    `next_cursor` and `prev_cursor` (None at either end) and a `total` counted up to COUNT_CAP
+    (`total_capped` beyond). Rows inserted meanwhile never shift a page: each starts strictly
+    past the key it was given."""
+    build = _builder(stmt) if isinstance(stmt, sa.Select) else stmt
+    backwards = cursor is not None and cursor.backwards
+    conditions = [beyond(keys, cursor.values, backwards=backwards)] if cursor is not None else []
+    rows = _fetch(session().execute(build(conditions, _order(keys, backwards), per_page + 1)), fetch)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_prev = cursor is not None and (more if backwards else True)
+    total, capped = _capped(build) if count else (0, False)
+    return {
+        "items": rows,
+        "per_page": per_page,
+        "total": total,
+        "total_capped": capped,
+        "next_cursor": encode_cursor(row_key(rows[-1])) if rows and has_next else None,
+        "prev_cursor": encode_cursor(row_key(rows[0]), backwards=True) if rows and has_prev else None,
+    }
+
+
+def count_cap() -> int:
+    return COUNT_CAP
+
+
+def _capped(build: Builder) -> tuple[int, bool]:
+    cap = count_cap()
+    limited = build([], [], cap + 1).subquery()
+    found = session().execute(sa.select(sa.func.count()).select_from(limited)).scalar_one()
+    return min(found, cap), found > cap
+
+
+def _fetch(result, fetch: str) -> list:
+    if fetch == "mappings":
+        return [dict(row) for row in result.mappings()]
+    if fetch == "scalars":
+        return list(result.scalars().all())
+    return list(result.all())
+
+
+def page_links(data: dict) -> dict:
+    """The `Link` header of a keyset page: this request's URL with the next or previous cursor."""
+    links = []
+    args = request.args.to_dict()
+    for rel, name in (("next", "next_cursor"), ("prev", "prev_cursor")):
+        if data.get(name):
+            query = urlencode({**args, "cursor": data[name]})
+            links.append(f'<{request.base_url}?{query}>; rel="{rel}"')
+    return {"Link": ", ".join(links)} if links else {}

@@ -1,5 +1,5 @@
 """indexes for every list's filter and order: the approval queue, ledger browsing, the board,
-the audit log and name search (trigram on PostgreSQL)
+the audit log and name search (trigram on PostgreSQL); verifications record their mode and time
 
 Revision ID: 0015
 Revises: 0010
@@ -35,6 +35,9 @@ def _trigram_available(conn) -> bool:
 
 def upgrade() -> None:
     conn = op.get_bind()
+    with op.batch_alter_table("ledger_verifications") as batch_op:
+        batch_op.add_column(sa.Column("mode", sa.String(length=12), server_default="full", nullable=False))
+        batch_op.add_column(sa.Column("seconds", sa.Float(), server_default="0", nullable=False))
     op.create_index(
         "ix_ledger_transfers_pending",
         "ledger_transfers",
@@ -73,3 +76,6 @@ def downgrade() -> None:
         batch_op.create_index("ix_tasks_community_state", ["community_id", "state"])
     op.drop_index("ix_ledger_transfers_community", table_name="ledger_transfers")
     op.drop_index("ix_ledger_transfers_pending", table_name="ledger_transfers")
+    with op.batch_alter_table("ledger_verifications") as batch_op:
+        batch_op.drop_column("seconds")
+        batch_op.drop_column("mode")

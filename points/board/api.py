@@ -28,7 +28,7 @@ from points.board.schemas import (
 from points.db import utcnow
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import idempotent
-from points.pagination import paginate
+from points.pagination import decode_cursor, page_links, paginate
 
 blp = Blueprint("board", __name__, url_prefix="/api/v1", description="Task board: tasks and claims")
 SECURED = [{"bearerAuth": []}]
@@ -46,13 +46,11 @@ class Tasks(MethodView):
     def get(self, args):
         """The board: what the caller may claim now comes first, then by start time."""
         actor = current_actor()
-        page, per_page = args.pop("page"), args.pop("per_page")
+        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
         now = utcnow()
-        result = paginate(
-            queries.board_stmt(actor, now=now, **args), page=page, per_page=per_page, scalars=False
-        )
+        result = queries.board_page(actor, now=now, cursor=cursor, per_page=per_page, **args)
         result["items"] = tasks_out(actor, result["items"], now=now)
-        return result
+        return result, 200, page_links(result)
 
     @blp.doc(security=SECURED)
     @blp.arguments(TaskCreateSchema)

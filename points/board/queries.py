@@ -25,6 +25,7 @@ from points.errors import NotFound
 from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station, Unit
 from points.org.queries import get_node
+from points.pagination import Cursor, keyset
 from points.people.models import Person, Registration, RoleGrant
 from points.people.queries import acts_as_party_member, get_person
 
@@ -250,11 +251,41 @@ def board_stmt(
         stmt = stmt.where(can_claim if claimable else ~can_claim)
     if q:
         stmt = stmt.where(Task.title.contains(q, autoescape=True))
-    return stmt.order_by(
-        sa.case((can_claim, 0), else_=1),
-        sa.case((Task.state == TaskState.POSTED, 0), (Task.state == TaskState.CLOSED, 1), else_=2),
-        Task.starts_at,
-        Task.id,
+    return stmt.order_by(*(column for column, _ in board_keys(can_claim)))
+
+
+_STATE_RANK = sa.case((Task.state == TaskState.POSTED, 0), (Task.state == TaskState.CLOSED, 1), else_=2)
+
+
+def board_keys(can_claim: sa.ColumnElement[bool]) -> list[tuple[sa.ColumnElement, bool]]:
+    """The board's order as keyset keys: what the caller may claim, posted before closed before
+    the rest, then start time and id."""
+    return [
+        (sa.case((can_claim, 0), else_=1), False),
+        (_STATE_RANK, False),
+        (Task.starts_at, False),
+        (Task.id, False),
+    ]
+
+
+def board_row_key(row) -> tuple:
+    """A board row's (task, live, claimable) place in `board_keys`' order."""
+    task, _live, claimable = row
+    rank = {TaskState.POSTED: 0, TaskState.CLOSED: 1}.get(task.state, 2)
+    return (0 if claimable else 1, rank, task.starts_at, task.id)
+
+
+def board_page(actor: Actor, *, now: datetime, cursor: Cursor | None, per_page: int, **filters) -> dict:
+    """A keyset page of the board (`board_stmt`): rows of (task, live claims, claimable)."""
+    stmt = board_stmt(actor, now=now, **filters)
+    can_claim = stmt.selected_columns.claimable.element
+    return keyset(
+        stmt,
+        keys=board_keys(can_claim),
+        row_key=board_row_key,
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
     )
 
 

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from points.board.models import Category, ClaimState, Eligibility, FillMode, TaskState
 from points.board.operations.rules import CLAIM_ACTIONS, TASK_ACTIONS
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, PageArgsSchema, keyset_schema, page_schema
 from points.validation import Id, Schema, When
 
 CATEGORIES = validate.OneOf(Category.values())
@@ -129,7 +129,7 @@ class TaskSchema(Schema):
     )
 
 
-class TaskQuerySchema(PageArgsSchema):
+class TaskQuerySchema(CursorArgsSchema):
     community_id = Id(strict=False)
     category = _category
     eligibility = fields.String(validate=ELIGIBILITIES)
@@ -232,5 +232,5 @@ class QueueQuerySchema(PageArgsSchema):
     community_id = Id(strict=False)
 
 
-TaskPageSchema = page_schema(TaskSchema)
+TaskPageSchema = keyset_schema(TaskSchema)
 ClaimPageSchema = page_schema(ClaimSchema)

@@ -14,10 +14,11 @@ from points.access import Actor
 from points.auth.current import current_actor
 from points.db import session, utcnow
 from points.errors import Forbidden, NotFound
-from points.ledger import operations, queries
+from points.ledger import history, operations, queries
 from points.ledger.export import statement_csv
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import idempotent
+from points.ledger.models import Transfer
 from points.ledger.schemas import (
     AwardCreateSchema,
     BalancesSchema,
@@ -38,7 +39,7 @@ from points.ledger.schemas import (
 from points.ledger.transitions import allowed_actions
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
-from points.pagination import paginate
+from points.pagination import decode_cursor, keyset, page_links
 from points.people.models import Registration
 from points.people.queries import visible_person
 
@@ -130,13 +131,17 @@ def _statement(owner_type: str, owner_id: int, args: dict):
     period = {"start": args.get("start"), "end": args.get("end")}
     if args["format"] == "csv":
         account_id = queries.find_account_id(owner_type, owner_id, args["kind"])
-        stmt = queries.statement_stmt(account_id, **period) if account_id is not None else None
-        return statement_csv(stmt, f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
-    page = queries.statement(
-        owner_type, owner_id, args["kind"], page=args["page"], per_page=args["per_page"], **period
+        return statement_csv(account_id, period, f"statement-{owner_type}-{owner_id}-{args['kind']}.csv")
+    page = history.statement(
+        owner_type,
+        owner_id,
+        args["kind"],
+        cursor=decode_cursor(args.get("cursor")),
+        per_page=args["per_page"],
+        **period,
     )
     page["items"] = _with_parties(page["items"])
-    return page
+    return page, 200, page_links(page)
 
 
 @blp.route("/me/statement")
@@ -222,15 +227,23 @@ class AwardQueue(MethodView):
             reason=args.get("reason"),
             older_than=utcnow() - timedelta(hours=older) if older is not None else None,
         )
-        page = _page(stmt, args)
+        page = _page(stmt, args, newest_first=False)
         allowed = allowed_actions(actor, page["items"])
         for row in page["items"]:
             row["allowed_actions"] = allowed[row["id"]]
-        return page
+        return page, 200, page_links(page)
 
 
-def _page(stmt: sa.Select, args: dict) -> dict:
-    page = paginate(stmt, page=args["page"], per_page=args["per_page"], mappings=True)
+def _page(stmt: sa.Select, args: dict, *, newest_first: bool) -> dict:
+    """A keyset page of transfers by id (the queue oldest first, browsing newest first)."""
+    page = keyset(
+        stmt,
+        keys=[(Transfer.__table__.c.id, newest_first)],
+        row_key=lambda row: (row["id"],),
+        cursor=decode_cursor(args.get("cursor")),
+        per_page=args["per_page"],
+        fetch="mappings",
+    )
     page["items"] = _with_parties(page["items"])
     return page
 
@@ -299,7 +312,8 @@ class Transfers(MethodView):
             scope=actor.scope_filter("ledger.read", _nodes.c.path),
             **{k: args.get(k) for k in ("community_id", "kind", "reason", "status", "start", "end")},
         )
-        return _page(stmt, args)
+        page = _page(stmt, args, newest_first=True)
+        return page, 200, page_links(page)
 
 
 @blp.route("/ledger/transfers/<int:transfer_id>")

@@ -10,10 +10,9 @@ import csv
 import io
 from collections.abc import Iterator
 
-import sqlalchemy as sa
 from flask import Response, current_app
 
-from points.pagination import stream
+from points.ledger.history import export_rows
 
 COLUMNS = ("id", "created_at", "kind", "reason", "status", "direction", "change", "balance", "amount", "memo")
 BATCH = 500
@@ -51,8 +50,9 @@ def csv_lines(rows, *, batch: int = BATCH) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def statement_csv(stmt: sa.Select | None, filename: str) -> Response:
-    """A streamed CSV download of the statement rows `stmt` selects (none when None).
+def statement_csv(account_id: int | None, period: dict, filename: str) -> Response:
+    """A streamed CSV download of the account's statement in `period` (`start`, `end`; no rows
+    when the account does not exist yet).
 
     The rows are read once the response is sent, after the request's own session has
     committed and closed: the body reads them in an application context of its own, on a
@@ -63,10 +63,10 @@ def statement_csv(stmt: sa.Select | None, filename: str) -> Response:
 
     def body() -> Iterator[str]:
         yield header()
-        if stmt is None:
+        if account_id is None:
             return
         with app.app_context():
-            yield from csv_lines(stream(stmt, batch=batch), batch=batch)
+            yield from csv_lines(export_rows(account_id, **period, batch=batch), batch=batch)
 
     return Response(
         body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}

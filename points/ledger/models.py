@@ -208,3 +208,7 @@ class Verification(SQLModel, table=True):
     communities: int = Field(default=0)
     heads: dict = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     problem: str = Field(default="", sa_type=sa.Text)
+    # "full" walks every chain from its start; "incremental" the rows appended since the heads of
+    # the last good verification.
+    mode: str = Field(default="full", max_length=12, sa_column_kwargs={"server_default": "full"})
+    seconds: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})

@@ -18,14 +18,14 @@ from points.auth.current import current_actor_or_none, login_required
 from points.db import session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed, refusal_text
 from points.labels import N_
-from points.ledger import operations, queries
+from points.ledger import history, operations, queries
 from points.ledger.export import statement_csv
-from points.ledger.models import Kind, Proof, Reason, Status, TransferState
+from points.ledger.models import Kind, Proof, Reason, Status, Transfer, TransferState
 from points.ledger.schemas import QueueQuerySchema, RejectSchema, StatementFilterSchema, TransferQuerySchema
 from points.ledger.stars import person_stars
 from points.ledger.transitions import allowed_actions, approval_refusals
 from points.org.models import OrgNode, Unit
-from points.pagination import page_number, paginate
+from points.pagination import Cursor, decode_cursor, keyset
 from points.people.models import Person
 from points.people.queries import mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
@@ -72,6 +72,25 @@ def _load(sess, model, ids):
     return sess.exec(select(model).where(model.id.in_(ids))).all() if ids else []
 
 
+def _cursor() -> Cursor | None:
+    """Where the page starts; a cursor that is not ours reads as the first page."""
+    try:
+        return decode_cursor(request.args.get("cursor"))
+    except DomainError:
+        return None
+
+
+def _keyset(stmt, *, per_page: int, newest_first: bool) -> dict:
+    return keyset(
+        stmt,
+        keys=[(Transfer.__table__.c.id, newest_first)],
+        row_key=lambda row: (row["id"],),
+        cursor=_cursor(),
+        per_page=per_page,
+        fetch="mappings",
+    )
+
+
 def _is_day(value: str | None) -> bool:
     try:
         date.fromisoformat((value or "").strip())
@@ -115,13 +134,13 @@ def _stars_if_member(actor):
 def my_points():
     actor = current_actor_or_none()
     values, errors = _my_statement_filter()
-    page = queries.statement(
+    page = history.statement(
         "person",
         actor.person_id,
         values["kind"],
         start=values.get("start"),
         end=values.get("end"),
-        page=page_number(request.args.get("page")),
+        cursor=_cursor(),
         per_page=PER_PAGE,
         compact=True,
     )
@@ -145,8 +164,7 @@ def my_points_csv():
         raise ValidationFailed("validation_error", "输入有误，请查看各项的说明", errors=errors)
     account_id = queries.find_account_id("person", current_actor_or_none().person_id, values["kind"])
     period = {"start": values.get("start"), "end": values.get("end")}
-    stmt = queries.statement_stmt(account_id, **period) if account_id is not None else None
-    return statement_csv(stmt, f"points-{values['kind']}.csv")
+    return statement_csv(account_id, period, f"points-{values['kind']}.csv")
 
 
 # --- the approval queue -------------------------------------------------------------------
@@ -177,7 +195,7 @@ def approvals():
         reason=filters.get("reason"),
         older_than=utcnow() - timedelta(hours=hours) if hours is not None else None,
     )
-    data = paginate(stmt, page=filters["page"], per_page=QUEUE_PER_PAGE, mappings=True)
+    data = _keyset(stmt, per_page=QUEUE_PER_PAGE, newest_first=False)
     rows = queries.annotate(data["items"])
     communities = _communities(actor, "awards.approve")
     # What this approver may not decide is shown with the reason, without buttons: the
@@ -283,7 +301,7 @@ def ledger():
         scope=actor.scope_filter("ledger.read", _nodes.c.path),
         **{k: filters.get(k) for k in ("kind", "reason", "status", "start", "end")},
     )
-    data = paginate(stmt, page=filters["page"], per_page=PER_PAGE, mappings=True)
+    data = _keyset(stmt, per_page=PER_PAGE, newest_first=True)
     # Chain heads and community names of the reader's own scope only.
     community_names = {c.id: c.name for c in _communities(actor, "ledger.read")}
     verification = queries.latest_verification()

@@ -292,12 +292,21 @@ def account_ids(owners: list[tuple[str, int]], kind: str) -> dict[tuple[str, int
     return found
 
 
+# Owners per look-up: SQLite allows 32,766 parameters a statement.
+ACCOUNT_BATCH = 5000
+
+
 def _read_or_make(wanted: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
+    found = {}
+    for start in range(0, len(wanted), ACCOUNT_BATCH):
+        found.update(_read_or_make_batch(wanted[start : start + ACCOUNT_BATCH], kind))
+    return found
+
+
+def _read_or_make_batch(wanted: list[tuple[str, int]], kind: str) -> dict[tuple[str, int], int]:
     cur, sql = cursor()
     query = sql.accounts_two if len(wanted) == 2 else sql.accounts_many(len(wanted))
-    params = {"kind": kind}
-    for i, (owner_type, owner_id) in enumerate(wanted):
-        params[f"t{i}"], params[f"i{i}"] = owner_type, owner_id
+    params = sql.owners(kind, wanted)
     cur.execute(query, params)
     found = {(owner_type, owner_id): account_id for account_id, owner_type, owner_id in cur.fetchall()}
     missing = [owner for owner in wanted if owner not in found]

@@ -18,7 +18,6 @@ from points.ledger.models import (
     Verification,
 )
 from points.org.models import OrgNode
-from points.pagination import paginate
 
 _accounts = Account.__table__
 
@@ -71,65 +70,6 @@ def find_account_id(owner_type: str, owner_id: int, kind: str) -> int | None:
     )
 
 
-def statement_stmt(
-    account_id: int, *, start: datetime | None = None, end: datetime | None = None, compact: bool = False
-) -> sa.Select:
-    """Every transfer touching the account, newest first, with the running posted balance after
-    each row (`balance`; pending rows show it unchanged), the row's effect on it (`change`) and
-    its `direction`.
-
-    `compact` leaves out pending rows already posted or voided, whose resolution row tells
-    the outcome: one line per award for a person reading their own points."""
-    signed = sa.case(
-        (_t.c.status.notin_(_EFFECTIVE), 0),
-        (_t.c.credit_account_id == account_id, _t.c.amount),
-        else_=-_t.c.amount,
-    )
-    touching = sa.or_(_t.c.debit_account_id == account_id, _t.c.credit_account_id == account_id)
-    ledger = (
-        sa.select(
-            _t,
-            signed.label("change"),
-            sa.func.sum(signed).over(order_by=_t.c.id).label("balance"),
-            sa.case((_t.c.credit_account_id == account_id, "in"), else_="out").label("direction"),
-        )
-        .where(touching)
-        .subquery()
-    )
-    query = sa.select(ledger).order_by(ledger.c.id.desc())
-    if compact:
-        resolution = _t.alias("resolution")
-        query = query.where(
-            sa.or_(ledger.c.status != "pending", ~sa.exists().where(_resolves(resolution, ledger)))
-        )
-    if start is not None:
-        query = query.where(ledger.c.created_at >= start)
-    if end is not None:
-        query = query.where(ledger.c.created_at < end)
-    return query
-
-
-def statement(
-    owner_type: str,
-    owner_id: int,
-    kind: str,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    page: int = 1,
-    per_page: int = 50,
-    compact: bool = False,
-) -> dict:
-    """One page of the owner's statement of one kind (see `statement_stmt`); each row gets
-    `state` (see `annotate`)."""
-    account_id = find_account_id(owner_type, owner_id, kind)
-    if account_id is None:
-        return {"items": [], "page": page, "per_page": per_page, "total": 0, "pages": 1, "account_id": None}
-    stmt = statement_stmt(account_id, start=start, end=end, compact=compact)
-    data = paginate(stmt, page=page, per_page=per_page, mappings=True)
-    return {**data, "items": annotate(data["items"]), "account_id": account_id}
-
-
 def annotate(rows: list[dict]) -> list[dict]:
     """Add `state`: for a pending row, pending, posted or voided; for a posted row, posted or
     reversed; otherwise the row's status (post, void)."""
@@ -167,10 +107,19 @@ def transfers_stmt(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> sa.Select:
-    """Transfers for ledger browsing; `scope` is a clause on the community's OrgNode path."""
+    """Transfers for ledger browsing; `scope` is a clause on the community's OrgNode path.
+
+    The communities in scope are read first and named by id, so each one's rows are read
+    through the (community, id) indexes instead of walking every transfer and joining."""
 
     nodes = OrgNode.__table__
-    query = sa.select(_t).join(nodes, nodes.c.id == _t.c.community_id).where(scope).order_by(_t.c.id.desc())
+    communities = (
+        session()
+        .connection()
+        .execute(sa.select(nodes.c.id).where(nodes.c.level == "community", scope))
+        .scalars()
+    )
+    query = sa.select(_t).where(_t.c.community_id.in_(sorted(communities))).order_by(_t.c.id.desc())
     if community_id is not None:
         query = query.where(_t.c.community_id == community_id)
     if kind:
@@ -200,7 +149,7 @@ def approval_queue_stmt(
     query = (
         query.where(
             _t.c.reason.in_(APPROVABLE_REASONS),
-            ~sa.exists().where(_resolves(resolution, _t)),
+            ~sa.exists().where(resolves(resolution, _t)),
         )
         .order_by(None)
         .order_by(_t.c.id)
@@ -219,7 +168,7 @@ def reversal_requests(target: dict) -> tuple[int, int]:
         .execute(
             sa.select(sa.func.count(), sa.func.count(resolution.c.id))
             .select_from(_t)
-            .outerjoin(resolution, sa.and_(_resolves(resolution, _t), resolution.c.status == "void"))
+            .outerjoin(resolution, sa.and_(resolves(resolution, _t), resolution.c.status == "void"))
             .where(
                 _t.c.community_id == target["community_id"],
                 _t.c.reason == "reversal",
@@ -244,7 +193,7 @@ def _in_communities(rows) -> sa.ColumnElement[bool]:
     return _t.c.community_id.in_(sorted({r["community_id"] for r in rows}))
 
 
-def _resolves(resolution, pending) -> sa.ColumnElement[bool]:
+def resolves(resolution, pending) -> sa.ColumnElement[bool]:
     return sa.and_(
         resolution.c.community_id == pending.c.community_id, resolution.c.pending_id == pending.c.id
     )
@@ -303,6 +252,13 @@ def account_owners(account_ids: set[int]) -> dict[int, tuple[str, int]]:
 
 def latest_verification() -> Verification | None:
     return session().exec(select(Verification).order_by(Verification.id.desc())).first()
+
+
+def last_good_verification() -> Verification | None:
+    """The latest verification that passed: its heads are where an incremental run starts."""
+    return (
+        session().exec(select(Verification).where(Verification.ok).order_by(Verification.id.desc())).first()
+    )
 
 
 def discretionary_share(*, scope: sa.ColumnElement[bool]) -> list[dict]:

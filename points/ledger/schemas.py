@@ -9,6 +9,7 @@ from points.labels import N_
 from points.ledger.checks import TEXT_MAX
 from points.ledger.models import Kind, Reason, Status, TransferState
 from points.ledger.transitions import ACTIONS
+from points.pagination import keyset_fields
 from points.validation import Schema
 
 KINDS, REASONS, STATUSES = Kind.values(), Reason.values(), Status.values()
@@ -79,18 +80,8 @@ class StatementRowSchema(TransferSchema):
     direction = fields.String()
 
 
-class StatementSchema(Schema):
-    items = fields.List(fields.Nested(StatementRowSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-
-
-class TransferPageSchema(Schema):
-    items = fields.List(fields.Nested(TransferSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+StatementSchema = Schema.from_dict(keyset_fields(StatementRowSchema), name="StatementSchema")
+TransferPageSchema = Schema.from_dict(keyset_fields(TransferSchema), name="TransferPageSchema")
 
 
 class QueueItemSchema(TransferSchema):
@@ -103,12 +94,14 @@ class QueueItemSchema(TransferSchema):
     )
 
 
-class QueuePageSchema(TransferPageSchema):
-    items = fields.List(fields.Nested(QueueItemSchema))
+QueuePageSchema = Schema.from_dict(keyset_fields(QueueItemSchema), name="QueuePageSchema")
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    cursor = fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "opaque: `next_cursor` or `prev_cursor` of the previous page"},
+    )
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
@@ -192,6 +185,10 @@ class VerificationSchema(Schema):
     communities = fields.Integer()
     heads = fields.Dict()
     problem = fields.String()
+    mode = fields.String(
+        metadata={"description": "full, or incremental (rows appended since the last good run)"}
+    )
+    seconds = fields.Float()
 
 
 class DiscretionarySchema(Schema):

@@ -147,10 +147,29 @@ class Statements:
         return {f"{prefix}{i}": value for i, value in enumerate(values)}
 
     def accounts_many(self, count: int) -> str:
-        owners = " OR ".join(f"(owner_type = :t{i} AND owner_id = :i{i})" for i in range(count))
-        return self.sql(
-            f"SELECT id, owner_type, owner_id FROM ledger_accounts WHERE kind = :kind AND ({owners})"
+        """Many owners' accounts of one kind in one indexed statement: a join of the
+        (owner_type, owner_id, kind) key with the owners as arrays on PostgreSQL (one prepared
+        statement whatever the count), as VALUES on SQLite (see `owners`)."""
+        if self.postgres:
+            return (
+                "SELECT a.id, a.owner_type, a.owner_id FROM unnest(%(t)s::text[], %(i)s::bigint[])"
+                " AS w(owner_type, owner_id) JOIN ledger_accounts a"
+                " ON a.owner_type = w.owner_type AND a.owner_id = w.owner_id AND a.kind = %(kind)s"
+            )
+        rows = ", ".join(f"(:t{i}, :i{i})" for i in range(count))
+        return (
+            f"WITH w(owner_type, owner_id) AS (VALUES {rows}) SELECT a.id, a.owner_type, a.owner_id FROM w"
+            " JOIN ledger_accounts a ON a.owner_type = w.owner_type AND a.owner_id = w.owner_id AND a.kind = :kind"
         )
+
+    def owners(self, kind: str, owners: list[tuple[str, int]]) -> dict:
+        """The parameters of `accounts_many` (and of `accounts_two` for two owners)."""
+        if self.postgres and len(owners) != 2:
+            return {"kind": kind, "t": [t for t, _ in owners], "i": [i for _, i in owners]}
+        params: dict = {"kind": kind}
+        for n, (owner_type, owner_id) in enumerate(owners):
+            params[f"t{n}"], params[f"i{n}"] = owner_type, owner_id
+        return params
 
     def resolved_any(self, column: str, count: int) -> str:
         """Any row resolving (`pending_id`) or reversing (`reverses_id`) one of these ids."""

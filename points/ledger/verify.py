@@ -7,6 +7,7 @@ a later head that does not continue from a noted one shows a rewrite.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.ledger.chain import HASHED_FIELDS, values_hash
 from points.ledger.models import GENESIS_HASH, Account, Budget, ChainHead, Transfer, Verification
-from points.ledger.queries import issued_in_year, latest_verification
+from points.ledger.queries import issued_in_year, last_good_verification, latest_verification
 from points.metrics import VERIFY_AT, VERIFY_OK
 
 _t = Transfer.__table__
@@ -34,6 +35,12 @@ class VerifyResult:
     heads: dict[int, dict] = field(default_factory=dict)
     problem: str = ""
     bad_transfer_id: int | None = None
+    mode: str = "full"
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> int:
+        return round(self.transfers / self.seconds) if self.seconds else 0
 
     def fail(self, problem: str, transfer_id: int | None = None) -> VerifyResult:
         self.ok, self.problem, self.bad_transfer_id = False, problem, transfer_id
@@ -120,6 +127,13 @@ class _ChainWalk:
 
 def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int = 5000) -> VerifyResult:
     """Recompute every chain and balance; stop at the first bad row and say why."""
+    started = time.perf_counter()
+    result = _verify_all(progress, batch)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _verify_all(progress: Callable[[int], None] | None, batch: int) -> VerifyResult:
     result = VerifyResult()
     conn = session().connection()
     heads = {r.community_id: (r.seq, r.head_hash) for r in conn.execute(sa.select(_h))}
@@ -153,7 +167,136 @@ def verify_ledger(*, progress: Callable[[int], None] | None = None, batch: int =
     return _check_balances(conn, result, walk.totals)
 
 
-def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
+# --- incremental: the rows appended since the last good verification ----------------------
+
+
+def verify_appended(*, batch: int = 5000) -> VerifyResult:
+    """Verify what was appended since the heads the last good verification recorded: each
+    chain continues from its verified head to its current one, the new rows' hashes and links,
+    the cached totals of every account they touched (recomputed from all that account's rows),
+    the zero sums and the budgets. Rows before those heads are left to the full run; without a
+    good verification to start from, this is the full run."""
+    previous = last_good_verification()
+    if previous is None:
+        return verify_ledger(batch=batch)
+    started = time.perf_counter()
+    verified = {int(k): (v["seq"], v["hash"]) for k, v in previous.heads.items()}
+    result = _verify_appended(verified, batch)
+    result.mode, result.seconds = "incremental", time.perf_counter() - started
+    return result
+
+
+def _verify_appended(verified: dict[int, tuple[int, str]], batch: int) -> VerifyResult:
+    result = VerifyResult()
+    conn = session().connection()
+    heads = {r.community_id: (r.seq, r.head_hash) for r in conn.execute(sa.select(_h))}
+    if gone := sorted(set(verified) - set(heads)):
+        return result.fail(f"community {gone[0]}'s chain head, verified before, is gone")
+    touched: set[int] = set()
+    first_new_id = None
+    for community_id, head in sorted(heads.items()):
+        start = verified.get(community_id, (0, GENESIS_HASH))
+        walk, problem = _walk_from(conn, heads, community_id, start, batch)
+        if problem is not None:
+            return result.fail(*problem)
+        result.transfers += walk.seen
+        touched |= set(walk.totals)
+        if walk.first_id is not None:
+            first_new_id = min(first_new_id or walk.first_id, walk.first_id)
+        result.heads[community_id] = {"seq": head[0], "hash": head[1]}
+    result.communities = len(heads)
+    if first_new_id is not None and (problem := _links_mismatch(conn, first_new_id)):
+        return result.fail(*problem)
+    return _check_touched(conn, result, touched)
+
+
+class _AppendedWalk(_ChainWalk):
+    """A walk that starts at a verified head instead of the genesis row."""
+
+    def __init__(self, heads: dict, community_id: int, start: tuple[int, str]):
+        super().__init__(heads)
+        self.community, self.expected_seq, self.prev = community_id, start[0] + 1, start[1]
+        self.seen, self.first_id = 0, None
+
+
+def _walk_from(conn, heads: dict, community_id: int, start: tuple[int, str], batch: int):
+    """Walk one community's rows after its verified head `start` (seq, hash) to its head now."""
+    walk = _AppendedWalk(heads, community_id, start)
+    if heads[community_id][0] < start[0]:
+        return walk, (f"community {community_id}'s chain head went back from seq {start[0]}", None)
+    columns = [_t.c[name] for name in HASHED_FIELDS]
+    rows = conn.execute(
+        sa.select(_t.c.id, _t.c.prev_hash, _t.c.hash, *columns)
+        .where(_t.c.community_id == community_id, _t.c.seq > start[0])
+        .order_by(_t.c.seq),
+        execution_options={"stream_results": True, "yield_per": batch},
+    )
+    for row in rows:
+        if (problem := walk.step(row)) is not None:
+            return walk, problem
+        walk.seen += 1
+        walk.first_id = row[0] if walk.first_id is None else min(walk.first_id, row[0])
+    if problem := walk.finish():
+        return walk, (problem, None)
+    return walk, None
+
+
+def _touched_totals(conn, account_ids: list[int]) -> dict[int, list[int]]:
+    """Posted, pending in and pending out of these accounts, summed from all their rows."""
+    effective = _t.c.status.in_(("posted", "post"))
+    resolved = _t.c.status.in_(("post", "void"))
+    moved = sa.case((effective, _t.c.amount), else_=0)
+    reserved = sa.case((_t.c.status == "pending", _t.c.amount), (resolved, -_t.c.amount), else_=0)
+    zero = sa.literal(0, sa.BigInteger)
+    debits = sa.select(
+        _t.c.debit_account_id.label("account"), (-moved).label("p"), zero.label("i"), reserved.label("o")
+    )
+    credits = sa.select(
+        _t.c.credit_account_id.label("account"), moved.label("p"), reserved.label("i"), zero.label("o")
+    )
+    sides = sa.union_all(
+        debits.where(_t.c.debit_account_id.in_(account_ids)),
+        credits.where(_t.c.credit_account_id.in_(account_ids)),
+    ).subquery()
+    rows = conn.execute(
+        sa.select(
+            sides.c.account, sa.func.sum(sides.c.p), sa.func.sum(sides.c.i), sa.func.sum(sides.c.o)
+        ).group_by(sides.c.account)
+    )
+    return {account: [int(p), int(i), int(o)] for account, p, i, o in rows}
+
+
+def _check_touched(conn, result: VerifyResult, touched: set[int]) -> VerifyResult:
+    ordered = sorted(touched)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        totals = _touched_totals(conn, chunk)
+        for account in conn.execute(sa.select(_a).where(_a.c.id.in_(chunk)).order_by(_a.c.id)):
+            result.accounts += 1
+            computed = totals.get(account.id, [0, 0, 0])
+            cached = [account.posted, account.pending_in, account.pending_out]
+            if computed != cached:
+                return result.fail(
+                    f"account {account.id} ({account.owner_type} {account.owner_id}, {account.kind}) caches "
+                    f"posted/pending in/pending out {cached} but its transfers give {computed}"
+                )
+            if not account.allow_negative and account.posted - account.pending_out < 0:
+                return result.fail(f"account {account.id} is overdrawn")
+    sums = {
+        kind: [int(posted), int(pending_in), int(pending_out)]
+        for kind, posted, pending_in, pending_out in conn.execute(
+            sa.select(
+                _a.c.kind,
+                sa.func.sum(_a.c.posted),
+                sa.func.sum(_a.c.pending_in),
+                sa.func.sum(_a.c.pending_out),
+            ).group_by(_a.c.kind)
+        )
+    }
+    return _check_sums_and_budgets(conn, result, sums)
+
+
+def _links_mismatch(conn: sa.Connection, since_id: int = 0) -> tuple[str, int] | None:
     """Each resolution points at a pending transfer of its own community with the same accounts,
     kind and amount; each reversal or refund mirrors the posted row it undoes."""
     origin = _t.alias("origin")
@@ -162,6 +305,7 @@ def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
         sa.select(_t.c.id, _t.c.pending_id)
         .join(origin, origin.c.id == _t.c.pending_id)
         .where(
+            _t.c.id >= since_id,
             sa.not_(
                 sa.and_(
                     same,
@@ -170,7 +314,7 @@ def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
                     origin.c.debit_account_id == _t.c.debit_account_id,
                     origin.c.credit_account_id == _t.c.credit_account_id,
                 )
-            )
+            ),
         )
         .order_by(_t.c.id)
         .limit(1)
@@ -185,6 +329,7 @@ def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
         sa.select(_t.c.id, _t.c.reverses_id)
         .join(origin, origin.c.id == _t.c.reverses_id)
         .where(
+            _t.c.id >= since_id,
             sa.not_(
                 sa.and_(
                     same,
@@ -192,7 +337,7 @@ def _links_mismatch(conn: sa.Connection) -> tuple[str, int] | None:
                     origin.c.debit_account_id == _t.c.credit_account_id,
                     origin.c.credit_account_id == _t.c.debit_account_id,
                 )
-            )
+            ),
         )
         .order_by(_t.c.id)
         .limit(1)
@@ -218,6 +363,7 @@ def _head_mismatch(heads: dict, community: int, last_seq: int, last_hash: str) -
 
 
 def _check_balances(conn: sa.Connection, result: VerifyResult, totals: dict) -> VerifyResult:
+    """Every account's cached totals against what the walk added up, then the zero sums."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for account in conn.execute(sa.select(_a).order_by(_a.c.id)):
         result.accounts += 1
@@ -232,6 +378,10 @@ def _check_balances(conn: sa.Connection, result: VerifyResult, totals: dict) -> 
             return result.fail(f"account {account.id} is overdrawn")
         for i in range(3):
             sums[account.kind][i] += cached[i]
+    return _check_sums_and_budgets(conn, result, sums)
+
+
+def _check_sums_and_budgets(conn: sa.Connection, result: VerifyResult, sums: dict) -> VerifyResult:
     for kind, (posted, pending_in, pending_out) in sorted(sums.items()):
         if posted != 0:
             return result.fail(f"posted balances of {kind} sum to {posted}, not zero")
@@ -255,6 +405,8 @@ def record_verification(result: VerifyResult) -> Verification:
         communities=result.communities,
         heads={str(k): v for k, v in result.heads.items()},
         problem=result.problem,
+        mode=result.mode,
+        seconds=round(result.seconds, 3),
     )
     session().add(row)
     session().flush()

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from points.auth.current import current_actor, current_actor_or_none
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
-from points.pagination import page_schema, paginate
+from points.pagination import decode_cursor, keyset_schema, page_links, page_schema, paginate
 from points.people import operations, queries
-from points.people.audit_log import audit_stmt
+from points.people.audit_log import audit_page
 from points.people.passwords import generate_password
 from points.people.schemas import (
     AuditEntrySchema,
@@ -74,17 +74,19 @@ class MyPassword(MethodView):
 class People(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(PeopleQuerySchema, location="query")
-    @blp.response(200, page_schema(PersonSchema))
+    @blp.response(200, keyset_schema(PersonSchema))
     def get(self, args):
-        """People within the caller's scope (staff, grid workers, street admins, supervisors)."""
+        """People within the caller's scope (staff, grid workers, street admins, supervisors), by
+        id; follow `next_cursor` (or the `Link` header) for the next page."""
         actor = current_actor()
-        return queries.people_page(
+        found = queries.people_page(
             actor,
             community_id=args.get("community_id"),
             q=args.get("q"),
-            page=args["page"],
+            cursor=decode_cursor(args.get("cursor")),
             per_page=args["per_page"],
         )
+        return found, 200, page_links(found)
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonCreateSchema)
@@ -253,8 +255,14 @@ class RegistrationWithdraw(MethodView):
 class Audit(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(AuditQuerySchema, location="query")
-    @blp.response(200, page_schema(AuditEntrySchema))
+    @blp.response(200, keyset_schema(AuditEntrySchema))
     def get(self, args):
         """The audit log within the caller's scope, plus entries by or about the caller, newest first."""
-        stmt = audit_stmt(current_actor(), action=args.get("action"), node_id=args.get("node_id"))
-        return paginate(stmt, page=args["page"], per_page=args["per_page"])
+        found = audit_page(
+            current_actor(),
+            action=args.get("action"),
+            node_id=args.get("node_id"),
+            cursor=decode_cursor(args.get("cursor")),
+            per_page=args["per_page"],
+        )
+        return found, 200, page_links(found)

@@ -6,11 +6,11 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_babel import gettext as _
 
 from points.auth.current import current_actor_or_none, login_required
-from points.errors import Forbidden, ValidationFailed
+from points.errors import DomainError, Forbidden, ValidationFailed
 from points.org.queries import community_names
-from points.pagination import page_number, paginate
+from points.pagination import Cursor, decode_cursor, page_number, paginate
 from points.people import operations, queries
-from points.people.audit_log import audit_stmt
+from points.people.audit_log import audit_page
 from points.people.models import RegistrationState
 from points.people.schemas import (
     AuditFilterSchema,
@@ -23,6 +23,14 @@ from points.web import field_limits, load_form, page_action, safe_local_path
 bp = Blueprint("people_pages", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
+
+
+def _cursor() -> Cursor | None:
+    """Where a list page starts; a cursor that is not ours reads as the first page."""
+    try:
+        return decode_cursor(request.args.get("cursor"))
+    except DomainError:
+        return None
 
 
 def _filters(schema) -> tuple[dict, dict]:
@@ -118,7 +126,7 @@ def people():
         actor,
         q=filters.get("q"),
         community_id=filters.get("community_id"),
-        page=page_number(request.args.get("page")),
+        cursor=_cursor(),
         per_page=PAGE_SIZE,
     )
     communities = community_names(sorted({p["community_id"] for p in found["items"] if p["community_id"]}))
@@ -171,9 +179,11 @@ def audit():
     actor = current_actor_or_none()
     actor.require_somewhere("audit.read")
     filters, errors = _filters(AuditFilterSchema())
-    found = paginate(
-        audit_stmt(actor, action=filters.get("action"), node_id=filters.get("node_id")),
-        page=page_number(request.args.get("page")),
+    found = audit_page(
+        actor,
+        action=filters.get("action"),
+        node_id=filters.get("node_id"),
+        cursor=_cursor(),
         per_page=PAGE_SIZE,
     )
     rows = found["items"]

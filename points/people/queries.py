@@ -14,7 +14,7 @@ from points.db import session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.org.models import OrgNode, Unit
 from points.org.queries import community_names, unit_names
-from points.pagination import paginate
+from points.pagination import Cursor, keyset
 from points.people.models import (
     DECIDERS,
     LIVE_STATES,
@@ -72,6 +72,21 @@ def visible_person(actor: Actor, person_id: int, action: str = "people.read") ->
     return person
 
 
+def _communities_in_reach(actor: Actor, action: str) -> list[int] | None:
+    """The communities in the actor's scope, and those holding a grid of it (None: everywhere)."""
+    paths = actor.scope_paths(action)
+    if paths is None:
+        return None
+    ancestors = {int(part) for path in paths for part in path.strip("/").split("/") if part.isdigit()}
+    found = session().scalars(
+        sa.select(OrgNode.id).where(
+            OrgNode.level == "community",
+            sa.or_(actor.scope_filter(action, OrgNode.path), OrgNode.id.in_(sorted(ancestors))),
+        )
+    )
+    return sorted(found)
+
+
 def people_stmt(actor: Actor, *, community_id: int | None = None, q: str | None = None) -> sa.Select:
     stmt = (
         select(Person)
@@ -79,6 +94,10 @@ def people_stmt(actor: Actor, *, community_id: int | None = None, q: str | None 
         .where(actor.scope_filter("people.read", _home.path))
         .order_by(Person.id)
     )
+    if (communities := _communities_in_reach(actor, "people.read")) is not None:
+        # Everyone at a home in scope lives in one of these communities: named by id, a search
+        # reads them through the community index instead of scanning all people.
+        stmt = stmt.where(Person.community_id.in_(communities))
     if community_id is not None:
         stmt = stmt.where(Person.community_id == community_id)
     q = (q or "").strip()
@@ -447,11 +466,24 @@ def person_view(actor: Actor, person: Person, path: str | None = None, locked: b
 
 
 def people_page(
-    actor: Actor, *, community_id: int | None = None, q: str | None = None, page: int, per_page: int
+    actor: Actor,
+    *,
+    community_id: int | None = None,
+    q: str | None = None,
+    cursor: Cursor | None = None,
+    per_page: int,
 ) -> dict:
-    """A page of the people the actor may read (`people_stmt`), each as `person_view` shows them."""
+    """A keyset page (by id) of the people the actor may read (`people_stmt`), each as
+    `person_view` shows them; a bounded number of statements whatever the page size."""
     stmt = people_stmt(actor, community_id=community_id, q=q).add_columns(_home.path)
-    found = paginate(stmt, page=page, per_page=per_page, scalars=False)
+    found = keyset(
+        stmt,
+        keys=[(Person.id, False)],
+        row_key=lambda row: (row[0].id,),
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
+    )
     locked = locked_phones([person.phone for person, _path in found["items"]])
     found["items"] = [
         {

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.labels import N_
-from points.pagination import PageArgsSchema
+from points.pagination import CursorArgsSchema, PageArgsSchema
 from points.people.models import REGISTRATION_TRANSITIONS, RegistrationKind, RegistrationState, Role
 from points.people.passwords import MAX_LENGTH, MIN_LENGTH
 from points.validation import Schema
@@ -76,7 +76,7 @@ class PeopleFilterSchema(Schema):
     q = fields.String(validate=validate.Length(max=50))
 
 
-class PeopleQuerySchema(PeopleFilterSchema, PageArgsSchema):
+class PeopleQuerySchema(PeopleFilterSchema, CursorArgsSchema):
     pass
 
 
@@ -168,6 +168,5 @@ class AuditFilterSchema(Schema):
     node_id = fields.Integer()
 
 
-class AuditQuerySchema(AuditFilterSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+class AuditQuerySchema(AuditFilterSchema, CursorArgsSchema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -31,7 +31,8 @@ FAN_OUT_READS = {
     "statement of an account": re.compile(r"(debit|credit)_account_id (=|IN) "),
     # Accounts are spread by id; finding one by its owner asks every shard (then it is cached).
     "account by owner": re.compile(r"owner_type = "),
-    # Staff and supervisors read what their node's subtree holds, often many communities.
+    # Staff and supervisors read what their node's subtree holds, often many communities (the
+    # queue and browsing name the subtree's communities instead; the discretionary share joins).
     "reader's scope": re.compile(r"org_nodes\.path LIKE "),
 }
 
@@ -124,7 +125,8 @@ def a_day_of_ledger_work(world, api_as, key) -> None:
         amount=3,
         idempotency_key=key(),
     )
-    for url in ("/api/v1/awards/queue", "/api/v1/ledger/transfers", f"/api/v1/ledger/transfers/{ids[2]}"):
+    urls = ("/api/v1/awards/queue", "/api/v1/ledger/transfers", f"/api/v1/ledger/transfers/{ids[2]}")
+    for url in (*urls, "/api/v1/ledger/discretionary"):
         assert staff.get(url).status_code == 200
     for url in ("/api/v1/me/balances", "/api/v1/me/statement?kind=xingan"):
         assert resident.get(url).status_code == 200

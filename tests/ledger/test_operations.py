@@ -9,8 +9,10 @@ import pytest
 from points.errors import DomainError
 from points.ledger import operations as ops
 from points.ledger import spending
-from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of, statement
+from points.ledger.history import statement
+from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of
 from points.ledger.verify import verify_ledger
+from points.pagination import decode_cursor
 
 
 def codes(fn):
@@ -301,8 +303,15 @@ def test_statement_running_balance_and_period(world, award, key):
     assert page["items"][1]["id"] == pending["id"]
     later = statement("person", world.resident.id, "xingan", start=datetime(2026, 5, 1, tzinfo=UTC))
     assert later["total"] == 3 and later["items"][-1]["balance"] == 15
-    paged = statement("person", world.resident.id, "xingan", page=2, per_page=3)
-    assert [r["balance"] for r in paged["items"]] == [10]
+    first = statement("person", world.resident.id, "xingan", per_page=3)
+    paged = statement(
+        "person", world.resident.id, "xingan", cursor=decode_cursor(first["next_cursor"]), per_page=3
+    )
+    assert [r["balance"] for r in paged["items"]] == [10] and paged["next_cursor"] is None
+    back = statement(
+        "person", world.resident.id, "xingan", cursor=decode_cursor(paged["prev_cursor"]), per_page=3
+    )
+    assert back["items"] == first["items"] and back["prev_cursor"] is None
 
 
 def test_append_turns_a_constraint_refusal_into_a_conflict(world, award):

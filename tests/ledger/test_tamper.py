@@ -165,3 +165,98 @@ def award_rows(world, award):
     posted = award(5, reason="checkin_award", auto=True)
     assert verify_ledger().ok
     return pending, posted
+
+
+# --- incremental verification ------------------------------------------------------------
+
+
+@pytest.fixture
+def verified(app, history):
+    from points.ledger.verify import record_verification
+
+    record_verification(verify_ledger())
+    return history
+
+
+def test_incremental_verify_checks_only_rows_appended_since_the_last_run(verified, award):
+    from points.ledger.verify import verify_appended
+
+    award(3, reason="checkin_award", auto=True)
+    award(4, reason="checkin_award")
+
+    result = verify_appended()
+
+    assert result.ok, result.problem
+    assert (result.mode, result.transfers) == ("incremental", 2)
+    assert result.accounts == 2  # the pool and the resident
+
+
+def test_incremental_verify_catches_a_row_tampered_after_the_last_run(verified, award):
+    from points.ledger.verify import verify_appended
+
+    appended = award(3, reason="checkin_award", auto=True)
+    award(4, reason="checkin_award", auto=True)
+    drop_triggers(session().connection())
+    try:
+        _sql("UPDATE ledger_transfers SET memo = 'x' WHERE id = :id", id=appended["id"])
+        result = verify_appended()
+    finally:
+        create_triggers(session().connection())
+
+    assert not result.ok and result.bad_transfer_id == appended["id"] and "changed" in result.problem
+
+
+def test_a_row_tampered_before_the_last_run_is_left_to_the_full_run(verified, award):
+    from points.ledger.verify import verify_appended
+
+    award(3, reason="checkin_award", auto=True)
+    drop_triggers(session().connection())
+    try:
+        _sql("UPDATE ledger_transfers SET memo = 'x' WHERE id = :id", id=verified[1]["id"])
+        incremental, full = verify_appended(), verify_ledger()
+    finally:
+        create_triggers(session().connection())
+
+    assert incremental.ok
+    assert not full.ok and full.bad_transfer_id == verified[1]["id"]
+
+
+def test_incremental_verify_catches_a_tampered_balance_of_a_touched_account(verified, award, world):
+    from points.ledger.verify import verify_appended
+
+    award(3, reason="checkin_award", auto=True)
+    _sql(
+        "UPDATE ledger_accounts SET posted = posted + 1 WHERE owner_type = 'person' AND owner_id = :id",
+        id=world.resident.id,
+    )
+    result = verify_appended()
+    assert not result.ok and f"person {world.resident.id}" in result.problem
+
+
+def test_incremental_verify_command_reports_rows_per_second(app, verified, award):
+    award(3, reason="checkin_award", auto=True)
+    runner = app.test_cli_runner()
+
+    incremental = runner.invoke(args=["points", "verify", "--incremental"])
+    full = runner.invoke(args=["points", "verify"])
+
+    assert incremental.exit_code == 0, incremental.output
+    assert "OK: 1 transfers appended since the last verification" in incremental.output
+    assert "incremental:" in incremental.output and "rows per second" in incremental.output
+    assert "OK: 5 transfers" in full.output and "full:" in full.output
+
+
+def test_nightly_job_verifies_incrementally_and_every_chain_on_sundays(verified, award):
+    from datetime import UTC, datetime
+
+    from points.ledger.queries import latest_verification
+    from points.scheduler import run_job
+
+    award(3, reason="checkin_award", auto=True)
+    # 02:30 in Asia/Shanghai on a Thursday and on a Sunday.
+    thursday, sunday = datetime(2026, 11, 25, 18, 30, tzinfo=UTC), datetime(2026, 11, 28, 18, 30, tzinfo=UTC)
+
+    assert run_job("verify_ledger", now=thursday).detail.startswith("incremental: 1 transfers")
+    assert latest_verification().mode == "incremental"
+    assert run_job("verify_ledger", now=sunday).detail.startswith("full: 5 transfers")
+    assert latest_verification().mode == "full"

@@ -146,8 +146,11 @@ def test_list_people_filters_and_pages(tree, make_person, api_as):
     assert [p["id"] for p in by_name["items"]] == [wanted.id]
     by_phone = api.get("/api/v1/people", query_string={"q": wanted.phone[-6:]}).json
     assert [p["id"] for p in by_phone["items"]] == [wanted.id]
-    paged = api.get("/api/v1/people", query_string={"per_page": 1, "page": 2}).json
-    assert (paged["page"], paged["per_page"], len(paged["items"]), paged["total"]) == (2, 1, 1, 3)
+    first = api.get("/api/v1/people", query_string={"per_page": 1})
+    paged = api.get("/api/v1/people", query_string={"per_page": 1, "cursor": first.json["next_cursor"]})
+    assert (paged.json["per_page"], len(paged.json["items"]), paged.json["total"]) == (1, 1, 3)
+    assert paged.json["items"][0]["id"] > first.json["items"][0]["id"]
+    assert 'rel="next"' in first.headers["Link"] and 'rel="prev"' in paged.headers["Link"]
     assert api.get("/api/v1/people", query_string={"per_page": 1000}).status_code == 422
 
 
