@@ -108,6 +108,13 @@ def live_claims_of(person_id: int, task_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def claim_states(claim_ids: list[int]) -> dict[int, str]:
+    """claim id -> its state."""
+    if not claim_ids:
+        return {}
+    return dict(session().exec(select(Claim.id, Claim.state).where(Claim.id.in_(claim_ids))).all())
+
+
 def live_unit_claims(unit_ids: list[int], task_ids: list[int]) -> set[tuple[int, int]]:
     """(task id, unit id) of the units' live claims on these tasks."""
     if not unit_ids or not task_ids:
@@ -483,6 +490,9 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
                 **claim.model_dump(),
                 "task_title": task.title,
                 "task_state": task.state,
+                "task_starts_at": task.starts_at,
+                "task_ends_at": task.ends_at,
+                "task_place": task.place,
                 "community_id": task.community_id,
                 "person_name": people.get(claim.person_id, ""),
                 "unit_name": units.get(claim.unit_id) if claim.unit_id else None,

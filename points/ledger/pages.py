@@ -97,11 +97,27 @@ def _filters(schema: ma.Schema, args: MultiDict, **defaults: str) -> tuple[dict,
 # --- my points --------------------------------------------------------------------------
 
 
-def _my_statement_filter() -> tuple[dict, dict]:
+def _has_any(balance: dict | None) -> bool:
+    return bool(balance) and any(balance.values())
+
+
+def my_kinds(actor, balances: dict) -> list[str]:
+    """The kinds a person's statement offers, theirs first: a party member's 红松分 before 兴安分;
+    红松分 not at all to someone who can never earn it and never had any."""
+    hongsong = actor.is_party_member or _has_any(balances.get(Kind.HONGSONG))
+    if not hongsong:
+        return [Kind.XINGAN.value]
+    kinds = [Kind.HONGSONG.value, Kind.XINGAN.value]
+    if not _has_any(balances.get(Kind.HONGSONG)) and _has_any(balances.get(Kind.XINGAN)):
+        kinds.reverse()
+    return kinds
+
+
+def _my_statement_filter(default_kind: str = Kind.XINGAN.value) -> tuple[dict, dict]:
     args = request.args.copy()
     if not args.get("kind"):
-        args["kind"] = Kind.XINGAN.value
-    return _filters(StatementFilterSchema(), args, kind=Kind.XINGAN.value)
+        args["kind"] = default_kind
+    return _filters(StatementFilterSchema(), args, kind=default_kind)
 
 
 def _stars_if_member(actor):
@@ -114,7 +130,9 @@ def _stars_if_member(actor):
 @login_required
 def my_points():
     actor = current_actor_or_none()
-    values, errors = _my_statement_filter()
+    balances = queries.balances_of_person(actor.person_id)
+    kinds = my_kinds(actor, balances)
+    values, errors = _my_statement_filter(kinds[0])
     page = queries.statement(
         "person",
         actor.person_id,
@@ -128,9 +146,11 @@ def my_points():
     return _render(
         "ledger/points.html",
         422 if errors else 200,
-        balances=queries.balances_of_person(actor.person_id),
+        balances=balances,
+        kinds=kinds,
         stars=_stars_if_member(actor),
         kind=values["kind"],
+        in_wechat="MicroMessenger" in request.user_agent.string,
         page=page,
         errors=errors,
         args=request.args,

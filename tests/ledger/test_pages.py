@@ -89,9 +89,9 @@ def test_large_text_mode_sticks(world, page_as):
     client = page_as(world.resident)
     r = client.get("/text-size?large=1&next=/points")
     assert r.status_code == 302 and r.headers["Location"].endswith("/points")
-    assert 'class="large-text"' in client.get("/points").data.decode()
+    assert 'class="large-text' in client.get("/points").data.decode()
     client.get("/text-size?large=0&next=https://evil.example/")
-    assert 'class="large-text"' not in client.get("/points").data.decode()
+    assert 'class="large-text' not in client.get("/points").data.decode()
 
 
 def test_my_points_shows_one_line_per_award_with_its_state(world, page_as, pending):
@@ -126,3 +126,19 @@ def test_my_points_shows_the_members_star_level_so_far(world, page_as, award):
     ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
     assert person_stars(world.member.id).points == 0
     assert "年红松分" not in page_as(world.resident).get("/points").data.decode()
+
+
+def test_my_points_open_on_the_persons_own_kind(world, page_as, award):
+    award(30, person=world.member, kind="hongsong", auto=True, reason="checkin_award")
+    member = page_as(world.member).get("/points").data.decode()
+    assert "<strong>红松分</strong>" in member  # the member's statement opens on 红松分
+    resident = page_as(world.resident).get("/points").data.decode()
+    assert "红松分" not in resident.split("<main")[1] and "<strong>兴安分</strong>" in resident
+
+
+def test_my_points_in_wechat_explain_how_to_download(world, page_as):
+    client = page_as(world.resident)
+    plain = client.get("/points").data.decode()
+    assert "/points/statement.csv" in plain and "在浏览器打开" in plain
+    wechat = client.get("/points", headers={"User-Agent": "Mozilla/5.0 MicroMessenger/8.0.47"}).data.decode()
+    assert "/points/statement.csv" not in wechat and "选「在浏览器打开」" in wechat
