@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -204,3 +204,26 @@ def test_axe_finds_no_violation_on_twelve_pages(browser, live_server, people, la
             violations += _axe(page, strict_contrast=large)
         context.close()
     assert violations == []
+
+
+def test_screenshots_of_the_main_pages(browser, live_server, people):
+    """Every main page on a phone (a resident) and on a desktop (staff), in Chinese and English,
+    in standard and large text, saved under build/screenshots/ as <device>-<language>-<size>-<page>.png."""
+    saved = []
+    for language in ("zh", "en"):
+        for large in (False, True):
+            for device, viewport, person, paths in (
+                ("phone", PHONE, people["resident"], phone_pages(people)),
+                ("desktop", DESKTOP, people["staff"], ["/", "/board", *STAFF_PAGES]),
+            ):
+                context = _context(browser, live_server, viewport, large=large)
+                context.add_cookies([{"name": "lang", "value": language, "url": live_server.url}])
+                page = context.new_page()
+                log_in_at(page, person.phone)
+                for path in paths:
+                    page.goto(path)
+                    slug = path.strip("/").replace("/", "-") or "home"
+                    size = "large" if large else "standard"
+                    saved.append(screenshot(page, f"{device}-{language}-{size}-{slug}"))
+                context.close()
+    assert all(path.stat().st_size > 0 for path in saved) and len(saved) == 56
