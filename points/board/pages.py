@@ -109,12 +109,20 @@ def claim(task_id: int):
 CLAIM_ACTIONS = {
     "accept": (operations.accept_dispatch, None, N_("已接单")),
     "decline": (operations.decline_dispatch, OptionalReasonSchema, N_("已拒绝派单")),
-    "withdraw": (operations.withdraw_claim, OptionalReasonSchema, N_("已退出，名额已释放")),
+    "withdraw": (operations.withdraw_claim, OptionalReasonSchema, N_("已取消揭榜，名额已释放")),
     "submit": (operations.submit_claim, SubmitSchema, N_("已提交，等待验收")),
     "verify": (operations.verify_claim, VerifySchema, N_("已验收")),
     "reject": (operations.reject_claim, ReasonSchema, N_("已驳回")),
     "no-show": (operations.mark_no_show, None, N_("已标记未到场")),
 }
+
+
+@bp.get("/claims/<int:claim_id>")
+@login_required
+def show_claim(claim_id: int):
+    """A claim is shown on its task's page (with the claim among the task's claims for staff)."""
+    _claim, task = queries.visible_claim(current_actor_or_none(), claim_id)
+    return redirect(url_for("board_pages.task", task_id=task.id, _anchor=f"claim-{claim_id}"))
 
 
 @bp.post("/claims/<int:claim_id>/<action>")

@@ -376,6 +376,17 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | Non
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
 
 
+def person_claims(person_id: int, *, limit: int = 10) -> list[Claim]:
+    """A person's own most recent claims (their service), newest first."""
+    stmt = (
+        select(Claim)
+        .where(Claim.claimant_type == "person", Claim.person_id == person_id)
+        .order_by(Claim.updated_at.desc(), Claim.id.desc())
+        .limit(limit)
+    )
+    return list(session().exec(stmt))
+
+
 def verification_queue_stmt(
     actor: Actor, *, awaiting: str | None = None, task_id: int | None = None, community_id: int | None = None
 ) -> sa.Select:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from points.access import Actor
 from points.auth.current import current_actor_or_none, login_required
+from points.board.models import ClaimState
 from points.db import utcnow
 from points.errors import DomainError, Forbidden
 from points.home import queries
@@ -150,6 +151,21 @@ def me():
     me = queries.profile(actor)
     return render_template(
         "home/me.html", me=me, community_name=queries.community_name(me["community_id"]), roles=Role
+    )
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def person(person_id: int):
+    """A person's page for those who read people: roles, registrations, balances, recent service."""
+    actor = current_actor_or_none()
+    actor.require_somewhere("people.read")
+    return render_template(
+        "home/person.html",
+        person=queries.person_detail(actor, person_id),
+        roles=Role,
+        states=RegistrationState,
+        claim_state_names=ClaimState.titles(),
     )
 
 

@@ -74,6 +74,21 @@ def dashboard_figures(actor: Actor, *, now: datetime) -> dict[str, int]:
     return figures
 
 
+def person_detail(actor: Actor, person_id: int) -> dict:
+    """One person as a reader of people sees them: details (phone masked unless they manage
+    them), roles, 双报到, balances and recent service. Raises not_found or forbidden out of scope."""
+    person = people.visible_person(actor, person_id)
+    registration = people.member_registration(person.id)
+    return {
+        **people.person_view(actor, person),
+        "community_name": community_name(person.community_id),
+        "roles": people.role_list(person.id),
+        "registration_status": registration.status if registration else None,
+        "balances": balances_of_person(person.id),
+        "service": board.describe_claims(board.person_claims(person.id)),
+    }
+
+
 def todos(actor: Actor, *, now: datetime, limit: int = 5) -> dict[str, list[dict]]:
     """What waits for the person themself: dispatched tasks to accept, claims whose work can be
     reported now, and vouchers to pick up, each as the claim or voucher table allows."""

@@ -203,13 +203,15 @@ def approvals():
     # What this approver may not decide is shown with the reason, without buttons: the
     # operation's own rule.
     refused = approval_refusals(actor, rows)
+    allowed = allowed_actions(actor, rows, refused=refused)
     return _render(
         "ledger/approvals.html",
         422 if errors else 200,
         rows=rows,
         data=data,
         errors=errors,
-        allowed=allowed_actions(actor, rows, refused=refused),
+        allowed=allowed,
+        approvable=[r["id"] for r in rows if "approve" in allowed[r["id"]]],
         reason_limits=field_limits(RejectSchema(), "reason"),
         why_not={transfer_id: refusal.translated() for transfer_id, refusal in refused.items()},
         names=_names(rows),

@@ -60,7 +60,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     page = requester.new_page()
     log_in(page, staff[0].phone)
     page.goto("/approvals")
-    expect(page.locator("text=需他人审批")).to_have_count(2)
+    expect(page.locator("span.tag", has_text="需他人审批")).to_have_count(2)
     expect(page.get_by_role("button", name="通过", exact=True)).to_have_count(0)
     requester.close()
 

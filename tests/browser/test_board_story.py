@@ -102,7 +102,7 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     item.get_by_role("button", name="验收通过").click()
     expect(page.locator(".flash")).to_have_text("已验收")
     page.goto("/approvals")
-    expect(page.locator("text=需他人审批")).to_have_count(1)
+    expect(page.locator("span.tag", has_text="需他人审批")).to_have_count(1)
     desk.close()
 
     # The second staff member bulk-approves every award waiting.
@@ -111,9 +111,13 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     log_in_at(page, staff[1].phone)
     open_menu(page, "积分审批")
     page.get_by_label("全选可审批的积分").check()
+    expect(page.locator("[data-bulk-summary]")).to_contain_text("已选 1 笔，共 5 分")
     screenshot(page, "staff-approvals")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="批量通过").click()
     expect(page.locator(".flash")).to_contain_text("已批量审批")
+    assert asked == ["确定通过所选的 1 笔、共 5 分？"]
     checker.close()
 
     # The resident sees the points and the claim's award as booked.

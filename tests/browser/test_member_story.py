@@ -142,6 +142,7 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     open_menu(checker, "积分审批")
     expect(checker.locator("tr", has_text="郑红军")).to_contain_text("12")
     checker.get_by_label("全选可审批的积分").check()
+    checker.once("dialog", lambda dialog: dialog.accept())
     checker.get_by_role("button", name="批量通过").click()
     expect(checker.locator(".flash")).to_contain_text("已批量审批")
     open_menu(checker, "操作日志")

@@ -112,3 +112,13 @@ def test_dashboard_offers_only_what_the_reader_may_open(town, page_as):
 def test_dashboard_is_refused_to_those_without_a_queue(town, page_as):
     for person in (town.resident, town.member, town.unit_admin, town.supervisor):
         assert page_as(person).get("/staff").status_code == 403
+
+
+def test_a_persons_page_for_those_who_read_people(town, page_as):
+    page = page_as(town.staff).get(f"/people/{town.member.id}").get_data(as_text=True)
+    assert "刘洪涛" in page and "已确认" in page and "最近服务" in page and "签到记录" in page
+    listing = page_as(town.staff).get("/people").get_data(as_text=True)
+    assert f'href="/people/{town.member.id}"' in listing and "<summary>重置密码</summary>" in listing
+    grid = page_as(town.grid_worker).get(f"/people/{town.resident.id}").get_data(as_text=True)
+    assert "赵秀英" in grid and town.resident.phone not in grid
+    assert page_as(town.resident).get(f"/people/{town.member.id}").status_code == 403

@@ -142,3 +142,13 @@ def test_my_points_in_wechat_explain_how_to_download(world, page_as):
     assert "/points/statement.csv" in plain and "在浏览器打开" in plain
     wechat = client.get("/points", headers={"User-Agent": "Mozilla/5.0 MicroMessenger/8.0.47"}).data.decode()
     assert "/points/statement.csv" not in wechat and "选「在浏览器打开」" in wechat
+
+
+def test_approvals_split_what_i_can_approve_from_what_needs_someone_else(world, page_as, pending):
+    own = page_as(world.staff).get("/approvals").data.decode()
+    assert "需他人审批" in own and "这一页没有您可以审批的积分" in own
+    assert 'id="bulk"' not in own and "批量通过所选" not in own and 'name="ids"' not in own
+    other = page_as(world.checker).get("/approvals").data.decode()
+    mine = other.split("我可以审批")[1].split("需他人审批")[0]
+    assert mine.count('name="ids"') == 3 and 'data-amount="' in mine
+    assert "确定通过所选的 {count} 笔、共 {total} 分？" in other and 'data-bulk-summary="ids"' in other
