@@ -11,11 +11,13 @@ from points.access import Actor
 from points.board import queries
 from points.board.models import Category, Claim, ClaimState, Eligibility, FillMode, Task, TaskState
 from points.board.operations import rules
+from points.db import session
 from points.errors import DomainError, refusal_text
 from points.labels import N_, Choice
 from points.ledger.models import Kind, TransferState
 from points.org.models import Unit
 from points.org.queries import community_names
+from points.people.queries import people_stmt
 
 
 class CardState(Choice):
@@ -165,6 +167,23 @@ def claimable_units(actor: Actor, task_id: int, *, now: datetime) -> list[Unit]:
         for unit in queries.units_of(actor)
         if rules.task_refusal(actor, task, "claim_unit", facts, unit_id=unit.id) is None
     ]
+
+
+def dispatch_candidates(
+    actor: Actor, task_id: int, search: str, *, now: datetime, limit: int = 10
+) -> list[dict]:
+    """People of the task's community whose name (or, for those the reader manages, phone)
+    matches `search`, each with why a dispatch to them would be refused, by the dispatch rule."""
+    facts = rules.Facts(actor, now)
+    task = facts.task(task_id)
+    stmt = people_stmt(actor, community_id=task.community_id, q=search).limit(limit)
+    out = []
+    for person in session().exec(stmt):
+        refused = rules.task_refusal(actor, task, "dispatch", facts, person_id=person.id)
+        out.append(
+            {"id": person.id, "name": person.name, "refusal": refused.as_refusal() if refused else None}
+        )
+    return out
 
 
 def task_form_context(actor: Actor) -> dict | None:

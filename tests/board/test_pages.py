@@ -201,3 +201,39 @@ def test_my_claims_say_when_work_can_be_reported_and_ask_before_cancelling(
     assert "任务开始后（" in html and "才能提交验收" in html
     assert "<summary>取消揭榜</summary>" in html and "确定取消揭榜" in html
     assert f"/claims/{claim.id}/withdraw" in html
+
+
+def test_staff_edit_a_posted_task_on_its_page(board, page_as, make_task, actor_of, fresh):
+    task = make_task(title="楼道清扫", place="三号楼", slots=3)
+    ops.claim_task(actor=actor_of(board.resident), task_id=task.id)
+    client = page_as(board.staff)
+    page = client.get(f"/tasks/{task.id}").data.decode()
+    assert f'action="/tasks/{task.id}/edit"' in page and 'value="三号楼"' in page
+    done = client.post(
+        f"/tasks/{task.id}/edit",
+        data={"description": "一至六层", "place": "五号楼", "slots": "5"},
+        follow_redirects=True,
+    ).data.decode()
+    assert "已保存修改" in done and fresh(Task, task.id).place == "五号楼" and fresh(Task, task.id).slots == 5
+    refused = client.post(f"/tasks/{task.id}/edit", data={"slots": "0"}, follow_redirects=True).data.decode()
+    assert fresh(Task, task.id).slots == 5 and "flash-error" in refused
+    assert (
+        f'action="/tasks/{task.id}/edit"'
+        not in page_as(board.resident).get(f"/tasks/{task.id}").data.decode()
+    )
+
+
+def test_staff_dispatch_to_someone_found_by_name(board, page_as, make_task, fresh):
+    task = make_task(title="陪老人看病")
+    client = page_as(board.staff)
+    page = client.get(f"/tasks/{task.id}?who=王阿姨").data.decode()
+    assert "派单给王阿姨" in page and f'value="{board.resident.id}"' in page
+    party = make_task(title="党员先锋岗", eligibility="party_members")
+    refused = client.get(f"/tasks/{party.id}?who=王阿姨").data.decode()
+    assert "派单给王阿姨" not in refused and "这项任务只接受已到社区报到的党员揭榜" in refused
+    done = client.post(
+        f"/tasks/{task.id}/dispatch", data={"person_id": str(board.resident.id)}, follow_redirects=True
+    ).data.decode()
+    assert "已派单，等待对方接单" in done
+    nobody = client.get(f"/tasks/{task.id}?who=不存在的人").data.decode()
+    assert "没有找到这个名字的人" in nobody
