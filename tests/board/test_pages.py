@@ -209,6 +209,7 @@ def test_staff_edit_a_posted_task_on_its_page(board, page_as, make_task, actor_o
     client = page_as(board.staff)
     page = client.get(f"/tasks/{task.id}").data.decode()
     assert f'action="/tasks/{task.id}/edit"' in page and 'value="三号楼"' in page
+    assert "我要揭榜" not in page  # staff run their task from 管理, not claim it
     done = client.post(
         f"/tasks/{task.id}/edit",
         data={"description": "一至六层", "place": "五号楼", "slots": "5"},

@@ -227,3 +227,18 @@ def test_screenshots_of_the_main_pages(browser, live_server, people):
                     saved.append(screenshot(page, f"{device}-{language}-{size}-{slug}"))
                 context.close()
     assert all(path.stat().st_size > 0 for path in saved) and len(saved) == 56
+
+
+def test_staff_pages_never_scroll_sideways(browser, live_server, people):
+    """Staff pages at the narrowest desktop with the sidebar (1024 px) and on a 320 px phone."""
+    sideways = {}
+    for viewport in ({"width": 1024, "height": 768}, {"width": 320, "height": 640}):
+        context = _context(browser, live_server, viewport, large=False)
+        page = context.new_page()
+        log_in_at(page, people["staff"].phone)
+        for path in [*STAFF_PAGES, f"/tasks/{people['task_id']}", "/tasks/new", "/ledger", "/verify"]:
+            page.goto(path)
+            if (extra := page.evaluate(SIDEWAYS)) > 0:
+                sideways[f"{path} at {viewport['width']}px"] = extra
+        context.close()
+    assert sideways == {}
