@@ -318,7 +318,7 @@ def ledger():
         community_names=community_names,
         heads=heads,
         data=data,
-        rows=data["items"],
+        rows=queries.annotate(data["items"]),
         errors=errors,
         names=_names(data["items"]),
         verification=verification,

@@ -152,3 +152,11 @@ def test_approvals_split_what_i_can_approve_from_what_needs_someone_else(world, 
     mine = other.split("我可以审批")[1].split("需他人审批")[0]
     assert mine.count('name="ids"') == 3 and 'data-amount="' in mine
     assert "确定通过所选的 {count} 笔、共 {total} 分？" in other and 'data-bulk-summary="ids"' in other
+
+
+def test_ledger_marks_an_approved_request_as_resolved(world, page_as, pending, make_person):
+    page_as(world.checker).post(f"/approvals/{pending[0]['id']}/approve")
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    html = page_as(supervisor).get("/ledger").data.decode()
+    assert "已处理：已入账" in html and "审批通过，积分入账" in html
+    assert html.count('<span class="tag pending">待审批</span>') == 2
