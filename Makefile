@@ -39,7 +39,13 @@ run: $(VENV)/.requirements.stamp
 
 ## test: the whole suite in parallel (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), the import contracts, then ruff
 # pytest's own exit codes stand: 5 (no tests collected) fails this target like any other.
-test: $(VENV)/.requirements-dev.stamp
+# The accessibility rules the browser tests inject (axe-core, from the npm registry), when npm is here.
+BROWSER_JS := tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_JS): tests/browser/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund; fi
+
+test: $(VENV)/.requirements-dev.stamp $(BROWSER_JS)
 	$(BIN)/pytest -n auto
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .

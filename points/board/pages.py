@@ -14,7 +14,14 @@ from points.auth.current import current_actor_or_none, login_required
 from points.board import draw, operations, queries
 from points.board.forms import form_action, limits_of
 from points.board.models import Category, ClaimState, TaskState
-from points.board.presenters import claimable_units, claims_out, names, task_form_context, tasks_out
+from points.board.presenters import (
+    claimable_units,
+    claims_out,
+    dispatch_candidates,
+    names,
+    task_form_context,
+    tasks_out,
+)
 from points.board.schemas import (
     ClaimCreateSchema,
     DispatchSchema,
@@ -22,6 +29,7 @@ from points.board.schemas import (
     ReasonSchema,
     SubmitSchema,
     TaskCreateSchema,
+    TaskUpdateSchema,
     VerifySchema,
 )
 from points.db import utcnow
@@ -44,6 +52,9 @@ def action_limits() -> dict[str, dict]:
         "optional_reason": field_limits(OptionalReasonSchema(), "reason"),
         "note": field_limits(SubmitSchema(), "note"),
         "phone": field_limits(DispatchSchema(), "phone"),
+        "description": field_limits(TaskUpdateSchema(), "description"),
+        "place": field_limits(TaskUpdateSchema(), "place"),
+        "slots": field_limits(TaskUpdateSchema(), "slots"),
     }
 
 
@@ -82,6 +93,8 @@ def task(task_id: int):
     manages = actor.can("tasks.manage", queries.community_path(row["community_id"]))
     mine = queries.first_rows(queries.my_claims_stmt(actor, task_id=task_id), 10)
     claims = queries.first_rows(queries.task_claims_stmt(task_id)) if manages else []
+    who = (request.args.get("who") or "").strip()[:50]
+    dispatchable = manages and "dispatch" in row["allowed_actions"]
     return render_template(
         "board/task.html",
         task=row,
@@ -90,6 +103,8 @@ def task(task_id: int):
         manages=manages,
         claims=claims_out(actor, claims, now=now),
         units=claimable_units(actor, task_id, now=now) if "claim_unit" in row["allowed_actions"] else [],
+        who=who,
+        candidates=dispatch_candidates(actor, task_id, who, now=now) if dispatchable and who else [],
     )
 
 
@@ -109,12 +124,20 @@ def claim(task_id: int):
 CLAIM_ACTIONS = {
     "accept": (operations.accept_dispatch, None, N_("已接单")),
     "decline": (operations.decline_dispatch, OptionalReasonSchema, N_("已拒绝派单")),
-    "withdraw": (operations.withdraw_claim, OptionalReasonSchema, N_("已退出，名额已释放")),
+    "withdraw": (operations.withdraw_claim, OptionalReasonSchema, N_("已取消揭榜，名额已释放")),
     "submit": (operations.submit_claim, SubmitSchema, N_("已提交，等待验收")),
     "verify": (operations.verify_claim, VerifySchema, N_("已验收")),
     "reject": (operations.reject_claim, ReasonSchema, N_("已驳回")),
     "no-show": (operations.mark_no_show, None, N_("已标记未到场")),
 }
+
+
+@bp.get("/claims/<int:claim_id>")
+@login_required
+def show_claim(claim_id: int):
+    """A claim is shown on its task's page (with the claim among the task's claims for staff)."""
+    _claim, task = queries.visible_claim(current_actor_or_none(), claim_id)
+    return redirect(url_for("board_pages.task", task_id=task.id, _anchor=f"claim-{claim_id}"))
 
 
 @bp.post("/claims/<int:claim_id>/<action>")
@@ -184,6 +207,25 @@ TASK_ACTIONS = {
     "dispatch": (operations.dispatch_task, DispatchSchema, N_("已派单，等待对方接单")),
     "cancel": (operations.cancel_task, ReasonSchema, N_("任务已取消，名额已释放，待审批积分已作废")),
 }
+
+
+@bp.post("/tasks/<int:task_id>/edit")
+@login_required
+def edit_task(task_id: int):
+    """A posted task's description, place, slots and claim deadline, changed on its page."""
+    actor = current_actor_or_none()
+
+    def update():
+        # Only the fields the form sent: an unticked box of the schema is not a change here.
+        loaded = load_form(TaskUpdateSchema(), request.form)
+        changes = {name: value for name, value in loaded.items() if name in request.form}
+        return operations.update_task(actor=actor, task_id=task_id, changes=changes)
+
+    page_action(
+        update,
+        done=_("已保存修改"),
+    )
+    return redirect(url_for("board_pages.task", task_id=task_id))
 
 
 @bp.post("/tasks/<int:task_id>/<action>")

@@ -109,6 +109,13 @@ def live_claims_of(person_id: int, task_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def claim_states(claim_ids: list[int]) -> dict[int, str]:
+    """claim id -> its state."""
+    if not claim_ids:
+        return {}
+    return dict(session().exec(select(Claim.id, Claim.state).where(Claim.id.in_(claim_ids))).all())
+
+
 def live_unit_claims(unit_ids: list[int], task_ids: list[int]) -> set[tuple[int, int]]:
     """(task id, unit id) of the units' live claims on these tasks."""
     if not unit_ids or not task_ids:
@@ -400,6 +407,17 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | Non
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
 
 
+def person_claims(person_id: int, *, limit: int = 10) -> list[Claim]:
+    """A person's own most recent claims (their service), newest first."""
+    stmt = (
+        select(Claim)
+        .where(Claim.claimant_type == "person", Claim.person_id == person_id)
+        .order_by(Claim.updated_at.desc(), Claim.id.desc())
+        .limit(limit)
+    )
+    return list(session().exec(stmt))
+
+
 def verification_queue_stmt(
     actor: Actor, *, awaiting: str | None = None, task_id: int | None = None, community_id: int | None = None
 ) -> sa.Select:
@@ -514,6 +532,9 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
                 **claim.model_dump(),
                 "task_title": task.title,
                 "task_state": task.state,
+                "task_starts_at": task.starts_at,
+                "task_ends_at": task.ends_at,
+                "task_place": task.place,
                 "community_id": task.community_id,
                 "person_name": people.get(claim.person_id, ""),
                 "unit_name": units.get(claim.unit_id) if claim.unit_id else None,

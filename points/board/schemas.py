@@ -120,6 +120,11 @@ class TaskSchema(Schema):
     demand_id = fields.Integer(allow_none=True)
     claimable = fields.Boolean(metadata={"description": "the caller may claim it now"})
     my_claim_id = fields.Integer(allow_none=True, metadata={"description": "the caller's live claim"})
+    card_state = fields.String(
+        metadata={
+            "description": "the caller's standing: claimable, offered, applied, claimed, full, party_only, units_only, closed, done, cancelled, draft or not_for_you"
+        }
+    )
     posted_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String()
     created_at = fields.DateTime()

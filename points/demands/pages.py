@@ -156,6 +156,12 @@ def confirm_project(demand_id: int):
     return redirect(url_for("demands_pages.demand", demand_id=demand_id))
 
 
+def demand_title(details: str, length: int = 20) -> str:
+    """A task's title drawn from what the resident asked: its first line, cut to `length`."""
+    first = details.strip().splitlines()[0] if details.strip() else ""
+    return first if len(first) <= length else first[: length - 1] + "…"
+
+
 def _accept_form_page(demand, *, form, refusal=None):
     context = task_form_context(current_actor_or_none())
     if context is None:
@@ -179,7 +185,7 @@ def accept_demand(demand_id: int):
     demand = queries.visible_demand(actor, demand_id)
     if request.method == "GET":
         form = {"slots": "1", "eligibility": "anyone", "category": demand.category}
-        form |= {"description": demand.details, "place": demand.place}
+        form |= {"title": demand_title(demand.details), "description": demand.details, "place": demand.place}
         return _accept_form_page(demand, form=form)
 
     def accept():

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from points.access import Actor
 from points.auth.current import current_actor_or_none, login_required
+from points.board.models import ClaimState
 from points.db import utcnow
 from points.errors import DomainError, Forbidden
 from points.home import queries
@@ -56,10 +57,70 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
 )
 
 
+# The sidebar's groups (on a desktop), by job, in order; an item not named in MENU_GROUPS goes
+# under 其他, so an entry added to MENU shows up without touching this map.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("start", _l("首页")),
+    ("tasks", _l("任务")),
+    ("checkin", _l("签到")),
+    ("points", _l("积分")),
+    ("people", _l("人员")),
+    ("supervision", _l("监督")),
+    ("store", _l("超市")),
+    ("other", _l("其他")),
+)
+DEFAULT_GROUP = "other"
+MENU_GROUPS: dict[str, str] = {
+    "home_pages.home": "start",
+    "notices_pages.inbox": "start",
+    "home_pages.dashboard": "start",
+    "board_pages.board": "tasks",
+    "board_pages.my_claims": "tasks",
+    "demands_pages.ask_for_help": "tasks",
+    "demands_pages.triage": "tasks",
+    "board_pages.verification_queue": "tasks",
+    "board_pages.unit": "tasks",
+    "checkin_pages.my_checkins": "checkin",
+    "checkin_pages.stations": "checkin",
+    "ledger_pages.my_points": "points",
+    "ledger_pages.approvals": "points",
+    "ledger_pages.ledger": "points",
+    "people_pages.registrations": "people",
+    "people_pages.people": "people",
+    "onboarding_pages.new_accounts": "people",
+    "people_pages.audit": "supervision",
+    "supervision_pages.flags": "supervision",
+    "store_pages.index": "store",
+    "store_pages.manage": "store",
+    "store_pages.desk": "store",
+    "store_pages.sponsors": "store",
+}
+
+# The phone's bottom tab bar: (endpoint, label, icon), the same for everyone; the rest of the
+# menu and the settings are on 我的.
+TABS: tuple[tuple[str, str, str], ...] = (
+    ("home_pages.home", _l("首页"), "home"),
+    ("board_pages.board", _l("任务榜"), "board"),
+    ("checkin_pages.my_checkins", _l("扫码"), "scan"),
+    ("board_pages.my_claims", _l("我的揭榜"), "claims"),
+    ("home_pages.me", _l("我的"), "me"),
+)
+
+
 def menu_for(actor: Actor | None) -> list[tuple[str, str]]:
     if actor is None:
         return []
     return [(endpoint, label) for endpoint, label, shown_to in MENU if shown_to(actor)]
+
+
+def grouped_menu(items: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The reader's menu items under their groups' names, groups in GROUPS order, empty ones left out."""
+    by_group: dict[str, list[tuple[str, str]]] = {key: [] for key, _label in GROUPS}
+    for endpoint, label in items:
+        by_group.get(MENU_GROUPS.get(endpoint, DEFAULT_GROUP), by_group[DEFAULT_GROUP]).append(
+            (endpoint, label)
+        )
+    return [(label, by_group[key]) for key, label in GROUPS if by_group[key]]
 
 
 def init_app(app: Flask) -> None:
@@ -70,7 +131,14 @@ def init_app(app: Flask) -> None:
         except DomainError:
             actor = None
         unread = unread_count(actor.person_id) if actor is not None else 0
-        return {"actor": actor, "menu": menu_for(actor), "unread_notices": unread}
+        menu = menu_for(actor)
+        return {
+            "actor": actor,
+            "menu": menu,
+            "menu_groups": grouped_menu(menu),
+            "tab_bar": TABS,
+            "unread_notices": unread,
+        }
 
 
 @bp.get("/")
@@ -81,10 +149,37 @@ def home():
     return render_template(
         "home/home.html",
         me=me,
+        todos=queries.todos(actor, now=utcnow()),
         community_name=queries.community_name(me["community_id"]),
         roles=Role,
         states=RegistrationState,
         can_confirm=actor.can_somewhere("registrations.confirm"),
+    )
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """我的: settings (大字模式, language, password, logout) and every page the reader may open."""
+    actor = current_actor_or_none()
+    me = queries.profile(actor)
+    return render_template(
+        "home/me.html", me=me, community_name=queries.community_name(me["community_id"]), roles=Role
+    )
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def person(person_id: int):
+    """A person's page for those who read people: roles, registrations, balances, recent service."""
+    actor = current_actor_or_none()
+    actor.require_somewhere("people.read")
+    return render_template(
+        "home/person.html",
+        person=queries.person_detail(actor, person_id),
+        roles=Role,
+        states=RegistrationState,
+        claim_state_names=ClaimState.titles(),
     )
 
 

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from points.access import Actor
 from points.board import queries as board
+from points.board.models import Claim, ClaimState
+from points.board.operations.rules import allowed_claim_actions
 from points.checkin import queries as checkin
 from points.db import LOCAL_TZ, session
 from points.demands import queries as demands
@@ -15,6 +17,8 @@ from points.ledger.queries import approval_queue_stmt, balances_of_person
 from points.org.models import OrgNode
 from points.org.queries import find_node
 from points.people import queries as people
+from points.store import queries as store
+from points.store.models import VoucherState
 
 
 def profile(actor: Actor) -> dict:
@@ -68,6 +72,44 @@ def dashboard_figures(actor: Actor, *, now: datetime) -> dict[str, int]:
             )
         )
     return figures
+
+
+def person_detail(actor: Actor, person_id: int) -> dict:
+    """One person as a reader of people sees them: details (phone masked unless they manage
+    them), roles, 双报到, balances and recent service. Raises not_found or forbidden out of scope."""
+    person = people.visible_person(actor, person_id)
+    registration = people.member_registration(person.id)
+    return {
+        **people.person_view(actor, person),
+        "community_name": community_name(person.community_id),
+        "roles": people.role_list(person.id),
+        "registration_status": registration.status if registration else None,
+        "balances": balances_of_person(person.id),
+        "service": board.describe_claims(board.person_claims(person.id)),
+    }
+
+
+def todos(actor: Actor, *, now: datetime, limit: int = 5) -> dict[str, list[dict]]:
+    """What waits for the person themself: dispatched tasks to accept, claims whose work can be
+    reported now, and vouchers to pick up, each as the claim or voucher table allows."""
+    offered = board.describe_claims(
+        board.first_rows(board.my_claims_stmt(actor, state=ClaimState.OFFERED), limit)
+    )
+    running = board.first_rows(
+        board.my_claims_stmt(actor).where(Claim.state.in_((ClaimState.CLAIMED, ClaimState.CHECKED_IN))),
+        limit * 4,
+    )
+    to_submit = [claim for claim in running if "submit" in allowed_claim_actions(actor, claim, now)][:limit]
+    vouchers = (
+        session()
+        .exec(store.vouchers_stmt(person_id=actor.person_id, state=VoucherState.ISSUED).limit(limit))
+        .all()
+    )
+    return {
+        "offers": offered,
+        "to_submit": board.describe_claims(to_submit),
+        "vouchers": [{"id": voucher.id, "item_name": item.name} for voucher, item in vouchers],
+    }
 
 
 def _count(stmt: sa.Select) -> int:

@@ -116,11 +116,27 @@ def _filters(schema: ma.Schema, args: MultiDict, **defaults: str) -> tuple[dict,
 # --- my points --------------------------------------------------------------------------
 
 
-def _my_statement_filter() -> tuple[dict, dict]:
+def _has_any(balance: dict | None) -> bool:
+    return bool(balance) and any(balance.values())
+
+
+def my_kinds(actor, balances: dict) -> list[str]:
+    """The kinds a person's statement offers, theirs first: a party member's 红松分 before 兴安分;
+    红松分 not at all to someone who can never earn it and never had any."""
+    hongsong = actor.is_party_member or _has_any(balances.get(Kind.HONGSONG))
+    if not hongsong:
+        return [Kind.XINGAN.value]
+    kinds = [Kind.HONGSONG.value, Kind.XINGAN.value]
+    if not _has_any(balances.get(Kind.HONGSONG)) and _has_any(balances.get(Kind.XINGAN)):
+        kinds.reverse()
+    return kinds
+
+
+def _my_statement_filter(default_kind: str = Kind.XINGAN.value) -> tuple[dict, dict]:
     args = request.args.copy()
     if not args.get("kind"):
-        args["kind"] = Kind.XINGAN.value
-    return _filters(StatementFilterSchema(), args, kind=Kind.XINGAN.value)
+        args["kind"] = default_kind
+    return _filters(StatementFilterSchema(), args, kind=default_kind)
 
 
 def _stars_if_member(actor):
@@ -133,7 +149,9 @@ def _stars_if_member(actor):
 @login_required
 def my_points():
     actor = current_actor_or_none()
-    values, errors = _my_statement_filter()
+    balances = queries.balances_of_person(actor.person_id)
+    kinds = my_kinds(actor, balances)
+    values, errors = _my_statement_filter(kinds[0])
     page = history.statement(
         "person",
         actor.person_id,
@@ -147,9 +165,11 @@ def my_points():
     return _render(
         "ledger/points.html",
         422 if errors else 200,
-        balances=queries.balances_of_person(actor.person_id),
+        balances=balances,
+        kinds=kinds,
         stars=_stars_if_member(actor),
         kind=values["kind"],
+        in_wechat="MicroMessenger" in request.user_agent.string,
         page=page,
         errors=errors,
         args=request.args,
@@ -201,13 +221,15 @@ def approvals():
     # What this approver may not decide is shown with the reason, without buttons: the
     # operation's own rule.
     refused = approval_refusals(actor, rows)
+    allowed = allowed_actions(actor, rows, refused=refused)
     return _render(
         "ledger/approvals.html",
         422 if errors else 200,
         rows=rows,
         data=data,
         errors=errors,
-        allowed=allowed_actions(actor, rows, refused=refused),
+        allowed=allowed,
+        approvable=[r["id"] for r in rows if "approve" in allowed[r["id"]]],
         reason_limits=field_limits(RejectSchema(), "reason"),
         why_not={transfer_id: refusal.translated() for transfer_id, refusal in refused.items()},
         names=_names(rows),
@@ -314,7 +336,7 @@ def ledger():
         community_names=community_names,
         heads=heads,
         data=data,
-        rows=data["items"],
+        rows=queries.annotate(data["items"]),
         errors=errors,
         names=_names(data["items"]),
         verification=verification,

@@ -10,7 +10,7 @@ from points.errors import DomainError, Forbidden, ValidationFailed
 from points.org.queries import community_names
 from points.pagination import Cursor, decode_cursor, page_number, paginate
 from points.people import operations, queries
-from points.people.audit_log import audit_page
+from points.people.audit_log import AUDIT_ACTIONS, audit_page
 from points.people.models import RegistrationState
 from points.people.schemas import (
     AuditFilterSchema,
@@ -193,6 +193,6 @@ def audit():
         actors=queries.person_names({r.actor_id for r in rows if r.actor_id}),
         nodes=community_names(sorted({r.node_id for r in rows if r.node_id})),
         action=request.args.get("action", ""),
+        action_names=AUDIT_ACTIONS,
         errors=errors,
-        action_limits=field_limits(AuditFilterSchema(), "action"),
     )

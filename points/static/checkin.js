@@ -11,7 +11,9 @@
     var rotatesAt = Date.now() + (Number(root.getAttribute("data-rotates-in")) || 0) * 1000;
     var lastOk = Date.now();
     var qr = root.querySelector(".screen-qr");
-    var banner = root.querySelector(".screen-offline");
+    var banner = root.querySelector(".screen-network");
+    var expired = root.querySelector(".screen-expired");
+    var loggedOut = false;
     var present = root.querySelector("[data-present]");
     var people = root.querySelector("[data-people]");
     var countdown = root.querySelector("[data-countdown]");
@@ -19,7 +21,8 @@
     var timer = null;
 
     function offline(lost) {
-      banner.hidden = !lost;
+      banner.hidden = !lost || loggedOut;
+      expired.hidden = !loggedOut;
       document.body.classList.toggle("offline", lost);
     }
 
@@ -44,6 +47,9 @@
       fetch(ask, { cache: "no-store", credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
           var type = response.headers.get("Content-Type") || "";
+          // The login ended: the answer is the login page (or a refusal), not the screen's state.
+          loggedOut = response.status === 401 || response.status === 403 ||
+            (response.redirected && response.url.indexOf("/login") !== -1);
           if (!response.ok || type.indexOf("json") === -1) {
             throw new Error("status " + response.status);
           }
@@ -51,6 +57,7 @@
         })
         .then(function (state) {
           lastOk = Date.now();
+          loggedOut = false;
           offline(false);
           if (state.token !== token || !state.showing) {
             token = state.token;

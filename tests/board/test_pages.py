@@ -157,3 +157,84 @@ def test_pages_show_the_buttons_the_tables_allow_and_say_why_not(board, page_as,
     # Staff see the management buttons the task table allows: a posted task is not posted again.
     managed = page_as(board.staff).get(f"/tasks/{party_only.id}").data.decode()
     assert "截止报名" in managed and "取消任务" in managed and ">张榜<" not in managed
+
+
+def _card_of(html: str, title: str) -> str:
+    start = html.index(title)
+    return html[start : html.index("</article>", start)]
+
+
+def test_each_card_says_the_readers_true_standing(board, page_as, api_as, make_task, actor_of):
+    make_task(title="便民理发")
+    make_task(title="党员先锋岗", eligibility="party_members")
+    full = make_task(title="一个名额", slots=1)
+    offered = make_task(title="陪老人看病")
+    mine = make_task(title="楼道清扫")
+    ops.claim_task(actor=actor_of(board.neighbour), task_id=full.id)
+    ops.dispatch_task(actor=actor_of(board.staff), task_id=offered.id, person_id=board.resident.id)
+    ops.claim_task(actor=actor_of(board.resident), task_id=mine.id)
+    closed = make_task(title="已截止的任务")
+    ops.close_task(actor=actor_of(board.staff), task_id=closed.id)
+    html = page_as(board.resident).get("/board").data.decode()
+    expected = {
+        "便民理发": "可揭榜",
+        "党员先锋岗": "仅限党员",
+        "一个名额": "名额已满",
+        "陪老人看病": "待你接单",
+        "楼道清扫": "已揭榜",
+    }
+    for title, standing in expected.items():
+        card = _card_of(html, title)
+        assert f">{standing}</span>" in card, (title, card)
+    assert "我已揭榜" not in html and html.count(">可揭榜</span>") == 1
+    answer = api_as(board.resident).get(f"/api/v1/tasks/{closed.id}").json
+    assert answer["card_state"] == "closed"
+
+
+def test_my_claims_say_when_work_can_be_reported_and_ask_before_cancelling(
+    board, page_as, make_task, actor_of
+):
+    task = make_task(title="重阳节布场", place="社区广场", starts_at=utcnow() + timedelta(days=2))
+    claim = ops.claim_task(actor=actor_of(board.resident), task_id=task.id)
+    html = page_as(board.resident).get("/my/claims").data.decode()
+    assert "社区广场" in html and "提交验收</button>" not in html
+    assert "任务开始后（" in html and "才能提交验收" in html
+    assert "<summary>取消揭榜</summary>" in html and "确定取消揭榜" in html
+    assert f"/claims/{claim.id}/withdraw" in html
+
+
+def test_staff_edit_a_posted_task_on_its_page(board, page_as, make_task, actor_of, fresh):
+    task = make_task(title="楼道清扫", place="三号楼", slots=3)
+    ops.claim_task(actor=actor_of(board.resident), task_id=task.id)
+    client = page_as(board.staff)
+    page = client.get(f"/tasks/{task.id}").data.decode()
+    assert f'action="/tasks/{task.id}/edit"' in page and 'value="三号楼"' in page
+    assert "我要揭榜" not in page  # staff run their task from 管理, not claim it
+    done = client.post(
+        f"/tasks/{task.id}/edit",
+        data={"description": "一至六层", "place": "五号楼", "slots": "5"},
+        follow_redirects=True,
+    ).data.decode()
+    assert "已保存修改" in done and fresh(Task, task.id).place == "五号楼" and fresh(Task, task.id).slots == 5
+    refused = client.post(f"/tasks/{task.id}/edit", data={"slots": "0"}, follow_redirects=True).data.decode()
+    assert fresh(Task, task.id).slots == 5 and "flash-error" in refused
+    assert (
+        f'action="/tasks/{task.id}/edit"'
+        not in page_as(board.resident).get(f"/tasks/{task.id}").data.decode()
+    )
+
+
+def test_staff_dispatch_to_someone_found_by_name(board, page_as, make_task, fresh):
+    task = make_task(title="陪老人看病")
+    client = page_as(board.staff)
+    page = client.get(f"/tasks/{task.id}?who=王阿姨").data.decode()
+    assert "派单给王阿姨" in page and f'value="{board.resident.id}"' in page
+    party = make_task(title="党员先锋岗", eligibility="party_members")
+    refused = client.get(f"/tasks/{party.id}?who=王阿姨").data.decode()
+    assert "派单给王阿姨" not in refused and "这项任务只接受已到社区报到的党员揭榜" in refused
+    done = client.post(
+        f"/tasks/{task.id}/dispatch", data={"person_id": str(board.resident.id)}, follow_redirects=True
+    ).data.decode()
+    assert "已派单，等待对方接单" in done
+    nobody = client.get(f"/tasks/{task.id}?who=不存在的人").data.decode()
+    assert "没有找到这个名字的人" in nobody

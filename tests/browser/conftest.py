@@ -54,6 +54,16 @@ def log_in_at(page, phone: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def open_menu(page, label: str) -> None:
+    """Open a menu page as a person would: from the sidebar on a desktop, from the bottom tab bar
+    on a phone, or, for what the tab bar does not hold, from the list on 我的."""
+    link = page.get_by_role("link", name=label, exact=True).locator("visible=true")
+    if link.count() == 0:
+        page.locator("nav.tabbar").get_by_role("link", name="我的", exact=True).click()
+        link = page.locator("main").get_by_role("link", name=label, exact=True).locator("visible=true")
+    link.first.click()
+
+
 def screenshot(page, name: str) -> Path:
     """Save the whole page as build/screenshots/<name>.png (or under POINTS_SCREENSHOTS)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from points.db import session
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     page = requester.new_page()
     log_in(page, staff[0].phone)
     page.goto("/approvals")
-    expect(page.locator("text=需他人审批")).to_have_count(2)
+    expect(page.locator("span.tag", has_text="需他人审批")).to_have_count(2)
     expect(page.get_by_role("button", name="通过", exact=True)).to_have_count(0)
     requester.close()
 
@@ -69,7 +69,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     )
     page = checker.new_page()
     log_in(page, staff[1].phone)
-    page.get_by_role("link", name="积分审批").click()
+    open_menu(page, "积分审批")
     expect(page.locator("h1")).to_contain_text("共 2 笔待审批")
     page.locator("tr", has_text="冬季扫雪").get_by_role("button", name="通过", exact=True).click()
     expect(page.locator(".flash")).to_have_text("已审批通过")
@@ -83,7 +83,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     resident = browser.new_context(locale="zh-CN", base_url=live_server.url)
     page = resident.new_page()
     log_in(page, live_server.phone)
-    page.get_by_role("link", name="我的积分").click()
+    open_menu(page, "我的积分")
     expect(page.locator(".balances")).to_contain_text("8")
     expect(page.locator("td", has_text="冬季扫雪")).to_be_visible()
     expect(page.locator("td", has_text="当天未到场")).to_contain_text("已驳回")

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from points.db import LOCAL_TZ, session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, screenshot
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +55,7 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     desk = open_context(browser, live_server, DESKTOP)
     page = desk.new_page()
     log_in_at(page, staff[0].phone)
-    page.get_by_role("link", name="工作台").click()
+    open_menu(page, "工作台")
     expect(page.locator("h1")).to_have_text("工作台")
     screenshot(page, "staff-dashboard")
     page.get_by_role("link", name="发布任务").click()
@@ -77,7 +77,7 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
     log_in_at(mobile, staff[2].phone)
-    mobile.get_by_role("link", name="任务榜").click()
+    open_menu(mobile, "任务榜")
     card = mobile.locator("article.task").first
     expect(card).to_contain_text("楼道清扫")
     expect(card).to_contain_text("可揭榜")
@@ -88,41 +88,45 @@ def test_post_claim_verify_approve_and_see_points(browser, live_server, staff):
     expect(mobile.locator(".flash")).to_contain_text("揭榜成功")
 
     # Reports the work with a note.
-    mobile.get_by_role("link", name="我的揭榜").click()
+    open_menu(mobile, "我的揭榜")
     mobile.fill("textarea[name=note]", "清扫了六层楼道")
     mobile.get_by_role("button", name="提交验收").click()
     expect(mobile.locator(".flash")).to_have_text("已提交，等待验收")
     screenshot(mobile, "resident-my-claims")
 
     # Staff verify it; the award waits for someone else's approval.
-    page.get_by_role("link", name="验收").click()
+    open_menu(page, "验收")
     item = page.locator("section.claim", has_text="楼道清扫")
     expect(item).to_contain_text("清扫了六层楼道")
     screenshot(page, "staff-verification-queue")
     item.get_by_role("button", name="验收通过").click()
     expect(page.locator(".flash")).to_have_text("已验收")
     page.goto("/approvals")
-    expect(page.locator("text=需他人审批")).to_have_count(1)
+    expect(page.locator("span.tag", has_text="需他人审批")).to_have_count(1)
     desk.close()
 
     # The second staff member bulk-approves every award waiting.
     checker = open_context(browser, live_server, DESKTOP)
     page = checker.new_page()
     log_in_at(page, staff[1].phone)
-    page.get_by_role("link", name="积分审批").click()
+    open_menu(page, "积分审批")
     page.get_by_label("全选可审批的积分").check()
+    expect(page.locator("[data-bulk-summary]")).to_contain_text("已选 1 笔，共 5 分")
     screenshot(page, "staff-approvals")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="批量通过").click()
     expect(page.locator(".flash")).to_contain_text("已批量审批")
+    assert asked == ["确定通过所选的 1 笔、共 5 分？"]
     checker.close()
 
     # The resident sees the points and the claim's award as booked.
-    mobile.get_by_role("link", name="我的积分").click()
+    open_menu(mobile, "我的积分")
     expect(mobile.locator("text=楼道清扫").first).to_be_visible()
     xingan = mobile.locator(".balances div", has_text="兴安分").first
     expect(xingan).to_contain_text("5")
     screenshot(mobile, "resident-my-points")
-    mobile.get_by_role("link", name="我的揭榜").click()
+    open_menu(mobile, "我的揭榜")
     expect(mobile.locator("section.claim", has_text="楼道清扫")).to_contain_text("已入账")
     phone.close()
 
@@ -133,7 +137,7 @@ def test_ask_for_help_and_triage(browser, live_server, staff):
     phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
     log_in_at(mobile, live_server.phone)
-    mobile.get_by_role("link", name="我要点单").click()
+    open_menu(mobile, "我要点单")
     mobile.select_option("select[name=category]", "助老助残")
     mobile.fill("input[name=place]", "5号楼")
     mobile.get_by_role("button", name="提交").click()
@@ -147,7 +151,7 @@ def test_ask_for_help_and_triage(browser, live_server, staff):
     desk = open_context(browser, live_server, DESKTOP)
     page = desk.new_page()
     log_in_at(page, staff[0].phone)
-    page.get_by_role("link", name="点单受理").click()
+    open_menu(page, "点单受理")
     demand = page.locator("section.demand", has_text="陪同去医院复查")
     screenshot(page, "staff-triage")
     demand.locator("input[name=reason]").fill("已联系家庭医生上门")

@@ -155,12 +155,24 @@ def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, st
     token = screen.get_attribute("data-token")
     assert decode(page.locator(".screen-qr svg").screenshot()) == [f"{live_server.url}/s/{token}"]
     assert page.evaluate("window.sameDocument") is True
-    expect(page.locator(".screen-offline")).to_be_hidden()
+    expect(page.locator(".screen-network")).to_be_hidden()
 
     # The network goes: the screen says so.
     page.route("**/screen.json", lambda route: route.abort())
     page.clock.fast_forward(15_000)
     expect(page.get_by_role("alert")).to_contain_text("网络连接已断开")
+
+    # The network is back but the staff login has ended: the screen says that, not the network.
+    page.unroute("**/screen.json")
+    page.route(
+        re.compile(r".*/screen\.json.*"),
+        lambda route: route.fulfill(status=401, content_type="application/problem+json", body="{}"),
+    )
+    page.clock.fast_forward(15_000)
+    page.wait_for_timeout(1000)
+    expect(page.get_by_role("alert")).to_contain_text("登录已过期")
+    expect(page.locator(".screen-network")).to_be_hidden()
+    expect(page.get_by_role("link", name="重新登录后回到大屏")).to_be_visible()
     context.close()
 
 

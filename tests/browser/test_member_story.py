@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, screenshot
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
 from tests.browser.test_checkin_pages import decode
 
 pytestmark = pytest.mark.browser
@@ -90,7 +90,7 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     staff = desk.new_page()
     log_in_at(staff, story.staff[0])
     # 双报到: the member's report is confirmed, so the member earns 红松分.
-    staff.locator("nav.menu").get_by_role("link", name="双报到").click()
+    open_menu(staff, "双报到")
     row = staff.locator("tr", has_text="郑红军")
     screenshot(staff, "staff-registrations")
     row.get_by_role("button", name="确认").click()
@@ -101,7 +101,7 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     mobile = phone.new_page()
     log_in_at(mobile, story.member)
     screenshot(mobile, "member-home")
-    mobile.get_by_role("link", name="任务榜").click()
+    open_menu(mobile, "任务榜")
     mobile.locator("article.task", has_text="服务站值守").get_by_role("link").first.click()
     mobile.get_by_role("button", name="我要揭榜").click()
     expect(mobile.locator(".flash")).to_contain_text("揭榜成功")
@@ -123,7 +123,7 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
     screenshot(mobile, "member-scan-result")
 
     # The claim is checked in; the member reports the work.
-    mobile.get_by_role("link", name="我的揭榜").click()
+    open_menu(mobile, "我的揭榜")
     claim = mobile.locator("section.claim", has_text="服务站值守")
     expect(claim).to_contain_text("已签到")
     claim.locator("textarea[name=note]").fill("值守三小时，接待群众十二人次")
@@ -132,24 +132,25 @@ def test_member_claims_checks_in_from_the_screen_and_is_paid(browser, live_serve
 
     # Staff verify it; the second staff member bulk-approves.
     staff.goto("/staff")  # back from the poster, which prints without the menu
-    staff.get_by_role("link", name="验收", exact=True).click()
+    open_menu(staff, "验收")
     staff.locator("section.claim", has_text="服务站值守").get_by_role("button", name="验收通过").click()
     expect(staff.locator(".flash")).to_have_text("已验收")
     desk.close()
     checker_context = open_context(browser, live_server, DESKTOP)
     checker = checker_context.new_page()
     log_in_at(checker, story.staff[1])
-    checker.get_by_role("link", name="积分审批").click()
+    open_menu(checker, "积分审批")
     expect(checker.locator("tr", has_text="郑红军")).to_contain_text("12")
     checker.get_by_label("全选可审批的积分").check()
+    checker.once("dialog", lambda dialog: dialog.accept())
     checker.get_by_role("button", name="批量通过").click()
     expect(checker.locator(".flash")).to_contain_text("已批量审批")
-    checker.get_by_role("link", name="操作日志").click()
+    open_menu(checker, "操作日志")
     screenshot(checker, "staff-audit-log")
     checker_context.close()
 
     # The member sees the 红松分.
-    mobile.get_by_role("link", name="我的积分").click()
+    open_menu(mobile, "我的积分")
     hongsong = mobile.locator(".balances div", has_text="红松分").first
     expect(hongsong).to_contain_text("12")
     screenshot(mobile, "member-my-points")

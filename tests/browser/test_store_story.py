@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, screenshot
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
 from tests.browser.test_checkin_pages import decode
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,7 @@ def test_resident_redeems_and_staff_hand_it_over_at_the_desk(browser, live_serve
     phone = open_context(browser, live_server, PHONE)
     mobile = phone.new_page()
     log_in_at(mobile, store.resident)
-    mobile.locator("nav.menu").get_by_role("link", name="积分超市").click()
+    open_menu(mobile, "积分超市")
     card = mobile.locator("article.goods", has_text="东北大米")
     expect(card).to_contain_text("40")
     screenshot(mobile, "store-shelf")
@@ -100,7 +100,7 @@ def test_resident_redeems_and_staff_hand_it_over_at_the_desk(browser, live_serve
     desk = open_context(browser, live_server, DESKTOP)
     staff = desk.new_page()
     log_in_at(staff, store.staff)
-    staff.locator("nav.menu").get_by_role("link", name="兑换领取").click()
+    open_menu(staff, "兑换领取")
     expect(staff.locator("tr", has_text="李桂芝")).to_contain_text(number)
     screenshot(staff, "store-desk")
     # A USB scanner types what the QR holds into the focused field and presses Enter.
@@ -112,7 +112,7 @@ def test_resident_redeems_and_staff_hand_it_over_at_the_desk(browser, live_serve
     expect(staff.locator(".flash")).to_have_text("已领取")
     expect(staff.locator("h1")).to_contain_text("已领取")
 
-    staff.locator("nav.menu").get_by_role("link", name="赞助统计").click()
+    open_menu(staff, "赞助统计")
     row = staff.locator("tr", has_text="伊春林业集团")
     expect(row.locator("td[data-label='已领取件数']")).to_have_text("1")
     expect(row.locator("td[data-label='已兑换积分']")).to_have_text("40")
@@ -123,7 +123,7 @@ def test_resident_redeems_and_staff_hand_it_over_at_the_desk(browser, live_serve
     mobile.reload()
     expect(mobile.locator("h1")).to_contain_text("已领取")
     expect(mobile.locator(".voucher-qr")).to_have_count(0)
-    mobile.locator("nav.menu").get_by_role("link", name="积分超市").click()
+    open_menu(mobile, "积分超市")
     expect(mobile.locator(".balance-chip").first).to_contain_text("10")
     phone.close()
 

@@ -74,3 +74,25 @@ def test_triage_declines_with_reason_and_confirms_a_project(board, page_as, acto
     client.post(f"/demands/{other.id}/decline", data={"reason": "已转交物业"})
     assert fresh(Demand, other.id).state == "declined"
     assert page_as(board.resident).get("/triage").status_code == 403
+
+
+def test_asking_for_help_names_no_category_until_one_is_chosen(board, page_as):
+    client = page_as(board.resident)
+    form = client.get("/help").data.decode()
+    assert (
+        '<option value="" selected>请选择类别</option>' in form and '<select name="category" required' in form
+    )
+    refused = client.post("/help", data={"category": "", "details": "需要帮忙取药", "place": "5号楼"})
+    assert refused.status_code == 422 and "需要帮忙取药" in refused.data.decode()
+
+
+def test_accepting_a_demand_fills_the_task_from_it(board, page_as, actor_of):
+    demand = ops.request_help(
+        actor=actor_of(board.resident),
+        category="助老助残",
+        details="需要有人陪我去医院复查\n三楼，没有电梯",
+        preferred_time="周六上午",
+    )
+    page = page_as(board.staff).get(f"/demands/{demand.id}/accept").data.decode()
+    assert 'value="需要有人陪我去医院复查"' in page
+    assert "居民希望的时间：周六上午" in page

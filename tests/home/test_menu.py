@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import url_for
 
-from points.home.pages import MENU
+from points.home.pages import GROUPS, MENU, MENU_GROUPS
 
 EVERYONE = {
     "home_pages.home",
@@ -48,7 +48,9 @@ def check_menu(app, client, expected: set[str]) -> None:
     with app.test_request_context():
         urls = {endpoint: url_for(endpoint) for endpoint, _label, _shown in MENU}
     shown = menu_of(client)
-    assert shown == [urls[endpoint] for endpoint, _label, _shown in MENU if endpoint in expected]
+    assert sorted(shown) == sorted(
+        urls[endpoint] for endpoint, _label, _shown in MENU if endpoint in expected
+    )
     for endpoint, url in urls.items():
         status = client.get(url).status_code
         assert status == (200 if endpoint in expected else 403), (endpoint, status)
@@ -104,3 +106,25 @@ def test_menu_of_an_admin(app, town, page_as):
 def test_menu_marks_the_current_page(town, page_as, role):
     html = page_as(getattr(town, role)).get("/points").get_data(as_text=True)
     assert '<a href="/points" class="current">' in html
+
+
+def test_every_menu_item_has_a_known_group():
+    groups = {key for key, _label in GROUPS}
+    assert set(MENU_GROUPS.values()) <= groups
+    assert {endpoint for endpoint, _label, _shown in MENU} <= set(MENU_GROUPS)
+
+
+def test_the_sidebar_groups_items_by_job(town, page_as):
+    html = page_as(town.staff).get("/").get_data(as_text=True)
+    titles = re.findall(r'<p class="menu-title">([^<]+)</p>', html)
+    assert titles == ["首页", "任务", "签到", "积分", "人员", "监督", "超市", "设置"]
+
+
+def test_the_phone_tab_bar_and_my_page(town, page_as):
+    client = page_as(town.resident)
+    html = client.get("/").get_data(as_text=True)
+    tabbar = re.search(r'<nav class="tabbar"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    assert re.findall(r"<span>([^<]+)</span>", tabbar) == ["首页", "任务榜", "扫码", "我的揭榜", "我的"]
+    me = client.get("/me").get_data(as_text=True)
+    for setting in ("大字模式", "English", "修改密码", "退出登录", "我的积分", "积分超市"):
+        assert setting in me

@@ -12,11 +12,13 @@ from points.org import operations as org
 
 
 def test_home_shows_profile_party_status_roles_and_balances(town, page_as):
-    html = page_as(town.member).get("/").get_data(as_text=True)
-    assert "刘洪涛" in html and town.member.phone in html and town.community.name in html
+    client = page_as(town.member)
+    html = client.get("/").get_data(as_text=True)
+    assert "刘洪涛" in html
     assert "党员报到：已确认" in html and "（可获得红松分）" in html
     assert "红松分" in html and "兴安分" in html
-    assert "我的角色" not in html
+    me = client.get("/me").get_data(as_text=True)
+    assert town.member.phone in me and town.community.name in me
 
 
 def test_home_of_a_party_member_not_yet_reported(make_person, page_as, save):
@@ -27,11 +29,37 @@ def test_home_of_a_party_member_not_yet_reported(make_person, page_as, save):
 
 
 def test_home_lists_roles_and_the_confirmation_link_for_staff(town, page_as):
-    html = page_as(town.staff).get("/").get_data(as_text=True)
-    assert "我的角色" in html and "社区工作者" in html and town.community.name in html
+    client = page_as(town.staff)
+    html = client.get("/").get_data(as_text=True)
     assert 'href="/registrations"' in html and "双报到确认" in html
-    supervisor = page_as(town.supervisor).get("/").get_data(as_text=True)
+    me = client.get("/me").get_data(as_text=True)
+    assert "社区工作者" in me and town.community.name in me
+    supervisor = page_as(town.supervisor).get("/").get_data(as_text=True) + page_as(town.supervisor).get(
+        "/me"
+    ).get_data(as_text=True)
     assert "监督小组" in supervisor and "双报到确认" not in supervisor
+
+
+def test_home_lists_what_waits_for_the_person(town, page_as, actor_of, save):
+    staff = actor_of(town.staff)
+    now = utcnow()
+    task = board.create_task(
+        actor=staff,
+        community_id=town.community.id,
+        title="陪老人看病",
+        category="便民服务",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=2),
+        slots=2,
+        eligibility="anyone",
+        reward_xingan=5,
+        post=True,
+    )
+    board.dispatch_task(actor=staff, task_id=task.id, person_id=town.resident.id)
+    save()
+    html = page_as(town.resident).get("/").get_data(as_text=True)
+    assert "待你接单" in html and "陪老人看病" in html and "暂时没有要办的事" not in html
+    assert "暂时没有要办的事" in page_as(town.member).get("/").get_data(as_text=True)
 
 
 def test_home_needs_login(client):
@@ -84,3 +112,13 @@ def test_dashboard_offers_only_what_the_reader_may_open(town, page_as):
 def test_dashboard_is_refused_to_those_without_a_queue(town, page_as):
     for person in (town.resident, town.member, town.unit_admin, town.supervisor):
         assert page_as(person).get("/staff").status_code == 403
+
+
+def test_a_persons_page_for_those_who_read_people(town, page_as):
+    page = page_as(town.staff).get(f"/people/{town.member.id}").get_data(as_text=True)
+    assert "刘洪涛" in page and "已确认" in page and "最近服务" in page and "签到记录" in page
+    listing = page_as(town.staff).get("/people").get_data(as_text=True)
+    assert f'href="/people/{town.member.id}"' in listing and "<summary>重置密码</summary>" in listing
+    grid = page_as(town.grid_worker).get(f"/people/{town.resident.id}").get_data(as_text=True)
+    assert "赵秀英" in grid and town.resident.phone not in grid
+    assert page_as(town.resident).get(f"/people/{town.member.id}").status_code == 403

@@ -89,9 +89,9 @@ def test_large_text_mode_sticks(world, page_as):
     client = page_as(world.resident)
     r = client.get("/text-size?large=1&next=/points")
     assert r.status_code == 302 and r.headers["Location"].endswith("/points")
-    assert 'class="large-text"' in client.get("/points").data.decode()
+    assert 'class="large-text' in client.get("/points").data.decode()
     client.get("/text-size?large=0&next=https://evil.example/")
-    assert 'class="large-text"' not in client.get("/points").data.decode()
+    assert 'class="large-text' not in client.get("/points").data.decode()
 
 
 def test_my_points_shows_one_line_per_award_with_its_state(world, page_as, pending):
@@ -126,3 +126,37 @@ def test_my_points_shows_the_members_star_level_so_far(world, page_as, award):
     ops.approve_award(actor=world.staff_actor, transfer_id=request["id"])
     assert person_stars(world.member.id).points == 0
     assert "年红松分" not in page_as(world.resident).get("/points").data.decode()
+
+
+def test_my_points_open_on_the_persons_own_kind(world, page_as, award):
+    award(30, person=world.member, kind="hongsong", auto=True, reason="checkin_award")
+    member = page_as(world.member).get("/points").data.decode()
+    assert "<strong>红松分</strong>" in member  # the member's statement opens on 红松分
+    resident = page_as(world.resident).get("/points").data.decode()
+    assert "红松分" not in resident.split("<main")[1] and "<strong>兴安分</strong>" in resident
+
+
+def test_my_points_in_wechat_explain_how_to_download(world, page_as):
+    client = page_as(world.resident)
+    plain = client.get("/points").data.decode()
+    assert "/points/statement.csv" in plain and "在浏览器打开" in plain
+    wechat = client.get("/points", headers={"User-Agent": "Mozilla/5.0 MicroMessenger/8.0.47"}).data.decode()
+    assert "/points/statement.csv" not in wechat and "选「在浏览器打开」" in wechat
+
+
+def test_approvals_split_what_i_can_approve_from_what_needs_someone_else(world, page_as, pending):
+    own = page_as(world.staff).get("/approvals").data.decode()
+    assert "需他人审批" in own and "这一页没有您可以审批的积分" in own
+    assert 'id="bulk"' not in own and "批量通过所选" not in own and 'name="ids"' not in own
+    other = page_as(world.checker).get("/approvals").data.decode()
+    mine = other.split("我可以审批")[1].split("需他人审批")[0]
+    assert mine.count('name="ids"') == 3 and 'data-amount="' in mine
+    assert "确定通过所选的 {count} 笔、共 {total} 分？" in other and 'data-bulk-summary="ids"' in other
+
+
+def test_ledger_marks_an_approved_request_as_resolved(world, page_as, pending, make_person):
+    page_as(world.checker).post(f"/approvals/{pending[0]['id']}/approve")
+    supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
+    html = page_as(supervisor).get("/ledger").data.decode()
+    assert "已处理：已入账" in html and "审批通过，积分入账" in html
+    assert html.count('<span class="tag pending">待审批</span>') == 2

@@ -97,4 +97,14 @@ def test_audit_page_filter_is_read_by_the_api_schema(town, page_as):
     client = page_as(town["supervisor"])
     r = client.get("/audit", query_string={"action": "x" * 65})
     assert r.status_code == 200 and "最多 64 个字符" in r.data.decode()
-    assert 'maxlength="64"' in r.data.decode()
+    assert '<select name="action">' in r.data.decode()
+
+
+def test_audit_actions_read_as_words_and_filter_by_choice(town, page_as):
+    page_as(town["staff"]).post(f"/people/{town['resident'].id}/reset-password")
+    html = page_as(town["supervisor"]).get("/audit?action=person.password_reset").data.decode()
+    assert '<option value="person.password_reset" selected>重置密码</option>' in html
+    row = html.split('<td data-label="操作">')[1].split("</td>")[0]
+    assert row == "重置密码"
+    english = page_as(town["supervisor"]).get("/audit?lang=en").data.decode()
+    assert "Reset password" in english
