@@ -77,8 +77,9 @@ def checkin_bursts(w: Window) -> list[Found]:
 
 def overlapping_stays(w: Window) -> list[Found]:
     """People in at two activities at once (a stay begun inside another of theirs)."""
-    s = stay_rows(since=w.start, until=w.end).cte("stays")
-    one, two = s.alias("one"), s.alias("two")
+    # Two subqueries, not one shared table: each joins the check-ins by person through their index.
+    one = stay_rows(since=w.start, until=w.end).subquery("one")
+    two = stay_rows(since=w.start, until=w.end).subquery("two")
     ends_one = sa.func.coalesce(one.c.checked_out_at, one.c.checked_in_at)
     ends_two = sa.func.coalesce(two.c.checked_out_at, two.c.checked_in_at)
     stmt = (
@@ -163,8 +164,8 @@ def puppet_accounts(w: Window) -> list[Found]:
     """Staff whose activities paid points to `puppet_people` or more people whose accounts that
     staff member created, reset or unlocked within the independence window before."""
     days = independence_days()
-    s = stay_rows(since=w.start, until=w.end).cte("stays")
-    ch = account_change_rows(since=w.start - timedelta(days=days), until=w.end, changes=TAKEOVERS).cte(
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    ch = account_change_rows(since=w.start - timedelta(days=days), until=w.end, changes=TAKEOVERS).subquery(
         "changes"
     )
     joined = (
