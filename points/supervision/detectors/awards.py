@@ -3,6 +3,8 @@ clustered under one person, and months far above the usual."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import sqlalchemy as sa
 
 from points.ledger.queries import award_rows, person_accounts
@@ -68,19 +70,21 @@ def _pairs_stmt(edges: sa.CTE) -> sa.Select:
 def mutual_approvals(w: Window) -> list[Found]:
     """Pairs where each approved or verified awards to the other (see DEFAULTS)."""
     edges = _edges(w)
+    pairs = rows_of(_pairs_stmt(edges))
+    if not pairs:
+        return []
+    # One more statement reads every pair's rows: (x, y) and (y, x) alike, keyed by the pair.
+    members = {p.giver for p in pairs} | {p.taker for p in pairs}
+    evidence: dict[tuple[int, int], list] = defaultdict(list)
+    for row in rows_of(
+        sa.select(edges.c.id, edges.c.community_id, edges.c.giver, edges.c.taker)
+        .where(edges.c.giver.in_(members), edges.c.taker.in_(members))
+        .order_by(edges.c.id)
+    ):
+        evidence[(min(row.giver, row.taker), max(row.giver, row.taker))].append(row)
     found = []
-    for x, y, n, back, total, back_total in rows_of(_pairs_stmt(edges)):
-        rows = rows_of(
-            sa.select(edges.c.id, edges.c.community_id)
-            .where(
-                sa.or_(
-                    sa.and_(edges.c.giver == x, edges.c.taker == y),
-                    sa.and_(edges.c.giver == y, edges.c.taker == x),
-                )
-            )
-            .order_by(edges.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for x, y, n, back, total, back_total in pairs:
+        rows = evidence[(x, y)][:EVIDENCE_ROWS]
         top_share = max(n / total, back / back_total)
         found.append(
             Found(
@@ -144,19 +148,24 @@ def discretionary_clusters(w: Window) -> list[Found]:
     their community's award points of the kind in the window."""
     rows = award_rows(since=w.start, until=w.end)
     a = rows.where(rows.selected_columns.proof == "discretion").cte("discretionary")
+    clusters = rows_of(_clusters_stmt(a, w))
+    if not clusters:
+        return []
+    # One more statement reads the discretionary awards of every cluster's people.
+    people = {row.who for row in clusters}
+    awards = rows_of(
+        sa.select(a.c.id, a.c.approved_by_id, a.c.requested_by_id, a.c.community_id, a.c.kind)
+        .where(sa.or_(a.c.approved_by_id.in_(people), a.c.requested_by_id.in_(people)))
+        .order_by(a.c.amount.desc(), a.c.id)
+    )
     found = []
-    for row in rows_of(_clusters_stmt(a, w)):
-        who = a.c.approved_by_id if row.role == "approver" else a.c.requested_by_id
-        ids = rows_of(
-            sa.select(a.c.id)
-            .where(
-                who == row.who,
-                a.c.community_id == row.community_id,
-                a.c.kind == row.kind,
-            )
-            .order_by(a.c.amount.desc(), a.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for row in clusters:
+        role = "approved_by_id" if row.role == "approver" else "requested_by_id"
+        ids = [
+            r
+            for r in awards
+            if getattr(r, role) == row.who and r.community_id == row.community_id and r.kind == row.kind
+        ][:EVIDENCE_ROWS]
         points, total = int(row.points), int(row.total)
         share = points / total
         found.append(
@@ -291,15 +300,21 @@ def monthly_jumps(w: Window) -> list[Found]:
     """People whose points this month are far above their own earlier months, or (with too
     little history) above their community's month: robust z-score ≥ `jump_z`."""
     a = award_rows(since=w.history_start, until=w.end).subquery("awards")
+    jumps = rows_of(_jumps_stmt(a, w))
+    if not jumps:
+        return []
+    # One more statement reads the month's awards of every flagged account, largest first.
+    month = award_rows(since=w.month_start, until=w.end).subquery("month")
+    awards: dict[int, list] = defaultdict(list)
+    for award in rows_of(
+        sa.select(month.c.id, month.c.credit_account_id)
+        .where(month.c.credit_account_id.in_([row.account_id for row in jumps]))
+        .order_by(month.c.amount.desc(), month.c.id)
+    ):
+        awards[award.credit_account_id].append(award)
     found = []
-    for row in rows_of(_jumps_stmt(a, w)):
-        month = award_rows(since=w.month_start, until=w.end).subquery("month")
-        ids = rows_of(
-            sa.select(month.c.id)
-            .where(month.c.credit_account_id == row.account_id)
-            .order_by(month.c.amount.desc(), month.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for row in jumps:
+        ids = awards[row.account_id][:EVIDENCE_ROWS]
         found.append(
             Found(
                 Detector.MONTHLY_JUMP,

@@ -188,14 +188,19 @@ def puppet_accounts(w: Window) -> list[Found]:
         .group_by(joined.c.run_by_id)
         .having(people >= setting("puppet_people"))
     )
+    flagged = rows_of(stmt)
+    if not flagged:
+        return []
+    stays: dict[int, list] = defaultdict(list)
+    for row in rows_of(
+        sa.select(joined.c.id, joined.c.person_id, joined.c.change_id, joined.c.run_by_id)
+        .where(joined.c.run_by_id.in_([staff_id for staff_id, _c, _n in flagged]))
+        .order_by(joined.c.id)
+    ):
+        stays[row.run_by_id].append(row)
     found = []
-    for staff_id, community_id, count in rows_of(stmt):
-        rows = rows_of(
-            sa.select(joined.c.id, joined.c.person_id, joined.c.change_id)
-            .where(joined.c.run_by_id == staff_id)
-            .order_by(joined.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for staff_id, community_id, count in flagged:
+        rows = stays[staff_id][:EVIDENCE_ROWS]
         changes = sorted({r.change_id for r in rows})
         evidence = [{"type": "checkin", "id": r.id, "person_id": r.person_id} for r in rows]
         evidence += [{"type": "account_change", "id": i} for i in changes]
