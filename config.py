@@ -144,6 +144,11 @@ class Config:
     STORE_PHOTO_MAX_BYTES = int(os.environ.get("STORE_PHOTO_MAX_BYTES", str(2 * 1024 * 1024)))
     STORE_PHOTO_MAX_SIDE = int(os.environ.get("STORE_PHOTO_MAX_SIDE", "1024"))
 
+    # Anomaly flags: how many days back the nightly detectors look, and any of their thresholds
+    # changed from the defaults in points/supervision/detectors/base.py (README: "Anomaly flags").
+    SUPERVISION_WINDOW_DAYS = int(os.environ.get("SUPERVISION_WINDOW_DAYS", "30"))
+    SUPERVISION_THRESHOLDS: dict = {}
+
     JOB_RUNS_KEEP_DAYS = 400
     # Registering oneself: the privacy notice's version (a new one asks everyone again at their
     # next page), and whether pages ask for consent before anything else.

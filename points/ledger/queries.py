@@ -428,31 +428,34 @@ def find_transfer_by_key(idempotency_key: str) -> dict | None:
 
 def award_rows(*, since: datetime, until: datetime) -> sa.Select:
     """Awards in effect that took effect in [since, until): posted at once, or the approval of a
-    pending one, with the person they credit (`person_id`, None for a unit). A statement for
-    other domains to aggregate over (supervision's detectors), never loaded whole."""
-    return (
-        sa.select(
-            _t.c.id,
-            _t.c.community_id,
-            _t.c.kind,
-            _t.c.amount,
-            _t.c.reason,
-            _t.c.proof,
-            _t.c.ref_type,
-            _t.c.ref_id,
-            _t.c.requested_by_id,
-            _t.c.verified_by_id,
-            _t.c.approved_by_id,
-            _t.c.created_at,
-            sa.case((_accounts.c.owner_type == "person", _accounts.c.owner_id)).label("person_id"),
-        )
-        .join(_accounts, _accounts.c.id == _t.c.credit_account_id)
-        .where(
-            _t.c.status.in_(_EFFECTIVE),
-            _t.c.reason.in_(AWARD_REASONS),
-            _t.c.created_at >= since,
-            _t.c.created_at < until,
-        )
+    pending one. A statement for other domains to aggregate over (supervision's detectors), never
+    loaded whole; `person_accounts` tells whose the credited accounts are."""
+    return sa.select(
+        _t.c.id,
+        _t.c.community_id,
+        _t.c.kind,
+        _t.c.amount,
+        _t.c.reason,
+        _t.c.proof,
+        _t.c.ref_type,
+        _t.c.ref_id,
+        _t.c.credit_account_id,
+        _t.c.requested_by_id,
+        _t.c.verified_by_id,
+        _t.c.approved_by_id,
+        _t.c.created_at,
+    ).where(
+        _t.c.status.in_(_EFFECTIVE),
+        _t.c.reason.in_(AWARD_REASONS),
+        _t.c.created_at >= since,
+        _t.c.created_at < until,
+    )
+
+
+def person_accounts() -> sa.Select:
+    """Accounts of people: (`account_id`, `person_id`), to join aggregated rows against."""
+    return sa.select(_accounts.c.id.label("account_id"), _accounts.c.owner_id.label("person_id")).where(
+        _accounts.c.owner_type == "person"
     )
 
 

@@ -1,5 +1,5 @@
-"""SQL the detectors need that the two databases spell differently: seconds since the epoch and
-the local (Asia/Shanghai, UTC+8 all year) month of a timestamp."""
+"""SQL the detectors need that the two databases spell differently: seconds since the epoch, and
+the local (Asia/Shanghai, UTC+8 all year) day of a timestamp."""
 
 from __future__ import annotations
 
@@ -24,24 +24,6 @@ def _epoch_sqlite(element, compiler, **kw) -> str:
 @compiles(epoch, "postgresql")
 def _epoch_postgresql(element, compiler, **kw) -> str:
     return f"CAST(extract(epoch from {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
-
-
-class local_month(FunctionElement):
-    """'2026-11': the month in Asia/Shanghai of a stored UTC timestamp."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "local_month"
-
-
-@compiles(local_month, "sqlite")
-def _local_month_sqlite(element, compiler, **kw) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(local_month, "postgresql")
-def _local_month_postgresql(element, compiler, **kw) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
 
 
 def local_day_number(column) -> sa.ColumnElement:

@@ -3,25 +3,35 @@ clustered under one person, and months far above the usual."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import sqlalchemy as sa
 
-from points.ledger.queries import award_rows
+from points.ledger.queries import award_rows, person_accounts
 from points.supervision.detectors.base import EVIDENCE_ROWS, Found, Window, rows_of, setting
 from points.supervision.models import Detector
-from points.supervision.sql import local_month
 
 # --- 1. pairs who approve or verify each other's points ---------------------------------
 
 
 def _edges(w: Window) -> sa.CTE:
     """Who gave points to whom: (approver or verifier, the person credited, transfer, community)."""
-    a = award_rows(since=w.start, until=w.end).cte("awards")
+    # Only rows someone approved or verified: the accounts are looked up for those alone.
+    rows = award_rows(since=w.start, until=w.end)
+    c = rows.selected_columns
+    a = rows.where(sa.or_(c.approved_by_id.is_not(None), c.verified_by_id.is_not(None))).subquery("awards")
+    owners = person_accounts().subquery("owners")
+    given = (
+        sa.select(a.c.approved_by_id, a.c.verified_by_id, owners.c.person_id, a.c.id, a.c.community_id)
+        .join(owners, owners.c.account_id == a.c.credit_account_id)
+        .cte("given_rows")
+    )
     return sa.union_all(
         *(
-            sa.select(giver.label("giver"), a.c.person_id.label("taker"), a.c.id, a.c.community_id).where(
-                giver.is_not(None), a.c.person_id.is_not(None), giver != a.c.person_id
-            )
-            for giver in (a.c.approved_by_id, a.c.verified_by_id)
+            sa.select(
+                giver.label("giver"), given.c.person_id.label("taker"), given.c.id, given.c.community_id
+            ).where(giver.is_not(None), giver != given.c.person_id)
+            for giver in (given.c.approved_by_id, given.c.verified_by_id)
         )
     ).cte("edges")
 
@@ -60,19 +70,21 @@ def _pairs_stmt(edges: sa.CTE) -> sa.Select:
 def mutual_approvals(w: Window) -> list[Found]:
     """Pairs where each approved or verified awards to the other (see DEFAULTS)."""
     edges = _edges(w)
+    pairs = rows_of(_pairs_stmt(edges))
+    if not pairs:
+        return []
+    # One more statement reads every pair's rows: (x, y) and (y, x) alike, keyed by the pair.
+    members = {p.giver for p in pairs} | {p.taker for p in pairs}
+    evidence: dict[tuple[int, int], list] = defaultdict(list)
+    for row in rows_of(
+        sa.select(edges.c.id, edges.c.community_id, edges.c.giver, edges.c.taker)
+        .where(edges.c.giver.in_(members), edges.c.taker.in_(members))
+        .order_by(edges.c.id)
+    ):
+        evidence[(min(row.giver, row.taker), max(row.giver, row.taker))].append(row)
     found = []
-    for x, y, n, back, total, back_total in rows_of(_pairs_stmt(edges)):
-        rows = rows_of(
-            sa.select(edges.c.id, edges.c.community_id)
-            .where(
-                sa.or_(
-                    sa.and_(edges.c.giver == x, edges.c.taker == y),
-                    sa.and_(edges.c.giver == y, edges.c.taker == x),
-                )
-            )
-            .order_by(edges.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for x, y, n, back, total, back_total in pairs:
+        rows = evidence[(x, y)][:EVIDENCE_ROWS]
         top_share = max(n / total, back / back_total)
         found.append(
             Found(
@@ -93,12 +105,14 @@ def mutual_approvals(w: Window) -> list[Found]:
 # --- 4. discretionary awards clustered under one person ---------------------------------
 
 
-def _clusters_stmt(a: sa.CTE) -> sa.Select:
-    """Per approver and per requester, community and kind: discretionary points and awards, and
-    the community's award points of the kind, where they pass the thresholds."""
+def _clusters_stmt(a: sa.CTE, w: Window) -> sa.Select:
+    """Per approver and per requester, community and kind: discretionary points and awards (`a`:
+    the discretionary awards), and the community's award points of the kind, where they pass the
+    thresholds."""
+    every = award_rows(since=w.start, until=w.end).subquery("every")
     totals = (
-        sa.select(a.c.community_id, a.c.kind, sa.func.sum(a.c.amount).label("total"))
-        .group_by(a.c.community_id, a.c.kind)
+        sa.select(every.c.community_id, every.c.kind, sa.func.sum(every.c.amount).label("total"))
+        .group_by(every.c.community_id, every.c.kind)
         .subquery("totals")
     )
     by_role = sa.union_all(
@@ -111,7 +125,7 @@ def _clusters_stmt(a: sa.CTE) -> sa.Select:
                 sa.func.sum(a.c.amount).label("points"),
                 sa.func.count(a.c.id).label("awards"),
             )
-            .where(a.c.proof == "discretion", who.is_not(None))
+            .where(who.is_not(None))
             .group_by(who, a.c.community_id, a.c.kind)
             for role, who in (("approver", a.c.approved_by_id), ("requester", a.c.requested_by_id))
         )
@@ -132,21 +146,26 @@ def _clusters_stmt(a: sa.CTE) -> sa.Select:
 def discretionary_clusters(w: Window) -> list[Found]:
     """Approvers or requesters whose discretionary awards are `discretionary_share` or more of
     their community's award points of the kind in the window."""
-    a = award_rows(since=w.start, until=w.end).cte("awards")
+    rows = award_rows(since=w.start, until=w.end)
+    a = rows.where(rows.selected_columns.proof == "discretion").cte("discretionary")
+    clusters = rows_of(_clusters_stmt(a, w))
+    if not clusters:
+        return []
+    # One more statement reads the discretionary awards of every cluster's people.
+    people = {row.who for row in clusters}
+    awards = rows_of(
+        sa.select(a.c.id, a.c.approved_by_id, a.c.requested_by_id, a.c.community_id, a.c.kind)
+        .where(sa.or_(a.c.approved_by_id.in_(people), a.c.requested_by_id.in_(people)))
+        .order_by(a.c.amount.desc(), a.c.id)
+    )
     found = []
-    for row in rows_of(_clusters_stmt(a)):
-        who = a.c.approved_by_id if row.role == "approver" else a.c.requested_by_id
-        ids = rows_of(
-            sa.select(a.c.id)
-            .where(
-                a.c.proof == "discretion",
-                who == row.who,
-                a.c.community_id == row.community_id,
-                a.c.kind == row.kind,
-            )
-            .order_by(a.c.amount.desc(), a.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for row in clusters:
+        role = "approved_by_id" if row.role == "approver" else "requested_by_id"
+        ids = [
+            r
+            for r in awards
+            if getattr(r, role) == row.who and r.community_id == row.community_id and r.kind == row.kind
+        ][:EVIDENCE_ROWS]
         points, total = int(row.points), int(row.total)
         share = points / total
         found.append(
@@ -224,19 +243,32 @@ def _z(total, stats) -> sa.ColumnElement:
     return (total - stats.c.median) / scale
 
 
-def _jumps_stmt(a: sa.CTE, w: Window) -> sa.Select:
+def _jumps_stmt(a: sa.Subquery, w: Window) -> sa.Select:
     """Each person's total of the run's month, the usual total and the robust z-score, where the
     z-score reaches `jump_z`."""
-    month = local_month(a.c.created_at)
-    monthly = (
+    # The local month by comparing with the months' starts: cheaper than formatting every row.
+    month = sa.case(*((a.c.created_at >= start, label) for label, start in w.months))
+    # Totals per account and month first; whose account it is, only for the totals.
+    by_account = (
         sa.select(
-            a.c.person_id,
+            a.c.credit_account_id.label("account_id"),
             month.label("month"),
             sa.func.max(a.c.community_id).label("community_id"),
             sa.func.sum(a.c.amount).label("total"),
         )
-        .where(a.c.person_id.is_not(None))
-        .group_by(a.c.person_id, month)
+        .group_by(a.c.credit_account_id, month)
+        .subquery("by_account")
+    )
+    owners = person_accounts().subquery("owners")
+    monthly = (
+        sa.select(
+            owners.c.person_id,
+            by_account.c.account_id,
+            by_account.c.month,
+            by_account.c.community_id,
+            by_account.c.total,
+        )
+        .join(owners, owners.c.account_id == by_account.c.account_id)
         .cte("monthly")
     )
     now = sa.select(monthly).where(monthly.c.month == w.month).subquery("now")
@@ -249,6 +281,7 @@ def _jumps_stmt(a: sa.CTE, w: Window) -> sa.Select:
     scored = (
         sa.select(
             now.c.person_id,
+            now.c.account_id,
             now.c.community_id,
             now.c.total,
             own_z.label("own_z"),
@@ -266,15 +299,22 @@ def _jumps_stmt(a: sa.CTE, w: Window) -> sa.Select:
 def monthly_jumps(w: Window) -> list[Found]:
     """People whose points this month are far above their own earlier months, or (with too
     little history) above their community's month: robust z-score ≥ `jump_z`."""
-    a = award_rows(since=w.history_start, until=w.end).cte("awards")
+    a = award_rows(since=w.history_start, until=w.end).subquery("awards")
+    jumps = rows_of(_jumps_stmt(a, w))
+    if not jumps:
+        return []
+    # One more statement reads the month's awards of every flagged account, largest first.
+    month = award_rows(since=w.month_start, until=w.end).subquery("month")
+    awards: dict[int, list] = defaultdict(list)
+    for award in rows_of(
+        sa.select(month.c.id, month.c.credit_account_id)
+        .where(month.c.credit_account_id.in_([row.account_id for row in jumps]))
+        .order_by(month.c.amount.desc(), month.c.id)
+    ):
+        awards[award.credit_account_id].append(award)
     found = []
-    for row in rows_of(_jumps_stmt(a, w)):
-        ids = rows_of(
-            sa.select(a.c.id)
-            .where(a.c.person_id == row.person_id, a.c.created_at >= w.month_start)
-            .order_by(a.c.amount.desc(), a.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for row in jumps:
+        ids = awards[row.account_id][:EVIDENCE_ROWS]
         found.append(
             Found(
                 Detector.MONTHLY_JUMP,

@@ -66,6 +66,8 @@ class Window:
     month: str
     month_start: datetime
     history_start: datetime
+    # (month, its start in UTC), newest first, from the run's month back to `history_start`.
+    months: tuple[tuple[str, datetime], ...] = ()
 
     @classmethod
     def ending_on(cls, day: str, *, days: int, history_months: int) -> Window:
@@ -74,8 +76,10 @@ class Window:
         end = (local + timedelta(days=1)).astimezone(UTC)
         month_start = local.replace(day=1)
         first = month_start
+        months = [(first.strftime("%Y-%m"), first.astimezone(UTC))]
         for _ in range(history_months):
             first = (first - timedelta(days=1)).replace(day=1)
+            months.append((first.strftime("%Y-%m"), first.astimezone(UTC)))
         return cls(
             start=end - timedelta(days=days),
             end=end,
@@ -83,6 +87,7 @@ class Window:
             month=local.strftime("%Y-%m"),
             month_start=month_start.astimezone(UTC),
             history_start=first.astimezone(UTC),
+            months=tuple(months),
         )
 
 

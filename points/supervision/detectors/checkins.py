@@ -77,8 +77,9 @@ def checkin_bursts(w: Window) -> list[Found]:
 
 def overlapping_stays(w: Window) -> list[Found]:
     """People in at two activities at once (a stay begun inside another of theirs)."""
-    s = stay_rows(since=w.start, until=w.end).cte("stays")
-    one, two = s.alias("one"), s.alias("two")
+    # Two subqueries, not one shared table: each joins the check-ins by person through their index.
+    one = stay_rows(since=w.start, until=w.end).subquery("one")
+    two = stay_rows(since=w.start, until=w.end).subquery("two")
     ends_one = sa.func.coalesce(one.c.checked_out_at, one.c.checked_in_at)
     ends_two = sa.func.coalesce(two.c.checked_out_at, two.c.checked_in_at)
     stmt = (
@@ -163,8 +164,8 @@ def puppet_accounts(w: Window) -> list[Found]:
     """Staff whose activities paid points to `puppet_people` or more people whose accounts that
     staff member created, reset or unlocked within the independence window before."""
     days = independence_days()
-    s = stay_rows(since=w.start, until=w.end).cte("stays")
-    ch = account_change_rows(since=w.start - timedelta(days=days), until=w.end, changes=TAKEOVERS).cte(
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    ch = account_change_rows(since=w.start - timedelta(days=days), until=w.end, changes=TAKEOVERS).subquery(
         "changes"
     )
     joined = (
@@ -187,14 +188,19 @@ def puppet_accounts(w: Window) -> list[Found]:
         .group_by(joined.c.run_by_id)
         .having(people >= setting("puppet_people"))
     )
+    flagged = rows_of(stmt)
+    if not flagged:
+        return []
+    stays: dict[int, list] = defaultdict(list)
+    for row in rows_of(
+        sa.select(joined.c.id, joined.c.person_id, joined.c.change_id, joined.c.run_by_id)
+        .where(joined.c.run_by_id.in_([staff_id for staff_id, _c, _n in flagged]))
+        .order_by(joined.c.id)
+    ):
+        stays[row.run_by_id].append(row)
     found = []
-    for staff_id, community_id, count in rows_of(stmt):
-        rows = rows_of(
-            sa.select(joined.c.id, joined.c.person_id, joined.c.change_id)
-            .where(joined.c.run_by_id == staff_id)
-            .order_by(joined.c.id)
-            .limit(EVIDENCE_ROWS)
-        )
+    for staff_id, community_id, count in flagged:
+        rows = stays[staff_id][:EVIDENCE_ROWS]
         changes = sorted({r.change_id for r in rows})
         evidence = [{"type": "checkin", "id": r.id, "person_id": r.person_id} for r in rows]
         evidence += [{"type": "account_change", "id": i} for i in changes]
