@@ -1,4 +1,4 @@
-"""onboarding: the inbox (notices), self-registration (consents, phone codes, people awaiting confirmation)
+"""onboarding: the inbox (notices), self-registration (consents, phone codes, people awaiting confirmation), roster imports
 
 Revision ID: 0013
 Revises: 0010
@@ -98,9 +98,30 @@ def upgrade() -> None:
     )
     op.create_index("ix_verification_codes_phone_id", "verification_codes", ["phone", "id"])
     op.create_index("ix_verification_codes_expires_at", "verification_codes", ["expires_at"])
+    op.create_table(
+        "roster_imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["org_nodes.id"], name=op.f("fk_roster_imports_community_id_org_nodes")
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"], ["people.id"], name=op.f("fk_roster_imports_uploaded_by_id_people")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_imports")),
+    )
+    op.create_index("ix_roster_imports_community_id", "roster_imports", ["community_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("roster_imports")
     op.drop_table("verification_codes")
     op.drop_table("consents")
     op.drop_table("notices")

@@ -3,16 +3,30 @@ codes page of development, and staff confirming new accounts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from points.auth.current import current_actor, current_actor_or_none, log_in_page_session, login_required
 from points.db import keep_on_failure, roll_back_request
 from points.errors import DomainError, Forbidden, ValidationFailed
 from points.extensions import limiter
-from points.onboarding import operations, queries
+from points.onboarding import imports, operations, queries
 from points.onboarding.codes import DevelopmentCodeSender
+from points.onboarding.roster import template_xlsx
 from points.onboarding.schemas import CodeRequestSchema, ConsentSchema, RegisterFormSchema
+from points.org.models import OrgLevel
+from points.org.queries import all_nodes, find_node
 from points.people.queries import get_person, mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
 
@@ -163,6 +177,86 @@ def confirm_account(person_id: int):
         done=_("已确认，该居民可以获得积分了"),
     )
     return redirect(url_for("onboarding_pages.new_accounts"))
+
+
+# --- roster import ----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _managed_communities(actor) -> list:
+    return [
+        node
+        for node in all_nodes()
+        if node.level == OrgLevel.COMMUNITY and actor.can("people.manage", node.path)
+    ]
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@login_required
+def roster_upload():
+    """Upload a roster (xlsx or CSV) for a community; the preview follows, nothing is written."""
+    actor = current_actor()
+    if not actor.can_somewhere("people.manage"):
+        raise Forbidden("forbidden", "只有社区工作人员可以导入名单")
+    communities = _managed_communities(actor)
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            community_id = int(request.form.get("community_id", ""))
+        except ValueError:
+            community_id = 0
+        made = page_action(
+            lambda: imports.upload_roster(
+                actor=actor,
+                community_id=community_id,
+                filename=upload.filename if upload else "",
+                data=upload.read(current_app.config["ROSTER_MAX_BYTES"] + 1) if upload else b"",
+            )
+        )
+        if made is not None:
+            return redirect(url_for("onboarding_pages.roster_preview", import_id=made.id))
+        error = True
+    status = 422 if error else 200
+    return render_template("onboarding/import.html", communities=communities), status
+
+
+@bp.get("/people/import/template.xlsx")
+@login_required
+def roster_template():
+    return Response(
+        template_xlsx(), mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="roster.xlsx"'}
+    )
+
+
+@bp.get("/people/import/<int:import_id>")
+@login_required
+def roster_preview(import_id: int):
+    actor = current_actor()
+    upload = imports.get_import(actor, import_id)
+    views = imports.classify(upload.community_id, upload.rows)
+    counts = {state.value: 0 for state in imports.RowState}
+    for view in views:
+        counts[view.state] += 1
+    return render_template(
+        "onboarding/import_preview.html",
+        upload=upload,
+        views=views,
+        counts=counts,
+        states=imports.RowState.titles(),
+        community=find_node(upload.community_id),
+    )
+
+
+@bp.post("/people/import/<int:import_id>/confirm")
+@login_required
+def roster_confirm(import_id: int):
+    actor = current_actor()
+    counts = page_action(lambda: imports.confirm_roster(actor=actor, import_id=import_id))
+    if counts is not None:
+        flash(_("已导入：新增 %(new)s 人，更新 %(changed)s 人，无变化 %(unchanged)s 人", **counts), "success")
+    return redirect(url_for("onboarding_pages.roster_preview", import_id=import_id))
 
 
 def consent_due() -> bool:

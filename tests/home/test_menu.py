@@ -32,6 +32,7 @@ STAFF = EVERYONE | {
     "ledger_pages.ledger",
     "people_pages.people",
     "onboarding_pages.new_accounts",
+    "onboarding_pages.roster_upload",
     "people_pages.audit",
     "checkin_pages.stations",
 }
