@@ -74,6 +74,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("needs_confirmation", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "consents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -126,5 +127,6 @@ def downgrade() -> None:
     op.drop_table("consents")
     op.drop_table("notices")
     with op.batch_alter_table("people") as batch:
+        batch.drop_column("closed_at")
         batch.drop_column("needs_confirmation")
         batch.drop_column("consent_version")

@@ -78,13 +78,15 @@ class People(MethodView):
     def get(self, args):
         """People within the caller's scope (staff, grid workers, street admins, supervisors)."""
         actor = current_actor()
-        return queries.people_page(
+        found = queries.people_page(
             actor,
             community_id=args.get("community_id"),
             q=args.get("q"),
             page=args["page"],
             per_page=args["per_page"],
         )
+        operations.record_phone_views(actor=actor, people=found["items"])
+        return found
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonCreateSchema)
@@ -111,7 +113,9 @@ class PersonItem(MethodView):
     @blp.response(200, PersonSchema)
     def get(self, person_id):
         actor = current_actor()
-        return queries.person_view(actor, queries.visible_person(actor, person_id))
+        shown = queries.person_view(actor, queries.visible_person(actor, person_id))
+        operations.record_phone_views(actor=actor, people=[shown])
+        return shown
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonUpdateSchema)

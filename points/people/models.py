@@ -76,6 +76,10 @@ REGISTRATION_TRANSITIONS: dict[str, Transition] = {
 
 # What a staff member did to someone's account: each makes them dependent on that person for
 # a while (maker–checker independence), since they could have chosen or learnt its password.
+# What a closed account's name reads afterwards; its phone becomes CLOSED_PHONE % id.
+CLOSED_NAME = N_("已注销用户")
+CLOSED_PHONE = "closed:%d"
+
 ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_granted", "role_revoked")
 
 
@@ -99,6 +103,8 @@ class Person(SQLModel, table=True):
     consent_version: str | None = Field(default=None, max_length=20)
     # Registered themselves without a verified phone: staff confirm them before they earn points.
     needs_confirmation: bool = Field(default=False)
+    # The person closed their account: name and phone were replaced, and it cannot log in.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

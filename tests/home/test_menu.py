@@ -13,6 +13,7 @@ from points.home.pages import MENU
 EVERYONE = {
     "home_pages.home",
     "notices_pages.inbox",
+    "home_pages.my_data_page",
     "board_pages.board",
     "board_pages.my_claims",
     "demands_pages.ask_for_help",
