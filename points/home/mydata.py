@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from decimal import Decimal
 
 from openpyxl import Workbook
 from sqlmodel import SQLModel
@@ -41,6 +42,9 @@ SECTIONS = (
 def _plain(value):
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # PostgreSQL's window sums (running balances) come back as decimals of whole points.
+        return int(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if k not in _SECRET}
     if isinstance(value, list | tuple):
