@@ -14,6 +14,7 @@ EVERYONE = {
     "home_pages.home",
     "notices_pages.inbox",
     "home_pages.my_data_page",
+    "onboarding_pages.family",
     "board_pages.board",
     "board_pages.my_claims",
     "demands_pages.ask_for_help",
@@ -34,6 +35,7 @@ STAFF = EVERYONE | {
     "people_pages.people",
     "onboarding_pages.new_accounts",
     "onboarding_pages.roster_upload",
+    "onboarding_pages.proxy_desk",
     "people_pages.audit",
     "checkin_pages.stations",
 }

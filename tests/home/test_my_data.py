@@ -62,7 +62,10 @@ def test_my_data_downloads_as_json_and_xlsx(make_person, page_as):
     assert "下载 JSON" in page and "注销账号" in page
     assert json.loads(as_json.data)["profile"][0]["name"] == "赵秀英"
     book = openpyxl.load_workbook(io.BytesIO(as_xlsx.data))
-    assert "statement" in book.sheetnames and book["profile"]["A2"].value == person.id
+    header, values = list(book["profile"].iter_rows(values_only=True))[:2]
+    profile = dict(zip(header, values, strict=True))
+    assert "statement" in book.sheetnames and (profile["id"], profile["name"]) == (person.id, "赵秀英")
+    assert "password_hash" not in profile
 
 
 def test_close_account_erases_name_and_phone_and_keeps_the_ledger(make_person, page_as, client, actor_of):

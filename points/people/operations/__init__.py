@@ -579,3 +579,13 @@ def prune_login_throttles(*, before: datetime) -> int:
         )
         .rowcount
     )
+
+
+# Family proxies live in a module of their own; they are people's operations all the same.
+from points.people.operations.proxies import (  # noqa: E402
+    confirm_proxy_link,
+    end_proxy_link,
+    request_proxy_link,
+)
+
+__all__ = ["confirm_proxy_link", "end_proxy_link", "request_proxy_link"]
