@@ -91,9 +91,14 @@ def _form_page(*, errors: dict | None = None, error: str | None = None, sent: bo
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["REGISTER_RATE_LIMIT_PHONE"], key_func=_register_phone_key, methods=["POST"]
+@limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT_ADDRESS"], scope="register-address", methods=["POST"]
+)
+@limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT_PHONE"],
+    scope="register-phone",
+    key_func=_register_phone_key,
+    methods=["POST"],
 )
 def register():
     """The registration form; its 获取验证码 button sends a code and shows the form again."""
