@@ -153,14 +153,13 @@ def privacy():
 def consent():
     """Agree to the privacy notice's current version (asked again when it changes)."""
     actor = current_actor()
+    own = actor.proxy_id or actor.person_id
     if request.method == "POST":
         data = load_form(ConsentSchema(), request.form)
-        done = page_action(
-            lambda: operations.give_consent(person_id=actor.person_id, version=data["version"])
-        )
+        done = page_action(lambda: operations.give_consent(person_id=own, version=data["version"]))
         if done is not None:
             return redirect(_next())
-    person = get_person(actor.person_id)
+    person = get_person(own)
     return render_template(
         "onboarding/consent.html",
         version=operations.current_notice_version(),
@@ -306,6 +305,8 @@ _WHILE_ACTING = (
     "ledger_pages.my_points",
     "onboarding_pages.family",
     "onboarding_pages.stop_acting",
+    "onboarding_pages.consent",
+    "onboarding_pages.privacy",
     "auth_pages.logout",
     "static",
     "choose_language",
@@ -417,7 +418,9 @@ def consent_due() -> bool:
     actor = current_actor_or_none()
     if actor is None:
         return False
-    return get_person(actor.person_id).consent_version != operations.current_notice_version()
+    # A family member acting for a relative answers for their own consent, never the relative's.
+    own = actor.proxy_id or actor.person_id
+    return get_person(own).consent_version != operations.current_notice_version()
 
 
 def proxy_name_of(target_type: str, target_id: int | None) -> str | None:

@@ -13,6 +13,7 @@ from points.audit.models import AuditEntry, ProxyAct
 from points.db import session
 from points.errors import DomainError
 from points.ledger import operations as ledger
+from points.onboarding.operations import give_consent
 from points.people import operations as people_ops
 from points.people.models import ProxyLink
 from points.store import operations as store_ops
@@ -161,3 +162,18 @@ def test_link_refusals(board, family, make_person, actor_of):  # noqa: F811
     with pytest.raises(DomainError) as ended:
         people_ops.end_proxy_link(actor=actor_of(board.staff), link_id=link.id)
     assert ended.value.code == "not_live"
+
+
+def test_a_proxy_answers_for_their_own_consent(board, family, page_as, actor_of, consent_guard):  # noqa: F811
+    elder, son = family
+    link = people_ops.request_proxy_link(actor=actor_of(son), relative_phone=elder.phone)
+    people_ops.confirm_proxy_link(actor=actor_of(board.staff), link_id=link.id, check_kind="member_card")
+    give_consent(person_id=son.id, version="2026-11")
+    session().commit()
+    son_browser = page_as(son)
+    son_browser.post(f"/family/{link.id}/act")
+
+    assert son_browser.get("/board").status_code == 200
+    assert "孙小军 正在为 孙奶奶 代办" in son_browser.get("/").get_data(as_text=True)
+    session().expire_all()
+    assert session().get(type(elder), elder.id).consent_version is None
