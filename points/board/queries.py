@@ -494,3 +494,17 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
             }
         )
     return out
+
+
+def claims_to_do(actor: Actor, *, now: datetime) -> dict[str, int]:
+    """For the home page's to-do list: offers (派单) waiting for my answer, and my claims on
+    tasks that have started, waiting for my report."""
+    mine = my_claims_stmt(actor).order_by(None).subquery()
+    offers = sa.select(sa.func.count()).select_from(mine).where(mine.c.state == ClaimState.OFFERED)
+    to_submit = (
+        sa.select(sa.func.count())
+        .select_from(mine)
+        .join(Task, Task.id == mine.c.task_id)
+        .where(mine.c.state.in_((ClaimState.CLAIMED, ClaimState.CHECKED_IN)), Task.starts_at <= now)
+    )
+    return {"offers": session().scalar(offers), "to_submit": session().scalar(to_submit)}

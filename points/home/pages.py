@@ -93,6 +93,7 @@ def home():
         roles=Role,
         states=RegistrationState,
         can_confirm=actor.can_somewhere("registrations.confirm"),
+        todo=queries.to_do(actor, now=utcnow()),
     )
 
 

@@ -98,3 +98,8 @@ def _local_day(moment: datetime) -> tuple[datetime, datetime]:
     local = moment.astimezone(LOCAL_TZ)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
+
+
+def to_do(actor: Actor, *, now: datetime) -> dict[str, int]:
+    """The home page's to-do list: offers to accept, claims to report, services to rate."""
+    return {**board.claims_to_do(actor, now=now), "to_rate": demands.demands_to_rate(actor)}
