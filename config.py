@@ -161,6 +161,10 @@ class Config:
     VERIFICATION_CODE_INTERVAL_SECONDS = int(os.environ.get("VERIFICATION_CODE_INTERVAL_SECONDS", "60"))
     REGISTER_RATE_LIMIT_ADDRESS = os.environ.get("REGISTER_RATE_LIMIT_ADDRESS", "20 per hour")
     REGISTER_RATE_LIMIT_PHONE = os.environ.get("REGISTER_RATE_LIMIT_PHONE", "5 per hour")
+    # Roster imports: the file's size, what an xlsx may unpack to (zip bombs), and its rows.
+    ROSTER_MAX_BYTES = int(os.environ.get("ROSTER_MAX_BYTES", str(2 * 1024 * 1024)))
+    ROSTER_MAX_UNPACKED_BYTES = int(os.environ.get("ROSTER_MAX_UNPACKED_BYTES", str(30 * 1024 * 1024)))
+    ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", "10000"))
     # The inbox: read notices are deleted after this many days (unread ones stay).
     NOTICES_KEEP_READ_DAYS = int(os.environ.get("NOTICES_KEEP_READ_DAYS", "90"))
     # Delivery beyond the app: a class (`package.module:Class`) with `send(notice)`; empty keeps

@@ -72,6 +72,10 @@ class Actor:
     name: str
     grants: list[Grant] = field(default_factory=list)
     is_party_member: bool = False
+    # A family member acting for this person (代办): their id and name. The actor is then the
+    # relative, with no grants of the family member's; what they do is audited with both.
+    proxy_id: int | None = None
+    proxy_name: str = ""
 
     @property
     def role_names(self) -> set[str]:

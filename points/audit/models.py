@@ -31,3 +31,19 @@ class AuditEntry(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id")
     detail: dict = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     address: str = Field(default="", max_length=64)
+
+
+class ProxyAct(SQLModel, table=True):
+    """Something done by a family member for a relative (代办): the audit entry's target, the
+    relative (the entry's actor) and the family member, so pages can say 由 X 代办."""
+
+    __tablename__ = "proxy_acts"
+    __table_args__ = (sa.Index("ix_proxy_acts_target", "target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=64)
+    target_type: str = Field(max_length=32)
+    target_id: int | None = Field(default=None)
+    person_id: int = Field(foreign_key="people.id")
+    proxy_id: int = Field(foreign_key="people.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

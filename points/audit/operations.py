@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import has_request_context, request
 
-from points.audit.models import AuditEntry
+from points.audit.models import AuditEntry, ProxyAct
 from points.db import session, utcnow
 
 
@@ -58,15 +58,47 @@ def audit(
     session().flush()
     if node_id is None and unit_id is None:
         node_id = getattr(row, "community_id", None) or getattr(row, "node_id", None)
+    target_type = getattr(type(row), "__audit_type__", type(row).__name__.lower())
+    proxy_id = getattr(actor, "proxy_id", None)
+    if proxy_id is not None:
+        detail = {**(detail or {}), "proxy_id": proxy_id}
+        record_proxy_acts(
+            person_id=actor.person_id,
+            proxy_id=proxy_id,
+            action=action,
+            targets=[(target_type, row.id)],
+            now=now,
+        )
     return record(
         actor_id=actor.person_id if actor is not None else None,
         action=action,
-        target_type=getattr(type(row), "__audit_type__", type(row).__name__.lower()),
+        target_type=target_type,
         target_id=row.id,
         node_id=node_id,
         unit_id=unit_id,
         detail=detail,
         now=now,
+    )
+
+
+def record_proxy_acts(
+    *, person_id: int, proxy_id: int, action: str, targets: list[tuple[str, int | None]], now: datetime | None
+) -> None:
+    """Note that `proxy_id` did these things for `person_id` (代办), in one statement."""
+    at = now or utcnow()
+    session().execute(
+        sa.insert(ProxyAct.__table__),
+        [
+            {
+                "action": action,
+                "target_type": kind,
+                "target_id": target_id,
+                "person_id": person_id,
+                "proxy_id": proxy_id,
+                "at": at,
+            }
+            for kind, target_id in targets
+        ],
     )
 
 

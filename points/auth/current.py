@@ -18,6 +18,7 @@ from points.db import session, utcnow
 from points.errors import Unauthorized
 from points.org.models import OrgNode
 from points.people.models import Person, RoleGrant
+from points.people.proxy_queries import active_proxy_link
 
 # The name of the long-lived random cookie that tells one browser from another at login.
 DEVICE_COOKIE = "device"
@@ -118,7 +119,35 @@ def _load() -> Actor | None:
     if now - live.last_seen_at >= timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
         operations.touch_login_session(session_id=live.id, now=now)
     g.credential = Credential("page", live.id, live.password_confirmed_at, live.person.must_change_password)
+    if ACTING_FOR in cookie:
+        acting = _acting_for(live.person, cookie.get(ACTING_FOR))
+        if acting is not None:
+            return acting
+        cookie.pop(ACTING_FOR, None)
     return actor_for(live.person)
+
+
+# The page session's key naming the relative a family member acts for (代办), if any.
+ACTING_FOR = "acting_for"
+
+
+def _acting_for(proxy: Person, relative_id) -> Actor | None:
+    """The relative as the actor, with the family member noted, while their link is active."""
+    if (
+        not isinstance(relative_id, int)
+        or active_proxy_link(proxy_id=proxy.id, relative_id=relative_id) is None
+    ):
+        return None
+    relative = session().get(Person, relative_id)
+    if relative is None or relative.is_suspended:
+        return None
+    return Actor(
+        person_id=relative.id,
+        name=relative.name,
+        is_party_member=relative.is_party_member,
+        proxy_id=proxy.id,
+        proxy_name=proxy.name,
+    )
 
 
 def log_in_page_session(person: Person, *, device: str | None = None, audited: bool = True) -> None:

@@ -224,3 +224,11 @@ def project_resources(project_id: int) -> list[Resource]:
             .order_by(Resource.id)
         )
     )
+
+
+def demands_to_rate(actor: Actor) -> int:
+    """For the home page's to-do list: my demands done and not rated yet (双评价)."""
+    stmt = sa.select(sa.func.count()).where(
+        Demand.requester_id == actor.person_id, Demand.state == DemandState.DONE, Demand.rating.is_(None)
+    )
+    return session().scalar(stmt)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from points.access import Actor
@@ -12,10 +15,12 @@ from points.auth.current import current_actor_or_none, login_required
 from points.board.models import ClaimState
 from points.db import utcnow
 from points.errors import DomainError, Forbidden
-from points.home import queries
+from points.home import mydata, queries
 from points.notices.queries import unread_count
 from points.people.models import RegistrationState, Role
+from points.people.operations import close_account as close_own_account
 from points.people.queries import has_registrations_page
+from points.web import page_action
 
 bp = Blueprint("home_pages", __name__, template_folder="templates")
 
@@ -33,6 +38,8 @@ def _may(*actions: str) -> Callable[[Actor], bool]:
 MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("home_pages.home", _l("首页"), _anyone),
     ("notices_pages.inbox", _l("消息"), _anyone),
+    ("home_pages.my_data_page", _l("我的信息"), _anyone),
+    ("onboarding_pages.family", _l("家人代办"), _anyone),
     ("home_pages.dashboard", _l("工作台"), _may("dashboard.read")),
     ("board_pages.board", _l("任务榜"), _anyone),
     ("board_pages.my_claims", _l("我的揭榜"), _anyone),
@@ -46,6 +53,8 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("ledger_pages.ledger", _l("积分台账"), _may("ledger.read")),
     ("people_pages.people", _l("人员"), _may("people.read")),
     ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.manage")),
+    ("onboarding_pages.roster_upload", _l("导入名单"), _may("people.manage")),
+    ("onboarding_pages.proxy_desk", _l("代办确认"), _may("people.manage")),
     ("people_pages.audit", _l("操作日志"), _may("audit.read")),
     ("checkin_pages.my_checkins", _l("我的签到"), _anyone),
     ("checkin_pages.stations", _l("签到站点"), _may("stations.manage")),
@@ -88,6 +97,10 @@ MENU_GROUPS: dict[str, str] = {
     "people_pages.registrations": "people",
     "people_pages.people": "people",
     "onboarding_pages.new_accounts": "people",
+    "onboarding_pages.roster_upload": "people",
+    "onboarding_pages.proxy_desk": "people",
+    "onboarding_pages.family": "start",
+    "home_pages.my_data_page": "start",
     "people_pages.audit": "supervision",
     "supervision_pages.flags": "supervision",
     "store_pages.index": "store",
@@ -201,3 +214,48 @@ def dashboard():
         may_post=actor.can_somewhere("tasks.manage"),
         may_ask_for=actor.can_somewhere("help.request_for"),
     )
+
+
+# --- my data (PIPL) ----------------------------------------------------------------------
+
+
+@bp.get("/me/data")
+@login_required
+def my_data_page():
+    """Everything held about me, section by section, to download; and closing my account."""
+    data = mydata.my_data(current_actor_or_none())
+    return render_template("home/my_data.html", data=data, sections=mydata.SECTIONS)
+
+
+@bp.get("/me/data.json")
+@login_required
+def my_data_json():
+    body = json.dumps(mydata.my_data(current_actor_or_none()), ensure_ascii=False, indent=1)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+@bp.get("/me/data.xlsx")
+@login_required
+def my_data_xlsx():
+    return Response(
+        mydata.my_data_xlsx(mydata.my_data(current_actor_or_none())),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="my-data.xlsx"'},
+    )
+
+
+@bp.post("/me/close")
+@login_required
+def close_account():
+    """Close my account with my password: I am logged out and cannot log in again."""
+    actor = current_actor_or_none()
+    closed = page_action(lambda: close_own_account(actor=actor, password=request.form.get("password", "")))
+    if closed is None:
+        return redirect(url_for("home_pages.my_data_page"))
+    cookie.clear()
+    flash(_("账号已注销。你的姓名和手机号已删除。"), "success")
+    return redirect(url_for("auth_pages.login"))

@@ -91,7 +91,8 @@ def person_detail(actor: Actor, person_id: int) -> dict:
 
 def todos(actor: Actor, *, now: datetime, limit: int = 5) -> dict[str, list[dict]]:
     """What waits for the person themself: dispatched tasks to accept, claims whose work can be
-    reported now, and vouchers to pick up, each as the claim or voucher table allows."""
+    reported now, and vouchers to pick up, each as the claim or voucher table allows; and how
+    many services done for them wait for their rating."""
     offered = board.describe_claims(
         board.first_rows(board.my_claims_stmt(actor, state=ClaimState.OFFERED), limit)
     )
@@ -109,6 +110,7 @@ def todos(actor: Actor, *, now: datetime, limit: int = 5) -> dict[str, list[dict
         "offers": offered,
         "to_submit": board.describe_claims(to_submit),
         "vouchers": [{"id": voucher.id, "item_name": item.name} for voucher, item in vouchers],
+        "to_rate": demands.demands_to_rate(actor),
     }
 
 

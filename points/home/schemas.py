@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from points.ledger.schemas import BalancesSchema
 from points.people.schemas import RoleSchema
@@ -29,3 +29,22 @@ class MeSchema(Schema):
     party = fields.Nested(MemberStatusSchema)
     roles = fields.List(fields.Nested(RoleSchema))
     balances = fields.Nested(BalancesSchema)
+
+
+class MyDataSchema(Schema):
+    profile = fields.List(fields.Dict())
+    consents = fields.List(fields.Dict())
+    roles = fields.List(fields.Dict())
+    registrations = fields.List(fields.Dict())
+    claims = fields.List(fields.Dict())
+    checkins = fields.List(fields.Dict())
+    demands = fields.List(fields.Dict())
+    vouchers = fields.List(fields.Dict())
+    statement = fields.List(fields.Dict())
+    notices = fields.List(fields.Dict())
+
+
+class CloseAccountSchema(Schema):
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=128), metadata={"verbatim": True}
+    )

@@ -35,8 +35,18 @@ def _phone_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT_PHONE"]
 
 
+# One budget per address and one per phone for registering and asking for codes, whether
+# through the API or the form (the scopes are shared with the page's limits).
+REGISTER_LIMITS = [
+    limiter.shared_limit(_address_limit, scope="register-address", methods=["POST"]),
+    limiter.shared_limit(_phone_limit, scope="register-phone", key_func=_phone_key, methods=["POST"]),
+]
+
+
 @blp.route("/register")
 class Register(MethodView):
+    decorators = REGISTER_LIMITS
+
     @blp.response(200, NoticeInfoSchema)
     def get(self):
         """What registering needs: the privacy notice's version, whether a code is asked, and
@@ -47,8 +57,6 @@ class Register(MethodView):
             "homes": queries.homes(),
         }
 
-    @limiter.limit(_address_limit)
-    @limiter.limit(_phone_limit, key_func=_phone_key)
     @blp.arguments(RegisterSchema)
     @blp.response(201, RegisteredSchema)
     @blp.alt_response(
@@ -73,8 +81,8 @@ class Register(MethodView):
 
 @blp.route("/register/code")
 class RegisterCode(MethodView):
-    @limiter.limit(_address_limit)
-    @limiter.limit(_phone_limit, key_func=_phone_key)
+    decorators = REGISTER_LIMITS
+
     @blp.arguments(CodeRequestSchema)
     @blp.response(204)
     @blp.alt_response(409, **problem_doc("phone_taken, codes_off, code_too_soon"))

@@ -38,3 +38,22 @@ class VerificationCode(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RosterImport(SQLModel, table=True):
+    """A roster file uploaded for a community: its rows as read, kept until staff confirm."""
+
+    __tablename__ = "roster_imports"
+    __table_args__ = (sa.Index("ix_roster_imports_community_id", "community_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="org_nodes.id")
+    uploaded_by_id: int = Field(foreign_key="people.id")
+    filename: str = Field(max_length=200)
+    sha256: str = Field(max_length=64)
+    # [[line, name, phone, grid], ...] as read from the file (cells as text).
+    rows: list = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What confirming wrote: {"new": n, "changed": n, "unchanged": n}.
+    outcome: dict | None = Field(default=None, sa_type=sa.JSON)

@@ -1,19 +1,49 @@
 """Registering oneself (from the login page or a scan), the privacy notice and consent, the
-codes page of development, and staff confirming new accounts."""
+codes page of development, staff confirming new accounts, roster imports, and family proxies."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
 from flask_babel import gettext as _
 
-from points.auth.current import current_actor, current_actor_or_none, log_in_page_session, login_required
+from points.audit.queries import proxies_of
+from points.auth.current import (
+    ACTING_FOR,
+    current_actor,
+    current_actor_or_none,
+    log_in_page_session,
+    login_required,
+)
 from points.db import keep_on_failure, roll_back_request
 from points.errors import DomainError, Forbidden, ValidationFailed
 from points.extensions import limiter
-from points.onboarding import operations, queries
+from points.onboarding import imports, operations, queries
 from points.onboarding.codes import DevelopmentCodeSender
+from points.onboarding.roster import template_xlsx
 from points.onboarding.schemas import CodeRequestSchema, ConsentSchema, RegisterFormSchema
-from points.people.queries import get_person, mask_phone
+from points.org.models import OrgLevel
+from points.org.queries import all_nodes, find_node
+from points.people import operations as people_ops
+from points.people.models import ProxyCheck, ProxyState
+from points.people.proxy_queries import (
+    allowed_proxy_actions,
+    get_proxy_link,
+    proxy_links_in_scope,
+    proxy_links_of,
+)
+from points.people.queries import get_person, mask_phone, person_names
 from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("onboarding_pages", __name__, template_folder="templates")
@@ -59,9 +89,14 @@ def _form_page(*, errors: dict | None = None, error: str | None = None, sent: bo
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["REGISTER_RATE_LIMIT_PHONE"], key_func=_register_phone_key, methods=["POST"]
+@limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT_ADDRESS"], scope="register-address", methods=["POST"]
+)
+@limiter.shared_limit(
+    lambda: current_app.config["REGISTER_RATE_LIMIT_PHONE"],
+    scope="register-phone",
+    key_func=_register_phone_key,
+    methods=["POST"],
 )
 def register():
     """The registration form; its 获取验证码 button sends a code and shows the form again."""
@@ -116,14 +151,13 @@ def privacy():
 def consent():
     """Agree to the privacy notice's current version (asked again when it changes)."""
     actor = current_actor()
+    own = actor.proxy_id or actor.person_id
     if request.method == "POST":
         data = load_form(ConsentSchema(), request.form)
-        done = page_action(
-            lambda: operations.give_consent(person_id=actor.person_id, version=data["version"])
-        )
+        done = page_action(lambda: operations.give_consent(person_id=own, version=data["version"]))
         if done is not None:
             return redirect(_next())
-    person = get_person(actor.person_id)
+    person = get_person(own)
     return render_template(
         "onboarding/consent.html",
         version=operations.current_notice_version(),
@@ -165,15 +199,239 @@ def confirm_account(person_id: int):
     return redirect(url_for("onboarding_pages.new_accounts"))
 
 
+# --- roster import ----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _managed_communities(actor) -> list:
+    return [
+        node
+        for node in all_nodes()
+        if node.level == OrgLevel.COMMUNITY and actor.can("people.manage", node.path)
+    ]
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@login_required
+def roster_upload():
+    """Upload a roster (xlsx or CSV) for a community; the preview follows, nothing is written."""
+    actor = current_actor()
+    if not actor.can_somewhere("people.manage"):
+        raise Forbidden("forbidden", "只有社区工作人员可以导入名单")
+    communities = _managed_communities(actor)
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            community_id = int(request.form.get("community_id", ""))
+        except ValueError:
+            community_id = 0
+        made = page_action(
+            lambda: imports.upload_roster(
+                actor=actor,
+                community_id=community_id,
+                filename=upload.filename if upload else "",
+                data=upload.read(current_app.config["ROSTER_MAX_BYTES"] + 1) if upload else b"",
+            )
+        )
+        if made is not None:
+            return redirect(url_for("onboarding_pages.roster_preview", import_id=made.id))
+        error = True
+    status = 422 if error else 200
+    return render_template("onboarding/import.html", communities=communities), status
+
+
+@bp.get("/people/import/template.xlsx")
+@login_required
+def roster_template():
+    return Response(
+        template_xlsx(), mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="roster.xlsx"'}
+    )
+
+
+@bp.get("/people/import/<int:import_id>")
+@login_required
+def roster_preview(import_id: int):
+    actor = current_actor()
+    upload = imports.get_import(actor, import_id)
+    views = imports.classify(upload.community_id, upload.rows)
+    counts = {state.value: 0 for state in imports.RowState}
+    for view in views:
+        counts[view.state] += 1
+    return render_template(
+        "onboarding/import_preview.html",
+        upload=upload,
+        views=views,
+        counts=counts,
+        states=imports.RowState.titles(),
+        community=find_node(upload.community_id),
+    )
+
+
+@bp.post("/people/import/<int:import_id>/confirm")
+@login_required
+def roster_confirm(import_id: int):
+    actor = current_actor()
+    counts = page_action(lambda: imports.confirm_roster(actor=actor, import_id=import_id))
+    if counts is not None:
+        flash(_("已导入：新增 %(new)s 人，更新 %(changed)s 人，无变化 %(unchanged)s 人", **counts), "success")
+    return redirect(url_for("onboarding_pages.roster_preview", import_id=import_id))
+
+
+# --- family proxies (代办) ------------------------------------------------------------------
+
+# What a family member acting for a relative may open: claiming, asking for help, redeeming,
+# and the relative's own lists; everything else (passwords, personal data, staff pages) waits
+# until they stop acting.
+_WHILE_ACTING = (
+    "home_pages.home",
+    "board_pages.board",
+    "board_pages.task",
+    "board_pages.claim",
+    "board_pages.claim_action",
+    "board_pages.my_claims",
+    "demands_pages.",
+    "store_pages.index",
+    "store_pages.item",
+    "store_pages.confirm",
+    "store_pages.redeem",
+    "store_pages.my_vouchers",
+    "store_pages.voucher",
+    "store_pages.cancel",
+    "store_pages.photo",
+    "ledger_pages.my_points",
+    "onboarding_pages.family",
+    "onboarding_pages.stop_acting",
+    "onboarding_pages.consent",
+    "onboarding_pages.privacy",
+    "auth_pages.logout",
+    "static",
+    "choose_language",
+    "text_size",
+)
+
+
+def _proxy_view(actor, link) -> dict:
+    names = person_names({link.proxy_id, link.relative_id})
+    return {
+        "link": link,
+        "proxy_name": names.get(link.proxy_id, ""),
+        "relative_name": names.get(link.relative_id, ""),
+        "mine": link.proxy_id == (actor.proxy_id or actor.person_id),
+        "actions": allowed_proxy_actions(actor, link),
+    }
+
+
+@bp.get("/family")
+@login_required
+def family():
+    """代办: the relatives I act for (and who acts for me), asking to act for a relative."""
+    actor = current_actor()
+    me = actor.proxy_id or actor.person_id
+    return render_template(
+        "onboarding/family.html",
+        links=[_proxy_view(actor, link) for link in proxy_links_of(me)],
+        states=ProxyState.titles(),
+    )
+
+
+@bp.post("/family/request")
+@login_required
+def request_proxy():
+    actor = current_actor()
+    page_action(
+        lambda: people_ops.request_proxy_link(
+            actor=actor,
+            relative_phone=request.form.get("relative_phone", ""),
+            note=request.form.get("note", ""),
+        ),
+        done=_("已申请。请陪同家人到社区服务站，由工作人员核对证件后确认。"),
+    )
+    return redirect(url_for("onboarding_pages.family"))
+
+
+@bp.post("/family/<int:link_id>/act")
+@login_required
+def act_for(link_id: int):
+    """Start acting for the relative of an active link of mine."""
+    actor = current_actor()
+    link = get_proxy_link(link_id)
+    if actor.proxy_id is not None or link.proxy_id != actor.person_id or link.state != ProxyState.ACTIVE:
+        abort(404)
+    cookie[ACTING_FOR] = link.relative_id
+    return redirect(url_for("home_pages.home"))
+
+
+@bp.post("/family/stop")
+@login_required
+def stop_acting():
+    cookie.pop(ACTING_FOR, None)
+    return redirect(url_for("onboarding_pages.family"))
+
+
+@bp.post("/family/<int:link_id>/end")
+@login_required
+def end_proxy(link_id: int):
+    actor = current_actor()
+    page_action(lambda: people_ops.end_proxy_link(actor=actor, link_id=link_id), done=_("代办关系已结束"))
+    if request.form.get("back") == "desk":
+        return redirect(url_for("onboarding_pages.proxy_desk"))
+    return redirect(url_for("onboarding_pages.family"))
+
+
+@bp.get("/people/proxy-links")
+@login_required
+def proxy_desk():
+    """Staff: links waiting for the relative's confirmation at the desk, and those in force."""
+    actor = current_actor()
+    if not actor.can_somewhere("people.manage"):
+        raise Forbidden("forbidden", "只有社区工作人员可以确认代办关系")
+    return render_template(
+        "onboarding/proxy_desk.html",
+        links=[_proxy_view(actor, link) for link in proxy_links_in_scope(actor)],
+        checks=ProxyCheck.titles(),
+        states=ProxyState.titles(),
+    )
+
+
+@bp.post("/people/proxy-links/<int:link_id>/confirm")
+@login_required
+def confirm_proxy(link_id: int):
+    actor = current_actor()
+    page_action(
+        lambda: people_ops.confirm_proxy_link(
+            actor=actor,
+            link_id=link_id,
+            check_kind=request.form.get("check_kind", ""),
+            check_note=request.form.get("check_note", ""),
+        ),
+        done=_("已确认代办关系"),
+    )
+    return redirect(url_for("onboarding_pages.proxy_desk"))
+
+
 def consent_due() -> bool:
     """Whether the logged-in person has not agreed to the current privacy notice."""
     actor = current_actor_or_none()
     if actor is None:
         return False
-    return get_person(actor.person_id).consent_version != operations.current_notice_version()
+    # A family member acting for a relative answers for their own consent, never the relative's.
+    own = actor.proxy_id or actor.person_id
+    return get_person(own).consent_version != operations.current_notice_version()
+
+
+def proxy_name_of(target_type: str, target_id: int | None) -> str | None:
+    """For templates: the family member who did this for the person (由 X 代办), if one did."""
+    if target_id is None:
+        return None
+    proxy_id = proxies_of(target_type, [target_id]).get(target_id)
+    return person_names({proxy_id}).get(proxy_id) if proxy_id is not None else None
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["proxy_name_of"] = proxy_name_of
+
     @app.before_request
     def _ask_for_consent():
         """Pages ask whoever has not agreed to the current privacy notice to read it first."""
@@ -188,3 +446,17 @@ def init_app(app: Flask) -> None:
         if due:
             return redirect(url_for("onboarding_pages.consent", next=request.full_path.rstrip("?")))
         return None
+
+    @app.before_request
+    def _only_what_a_proxy_may():
+        """A family member acting for a relative opens only the pages 代办 is for."""
+        if request.path.startswith("/api/") or request.endpoint is None:
+            return None
+        try:
+            actor = current_actor_or_none()
+        except DomainError:
+            return None
+        if actor is None or actor.proxy_id is None or request.endpoint.startswith(_WHILE_ACTING):
+            return None
+        flash(_("正在为家人代办：请先结束代办，再做其他操作。"), "error")
+        return redirect(url_for("onboarding_pages.family"))

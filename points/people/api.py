@@ -86,6 +86,7 @@ class People(MethodView):
             cursor=decode_cursor(args.get("cursor")),
             per_page=args["per_page"],
         )
+        operations.record_phone_views(actor=actor, people=found["items"])
         return found, 200, page_links(found)
 
     @blp.doc(security=SECURED)
@@ -113,7 +114,9 @@ class PersonItem(MethodView):
     @blp.response(200, PersonSchema)
     def get(self, person_id):
         actor = current_actor()
-        return queries.person_view(actor, queries.visible_person(actor, person_id))
+        shown = queries.person_view(actor, queries.visible_person(actor, person_id))
+        operations.record_phone_views(actor=actor, people=[shown])
+        return shown
 
     @blp.doc(security=SECURED)
     @blp.arguments(PersonUpdateSchema)

@@ -76,6 +76,10 @@ REGISTRATION_TRANSITIONS: dict[str, Transition] = {
 
 # What a staff member did to someone's account: each makes them dependent on that person for
 # a while (maker–checker independence), since they could have chosen or learnt its password.
+# What a closed account's name reads afterwards; its phone becomes CLOSED_PHONE % id.
+CLOSED_NAME = N_("已注销用户")
+CLOSED_PHONE = "closed:%d"
+
 ACCOUNT_CHANGES = ("created", "updated", "password_reset", "unlocked", "role_granted", "role_revoked")
 
 
@@ -106,6 +110,8 @@ class Person(SQLModel, table=True):
     consent_version: str | None = Field(default=None, max_length=20)
     # Registered themselves without a verified phone: staff confirm them before they earn points.
     needs_confirmation: bool = Field(default=False)
+    # The person closed their account: name and phone were replaced, and it cannot log in.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -226,3 +232,62 @@ class LoginThrottle(SQLModel, table=True):
     lock_count: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ProxyState(Choice):
+    PENDING = "pending", N_("待确认")
+    ACTIVE = "active", N_("代办中")
+    ENDED = "ended", N_("已结束")
+
+
+class ProxyCheck(Choice):
+    """What staff checked at the desk when the relative confirmed the link."""
+
+    MEMBER_CARD = "member_card", N_("会员卡")
+    ID_CARD = "id_card", N_("身份证")
+
+
+LIVE_PROXY = _in("state", (ProxyState.PENDING.value, ProxyState.ACTIVE.value))
+
+# Family proxies (代办), the one table: the family member asks (pending); staff record the
+# relative's confirmation at the desk (active); the relative, the family member or staff end it.
+# Each action: (from which states, to which, who may).
+STAFF, PARTIES = "staff", "parties"
+PROXY_TRANSITIONS: dict[str, tuple[tuple[ProxyState, ...], ProxyState, tuple[str, ...]]] = {
+    "confirm": ((ProxyState.PENDING,), ProxyState.ACTIVE, (STAFF,)),
+    "end": ((ProxyState.PENDING, ProxyState.ACTIVE), ProxyState.ENDED, (STAFF, PARTIES)),
+}
+
+
+class ProxyLink(SQLModel, table=True):
+    """A family member (with their own account) acting for an elderly relative (代办)."""
+
+    __tablename__ = "proxy_links"
+    __table_args__ = (
+        sa.CheckConstraint(_in("state", ProxyState.values()), name="state"),
+        sa.CheckConstraint(
+            f"check_kind IS NULL OR {_in('check_kind', ProxyCheck.values())}", name="check_kind"
+        ),
+        sa.CheckConstraint("proxy_id <> relative_id", name="two_people"),
+        sa.Index(
+            "uq_proxy_links_live",
+            "proxy_id",
+            "relative_id",
+            unique=True,
+            sqlite_where=sa.text(LIVE_PROXY),
+            postgresql_where=sa.text(LIVE_PROXY),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    proxy_id: int = Field(foreign_key="people.id", index=True)
+    relative_id: int = Field(foreign_key="people.id", index=True)
+    state: str = Field(default=ProxyState.PENDING.value, max_length=8)
+    note: str = Field(default="", max_length=200)
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    confirmed_by_id: int | None = Field(default=None, foreign_key="people.id")
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    check_kind: str | None = Field(default=None, max_length=12)
+    check_note: str = Field(default="", max_length=200)
+    ended_by_id: int | None = Field(default=None, foreign_key="people.id")
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -130,6 +130,7 @@ def people():
         per_page=PAGE_SIZE,
     )
     communities = community_names(sorted({p["community_id"] for p in found["items"] if p["community_id"]}))
+    operations.record_phone_views(actor=actor, people=found["items"])
     return render_template(
         "people.html",
         found=found,

@@ -330,6 +330,15 @@ def registrations_stmt(
     return stmt
 
 
+def registrations_of(person_id: int) -> list[Registration]:
+    """Every 双报到 registration of the member, oldest first (their data export)."""
+    return list(
+        session().exec(
+            select(Registration).where(Registration.person_id == person_id).order_by(Registration.id)
+        )
+    )
+
+
 def belongs_to_community(person: Person, community_id: int) -> bool:
     """Lives there, or has reported there as a party member (confirmed)."""
     if person.community_id == community_id:

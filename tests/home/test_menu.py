@@ -13,6 +13,8 @@ from points.home.pages import GROUPS, MENU, MENU_GROUPS
 EVERYONE = {
     "home_pages.home",
     "notices_pages.inbox",
+    "home_pages.my_data_page",
+    "onboarding_pages.family",
     "board_pages.board",
     "board_pages.my_claims",
     "demands_pages.ask_for_help",
@@ -32,6 +34,8 @@ STAFF = EVERYONE | {
     "ledger_pages.ledger",
     "people_pages.people",
     "onboarding_pages.new_accounts",
+    "onboarding_pages.roster_upload",
+    "onboarding_pages.proxy_desk",
     "people_pages.audit",
     "checkin_pages.stations",
     "supervision_pages.flags",

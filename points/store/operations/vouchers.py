@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from points.access import Actor
-from points.audit.operations import audit, record_many
+from points.audit.operations import audit, record_many, record_proxy_acts
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError, NotFound
 from points.ledger import spending
@@ -203,6 +203,14 @@ def _issue(actor: Actor, item, client_key: str | None, now: datetime) -> Voucher
         entries=[(voucher.id, voucher.community_id, {"item_id": item.id, "price": item.price})],
         now=now,
     )
+    if actor.proxy_id is not None:
+        record_proxy_acts(
+            person_id=actor.person_id,
+            proxy_id=actor.proxy_id,
+            action="voucher.issued",
+            targets=[("voucher", voucher.id)],
+            now=now,
+        )
     return voucher
 
 

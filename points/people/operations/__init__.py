@@ -10,13 +10,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from points.access import Actor
-from points.audit.operations import audit
+from points.audit.operations import audit, record_many
 from points.db import flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
 from points.labels import N_
 from points.org.models import OrgLevel, OrgNode
 from points.org.queries import get_node, get_unit
 from points.people.models import (
+    CLOSED_NAME,
+    CLOSED_PHONE,
     DECIDERS,
     REGISTRATION_TRANSITIONS,
     AccountChange,
@@ -158,6 +160,44 @@ def confirm_account(*, actor: Actor, person_id: int, now: datetime | None = None
     _account_changed(actor, person, "updated", action="person.confirmed", now=now)
     account_confirmed.send(None, person_id=person.id, now=now or utcnow())
     return person
+
+
+def close_account(*, actor: Actor, password: str, now: datetime | None = None) -> Person:
+    """The person closes their own account (PIPL): name and phone are replaced, the password,
+    consent and home kept no longer; ledger rows and other records keep their ids, so totals and
+    the hash chain stay as they were. Every session ends; the account cannot log in again.
+
+    Needs the account's password. Raises `invalid_credentials` (wrong password),
+    `holds_roles` (someone with a role is removed from it first)."""
+    now = now or utcnow()
+    person = get_person(actor.person_id)
+    if not verify_password(person.password_hash, password):
+        raise DomainError("invalid_credentials", "密码不正确", 422, errors={"password": [N_("密码不正确")]})
+    if grants_of(person.id):
+        raise Conflict("holds_roles", "你还担任管理角色，请先请管理员撤销角色后再注销")
+    clear_login_throttles(phone=person.phone)
+    person.name, person.phone = CLOSED_NAME, CLOSED_PHONE % person.id
+    person.password_hash, person.is_suspended, person.closed_at = None, True, now
+    person.must_change_password, person.consent_version, person.consent_at = False, None, None
+    audit(actor, "person.closed", person, now=now)
+    credentials_changed.send(person_id=person.id, now=now)
+    return person
+
+
+def record_phone_views(*, actor: Actor, people: list[dict], now: datetime | None = None) -> None:
+    """Audit each full phone number shown to staff (one entry per person, one statement);
+    a person reading their own is not recorded."""
+    record_many(
+        actor_id=actor.person_id,
+        action="person.phone_viewed",
+        target_type="person",
+        entries=[
+            (p["id"], p.get("community_id"), {})
+            for p in people
+            if p["id"] != actor.person_id and "*" not in p["phone"] and not p["phone"].startswith("closed:")
+        ],
+        now=now,
+    )
 
 
 def update_person(*, actor: Actor, person_id: int, changes: dict, now: datetime | None = None) -> Person:
@@ -539,3 +579,13 @@ def prune_login_throttles(*, before: datetime) -> int:
         )
         .rowcount
     )
+
+
+# Family proxies live in a module of their own; they are people's operations all the same.
+from points.people.operations.proxies import (  # noqa: E402
+    confirm_proxy_link,
+    end_proxy_link,
+    request_proxy_link,
+)
+
+__all__ = ["confirm_proxy_link", "end_proxy_link", "request_proxy_link"]

@@ -1,0 +1,56 @@
+"""Registration rate limits, per address and per phone, on the form and the API alike.
+
+Limits are per day so a fixed window never rolls over in the middle of a test."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def limited(app_with):
+    return app_with(
+        RATELIMIT_ENABLED=True,
+        REGISTER_RATE_LIMIT_PHONE="2 per day",
+        REGISTER_RATE_LIMIT_ADDRESS="100 per day",
+    )
+
+
+def test_register_api_per_phone_limit(limited):
+    client = limited.test_client()
+    for n in range(2):
+        client.post(
+            "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}
+        )
+
+    again = client.post(
+        "/api/v1/register/code", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+
+    assert again.status_code == 429 and again.get_json()["code"] == "rate_limited"
+    other = client.post(
+        "/api/v1/register", json={"phone": "13912345679"}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert other.status_code == 422
+
+
+def test_register_page_per_address_limit(app_with):
+    limited = app_with(
+        RATELIMIT_ENABLED=True,
+        REGISTER_RATE_LIMIT_PHONE="100 per day",
+        REGISTER_RATE_LIMIT_ADDRESS="2 per day",
+    )
+    client = limited.test_client()
+    for n in range(2):
+        client.post(
+            "/register",
+            data={"phone": f"1391234567{n}", "step": "code"},
+            environ_base={"REMOTE_ADDR": "10.1.1.1"},
+        )
+
+    again = client.post(
+        "/register", data={"phone": "13912345677", "step": "code"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}
+    )
+
+    assert again.status_code == 429
+    assert client.get("/register", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
