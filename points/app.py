@@ -24,6 +24,8 @@ from points.checkin import pages as checkin_pages
 from points.demands import api as demands_api
 from points.demands import listeners as demands_listeners
 from points.demands import pages as demands_pages
+from points.evaluation import api as evaluation_api
+from points.evaluation import pages as evaluation_pages
 from points.extensions import api, csrf, limiter
 from points.home import api as home_api
 from points.home import pages as home_pages
@@ -46,6 +48,7 @@ API_BLUEPRINTS = (
     demands_api.blp,
     checkin_api.blp,
     store_api.blp,
+    evaluation_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -56,6 +59,7 @@ PAGE_BLUEPRINTS = (
     demands_pages.bp,
     checkin_pages.bp,
     store_pages.bp,
+    evaluation_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners, demands_listeners)

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "points.demands.models",
     "points.checkin.models",
     "points.store.models",
+    "points.evaluation.models",
 )
 
 

@@ -49,6 +49,10 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("store_pages.manage", _l("商品管理"), _may("store.manage")),
     ("store_pages.desk", _l("兑换领取"), _may("store.pickup")),
     ("store_pages.sponsors", _l("赞助统计"), _may("store.report", "unit.read")),
+    ("evaluation_pages.honors", _l("光荣榜"), _anyone),
+    ("evaluation_pages.mine", _l("我的星级"), _anyone),
+    ("evaluation_pages.rankings", _l("积分排名"), _may("evaluation.read", "unit.read")),
+    ("evaluation_pages.periods", _l("公示管理"), _may("evaluation.read")),
 )
 
 

@@ -468,3 +468,42 @@ def find_transfer_by_key(idempotency_key: str) -> dict | None:
         .first()
     )
     return dict(row) if row else None
+
+
+def earnings_stmt(
+    *,
+    kind: str,
+    owner_type: str,
+    start: datetime,
+    end: datetime,
+    moved_in: sa.Select | None = None,
+    moved_out: sa.Select | None = None,
+) -> sa.Select:
+    """Per owner of `owner_type`: award points posted into their `kind` account in [start, end),
+    less reversals taken from it in that time (columns `owner_id`, `points`), as one grouped
+    statement for rankings to build on.
+
+    A row counts by the day it was posted, except corrections a caller attributes elsewhere:
+    `moved_in` selects awards or reversal requests (by the id of the asking row) that count
+    here whatever their date, `moved_out` those that count somewhere else."""
+    cause = sa.func.coalesce(_t.c.pending_id, _t.c.id)
+    in_span = sa.and_(_t.c.created_at >= start, _t.c.created_at < end)
+    if moved_out is not None:
+        in_span = sa.and_(in_span, cause.notin_(moved_out))
+    if moved_in is not None:
+        in_span = sa.or_(in_span, cause.in_(moved_in))
+    counted = sa.and_(_t.c.kind == kind, _t.c.status.in_(_EFFECTIVE), in_span)
+    moves = sa.union_all(
+        sa.select(_t.c.credit_account_id.label("account_id"), _t.c.amount.label("amount")).where(
+            counted, _t.c.reason.in_(AWARD_REASONS)
+        ),
+        sa.select(_t.c.debit_account_id.label("account_id"), (-_t.c.amount).label("amount")).where(
+            counted, _t.c.reason == "reversal"
+        ),
+    ).subquery("moves")
+    return (
+        sa.select(_accounts.c.owner_id, sa.func.sum(moves.c.amount).label("points"))
+        .join(_accounts, _accounts.c.id == moves.c.account_id)
+        .where(_accounts.c.owner_type == owner_type, _accounts.c.kind == kind)
+        .group_by(_accounts.c.owner_id)
+    )

@@ -18,6 +18,8 @@ EVERYONE = {
     "ledger_pages.my_points",
     "checkin_pages.my_checkins",
     "store_pages.index",
+    "evaluation_pages.honors",
+    "evaluation_pages.mine",
 }
 STAFF = EVERYONE | {
     "store_pages.manage",
@@ -32,6 +34,8 @@ STAFF = EVERYONE | {
     "people_pages.people",
     "people_pages.audit",
     "checkin_pages.stations",
+    "evaluation_pages.rankings",
+    "evaluation_pages.periods",
 }
 
 
@@ -65,6 +69,7 @@ def test_menu_of_a_unit_admin(app, town, page_as):
         "board_pages.unit",
         "people_pages.registrations",
         "store_pages.sponsors",
+        "evaluation_pages.rankings",
     }
     check_menu(app, page_as(town.unit_admin), expected)
 
@@ -88,6 +93,8 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "people_pages.people",
         "people_pages.audit",
         "store_pages.sponsors",
+        "evaluation_pages.rankings",
+        "evaluation_pages.periods",
     }
     check_menu(app, page_as(town.supervisor), expected)
 
