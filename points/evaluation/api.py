@@ -3,14 +3,17 @@ exemptions, deductions and appeals, and one's own rating."""
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import NotFound, problem_doc
-from points.evaluation import operations, presenters, queries
+from points.evaluation import certificates, operations, presenters, queries
 from points.evaluation.schemas import (
+    CertificateCheckSchema,
+    CertificateQuerySchema,
     DeductionActionSchema,
     DeductionCreateSchema,
     DeductionSchema,
@@ -213,3 +216,28 @@ class MyRating(MethodView):
             "year": year,
             "deductions": [presenters.deduction_view(actor, d) for d in deductions],
         }
+
+
+@blp.route("/me/certificate")
+class MyCertificate(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(CertificateQuerySchema, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    @blp.alt_response(422, **problem_doc("invalid_period"))
+    def get(self, args):
+        """My service certificate (志愿服务证明) for a span of days, as a PDF whose QR code opens
+        its public verification page."""
+        certificate = certificates.build(current_actor().person_id, args["kind"], args["first"], args["last"])
+        return Response(
+            certificates.pdf(certificate, now=utcnow()),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'},
+        )
+
+
+@blp.route("/certificates/<string:token>")
+class Verification(MethodView):
+    @blp.response(200, CertificateCheckSchema)
+    def get(self, token):
+        """Check a certificate's QR token against the ledger as it is now (no login needed)."""
+        return presenters.verification(*certificates.verify(token[:2000]))

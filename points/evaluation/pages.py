@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor, current_actor_or_none, login_required
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed
-from points.evaluation import export, operations, presenters, queries
+from points.evaluation import certificates, export, operations, presenters, queries
 from points.evaluation.models import DeductionState, ObjectionState, PeriodState, PeriodType
 from points.evaluation.schemas import (
+    CertificateQuerySchema,
     DeductionActionSchema,
     DeductionCreateSchema,
     ExemptionCreateSchema,
@@ -25,15 +26,16 @@ from points.evaluation.schemas import (
     RankingQuerySchema,
 )
 from points.evaluation.transitions import why_not
-from points.ledger.models import Kind
+from points.ledger.models import Kind, Reason
 from points.org.models import OrgNode
 from points.org.queries import all_nodes
 from points.people.queries import get_person
-from points.web import field_limits, load_form, page_action
+from points.web import field_limits, load_form, page_action, refuse
 
 bp = Blueprint("evaluation_pages", __name__, template_folder="templates")
 LABELS = {
     "kind_names": Kind.titles(),
+    "reason_names": Reason.titles(),
     "period_types": PeriodType.titles(),
     "period_states": PeriodState.titles(),
     "objection_states": ObjectionState.titles(),
@@ -294,6 +296,36 @@ def mine():
         "evaluation/mine.html",
         year=year,
         rating=queries.person_rating(person, year),
+        first=f"{year}-01-01",
+        last=utcnow().astimezone(LOCAL_TZ).date().isoformat(),
         deductions=[presenters.deduction_view(actor, d) for d in queries.deductions_of(actor.person_id)],
         is_member=person.is_party_member,
+    )
+
+
+@bp.get("/evaluation/certificate")
+@login_required
+def certificate():
+    """My service certificate as a PDF, for the days asked (the form is on my stars page)."""
+    actor = current_actor()
+    try:
+        args = load_form(CertificateQuerySchema(), request.args)
+        found = certificates.build(actor.person_id, args["kind"], args["first"], args["last"])
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        refuse(exc)
+        return redirect(url_for("evaluation_pages.mine"))
+    return Response(
+        certificates.pdf(found, now=utcnow()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'},
+    )
+
+
+@bp.get("/certificates/<string:token>")
+def verify_certificate(token: str):
+    """The public verification page a certificate's QR code opens."""
+    return _render(
+        "evaluation/verify.html", result=presenters.verification(*certificates.verify(token[:2000]))
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from points.access import Actor
 from points.db import LOCAL_TZ
 from points.errors import DomainError, NotFound
+from points.evaluation.certificates import Certificate
 from points.evaluation.models import Deduction, Objection, Period
 from points.evaluation.queries import (
     mask_name,
@@ -92,4 +93,20 @@ def ranking(actor: Actor, args: dict) -> dict:
         "items": rows,
         "page": args["page"],
         "per_page": args["per_page"],
+    }
+
+
+def verification(matches: bool, certificate: Certificate | None) -> dict:
+    """What a verification page shows: whether it matches, and what the ledger holds (name
+    masked, as for anyone who scans it)."""
+    if certificate is None:
+        return {"matches": False, "rows": []}
+    return {
+        "matches": matches,
+        "name": mask_name(certificate.name),
+        "kind": certificate.kind,
+        "first": certificate.first,
+        "last": certificate.last,
+        "total": certificate.total,
+        "rows": [{"day": r["day"], "reason": r["reason"], "amount": r["amount"]} for r in certificate.rows],
     }

@@ -188,3 +188,25 @@ class RatingSchema(Schema):
 
 class YearQuerySchema(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class CertificateQuerySchema(Schema):
+    kind = fields.String(load_default="xingan", validate=validate.OneOf(KINDS))
+    first = fields.Date(required=True, metadata={"description": "first day, Asia/Shanghai"})
+    last = fields.Date(required=True, metadata={"description": "last day (included)"})
+
+
+class CertificateRowSchema(Schema):
+    day = fields.Date()
+    reason = fields.String()
+    amount = fields.Integer()
+
+
+class CertificateCheckSchema(Schema):
+    matches = fields.Boolean()
+    name = fields.String(allow_none=True, metadata={"description": "masked: 张*英"})
+    kind = fields.String(allow_none=True)
+    first = fields.Date(allow_none=True)
+    last = fields.Date(allow_none=True)
+    total = fields.Integer(allow_none=True)
+    rows = fields.List(fields.Nested(CertificateRowSchema))
