@@ -38,6 +38,7 @@ JOB_MODULES = (
     "points.board.jobs",
     "points.checkin.jobs",
     "points.store.jobs",
+    "points.evaluation.jobs",
 )
 
 
@@ -79,6 +80,14 @@ hourly = _period("hourly", "%Y-%m-%dT%H")
 monthly = _period("monthly", "%Y-%m")
 
 
+def previous_year(now: datetime) -> str:
+    """The local year before `now`'s: a job run at New Year settles the year just ended."""
+    return str(now.astimezone(LOCAL_TZ).year - 1)
+
+
+_PERIOD_FORMATS["previous_year"] = "%Y"
+
+
 def valid_period(job: Job, period: str) -> bool:
     """Whether a period key typed by hand has the form the job's own periods have."""
     fmt = _PERIOD_FORMATS.get(job.period.__name__)
@@ -93,6 +102,8 @@ def valid_period(job: Job, period: str) -> bool:
 def describe_schedule(cron: dict) -> str:
     """'daily at 02:30' and the like, in Asia/Shanghai time."""
     hour, minute = cron.get("hour"), cron.get("minute", 0)
+    if "month" in cron and hour is not None:
+        return f"yearly on {int(cron['month']):02d}-{int(cron.get('day', 1)):02d} at {int(hour):02d}:{int(minute):02d}"
     if "day" in cron and hour is not None:
         return f"monthly on day {cron['day']} at {int(hour):02d}:{int(minute):02d}"
     if hour is not None:
@@ -107,16 +118,28 @@ class Job:
     cron: dict = field(default_factory=dict)
     period: Callable[[datetime], str] = daily
     description: str = ""
+    # Called with the period key too (`func(*, now, period)`), e.g. the year to settle.
+    with_period: bool = False
 
 
 _REGISTRY: dict[str, Job] = {}
 
 
-def register_job(name: str, *, cron: dict, period: Callable[[datetime], str] = daily, description: str = ""):
-    """Decorator for `func(*, now) -> detail`; the function must flush, not commit."""
+def register_job(
+    name: str,
+    *,
+    cron: dict,
+    period: Callable[[datetime], str] = daily,
+    description: str = "",
+    with_period: bool = False,
+):
+    """Decorator for `func(*, now) -> detail` (`func(*, now, period)` with `with_period`); the
+    function must flush, not commit."""
 
     def decorate(func):
-        _REGISTRY[name] = Job(name, func, cron, period, description or (func.__doc__ or "").strip())
+        _REGISTRY[name] = Job(
+            name, func, cron, period, description or (func.__doc__ or "").strip(), with_period
+        )
         return func
 
     return decorate
@@ -171,7 +194,7 @@ def run_job(name: str, *, now: datetime | None = None, period: str | None = None
         except IntegrityError:
             sess.rollback()
             return RunResult(name, period, "skipped", "another run holds this period")
-        detail = job.func(now=now) or ""
+        detail = (job.func(now=now, period=period) if job.with_period else job.func(now=now)) or ""
         existing.finished_at = utcnow()
         existing.detail = detail[:4000]
         sess.commit()

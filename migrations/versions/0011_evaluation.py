@@ -1,4 +1,4 @@
-"""evaluation: periods in notice, objections, frozen snapshots, exemptions, deductions
+"""evaluation: periods in notice, objections, frozen snapshots, exemptions, deductions, year ratings
 
 Revision ID: 0011
 Revises: 0010
@@ -203,8 +203,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("period_id", "person_id", name=op.f("pk_evaluation_snapshots")),
     )
 
+    op.create_table(
+        "evaluation_year_ratings",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=True),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("stars", sa.Integer(), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=True),
+        sa.Column("scheme", sa.String(length=8), nullable=False),
+        sa.Column("settled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["org_nodes.id"], name=op.f("fk_evaluation_year_ratings_community_id_org_nodes")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_evaluation_year_ratings_person_id_people")
+        ),
+        sa.PrimaryKeyConstraint("person_id", "year", name=op.f("pk_evaluation_year_ratings")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("evaluation_year_ratings")
     op.drop_table("evaluation_snapshots")
     with op.batch_alter_table("evaluation_objections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evaluation_objections_period_id"))

@@ -28,9 +28,12 @@ TITLES = {
     "year": N_("年度"),
     "deducted": N_("扣分"),
     "exemption": N_("免评原因"),
+    "unit_name": N_("工作单位"),
 }
 PERSON_COLUMNS = ("rank", "name", "node_name", "points", "stars", "score")
 UNIT_COLUMNS = ("rank", "name", "own_points", "member_points", "points")
+# 党员积分制管理台账: one line per party member for a year.
+BOOK_COLUMNS = ("name", "unit_name", "node_name", "points", "stars", "score", "deducted", "exemption")
 
 
 def _safe(value):

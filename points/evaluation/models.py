@@ -159,3 +159,19 @@ class Deduction(SQLModel, table=True):
     appeal_answered_by_id: int | None = Field(default=None, foreign_key="people.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class YearRating(SQLModel, table=True):
+    """A party member's rating for a year as the annual settlement computed it."""
+
+    __tablename__ = "evaluation_year_ratings"
+
+    person_id: int = Field(primary_key=True, foreign_key="people.id")
+    year: int = Field(primary_key=True)
+    community_id: int | None = Field(default=None, foreign_key="org_nodes.id")
+    points: int = Field(sa_type=sa.BigInteger)
+    # None: exempt from rating (免评).
+    stars: int | None = Field(default=None)
+    score: int | None = Field(default=None)
+    scheme: str = Field(max_length=8)
+    settled_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

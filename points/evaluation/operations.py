@@ -7,31 +7,44 @@ correction is a pending award or reversal request that a second person approves 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from points.access import Actor
-from points.audit.operations import audit
+from points.audit.operations import audit, record
 from points.db import LOCAL_TZ, flush_or_conflict, session, utcnow
 from points.errors import Conflict, DomainError, NotFound
-from points.evaluation.models import Deduction, Exemption, Objection, Period, PeriodState, Snapshot
+from points.evaluation.models import (
+    Deduction,
+    Exemption,
+    Objection,
+    Period,
+    PeriodState,
+    Snapshot,
+    YearRating,
+)
 from points.evaluation.queries import (
     community_path,
     corrections_of,
     get_deduction,
     get_objection,
     get_period,
+    member_book_stmt,
     period_span,
     person_ranking_stmt,
     ranking_rows,
+    spendable_people_stmt,
     with_ratings,
 )
 from points.evaluation.transitions import TRANSITIONS, refusal
 from points.labels import N_
 from points.ledger.operations import create_manual_award, reverse_transfer
 from points.ledger.queries import award_states
+from points.ledger.spending import expire_points
+from points.pagination import stream
 from points.people.queries import belongs_to_community, get_person
 
 _TEXT_LIMIT = 1000
@@ -337,3 +350,63 @@ def act_on_deduction(
     deduction.updated_at = now
     audit(actor, f"evaluation.deduction_{action}", deduction, detail={"points": deduction.points}, now=now)
     return deduction
+
+
+# --- the annual settlement ----------------------------------------------------------------
+
+
+def settle_year(*, year: int, now: datetime | None = None) -> dict[str, int]:
+    """Record every party member's rating for the year (stars by their district's scheme,
+    免评 for the exempt), then expire the unspent points of the kinds in
+    EVALUATION_EXPIRING_KINDS through the ledger's bulk expiry, EVALUATION_SETTLEMENT_BATCH
+    accounts per batch. Run once per year by the `annual_settlement` job (its job_runs row)."""
+    now = now or utcnow()
+    start, end, _ = period_span("year", str(year))
+    batch = max(1, int(current_app.config.get("EVALUATION_SETTLEMENT_BATCH", 500)))
+    rated = 0
+    for rows in _batches(stream(member_book_stmt(start=start, end=end)), batch):
+        with_ratings(rows, year=year, community_path=None)
+        session().execute(
+            sa.insert(YearRating),
+            [
+                {
+                    "person_id": r["person_id"],
+                    "year": year,
+                    "community_id": r["community_id"],
+                    "points": r["points"],
+                    "stars": r["stars"],
+                    "score": r["score"],
+                    "scheme": r["scheme"],
+                    "settled_at": now,
+                }
+                for r in rows
+            ],
+        )
+        rated += len(rows)
+    expired = 0
+    for kind in _expiring_kinds():
+        for rows in _batches(stream(spendable_people_stmt(kind)), batch):
+            expiries = [(r["community_id"], "person", r["owner_id"], r["available"]) for r in rows]
+            expired += expire_points(kind=kind, expiries=expiries, year=year, now=now)
+    record(
+        actor_id=None,
+        action="evaluation.year_settled",
+        target_type="year",
+        target_id=year,
+        detail={"rated": rated, "expired": expired},
+        now=now,
+    )
+    return {"rated": rated, "expired": expired}
+
+
+def _expiring_kinds() -> list[str]:
+    kinds = str(current_app.config.get("EVALUATION_EXPIRING_KINDS", "")).split(",")
+    return [k.strip() for k in kinds if k.strip() in ("hongsong", "xingan")]
+
+
+def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    """Rows in lists of `size`; the whole stream is read before writing starts, so the reading
+    cursor is never interleaved with the writes (SQLite and psycopg both dislike that)."""
+    everything = list(rows)
+    for i in range(0, len(everything), size):
+        yield everything[i : i + size]

@@ -111,6 +111,33 @@ def rankings():
     )
 
 
+@bp.get("/evaluation/book")
+@login_required
+def book():
+    """党员积分制管理台账: every party member of a community or street for a year, with points,
+    stars or 免评, the 100-point score and deductions; as a page, xlsx or CSV."""
+    actor = current_actor()
+    nodes = [n for n in _scope_nodes(actor) if n.level in ("street", "community")]
+    if not nodes:
+        raise Forbidden("forbidden", "台账供社区工作人员、街道和监督小组查看")
+    year = _year(request.args.get("year"))
+    node = next((n for n in nodes if str(n.id) == request.args.get("node_id")), nodes[0])
+    start, end, _ = queries.period_span("year", str(year))
+    rows = queries.ranking_rows(
+        queries.member_book_stmt(start=start, end=end, node_path=node.path), limit=5000
+    )
+    queries.with_ratings(rows, year=year, community_path=None)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        return export.table_file(rows, export.BOOK_COLUMNS, f"members-{year}", fmt)
+    return _render("evaluation/book.html", rows=rows, year=year, node=node, nodes=nodes)
+
+
+def _year(value: str | None) -> int:
+    this_year = utcnow().astimezone(LOCAL_TZ).year
+    return int(value) if value and value.isdigit() and 2000 <= int(value) <= 2100 else this_year
+
+
 @bp.get("/honors")
 @login_required
 def honors():

@@ -25,7 +25,7 @@ from points.evaluation.models import (
     Snapshot,
 )
 from points.evaluation.stars import rate, scheme_for
-from points.ledger.queries import earnings_stmt
+from points.ledger.queries import earnings_stmt, spendable_stmt
 from points.org.models import OrgNode, Unit
 from points.org.queries import community_names, find_node
 from points.people.models import Person, Registration
@@ -201,6 +201,47 @@ def unit_ranking_stmt(
     return query
 
 
+def member_book_stmt(*, start: datetime, end: datetime, node_path: str | None = None) -> sa.Select:
+    """Every party member (within the node's subtree), with their 红松分 in [start, end), zero
+    included: the 台账 and the annual settlement. Columns person_id, name, community_id,
+    node_name, node_path, unit_name, points."""
+    earned = earnings_stmt(
+        kind="hongsong", owner_type="person", start=start, end=end, moved_out=counted_elsewhere()
+    ).subquery("earned")
+    home_id = sa.func.coalesce(_people.c.grid_id, _people.c.community_id)
+    query = (
+        sa.select(
+            _people.c.id.label("person_id"),
+            _people.c.name,
+            _people.c.community_id,
+            _nodes.c.name.label("node_name"),
+            _nodes.c.path.label("node_path"),
+            _units.c.name.label("unit_name"),
+            sa.func.coalesce(earned.c.points, 0).label("points"),
+        )
+        .join(_nodes, _nodes.c.id == home_id)
+        .outerjoin(earned, earned.c.owner_id == _people.c.id)
+        .outerjoin(_units, _units.c.id == _people.c.work_unit_id)
+        .where(_people.c.is_party_member.is_(True))
+        .order_by(_people.c.id)
+    )
+    if node_path is not None:
+        query = query.where(_nodes.c.path.startswith(node_path, autoescape=True))
+    return query
+
+
+def spendable_people_stmt(kind: str) -> sa.Select:
+    """People with unspent points of `kind`, with the community whose pool takes them back at
+    expiry. Columns owner_id, available, community_id."""
+    spendable = spendable_stmt(kind=kind, owner_type="person").subquery("spendable")
+    return (
+        sa.select(spendable.c.owner_id, spendable.c.available, _people.c.community_id)
+        .join(_people, _people.c.id == spendable.c.owner_id)
+        .where(_people.c.community_id.is_not(None))
+        .order_by(spendable.c.owner_id)
+    )
+
+
 def ranking_rows(stmt: sa.Select, *, limit: int = 100, offset: int = 0) -> list[dict]:
     return [dict(r) for r in session().execute(stmt.limit(limit).offset(offset)).mappings()]
 
@@ -235,11 +276,12 @@ def deducted_of(person_ids: list[int], year: int) -> dict[int, int]:
 
 
 def with_ratings(rows: list[dict], *, year: int, community_path: str | None) -> list[dict]:
-    """Add `stars`, `score` and `exempt` to ranked people for a year, by the district's scheme."""
+    """Add `stars`, `score` and `exempt` to ranked people for a year, by the district's scheme
+    (of `community_path`, else of each row's `node_path`)."""
     ids = [r["person_id"] for r in rows]
     exempt, deducted = exemptions_of(ids, year), deducted_of(ids, year)
-    scheme = scheme_for(community_path)
     for row in rows:
+        scheme = scheme_for(community_path or row.get("node_path"))
         rating = rate(
             scheme,
             points=row["points"],
@@ -247,6 +289,9 @@ def with_ratings(rows: list[dict], *, year: int, community_path: str | None) -> 
             exempt=row["person_id"] in exempt,
         )
         row.update(stars=rating.stars, score=rating.score, exempt=rating.exempt, scheme=scheme)
+        if row["person_id"] in exempt:
+            row["exemption"] = exempt[row["person_id"]]
+        row["deducted"] = deducted.get(row["person_id"], 0)
     return rows
 
 

@@ -507,3 +507,14 @@ def earnings_stmt(
         .where(_accounts.c.owner_type == owner_type, _accounts.c.kind == kind)
         .group_by(_accounts.c.owner_id)
     )
+
+
+def spendable_stmt(*, kind: str, owner_type: str) -> sa.Select:
+    """Owners of `owner_type` with points of `kind` they could still spend (columns `owner_id`,
+    `available`), from the cached totals, in owner order."""
+    available = (_accounts.c.posted - _accounts.c.pending_out).label("available")
+    return (
+        sa.select(_accounts.c.owner_id, available)
+        .where(_accounts.c.kind == kind, _accounts.c.owner_type == owner_type, available > 0)
+        .order_by(_accounts.c.owner_id)
+    )

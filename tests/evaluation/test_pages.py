@@ -112,3 +112,20 @@ def test_my_stars_page_shows_deductions_with_an_appeal(town, give, page_as):
     html = page_as(town.m1).get("/evaluation/me").get_data(as_text=True)
 
     assert "迟到" in html and "提出申诉" in html and "★" in html
+
+
+def test_member_book_lists_every_member_with_stars_and_exports(town, give, page_as):
+    give(town.m1, 60, kind="hongsong")
+    operations.exempt_member(actor=town.staff_actor, person_id=town.m2.id, year=2026, reason="年迈")
+    staff = page_as(town.staff)
+
+    html = staff.get(f"/evaluation/book?node_id={town.a.id}&year=2026").get_data(as_text=True)
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(staff.get(f"/evaluation/book?node_id={town.a.id}&year=2026&format=xlsx").data)
+    ).active
+
+    assert "党员甲乙" in html and "党员丙丁" in html and "年迈" in html and "红星公司" in html
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:4] == ["姓名", "工作单位", "网格/社区", "积分"]
+    assert values[1][0] == "党员甲乙" and values[1][3] == 60 and values[2][4] == "免评"
+    assert page_as(town.r1).get("/evaluation/book").status_code == 403
