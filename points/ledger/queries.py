@@ -492,20 +492,29 @@ def earnings_stmt(
         in_span = sa.and_(in_span, cause.notin_(moved_out))
     if moved_in is not None:
         in_span = sa.or_(in_span, cause.in_(moved_in))
-    counted = sa.and_(_t.c.kind == kind, _t.c.status.in_(_EFFECTIVE), in_span)
-    moves = sa.union_all(
-        sa.select(_t.c.credit_account_id.label("account_id"), _t.c.amount.label("amount")).where(
-            counted, _t.c.reason.in_(AWARD_REASONS)
-        ),
-        sa.select(_t.c.debit_account_id.label("account_id"), (-_t.c.amount).label("amount")).where(
-            counted, _t.c.reason == "reversal"
-        ),
-    ).subquery("moves")
+    # One pass over the rows, grouped by account before anything is joined: an award counts for
+    # the account it credited, a reversal against the account it debited.
+    reversal = _t.c.reason == "reversal"
+    account = sa.case((reversal, _t.c.debit_account_id), else_=_t.c.credit_account_id)
+    moves = (
+        sa.select(
+            account.label("account_id"),
+            sa.func.sum(sa.case((reversal, -_t.c.amount), else_=_t.c.amount)).label("points"),
+        )
+        .where(
+            _t.c.kind == kind,
+            _t.c.status.in_(_EFFECTIVE),
+            _t.c.reason.in_((*AWARD_REASONS, "reversal")),
+            in_span,
+        )
+        .group_by(account)
+        .subquery("moves")
+    )
+    # One account per owner and kind: the account's sum is the owner's.
     return (
-        sa.select(_accounts.c.owner_id, sa.func.sum(moves.c.amount).label("points"))
+        sa.select(_accounts.c.owner_id, moves.c.points)
         .join(_accounts, _accounts.c.id == moves.c.account_id)
         .where(_accounts.c.owner_type == owner_type, _accounts.c.kind == kind)
-        .group_by(_accounts.c.owner_id)
     )
 
 
