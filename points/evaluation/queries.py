@@ -38,6 +38,9 @@ _periods = Period.__table__
 
 
 def _local(day: date) -> datetime:
+    # The years a community plans with (as `points.validation.When`); beyond them a date is a typo.
+    if not 2000 <= day.year <= 2101:
+        raise ValueError(day)
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
 
 

@@ -86,3 +86,11 @@ def test_certificate_api_refuses_a_bad_span(served, api_as):
 
     assert r.status_code == 422 and r.json["code"] == "invalid_period"
     assert ok.status_code == 200 and ok.data.startswith(b"%PDF")
+
+
+def test_certificate_api_refuses_dates_beyond_the_planning_years(served, api_as):
+    r = api_as(served.r1).get(
+        "/api/v1/evaluation/me/certificate?kind=xingan&first=0001-01-01&last=0001-01-02"
+    )
+
+    assert r.status_code == 422 and r.json["code"] == "invalid_period"

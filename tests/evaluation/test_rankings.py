@@ -80,7 +80,14 @@ def test_unit_ranking_counts_own_claims_and_members_service(town, give, make_uni
 
 
 def test_period_span_refuses_nonsense():
-    for period_type, key in (("quarter", "2026-Q5"), ("month", "2026-13"), ("year", "abc"), ("custom", "x")):
+    for period_type, key in (
+        ("quarter", "2026-Q5"),
+        ("month", "2026-13"),
+        ("year", "abc"),
+        ("custom", "x"),
+        ("year", "0001"),
+        ("month", "9999-12"),
+    ):
         with pytest.raises(DomainError) as refused:
             period_span(period_type, key)
         assert refused.value.code == "invalid_period"
