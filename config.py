@@ -90,6 +90,18 @@ class Config:
     IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "72"))
     # Star rating (星级): the year's 红松分 needed for one star, two, … five.
     STAR_BANDS = os.environ.get("STAR_BANDS", "20,50,100,160,240")
+    # Evaluation: the star scheme, "bands" (STAR_BANDS) or "hundred" (base 60, additions from
+    # 红松分, deductions; 60–69 one star … 96+ five), with per-district choices "district_id:scheme,…".
+    EVALUATION_STAR_SCHEME = os.environ.get("EVALUATION_STAR_SCHEME", "bands")
+    EVALUATION_DISTRICT_SCHEMES = os.environ.get("EVALUATION_DISTRICT_SCHEMES", "")
+    # The hundred-point scheme: this many yearly 红松分 add one point, at most 40 points in all.
+    EVALUATION_POINTS_PER_SCORE = int(os.environ.get("EVALUATION_POINTS_PER_SCORE", "5"))
+    # How many days a period's scores stay in public notice (公示) before they may be frozen.
+    EVALUATION_NOTICE_DAYS = int(os.environ.get("EVALUATION_NOTICE_DAYS", "7"))
+    # Kinds whose unspent points expire at the annual settlement ("" for none, e.g. "xingan"),
+    # and how many accounts one posting batch carries.
+    EVALUATION_EXPIRING_KINDS = os.environ.get("EVALUATION_EXPIRING_KINDS", "")
+    EVALUATION_SETTLEMENT_BATCH = int(os.environ.get("EVALUATION_SETTLEMENT_BATCH", "500"))
 
     # QR check-in at stations.
     # Where phones reach the service, for the URLs inside QR codes; None: the request's own host

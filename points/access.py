@@ -44,6 +44,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Anomaly flags: read within scope (never one's own); the supervision group decides them.
     "flags.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
     "flags.decide": frozenset({"supervisor", "admin"}),
+    # Evaluation: rankings, ratings and the 公示 of periods (read); opening and freezing periods,
+    # answering objections, exemptions and deductions (manage).
+    "evaluation.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
+    "evaluation.manage": frozenset({"staff", "street_admin", "admin"}),
 }
 
 # Which roles a holder of a role may hand out, within their own scope. Nobody hands

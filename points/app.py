@@ -24,6 +24,8 @@ from points.checkin import pages as checkin_pages
 from points.demands import api as demands_api
 from points.demands import listeners as demands_listeners
 from points.demands import pages as demands_pages
+from points.evaluation import api as evaluation_api
+from points.evaluation import pages as evaluation_pages
 from points.extensions import api, csrf, limiter
 from points.home import api as home_api
 from points.home import pages as home_pages
@@ -56,6 +58,7 @@ API_BLUEPRINTS = (
     supervision_api.blp,
     notices_api.blp,
     onboarding_api.blp,
+    evaluation_api.blp,
 )
 PAGE_BLUEPRINTS = (
     auth_pages.bp,
@@ -69,6 +72,7 @@ PAGE_BLUEPRINTS = (
     supervision_pages.bp,
     notices_pages.bp,
     onboarding_pages.bp,
+    evaluation_pages.bp,
 )
 # Receivers of the named signals (points.signals) connect when their modules load.
 LISTENERS = (auth_listeners, board_listeners, demands_listeners, notices_listeners)

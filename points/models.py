@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "points.supervision.models",
     "points.notices.models",
     "points.onboarding.models",
+    "points.evaluation.models",
 )
 
 

@@ -41,6 +41,7 @@ JOB_MODULES = (
     "points.supervision.jobs",
     "points.notices.jobs",
     "points.onboarding.jobs",
+    "points.evaluation.jobs",
 )
 
 
@@ -82,6 +83,14 @@ hourly = _period("hourly", "%Y-%m-%dT%H")
 monthly = _period("monthly", "%Y-%m")
 
 
+def previous_year(now: datetime) -> str:
+    """The local year before `now`'s: a job run at New Year settles the year just ended."""
+    return str(now.astimezone(LOCAL_TZ).year - 1)
+
+
+_PERIOD_FORMATS["previous_year"] = "%Y"
+
+
 def valid_period(job: Job, period: str) -> bool:
     """Whether a period key typed by hand has the form the job's own periods have."""
     fmt = _PERIOD_FORMATS.get(job.period.__name__)
@@ -96,6 +105,8 @@ def valid_period(job: Job, period: str) -> bool:
 def describe_schedule(cron: dict) -> str:
     """'daily at 02:30' and the like, in Asia/Shanghai time."""
     hour, minute = cron.get("hour"), cron.get("minute", 0)
+    if "month" in cron and hour is not None:
+        return f"yearly on {int(cron['month']):02d}-{int(cron.get('day', 1)):02d} at {int(hour):02d}:{int(minute):02d}"
     if "day" in cron and hour is not None:
         return f"monthly on day {cron['day']} at {int(hour):02d}:{int(minute):02d}"
     if hour is not None:

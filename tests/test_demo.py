@@ -213,3 +213,20 @@ def test_demo_command_refuses_production_settings_and_writes_nothing(tmp_path):
             assert totals(app)["people"] == totals(app)["city"] == 0
         finally:
             get_db_from(app).engine.dispose()
+
+
+def test_load_demo_has_a_period_in_notice_and_last_year_frozen(demo):
+    app, added = demo
+    from collections import Counter
+
+    import sqlalchemy as sa
+
+    from points.db import session
+    from points.evaluation.models import Objection, Period
+
+    assert added["evaluation_periods"] == 2 and added["objections"] == 2
+    with app.app_context():
+        periods = Counter((p.kind, p.state) for p in session().execute(sa.select(Period)).scalars())
+        assert periods == {("hongsong", "frozen"): 1, ("xingan", "notice"): 1}
+        states = Counter(session().execute(sa.select(Objection.state)).scalars())
+        assert states == {"open": 1, "rejected": 1}

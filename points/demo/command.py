@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from points.db import transaction, utcnow
 from points.demo.board import load_board
 from points.demo.checkin import load_checkins
+from points.demo.evaluation import load_evaluation
 from points.demo.ledger import load_history
 from points.demo.plan import (
     COUNT_KEYS,
@@ -106,6 +107,7 @@ def load_demo(
         added.update(load_checkins(objects, now=now, echo=echo))
         added.update(load_store(objects, now=now, echo=echo))
         added.update(load_supervision(objects, now=now, echo=echo))
+        added.update(load_evaluation(objects, now=now, echo=echo))
     if any(added.values()):
         echo("Added: " + ", ".join(f"{key} {n}" for key, n in added.items() if n))
     else:

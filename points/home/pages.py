@@ -63,6 +63,10 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("store_pages.desk", _l("兑换领取"), _may("store.pickup")),
     ("store_pages.sponsors", _l("赞助统计"), _may("store.report", "unit.read")),
     ("supervision_pages.flags", _l("异常提示"), _may("flags.read")),
+    ("evaluation_pages.honors", _l("光荣榜"), _anyone),
+    ("evaluation_pages.mine", _l("我的星级"), _anyone),
+    ("evaluation_pages.rankings", _l("积分排名"), _may("evaluation.read", "unit.read")),
+    ("evaluation_pages.periods", _l("公示管理"), _may("evaluation.read")),
 )
 
 
@@ -94,6 +98,10 @@ MENU_GROUPS: dict[str, str] = {
     "ledger_pages.my_points": "points",
     "ledger_pages.approvals": "points",
     "ledger_pages.ledger": "points",
+    "evaluation_pages.honors": "points",
+    "evaluation_pages.mine": "points",
+    "evaluation_pages.rankings": "points",
+    "evaluation_pages.periods": "points",
     "people_pages.registrations": "people",
     "people_pages.people": "people",
     "onboarding_pages.new_accounts": "people",

@@ -474,3 +474,62 @@ def person_recipients(pendings: list[dict]) -> dict[int, int]:
         .all()
     )
     return {p["id"]: owners[p["credit_account_id"]] for p in pendings if p["credit_account_id"] in owners}
+
+
+def earnings_stmt(
+    *,
+    kind: str,
+    owner_type: str,
+    start: datetime,
+    end: datetime,
+    moved_in: sa.Select | None = None,
+    moved_out: sa.Select | None = None,
+) -> sa.Select:
+    """Per owner of `owner_type`: award points posted into their `kind` account in [start, end),
+    less reversals taken from it in that time (columns `owner_id`, `points`), as one grouped
+    statement for rankings to build on.
+
+    A row counts by the day it was posted, except corrections a caller attributes elsewhere:
+    `moved_in` selects awards or reversal requests (by the id of the asking row) that count
+    here whatever their date, `moved_out` those that count somewhere else."""
+    cause = sa.func.coalesce(_t.c.pending_id, _t.c.id)
+    in_span = sa.and_(_t.c.created_at >= start, _t.c.created_at < end)
+    if moved_out is not None:
+        in_span = sa.and_(in_span, cause.notin_(moved_out))
+    if moved_in is not None:
+        in_span = sa.or_(in_span, cause.in_(moved_in))
+    # One pass over the rows, grouped by account before anything is joined: an award counts for
+    # the account it credited, a reversal against the account it debited.
+    reversal = _t.c.reason == "reversal"
+    account = sa.case((reversal, _t.c.debit_account_id), else_=_t.c.credit_account_id)
+    moves = (
+        sa.select(
+            account.label("account_id"),
+            sa.func.sum(sa.case((reversal, -_t.c.amount), else_=_t.c.amount)).label("points"),
+        )
+        .where(
+            _t.c.kind == kind,
+            _t.c.status.in_(_EFFECTIVE),
+            _t.c.reason.in_((*AWARD_REASONS, "reversal")),
+            in_span,
+        )
+        .group_by(account)
+        .subquery("moves")
+    )
+    # One account per owner and kind: the account's sum is the owner's.
+    return (
+        sa.select(_accounts.c.owner_id, moves.c.points)
+        .join(_accounts, _accounts.c.id == moves.c.account_id)
+        .where(_accounts.c.owner_type == owner_type, _accounts.c.kind == kind)
+    )
+
+
+def spendable_stmt(*, kind: str, owner_type: str) -> sa.Select:
+    """Owners of `owner_type` with points of `kind` they could still spend (columns `owner_id`,
+    `available`), from the cached totals, in owner order."""
+    available = (_accounts.c.posted - _accounts.c.pending_out).label("available")
+    return (
+        sa.select(_accounts.c.owner_id, available)
+        .where(_accounts.c.kind == kind, _accounts.c.owner_type == owner_type, available > 0)
+        .order_by(_accounts.c.owner_id)
+    )

@@ -5,6 +5,7 @@ posting path (`operations._append`)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from points.access import Actor
@@ -12,7 +13,7 @@ from points.audit.operations import record
 from points.errors import Conflict, DomainError
 from points.ledger.checks import check_amount, check_kind, check_text
 from points.ledger.operations import _append, _get_transfer
-from points.ledger.posting import Leg, account_ids
+from points.ledger.posting import Leg, account_ids, cursor, lock_head
 from points.ledger.queries import reversal_of
 from points.ledger.transitions import approval_refusals
 
@@ -227,3 +228,40 @@ def spend_between(
         idempotency_key=idempotency_key,
     )
     return _append(community_id, [leg], now=now)[0]
+
+
+def expire_points(
+    *, kind: str, expiries: list[tuple[int, str, int, int]], year: int, now: datetime | None = None
+) -> int:
+    """Expire unspent points in bulk: each (community_id, owner_type, owner_id, amount) moves
+    `amount` from the owner's account to the community's pool (reason `expiry`).
+
+    One posting batch per community, every chain head locked first in id order (as bulk
+    approval does), so a batch of hundreds of accounts costs a few statements, never a posting
+    each. Keys `expiry:{year}:{owner_type}:{owner_id}`: a rerun moves nothing twice. Raises
+    `insufficient_points` when an owner spent the points meanwhile (the batch rolls back)."""
+    check_kind(kind)
+    if not expiries:
+        return 0
+    owners = [(owner_type, owner_id) for _, owner_type, owner_id, _ in expiries]
+    pools = [("pool", community_id) for community_id, *_ in expiries]
+    ids = account_ids(owners + pools, kind)
+    by_community: dict[int, list[Leg]] = defaultdict(list)
+    for community_id, owner_type, owner_id, amount in expiries:
+        check_amount(amount)
+        by_community[community_id].append(
+            Leg(
+                kind=kind,
+                debit_account_id=ids[(owner_type, owner_id)],
+                credit_account_id=ids[("pool", community_id)],
+                amount=amount,
+                status="posted",
+                reason="expiry",
+                memo=f"{year}",
+                idempotency_key=f"expiry:{year}:{owner_type}:{owner_id}",
+            )
+        )
+    cur, sql = cursor()
+    for community_id in sorted(by_community):
+        lock_head(cur, sql, community_id)
+    return sum(len(_append(c, by_community[c], now=now)) for c in sorted(by_community))

@@ -21,6 +21,8 @@ EVERYONE = {
     "ledger_pages.my_points",
     "checkin_pages.my_checkins",
     "store_pages.index",
+    "evaluation_pages.honors",
+    "evaluation_pages.mine",
 }
 STAFF = EVERYONE | {
     "store_pages.manage",
@@ -39,6 +41,8 @@ STAFF = EVERYONE | {
     "people_pages.audit",
     "checkin_pages.stations",
     "supervision_pages.flags",
+    "evaluation_pages.rankings",
+    "evaluation_pages.periods",
 }
 
 
@@ -74,6 +78,7 @@ def test_menu_of_a_unit_admin(app, town, page_as):
         "board_pages.unit",
         "people_pages.registrations",
         "store_pages.sponsors",
+        "evaluation_pages.rankings",
     }
     check_menu(app, page_as(town.unit_admin), expected)
 
@@ -98,6 +103,8 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "people_pages.audit",
         "store_pages.sponsors",
         "supervision_pages.flags",
+        "evaluation_pages.rankings",
+        "evaluation_pages.periods",
     }
     check_menu(app, page_as(town.supervisor), expected)
 

@@ -1,0 +1,243 @@
+"""JSON endpoints of evaluation: rankings, 光荣榜, periods in 公示 with their objections,
+exemptions, deductions and appeals, and one's own rating."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from points.auth.current import current_actor
+from points.db import LOCAL_TZ, session, utcnow
+from points.errors import NotFound, problem_doc
+from points.evaluation import certificates, operations, presenters, queries
+from points.evaluation.schemas import (
+    CertificateCheckSchema,
+    CertificateQuerySchema,
+    DeductionActionSchema,
+    DeductionCreateSchema,
+    DeductionSchema,
+    ExemptionCreateSchema,
+    ExemptionSchema,
+    NoticeCreateSchema,
+    ObjectionAnswerSchema,
+    ObjectionCreateSchema,
+    ObjectionListSchema,
+    ObjectionSchema,
+    PeriodDetailSchema,
+    PeriodListSchema,
+    PeriodSchema,
+    RankingQuerySchema,
+    RankingSchema,
+    RatingSchema,
+    YearQuerySchema,
+)
+from points.org.models import OrgNode
+from points.people.queries import get_person
+
+blp = Blueprint(
+    "evaluation",
+    __name__,
+    url_prefix="/api/v1/evaluation",
+    description="Evaluation: rankings, 公示 of periods, objections, star ratings",
+)
+SECURED = [{"bearerAuth": []}]
+DEDUCTION_ACTIONS = ("approve", "reject", "appeal", "uphold_appeal", "dismiss_appeal")
+
+
+@blp.route("/rankings")
+class Rankings(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RankingQuerySchema, location="query")
+    @blp.response(200, RankingSchema)
+    @blp.alt_response(422, **problem_doc("invalid_period, scope_required"))
+    def get(self, args):
+        """People (or party organisations, `subject=unit`) ranked by points of a kind in a
+        month, quarter, year or custom span, within a community, grid, street or unit; equal
+        scores share a rank. Yearly 红松分 rankings carry stars."""
+        return presenters.ranking(current_actor(), args)
+
+
+@blp.route("/honors")
+class Honors(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(RankingQuerySchema(only=("kind", "period_type", "key", "until")), location="query")
+    @blp.response(200, RankingSchema)
+    def get(self, args):
+        """光荣榜: the top 50 of my community, names masked (张*英), no phones."""
+        person = get_person(current_actor().person_id)
+        if person.community_id is None:
+            raise NotFound("not_found", "未找到")
+        start, end, label = queries.period_span(args["period_type"], args["key"], args.get("until"))
+        stmt = queries.person_ranking_stmt(
+            kind=args["kind"], start=start, end=end, node_path=queries.community_path(person.community_id)
+        )
+        rows = presenters.public_rows(queries.ranking_rows(stmt, limit=50))
+        return {"label": label, "kind": args["kind"], "items": rows, "page": 1, "per_page": 50}
+
+
+@blp.route("/periods")
+class Periods(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PeriodListSchema)
+    def get(self):
+        """Periods of the communities I may read, newest first."""
+        actor = current_actor()
+        actor.require_somewhere("evaluation.read")
+        stmt = queries.periods_stmt(scope=actor.scope_filter("evaluation.read", OrgNode.path)).limit(100)
+        now = utcnow()
+        return {"items": [presenters.period_view(actor, p, now=now) for p in session().exec(stmt).all()]}
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(NoticeCreateSchema)
+    @blp.response(201, PeriodSchema)
+    @blp.alt_response(409, **problem_doc("period_not_over, duplicate"))
+    def post(self, data):
+        """Open a finished period for public notice (公示) for `notice_days`."""
+        actor = current_actor()
+        period = operations.open_notice(actor=actor, **data)
+        return presenters.period_view(actor, period, now=utcnow())
+
+
+@blp.route("/periods/<int:period_id>")
+class PeriodDetail(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PeriodDetailSchema)
+    def get(self, period_id):
+        """A period with its published list (live in notice, the snapshot once frozen)."""
+        actor = current_actor()
+        period = queries.visible_period(actor, period_id)
+        view = presenters.period_view(actor, period, now=utcnow())
+        view["rows"] = presenters.public_rows(queries.period_rows(period))
+        return view
+
+
+@blp.route("/periods/<int:period_id>/freeze")
+class Freeze(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PeriodSchema)
+    @blp.alt_response(409, **problem_doc("already_frozen, notice_running, objections_open"))
+    def post(self, period_id):
+        """Freeze the period after its notice, every objection answered."""
+        actor = current_actor()
+        period = operations.freeze_period(actor=actor, period_id=period_id)
+        return presenters.period_view(actor, period, now=utcnow())
+
+
+@blp.route("/periods/<int:period_id>/objections")
+class Objections(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, ObjectionListSchema)
+    def get(self, period_id):
+        """The period's objections, for staff and supervisors."""
+        actor = current_actor()
+        queries.visible_period(actor, period_id)
+        return {"items": presenters.objection_views(actor, queries.objections_of(period_id))}
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(ObjectionCreateSchema)
+    @blp.response(201, ObjectionSchema)
+    @blp.alt_response(409, **problem_doc("not_in_notice"))
+    def post(self, data, period_id):
+        """Object to a listed score while the period is in notice (residents and members of
+        the community)."""
+        actor = current_actor()
+        objection = operations.file_objection(actor=actor, period_id=period_id, **data)
+        session().flush()
+        return presenters.objection_views(actor, [objection])[0]
+
+
+@blp.route("/objections/<int:objection_id>/answer")
+class Answer(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ObjectionAnswerSchema)
+    @blp.response(200, ObjectionSchema)
+    @blp.alt_response(409, **problem_doc("already_answered"))
+    def post(self, data, objection_id):
+        """Answer an objection on record: uphold (optionally asking the ledger for an award or a
+        reversal, which another staff member approves) or reject with the reason."""
+        actor = current_actor()
+        objection = operations.answer_objection(actor=actor, objection_id=objection_id, **data)
+        return presenters.objection_views(actor, [objection])[0]
+
+
+@blp.route("/exemptions")
+class Exemptions(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ExemptionCreateSchema)
+    @blp.response(201, ExemptionSchema)
+    def post(self, data):
+        """Exempt a member from a year's rating (免评), with the reason."""
+        return operations.exempt_member(actor=current_actor(), **data)
+
+
+@blp.route("/deductions")
+class Deductions(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(DeductionCreateSchema)
+    @blp.response(201, DeductionSchema)
+    def post(self, data):
+        """Ask for a deduction from a member's 100-point score (reason and evidence); another
+        staff member approves it."""
+        actor = current_actor()
+        deduction = operations.request_deduction(actor=actor, **data)
+        session().flush()
+        return presenters.deduction_view(actor, deduction)
+
+
+@blp.route("/deductions/<int:deduction_id>/<string:action>")
+class DeductionAction(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(DeductionActionSchema)
+    @blp.response(200, DeductionSchema)
+    @blp.alt_response(409, **problem_doc("not_allowed_now"))
+    def post(self, data, deduction_id, action):
+        """approve, reject, appeal (the member), uphold_appeal or dismiss_appeal."""
+        if action not in DEDUCTION_ACTIONS:
+            raise NotFound("not_found", "未找到")
+        actor = current_actor()
+        deduction = operations.act_on_deduction(actor=actor, deduction_id=deduction_id, action=action, **data)
+        return presenters.deduction_view(actor, deduction)
+
+
+@blp.route("/me/rating")
+class MyRating(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(YearQuerySchema, location="query")
+    @blp.response(200, RatingSchema)
+    def get(self, args):
+        """My star rating for a year (this year by default), with deductions and appeals."""
+        actor = current_actor()
+        year = args.get("year") or utcnow().astimezone(LOCAL_TZ).year
+        rating = queries.person_rating(get_person(actor.person_id), year)
+        deductions = queries.deductions_of(actor.person_id, year=year)
+        return {
+            **rating,
+            "year": year,
+            "deductions": [presenters.deduction_view(actor, d) for d in deductions],
+        }
+
+
+@blp.route("/me/certificate")
+class MyCertificate(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(CertificateQuerySchema, location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    @blp.alt_response(422, **problem_doc("invalid_period"))
+    def get(self, args):
+        """My service certificate (志愿服务证明) for a span of days, as a PDF whose QR code opens
+        its public verification page."""
+        certificate = certificates.build(current_actor().person_id, args["kind"], args["first"], args["last"])
+        return Response(
+            certificates.pdf(certificate, now=utcnow()),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'},
+        )
+
+
+@blp.route("/certificates/<string:token>")
+class Verification(MethodView):
+    @blp.response(200, CertificateCheckSchema)
+    def get(self, token):
+        """Check a certificate's QR token against the ledger as it is now (no login needed)."""
+        return presenters.verification(*certificates.verify(token[:2000]))

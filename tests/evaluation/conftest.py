@@ -1,0 +1,87 @@
+"""A street with two communities; community A has two grids, staff S1 and S2, residents and
+confirmed party members of a unit, and a helper that gives points at a given time."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from points.people import operations as people_ops
+
+_keys = itertools.count(1)
+
+# 2026 Q3 in Asia/Shanghai; the notice opens after the quarter ends.
+IN_Q3 = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
+IN_Q4 = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+AFTER_Q3 = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def give(app):
+    """`give(person, amount, kind=, now=, unit=)`: an award that posts at once."""
+    from points.ledger import operations as ledger
+
+    def make(person, amount: int, *, kind: str = "xingan", now: datetime = IN_Q3, unit=None, community=None):
+        recipient = ("unit", unit.id) if unit is not None else ("person", person.id)
+        return ledger.request_award(
+            community_id=(community.id if community is not None else person.community_id),
+            recipient_type=recipient[0],
+            recipient_id=recipient[1],
+            kind=kind,
+            amount=amount,
+            reason="task_award",
+            proof="claim",
+            idempotency_key=f"evaluation-test:{next(_keys)}",
+            auto_post=True,
+            now=now,
+        )
+
+    return make
+
+
+@pytest.fixture
+def town(tree, make_person, make_unit, actor_of):
+    a = tree.a
+    s1 = make_person(community=a, roles=[("staff", a)], name="工作人员甲")
+    s2 = make_person(community=a, roles=[("staff", a)], name="工作人员乙")
+    sb = make_person(community=tree.b, roles=[("staff", tree.b)], name="乙社区工作人员")
+    street = make_person(community=a, roles=[("street_admin", tree.s1)], name="街道管理员")
+    unit = make_unit("红星公司")
+    r1 = make_person(community=a, grid=tree.ga1, name="张三英")
+    r2 = make_person(community=a, grid=tree.ga1, name="李四")
+    r3 = make_person(community=a, grid=tree.ga2, name="王五六")
+    rb = make_person(community=tree.b, name="赵六")
+    members = []
+    for name in ("党员甲乙", "党员丙丁"):
+        member = make_person(community=a, is_party_member=True, work_unit_id=unit.id, name=name)
+        reg = people_ops.request_registration(actor=actor_of(member), kind="member", community_id=a.id)
+        people_ops.decide_registration(actor=actor_of(s1), registration_id=reg.id, confirm=True)
+        members.append(member)
+    unit_admin = make_person(community=a, roles=[("unit_admin", unit)], name="单位管理员")
+    unit_reg = people_ops.request_registration(
+        actor=actor_of(unit_admin), kind="unit", unit_id=unit.id, community_id=a.id
+    )
+    people_ops.decide_registration(actor=actor_of(s1), registration_id=unit_reg.id, confirm=True)
+    return SimpleNamespace(
+        tree=tree,
+        a=a,
+        b=tree.b,
+        unit=unit,
+        unit_admin=unit_admin,
+        staff=s1,
+        staff2=s2,
+        street=street,
+        r1=r1,
+        r2=r2,
+        r3=r3,
+        rb=rb,
+        m1=members[0],
+        m2=members[1],
+        staff_actor=actor_of(s1),
+        staff2_actor=actor_of(s2),
+        b_staff_actor=actor_of(sb),
+        street_actor=actor_of(street),
+    )
