@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale, gettext, refresh
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -18,6 +18,9 @@ def select_locale() -> str:
 
     Browsers' Accept-Language is not followed: many residents' phones are set to
     English without their knowing, and the service speaks Chinese unless asked."""
+    if not has_request_context() or request.path.startswith("/api/"):
+        # The API speaks Chinese whatever the page language (so do jobs and commands).
+        return DEFAULT
     chosen = request.args.get("lang") or request.cookies.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT
 

@@ -7,6 +7,8 @@ the buttons shown are the actions the task and claim tables allow (`allowed_acti
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -33,11 +35,14 @@ from points.board.schemas import (
     VerifySchema,
 )
 from points.db import utcnow
+from points.errors import DomainError, NotFound
 from points.labels import N_
 from points.people.queries import mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
+# A mainland mobile number, as the task page's dispatch field asks for.
+MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 @bp.context_processor
@@ -197,6 +202,20 @@ def new_task():
     return redirect(url_for("board_pages.task", task_id=task.id))
 
 
+def _dispatch(*, actor, task_id: int, **assignee):
+    """A dispatch from the task page: a mistyped or unknown phone is said on the task page, not
+    answered with a missing page (the task is there; the person typed is not)."""
+    phone = assignee.get("phone")
+    if phone is not None and not MOBILE.fullmatch(phone):
+        raise DomainError("invalid_phone", "请输入有效的手机号", 422)
+    try:
+        return operations.dispatch_task(actor=actor, task_id=task_id, **assignee)
+    except NotFound as exc:
+        if exc.code != "person_not_found":
+            raise
+        raise DomainError("person_not_found", "没有找到这个手机号的人", 422) from exc
+
+
 # Each action the management part of a task page posts: the operation, the schema of its form,
 # and what is said when it is done.
 TASK_ACTIONS = {
@@ -204,7 +223,7 @@ TASK_ACTIONS = {
     "close": (operations.close_task, None, N_("任务已截止报名")),
     "complete": (operations.complete_task, None, N_("任务已完成")),
     "draw": (draw.draw_task, None, N_("已抽签，名额已按结果分配")),
-    "dispatch": (operations.dispatch_task, DispatchSchema, N_("已派单，等待对方接单")),
+    "dispatch": (_dispatch, DispatchSchema, N_("已派单，等待对方接单")),
     "cancel": (operations.cancel_task, ReasonSchema, N_("任务已取消，名额已释放，待审批积分已作废")),
 }
 

@@ -10,7 +10,7 @@ from points.auth.current import current_actor_or_none, login_required
 from points.errors import Forbidden, ValidationFailed
 from points.i18n import translate
 from points.org.queries import community_names
-from points.pagination import paginate
+from points.pagination import page_number, paginate
 from points.supervision import operations, presenters, queries
 from points.supervision.models import Detector, FlagState
 from points.supervision.schemas import DecisionSchema, FlagQuerySchema
@@ -30,10 +30,15 @@ def _reader():
 
 
 def _filters() -> tuple[dict, dict]:
+    """The list's filters; the page number and size are the page's own (a bad number reads as
+    the first page, as on every list page)."""
+    args = request.args.copy()
+    for name in ("page", "per_page"):
+        args.pop(name, None)
     try:
-        return load_form(FlagQuerySchema(), request.args), {}
+        return load_form(FlagQuerySchema(), args), {}
     except ValidationFailed as exc:
-        return {"page": 1}, exc.errors or {}
+        return {}, exc.errors or {}
 
 
 @bp.get("/flags")
@@ -49,7 +54,7 @@ def flags():
             community_id=filters.get("community_id"),
             state=filters.get("state"),
         ),
-        page=filters.get("page", 1),
+        page=page_number(request.args.get("page")),
         per_page=PAGE_SIZE,
     )
     rows = found["items"]

@@ -238,3 +238,27 @@ def test_staff_dispatch_to_someone_found_by_name(board, page_as, make_task, fres
     assert "已派单，等待对方接单" in done
     nobody = client.get(f"/tasks/{task.id}?who=不存在的人").data.decode()
     assert "没有找到这个名字的人" in nobody
+
+
+def test_dispatch_by_a_bad_or_unknown_phone_says_so_on_the_task_page(board, page_as, make_task, sess):
+    task = make_task(title="楼道清扫")
+    client = page_as(board.staff)
+    for phone, message in (
+        ("12345", "请输入有效的手机号"),
+        ("13999999999", "没有找到这个手机号的人"),
+        (board.stranger.phone, "没有找到这个手机号的人"),
+    ):
+        answer = client.post(f"/tasks/{task.id}/dispatch", data={"phone": phone})
+        assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/tasks/{task.id}")
+        page = client.get(answer.headers["Location"]).data.decode()
+        assert message in page and "楼道清扫" in page
+    english = client.post(
+        f"/tasks/{task.id}/dispatch?lang=en", data={"phone": "12345"}, follow_redirects=True
+    )
+    assert "Please enter a valid mobile number" in english.data.decode()
+    assert sess.scalars(sa.select(Claim).where(Claim.task_id == task.id)).all() == []
+    done = client.post(
+        f"/tasks/{task.id}/dispatch", data={"phone": board.resident.phone}, follow_redirects=True
+    )
+    assert "已派单，等待对方接单" in done.data.decode()
+    assert client.post("/tasks/999999/dispatch", data={"phone": board.resident.phone}).status_code == 404
