@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor, current_actor_or_none, login_required
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed
-from points.evaluation import certificates, export, operations, presenters, queries
+from points.evaluation import certificates, charts, export, operations, presenters, queries
 from points.evaluation.models import DeductionState, ObjectionState, PeriodState, PeriodType
 from points.evaluation.schemas import (
     CertificateQuerySchema,
@@ -136,6 +136,25 @@ def book():
 def _year(value: str | None) -> int:
     this_year = utcnow().astimezone(LOCAL_TZ).year
     return int(value) if value and value.isdigit() and 2000 <= int(value) <= 2100 else this_year
+
+
+@bp.get("/evaluation/dashboard")
+@login_required
+def dashboard():
+    """积分统计: charts of a street or community over the last 12 months."""
+    actor = current_actor()
+    nodes = [n for n in _scope_nodes(actor) if n.level in ("street", "community")]
+    if not nodes:
+        raise Forbidden("forbidden", "积分统计供社区工作人员、街道和监督小组查看")
+    node = next((n for n in nodes if str(n.id) == request.args.get("node_id")), nodes[0])
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return _render(
+        "evaluation/dashboard.html",
+        node=node,
+        nodes=nodes,
+        issued=charts.issued_chart(node.path, today),
+        participation=charts.participation_chart(node.path, today),
+    )
 
 
 @bp.get("/honors")

@@ -25,7 +25,7 @@ from points.evaluation.models import (
     Snapshot,
 )
 from points.evaluation.stars import rate, scheme_for
-from points.ledger.queries import earnings_stmt, spendable_stmt
+from points.ledger.queries import earnings_stmt, monthly_earnings_stmt, spendable_stmt
 from points.org.models import OrgNode, Unit
 from points.org.queries import community_names, find_node
 from points.people.models import Person, Registration
@@ -231,6 +231,31 @@ def member_book_stmt(*, start: datetime, end: datetime, node_path: str | None = 
     if node_path is not None:
         query = query.where(_nodes.c.path.startswith(node_path, autoescape=True))
     return query
+
+
+def issued_by_month_stmt(*, bounds: list[datetime], node_path: str) -> sa.Select:
+    """Points awarded (less reversals) per month and kind in the communities under a node, to
+    people and units: columns month, kind, points."""
+    return monthly_earnings_stmt(bounds=bounds, node_path=node_path)
+
+
+def participation_stmt(*, bounds: list[datetime], node_path: str) -> sa.Select:
+    """How many people earned points per month in the communities under a node, party members
+    and residents apart (one person once a month, whatever the kind): columns month,
+    is_party_member, people."""
+    earned = monthly_earnings_stmt(
+        bounds=bounds, owner_type="person", node_path=node_path, by_owner=True
+    ).subquery("earned")
+    return (
+        sa.select(
+            earned.c.month,
+            _people.c.is_party_member,
+            sa.func.count(sa.distinct(earned.c.owner_id)).label("people"),
+        )
+        .join(_people, _people.c.id == earned.c.owner_id)
+        .where(earned.c.points > 0)
+        .group_by(earned.c.month, _people.c.is_party_member)
+    )
 
 
 def spendable_people_stmt(kind: str) -> sa.Select:

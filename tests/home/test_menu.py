@@ -36,6 +36,7 @@ STAFF = EVERYONE | {
     "checkin_pages.stations",
     "evaluation_pages.rankings",
     "evaluation_pages.periods",
+    "evaluation_pages.dashboard",
 }
 
 
@@ -95,6 +96,7 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "store_pages.sponsors",
         "evaluation_pages.rankings",
         "evaluation_pages.periods",
+        "evaluation_pages.dashboard",
     }
     check_menu(app, page_as(town.supervisor), expected)
 
