@@ -54,6 +54,7 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("evaluation_pages.rankings", _l("积分排名"), _may("evaluation.read", "unit.read")),
     ("evaluation_pages.periods", _l("公示管理"), _may("evaluation.read")),
     ("evaluation_pages.dashboard", _l("积分统计"), _may("evaluation.read")),
+    ("evaluation_pages.unit_report", _l("单位报告"), _may("unit.read")),
 )
 
 

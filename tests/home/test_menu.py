@@ -71,6 +71,7 @@ def test_menu_of_a_unit_admin(app, town, page_as):
         "people_pages.registrations",
         "store_pages.sponsors",
         "evaluation_pages.rankings",
+        "evaluation_pages.unit_report",
     }
     check_menu(app, page_as(town.unit_admin), expected)
 
