@@ -85,3 +85,12 @@ def test_a_reversal_takes_points_off_the_month_it_was_made(months, give, page_as
     issued = table_of(html, "issued")
     assert issued[before] == ["5", "39"] and issued[this] == ["12", "2"]
     assert table_of(page_as(town.r2).get("/points").get_data(as_text=True), "my-months")[this] == ["0", "2"]
+
+
+def test_the_charts_speak_english_when_asked(months, page_as):
+    town, _, before = months
+    html = (
+        page_as(town.staff).get(f"/evaluation/dashboard?node_id={town.a.id}&lang=en").get_data(as_text=True)
+    )
+    assert "Points issued per month" in html and "Show the numbers" in html and "Party members" in html
+    assert table_of(html, "issued")[before] == ["5", "33"]

@@ -145,3 +145,11 @@ def test_a_period_in_notice_has_no_statements(served, page_as):
     admin = page_as(served.unit_admin)
     assert "2026-Q3" not in admin.get("/evaluation/unit-statements").get_data(as_text=True)
     assert admin.get(f"/evaluation/unit-statements?period_id={period.id}").status_code == 404
+
+
+def test_the_report_speaks_english_when_asked(served, page_as):
+    admin = page_as(served.unit_admin)
+    html = admin.get("/evaluation/unit-report?month=2026-08&lang=en").get_data(as_text=True)
+    assert "Unit report" in html and "Totals per person" in html
+    rows = csv_rows(admin.get("/evaluation/unit-report?month=2026-08&format=csv&lang=en"))
+    assert rows[0][0] != "日期" and len(rows) == 4
