@@ -29,6 +29,9 @@ TITLES = {
     "deducted": N_("扣分"),
     "exemption": N_("免评原因"),
     "unit_name": N_("工作单位"),
+    "day": N_("日期"),
+    "what": N_("服务内容"),
+    "kind_name": N_("积分类型"),
 }
 PERSON_COLUMNS = ("rank", "name", "node_name", "points", "stars", "score")
 UNIT_COLUMNS = ("rank", "name", "own_points", "member_points", "points")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor, current_actor_or_none, login_required
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed
-from points.evaluation import certificates, export, operations, presenters, queries
+from points.evaluation import certificates, charts, export, operations, presenters, queries, reports
 from points.evaluation.models import DeductionState, ObjectionState, PeriodState, PeriodType
 from points.evaluation.schemas import (
     CertificateQuerySchema,
@@ -24,11 +24,12 @@ from points.evaluation.schemas import (
     ObjectionAnswerSchema,
     ObjectionCreateSchema,
     RankingQuerySchema,
+    UnitReportQuerySchema,
 )
 from points.evaluation.transitions import why_not
 from points.ledger.models import Kind, Reason
 from points.org.models import OrgNode
-from points.org.queries import all_nodes
+from points.org.queries import all_nodes, unit_names
 from points.people.queries import get_person
 from points.web import field_limits, load_form, page_action, refuse
 
@@ -136,6 +137,70 @@ def book():
 def _year(value: str | None) -> int:
     this_year = utcnow().astimezone(LOCAL_TZ).year
     return int(value) if value and value.isdigit() and 2000 <= int(value) <= 2100 else this_year
+
+
+@bp.get("/evaluation/dashboard")
+@login_required
+def dashboard():
+    """积分统计: charts of a street or community over the last 12 months."""
+    actor = current_actor()
+    nodes = [n for n in _scope_nodes(actor) if n.level in ("street", "community")]
+    if not nodes:
+        raise Forbidden("forbidden", "积分统计供社区工作人员、街道和监督小组查看")
+    node = next((n for n in nodes if str(n.id) == request.args.get("node_id")), nodes[0])
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return _render(
+        "evaluation/dashboard.html",
+        node=node,
+        nodes=nodes,
+        issued=charts.issued_chart(node.path, today),
+        participation=charts.participation_chart(node.path, today),
+    )
+
+
+def _previous_month() -> str:
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    return f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"
+
+
+@bp.get("/evaluation/unit-report")
+@login_required
+def unit_report():
+    """双报告: a unit's monthly report of its people's service, as a page, xlsx or CSV."""
+    actor = current_actor()
+    args = load_form(UnitReportQuerySchema(), request.args)
+    unit = reports.readable_unit(actor, args.get("unit_id"))
+    report = reports.month_report(unit, args.get("month") or _previous_month())
+    if args.get("format"):
+        name = f"unit-{unit.id}-{report['label']}"
+        return export.table_file(report["lines"], reports.REPORT_COLUMNS, name, args["format"])
+    return _render("evaluation/unit_report.html", report=report, units=unit_names(actor.unit_ids))
+
+
+@bp.get("/evaluation/unit-statements")
+@login_required
+def unit_statements():
+    """After a frozen period: its list of the unit's members, and each member's statement (a
+    page, xlsx or CSV)."""
+    actor = current_actor()
+    args = load_form(UnitReportQuerySchema(), request.args)
+    unit = reports.readable_unit(actor, args.get("unit_id"))
+    if args.get("period_id") and args.get("person_id"):
+        statement = reports.member_statement(unit, args["period_id"], args["person_id"])
+        if args.get("format"):
+            name = f"statement-{statement['period'].id}-{args['person_id']}"
+            return export.table_file(statement["lines"], reports.STATEMENT_COLUMNS, name, args["format"])
+        return _render("evaluation/unit_statement.html", unit=unit, statement=statement)
+    period, members = (None, [])
+    if args.get("period_id"):
+        period, members = reports.unit_period(unit, args["period_id"])
+    return _render(
+        "evaluation/unit_statements.html",
+        unit=unit,
+        period=period,
+        members=members,
+        periods=reports.frozen_periods(unit),
+    )
 
 
 @bp.get("/honors")

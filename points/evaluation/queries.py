@@ -25,7 +25,7 @@ from points.evaluation.models import (
     Snapshot,
 )
 from points.evaluation.stars import rate, scheme_for
-from points.ledger.queries import earnings_stmt, spendable_stmt
+from points.ledger.queries import award_moves_stmt, earnings_stmt, monthly_earnings_stmt, spendable_stmt
 from points.org.models import OrgNode, Unit
 from points.org.queries import community_names, find_node
 from points.people.models import Person, Registration
@@ -231,6 +231,31 @@ def member_book_stmt(*, start: datetime, end: datetime, node_path: str | None = 
     if node_path is not None:
         query = query.where(_nodes.c.path.startswith(node_path, autoescape=True))
     return query
+
+
+def issued_by_month_stmt(*, bounds: list[datetime], node_path: str) -> sa.Select:
+    """Points awarded (less reversals) per month and kind in the communities under a node, to
+    people and units: columns month, kind, points."""
+    return monthly_earnings_stmt(bounds=bounds, node_path=node_path)
+
+
+def participation_stmt(*, bounds: list[datetime], node_path: str) -> sa.Select:
+    """How many people earned points per month in the communities under a node, party members
+    and residents apart (one person once a month, whatever the kind): columns month,
+    is_party_member, people."""
+    earned = monthly_earnings_stmt(
+        bounds=bounds, owner_type="person", node_path=node_path, by_owner=True
+    ).subquery("earned")
+    return (
+        sa.select(
+            earned.c.month,
+            _people.c.is_party_member,
+            sa.func.count(sa.distinct(earned.c.owner_id)).label("people"),
+        )
+        .join(_people, _people.c.id == earned.c.owner_id)
+        .where(earned.c.points > 0)
+        .group_by(earned.c.month, _people.c.is_party_member)
+    )
 
 
 def spendable_people_stmt(kind: str) -> sa.Select:
@@ -440,3 +465,73 @@ def deductions_stmt(*, scope: sa.ColumnElement[bool], open_only: bool = False) -
 
 def community_name(community_id: int) -> str:
     return community_names([community_id]).get(community_id, "")
+
+
+# --- 双报告: what a unit's members did, for the unit ------------------------------------------
+
+
+def unit_service_stmt(
+    *, unit_id: int, start: datetime, end: datetime, kind: str | None = None, person_id: int | None = None
+) -> sa.Select:
+    """The awards (and reversals of them) in [start, end) to the people who work at a unit and
+    to the unit itself, oldest first: columns transfer_id, created_at, community_id, kind,
+    reason, memo, owner_type, person_id (None for the unit's own), name, points."""
+    moves = award_moves_stmt(start=start, end=end).subquery("moves")
+    is_person = moves.c.owner_type == "person"
+    query = (
+        sa.select(
+            moves.c.transfer_id,
+            moves.c.created_at,
+            moves.c.community_id,
+            moves.c.kind,
+            moves.c.reason,
+            moves.c.memo,
+            moves.c.owner_type,
+            _people.c.id.label("person_id"),
+            sa.func.coalesce(_people.c.name, _units.c.name).label("name"),
+            moves.c.points,
+        )
+        .outerjoin(_people, sa.and_(is_person, _people.c.id == moves.c.owner_id))
+        .outerjoin(_units, sa.and_(moves.c.owner_type == "unit", _units.c.id == moves.c.owner_id))
+        .where(
+            sa.or_(
+                sa.and_(is_person, _people.c.work_unit_id == unit_id),
+                sa.and_(moves.c.owner_type == "unit", moves.c.owner_id == unit_id),
+            )
+        )
+        .order_by(moves.c.created_at, moves.c.transfer_id)
+    )
+    if kind is not None:
+        query = query.where(moves.c.kind == kind)
+    if person_id is not None:
+        query = query.where(_people.c.id == person_id)
+    return query
+
+
+def unit_frozen_periods(unit_id: int, *, limit: int = 50) -> list[Period]:
+    """Frozen periods whose snapshot lists someone who works at the unit, newest first."""
+    snap = Snapshot.__table__
+    listed = (
+        sa.select(snap.c.period_id)
+        .join(_people, _people.c.id == snap.c.person_id)
+        .where(_people.c.work_unit_id == unit_id)
+    )
+    query = (
+        select(Period)
+        .where(Period.state == "frozen", Period.id.in_(listed))
+        .order_by(Period.ends_at.desc(), Period.id.desc())
+        .limit(limit)
+    )
+    return list(session().exec(query).all())
+
+
+def unit_snapshot_rows(period_id: int, unit_id: int) -> list[dict]:
+    """The frozen score, rank and stars of the unit's people in a period."""
+    snap = Snapshot.__table__
+    query = (
+        sa.select(snap, _people.c.name)
+        .join(_people, _people.c.id == snap.c.person_id)
+        .where(snap.c.period_id == period_id, _people.c.work_unit_id == unit_id)
+        .order_by(snap.c.rank, snap.c.person_id)
+    )
+    return [dict(r) for r in session().execute(query).mappings()]

@@ -196,6 +196,17 @@ class CertificateQuerySchema(Schema):
     last = fields.Date(required=True, metadata={"description": "last day (included)"})
 
 
+class UnitReportQuerySchema(Schema):
+    """双报告 pages and files: a unit (default: the reader's first), a month or a frozen period
+    and one of its members."""
+
+    unit_id = Id(strict=False)
+    month = fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}$", error=N_("月份格式如 2026-07")))
+    period_id = Id(strict=False)
+    person_id = Id(strict=False)
+    format = fields.String(validate=validate.OneOf(("csv", "xlsx")))
+
+
 class CertificateRowSchema(Schema):
     day = fields.Date()
     reason = fields.String()

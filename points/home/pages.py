@@ -67,6 +67,8 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("evaluation_pages.mine", _l("我的星级"), _anyone),
     ("evaluation_pages.rankings", _l("积分排名"), _may("evaluation.read", "unit.read")),
     ("evaluation_pages.periods", _l("公示管理"), _may("evaluation.read")),
+    ("evaluation_pages.dashboard", _l("积分统计"), _may("evaluation.read")),
+    ("evaluation_pages.unit_report", _l("单位报告"), _may("unit.read")),
 )
 
 
@@ -102,6 +104,8 @@ MENU_GROUPS: dict[str, str] = {
     "evaluation_pages.mine": "points",
     "evaluation_pages.rankings": "points",
     "evaluation_pages.periods": "points",
+    "evaluation_pages.dashboard": "points",
+    "evaluation_pages.unit_report": "points",
     "people_pages.registrations": "people",
     "people_pages.people": "people",
     "onboarding_pages.new_accounts": "people",

@@ -15,7 +15,8 @@ from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
 from points.auth.current import current_actor_or_none, login_required
-from points.db import session, utcnow
+from points.charts import bar_chart, fill_months, month_bounds
+from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed, refusal_text
 from points.labels import N_
 from points.ledger import history, operations, queries
@@ -145,6 +146,22 @@ def _stars_if_member(actor):
     return stars if stars.points or actor.is_party_member else None
 
 
+def _my_months_chart(person_id: int, kinds: list[str]) -> dict:
+    """My points over the last 12 months, by the kinds my statement offers (one grouped statement)."""
+    bounds, labels = month_bounds(utcnow().astimezone(LOCAL_TZ).date())
+    stmt = queries.monthly_earnings_stmt(bounds=bounds, owner_type="person", owner_id=person_id)
+    values = fill_months(
+        session().execute(stmt).mappings(),
+        labels,
+        kinds,
+        key_of=lambda r: r["kind"],
+        month_of=lambda r: r["month"],
+        value_of=lambda r: r["points"],
+    )
+    titles = Kind.titles()
+    return bar_chart(_("近 12 个月得到的积分"), labels, [(k, _(titles[k]), values[k]) for k in kinds])
+
+
 @bp.get("/points")
 @login_required
 def my_points():
@@ -168,6 +185,7 @@ def my_points():
         balances=balances,
         kinds=kinds,
         stars=_stars_if_member(actor),
+        chart=_my_months_chart(actor.person_id, kinds),
         kind=values["kind"],
         in_wechat="MicroMessenger" in request.user_agent.string,
         page=page,

@@ -533,3 +533,61 @@ def spendable_stmt(*, kind: str, owner_type: str) -> sa.Select:
         .where(_accounts.c.kind == kind, _accounts.c.owner_type == owner_type, available > 0)
         .order_by(_accounts.c.owner_id)
     )
+
+
+def award_moves_stmt(*, start: datetime, end: datetime) -> sa.Select:
+    """Every award that took effect in [start, end), and every reversal of one, against the
+    person's or unit's account it counted for (reversals negative): columns transfer_id,
+    created_at, community_id, kind, reason, memo, owner_type, owner_id, points."""
+    reversal = _t.c.reason == "reversal"
+    account = sa.case((reversal, _t.c.debit_account_id), else_=_t.c.credit_account_id)
+    return (
+        sa.select(
+            _t.c.id.label("transfer_id"),
+            _t.c.created_at,
+            _t.c.community_id,
+            _t.c.kind,
+            _t.c.reason,
+            _t.c.memo,
+            _accounts.c.owner_type,
+            _accounts.c.owner_id,
+            sa.case((reversal, -_t.c.amount), else_=_t.c.amount).label("points"),
+        )
+        .join(_accounts, _accounts.c.id == account)
+        .where(
+            _t.c.status.in_(_EFFECTIVE),
+            _t.c.reason.in_((*AWARD_REASONS, "reversal")),
+            _t.c.created_at >= start,
+            _t.c.created_at < end,
+            _accounts.c.owner_type.in_(("person", "unit")),
+        )
+    )
+
+
+def monthly_earnings_stmt(
+    *,
+    bounds: list[datetime],
+    owner_type: str | None = None,
+    owner_id: int | None = None,
+    node_path: str | None = None,
+    by_owner: bool = False,
+) -> sa.Select:
+    """Award points per month and kind, less reversals, summed by the database: month `i` is
+    [bounds[i], bounds[i + 1]). Optionally only for one owner type (and owner) or for the
+    communities under `node_path`. Columns month, kind, points (and owner_id when `by_owner`)."""
+    rows = award_moves_stmt(start=bounds[0], end=bounds[-1])
+    if owner_type is not None:
+        rows = rows.where(_accounts.c.owner_type == owner_type)
+    if owner_id is not None:
+        rows = rows.where(_accounts.c.owner_id == owner_id)
+    if node_path is not None:
+        nodes = OrgNode.__table__
+        rows = rows.join(nodes, nodes.c.id == _t.c.community_id).where(
+            nodes.c.path.startswith(node_path, autoescape=True)
+        )
+    moves = rows.subquery("moves")
+    month = sa.case(*[(moves.c.created_at < end, i) for i, end in enumerate(bounds[1:])], else_=None)
+    keys = [month.label("month"), moves.c.kind] + ([moves.c.owner_id] if by_owner else [])
+    months = sa.select(*keys, moves.c.points).subquery("months")
+    keys = [months.c.month, months.c.kind] + ([months.c.owner_id] if by_owner else [])
+    return sa.select(*keys, sa.func.sum(months.c.points).label("points")).group_by(*keys).order_by(*keys)

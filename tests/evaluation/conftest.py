@@ -82,6 +82,7 @@ def town(tree, make_person, make_unit, actor_of):
         m2=members[1],
         staff_actor=actor_of(s1),
         staff2_actor=actor_of(s2),
+        b_staff=sb,
         b_staff_actor=actor_of(sb),
         street_actor=actor_of(street),
     )

@@ -43,6 +43,7 @@ STAFF = EVERYONE | {
     "supervision_pages.flags",
     "evaluation_pages.rankings",
     "evaluation_pages.periods",
+    "evaluation_pages.dashboard",
 }
 
 
@@ -79,6 +80,7 @@ def test_menu_of_a_unit_admin(app, town, page_as):
         "people_pages.registrations",
         "store_pages.sponsors",
         "evaluation_pages.rankings",
+        "evaluation_pages.unit_report",
     }
     check_menu(app, page_as(town.unit_admin), expected)
 
@@ -105,6 +107,7 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "supervision_pages.flags",
         "evaluation_pages.rankings",
         "evaluation_pages.periods",
+        "evaluation_pages.dashboard",
     }
     check_menu(app, page_as(town.supervisor), expected)
 
