@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
-from points.errors import Conflict
+from points.errors import Conflict, DomainError
 
 # Named constraints: SQLite batch migrations need names to alter them.
 SQLModel.metadata.naming_convention = {
@@ -233,6 +233,20 @@ def session() -> Session:
     if sess is None:
         sess = scope[_KEY] = get_db().new_session()
     return sess
+
+
+def get_row(model: type[SQLModel], row_id: int, missing: DomainError, *, lock: bool = False):
+    """The row of `model` with this id; raises `missing` when there is none. With `lock` it is
+    read afresh and held until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's write
+    transaction is the lock), so what the caller checks is what it changes."""
+    if lock:
+        query = sa.select(model).where(model.id == row_id).with_for_update()
+        row = session().execute(query.execution_options(populate_existing=True)).scalars().first()
+    else:
+        row = session().get(model, row_id)
+    if row is None:
+        raise missing
+    return row
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from points.board.models import (
     Task,
     TaskState,
 )
-from points.db import session
+from points.db import get_row, session
 from points.errors import NotFound
 from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station, Unit
@@ -44,27 +44,11 @@ _live_count = (
 
 
 def get_task(task_id: int, *, lock: bool = False) -> Task:
-    """The task; `lock` reads it afresh and holds it (FOR UPDATE) until the transaction ends."""
-    if lock:
-        stmt = select(Task).where(Task.id == task_id).with_for_update()
-        task = session().exec(stmt.execution_options(populate_existing=True)).first()
-    else:
-        task = session().get(Task, task_id)
-    if task is None:
-        raise NotFound("task_not_found", "任务不存在")
-    return task
+    return get_row(Task, task_id, NotFound("task_not_found", "任务不存在"), lock=lock)
 
 
 def get_claim(claim_id: int, *, lock: bool = False) -> Claim:
-    """The claim; `lock` reads it afresh and holds it (FOR UPDATE) until the transaction ends."""
-    if lock:
-        stmt = select(Claim).where(Claim.id == claim_id).with_for_update()
-        claim = session().exec(stmt.execution_options(populate_existing=True)).first()
-    else:
-        claim = session().get(Claim, claim_id)
-    if claim is None:
-        raise NotFound("claim_not_found", "揭榜记录不存在")
-    return claim
+    return get_row(Claim, claim_id, NotFound("claim_not_found", "揭榜记录不存在"), lock=lock)
 
 
 def community_path(community_id: int) -> str:

@@ -13,7 +13,7 @@ from points.access import Actor
 from points.board.models import Task
 from points.checkin import tokens
 from points.checkin.models import Activity, ActivityState, CheckIn, MemberCard, StationKey
-from points.db import LOCAL_TZ, session
+from points.db import LOCAL_TZ, get_row, session
 from points.errors import DomainError, NotFound
 from points.labels import N_
 from points.org.models import OrgNode, Station
@@ -23,13 +23,7 @@ from points.people.queries import get_person, home_path
 
 
 def get_activity(activity_id: int, *, lock: bool = False) -> Activity:
-    stmt = select(Activity).where(Activity.id == activity_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    activity = session().exec(stmt).first()
-    if activity is None:
-        raise NotFound("activity_not_found", "活动不存在")
-    return activity
+    return get_row(Activity, activity_id, NotFound("activity_not_found", "活动不存在"), lock=lock)
 
 
 def managed_activity(actor: Actor, activity_id: int, *, lock: bool = False) -> tuple[Activity, Station]:

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from points.access import Actor
 from points.board.queries import tasks_of_demands
-from points.db import session
+from points.db import get_row, session
 from points.demands.models import Demand, DemandState, Project, ProjectResource, Resource
 from points.errors import NotFound
 from points.org.models import OrgNode, Unit
@@ -20,13 +20,7 @@ PAGE_ROWS = 200
 
 
 def get_demand(demand_id: int, *, lock: bool = False) -> Demand:
-    stmt = select(Demand).where(Demand.id == demand_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    demand = session().exec(stmt).first()
-    if demand is None:
-        raise NotFound("demand_not_found", "需求不存在")
-    return demand
+    return get_row(Demand, demand_id, NotFound("demand_not_found", "需求不存在"), lock=lock)
 
 
 def node_path(node_id: int) -> str:

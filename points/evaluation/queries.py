@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.access import Actor
-from points.db import LOCAL_TZ, session
+from points.db import LOCAL_TZ, get_row, session
 from points.errors import DomainError, NotFound
 from points.evaluation.models import (
     COUNTED_DEDUCTIONS,
@@ -342,13 +342,7 @@ def person_rating(person: Person, year: int) -> dict:
 
 
 def get_period(period_id: int, *, lock: bool = False) -> Period:
-    query = select(Period).where(Period.id == period_id)
-    if lock:
-        query = query.with_for_update()
-    period = session().exec(query).first()
-    if period is None:
-        raise NotFound("not_found", "未找到")
-    return period
+    return get_row(Period, period_id, NotFound("not_found", "未找到"), lock=lock)
 
 
 def community_path(community_id: int) -> str:
@@ -397,13 +391,7 @@ def open_objections(period_id: int) -> int:
 
 
 def get_objection(objection_id: int, *, lock: bool = False) -> Objection:
-    query = select(Objection).where(Objection.id == objection_id)
-    if lock:
-        query = query.with_for_update()
-    objection = session().exec(query).first()
-    if objection is None:
-        raise NotFound("not_found", "未找到")
-    return objection
+    return get_row(Objection, objection_id, NotFound("not_found", "未找到"), lock=lock)
 
 
 def snapshot_rows(period_id: int, *, limit: int = 200, offset: int = 0) -> list[dict]:
@@ -434,13 +422,7 @@ def period_rows(period: Period, *, limit: int = 200, offset: int = 0) -> list[di
 
 
 def get_deduction(deduction_id: int, *, lock: bool = False) -> Deduction:
-    query = select(Deduction).where(Deduction.id == deduction_id)
-    if lock:
-        query = query.with_for_update()
-    deduction = session().exec(query).first()
-    if deduction is None:
-        raise NotFound("not_found", "未找到")
-    return deduction
+    return get_row(Deduction, deduction_id, NotFound("not_found", "未找到"), lock=lock)
 
 
 def deductions_of(person_id: int, *, year: int | None = None) -> list[Deduction]:
