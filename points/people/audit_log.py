@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.access import Actor
+from points.audit.hiding import not_hidden_from
 from points.audit.models import AuditEntry
 from points.labels import N_
 from points.org.models import OrgNode
@@ -98,7 +99,8 @@ def audit_stmt(actor: Actor, *, action: str | None = None, node_id: int | None =
                 AuditEntry.actor_id == actor.person_id,
                 sa.and_(AuditEntry.target_type == "person", AuditEntry.target_id == actor.person_id),
                 AuditEntry.unit_id.in_(unit_ids) if unit_ids else sa.false(),
-            )
+            ),
+            not_hidden_from(actor.person_id),
         )
         .order_by(AuditEntry.id.desc())
     )
@@ -121,7 +123,9 @@ def audit_page(
     entry (their scope's nodes, by them, about them, their units) is its own index scan, and
     their UNION is what the page reads: no scan of the whole log behind an OR."""
     branches = _branches(actor)
-    filters = [AuditEntry.action == action] if action else []
+    filters = [not_hidden_from(actor.person_id)]
+    if action:
+        filters.append(AuditEntry.action == action)
     if node_id is not None:
         filters.append(AuditEntry.node_id == node_id)
 

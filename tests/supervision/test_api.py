@@ -99,3 +99,22 @@ def test_escalating_tells_the_street_admins_and_staff_cannot_decide(world, flagg
     assert r.json["allowed_actions"] == ["explain"]
     assert heard[0]["flag_id"] == puppet.id and heard[0]["community_id"] == world.a.id
     assert sess.scalars(sa.select(AuditEntry).where(AuditEntry.action == "flag.escalate")).one()
+
+
+def test_what_was_done_to_a_flag_is_hidden_in_the_audit_log_from_its_subject(world, flagged, api_as):
+    device, puppet = flagged
+    supervisor = api_as(world.supervisor)
+    assert (
+        supervisor.post(f"/api/v1/flags/{puppet.id}/escalate", json={"note": "请核查开户情况"}).status_code
+        == 200
+    )
+    assert supervisor.post(f"/api/v1/flags/{device.id}/explain", json={"note": "一家人"}).status_code == 200
+
+    def flag_entries(person, action):
+        items = api_as(person).get(f"/api/v1/audit?action={action}").json["items"]
+        return {e["target_id"] for e in items if e["target_type"] == "anomaly_flag"}
+
+    assert flag_entries(world.s1, "flag.escalate") == set()
+    assert flag_entries(world.s1, "flag.explain") == {device.id}
+    assert flag_entries(world.s3, "flag.escalate") == {puppet.id}
+    assert flag_entries(world.supervisor, "flag.escalate") == {puppet.id}
