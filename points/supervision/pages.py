@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor_or_none, login_required
 from points.errors import Forbidden, ValidationFailed
 from points.i18n import translate
+from points.labels import N_
 from points.org.queries import community_names
 from points.pagination import paginate
 from points.supervision import operations, presenters, queries
@@ -92,25 +93,36 @@ def flag(flag_id: int):
         states=FlagState.titles(),
         allowed=allowed,
         # Why no button shows, for a reader who could decide some flags but not this one.
-        why_not=_why_not(actor, row) if not allowed and actor.can_somewhere("flags.decide") else None,
+        why_not=_why_not(actor, row) if not allowed and _decides_somewhere(actor) else None,
         note_limits=field_limits(DecisionSchema(), "note"),
     )
 
 
+def _decides_somewhere(actor) -> bool:
+    return actor.can_somewhere("flags.decide") or actor.can_somewhere("flags.answer")
+
+
 def _why_not(actor, row) -> str | None:
-    refusal = None
-    for action in TRANSITIONS:
-        refusal = flag_refusal(actor, row, action)
-        if refusal is None:
-            return None
-    return refusal.translated() if refusal is not None else None
+    """Why no action is offered: the state (already decided) before a role the reader lacks."""
+    refusals = [flag_refusal(actor, row, action) for action in TRANSITIONS]
+    if any(refusal is None for refusal in refusals):
+        return None
+    refusals.sort(key=lambda refusal: refusal.status == 403)
+    return refusals[0].translated()
 
 
-@bp.post("/flags/<int:flag_id>/<any(explain, escalate):action>")
+DONE = {
+    "explain": N_("已标记为已说明"),
+    "escalate": N_("已上报街道管理员"),
+    "answer": N_("已记录街道的答复"),
+}
+
+
+@bp.post("/flags/<int:flag_id>/<any(explain, escalate, answer):action>")
 @login_required
 def decide(flag_id: int, action: str):
     actor = current_actor_or_none()
-    done = _("已标记为已说明") if action == "explain" else _("已上报街道管理员")
+    done = _(DONE[action])
     page_action(
         lambda: operations.decide_flag(
             actor=actor,

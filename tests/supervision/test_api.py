@@ -118,3 +118,39 @@ def test_what_was_done_to_a_flag_is_hidden_in_the_audit_log_from_its_subject(wor
     assert flag_entries(world.s1, "flag.explain") == {device.id}
     assert flag_entries(world.s3, "flag.escalate") == {puppet.id}
     assert flag_entries(world.supervisor, "flag.escalate") == {puppet.id}
+
+
+def test_street_admins_are_told_of_an_escalation_and_answer_it(world, flagged, api_as, make_person):
+    _, puppet = flagged
+    other_street_admin = make_person(
+        community=world.b, roles=[("street_admin", world.b)], name="乙社区管理员"
+    )
+    admin = api_as(world.street_admin)
+    assert admin.get(f"/api/v1/flags/{puppet.id}").json["allowed_actions"] == []
+    r = api_as(world.supervisor).post(f"/api/v1/flags/{puppet.id}/escalate", json={"note": "请核查开户情况"})
+    assert r.status_code == 200
+
+    items = admin.get("/api/v1/me/notices").json["items"]
+    told = [n for n in items if n["kind"] == "flag_escalated"]
+    assert len(told) == 1 and "请核查开户情况" in told[0]["text"] and world.a.name in told[0]["text"]
+    assert told[0]["link"].endswith(f"/flags/{puppet.id}")
+    assert all(
+        n["kind"] != "flag_escalated"
+        for n in api_as(other_street_admin).get("/api/v1/me/notices").json["items"]
+    )
+    assert all(
+        n["kind"] != "flag_escalated" for n in api_as(world.s1).get("/api/v1/me/notices").json["items"]
+    )
+
+    assert admin.get(f"/api/v1/flags/{puppet.id}").json["allowed_actions"] == ["answer"]
+    assert (
+        api_as(world.supervisor).post(f"/api/v1/flags/{puppet.id}/answer", json={"note": "x"}).status_code
+        == 403
+    )
+    assert admin.post(f"/api/v1/flags/{puppet.id}/answer", json={"note": " "}).status_code == 422
+    answered = admin.post(f"/api/v1/flags/{puppet.id}/answer", json={"note": "已核实，账号为本人开设"})
+    assert answered.status_code == 200, answered.json
+    assert (
+        answered.json["state"] == "explained" and answered.json["decision_note"] == "已核实，账号为本人开设"
+    )
+    assert answered.json["decided_by_id"] == world.street_admin.id and answered.json["allowed_actions"] == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from points.notices.models import Notice
 from tests.supervision.test_api import flagged  # noqa: F401  (fixture)
 
 
@@ -45,3 +48,19 @@ def test_a_decided_flag_tells_the_supervisor_why_there_is_no_button(world, flagg
     client.post(f"/flags/{device.id}/explain", data={"note": "已核实"})
     page = client.get(f"/flags/{device.id}").get_data(as_text=True)
     assert "已经处理过了" in page
+
+
+def test_the_street_admin_answers_an_escalated_flag_on_its_page(world, flagged, page_as, sess):  # noqa: F811
+    device, _ = flagged
+    page_as(world.supervisor).post(f"/flags/{device.id}/escalate", data={"note": "请街道核查"})
+    admin = page_as(world.street_admin)
+    inbox = admin.get("/notices").get_data(as_text=True)
+    assert "监督小组上报了" in inbox and "请街道核查" in inbox
+    notice_id = sess.scalars(sa.select(Notice.id).where(Notice.person_id == world.street_admin.id)).one()
+    assert admin.post(f"/notices/{notice_id}/open").headers["Location"].endswith(f"/flags/{device.id}")
+    page = admin.get(f"/flags/{device.id}").get_data(as_text=True)
+    assert f"/flags/{device.id}/answer" in page and "/escalate" not in page
+    r = admin.post(f"/flags/{device.id}/answer", data={"note": "一家三口共用一部手机"}, follow_redirects=True)
+    assert "已记录街道的答复" in r.get_data(as_text=True) and "一家三口共用一部手机" in r.get_data(
+        as_text=True
+    )
