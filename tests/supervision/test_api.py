@@ -154,3 +154,12 @@ def test_street_admins_are_told_of_an_escalation_and_answer_it(world, flagged, a
         answered.json["state"] == "explained" and answered.json["decision_note"] == "已核实，账号为本人开设"
     )
     assert answered.json["decided_by_id"] == world.street_admin.id and answered.json["allowed_actions"] == []
+
+
+def test_flags_filter_by_community_in_the_query_string(world, flagged, api_as):
+    client = api_as(world.supervisor)
+    r = client.get(f"/api/v1/flags?community_id={world.a.id}")
+    assert r.status_code == 200, r.json
+    assert len(r.json["items"]) == 2
+    assert client.get(f"/api/v1/flags?community_id={world.b.id}").json["items"] == []
+    assert client.get("/api/v1/flags?community_id=abc").status_code == 422

@@ -64,3 +64,8 @@ def test_the_street_admin_answers_an_escalated_flag_on_its_page(world, flagged, 
     assert "已记录街道的答复" in r.get_data(as_text=True) and "一家三口共用一部手机" in r.get_data(
         as_text=True
     )
+
+
+def test_the_list_filters_by_community(world, flagged, page_as):  # noqa: F811
+    r = page_as(world.supervisor).get(f"/flags?community_id={world.a.id}")
+    assert r.status_code == 200 and "一机多人签到" in r.get_data(as_text=True)
