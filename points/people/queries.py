@@ -408,6 +408,10 @@ def roles_of(person_id: int, node_path: str) -> set[str]:
     }
 
 
+def get_account_change(change_id: int) -> AccountChange | None:
+    return session().get(AccountChange, change_id)
+
+
 def holders_over(role: str, node_id: int) -> list[int]:
     """The people (not suspended) holding `role` on the node or one of its ancestors, by id."""
     path = session().scalar(sa.select(OrgNode.path).where(OrgNode.id == node_id))

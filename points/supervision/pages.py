@@ -86,7 +86,7 @@ def flag(flag_id: int):
         "supervision/flag.html",
         flag=row,
         summary=presenters.summary(row, translate),
-        lines=presenters.evidence_lines(row, translate),
+        lines=presenters.evidence_lines(actor, row, translate),
         people=people,
         community=names.get(row.community_id, ""),
         detectors=Detector.titles(),

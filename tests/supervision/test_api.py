@@ -34,6 +34,9 @@ def test_supervisor_lists_flags_of_their_scope_with_evidence(world, flagged, api
     assert one["detector"] == "shared_device" and one["summary"] == "同一台设备为 3 个人签到"
     assert one["allowed_actions"] == ["explain", "escalate"]
     assert {e["type"] for e in one["evidence"]} == {"checkin"}
+    assert all(e["href"] and e["href"].startswith("/api/v1/activities/") for e in one["evidence"])
+    activity = one["evidence"][0]["href"]
+    assert api_as(world.supervisor).get(activity).status_code == 200
     puppet_view = api_as(world.supervisor).get(f"/api/v1/flags/{puppet.id}").json
     assert any(e["href"] is None and e["type"] == "account_change" for e in puppet_view["evidence"])
 

@@ -15,7 +15,9 @@ def test_supervisor_sees_the_list_and_decides_on_the_flag_page(world, flagged, p
     assert "一机多人签到" in listing and "代管账号得分" in listing
     page = client.get(f"/flags/{device.id}").get_data(as_text=True)
     assert "同一台设备为 3 个人签到" in page
-    assert page.count("/checkins/") == 3
+    # The supervisor does not run the station: the check-ins are shown here, not linked.
+    assert page.count("/checkins/") == 0 and page.count("签到 #") == 3
+    assert page_as(world.s3).get(f"/flags/{device.id}").get_data(as_text=True).count("/checkins/") == 3
     assert f"/flags/{device.id}/explain" in page and f"/flags/{device.id}/escalate" in page
     r = client.post(f"/flags/{device.id}/escalate", data={"note": "请街道核查"})
     assert r.status_code == 302
@@ -69,3 +71,9 @@ def test_the_street_admin_answers_an_escalated_flag_on_its_page(world, flagged, 
 def test_the_list_filters_by_community(world, flagged, page_as):  # noqa: F811
     r = page_as(world.supervisor).get(f"/flags?community_id={world.a.id}")
     assert r.status_code == 200 and "一机多人签到" in r.get_data(as_text=True)
+
+
+def test_account_change_evidence_says_when_what_and_who(world, flagged, page_as):  # noqa: F811
+    _, puppet = flagged
+    page = page_as(world.supervisor).get(f"/flags/{puppet.id}").get_data(as_text=True)
+    assert "开户" in page and f"经办：{world.s1.name}" in page and "2026" in page
