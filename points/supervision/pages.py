@@ -75,8 +75,11 @@ def flags():
 @bp.get("/flags/<int:flag_id>")
 @login_required
 def flag(flag_id: int):
-    actor = current_actor_or_none()
-    row = queries.get_flag(flag_id)
+    return _flag_page(current_actor_or_none(), queries.get_flag(flag_id))
+
+
+def _flag_page(actor, row, *, errors: dict | None = None, typed: str = "", action: str | None = None) -> str:
+    """One flag's page; after a refused form, with its field errors and what was typed."""
     refusal = visibility_refusal(actor, row)
     if refusal is not None:
         raise refusal
@@ -95,6 +98,9 @@ def flag(flag_id: int):
         # Why no button shows, for a reader who could decide some flags but not this one.
         why_not=_why_not(actor, row) if not allowed and _decides_somewhere(actor) else None,
         note_limits=field_limits(DecisionSchema(), "note"),
+        errors=errors or {},
+        typed=typed,
+        posted=action,
     )
 
 
@@ -111,6 +117,7 @@ def _why_not(actor, row) -> str | None:
     return refusals[0].translated()
 
 
+NOTE_REQUIRED = N_("请写明说明或上报的理由")
 DONE = {
     "explain": N_("已标记为已说明"),
     "escalate": N_("已上报街道管理员"),
@@ -122,14 +129,16 @@ DONE = {
 @login_required
 def decide(flag_id: int, action: str):
     actor = current_actor_or_none()
-    done = _(DONE[action])
+    typed = request.form.get("note", "")
+    try:
+        note = load_form(DecisionSchema(), request.form)["note"]
+    except ValidationFailed as exc:
+        errors = exc.errors or {}
+        if not typed.strip():
+            errors = {**errors, "note": [NOTE_REQUIRED]}
+        return _flag_page(actor, queries.get_flag(flag_id), errors=errors, typed=typed, action=action), 422
     page_action(
-        lambda: operations.decide_flag(
-            actor=actor,
-            flag_id=flag_id,
-            action=action,
-            note=load_form(DecisionSchema(), request.form)["note"],
-        ),
-        done=done,
+        lambda: operations.decide_flag(actor=actor, flag_id=flag_id, action=action, note=note),
+        done=_(DONE[action]),
     )
     return redirect(url_for(".flag", flag_id=flag_id))

@@ -77,3 +77,16 @@ def test_account_change_evidence_says_when_what_and_who(world, flagged, page_as)
     _, puppet = flagged
     page = page_as(world.supervisor).get(f"/flags/{puppet.id}").get_data(as_text=True)
     assert "开户" in page and f"经办：{world.s1.name}" in page and "2026" in page
+
+
+def test_an_empty_note_is_asked_for_on_the_field_and_what_was_typed_is_kept(world, flagged, page_as):  # noqa: F811
+    device, _ = flagged
+    client = page_as(world.supervisor)
+    r = client.post(f"/flags/{device.id}/escalate", data={"note": "   "})
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "field-error" in page and "请写明说明或上报的理由" in page
+    assert device.state == "open"
+    too_long = "长" * 1001
+    r = client.post(f"/flags/{device.id}/explain", data={"note": too_long})
+    assert r.status_code == 422 and too_long in r.get_data(as_text=True)
