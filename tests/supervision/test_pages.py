@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from points.notices.models import Notice
+from tests.supervision.conftest import at
 from tests.supervision.test_api import flagged  # noqa: F401  (fixture)
 
 
@@ -90,3 +91,15 @@ def test_an_empty_note_is_asked_for_on_the_field_and_what_was_typed_is_kept(worl
     too_long = "长" * 1001
     r = client.post(f"/flags/{device.id}/explain", data={"note": too_long})
     assert r.status_code == 422 and too_long in r.get_data(as_text=True)
+
+
+def test_ledger_evidence_shows_who_asked_and_who_approved(world, manual, run_day, save, page_as):
+    for i in range(2):
+        manual(world.s3, world.s1, 20, world.s2, now=at(i))
+        manual(world.s3, world.s2, 20, world.s1, now=at(10 + i))
+    flag = run_day()["mutual_approvals"][0]
+    save()
+    page = page_as(world.supervisor).get(f"/flags/{flag.id}").get_data(as_text=True)
+    assert f"申请：{world.s3.name}" in page
+    assert f"审批：{world.s1.name}" in page and f"审批：{world.s2.name}" in page
+    assert '">台账 #' not in page and "台账 #" in page
