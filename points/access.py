@@ -41,9 +41,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "store.manage": frozenset({"staff", "street_admin", "admin"}),
     "store.pickup": frozenset({"staff", "street_admin", "admin"}),
     "store.report": frozenset({"staff", "street_admin", "supervisor", "admin"}),
-    # Anomaly flags: read within scope (never one's own); the supervision group decides them.
+    # Anomaly flags: read within scope (never one's own); the supervision group decides them,
+    # the street admins answer those escalated to them.
     "flags.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),
     "flags.decide": frozenset({"supervisor", "admin"}),
+    "flags.answer": frozenset({"street_admin", "admin"}),
     # Evaluation: rankings, ratings and the 公示 of periods (read); opening and freezing periods,
     # answering objections, exemptions and deductions (manage).
     "evaluation.read": frozenset({"staff", "street_admin", "supervisor", "admin"}),

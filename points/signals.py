@@ -31,8 +31,9 @@ task_cancelled = _signals.signal("task-cancelled")
 task_completed = _signals.signal("task-completed")
 
 # supervision: a supervisor escalated an anomaly flag to the street admins over its community.
-# Keywords `flag_id`, `community_id`, `detector`, `actor_id`, `note`, `now`. An inbox of notices
-# listens here to tell the street admins; until one does, the audit entry is the record.
+# Keywords `flag_id`, `community_id`, `detector`, `about` (ids of the people the flag is about),
+# `actor_id`, `note`, `now`. Notices tell the street admins over the community (never those the
+# flag is about).
 flag_escalated = _signals.signal("flag-escalated")
 
 # board: a slot of a task was offered to a person (派单). Keywords `claim_id`, `person_id`, `title`,

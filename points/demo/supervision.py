@@ -22,7 +22,7 @@ from points.supervision.models import Detector
 from points.supervision.operations import decide_flag, run_detectors
 from points.supervision.queries import flags_stmt
 
-PLANTED_STAFF = (("19900000001", "魏明远"), ("19900000002", "孙桂兰"))
+PLANTED_STAFF = (("19900000001", "魏明远"), ("19900000002", "郑淑珍"))
 PUPPETS = (("19900000011", "新开户甲"), ("19900000012", "新开户乙"))
 DEVICE = "f" * 64
 USER_AGENT = "Mozilla/5.0 (Linux; Android 10) MicroMessenger/8.0"

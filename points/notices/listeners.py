@@ -6,12 +6,15 @@ from datetime import datetime
 
 from points.notices.models import NoticeKind
 from points.notices.operations import NewNotice, notify
+from points.org.queries import community_names
+from points.people.queries import holders_over
 from points.signals import (
     account_confirmed,
     awards_decided,
     claim_decided,
     claim_offered,
     demand_decided,
+    flag_escalated,
     registration_decided,
     voucher_issued,
 )
@@ -78,3 +81,19 @@ def tell_registration(
 @account_confirmed.connect
 def tell_account(_sender, *, person_id: int, now: datetime, **_) -> None:
     notify([NewNotice(person_id, NoticeKind.ACCOUNT_CONFIRMED, {}, "person", person_id)], now=now)
+
+
+@flag_escalated.connect
+def tell_street_admins(
+    _sender, *, flag_id: int, community_id: int, about: list[int], note: str, now: datetime, **_
+) -> None:
+    """One notice per street admin over the flag's community, except those the flag is about."""
+    params = {"community": community_names([community_id]).get(community_id, ""), "note": note}
+    notify(
+        (
+            NewNotice(person_id, NoticeKind.FLAG_ESCALATED, params, "flag", flag_id)
+            for person_id in holders_over("street_admin", community_id)
+            if person_id not in about
+        ),
+        now=now,
+    )

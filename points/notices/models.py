@@ -27,6 +27,7 @@ class NoticeKind(Choice):
     REGISTRATION_CONFIRMED = "registration_confirmed", N_("你的双报到已确认")
     REGISTRATION_DECLINED = "registration_declined", N_("你的双报到未通过：%(reason)s")
     ACCOUNT_CONFIRMED = "account_confirmed", N_("你的账号已确认，可以参加活动获得积分了")
+    FLAG_ESCALATED = "flag_escalated", N_("监督小组上报了%(community)s的一条异常提示，请核查并答复：%(note)s")
 
 
 class Notice(SQLModel, table=True):

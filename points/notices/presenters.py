@@ -15,6 +15,7 @@ _LINKS = {
     "voucher": ("store_pages.voucher", "voucher_id"),
     "registration": ("home_pages.home", None),
     "person": ("home_pages.home", None),
+    "flag": ("supervision_pages.flag", "flag_id"),
 }
 
 
@@ -28,7 +29,16 @@ def link_of(notice: Notice) -> str | None:
 def text_of(notice: Notice, say: Gettext) -> str:
     """The notice's message in the reader's language (`translate` on pages, `as_written` in the
     API); a parameter left out reads as empty rather than failing."""
-    params = {"title": "", "reason": "", "memo": "", "amount": "", "item": "", **notice.params}
+    params = {
+        "title": "",
+        "reason": "",
+        "memo": "",
+        "amount": "",
+        "item": "",
+        "community": "",
+        "note": "",
+        **notice.params,
+    }
     return say(NoticeKind(notice.kind).title, **params)
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.access import Actor
+from points.audit.hiding import not_hidden_from
 from points.audit.models import AuditEntry
 from points.labels import N_
 from points.org.models import OrgNode
@@ -41,22 +42,46 @@ AUDIT_ACTIONS: dict[str, str] = {
     "demand.declined": N_("婉拒点单"),
     "demand.rated": N_("评价服务"),
     "demand.withdrawn": N_("撤回点单"),
+    "evaluation.deduction_appeal": N_("申诉扣分"),
+    "evaluation.deduction_approve": N_("同意扣分"),
+    "evaluation.deduction_dismiss_appeal": N_("申诉不成立"),
+    "evaluation.deduction_reject": N_("不同意扣分"),
+    "evaluation.deduction_requested": N_("申请扣分"),
+    "evaluation.deduction_uphold_appeal": N_("申诉成立"),
+    "evaluation.exempted": N_("免评"),
+    "evaluation.notice_opened": N_("公示积分"),
+    "evaluation.objection_answered": N_("答复异议"),
+    "evaluation.objection_filed": N_("提出异议"),
+    "evaluation.period_frozen": N_("公示期结束，冻结积分"),
+    "evaluation.year_settled": N_("年度结算"),
+    "flag.answer": N_("街道答复异常提示"),
+    "flag.escalate": N_("上报异常提示"),
+    "flag.explain": N_("说明异常提示"),
     "member_card.reissued": N_("补办会员卡"),
     "org.node_created": N_("新建组织"),
+    "person.closed": N_("注销账号"),
+    "person.confirmed": N_("确认新账号"),
+    "person.consented": N_("同意隐私政策"),
     "person.created": N_("新建人员"),
     "person.password_changed": N_("修改密码"),
     "person.password_reset": N_("重置密码"),
+    "person.phone_viewed": N_("查看完整手机号"),
     "person.unlocked": N_("解除锁定"),
     "person.updated": N_("修改人员信息"),
     "project.confirmed": N_("确认项目"),
-    "registration.requested": N_("申请报到"),
+    "proxy.confirmed": N_("确认家人代办"),
+    "proxy.ended": N_("结束家人代办"),
+    "proxy.requested": N_("申请家人代办"),
     "registration.confirmed": N_("确认报到"),
     "registration.declined": N_("婉拒报到"),
+    "registration.requested": N_("申请报到"),
     "registration.withdrawn": N_("撤回报到"),
     "resource.declared": N_("登记资源"),
     "resource.retired": N_("撤下资源"),
     "role.granted": N_("授予角色"),
     "role.revoked": N_("撤销角色"),
+    "roster.confirmed": N_("导入名单"),
+    "roster.uploaded": N_("上传名单"),
     "station.created": N_("新建签到站点"),
     "station.key_rotated": N_("更换站点密钥"),
     "station.updated": N_("修改签到站点"),
@@ -98,7 +123,8 @@ def audit_stmt(actor: Actor, *, action: str | None = None, node_id: int | None =
                 AuditEntry.actor_id == actor.person_id,
                 sa.and_(AuditEntry.target_type == "person", AuditEntry.target_id == actor.person_id),
                 AuditEntry.unit_id.in_(unit_ids) if unit_ids else sa.false(),
-            )
+            ),
+            not_hidden_from(actor.person_id),
         )
         .order_by(AuditEntry.id.desc())
     )
@@ -121,7 +147,9 @@ def audit_page(
     entry (their scope's nodes, by them, about them, their units) is its own index scan, and
     their UNION is what the page reads: no scan of the whole log behind an OR."""
     branches = _branches(actor)
-    filters = [AuditEntry.action == action] if action else []
+    filters = [not_hidden_from(actor.person_id)]
+    if action:
+        filters.append(AuditEntry.action == action)
     if node_id is not None:
         filters.append(AuditEntry.node_id == node_id)
 

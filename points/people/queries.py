@@ -417,6 +417,25 @@ def roles_of(person_id: int, node_path: str) -> set[str]:
     }
 
 
+def get_account_change(change_id: int) -> AccountChange | None:
+    return session().get(AccountChange, change_id)
+
+
+def holders_over(role: str, node_id: int) -> list[int]:
+    """The people (not suspended) holding `role` on the node or one of its ancestors, by id."""
+    path = session().scalar(sa.select(OrgNode.path).where(OrgNode.id == node_id))
+    if path is None:
+        return []
+    rows = session().execute(
+        sa.select(RoleGrant.person_id, OrgNode.path)
+        .join(OrgNode, OrgNode.id == RoleGrant.node_id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .where(RoleGrant.role == role, Person.is_suspended.is_(False))
+        .order_by(RoleGrant.person_id)
+    )
+    return sorted({person_id for person_id, grant_path in rows if path.startswith(grant_path)})
+
+
 # --- failed logins ---------------------------------------------------------------------
 
 

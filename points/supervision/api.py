@@ -87,3 +87,11 @@ class ExplainFlag(MethodView):
 class EscalateFlag(MethodView):
     post = _decision("escalate")
     post.__doc__ = "Escalate the flag to the street admins over its community, with a note (supervisors)."
+
+
+@blp.route("/flags/<int:flag_id>/answer")
+class AnswerFlag(MethodView):
+    post = _decision("answer")
+    post.__doc__ = (
+        "Record the street admin's answer to an escalated flag, which marks it explained (street admins)."
+    )

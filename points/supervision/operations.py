@@ -82,9 +82,10 @@ def record_flags(found: list[Found], *, window: Window, now: datetime) -> None:
 
 def decide_flag(*, actor: Actor, flag_id: int, action: str, note: str, now: datetime | None = None) -> Flag:
     """A supervisor explains a flag (it is in order, and why) or escalates it (the street admins
-    over its community are told: signal `flag_escalated`). Audited with the note.
+    over its community are told: signal `flag_escalated`); a street admin answers an escalated
+    flag (`answer`: explained, with their note). Audited with the note.
 
-    Needs `flags.decide` over the flag's community and a flag not about oneself. Raises
+    Needs the transition's permission over the flag's community and a flag not about oneself. Raises
     `not_found`, `forbidden`, `invalid_action`, `flag_decided`, `note_required`."""
     now = now or utcnow()
     flag = get_flag(flag_id, lock=True)
@@ -104,6 +105,7 @@ def decide_flag(*, actor: Actor, flag_id: int, action: str, note: str, now: date
             flag_id=flag.id,
             community_id=flag.community_id,
             detector=flag.detector,
+            about=[p for p in (flag.subject_person_id, flag.related_person_id) if p is not None],
             actor_id=actor.person_id,
             note=flag.decision_note,
             now=now,

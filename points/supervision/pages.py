@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor_or_none, login_required
 from points.errors import Forbidden, ValidationFailed
 from points.i18n import translate
+from points.labels import N_
 from points.org.queries import community_names
 from points.pagination import page_number, paginate
 from points.supervision import operations, presenters, queries
@@ -79,8 +80,11 @@ def flags():
 @bp.get("/flags/<int:flag_id>")
 @login_required
 def flag(flag_id: int):
-    actor = current_actor_or_none()
-    row = queries.get_flag(flag_id)
+    return _flag_page(current_actor_or_none(), queries.get_flag(flag_id))
+
+
+def _flag_page(actor, row, *, errors: dict | None = None, typed: str = "", action: str | None = None) -> str:
+    """One flag's page; after a refused form, with its field errors and what was typed."""
     refusal = visibility_refusal(actor, row)
     if refusal is not None:
         raise refusal
@@ -90,39 +94,56 @@ def flag(flag_id: int):
         "supervision/flag.html",
         flag=row,
         summary=presenters.summary(row, translate),
-        lines=presenters.evidence_lines(row, translate),
+        lines=presenters.evidence_lines(actor, row, translate),
         people=people,
         community=names.get(row.community_id, ""),
         detectors=Detector.titles(),
         states=FlagState.titles(),
         allowed=allowed,
         # Why no button shows, for a reader who could decide some flags but not this one.
-        why_not=_why_not(actor, row) if not allowed and actor.can_somewhere("flags.decide") else None,
+        why_not=_why_not(actor, row) if not allowed and _decides_somewhere(actor) else None,
         note_limits=field_limits(DecisionSchema(), "note"),
+        errors=errors or {},
+        typed=typed,
+        posted=action,
     )
 
 
+def _decides_somewhere(actor) -> bool:
+    return actor.can_somewhere("flags.decide") or actor.can_somewhere("flags.answer")
+
+
 def _why_not(actor, row) -> str | None:
-    refusal = None
-    for action in TRANSITIONS:
-        refusal = flag_refusal(actor, row, action)
-        if refusal is None:
-            return None
-    return refusal.translated() if refusal is not None else None
+    """Why no action is offered: the state (already decided) before a role the reader lacks."""
+    refusals = [flag_refusal(actor, row, action) for action in TRANSITIONS]
+    if any(refusal is None for refusal in refusals):
+        return None
+    refusals.sort(key=lambda refusal: refusal.status == 403)
+    return refusals[0].translated()
 
 
-@bp.post("/flags/<int:flag_id>/<any(explain, escalate):action>")
+NOTE_REQUIRED = N_("请写明说明或上报的理由")
+DONE = {
+    "explain": N_("已标记为已说明"),
+    "escalate": N_("已上报街道管理员"),
+    "answer": N_("已记录街道的答复"),
+}
+
+
+@bp.post("/flags/<int:flag_id>/<any(explain, escalate, answer):action>")
 @login_required
 def decide(flag_id: int, action: str):
     actor = current_actor_or_none()
-    done = _("已标记为已说明") if action == "explain" else _("已上报街道管理员")
+    typed = request.form.get("note", "")
+    try:
+        note = load_form(DecisionSchema(), request.form)["note"]
+    except ValidationFailed as exc:
+        errors = exc.errors or {}
+        if not typed.strip():
+            errors = {**errors, "note": [NOTE_REQUIRED]}
+        return _flag_page(actor, queries.get_flag(flag_id), errors=errors, typed=typed, action=action), 422
     page_action(
-        lambda: operations.decide_flag(
-            actor=actor,
-            flag_id=flag_id,
-            action=action,
-            note=load_form(DecisionSchema(), request.form)["note"],
-        ),
-        done=done,
+        lambda: operations.decide_flag(actor=actor, flag_id=flag_id, action=action, note=note),
+        done=_(DONE[action]),
     )
     return redirect(url_for(".flag", flag_id=flag_id))

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.access import Actor
+from points.audit.hiding import hide_from_subjects
 from points.db import session
 from points.errors import NotFound
 from points.labels import N_
@@ -29,6 +30,17 @@ SENTENCES: dict[str, str] = {
     Detector.MONTHLY_JUMP: N_("本月积分 %(total)s 分，远高于通常的 %(usual)s 分（稳健 z 值 %(z)s）"),
     Detector.FAST_VERIFICATION: N_("任务结束前验收 %(early)s 条，一分钟内无签到验收 %(per_minute)s 条"),
 }
+
+
+def flags_about(person_id: int) -> sa.Select:
+    """The ids of the flags about a person (as subject or the other side)."""
+    return select(Flag.id).where(
+        sa.or_(Flag.subject_person_id == person_id, Flag.related_person_id == person_id)
+    )
+
+
+# A flag is never shown to the people it is about, nor is what was done to it in the audit log.
+hide_from_subjects(Flag.__audit_type__, flags_about)
 
 
 def get_flag(flag_id: int, *, lock: bool = False) -> Flag:

@@ -15,7 +15,7 @@ NOTE_MAX = 1000
 
 class FlagQuerySchema(PageArgsSchema):
     detector = fields.String(validate=validate.OneOf(Detector.values()))
-    community_id = Id()
+    community_id = Id(strict=False)
     state = fields.String(validate=validate.OneOf(FlagState.values()))
 
 

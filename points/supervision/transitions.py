@@ -2,7 +2,8 @@
 
     open --explain--> explained          (a supervisor, with a note saying why it is in order)
     open --escalate--> escalated         (a supervisor, with a note; the street admins are told)
-    escalated --explain--> explained     (once the street admin's answer is in)
+    escalated --explain--> explained     (a supervisor, once the street admin's answer is in)
+    escalated --answer--> explained      (a street admin over the community, with their answer)
 
 `flag_refusal` is what the operation enforces and `allowed_actions` what the API field and the
 page's buttons read, so a page never offers what the operation refuses. A flag about a person
@@ -23,6 +24,7 @@ from points.supervision.models import Flag, FlagState
 class Transition:
     sources: tuple[str, ...]
     target: str
+    permission: str
     who: str
 
 
@@ -30,12 +32,20 @@ TRANSITIONS: dict[str, Transition] = {
     "explain": Transition(
         (FlagState.OPEN, FlagState.ESCALATED),
         FlagState.EXPLAINED,
+        "flags.decide",
         "flags.decide over the flag's community (the supervision group), never about oneself",
     ),
     "escalate": Transition(
         (FlagState.OPEN,),
         FlagState.ESCALATED,
+        "flags.decide",
         "flags.decide over the flag's community (the supervision group), never about oneself",
+    ),
+    "answer": Transition(
+        (FlagState.ESCALATED,),
+        FlagState.EXPLAINED,
+        "flags.answer",
+        "flags.answer over the flag's community (its street admins), never about oneself",
     ),
 }
 ACTIONS = tuple(TRANSITIONS)
@@ -60,8 +70,12 @@ def flag_refusal(actor: Actor, flag: Flag, action: str, path: str | None = None)
     if refusal is not None:
         return refusal
     if action not in TRANSITIONS:
-        return DomainError("invalid_action", "操作应为 explain（说明）或 escalate（上报）", 422)
-    if not actor.can("flags.decide", path):
+        return DomainError(
+            "invalid_action", "操作应为 explain（说明）、escalate（上报）或 answer（街道答复）", 422
+        )
+    if not actor.can(TRANSITIONS[action].permission, path):
+        if action == "answer":
+            return Forbidden("forbidden", "只有街道管理员可以答复上报的异常提示")
         return Forbidden("forbidden", "只有监督小组可以处理异常提示")
     if flag.state not in TRANSITIONS[action].sources:
         return Conflict("flag_decided", "这条异常提示已经处理过了")

@@ -34,6 +34,9 @@ def test_supervisor_lists_flags_of_their_scope_with_evidence(world, flagged, api
     assert one["detector"] == "shared_device" and one["summary"] == "同一台设备为 3 个人签到"
     assert one["allowed_actions"] == ["explain", "escalate"]
     assert {e["type"] for e in one["evidence"]} == {"checkin"}
+    assert all(e["href"] and e["href"].startswith("/api/v1/activities/") for e in one["evidence"])
+    activity = one["evidence"][0]["href"]
+    assert api_as(world.supervisor).get(activity).status_code == 200
     puppet_view = api_as(world.supervisor).get(f"/api/v1/flags/{puppet.id}").json
     assert any(e["href"] is None and e["type"] == "account_change" for e in puppet_view["evidence"])
 
@@ -99,3 +102,67 @@ def test_escalating_tells_the_street_admins_and_staff_cannot_decide(world, flagg
     assert r.json["allowed_actions"] == ["explain"]
     assert heard[0]["flag_id"] == puppet.id and heard[0]["community_id"] == world.a.id
     assert sess.scalars(sa.select(AuditEntry).where(AuditEntry.action == "flag.escalate")).one()
+
+
+def test_what_was_done_to_a_flag_is_hidden_in_the_audit_log_from_its_subject(world, flagged, api_as):
+    device, puppet = flagged
+    supervisor = api_as(world.supervisor)
+    assert (
+        supervisor.post(f"/api/v1/flags/{puppet.id}/escalate", json={"note": "请核查开户情况"}).status_code
+        == 200
+    )
+    assert supervisor.post(f"/api/v1/flags/{device.id}/explain", json={"note": "一家人"}).status_code == 200
+
+    def flag_entries(person, action):
+        items = api_as(person).get(f"/api/v1/audit?action={action}").json["items"]
+        return {e["target_id"] for e in items if e["target_type"] == "anomaly_flag"}
+
+    assert flag_entries(world.s1, "flag.escalate") == set()
+    assert flag_entries(world.s1, "flag.explain") == {device.id}
+    assert flag_entries(world.s3, "flag.escalate") == {puppet.id}
+    assert flag_entries(world.supervisor, "flag.escalate") == {puppet.id}
+
+
+def test_street_admins_are_told_of_an_escalation_and_answer_it(world, flagged, api_as, make_person):
+    _, puppet = flagged
+    other_street_admin = make_person(
+        community=world.b, roles=[("street_admin", world.b)], name="乙社区管理员"
+    )
+    admin = api_as(world.street_admin)
+    assert admin.get(f"/api/v1/flags/{puppet.id}").json["allowed_actions"] == []
+    r = api_as(world.supervisor).post(f"/api/v1/flags/{puppet.id}/escalate", json={"note": "请核查开户情况"})
+    assert r.status_code == 200
+
+    items = admin.get("/api/v1/me/notices").json["items"]
+    told = [n for n in items if n["kind"] == "flag_escalated"]
+    assert len(told) == 1 and "请核查开户情况" in told[0]["text"] and world.a.name in told[0]["text"]
+    assert told[0]["link"].endswith(f"/flags/{puppet.id}")
+    assert all(
+        n["kind"] != "flag_escalated"
+        for n in api_as(other_street_admin).get("/api/v1/me/notices").json["items"]
+    )
+    assert all(
+        n["kind"] != "flag_escalated" for n in api_as(world.s1).get("/api/v1/me/notices").json["items"]
+    )
+
+    assert admin.get(f"/api/v1/flags/{puppet.id}").json["allowed_actions"] == ["answer"]
+    assert (
+        api_as(world.supervisor).post(f"/api/v1/flags/{puppet.id}/answer", json={"note": "x"}).status_code
+        == 403
+    )
+    assert admin.post(f"/api/v1/flags/{puppet.id}/answer", json={"note": " "}).status_code == 422
+    answered = admin.post(f"/api/v1/flags/{puppet.id}/answer", json={"note": "已核实，账号为本人开设"})
+    assert answered.status_code == 200, answered.json
+    assert (
+        answered.json["state"] == "explained" and answered.json["decision_note"] == "已核实，账号为本人开设"
+    )
+    assert answered.json["decided_by_id"] == world.street_admin.id and answered.json["allowed_actions"] == []
+
+
+def test_flags_filter_by_community_in_the_query_string(world, flagged, api_as):
+    client = api_as(world.supervisor)
+    r = client.get(f"/api/v1/flags?community_id={world.a.id}")
+    assert r.status_code == 200, r.json
+    assert len(r.json["items"]) == 2
+    assert client.get(f"/api/v1/flags?community_id={world.b.id}").json["items"] == []
+    assert client.get("/api/v1/flags?community_id=abc").status_code == 422

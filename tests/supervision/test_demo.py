@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from points.db import LOCAL_TZ, make_engine, session, utcnow
 from points.demo import command
 from points.demo.command import load_demo
+from points.demo.plan import LOGINS
 from points.demo.supervision import PLANTED_STAFF, PUPPETS
 from points.migrate import upgrade
 from points.people.queries import find_person_by_phone
@@ -68,3 +69,7 @@ def test_the_demo_history_raises_no_flag_then_the_planted_one_raises_each_kind(d
 
         assert load_demo(echo=quiet, progress=False)["anomaly_flags"] == 0
         assert len(_flags()) == len(flags)
+
+
+def test_planted_staff_do_not_share_a_name_with_a_demo_login():
+    assert not {name for _, name in PLANTED_STAFF} & {login.name for login in LOGINS}
