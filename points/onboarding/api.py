@@ -35,11 +35,19 @@ def _phone_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT_PHONE"]
 
 
+def succeeded(response) -> bool:
+    """A code sent or an account made: what counts against a phone's budget (typos do not)."""
+    return response.status_code < 400
+
+
 # One budget per address and one per phone for registering and asking for codes, whether
-# through the API or the form (the scopes are shared with the page's limits).
+# through the API or the form (the scopes are shared with the page's limits). The address pays
+# for every attempt; the phone only for codes sent and accounts made.
 REGISTER_LIMITS = [
     limiter.shared_limit(_address_limit, scope="register-address", methods=["POST"]),
-    limiter.shared_limit(_phone_limit, scope="register-phone", key_func=_phone_key, methods=["POST"]),
+    limiter.shared_limit(
+        _phone_limit, scope="register-phone", key_func=_phone_key, methods=["POST"], deduct_when=succeeded
+    ),
 ]
 
 
