@@ -10,6 +10,7 @@ from points.auth.current import current_actor
 from points.errors import problem_doc
 from points.extensions import limiter
 from points.onboarding import operations, queries
+from points.onboarding.codes import succeeded
 from points.onboarding.schemas import (
     CodeRequestSchema,
     ConsentSchema,
@@ -33,11 +34,6 @@ def _address_limit() -> str:
 
 def _phone_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT_PHONE"]
-
-
-def succeeded(response) -> bool:
-    """A code sent or an account made: what counts against a phone's budget (typos do not)."""
-    return response.status_code < 400
 
 
 # One budget per address and one per phone for registering and asking for codes, whether

@@ -30,8 +30,7 @@ from points.db import keep_on_failure, roll_back_request
 from points.errors import DomainError, Forbidden, ValidationFailed
 from points.extensions import limiter
 from points.onboarding import imports, operations, queries
-from points.onboarding.api import succeeded
-from points.onboarding.codes import DevelopmentCodeSender
+from points.onboarding.codes import DevelopmentCodeSender, succeeded
 from points.onboarding.roster import template_xlsx
 from points.onboarding.schemas import CodeRequestSchema, ConsentSchema, RegisterFormSchema
 from points.org.models import OrgLevel
