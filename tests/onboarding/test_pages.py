@@ -156,3 +156,13 @@ def test_a_new_resident_registers_from_a_scan_and_checks_in(app, world, running,
     assert "赵大爷" in page and "签到</button>" in page
     done = client.post(back.headers["Location"], data={"action": "in"}, follow_redirects=True)
     assert "签到成功" in done.get_data(as_text=True)
+
+
+def test_consent_page_after_agreeing_shows_the_plain_notice(make_person, page_as):
+    browser = page_as(make_person())
+    browser.post("/consent", data={"version": "2026-11"})
+
+    page = browser.get("/consent").get_data(as_text=True)
+
+    assert "已更新" not in page and "→" not in page
+    assert "《隐私政策》（2026-11 版）" in page
