@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from points.notices.models import NoticeKind
-from points.notices.operations import NewNotice, notify
+from points.notices.operations import NewNotice, mark_ref_read, notify
 from points.signals import (
     account_confirmed,
     awards_decided,
     claim_decided,
     claim_offered,
     demand_decided,
+    offer_answered,
     registration_decided,
     voucher_issued,
 )
@@ -26,6 +27,12 @@ _DEMAND_KINDS = {
 @claim_offered.connect
 def tell_offer(_sender, *, claim_id: int, person_id: int, title: str, now: datetime, **_) -> None:
     notify([NewNotice(person_id, NoticeKind.DISPATCH_OFFERED, {"title": title}, "claim", claim_id)], now=now)
+
+
+@offer_answered.connect
+def settle_offer(_sender, *, claim_id: int, now: datetime, **_) -> None:
+    """An answered offer needs no more attention: its notice is marked read."""
+    mark_ref_read(kind=NoticeKind.DISPATCH_OFFERED, ref_type="claim", ref_id=claim_id, now=now)
 
 
 @claim_decided.connect
