@@ -11,8 +11,9 @@ from datetime import date, datetime
 
 from points.db import LOCAL_TZ
 
-WIDTH, HEIGHT = 320, 180
-LEFT, RIGHT, TOP, BOTTOM = 40, 6, 10, 24
+# Labels are drawn at the page's text size (16 px, 20 px in 大字模式), so the margins leave room for them.
+WIDTH, HEIGHT = 320, 200
+LEFT, RIGHT, TOP, BOTTOM = 52, 6, 12, 30
 COLORS = ("#b23a3a", "#2f7d4a", "#2d5fa8", "#a86b1d")
 
 
@@ -73,8 +74,8 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, str, list[i
         "bars": bars,
         "ticks": [{"value": top * k // 4, "y": round(TOP + plot_h - plot_h * k / 4, 1)} for k in range(5)],
         "axis": {"left": LEFT, "right": WIDTH - RIGHT, "bottom": TOP + plot_h, "top": TOP},
-        # Month labels under every group when they fit, else every other one.
-        "label_every": 1 if group >= 24 else 2,
+        # Month labels under every group when they fit at the page's text size, else fewer.
+        "label_every": 1 if group >= 44 else 2 if group >= 21 else 3,
         "group": round(group, 1),
         "width": WIDTH,
         "height": HEIGHT,

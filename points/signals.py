@@ -40,6 +40,10 @@ flag_escalated = _signals.signal("flag-escalated")
 # `now`. Notices tell the person.
 claim_offered = _signals.signal("claim-offered")
 
+# board: the person offered a slot (派单) accepted or declined it. Keywords `claim_id`,
+# `person_id`, `accepted` (bool), `now`. Notices mark the offer's notice read.
+offer_answered = _signals.signal("offer-answered")
+
 # board: a claim was verified on every side, or rejected. Keywords `claim_id`, `person_id`,
 # `title`, `verified` (bool), `reason`, `now`. Notices tell the claimant.
 claim_decided = _signals.signal("claim-decided")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from points.notices.models import NoticeKind
-from points.notices.operations import NewNotice, notify
+from points.notices.operations import NewNotice, mark_ref_read, notify
 from points.org.queries import community_names
 from points.people.queries import holders_over
 from points.signals import (
@@ -15,6 +15,7 @@ from points.signals import (
     claim_offered,
     demand_decided,
     flag_escalated,
+    offer_answered,
     registration_decided,
     voucher_issued,
 )
@@ -29,6 +30,12 @@ _DEMAND_KINDS = {
 @claim_offered.connect
 def tell_offer(_sender, *, claim_id: int, person_id: int, title: str, now: datetime, **_) -> None:
     notify([NewNotice(person_id, NoticeKind.DISPATCH_OFFERED, {"title": title}, "claim", claim_id)], now=now)
+
+
+@offer_answered.connect
+def settle_offer(_sender, *, claim_id: int, now: datetime, **_) -> None:
+    """An answered offer needs no more attention: its notice is marked read."""
+    mark_ref_read(kind=NoticeKind.DISPATCH_OFFERED, ref_type="claim", ref_id=claim_id, now=now)
 
 
 @claim_decided.connect

@@ -69,6 +69,25 @@ def mark_all_read(*, person_id: int, now: datetime | None = None) -> int:
     )
 
 
+def mark_ref_read(*, kind: NoticeKind, ref_type: str, ref_id: int, now: datetime | None = None) -> int:
+    """Mark read every unread notice of `kind` about one thing (say, an offer once answered);
+    answers how many."""
+    return (
+        session()
+        .execute(
+            sa.update(Notice)
+            .where(
+                Notice.kind == kind,
+                Notice.ref_type == ref_type,
+                Notice.ref_id == ref_id,
+                Notice.read_at.is_(None),
+            )
+            .values(read_at=now or utcnow())
+        )
+        .rowcount
+    )
+
+
 def prune_read_notices(*, before: datetime) -> int:
     """Delete notices read before `before`; unread ones stay however old."""
     return session().execute(sa.delete(Notice).where(Notice.read_at < before)).rowcount

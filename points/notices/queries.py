@@ -15,7 +15,7 @@ def notices_stmt(*, person_id: int, unread_only: bool = False) -> sa.Select:
     stmt = sa.select(Notice).where(Notice.person_id == person_id)
     if unread_only:
         stmt = stmt.where(Notice.read_at.is_(None))
-    return stmt.order_by(Notice.id.desc())
+    return stmt.order_by(Notice.created_at.desc(), Notice.id.desc())
 
 
 def unread_count(person_id: int, *, most: int = 99) -> int:

@@ -10,6 +10,7 @@ from points.auth.current import current_actor
 from points.errors import problem_doc
 from points.extensions import limiter
 from points.onboarding import operations, queries
+from points.onboarding.codes import succeeded
 from points.onboarding.schemas import (
     CodeRequestSchema,
     ConsentSchema,
@@ -36,10 +37,13 @@ def _phone_limit() -> str:
 
 
 # One budget per address and one per phone for registering and asking for codes, whether
-# through the API or the form (the scopes are shared with the page's limits).
+# through the API or the form (the scopes are shared with the page's limits). The address pays
+# for every attempt; the phone only for codes sent and accounts made.
 REGISTER_LIMITS = [
     limiter.shared_limit(_address_limit, scope="register-address", methods=["POST"]),
-    limiter.shared_limit(_phone_limit, scope="register-phone", key_func=_phone_key, methods=["POST"]),
+    limiter.shared_limit(
+        _phone_limit, scope="register-phone", key_func=_phone_key, methods=["POST"], deduct_when=succeeded
+    ),
 ]
 
 

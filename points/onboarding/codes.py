@@ -54,3 +54,9 @@ def new_code() -> str:
 def code_hash(secret_key: str, phone: str, code: str) -> str:
     """Codes are six digits: a keyed hash, so a copy of the table does not give them away."""
     return hmac.new(secret_key.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def succeeded(response) -> bool:
+    """A code sent or an account made: what counts against a phone's registration budget
+    (typos and refusals do not, so a few mistakes never lock a phone out)."""
+    return response.status_code < 400

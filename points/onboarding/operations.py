@@ -123,10 +123,9 @@ def register_person(
     Raises `invalid_phone`, `phone_taken`, `invalid_grid`, `consent_required`,
     `consent_outdated`, `code_required`, `code_invalid`, `weak_password`."""
     now = now or utcnow()
-    phone = mobile(phone)
+    phone = _free_phone(phone)
     if phone_codes_on():
         check_code(phone=phone, code=code, now=now)
-    _free_phone(phone)
     grid = find_node(grid_id)
     if grid is None or grid.level != OrgLevel.GRID:
         raise DomainError("invalid_grid", "请选择所在网格", 422, errors={"grid_id": [N_("请选择所在网格")]})

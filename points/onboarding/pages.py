@@ -30,7 +30,7 @@ from points.db import keep_on_failure, roll_back_request
 from points.errors import DomainError, Forbidden, ValidationFailed
 from points.extensions import limiter
 from points.onboarding import imports, operations, queries
-from points.onboarding.codes import DevelopmentCodeSender
+from points.onboarding.codes import DevelopmentCodeSender, succeeded
 from points.onboarding.roster import template_xlsx
 from points.onboarding.schemas import CodeRequestSchema, ConsentSchema, RegisterFormSchema
 from points.org.models import OrgLevel
@@ -97,6 +97,7 @@ def _form_page(*, errors: dict | None = None, error: str | None = None, sent: bo
     scope="register-phone",
     key_func=_register_phone_key,
     methods=["POST"],
+    deduct_when=succeeded,
 )
 def register():
     """The registration form; its 获取验证码 button sends a code and shows the form again."""

@@ -15,7 +15,8 @@ from points.people.models import Person
 
 
 def homes() -> list[dict]:
-    """Every grid one may live in, with its community and street, for the registration form."""
+    """Every grid one may live in, with its community and street, for the registration form, in
+    the tree's order (by id within each community, as they were set up)."""
     nodes = {node.id: node for node in all_nodes()}
     found = []
     for node in nodes.values():
@@ -24,8 +25,9 @@ def homes() -> list[dict]:
         community = nodes[node.parent_id]
         street = nodes.get(community.parent_id)
         names = [n.name for n in (street, community, node) if n is not None]
-        found.append({"grid_id": node.id, "community_id": community.id, "label": " · ".join(names)})
-    return sorted(found, key=lambda home: home["label"])
+        order = (street.id if street is not None else 0, community.id, node.id)
+        found.append((order, {"grid_id": node.id, "community_id": community.id, "label": " · ".join(names)}))
+    return [home for _order, home in sorted(found, key=lambda pair: pair[0])]
 
 
 def latest_code(phone: str, *, now: datetime) -> VerificationCode | None:

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.labels import N_
+from points.onboarding.phones import BAD_PHONE, mobile_or_none
 from points.people.passwords import MAX_LENGTH, MIN_LENGTH
 from points.validation import Schema
 
@@ -13,6 +14,11 @@ from points.validation import Schema
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ma.ValidationError(N_("不能为空"))
+
+
+def _mobile(value: str) -> None:
+    if mobile_or_none(value) is None:
+        raise ma.ValidationError(BAD_PHONE)
 
 
 class CodeRequestSchema(Schema):
@@ -40,6 +46,8 @@ class RegisterSchema(Schema):
 
 
 class RegisterFormSchema(RegisterSchema):
+    # The form checks the phone with the other fields, so every mistake shows at once.
+    phone = fields.String(required=True, validate=[validate.Length(min=1, max=32), _mobile])
     password_again = fields.String(
         required=True, validate=validate.Length(max=MAX_LENGTH), metadata={"verbatim": True}
     )

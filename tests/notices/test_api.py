@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from points.board import operations as board_ops
+
 
 def test_list_my_notices_newest_first_in_chinese(make_person, tell, api_as):
     person = make_person()
@@ -69,3 +71,22 @@ def test_bad_paging_is_a_clear_422(make_person, api_as):
 
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+
+
+def test_answering_an_offer_marks_its_notice_read(board, make_task, actor_of, api_as):
+    staff = actor_of(board.staff)
+    first = board_ops.dispatch_task(
+        actor=staff, task_id=make_task(title="扫雪").id, person_id=board.resident.id
+    )
+    second = board_ops.dispatch_task(
+        actor=staff, task_id=make_task(title="读报").id, person_id=board.resident.id
+    )
+    api = api_as(board.resident)
+    assert api.get("/api/v1/me/notices/unread").get_json()["unread"] == 2
+
+    assert api.post(f"/api/v1/claims/{first.id}/accept").status_code == 200
+    assert api.get("/api/v1/me/notices/unread").get_json()["unread"] == 1
+    assert api.post(f"/api/v1/claims/{second.id}/decline", json={}).status_code == 200
+
+    items = api.get("/api/v1/me/notices").get_json()["items"]
+    assert [(n["kind"], n["is_read"]) for n in items] == [("dispatch_offered", True)] * 2

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from points.db import utcnow
 
 
 def test_inbox_page_lists_my_notices_and_the_menu_counts_them(make_person, tell, page_as):
@@ -64,3 +67,21 @@ def test_inbox_needs_a_login(client):
     response = client.get("/notices")
 
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_no_unread_notices_says_so(make_person, tell, page_as):
+    person = make_person()
+    browser = page_as(person)
+
+    assert "没有未读消息" in browser.get("/notices?unread=1").get_data(as_text=True)
+    assert "没有未读消息" not in browser.get("/notices").get_data(as_text=True)
+
+
+def test_inbox_is_newest_first_by_time(make_person, tell, page_as):
+    person = make_person()
+    tell(person, title="新的")
+    tell(person, title="旧的", now=utcnow() - timedelta(days=2))
+
+    page = page_as(person).get("/notices").get_data(as_text=True)
+
+    assert page.index("「新的」") < page.index("「旧的」")

@@ -69,3 +69,13 @@ def test_consent_through_the_api(make_person, api_as):
     assert api.post("/api/v1/me/consent", json={"version": "2026-11"}).status_code == 204
     outdated = api.post("/api/v1/me/consent", json={"version": "2020-01"})
     assert outdated.status_code == 422 and outdated.get_json()["code"] == "consent_outdated"
+
+
+def test_register_a_taken_phone_says_so_before_the_code(client, homes, codes, make_person):
+    taken = make_person()
+
+    for code in (None, "000000"):
+        refused = client.post("/api/v1/register", json=body(homes, phone=taken.phone, code=code))
+
+        assert refused.status_code == 409, refused.get_json()
+        assert refused.get_json()["code"] == "phone_taken"

@@ -98,7 +98,7 @@ def test_a_code_gives_way_after_five_wrong_tries(homes, codes):
 def test_a_code_is_used_once(homes, codes, make_person):
     operations.send_code(phone=PHONE)
     code = codes[PHONE]
-    register(homes, code=code)
+    operations.check_code(phone=PHONE, code=code, now=utcnow())
 
     with pytest.raises(DomainError) as refused:
         register(homes, code=code)

@@ -156,3 +156,34 @@ def test_a_new_resident_registers_from_a_scan_and_checks_in(app, world, running,
     assert "赵大爷" in page and "签到</button>" in page
     done = client.post(back.headers["Location"], data={"action": "in"}, follow_redirects=True)
     assert "签到成功" in done.get_data(as_text=True)
+
+
+def test_consent_page_after_agreeing_shows_the_plain_notice(make_person, page_as):
+    browser = page_as(make_person())
+    browser.post("/consent", data={"version": "2026-11"})
+
+    page = browser.get("/consent").get_data(as_text=True)
+
+    assert "已更新" not in page and "→" not in page
+    assert "《隐私政策》（2026-11 版）" in page
+
+
+def test_grids_are_listed_in_the_trees_order(client, make_node):
+    community = make_node("community", make_node("street", name="兴安街道"), name="红松社区")
+    for name in ("第一网格", "第二网格", "第三网格", "第四网格"):
+        make_node("grid", community, name=name)
+
+    page = client.get("/register").get_data(as_text=True)
+
+    positions = [page.index(name) for name in ("第一网格", "第二网格", "第三网格", "第四网格")]
+    assert positions == sorted(positions)
+
+
+def test_a_bad_phone_and_a_short_password_are_both_reported(client, homes, codes):
+    page = client.post(
+        "/register", data=register_form(homes, "12345", "123456", password="short", password_again="short")
+    )
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "请输入有效的中国大陆手机号" in text and "长度应在" in text

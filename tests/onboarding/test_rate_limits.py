@@ -13,15 +13,19 @@ def limited(app_with):
         RATELIMIT_ENABLED=True,
         REGISTER_RATE_LIMIT_PHONE="2 per day",
         REGISTER_RATE_LIMIT_ADDRESS="100 per day",
+        VERIFICATION_CODE_INTERVAL_SECONDS=0,
     )
 
 
 def test_register_api_per_phone_limit(limited):
     client = limited.test_client()
     for n in range(2):
-        client.post(
-            "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}
+        sent = client.post(
+            "/api/v1/register/code",
+            json={"phone": "13912345678"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
         )
+        assert sent.status_code == 204
 
     again = client.post(
         "/api/v1/register/code", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
@@ -54,3 +58,42 @@ def test_register_page_per_address_limit(app_with):
 
     assert again.status_code == 429
     assert client.get("/register", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
+
+
+def test_failed_attempts_do_not_lock_a_phone_out(limited):
+    client = limited.test_client()
+    for n in range(5):
+        typo = client.post(
+            "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}
+        )
+        assert typo.status_code == 422
+        form = client.post(
+            "/register",
+            data={"phone": "13912345678", "step": "register"},
+            environ_base={"REMOTE_ADDR": "10.2.2.2"},
+        )
+        assert form.status_code == 422
+
+    sent = client.post("/api/v1/register/code", json={"phone": "13912345678"})
+    page = client.post("/register", data={"phone": "13912345678", "step": "code"})
+
+    assert (sent.status_code, page.status_code) == (204, 200)
+
+
+def test_failed_attempts_still_count_per_address(app_with):
+    limited = app_with(
+        RATELIMIT_ENABLED=True,
+        REGISTER_RATE_LIMIT_PHONE="100 per day",
+        REGISTER_RATE_LIMIT_ADDRESS="2 per day",
+    )
+    client = limited.test_client()
+    for _ in range(2):
+        client.post(
+            "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": "10.3.3.3"}
+        )
+
+    again = client.post(
+        "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": "10.3.3.3"}
+    )
+
+    assert again.status_code == 429

@@ -24,7 +24,7 @@ from points.labels import N_
 from points.ledger import operations as ledger
 from points.people.models import Person
 from points.people.queries import acts_as_party_member, get_person, unit_reports_to
-from points.signals import claim_decided, claim_offered
+from points.signals import claim_decided, claim_offered, offer_answered
 
 
 def claim_kind(task: Task, *, person: Person | None, unit_id: int | None) -> str:
@@ -196,7 +196,9 @@ def accept_dispatch(*, actor: Actor, claim_id: int, now: datetime | None = None)
     """Take on a dispatched task. Raises `not_offered`, `task_not_open`, `not_eligible`."""
     now = now or utcnow()
     claim, task = _claimant_step(actor, claim_id, "accept", now)
-    return _claim_move(actor, claim, task, ClaimState.CLAIMED, now)
+    _claim_move(actor, claim, task, ClaimState.CLAIMED, now)
+    offer_answered.send(None, claim_id=claim.id, person_id=claim.person_id, accepted=True, now=now)
+    return claim
 
 
 def decline_dispatch(*, actor: Actor, claim_id: int, reason: str = "", now: datetime | None = None) -> Claim:
@@ -204,7 +206,9 @@ def decline_dispatch(*, actor: Actor, claim_id: int, reason: str = "", now: date
     now = now or utcnow()
     claim, task = _claimant_step(actor, claim_id, "decline", now)
     claim.reason = reason.strip()
-    return _claim_move(actor, claim, task, ClaimState.DECLINED, now)
+    _claim_move(actor, claim, task, ClaimState.DECLINED, now)
+    offer_answered.send(None, claim_id=claim.id, person_id=claim.person_id, accepted=False, now=now)
+    return claim
 
 
 def withdraw_claim(*, actor: Actor, claim_id: int, reason: str = "", now: datetime | None = None) -> Claim:
