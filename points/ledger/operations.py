@@ -63,6 +63,7 @@ from points.ledger.posting import (
     existing_keys,
     local_year,
     lock_head,
+    mirror_leg,
     move_balances,
     replayed,
     resolution_leg,
@@ -480,16 +481,10 @@ def reverse_transfer(*, actor: Actor, transfer_id: int, reason: str, now: dateti
     if refusal is not None:
         raise refusal
     _, rejected = reversal_requests(target)
-    leg = Leg(
-        kind=target["kind"],
-        debit_account_id=target["credit_account_id"],
-        credit_account_id=target["debit_account_id"],
-        amount=target["amount"],
-        status="pending",
+    leg = mirror_leg(
+        target,
         reason="reversal",
-        ref_type="transfer",
-        ref_id=target["id"],
-        memo=reason.strip(),
+        memo=reason,
         requested_by_id=actor.person_id,
         # Two requests racing past the check above meet on this key: the second gets the
         # first's row back. After a rejection the next request counts on.

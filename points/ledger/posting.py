@@ -207,6 +207,26 @@ def use_budgets(community_id: int, legs: list[Leg]) -> None:
                 )
 
 
+def mirror_leg(
+    target: dict, *, reason: str, memo: str, requested_by_id: int, idempotency_key: str | None
+) -> Leg:
+    """A pending request to move `target`'s amount back the other way (a reversal, a refund),
+    pointing at it; a second person posts or voids it."""
+    return Leg(
+        kind=target["kind"],
+        debit_account_id=target["credit_account_id"],
+        credit_account_id=target["debit_account_id"],
+        amount=target["amount"],
+        status="pending",
+        reason=reason,
+        ref_type="transfer",
+        ref_id=target["id"],
+        memo=memo.strip(),
+        requested_by_id=requested_by_id,
+        idempotency_key=idempotency_key,
+    )
+
+
 def resolution_leg(pending: dict, *, status: str, approver_id: int | None, memo: str = "") -> Leg:
     """The row that posts (`post`) or voids (`void`) a pending award or reversal request, with
     what it gives back to the budget."""

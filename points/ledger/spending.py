@@ -13,7 +13,7 @@ from points.audit.operations import record
 from points.errors import Conflict, DomainError
 from points.ledger.checks import check_amount, check_kind, check_text
 from points.ledger.operations import _append, _get_transfer
-from points.ledger.posting import Leg, account_ids, cursor, lock_head
+from points.ledger.posting import Leg, account_ids, cursor, lock_head, mirror_leg
 from points.ledger.queries import reversal_of
 from points.ledger.transitions import approval_refusals
 
@@ -102,16 +102,10 @@ def request_refund(
         raise Conflict("not_refundable", "只有已完成的兑换可以退还")
     if reversal_of(target) is not None:
         raise Conflict("already_resolved", "这笔兑换已退还过")
-    leg = Leg(
-        kind=target["kind"],
-        debit_account_id=target["credit_account_id"],
-        credit_account_id=target["debit_account_id"],
-        amount=target["amount"],
-        status="pending",
+    leg = mirror_leg(
+        target,
         reason="refund",
-        ref_type="transfer",
-        ref_id=target["id"],
-        memo=reason.strip(),
+        memo=reason,
         requested_by_id=actor.person_id,
         idempotency_key=idempotency_key,
     )
