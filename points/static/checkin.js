@@ -1,6 +1,5 @@
 /* QR check-in: the station screen redraws its code and count without reloading, and warns when
-   it loses its connection; the check-in desk reads member cards with the device camera where the
-   browser has BarcodeDetector (a USB scanner types into the same field everywhere). */
+   it loses its connection. */
 (function () {
   "use strict";
 
@@ -81,60 +80,8 @@
     schedule();
   }
 
-  function runCardCamera(form) {
-    var input = form.querySelector("#card-input");
-    var button = form.querySelector("#camera-button");
-    var video = document.getElementById("camera");
-    var status = document.getElementById("camera-status");
-    // The camera needs HTTPS (or localhost) and a browser that reads QR codes itself.
-    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices) {
-      return;
-    }
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var detector;
-      try {
-        detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      } catch (error) {
-        status.textContent = button.getAttribute("data-no-camera");
-        return;
-      }
-      navigator.mediaDevices
-        .getUserMedia({ video: { facingMode: "environment" } })
-        .then(function (stream) {
-          video.srcObject = stream;
-          video.hidden = false;
-          status.textContent = button.getAttribute("data-aim");
-          return video.play().then(function () {
-            function look() {
-              detector
-                .detect(video)
-                .then(function (codes) {
-                  if (codes.length) {
-                    stream.getTracks().forEach(function (track) { track.stop(); });
-                    input.value = codes[0].rawValue;
-                    form.submit();
-                  } else {
-                    requestAnimationFrame(look);
-                  }
-                })
-                .catch(function () { requestAnimationFrame(look); });
-            }
-            look();
-          });
-        })
-        .catch(function () {
-          status.textContent = button.getAttribute("data-no-camera");
-        });
-    });
-  }
-
   var screen = document.querySelector("[data-screen]");
   if (screen) {
     runScreen(screen);
-  }
-  var cardForm = document.getElementById("card-form");
-  if (cardForm) {
-    runCardCamera(cardForm);
   }
 })();
