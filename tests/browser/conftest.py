@@ -35,6 +35,10 @@ SCREENSHOTS = Path(
 )
 
 
+# Generous waits: CI runs the suite on two cores beside the database, and a page that renders in
+# 50 ms alone can take seconds there. A real failure still fails, only later.
+TIMEOUT_MS = 20_000
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -42,7 +46,7 @@ DESKTOP = {"width": 1280, "height": 900}
 def open_context(browser, live_server, viewport):
     """A fresh browser (cookies of its own) of the given size, in Chinese."""
     context = browser.new_context(locale="zh-CN", base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 
@@ -98,6 +102,7 @@ class WatchedBrowser:
 
     def new_context(self, **options):
         context = self._browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
         context.on("console", self._note)
         return context
 
@@ -117,6 +122,9 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _browser_unavailable("the playwright package is not installed")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -180,7 +188,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
         yield page
