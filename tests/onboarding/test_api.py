@@ -43,7 +43,7 @@ def test_register_with_a_code_then_log_in(client, homes, codes):
 def test_register_refusals_are_problem_documents(client, homes, codes, make_person):
     taken = make_person()
     cases = [
-        (client.post("/api/v1/register", json=body(homes, phone="123")), 422, "invalid_phone"),
+        (client.post("/api/v1/register", json=body(homes, phone="123")), 422, "validation_error"),
         (client.post("/api/v1/register", json=body(homes)), 422, "code_required"),
         (client.post("/api/v1/register/code", json={"phone": taken.phone}), 409, "phone_taken"),
         (client.post("/api/v1/register", json={"phone": PHONE}), 422, "validation_error"),
@@ -52,6 +52,18 @@ def test_register_refusals_are_problem_documents(client, homes, codes, make_pers
         assert response.status_code == status, response.get_json()
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["code"] == code
+
+
+def test_a_bad_phone_is_reported_with_the_other_field_errors(client, homes, codes):
+    refused = client.post(
+        "/api/v1/register", json=body(homes, phone="12345", name="  ", password="short", code=codes.get(PHONE))
+    )
+
+    problem = refused.get_json()
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert problem["code"] == "validation_error"
+    assert set(problem["errors"]) == {"phone", "name", "password"}
+    assert problem["errors"]["phone"] == ["请输入有效的中国大陆手机号"]
 
 
 def test_register_without_a_sender_waits_for_staff(client, homes, without_codes):

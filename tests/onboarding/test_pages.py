@@ -36,6 +36,18 @@ def test_register_page_lists_homes_and_the_notice_version(client, homes):
     assert "《隐私政策》（2026-11 版）" in page and "获取验证码" in page
 
 
+def test_enter_in_a_field_registers_rather_than_sending_a_code(client, homes, codes):
+    # A browser's Enter presses the form's first submit button (the browser story presses it).
+    page = client.get("/register").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/register[^"]*" class="register">(.*?)</form>', page, re.S)
+
+    buttons = re.findall(r'<button type="submit" name="step" value="(\w+)"', form.group(1))
+
+    assert buttons == ["register", "code", "register"]
+    # Without JavaScript each button still posts its own step.
+    assert "验证码已发送" in client.post("/register", data={"phone": PHONE, "step": "code"}).get_data(as_text=True)
+
+
 def test_register_with_a_code_logs_in_and_goes_on(client, homes, codes):
     code = code_for(client, PHONE)
 
