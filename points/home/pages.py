@@ -19,6 +19,7 @@ from points.home import mydata, queries
 from points.notices.queries import unread_count
 from points.people.models import RegistrationState, Role
 from points.people.operations import close_account as close_own_account
+from points.people.operations import record_phone_views
 from points.people.queries import has_registrations_page
 from points.web import page_action
 
@@ -199,9 +200,12 @@ def person(person_id: int):
     """A person's page for those who read people: roles, registrations, balances, recent service."""
     actor = current_actor_or_none()
     actor.require_somewhere("people.read")
+    detail = queries.person_detail(actor, person_id)
+    # A manager reads the full phone here: audited like every full phone shown to staff.
+    record_phone_views(actor=actor, people=[detail])
     return render_template(
         "home/person.html",
-        person=queries.person_detail(actor, person_id),
+        person=detail,
         roles=Role,
         states=RegistrationState,
         claim_state_names=ClaimState.titles(),

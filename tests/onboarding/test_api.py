@@ -56,7 +56,8 @@ def test_register_refusals_are_problem_documents(client, homes, codes, make_pers
 
 def test_a_bad_phone_is_reported_with_the_other_field_errors(client, homes, codes):
     refused = client.post(
-        "/api/v1/register", json=body(homes, phone="12345", name="  ", password="short", code=codes.get(PHONE))
+        "/api/v1/register",
+        json=body(homes, phone="12345", name="  ", password="short", code=codes.get(PHONE)),
     )
 
     problem = refused.get_json()

@@ -124,7 +124,9 @@ def test_without_a_sender_the_account_waits_for_staff(homes, without_codes, make
     person = register(homes)
 
     assert person.needs_confirmation is True
-    assert awaiting_confirmation(actor_of(staff)) == [person]
+    assert [(p["id"], p["may_confirm"]) for p in awaiting_confirmation(actor_of(staff))] == [
+        (person.id, True)
+    ]
     with pytest.raises(DomainError) as refused:
         ledger.request_award(
             community_id=homes.community.id,
