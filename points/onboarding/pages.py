@@ -144,7 +144,11 @@ def _send_code():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("onboarding/privacy.html", version=operations.current_notice_version())
+    return render_template(
+        "onboarding/privacy.html",
+        version=operations.current_notice_version(),
+        contact=current_app.config.get("PRIVACY_CONTACT", ""),
+    )
 
 
 @bp.route("/consent", methods=["GET", "POST"])

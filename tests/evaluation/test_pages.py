@@ -152,7 +152,9 @@ def test_an_answered_objection_reaches_its_filers_inbox(noticed, page_as, sess, 
 
     inbox = resident.get("/notices").get_data(as_text=True)
     assert said in inbox
-    assert "objection to the notice" in resident.get("/notices?lang=en").get_data(as_text=True)
+    assert "Your objection to the 2026-Q3 public notice was" in resident.get("/notices?lang=en").get_data(
+        as_text=True
+    )
     notice_id = re.search(r"/notices/(\d+)/open", inbox).group(1)
     opened = resident.post(f"/notices/{notice_id}/open")
     assert opened.headers["Location"].endswith(f"/notice/{noticed.period.id}#objection-{objection.id}")

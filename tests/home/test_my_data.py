@@ -36,7 +36,7 @@ def award(person, amount=7):
 
 def test_my_data_holds_every_section_and_no_secret(make_person, api_as):
     person = make_person(name="赵秀英")
-    give_consent(person_id=person.id, version="2026-11")
+    give_consent(person_id=person.id, version="2026-11-26")
     award(person)
     notify([NewNotice(person.id, NoticeKind.CLAIM_VERIFIED, {"title": "扫雪"}, "claim", 1)])
 
@@ -44,7 +44,7 @@ def test_my_data_holds_every_section_and_no_secret(make_person, api_as):
 
     assert data["profile"][0]["name"] == "赵秀英" and data["profile"][0]["phone"] == person.phone
     assert "password_hash" not in data["profile"][0]
-    assert [c["version"] for c in data["consents"]] == ["2026-11"]
+    assert [c["version"] for c in data["consents"]] == ["2026-11-26"]
     assert [(row["amount"], row["balance"]) for row in data["statement"]] == [(7, 7)]
     assert data["notices"][0]["params"] == {"title": "扫雪"}
     assert set(data) >= {"claims", "checkins", "demands", "vouchers", "registrations", "roles"}

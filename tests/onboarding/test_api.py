@@ -21,7 +21,7 @@ def body(homes, **overrides) -> dict:
 def test_register_info_needs_no_token(client, homes):
     info = client.get("/api/v1/register").get_json()
 
-    assert info["privacy_notice_version"] == "2026-11" and info["phone_codes"] is True
+    assert info["privacy_notice_version"] == "2026-11-26" and info["phone_codes"] is True
     assert {
         "grid_id": homes.grid.id,
         "community_id": homes.community.id,
@@ -35,7 +35,9 @@ def test_register_with_a_code_then_log_in(client, homes, codes):
     made = client.post("/api/v1/register", json=body(homes, code=codes[PHONE]))
 
     assert made.status_code == 201, made.get_json()
-    assert made.get_json()["needs_confirmation"] is False and made.get_json()["consent_version"] == "2026-11"
+    assert (
+        made.get_json()["needs_confirmation"] is False and made.get_json()["consent_version"] == "2026-11-26"
+    )
     token = client.post("/api/v1/auth/token", json={"phone": PHONE, "password": NEW_PASSWORD})
     assert token.status_code == 201
 
@@ -79,7 +81,7 @@ def test_register_without_a_sender_waits_for_staff(client, homes, without_codes)
 def test_consent_through_the_api(make_person, api_as):
     api = api_as(make_person())
 
-    assert api.post("/api/v1/me/consent", json={"version": "2026-11"}).status_code == 204
+    assert api.post("/api/v1/me/consent", json={"version": "2026-11-26"}).status_code == 204
     outdated = api.post("/api/v1/me/consent", json={"version": "2020-01"})
     assert outdated.status_code == 422 and outdated.get_json()["code"] == "consent_outdated"
 

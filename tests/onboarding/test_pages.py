@@ -33,7 +33,7 @@ def test_register_page_lists_homes_and_the_notice_version(client, homes):
     page = client.get("/register").get_data(as_text=True)
 
     assert "兴安街道 · 红松社区 · 一网格" in page
-    assert "《隐私政策》（2026-11 版）" in page and "获取验证码" in page
+    assert "《隐私政策》（2026-11-26 版）" in page and "获取验证码" in page
 
 
 def test_enter_in_a_field_registers_rather_than_sending_a_code(client, homes, codes):
@@ -166,17 +166,17 @@ def test_a_new_notice_version_asks_again(app, make_person, page_as, consent_guar
 
     asked = browser.get("/board")
     assert asked.status_code == 302 and "/consent?next=/board" in asked.headers["Location"]
-    agreed = browser.post("/consent?next=/board", data={"version": "2026-11"})
+    agreed = browser.post("/consent?next=/board", data={"version": "2026-11-26"})
     assert agreed.headers["Location"] == "/board"
     assert browser.get("/board").status_code == 200
 
     app.config["PRIVACY_NOTICE_VERSION"] = "2027-01"
     try:
         again = browser.get("/consent")
-        assert "2026-11 → 2027-01" in again.get_data(as_text=True)
+        assert "2026-11-26 → 2027-01" in again.get_data(as_text=True)
         assert browser.get("/board").status_code == 302
     finally:
-        app.config["PRIVACY_NOTICE_VERSION"] = "2026-11"
+        app.config["PRIVACY_NOTICE_VERSION"] = "2026-11-26"
 
 
 def test_codes_page_exists_only_in_development(app, client):
@@ -225,12 +225,12 @@ def test_a_new_resident_registers_from_a_scan_and_checks_in(app, world, running,
 
 def test_consent_page_after_agreeing_shows_the_plain_notice(make_person, page_as):
     browser = page_as(make_person())
-    browser.post("/consent", data={"version": "2026-11"})
+    browser.post("/consent", data={"version": "2026-11-26"})
 
     page = browser.get("/consent").get_data(as_text=True)
 
     assert "已更新" not in page and "→" not in page
-    assert "《隐私政策》（2026-11 版）" in page
+    assert "《隐私政策》（2026-11-26 版）" in page
 
 
 def test_grids_are_listed_in_the_trees_order(client, make_node):
