@@ -91,6 +91,31 @@ def test_close_account_erases_name_and_phone_and_keeps_the_ledger(make_person, p
     assert login.status_code == 401
 
 
+def test_closing_keeps_flask_points_verify_ok_and_staff_see_the_same_statement(
+    app, make_person, make_node, page_as, api_as
+):
+    community = make_node("community")
+    staff = make_person(community=community, roles=[("staff", community)])
+    person = make_person(community=community, name="赵秀英")
+    award(person, 9)
+    award(person, 4)
+    desk = api_as(staff)
+
+    def as_staff_sees():
+        statement = desk.get(f"/api/v1/people/{person.id}/statement?kind=xingan").get_json()
+        rows = [(r["id"], r["amount"], r["change"], r["balance"]) for r in statement["items"]]
+        return rows, desk.get(f"/api/v1/people/{person.id}/balances").get_json()
+
+    before = as_staff_sees()
+    assert page_as(person).post("/me/close", data={"password": "password123"}).status_code == 302
+
+    verified = app.test_cli_runner().invoke(args=["points", "verify", "--no-record"])
+    assert verified.exit_code == 0, verified.output
+    assert "\nOK: 2 transfers" in verified.output
+    assert as_staff_sees() == before and before[0]
+    assert "已注销用户" in page_as(staff).get(f"/people/{person.id}").get_data(as_text=True)
+
+
 def test_close_account_through_the_api(make_person, api_as):
     person = make_person()
     api = api_as(person)
