@@ -53,7 +53,7 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("people_pages.registrations", _l("双报到"), has_registrations_page),
     ("ledger_pages.ledger", _l("积分台账"), _may("ledger.read")),
     ("people_pages.people", _l("人员"), _may("people.read")),
-    ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.manage")),
+    ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.read")),
     ("onboarding_pages.roster_upload", _l("导入名单"), _may("people.manage")),
     ("onboarding_pages.proxy_desk", _l("代办确认"), _may("people.manage")),
     ("people_pages.audit", _l("操作日志"), _may("audit.read")),

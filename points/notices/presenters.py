@@ -7,6 +7,7 @@ from flask import url_for
 from points.i18n import Gettext
 from points.notices.models import NO_REASON, REASON_NEEDED, Notice, NoticeKind
 from points.notices.queries import filled_params
+from points.people.models import CLOSED_NAME
 
 # Where a notice about each kind of thing leads (endpoint, its id argument or None).
 _LINKS = {
@@ -41,6 +42,8 @@ def text_of(notice: Notice, say: Gettext, params: dict | None = None) -> str:
     params = filled_params([notice])[0] if params is None else dict(params)
     if notice.kind in REASON_NEEDED and not params.get("reason"):
         params["reason"] = say(NO_REASON)
+    if params.get("name") == CLOSED_NAME:
+        params["name"] = say(CLOSED_NAME)
     defaults = {
         "title": "",
         "reason": "",
