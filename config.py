@@ -163,8 +163,11 @@ class Config:
 
     JOB_RUNS_KEEP_DAYS = 400
     # Registering oneself: the privacy notice's version (a new one asks everyone again at their
-    # next page), and whether pages ask for consent before anything else.
-    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
+    # next page; the notice's text changes only with a new version), the notice's contact beyond
+    # the community's service station (a phone or an address), and whether pages ask for
+    # consent before anything else.
+    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11-26")
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
     CONSENT_REQUIRED_AT_LOGIN = _env_bool("CONSENT_REQUIRED_AT_LOGIN", True)
     # A class (`package.module:Class`) with `send_code(phone, code)` that sends SMS codes. Empty:
     # no code is asked, and staff confirm each self-registered account before it earns points.

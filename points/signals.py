@@ -41,8 +41,14 @@ flag_escalated = _signals.signal("flag-escalated")
 claim_offered = _signals.signal("claim-offered")
 
 # board: the person offered a slot (派单) accepted or declined it. Keywords `claim_id`,
-# `person_id`, `accepted` (bool), `now`. Notices mark the offer's notice read.
+# `person_id`, `accepted` (bool), `dispatched_by_id` (who offered it), `title`, `reason` (why
+# declined), `now`. Notices mark the offer's notice read, and tell the dispatcher of a decline.
 offer_answered = _signals.signal("offer-answered")
+
+# evaluation: staff answered an objection to a 公示. Keywords `objection_id`, `period_id`,
+# `person_id` (who filed it), `period` (the period's label), `upheld` (bool), `reason` (the
+# answer), `now`. Notices tell whoever filed it.
+objection_answered = _signals.signal("objection-answered")
 
 # board: a claim was verified on every side, or rejected. Keywords `claim_id`, `person_id`,
 # `title`, `verified` (bool), `reason`, `now`. Notices tell the claimant.

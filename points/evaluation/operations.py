@@ -46,6 +46,7 @@ from points.ledger.queries import award_states
 from points.ledger.spending import expire_points
 from points.pagination import stream
 from points.people.queries import belongs_to_community, get_person
+from points.signals import objection_answered
 
 _TEXT_LIMIT = 1000
 
@@ -231,6 +232,16 @@ def answer_objection(
     objection.answer, objection.answered_by_id, objection.answered_at = answer, actor.person_id, now
     detail = {"decision": decision, "correction_transfer_id": objection.correction_transfer_id}
     audit(actor, "evaluation.objection_answered", objection, detail=detail, now=now)
+    objection_answered.send(
+        None,
+        objection_id=objection.id,
+        period_id=objection.period_id,
+        person_id=objection.filed_by_id,
+        period=get_period(objection.period_id).label,
+        upheld=decision == "uphold",
+        reason=answer,
+        now=now,
+    )
     return objection
 
 

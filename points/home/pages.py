@@ -19,6 +19,7 @@ from points.home import mydata, queries
 from points.notices.queries import unread_count
 from points.people.models import RegistrationState, Role
 from points.people.operations import close_account as close_own_account
+from points.people.operations import record_phone_views
 from points.people.queries import has_registrations_page
 from points.web import page_action
 
@@ -52,7 +53,7 @@ MENU: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("people_pages.registrations", _l("双报到"), has_registrations_page),
     ("ledger_pages.ledger", _l("积分台账"), _may("ledger.read")),
     ("people_pages.people", _l("人员"), _may("people.read")),
-    ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.manage")),
+    ("onboarding_pages.new_accounts", _l("新账号确认"), _may("people.read")),
     ("onboarding_pages.roster_upload", _l("导入名单"), _may("people.manage")),
     ("onboarding_pages.proxy_desk", _l("代办确认"), _may("people.manage")),
     ("people_pages.audit", _l("操作日志"), _may("audit.read")),
@@ -199,9 +200,12 @@ def person(person_id: int):
     """A person's page for those who read people: roles, registrations, balances, recent service."""
     actor = current_actor_or_none()
     actor.require_somewhere("people.read")
+    detail = queries.person_detail(actor, person_id)
+    # A manager reads the full phone here: audited like every full phone shown to staff.
+    record_phone_views(actor=actor, people=[detail])
     return render_template(
         "home/person.html",
-        person=queries.person_detail(actor, person_id),
+        person=detail,
         roles=Role,
         states=RegistrationState,
         claim_state_names=ClaimState.titles(),

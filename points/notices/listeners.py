@@ -15,6 +15,7 @@ from points.signals import (
     claim_offered,
     demand_decided,
     flag_escalated,
+    objection_answered,
     offer_answered,
     registration_decided,
     voucher_issued,
@@ -33,9 +34,43 @@ def tell_offer(_sender, *, claim_id: int, person_id: int, title: str, now: datet
 
 
 @offer_answered.connect
-def settle_offer(_sender, *, claim_id: int, now: datetime, **_) -> None:
-    """An answered offer needs no more attention: its notice is marked read."""
+def settle_offer(
+    _sender,
+    *,
+    claim_id: int,
+    person_id: int,
+    accepted: bool,
+    dispatched_by_id: int | None = None,
+    title: str = "",
+    reason: str = "",
+    now: datetime,
+    **_,
+) -> None:
+    """An answered offer needs no more attention: its notice is marked read. A declined one is
+    told to whoever dispatched it, who may offer the slot to someone else."""
     mark_ref_read(kind=NoticeKind.DISPATCH_OFFERED, ref_type="claim", ref_id=claim_id, now=now)
+    if accepted or dispatched_by_id is None or dispatched_by_id == person_id:
+        return
+    params = {"title": title, "reason": reason, "person_id": person_id}
+    notify([NewNotice(dispatched_by_id, NoticeKind.DISPATCH_DECLINED, params, "dispatch", claim_id)], now=now)
+
+
+@objection_answered.connect
+def tell_objection(
+    _sender,
+    *,
+    objection_id: int,
+    period_id: int,
+    person_id: int,
+    period: str,
+    upheld: bool,
+    reason: str,
+    now: datetime,
+    **_,
+) -> None:
+    kind = NoticeKind.OBJECTION_UPHELD if upheld else NoticeKind.OBJECTION_REJECTED
+    params = {"period": period, "reason": reason, "period_id": period_id}
+    notify([NewNotice(person_id, kind, params, "objection", objection_id)], now=now)
 
 
 @claim_decided.connect

@@ -28,6 +28,19 @@ class NoticeKind(Choice):
     REGISTRATION_DECLINED = "registration_declined", N_("你的双报到未通过：%(reason)s")
     ACCOUNT_CONFIRMED = "account_confirmed", N_("你的账号已确认，可以参加活动获得积分了")
     FLAG_ESCALATED = "flag_escalated", N_("监督小组上报了%(community)s的一条异常提示，请核查并答复：%(note)s")
+    OBJECTION_UPHELD = "objection_upheld", N_("你对%(period)s公示提出的异议成立：%(reason)s")
+    OBJECTION_REJECTED = "objection_rejected", N_("你对%(period)s公示提出的异议不成立：%(reason)s")
+    # `name` is filled when read from the person in `person_id`, so a closed account's name is
+    # never kept in a notice.
+    DISPATCH_DECLINED = (
+        "dispatch_declined",
+        N_("%(name)s谢绝了你派的单「%(title)s」（%(reason)s），名额已重新开放"),
+    )
+
+
+# What a notice says in place of a reason left out, for kinds that read badly without one.
+NO_REASON = N_("未说明理由")
+REASON_NEEDED = frozenset({NoticeKind.DISPATCH_DECLINED.value})
 
 
 class Notice(SQLModel, table=True):

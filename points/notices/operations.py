@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from points.db import session, utcnow
-from points.notices.models import Notice, NoticeKind
-from points.notices.queries import get_notice, undelivered
+from points.notices.models import NO_REASON, REASON_NEEDED, Notice, NoticeKind
+from points.notices.queries import filled_params, get_notice, undelivered
 from points.notices.senders import NoticeSender, OutgoingNotice
 from points.people.queries import get_person
 
@@ -95,7 +95,10 @@ def prune_read_notices(*, before: datetime) -> int:
 
 def message_of(notice: Notice) -> str:
     """The notice's text in Chinese, the source language (for senders beyond the app)."""
-    return _fill(NoticeKind(notice.kind).title, notice.params)
+    params = filled_params([notice])[0]
+    if notice.kind in REASON_NEEDED and not params.get("reason"):
+        params["reason"] = NO_REASON
+    return _fill(NoticeKind(notice.kind).title, params)
 
 
 def _fill(template: str, params: dict) -> str:

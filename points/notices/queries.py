@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.errors import NotFound
 from points.notices.models import Notice
+from points.people.queries import person_names
 
 
 def notices_stmt(*, person_id: int, unread_only: bool = False) -> sa.Select:
@@ -51,3 +52,16 @@ def undelivered(*, since: datetime, batch: int) -> list[Notice]:
 def notices_of(person_id: int) -> list[Notice]:
     """Every notice of the person's, oldest first (their data export)."""
     return list(session().scalars(notices_stmt(person_id=person_id).order_by(None).order_by(Notice.id)).all())
+
+
+def filled_params(notices: list[Notice]) -> list[dict]:
+    """Each notice's parameters with `name` read now from the person in `person_id`, so a
+    closed account shows as closed rather than by the name it had."""
+    names = person_names({n.params["person_id"] for n in notices if n.params.get("person_id")})
+    filled = []
+    for notice in notices:
+        params = dict(notice.params)
+        if params.get("person_id"):
+            params["name"] = names.get(params["person_id"], "")
+        filled.append(params)
+    return filled

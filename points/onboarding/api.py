@@ -66,7 +66,8 @@ class Register(MethodView):
     @blp.alt_response(
         422,
         **problem_doc(
-            "invalid_phone, invalid_grid, consent_required, code_required, code_invalid, weak_password"
+            "validation_error (every bad field at once, a bad phone too), invalid_grid, "
+            "consent_required, code_required, code_invalid, weak_password"
         ),
     )
     @blp.alt_response(409, **problem_doc("phone_taken"))

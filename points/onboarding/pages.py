@@ -43,7 +43,7 @@ from points.people.proxy_queries import (
     proxy_links_in_scope,
     proxy_links_of,
 )
-from points.people.queries import get_person, mask_phone, person_names
+from points.people.queries import get_person, person_names
 from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("onboarding_pages", __name__, template_folder="templates")
@@ -144,7 +144,11 @@ def _send_code():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("onboarding/privacy.html", version=operations.current_notice_version())
+    return render_template(
+        "onboarding/privacy.html",
+        version=operations.current_notice_version(),
+        contact=current_app.config.get("PRIVACY_CONTACT", ""),
+    )
 
 
 @bp.route("/consent", methods=["GET", "POST"])
@@ -180,13 +184,14 @@ def dev_codes():
 @bp.get("/people/new-accounts")
 @login_required
 def new_accounts():
-    """Self-registered people waiting for staff to confirm them at the desk."""
+    """Self-registered people waiting for staff to confirm them at the desk; grid workers see
+    their grids' (phones masked). Every full phone shown is in the audit log."""
     actor = current_actor()
-    if not actor.can_somewhere("people.manage"):
-        raise Forbidden("forbidden", "只有社区工作人员可以确认新账号")
-    return render_template(
-        "onboarding/new_accounts.html", people=queries.awaiting_confirmation(actor), mask=mask_phone
-    )
+    if not actor.can_somewhere("people.read"):
+        raise Forbidden("forbidden", "只有社区工作人员和网格员可以查看新账号")
+    people = queries.awaiting_confirmation(actor)
+    people_ops.record_phone_views(actor=actor, people=people)
+    return render_template("onboarding/new_accounts.html", people=people)
 
 
 @bp.post("/people/<int:person_id>/confirm-account")

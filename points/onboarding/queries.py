@@ -10,8 +10,9 @@ from points.access import Actor
 from points.db import session
 from points.onboarding.models import Consent, VerificationCode
 from points.org.models import OrgLevel, OrgNode
-from points.org.queries import all_nodes
+from points.org.queries import all_nodes, community_names
 from points.people.models import Person
+from points.people.queries import person_view
 
 
 def homes() -> list[dict]:
@@ -60,14 +61,27 @@ def consents_of(person_id: int) -> list[Consent]:
     )
 
 
-def awaiting_confirmation(actor: Actor) -> list[Person]:
-    """Self-registered people in the actor's `people.manage` scope still to be confirmed."""
+def awaiting_confirmation(actor: Actor) -> list[dict]:
+    """Self-registered people in the actor's `people.read` scope still to be confirmed, oldest
+    first, each as `person_view` shows them (the phone in full only to who manages them), with
+    their home's names and whether the actor may confirm them."""
     home = sa.orm.aliased(OrgNode)
     stmt = (
-        sa.select(Person)
+        sa.select(Person, home.path)
         .join(home, home.id == sa.func.coalesce(Person.grid_id, Person.community_id))
-        .where(Person.needs_confirmation.is_(True), actor.scope_filter("people.manage", home.path))
+        .where(Person.needs_confirmation.is_(True), actor.scope_filter("people.read", home.path))
         .order_by(Person.id)
         .limit(200)
     )
-    return list(session().scalars(stmt))
+    rows = session().execute(stmt).all()
+    names = community_names(sorted({n for p, _path in rows for n in (p.community_id, p.grid_id) if n}))
+    return [
+        {
+            **person_view(actor, person, path, locked=False),
+            "community_name": names.get(person.community_id, ""),
+            "grid_name": names.get(person.grid_id, ""),
+            "created_at": person.created_at,
+            "may_confirm": actor.can("people.manage", path),
+        }
+        for person, path in rows
+    ]

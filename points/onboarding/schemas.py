@@ -26,7 +26,8 @@ class CodeRequestSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    # The phone is checked with the other fields, so every mistake is reported at once.
+    phone = fields.String(required=True, validate=[validate.Length(min=1, max=32), _mobile])
     name = fields.String(required=True, validate=[validate.Length(min=1, max=50), _not_blank])
     grid_id = fields.Integer(
         required=True, metadata={"description": "the grid one lives in (GET /register/homes)"}
@@ -46,8 +47,6 @@ class RegisterSchema(Schema):
 
 
 class RegisterFormSchema(RegisterSchema):
-    # The form checks the phone with the other fields, so every mistake shows at once.
-    phone = fields.String(required=True, validate=[validate.Length(min=1, max=32), _mobile])
     password_again = fields.String(
         required=True, validate=validate.Length(max=MAX_LENGTH), metadata={"verbatim": True}
     )

@@ -91,6 +91,15 @@ def people(live_server):
             password=PASSWORD,
             community_id=live_server.community_id,
         )
+        # Registered without a verified phone: on the staff's list of new accounts to confirm.
+        newcomer = people_ops.create_person(
+            actor=None,
+            phone="13700000084",
+            name="欧阳秀英",
+            password=PASSWORD,
+            community_id=live_server.community_id,
+        )
+        newcomer.needs_confirmation = True
         now = utcnow()
 
         def task(title, start, **fields):
@@ -236,7 +245,8 @@ def test_staff_pages_never_scroll_sideways(browser, live_server, people):
         context = _context(browser, live_server, viewport, large=False)
         page = context.new_page()
         log_in_at(page, people["staff"].phone)
-        for path in [*STAFF_PAGES, f"/tasks/{people['task_id']}", "/tasks/new", "/ledger", "/verify"]:
+        paths = [*STAFF_PAGES, f"/tasks/{people['task_id']}", "/tasks/new", "/ledger", "/verify"]
+        for path in [*paths, "/people/new-accounts"]:
             page.goto(path)
             if (extra := page.evaluate(SIDEWAYS)) > 0:
                 sideways[f"{path} at {viewport['width']}px"] = extra

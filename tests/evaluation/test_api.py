@@ -128,3 +128,27 @@ def test_freeze_through_the_api_after_the_notice(scored, api_as, app):
     assert frozen.json["state"] == "frozen"
     detail = api_as(scored.staff).get(f"/api/v1/evaluation/periods/{period.id}")
     assert [r["name"] for r in detail.json["rows"]] == ["张*英", "李*", "王*六"]
+
+
+def test_an_upheld_objection_is_in_the_filers_notices(scored, api_as):
+    staff, filer = api_as(scored.staff), api_as(scored.r2)
+    period_id = staff.post(
+        "/api/v1/evaluation/periods",
+        json={"community_id": scored.a.id, "kind": "xingan", "period_type": "quarter", "key": "2026-Q3"},
+    ).json["id"]
+    objection = filer.post(
+        f"/api/v1/evaluation/periods/{period_id}/objections",
+        json={"subject_id": scored.r1.id, "text": "漏记一次"},
+    ).json
+
+    staff.post(
+        f"/api/v1/evaluation/objections/{objection['id']}/answer",
+        json={"decision": "uphold", "answer": "已补记"},
+    )
+
+    notices = filer.get("/api/v1/me/notices").json["items"]
+    assert [(n["kind"], n["text"]) for n in notices] == [
+        ("objection_upheld", "你对2026-Q3公示提出的异议成立：已补记")
+    ]
+    assert notices[0]["link"] == f"/notice/{period_id}#objection-{objection['id']}"
+    assert api_as(scored.r1).get("/api/v1/me/notices").json["items"] == []

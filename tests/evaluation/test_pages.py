@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -129,3 +130,36 @@ def test_member_book_lists_every_member_with_stars_and_exports(town, give, page_
     assert values[0][:4] == ["姓名", "工作单位", "网格/社区", "积分"]
     assert values[1][0] == "党员甲乙" and values[1][3] == 60 and values[2][4] == "免评"
     assert page_as(town.r1).get("/evaluation/book").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("decision", "said"),
+    [
+        ("reject", "你对2026-Q3公示提出的异议不成立：核实无误"),
+        ("uphold", "你对2026-Q3公示提出的异议成立：核实无误"),
+    ],
+)
+def test_an_answered_objection_reaches_its_filers_inbox(noticed, page_as, sess, decision, said):
+    resident = page_as(noticed.r3)
+    resident.post(
+        f"/notice/{noticed.period.id}/objections", data={"subject_id": noticed.r1.id, "text": "分数偏高"}
+    )
+    objection = sess.exec(select(Objection).where(Objection.period_id == noticed.period.id)).one()
+
+    page_as(noticed.staff).post(
+        f"/evaluation/objections/{objection.id}/answer", data={"decision": decision, "answer": "核实无误"}
+    )
+
+    inbox = resident.get("/notices").get_data(as_text=True)
+    assert said in inbox
+    assert "Your objection to the 2026-Q3 public notice was" in resident.get("/notices?lang=en").get_data(
+        as_text=True
+    )
+    notice_id = re.search(r"/notices/(\d+)/open", inbox).group(1)
+    opened = resident.post(f"/notices/{notice_id}/open")
+    assert opened.headers["Location"].endswith(f"/notice/{noticed.period.id}#objection-{objection.id}")
+    assert f'id="objection-{objection.id}"' in resident.get(f"/notice/{noticed.period.id}").get_data(
+        as_text=True
+    )
+    # Only whoever filed it is told.
+    assert "异议" not in page_as(noticed.r1).get("/notices").get_data(as_text=True)

@@ -86,7 +86,9 @@ def test_menu_of_a_unit_admin(app, town, page_as):
 
 
 def test_menu_of_a_grid_worker(app, town, page_as):
-    check_menu(app, page_as(town.grid_worker), EVERYONE | {"home_pages.dashboard", "people_pages.people"})
+    # New accounts: their grids' newcomers, phones masked, confirmed by staff.
+    expected = EVERYONE | {"home_pages.dashboard", "people_pages.people", "onboarding_pages.new_accounts"}
+    check_menu(app, page_as(town.grid_worker), expected)
 
 
 def test_menu_of_staff(app, town, page_as):
@@ -102,6 +104,7 @@ def test_menu_of_a_supervisor(app, town, page_as):
         "people_pages.registrations",
         "ledger_pages.ledger",
         "people_pages.people",
+        "onboarding_pages.new_accounts",
         "people_pages.audit",
         "store_pages.sponsors",
         "supervision_pages.flags",

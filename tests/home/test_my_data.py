@@ -36,7 +36,7 @@ def award(person, amount=7):
 
 def test_my_data_holds_every_section_and_no_secret(make_person, api_as):
     person = make_person(name="赵秀英")
-    give_consent(person_id=person.id, version="2026-11")
+    give_consent(person_id=person.id, version="2026-11-26")
     award(person)
     notify([NewNotice(person.id, NoticeKind.CLAIM_VERIFIED, {"title": "扫雪"}, "claim", 1)])
 
@@ -44,7 +44,7 @@ def test_my_data_holds_every_section_and_no_secret(make_person, api_as):
 
     assert data["profile"][0]["name"] == "赵秀英" and data["profile"][0]["phone"] == person.phone
     assert "password_hash" not in data["profile"][0]
-    assert [c["version"] for c in data["consents"]] == ["2026-11"]
+    assert [c["version"] for c in data["consents"]] == ["2026-11-26"]
     assert [(row["amount"], row["balance"]) for row in data["statement"]] == [(7, 7)]
     assert data["notices"][0]["params"] == {"title": "扫雪"}
     assert set(data) >= {"claims", "checkins", "demands", "vouchers", "registrations", "roles"}
@@ -91,6 +91,31 @@ def test_close_account_erases_name_and_phone_and_keeps_the_ledger(make_person, p
     assert login.status_code == 401
 
 
+def test_closing_keeps_flask_points_verify_ok_and_staff_see_the_same_statement(
+    app, make_person, make_node, page_as, api_as
+):
+    community = make_node("community")
+    staff = make_person(community=community, roles=[("staff", community)])
+    person = make_person(community=community, name="赵秀英")
+    award(person, 9)
+    award(person, 4)
+    desk = api_as(staff)
+
+    def as_staff_sees():
+        statement = desk.get(f"/api/v1/people/{person.id}/statement?kind=xingan").get_json()
+        rows = [(r["id"], r["amount"], r["change"], r["balance"]) for r in statement["items"]]
+        return rows, desk.get(f"/api/v1/people/{person.id}/balances").get_json()
+
+    before = as_staff_sees()
+    assert page_as(person).post("/me/close", data={"password": "password123"}).status_code == 302
+
+    verified = app.test_cli_runner().invoke(args=["points", "verify", "--no-record"])
+    assert verified.exit_code == 0, verified.output
+    assert "\nOK: 2 transfers" in verified.output
+    assert as_staff_sees() == before and before[0]
+    assert "已注销用户" in page_as(staff).get(f"/people/{person.id}").get_data(as_text=True)
+
+
 def test_close_account_through_the_api(make_person, api_as):
     person = make_person()
     api = api_as(person)
@@ -125,6 +150,7 @@ def test_every_full_phone_shown_to_staff_is_audited(make_person, make_node, api_
 
     api_as(staff).get(f"/api/v1/people/{resident.id}")
     page_as(staff).get("/people")
+    page_as(staff).get(f"/people/{resident.id}")
     api_as(resident).get(f"/api/v1/people/{resident.id}")
 
-    assert phone_views() == [(staff.id, resident.id), (staff.id, resident.id)]
+    assert phone_views() == [(staff.id, resident.id)] * 3

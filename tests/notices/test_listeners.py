@@ -6,9 +6,10 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
+import sqlalchemy as sa
 
 from points.board import operations as board_ops
-from points.db import utcnow
+from points.db import session, utcnow
 from points.demands import operations as demand_ops
 from points.errors import DomainError
 from points.ledger import operations as ledger
@@ -145,3 +146,49 @@ def test_redeem_item_tells_the_voucher_is_ready(shop, make_item, inbox):
     voucher = store_ops.redeem_item(actor=shop.actor, item_id=make_item(name="大米 5kg").id)
 
     assert inbox(shop.resident) == [("voucher_ready", {"item": "大米 5kg"}, "voucher", voucher.id)]
+
+
+def test_decline_dispatch_tells_the_dispatcher_who_and_why(board, make_task, actor_of, inbox):
+    task = make_task(title="扫雪")
+    claim = board_ops.dispatch_task(actor=actor_of(board.staff), task_id=task.id, person_id=board.resident.id)
+
+    board_ops.decline_dispatch(actor=actor_of(board.resident), claim_id=claim.id, reason="这周不在家")
+
+    assert inbox(board.staff) == [
+        (
+            "dispatch_declined",
+            {"title": "扫雪", "reason": "这周不在家", "person_id": board.resident.id},
+            "dispatch",
+            claim.id,
+        )
+    ]
+    # The offer's own notice needs no more attention.
+    assert kinds(inbox(board.resident)) == ["dispatch_offered"]
+
+
+def test_accept_dispatch_tells_the_dispatcher_nothing(board, make_task, actor_of, inbox):
+    claim = board_ops.dispatch_task(
+        actor=actor_of(board.staff), task_id=make_task().id, person_id=board.resident.id
+    )
+
+    board_ops.accept_dispatch(actor=actor_of(board.resident), claim_id=claim.id)
+
+    assert inbox(board.staff) == []
+
+
+def test_a_declined_dispatch_names_a_closed_account_as_closed(board, make_task, actor_of, app):
+    from points.notices.models import Notice
+    from points.notices.operations import message_of
+    from points.people.operations import close_account
+
+    claim = board_ops.dispatch_task(
+        actor=actor_of(board.staff), task_id=make_task(title="扫雪").id, person_id=board.resident.id
+    )
+    board_ops.decline_dispatch(actor=actor_of(board.resident), claim_id=claim.id)
+    notice = session().scalars(sa.select(Notice).where(Notice.person_id == board.staff.id)).one()
+    assert message_of(notice) == "王阿姨谢绝了你派的单「扫雪」（未说明理由），名额已重新开放"
+
+    close_account(actor=actor_of(board.resident), password="password123")
+
+    assert message_of(notice) == "已注销用户谢绝了你派的单「扫雪」（未说明理由），名额已重新开放"
+    assert "王阿姨" not in str(notice.params)

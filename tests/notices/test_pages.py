@@ -85,3 +85,32 @@ def test_inbox_is_newest_first_by_time(make_person, tell, page_as):
     page = page_as(person).get("/notices").get_data(as_text=True)
 
     assert page.index("「新的」") < page.index("「旧的」")
+
+
+def test_a_declined_dispatch_reaches_the_dispatchers_inbox_with_a_link(board, make_task, page_as, api_as):
+    task = make_task(title="扫雪")
+    staff = page_as(board.staff)
+    dispatched = staff.post(f"/tasks/{task.id}/dispatch", data={"person_id": board.resident.id})
+    assert dispatched.status_code == 302
+    claim_id = re.search(
+        r"/claims/(\d+)/decline", page_as(board.resident).get("/my/claims").get_data(as_text=True)
+    )
+    assert claim_id, "the offer shows a decline button"
+
+    declined = page_as(board.resident).post(
+        f"/claims/{claim_id.group(1)}/decline", data={"reason": "这周不在家"}
+    )
+
+    assert declined.status_code == 302
+    page = staff.get("/notices").get_data(as_text=True)
+    assert "王阿姨谢绝了你派的单「扫雪」（这周不在家），名额已重新开放" in page
+    english = staff.get("/notices?lang=en").get_data(as_text=True)
+    assert "王阿姨 declined the task you dispatched" in english and "这周不在家" in english
+    notice_id = re.search(r"/notices/(\d+)/open", page).group(1)
+    opened = staff.post(f"/notices/{notice_id}/open")
+    assert opened.headers["Location"].endswith(f"/claims/{claim_id.group(1)}")
+    followed = staff.get(opened.headers["Location"])
+    assert followed.headers["Location"].endswith(f"/tasks/{task.id}#claim-{claim_id.group(1)}")
+    listed = api_as(board.staff).get("/api/v1/me/notices").json["items"][0]
+    assert listed["kind"] == "dispatch_declined" and listed["params"]["name"] == "王阿姨"
+    assert listed["link"] == f"/claims/{claim_id.group(1)}"

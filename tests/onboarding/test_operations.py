@@ -24,7 +24,7 @@ def register(homes, code=None, **overrides):
         "name": "赵大爷",
         "grid_id": homes.grid.id,
         "password": NEW_PASSWORD,
-        "consent_version": "2026-11",
+        "consent_version": "2026-11-26",
         "code": code,
         **overrides,
     }
@@ -39,8 +39,8 @@ def test_register_person_with_the_code_sent(homes, codes):
     assert (person.phone, person.community_id, person.grid_id) == (PHONE, homes.community.id, homes.grid.id)
     assert person.needs_confirmation is False and person.is_party_member is False
     assert verify_password(person.password_hash, NEW_PASSWORD)
-    assert person.consent_version == "2026-11" and person.consent_at is not None
-    assert [c.version for c in consents_of(person.id)] == ["2026-11"]
+    assert person.consent_version == "2026-11-26" and person.consent_at is not None
+    assert [c.version for c in consents_of(person.id)] == ["2026-11-26"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,9 @@ def test_without_a_sender_the_account_waits_for_staff(homes, without_codes, make
     person = register(homes)
 
     assert person.needs_confirmation is True
-    assert awaiting_confirmation(actor_of(staff)) == [person]
+    assert [(p["id"], p["may_confirm"]) for p in awaiting_confirmation(actor_of(staff))] == [
+        (person.id, True)
+    ]
     with pytest.raises(DomainError) as refused:
         ledger.request_award(
             community_id=homes.community.id,
@@ -158,14 +160,14 @@ def test_confirm_account_out_of_scope_is_not_found(homes, without_codes, make_pe
 
 def test_give_consent_records_each_version(app, make_person):
     person = make_person()
-    operations.give_consent(person_id=person.id, version="2026-11")
+    operations.give_consent(person_id=person.id, version="2026-11-26")
     app.config["PRIVACY_NOTICE_VERSION"] = "2027-01"
     try:
         operations.give_consent(person_id=person.id, version="2027-01")
     finally:
-        app.config["PRIVACY_NOTICE_VERSION"] = "2026-11"
+        app.config["PRIVACY_NOTICE_VERSION"] = "2026-11-26"
 
-    assert [c.version for c in consents_of(person.id)] == ["2026-11", "2027-01"]
+    assert [c.version for c in consents_of(person.id)] == ["2026-11-26", "2027-01"]
     assert person.consent_version == "2027-01"
 
 

@@ -168,7 +168,7 @@ def test_a_proxy_answers_for_their_own_consent(board, family, page_as, actor_of,
     elder, son = family
     link = people_ops.request_proxy_link(actor=actor_of(son), relative_phone=elder.phone)
     people_ops.confirm_proxy_link(actor=actor_of(board.staff), link_id=link.id, check_kind="member_card")
-    give_consent(person_id=son.id, version="2026-11")
+    give_consent(person_id=son.id, version="2026-11-26")
     session().commit()
     son_browser = page_as(son)
     son_browser.post(f"/family/{link.id}/act")

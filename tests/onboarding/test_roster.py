@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.errors import DomainError
 from points.onboarding import imports
+from points.onboarding.models import RosterImport
 from points.onboarding.roster import read_roster
 from points.people.models import Person
 
@@ -66,6 +67,10 @@ def people_count() -> int:
     return session().scalar(sa.select(sa.func.count()).select_from(Person))
 
 
+def imports_count() -> int:
+    return session().scalar(sa.select(sa.func.count()).select_from(RosterImport))
+
+
 def test_xlsx_preview_is_exact(roster, homes):
     known, moved, foreign = roster["known"], roster["moved"], roster["foreign"]
     data = xlsx(
@@ -93,6 +98,30 @@ def test_xlsx_preview_is_exact(roster, homes):
         (9, "refused", "13911110005", ["grid"], []),
         (10, "refused", "13911110001", ["phone"], []),
         (11, "refused", foreign.phone, ["phone"], []),
+    ]
+
+
+def test_a_header_of_merged_cells_over_two_rows(roster, homes):
+    # Each header cell spans two rows (as many hand-made rosters have): the second row reads as
+    # empty and is skipped like a blank row.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["红松社区居民花名册"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["姓名", "手机号", "网格"])
+    sheet.append([None, None, None])
+    for column in "ABC":
+        sheet.merge_cells(f"{column}2:{column}3")
+    sheet.append(["赵一", 13911110001, "一网格"])
+    sheet.append(["钱阿姨", roster["known"].phone, "一网格"])
+    out = io.BytesIO()
+    book.save(out)
+
+    _upload, rows = preview(roster, homes, "名单.xlsx", out.getvalue())
+
+    assert rows == [
+        (4, "new", "13911110001", [], []),
+        (5, "unchanged", roster["known"].phone, [], []),
     ]
 
 
@@ -257,7 +286,7 @@ def test_import_page_refuses_a_bomb_with_a_clear_error(roster, homes, page_as, m
     )
 
     assert page.status_code == 422 and "解压后过大" in page.get_data(as_text=True)
-    assert people_count() == before
+    assert people_count() == before and imports_count() == 0
 
 
 def test_import_page_is_for_staff(page_as, make_person):
@@ -266,6 +295,7 @@ def test_import_page_is_for_staff(page_as, make_person):
 
 def test_a_50_mb_upload_is_refused_before_it_is_read(roster, homes, page_as, make_person):
     staff = make_person(community=homes.community, roles=[("staff", homes.community)])
+    before = people_count()
 
     page = page_as(staff).post(
         "/people/import",
@@ -277,3 +307,4 @@ def test_a_50_mb_upload_is_refused_before_it_is_read(roster, homes, page_as, mak
     )
 
     assert page.status_code == 413 and "请求内容过大" in page.get_data(as_text=True)
+    assert people_count() == before and imports_count() == 0

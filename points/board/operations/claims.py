@@ -197,7 +197,7 @@ def accept_dispatch(*, actor: Actor, claim_id: int, now: datetime | None = None)
     now = now or utcnow()
     claim, task = _claimant_step(actor, claim_id, "accept", now)
     _claim_move(actor, claim, task, ClaimState.CLAIMED, now)
-    offer_answered.send(None, claim_id=claim.id, person_id=claim.person_id, accepted=True, now=now)
+    _answered(claim, task, accepted=True, now=now)
     return claim
 
 
@@ -207,8 +207,21 @@ def decline_dispatch(*, actor: Actor, claim_id: int, reason: str = "", now: date
     claim, task = _claimant_step(actor, claim_id, "decline", now)
     claim.reason = reason.strip()
     _claim_move(actor, claim, task, ClaimState.DECLINED, now)
-    offer_answered.send(None, claim_id=claim.id, person_id=claim.person_id, accepted=False, now=now)
+    _answered(claim, task, accepted=False, now=now)
     return claim
+
+
+def _answered(claim: Claim, task: Task, *, accepted: bool, now: datetime) -> None:
+    offer_answered.send(
+        None,
+        claim_id=claim.id,
+        person_id=claim.person_id,
+        accepted=accepted,
+        dispatched_by_id=claim.dispatched_by_id,
+        title=task.title,
+        reason=claim.reason if not accepted else "",
+        now=now,
+    )
 
 
 def withdraw_claim(*, actor: Actor, claim_id: int, reason: str = "", now: datetime | None = None) -> Claim:
