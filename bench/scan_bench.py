@@ -115,7 +115,9 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subproces
         "wsgi:app",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
+    # Workers import the whole app before they answer: on a loaded 2-core machine that alone
+    # has taken over 30 s for four of them.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -189,8 +190,10 @@ class Scan:
     station: Station
     key_version: int
     unattended: bool
-    # With `person_id`: that person's latest check-in at the activity, read in the same query.
+    # With `person_id`: that person's latest check-in at the activity, read in the same query,
+    # and their check-in lock held (`lock_person_checkins`).
     latest: CheckIn | None = None
+    person_locked: bool = False
 
 
 _INVALID = N_("二维码无效，请扫描站点屏幕或海报上的二维码")
@@ -200,9 +203,53 @@ def station_key(station_id: int) -> StationKey | None:
     return session().get(StationKey, station_id)
 
 
+# People's check-ins are begun one at a time per person (one stay at a time): on PostgreSQL a
+# transaction-scoped advisory lock in this namespace, which unlike a row lock writes nothing, so a
+# repeated scan that changes nothing costs no commit to disk. SQLite's write transaction is the lock.
+CHECKIN_LOCK_SPACE = 0x434B49
+
+
+def lock_person_checkins(person_id: int) -> None:
+    """Hold the person's check-in lock until the transaction ends (see CHECKIN_LOCK_SPACE)."""
+    conn = session().connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_CHECKINS, {"space": CHECKIN_LOCK_SPACE, "person": person_id})
+
+
+_LOCK_CHECKINS = sa.text("SELECT pg_advisory_xact_lock(:space, :person)")
+
+
+@functools.cache
+def _code_statement(dialect: str, for_person: bool) -> sa.Select:
+    """Key, activity, station and (`for_person`) the scanning person's latest check-in at the
+    activity in one statement, built once: this runs on every scan of a crowd. On PostgreSQL the
+    same statement takes the person's check-in lock (a scan that then checks in needs it anyway)."""
+    stmt = (
+        sa.select(StationKey, Activity, Station)
+        .join(Station, Station.id == StationKey.station_id)
+        .join(Activity, Activity.station_id == Station.id)
+        .where(StationKey.station_id == sa.bindparam("station"), Activity.id == sa.bindparam("activity"))
+    )
+    if for_person:
+        person = sa.bindparam("person", type_=sa.Integer)
+        latest_id = (
+            sa.select(sa.func.max(CheckIn.id))
+            .where(CheckIn.activity_id == Activity.id, CheckIn.person_id == person)
+            .correlate(Activity)
+            .scalar_subquery()
+        )
+        stmt = stmt.add_columns(CheckIn).outerjoin(CheckIn, CheckIn.id == latest_id)
+        if dialect == "postgresql":
+            space = sa.bindparam("space", CHECKIN_LOCK_SPACE, type_=sa.Integer)
+            stmt = stmt.add_columns(sa.func.pg_advisory_xact_lock(space, person))
+    return stmt.execution_options(populate_existing=True)
+
+
 def read_station_code(token: str, *, now: datetime, person_id: int | None = None) -> Scan:
     """Check a scanned station code: its signature under the station's current key, its time
-    window (this one or the one before), and that the activity takes scans now.
+    window (this one or the one before), and that the activity takes scans now. With
+    `person_id`, also read their latest check-in at the activity and take their check-in lock
+    (`lock_person_checkins`).
 
     Raises `qr_invalid` (malformed, forged, altered, another station's, from the future),
     `qr_revoked` (signed with a key the station has since rotated), `qr_expired`,
@@ -212,27 +259,17 @@ def read_station_code(token: str, *, now: datetime, person_id: int | None = None
         code, payload, mac = tokens.parse_station_code(token)
     except tokens.BadToken as exc:
         raise DomainError("qr_invalid", _INVALID, 400) from exc
-    # Key, activity, station and the scanning person's latest check-in in one round trip:
-    # this runs on every scan of a crowd.
-    stmt = (
-        sa.select(StationKey, Activity, Station)
-        .join(Station, Station.id == StationKey.station_id)
-        .join(Activity, Activity.station_id == Station.id)
-        .where(StationKey.station_id == code.station_id, Activity.id == code.activity_id)
-    )
+    sess = session()
+    stmt = _code_statement(sess.connection().dialect.name, person_id is not None)
+    params = {"station": code.station_id, "activity": code.activity_id}
     if person_id is not None:
-        latest_id = (
-            sa.select(sa.func.max(CheckIn.id))
-            .where(CheckIn.activity_id == Activity.id, CheckIn.person_id == person_id)
-            .correlate(Activity)
-            .scalar_subquery()
-        )
-        stmt = stmt.add_columns(CheckIn).outerjoin(CheckIn, CheckIn.id == latest_id)
-    row = session().execute(stmt.execution_options(populate_existing=True)).first()
+        params["person"] = person_id
+    row = sess.execute(stmt, params).first()
     if row is None:
         # No such station key, or the activity is another station's.
         raise DomainError("qr_invalid", _INVALID, 400)
     key, activity, station, *latest = row
+    latest = latest[:1]
     if code.key_version < key.version:
         # The old key is gone, so an old code cannot be told from a forged one that claims
         # an old version; "replaced" is the right answer for the honest holder of either.
@@ -254,6 +291,7 @@ def read_station_code(token: str, *, now: datetime, person_id: int | None = None
         key_version=key.version,
         unattended=code.is_poster,
         latest=latest[0] if latest else None,
+        person_locked=person_id is not None,
     )
 
 

@@ -162,12 +162,23 @@ def desk_refusal(staff: Actor, person_id: int, station: Station) -> DomainError 
     return refusal
 
 
+def elsewhere_refusal() -> DomainError:
+    """The refusal of a second stay while one at another activity is open."""
+    return Conflict("checked_in_elsewhere", "您在其他活动中还没有签退，请先签退再签到")
+
+
 def check_in_refusal(
-    person_id: int, activity: Activity, *, now: datetime, staff: Actor | None = None
+    person_id: int,
+    activity: Activity,
+    *,
+    now: datetime,
+    staff: Actor | None = None,
+    look_elsewhere: bool = True,
 ) -> DomainError | None:
     """Why the person cannot be checked in at the activity now (`check_in` by their own scan,
     or `check_in_for` by `staff`), or None. The operation asks it again once it holds the
-    person's lock, so a stay at another activity begun meanwhile is seen."""
+    person's lock, and checks the one stay at a time (`look_elsewhere`, `elsewhere_refusal`) in its
+    insert, so a stay at another activity begun meanwhile is seen."""
     station = get_station(activity.station_id)
     refusal = desk_refusal(staff, person_id, station) if staff is not None else None
     refusal = refusal or queries.scannable_refusal(activity, now)
@@ -178,8 +189,8 @@ def check_in_refusal(
     if not station.is_active:
         return Conflict("station_inactive", "站点已停用，不能签到")
     # One stay at a time: being in at two activities would earn twice for the same hours.
-    if queries.open_elsewhere(person_id, activity.id) is not None:
-        return Conflict("checked_in_elsewhere", "您在其他活动中还没有签退，请先签退再签到")
+    if look_elsewhere and queries.open_elsewhere(person_id, activity.id) is not None:
+        return elsewhere_refusal()
     return None
 
 

@@ -8,15 +8,16 @@ rolls back with everything else, which frees the key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from functools import wraps
 
+import sqlalchemy as sa
 from flask import Response, request
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from points.auth.current import current_actor
-from points.db import session
+from points.db import session, utcnow
 from points.errors import Conflict, DomainError
 from points.ledger.models import IdempotencyRecord
 
@@ -45,16 +46,42 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _find(person_id: int, key: str) -> IdempotencyRecord | None:
+_records = IdempotencyRecord.__table__
+_FIND = sa.select(_records.c.fingerprint, _records.c.status_code, _records.c.response_body).where(
+    _records.c.person_id == sa.bindparam("person_id"), _records.c.key == sa.bindparam("key")
+)
+_STORE = (
+    sa.update(_records)
+    .where(_records.c.id == sa.bindparam("record_id"))
+    .values(status_code=sa.bindparam("status_code"), response_body=sa.bindparam("response_body"))
+)
+
+
+@functools.cache
+def _claim_statement(dialect: str):
+    """Take the key, or nothing when it is taken: one statement, built once per backend. A
+    concurrent request with the same key makes it wait for that one to end."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     return (
-        session()
-        .exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.person_id == person_id, IdempotencyRecord.key == key
-            )
+        insert(_records)
+        .values(
+            person_id=sa.bindparam("person_id"),
+            key=sa.bindparam("key"),
+            fingerprint=sa.bindparam("fingerprint"),
+            status_code=0,
+            response_body="",
+            created_at=sa.bindparam("now", type_=_records.c.created_at.type),
         )
-        .first()
+        .on_conflict_do_nothing(index_elements=["person_id", "key"])
+        .returning(_records.c.id)
     )
+
+
+def _claim(person_id: int, key: str, fingerprint: str) -> int | None:
+    """The new record's id, or None when the key was taken before."""
+    conn = session().connection()
+    params = {"person_id": person_id, "key": key, "fingerprint": fingerprint, "now": utcnow()}
+    return conn.execute(_claim_statement(conn.dialect.name), params).scalar()
 
 
 def idempotent(view):
@@ -76,20 +103,9 @@ def idempotent(view):
                 values={"header": HEADER, "limit": KEY_MAX},
             )
         fingerprint = _fingerprint()
-        sess = session()
-        record = _find(actor.person_id, key)
-        mine = False
-        if record is None:
-            record = IdempotencyRecord(person_id=actor.person_id, key=key, fingerprint=fingerprint)
-            try:
-                # A concurrent request with the same key makes this wait for it, then fail.
-                with sess.begin_nested():
-                    sess.add(record)
-                    sess.flush()
-                mine = True
-            except IntegrityError:
-                record = _find(actor.person_id, key)
-        if not mine:
+        record_id = _claim(actor.person_id, key, fingerprint)
+        if record_id is None:
+            record = session().connection().execute(_FIND, {"person_id": actor.person_id, "key": key}).first()
             if record is None or record.status_code == 0:
                 raise Conflict("request_in_progress", "相同幂等键的请求正在处理，请稍后重试")
             if record.fingerprint != fingerprint:
@@ -102,9 +118,14 @@ def idempotent(view):
             )
         response = view(*args, **kwargs)
         if response.status_code < 400:
-            record.status_code = response.status_code
-            record.response_body = response.get_data(as_text=True)
-            sess.flush()
+            session().connection().execute(
+                _STORE,
+                {
+                    "record_id": record_id,
+                    "status_code": response.status_code,
+                    "response_body": response.get_data(as_text=True),
+                },
+            )
         return response
 
     return wrapped

@@ -139,15 +139,20 @@ class Redeem(MethodView):
     def post(self, data, item_id):
         """Redeem one piece: stock and points are taken in one transaction and a voucher issued."""
         actor = current_actor()
+        # What the answer shows of the item, its community and station, read (and held) before
+        # the redemption takes the item's and the ledger's locks, so nothing is read while they
+        # are held: a storm on one item queues on them.
+        item, *_places = queries.item_with_places(item_id)
         voucher = operations.redeem_item(actor=actor, item_id=item_id, price=data.get("price"))
-        return _voucher(actor, voucher)
+        return _voucher(actor, voucher, item)
 
 
 # --- vouchers ---------------------------------------------------------------------------
 
 
-def _voucher(actor: Actor, voucher) -> dict:
-    return presenters.voucher_views(actor, [(voucher, queries.get_item(voucher.item_id))], now=utcnow())[0]
+def _voucher(actor: Actor, voucher, item=None) -> dict:
+    item = item or queries.get_item(voucher.item_id)
+    return presenters.voucher_views(actor, [(voucher, item)], now=utcnow())[0]
 
 
 def _voucher_page(actor: Actor, stmt, args) -> dict:

@@ -17,7 +17,13 @@ from points.store.models import LIVE_STATES, Item, StockMove, Voucher
 
 def get_item(item_id: int) -> Item:
     """The item; its community and pickup station come in the same statement, so reading them
-    afterwards (`get_node`, `get_station`) costs nothing."""
+    afterwards (`get_node`, `get_station`) costs nothing while the caller holds them
+    (`item_with_places`): the session keeps only weak references to what it read."""
+    return item_with_places(item_id)[0]
+
+
+def item_with_places(item_id: int) -> tuple[Item, OrgNode, Station | None]:
+    """The item, its community and its pickup station (None when it has none), in one statement."""
     row = (
         session()
         .exec(
@@ -30,7 +36,7 @@ def get_item(item_id: int) -> Item:
     )
     if row is None:
         raise NotFound("item_not_found", "商品不存在")
-    return row[0]
+    return row[0], row[1], row[2]
 
 
 def item_and_home(item_id: int, person_id: int) -> tuple[Item, int | None]:

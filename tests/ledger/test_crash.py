@@ -121,7 +121,9 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
+        # Workers import the whole app before they answer: on a loaded 2-core machine that alone
+        # has taken over 30 s.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"gunicorn exited:\n{self.log.read_text()[-3000:]}"
             try:

@@ -11,9 +11,11 @@ under the daily cap.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
@@ -29,6 +31,7 @@ from points.checkin.transitions import (
     check_out_refusal,
     close_refusal,
     desk_refusal,
+    elsewhere_refusal,
     repeat_window,
 )
 from points.db import LOCAL_TZ, session, utcnow
@@ -38,7 +41,6 @@ from points.ledger.models import Kind
 from points.metrics import SCANS, count
 from points.org.models import Station
 from points.org.queries import get_station
-from points.people.models import Person
 from points.people.queries import acts_as_party_member, get_person, visible_person
 from points.signals import answer, checked_in_for_task
 
@@ -98,6 +100,7 @@ def scan_code(
         now=now,
         latest=scan.latest,
         device=device,
+        person_locked=scan.person_locked,
     )
     result.station = scan.station
     return result
@@ -185,6 +188,7 @@ def _toggle_once(
     now: datetime,
     latest: CheckIn | object | None = NOT_READ,
     device: Device | None = None,
+    person_locked: bool = False,
 ) -> ScanResult:
     if action is not None and action not in ScanAction.values():
         raise DomainError(
@@ -209,7 +213,9 @@ def _toggle_once(
         and now - latest.checked_out_at < repeat_window()
     ):
         return ScanResult("already_out", latest, activity)
-    return _check_in(person_id, activity, unattended=unattended, staff=staff, now=now, device=device)
+    return _check_in(
+        person_id, activity, unattended=unattended, staff=staff, now=now, device=device, locked=person_locked
+    )
 
 
 def _out(
@@ -234,20 +240,51 @@ def _out(
     return _check_out(checkin, activity, out_by_staff_id=out_by, now=now, unattended_out=unattended)
 
 
-def _insert_checkin(values: dict) -> CheckIn | None:
-    """Insert an open check-in, or nothing when the person already has one (a concurrent scan
-    won the unique index): one statement, no savepoint, however many scans race."""
-    sess = session()
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[sess.connection().dialect.name]
-    stmt = (
-        insert(CheckIn)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["activity_id", "person_id"], index_where=CheckIn.checked_out_at.is_(None)
-        )
-        .returning(CheckIn)
+_checkins = CheckIn.__table__
+# The columns a check-in is begun with, in the order the insert names them.
+_BEGUN = (
+    "activity_id",
+    "person_id",
+    "checked_in_at",
+    "unattended",
+    "by_staff_id",
+    "closed_by_job",
+    "is_capped",
+    "updated_at",
+    "device_hash",
+    "user_agent",
+)
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    """Begin a stay unless the person has one open at another activity, and do nothing when they
+    already have one open here (a concurrent scan won the unique index): one statement, built once
+    per backend. Run under the person's check-in lock, it reads what committed before it."""
+    elsewhere = sa.exists().where(
+        _checkins.c.person_id == sa.bindparam("person_id"),
+        _checkins.c.checked_out_at.is_(None),
+        _checkins.c.activity_id != sa.bindparam("activity_id"),
     )
-    return sess.scalars(stmt).first()
+    row = sa.select(*(sa.bindparam(name, type_=_checkins.c[name].type) for name in _BEGUN)).where(~elsewhere)
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = (
+        insert(_checkins)
+        .from_select(list(_BEGUN), row)
+        .on_conflict_do_nothing(
+            index_elements=["activity_id", "person_id"], index_where=_checkins.c.checked_out_at.is_(None)
+        )
+        .returning(*_checkins.c)
+    )
+    # Loaded as the session's CheckIn, like any row it reads.
+    return sa.select(CheckIn).from_statement(stmt)
+
+
+def _insert_checkin(values: dict) -> CheckIn | None:
+    """Insert an open check-in, or nothing when the person has one open here or elsewhere: one
+    statement, no savepoint, however many scans race."""
+    sess = session()
+    return sess.scalars(_insert_statement(sess.connection().dialect.name), values).first()
 
 
 def _insert_for_task(values: dict, activity: Activity, now: datetime) -> CheckIn | None:
@@ -280,12 +317,15 @@ def _check_in(
     staff: Actor | None,
     now: datetime,
     device: Device | None = None,
+    locked: bool = False,
 ) -> ScanResult:
-    # The person's row is the lock, so two scans at two stations at once cannot both begin a
-    # stay. The refusal reads after the lock, as statements of its own: one read inside the
-    # locking statement would see the snapshot from before the wait, and miss the other's stay.
-    session().exec(select(Person.id).where(Person.id == person_id).with_for_update()).first()
-    refusal = check_in_refusal(person_id, activity, now=now, staff=staff)
+    # The person's check-in lock, so two scans at two stations at once cannot both begin a stay
+    # (`locked`: the scan's first read took it). The one-stay check runs after the lock, inside
+    # the insert: a read in the locking statement would see the snapshot from before the wait,
+    # and miss the other's stay.
+    if not locked:
+        queries.lock_person_checkins(person_id)
+    refusal = check_in_refusal(person_id, activity, now=now, staff=staff, look_elsewhere=False)
     if refusal is not None:
         raise refusal
     values = {
@@ -305,6 +345,8 @@ def _check_in(
     else:
         checkin = _insert_checkin(values)
     if checkin is None:
+        if queries.open_elsewhere(person_id, activity.id) is not None:
+            raise elsewhere_refusal()
         live = queries.open_checkin(activity.id, person_id)
         if live is None:
             # The check-in that won was closed again in the same instant: nothing to show.

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as _pg_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from points.access import Actor
 from points.audit.operations import audit, record_many, record_proxy_acts
@@ -59,6 +60,7 @@ _TAKE_ONE = (
         _items.c.kind == sa.bindparam("b_kind"),
     )
     .values(stock=_items.c.stock - 1)
+    .returning(_items.c.stock)
 )
 _PUT_BACK = sa.update(_items).where(_items.c.id == sa.bindparam("item")).values(stock=_items.c.stock + 1)
 
@@ -93,14 +95,17 @@ def _insert(voucher: Voucher) -> Voucher:
 
 def _take_stock(item: Item) -> None:
     """One piece off the shelf, if one is there and the item is as the person saw it."""
-    taken = (
+    left = (
         session()
         .connection()
         .execute(_TAKE_ONE, {"item": item.id, "b_price": item.price, "b_kind": item.kind})
+        .scalar()
     )
-    session().expire(item, ["stock", "price", "kind", "is_active"])
-    if taken.rowcount == 1:
+    if left is not None:
+        # The stock as stored, without reading the row again while it is locked.
+        set_committed_value(item, "stock", left)
         return
+    session().expire(item, ["stock", "price", "kind", "is_active"])
     if item.stock < 1:
         raise Conflict("out_of_stock", "库存不足，已兑完")
     raise Conflict("item_changed", "商品信息刚刚更新，请刷新后再兑换")
@@ -161,7 +166,9 @@ def redeem_item(
         community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
     voucher = _issue(actor, item, client_key, now)
-    # From here to the commit the item's row is locked: nothing but the stock and the posting.
+    voucher_issued.send(None, voucher_id=voucher.id, person_id=actor.person_id, item=item.name, now=now)
+    # From here to the commit the item's row is locked, and from the posting on the community's
+    # chain head: nothing but the stock and the posting (a storm on one item queues here).
     _take_stock(item)
     spending.spend_between(
         community_id=voucher.community_id,
@@ -175,7 +182,6 @@ def redeem_item(
         requested_by_id=actor.person_id,
         now=now,
     )
-    voucher_issued.send(None, voucher_id=voucher.id, person_id=actor.person_id, item=item.name, now=now)
     return voucher
 
 
