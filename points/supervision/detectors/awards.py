@@ -243,36 +243,55 @@ def _z(total, stats) -> sa.ColumnElement:
     return (total - stats.c.median) / scale
 
 
-def _jumps_stmt(a: sa.Subquery, w: Window) -> sa.Select:
-    """Each person's total of the run's month, the usual total and the robust z-score, where the
-    z-score reaches `jump_z`."""
-    # The local month by comparing with the months' starts: cheaper than formatting every row.
-    month = sa.case(*((a.c.created_at >= start, label) for label, start in w.months))
-    # Totals per account and month first; whose account it is, only for the totals.
+def _by_person(a: sa.Subquery, w: Window) -> sa.CTE:
+    """Per person: the total of each month of `w.months` (`t0` the run's month, `t1` the one
+    before, ...; NULL for a month without awards) and the community of the run's month."""
+    # One grouping by account, as many groups as accounts: a column per month rather than a
+    # group per account and month, which would be several times as many groups to hash or sort.
+    starts = [start for _label, start in w.months]
+
+    def within(i: int) -> sa.ColumnElement[bool]:
+        after = a.c.created_at >= starts[i]
+        return after if i == 0 else sa.and_(after, a.c.created_at < starts[i - 1])
+
     by_account = (
         sa.select(
             a.c.credit_account_id.label("account_id"),
-            month.label("month"),
-            sa.func.max(a.c.community_id).label("community_id"),
-            sa.func.sum(a.c.amount).label("total"),
+            sa.func.max(sa.case((within(0), a.c.community_id))).label("community_id"),
+            *(sa.func.sum(sa.case((within(i), a.c.amount))).label(f"t{i}") for i in range(len(starts))),
         )
-        .group_by(a.c.credit_account_id, month)
+        .group_by(a.c.credit_account_id)
         .subquery("by_account")
     )
     owners = person_accounts().subquery("owners")
-    monthly = (
-        sa.select(
-            owners.c.person_id,
-            by_account.c.account_id,
-            by_account.c.month,
-            by_account.c.community_id,
-            by_account.c.total,
-        )
+    return (
+        sa.select(owners.c.person_id, by_account)
         .join(owners, owners.c.account_id == by_account.c.account_id)
         .cte("monthly")
     )
-    now = sa.select(monthly).where(monthly.c.month == w.month).subquery("now")
-    history = sa.select(monthly).where(monthly.c.month < w.month).subquery("history")
+
+
+def _jumps_stmt(a: sa.Subquery, w: Window) -> sa.Select:
+    """Each person's total of the run's month, the usual total and the robust z-score, where the
+    z-score reaches `jump_z`."""
+    monthly = _by_person(a, w)
+    least = setting("jump_min_points")
+    now = (
+        sa.select(
+            monthly.c.person_id, monthly.c.account_id, monthly.c.community_id, monthly.c.t0.label("total")
+        )
+        .where(monthly.c.t0.is_not(None))
+        .subquery("now")
+    )
+    # The earlier months, a row each, of the people whose month could be flagged at all.
+    history = sa.union_all(
+        *(
+            sa.select(monthly.c.person_id, monthly.c[f"t{i}"].label("total")).where(
+                monthly.c.t0 >= least, monthly.c[f"t{i}"].is_not(None)
+            )
+            for i in range(1, len(w.months))
+        )
+    ).subquery("history")
     own = _robust(history, "person_id", "own")
     community = _robust(now, "community_id", "community")
     own_z = sa.case((own.c.n >= setting("jump_min_history"), _z(now.c.total, own)))
@@ -290,7 +309,7 @@ def _jumps_stmt(a: sa.Subquery, w: Window) -> sa.Select:
         )
         .outerjoin(own, own.c.person_id == now.c.person_id)
         .outerjoin(community, community.c.community_id == now.c.community_id)
-        .where(now.c.total >= setting("jump_min_points"))
+        .where(now.c.total >= least)
         .subquery("scored")
     )
     return sa.select(scored).where(scored.c.z >= setting("jump_z"))

@@ -23,6 +23,9 @@ from points.supervision.sql import epoch
 
 # --- 2. bursts of check-ins, and stays that overlap ------------------------------------
 
+# People whose pairs are read per statement (bound parameters stay well under the limits).
+CHUNK = 500
+
 
 def checkin_bursts(w: Window) -> list[Found]:
     """Activities where `burst_count` check-ins began within `burst_seconds`."""
@@ -75,14 +78,30 @@ def checkin_bursts(w: Window) -> list[Found]:
     return found
 
 
-def overlapping_stays(w: Window) -> list[Found]:
-    """People in at two activities at once (a stay begun inside another of theirs)."""
+def _overlap_candidates(w: Window) -> sa.Select:
+    """People with a stay begun before an earlier one of theirs (by check-in time) had ended:
+    one pass in (person, check-in) order, the latest end so far carried along by a window. Every
+    overlapping pair shows here (its later stay begins before the earlier one's end), so the
+    exact pairs need only be looked for among these few people."""
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    ends = sa.func.coalesce(s.c.checked_out_at, s.c.checked_in_at)
+    ended_before = sa.func.max(ends).over(
+        partition_by=s.c.person_id, order_by=(s.c.checked_in_at, s.c.id), rows=(None, -1)
+    )
+    ordered = sa.select(s.c.person_id, s.c.checked_in_at, ended_before.label("ended_before")).subquery(
+        "ordered"
+    )
+    return sa.select(ordered.c.person_id).where(ordered.c.ended_before > ordered.c.checked_in_at).distinct()
+
+
+def _overlapping_pairs(w: Window, people: list[int]) -> sa.Select:
+    """The overlapping pairs of stays (at two activities) of `people`."""
     # Two subqueries, not one shared table: each joins the check-ins by person through their index.
     one = stay_rows(since=w.start, until=w.end).subquery("one")
     two = stay_rows(since=w.start, until=w.end).subquery("two")
     ends_one = sa.func.coalesce(one.c.checked_out_at, one.c.checked_in_at)
     ends_two = sa.func.coalesce(two.c.checked_out_at, two.c.checked_in_at)
-    stmt = (
+    return (
         sa.select(one.c.person_id, one.c.id, two.c.id.label("other"), two.c.community_id, two.c.checked_in_at)
         .join(
             two,
@@ -94,11 +113,20 @@ def overlapping_stays(w: Window) -> list[Found]:
                 one.c.checked_in_at < ends_two,
             ),
         )
+        .where(one.c.person_id.in_(people))
         .order_by(one.c.person_id, one.c.id)
     )
+
+
+def overlapping_stays(w: Window) -> list[Found]:
+    """People in at two activities at once (a stay begun inside another of theirs)."""
+    people = [person_id for (person_id,) in rows_of(_overlap_candidates(w))]
+    if not people:
+        return []
     grouped: dict[tuple[int, str], list] = defaultdict(list)
-    for row in rows_of(stmt):
-        grouped[(row.person_id, day_of(row.checked_in_at))].append(row)
+    for start in range(0, len(people), CHUNK):
+        for row in rows_of(_overlapping_pairs(w, people[start : start + CHUNK])):
+            grouped[(row.person_id, day_of(row.checked_in_at))].append(row)
     found = []
     for (person_id, day), rows in grouped.items():
         ids = sorted({r.id for r in rows} | {r.other for r in rows})
