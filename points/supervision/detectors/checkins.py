@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -27,22 +28,43 @@ from points.supervision.sql import epoch
 CHUNK = 500
 
 
+def _burst_candidates(w: Window, count: int, seconds: float) -> sa.Select:
+    """Activities with half a burst (`count` / 2 check-ins) in one slot of `seconds`: a burst
+    spans at most two slots, so one of them holds at least half of it. Counting per slot is one
+    hashed grouping; only these activities' check-ins are then ordered to find the bursts."""
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    slot = sa.func.floor(epoch(s.c.checked_in_at) / max(seconds, 1))
+    return (
+        sa.select(s.c.activity_id)
+        .group_by(s.c.activity_id, slot)
+        .having(sa.func.count() >= math.ceil(count / 2))
+        .distinct()
+    )
+
+
 def checkin_bursts(w: Window) -> list[Found]:
     """Activities where `burst_count` check-ins began within `burst_seconds`."""
     count, seconds = int(setting("burst_count")), setting("burst_seconds")
+    activities = [activity_id for (activity_id,) in rows_of(_burst_candidates(w, count, seconds))]
+    if not activities:
+        return []
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
     at = epoch(s.c.checked_in_at)
     later = sa.func.lead(at, count - 1).over(
         partition_by=s.c.activity_id, order_by=(s.c.checked_in_at, s.c.id)
     )
-    ranked = sa.select(
-        s.c.activity_id,
-        s.c.community_id,
-        s.c.run_by_id,
-        s.c.checked_in_at,
-        at.label("t"),
-        later.label("t_last"),
-    ).subquery("ranked")
+    ranked = (
+        sa.select(
+            s.c.activity_id,
+            s.c.community_id,
+            s.c.run_by_id,
+            s.c.checked_in_at,
+            at.label("t"),
+            later.label("t_last"),
+        )
+        .where(s.c.activity_id.in_(activities))
+        .subquery("ranked")
+    )
     stmt = (
         sa.select(
             ranked.c.activity_id,
@@ -79,15 +101,13 @@ def checkin_bursts(w: Window) -> list[Found]:
 
 
 def _overlap_candidates(w: Window) -> sa.Select:
-    """People with a stay begun before an earlier one of theirs (by check-in time) had ended:
-    one pass in (person, check-in) order, the latest end so far carried along by a window. Every
-    overlapping pair shows here (its later stay begins before the earlier one's end), so the
-    exact pairs need only be looked for among these few people."""
+    """People with a stay begun before the one before it (by check-in time) had ended: one pass
+    in (person, check-in) order. Every person with an overlapping pair shows here (the stay
+    after the pair's first begins no later than its second, so before the first has ended), so
+    the exact pairs need only be looked for among these few people."""
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
     ends = sa.func.coalesce(s.c.checked_out_at, s.c.checked_in_at)
-    ended_before = sa.func.max(ends).over(
-        partition_by=s.c.person_id, order_by=(s.c.checked_in_at, s.c.id), rows=(None, -1)
-    )
+    ended_before = sa.func.lag(ends).over(partition_by=s.c.person_id, order_by=s.c.checked_in_at)
     ordered = sa.select(s.c.person_id, s.c.checked_in_at, ended_before.label("ended_before")).subquery(
         "ordered"
     )
@@ -151,13 +171,22 @@ def overlapping_stays(w: Window) -> list[Found]:
 def shared_devices(w: Window) -> list[Found]:
     """Devices that `device_people` or more different people checked in from (self-scans)."""
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
-    people = sa.func.count(sa.distinct(s.c.person_id))
+    # Devices and people first, then people per device: two hashed groupings, where a count of
+    # distinct people would sort every check-in by its device.
+    pairs = (
+        sa.select(s.c.device_hash, sa.func.min(s.c.community_id).label("community_id"))
+        .where(s.c.device_hash.is_not(None), s.c.by_staff_id.is_(None))
+        .group_by(s.c.device_hash, s.c.person_id)
+        .subquery("pairs")
+    )
+    people = sa.func.count()
     stmt = (
         sa.select(
-            s.c.device_hash, people.label("people"), sa.func.min(s.c.community_id).label("community_id")
+            pairs.c.device_hash,
+            people.label("people"),
+            sa.func.min(pairs.c.community_id).label("community_id"),
         )
-        .where(s.c.device_hash.is_not(None), s.c.by_staff_id.is_(None))
-        .group_by(s.c.device_hash)
+        .group_by(pairs.c.device_hash)
         .having(people >= setting("device_people"))
     )
     found = []
