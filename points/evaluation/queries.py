@@ -126,7 +126,10 @@ def person_ranking_stmt(
         end=end,
         moved_in=corrections_of(period_id) if period_id else None,
         moved_out=counted_elsewhere(),
-    ).subquery("earned")
+    )
+    # Materialised before people are joined: inlined, PostgreSQL misjudged how many people
+    # match their home node and fetched each one's account by index, 100k lookups in a loop.
+    earned = earned.cte("earned").prefix_with("MATERIALIZED", dialect="postgresql")
     home_id = sa.func.coalesce(_people.c.grid_id, _people.c.community_id)
     query = (
         sa.select(

@@ -43,20 +43,34 @@ def run_detectors(*, day: str, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+# Existing flags looked up per statement (bound parameters stay well under the limits).
+KEYS_PER_READ = 300
+
+
 def record_flags(found: list[Found], *, window: Window, now: datetime) -> None:
     """Insert or refresh one flag per finding (see `run_detectors`)."""
     sess = session()
-    for item in found:
-        flag = sess.exec(
+    # The flags already there, read in a few statements, and the new ones added without a flush
+    # per finding: a statement per finding (each flushing the last insert) cost more than the
+    # detectors' own reading once a run found a hundred things.
+    flags: dict[tuple[str, str, str], Flag] = {}
+    keys = sorted({(item.detector, item.subject_key, item.period) for item in found})
+    for start in range(0, len(keys), KEYS_PER_READ):
+        chunk = keys[start : start + KEYS_PER_READ]
+        for flag in sess.exec(
             select(Flag).where(
-                Flag.detector == item.detector,
-                Flag.subject_key == item.subject_key,
-                Flag.period == item.period,
+                Flag.detector.in_({k[0] for k in chunk}),
+                Flag.subject_key.in_({k[1] for k in chunk}),
+                Flag.period.in_({k[2] for k in chunk}),
             )
-        ).first()
-        if flag is None:
-            sess.add(
-                Flag(
+        ):
+            flags[(flag.detector, flag.subject_key, flag.period)] = flag
+    with sess.no_autoflush:
+        for item in found:
+            key = (item.detector, item.subject_key, item.period)
+            flag = flags.get(key)
+            if flag is None:
+                flags[key] = Flag(
                     detector=item.detector,
                     community_id=item.community_id,
                     subject_key=item.subject_key,
@@ -68,15 +82,18 @@ def record_flags(found: list[Found], *, window: Window, now: datetime) -> None:
                     score=item.score,
                     facts=item.facts,
                     evidence=item.evidence,
+                    state=FlagState.OPEN,
                     created_at=now,
                     seen_at=now,
                 )
-            )
-        elif flag.state == FlagState.OPEN:
-            known = {(row["type"], row["id"]) for row in flag.evidence}
-            flag.evidence = flag.evidence + [r for r in item.evidence if (r["type"], r["id"]) not in known]
-            flag.score, flag.facts = max(flag.score, item.score), item.facts
-            flag.window_end, flag.seen_at = max(flag.window_end, window.end), now
+                sess.add(flags[key])
+            elif flag.state == FlagState.OPEN:
+                known = {(row["type"], row["id"]) for row in flag.evidence}
+                flag.evidence = flag.evidence + [
+                    r for r in item.evidence if (r["type"], r["id"]) not in known
+                ]
+                flag.score, flag.facts = max(flag.score, item.score), item.facts
+                flag.window_end, flag.seen_at = max(flag.window_end, window.end), now
     sess.flush()
 
 

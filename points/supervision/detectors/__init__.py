@@ -1,6 +1,6 @@
 """Every detector, in the order README lists them; each takes a `Window` and answers `Found`s."""
 
-from points.supervision.detectors.awards import discretionary_clusters, monthly_jumps, mutual_approvals
+from points.supervision.detectors.awards import discretionary_clusters, mutual_approvals
 from points.supervision.detectors.base import DEFAULTS, Found, Window, setting
 from points.supervision.detectors.checkins import (
     checkin_bursts,
@@ -9,6 +9,7 @@ from points.supervision.detectors.checkins import (
     shared_devices,
 )
 from points.supervision.detectors.claims import fast_verifications
+from points.supervision.detectors.jumps import monthly_jumps
 
 DETECTORS = (
     mutual_approvals,

@@ -1,5 +1,5 @@
-"""Detectors over the ledger's awards: pairs who give each other points, discretionary awards
-clustered under one person, and months far above the usual."""
+"""Detectors over the ledger's awards: pairs who give each other points, and discretionary
+awards clustered under one person."""
 
 from __future__ import annotations
 
@@ -105,14 +105,36 @@ def mutual_approvals(w: Window) -> list[Found]:
 # --- 4. discretionary awards clustered under one person ---------------------------------
 
 
-def _clusters_stmt(a: sa.CTE, w: Window) -> sa.Select:
-    """Per approver and per requester, community and kind: discretionary points and awards (`a`:
-    the discretionary awards), and the community's award points of the kind, where they pass the
-    thresholds."""
+def _grouped(w: Window) -> sa.CTE:
+    """Award points and awards per community, kind, and (for discretionary awards only) approver
+    and requester: one grouping over the window's awards, a few rows per community, from which
+    both the community's totals and each person's discretionary share are summed."""
     every = award_rows(since=w.start, until=w.end).subquery("every")
+    discretion = every.c.proof == "discretion"
+    approver = sa.case((discretion, every.c.approved_by_id))
+    requester = sa.case((discretion, every.c.requested_by_id))
+    return (
+        sa.select(
+            every.c.community_id,
+            every.c.kind,
+            approver.label("approved_by_id"),
+            requester.label("requested_by_id"),
+            sa.func.sum(every.c.amount).label("points"),
+            sa.func.count().label("awards"),
+        )
+        .group_by(every.c.community_id, every.c.kind, approver, requester)
+        .cte("grouped")
+    )
+
+
+def _clusters_stmt(w: Window) -> sa.Select:
+    """Per approver and per requester, community and kind: discretionary points and awards, and
+    the community's award points of the kind, where they pass the thresholds."""
+    # Rows with an approver or a requester are discretionary awards only (`_grouped`).
+    g = _grouped(w)
     totals = (
-        sa.select(every.c.community_id, every.c.kind, sa.func.sum(every.c.amount).label("total"))
-        .group_by(every.c.community_id, every.c.kind)
+        sa.select(g.c.community_id, g.c.kind, sa.func.sum(g.c.points).label("total"))
+        .group_by(g.c.community_id, g.c.kind)
         .subquery("totals")
     )
     by_role = sa.union_all(
@@ -120,14 +142,14 @@ def _clusters_stmt(a: sa.CTE, w: Window) -> sa.Select:
             sa.select(
                 sa.literal(role).label("role"),
                 who.label("who"),
-                a.c.community_id,
-                a.c.kind,
-                sa.func.sum(a.c.amount).label("points"),
-                sa.func.count(a.c.id).label("awards"),
+                g.c.community_id,
+                g.c.kind,
+                sa.func.sum(g.c.points).label("points"),
+                sa.func.sum(g.c.awards).label("awards"),
             )
             .where(who.is_not(None))
-            .group_by(who, a.c.community_id, a.c.kind)
-            for role, who in (("approver", a.c.approved_by_id), ("requester", a.c.requested_by_id))
+            .group_by(who, g.c.community_id, g.c.kind)
+            for role, who in (("approver", g.c.approved_by_id), ("requester", g.c.requested_by_id))
         )
     ).subquery("by_role")
     return (
@@ -146,11 +168,11 @@ def _clusters_stmt(a: sa.CTE, w: Window) -> sa.Select:
 def discretionary_clusters(w: Window) -> list[Found]:
     """Approvers or requesters whose discretionary awards are `discretionary_share` or more of
     their community's award points of the kind in the window."""
-    rows = award_rows(since=w.start, until=w.end)
-    a = rows.where(rows.selected_columns.proof == "discretion").cte("discretionary")
-    clusters = rows_of(_clusters_stmt(a, w))
+    clusters = rows_of(_clusters_stmt(w))
     if not clusters:
         return []
+    rows = award_rows(since=w.start, until=w.end)
+    a = rows.where(rows.selected_columns.proof == "discretion").subquery("discretionary")
     # One more statement reads the discretionary awards of every cluster's people.
     people = {row.who for row in clusters}
     awards = rows_of(
@@ -185,151 +207,6 @@ def discretionary_clusters(w: Window) -> list[Found]:
                 },
                 [{"type": "transfer", "id": r.id} for r in ids],
                 subject_person_id=row.who,
-            )
-        )
-    return found
-
-
-# --- 6. a month far above the usual -----------------------------------------------------
-
-# 1.4826 × MAD estimates the standard deviation of normally distributed totals.
-MAD_SCALE = 1.4826
-
-
-def _median(values, partition: str, name: str) -> sa.Subquery:
-    """Per `partition`: the median of `values.c.total` (the mean of the middle one or two)."""
-    key = values.c[partition]
-    ranked = sa.select(
-        key,
-        values.c.total,
-        sa.func.row_number().over(partition_by=key, order_by=values.c.total).label("rn"),
-        sa.func.count().over(partition_by=key).label("cnt"),
-    ).subquery(f"{name}_ranked")
-    middle = sa.or_(ranked.c.rn == (ranked.c.cnt + 1) // 2, ranked.c.rn == (ranked.c.cnt + 2) // 2)
-    return (
-        sa.select(
-            ranked.c[partition],
-            sa.func.avg(ranked.c.total).label("median"),
-            sa.func.max(ranked.c.cnt).label("n"),
-        )
-        .where(middle)
-        .group_by(ranked.c[partition])
-        .subquery(name)
-    )
-
-
-def _robust(values, partition: str, name: str) -> sa.Subquery:
-    """Per `partition`: median, MAD and how many values."""
-    med = _median(values, partition, f"{name}_med")
-    dev = (
-        sa.select(values.c[partition], sa.func.abs(values.c.total - med.c.median).label("total"))
-        .join(med, med.c[partition] == values.c[partition])
-        .subquery(f"{name}_dev")
-    )
-    mad = _median(dev, partition, f"{name}_mad")
-    return (
-        sa.select(med.c[partition], med.c.median, med.c.n, mad.c.median.label("mad"))
-        .join(mad, mad.c[partition] == med.c[partition])
-        .subquery(name)
-    )
-
-
-def _z(total, stats) -> sa.ColumnElement:
-    """(total − median) / max(1.4826 × MAD, 10% of the median, 10 points)."""
-    scale = sa.case(
-        (MAD_SCALE * stats.c.mad >= 0.1 * stats.c.median, MAD_SCALE * stats.c.mad), else_=0.1 * stats.c.median
-    )
-    scale = sa.case((scale >= 10, scale), else_=10.0)
-    return (total - stats.c.median) / scale
-
-
-def _jumps_stmt(a: sa.Subquery, w: Window) -> sa.Select:
-    """Each person's total of the run's month, the usual total and the robust z-score, where the
-    z-score reaches `jump_z`."""
-    # The local month by comparing with the months' starts: cheaper than formatting every row.
-    month = sa.case(*((a.c.created_at >= start, label) for label, start in w.months))
-    # Totals per account and month first; whose account it is, only for the totals.
-    by_account = (
-        sa.select(
-            a.c.credit_account_id.label("account_id"),
-            month.label("month"),
-            sa.func.max(a.c.community_id).label("community_id"),
-            sa.func.sum(a.c.amount).label("total"),
-        )
-        .group_by(a.c.credit_account_id, month)
-        .subquery("by_account")
-    )
-    owners = person_accounts().subquery("owners")
-    monthly = (
-        sa.select(
-            owners.c.person_id,
-            by_account.c.account_id,
-            by_account.c.month,
-            by_account.c.community_id,
-            by_account.c.total,
-        )
-        .join(owners, owners.c.account_id == by_account.c.account_id)
-        .cte("monthly")
-    )
-    now = sa.select(monthly).where(monthly.c.month == w.month).subquery("now")
-    history = sa.select(monthly).where(monthly.c.month < w.month).subquery("history")
-    own = _robust(history, "person_id", "own")
-    community = _robust(now, "community_id", "community")
-    own_z = sa.case((own.c.n >= setting("jump_min_history"), _z(now.c.total, own)))
-    community_z = sa.case((community.c.n >= setting("jump_min_community"), _z(now.c.total, community)))
-    z = sa.case((own.c.n >= setting("jump_min_history"), own_z), else_=community_z)
-    scored = (
-        sa.select(
-            now.c.person_id,
-            now.c.account_id,
-            now.c.community_id,
-            now.c.total,
-            own_z.label("own_z"),
-            sa.case((own_z.is_(None), community.c.median), else_=own.c.median).label("usual"),
-            z.label("z"),
-        )
-        .outerjoin(own, own.c.person_id == now.c.person_id)
-        .outerjoin(community, community.c.community_id == now.c.community_id)
-        .where(now.c.total >= setting("jump_min_points"))
-        .subquery("scored")
-    )
-    return sa.select(scored).where(scored.c.z >= setting("jump_z"))
-
-
-def monthly_jumps(w: Window) -> list[Found]:
-    """People whose points this month are far above their own earlier months, or (with too
-    little history) above their community's month: robust z-score ≥ `jump_z`."""
-    a = award_rows(since=w.history_start, until=w.end).subquery("awards")
-    jumps = rows_of(_jumps_stmt(a, w))
-    if not jumps:
-        return []
-    # One more statement reads the month's awards of every flagged account, largest first.
-    month = award_rows(since=w.month_start, until=w.end).subquery("month")
-    awards: dict[int, list] = defaultdict(list)
-    for award in rows_of(
-        sa.select(month.c.id, month.c.credit_account_id)
-        .where(month.c.credit_account_id.in_([row.account_id for row in jumps]))
-        .order_by(month.c.amount.desc(), month.c.id)
-    ):
-        awards[award.credit_account_id].append(award)
-    found = []
-    for row in jumps:
-        ids = awards[row.account_id][:EVIDENCE_ROWS]
-        found.append(
-            Found(
-                Detector.MONTHLY_JUMP,
-                row.community_id,
-                f"person:{row.person_id}",
-                w.month,
-                round(float(row.z), 2),
-                {
-                    "total": int(row.total),
-                    "usual": round(float(row.usual)),
-                    "z": round(float(row.z), 1),
-                    "compared_with": "community" if row.own_z is None else "own",
-                },
-                [{"type": "transfer", "id": r.id} for r in ids],
-                subject_person_id=row.person_id,
             )
         )
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -23,23 +24,47 @@ from points.supervision.sql import epoch
 
 # --- 2. bursts of check-ins, and stays that overlap ------------------------------------
 
+# People whose pairs are read per statement (bound parameters stay well under the limits).
+CHUNK = 500
+
+
+def _burst_candidates(w: Window, count: int, seconds: float) -> sa.Select:
+    """Activities with half a burst (`count` / 2 check-ins) in one slot of `seconds`: a burst
+    spans at most two slots, so one of them holds at least half of it. Counting per slot is one
+    hashed grouping; only these activities' check-ins are then ordered to find the bursts."""
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    slot = sa.func.floor(epoch(s.c.checked_in_at) / max(seconds, 1))
+    return (
+        sa.select(s.c.activity_id)
+        .group_by(s.c.activity_id, slot)
+        .having(sa.func.count() >= math.ceil(count / 2))
+        .distinct()
+    )
+
 
 def checkin_bursts(w: Window) -> list[Found]:
     """Activities where `burst_count` check-ins began within `burst_seconds`."""
     count, seconds = int(setting("burst_count")), setting("burst_seconds")
+    activities = [activity_id for (activity_id,) in rows_of(_burst_candidates(w, count, seconds))]
+    if not activities:
+        return []
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
     at = epoch(s.c.checked_in_at)
     later = sa.func.lead(at, count - 1).over(
         partition_by=s.c.activity_id, order_by=(s.c.checked_in_at, s.c.id)
     )
-    ranked = sa.select(
-        s.c.activity_id,
-        s.c.community_id,
-        s.c.run_by_id,
-        s.c.checked_in_at,
-        at.label("t"),
-        later.label("t_last"),
-    ).subquery("ranked")
+    ranked = (
+        sa.select(
+            s.c.activity_id,
+            s.c.community_id,
+            s.c.run_by_id,
+            s.c.checked_in_at,
+            at.label("t"),
+            later.label("t_last"),
+        )
+        .where(s.c.activity_id.in_(activities))
+        .subquery("ranked")
+    )
     stmt = (
         sa.select(
             ranked.c.activity_id,
@@ -75,14 +100,28 @@ def checkin_bursts(w: Window) -> list[Found]:
     return found
 
 
-def overlapping_stays(w: Window) -> list[Found]:
-    """People in at two activities at once (a stay begun inside another of theirs)."""
+def _overlap_candidates(w: Window) -> sa.Select:
+    """People with a stay begun before the one before it (by check-in time) had ended: one pass
+    in (person, check-in) order. Every person with an overlapping pair shows here (the stay
+    after the pair's first begins no later than its second, so before the first has ended), so
+    the exact pairs need only be looked for among these few people."""
+    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    ends = sa.func.coalesce(s.c.checked_out_at, s.c.checked_in_at)
+    ended_before = sa.func.lag(ends).over(partition_by=s.c.person_id, order_by=s.c.checked_in_at)
+    ordered = sa.select(s.c.person_id, s.c.checked_in_at, ended_before.label("ended_before")).subquery(
+        "ordered"
+    )
+    return sa.select(ordered.c.person_id).where(ordered.c.ended_before > ordered.c.checked_in_at).distinct()
+
+
+def _overlapping_pairs(w: Window, people: list[int]) -> sa.Select:
+    """The overlapping pairs of stays (at two activities) of `people`."""
     # Two subqueries, not one shared table: each joins the check-ins by person through their index.
     one = stay_rows(since=w.start, until=w.end).subquery("one")
     two = stay_rows(since=w.start, until=w.end).subquery("two")
     ends_one = sa.func.coalesce(one.c.checked_out_at, one.c.checked_in_at)
     ends_two = sa.func.coalesce(two.c.checked_out_at, two.c.checked_in_at)
-    stmt = (
+    return (
         sa.select(one.c.person_id, one.c.id, two.c.id.label("other"), two.c.community_id, two.c.checked_in_at)
         .join(
             two,
@@ -94,11 +133,20 @@ def overlapping_stays(w: Window) -> list[Found]:
                 one.c.checked_in_at < ends_two,
             ),
         )
+        .where(one.c.person_id.in_(people))
         .order_by(one.c.person_id, one.c.id)
     )
+
+
+def overlapping_stays(w: Window) -> list[Found]:
+    """People in at two activities at once (a stay begun inside another of theirs)."""
+    people = [person_id for (person_id,) in rows_of(_overlap_candidates(w))]
+    if not people:
+        return []
     grouped: dict[tuple[int, str], list] = defaultdict(list)
-    for row in rows_of(stmt):
-        grouped[(row.person_id, day_of(row.checked_in_at))].append(row)
+    for start in range(0, len(people), CHUNK):
+        for row in rows_of(_overlapping_pairs(w, people[start : start + CHUNK])):
+            grouped[(row.person_id, day_of(row.checked_in_at))].append(row)
     found = []
     for (person_id, day), rows in grouped.items():
         ids = sorted({r.id for r in rows} | {r.other for r in rows})
@@ -123,13 +171,22 @@ def overlapping_stays(w: Window) -> list[Found]:
 def shared_devices(w: Window) -> list[Found]:
     """Devices that `device_people` or more different people checked in from (self-scans)."""
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
-    people = sa.func.count(sa.distinct(s.c.person_id))
+    # Devices and people first, then people per device: two hashed groupings, where a count of
+    # distinct people would sort every check-in by its device.
+    pairs = (
+        sa.select(s.c.device_hash, sa.func.min(s.c.community_id).label("community_id"))
+        .where(s.c.device_hash.is_not(None), s.c.by_staff_id.is_(None))
+        .group_by(s.c.device_hash, s.c.person_id)
+        .subquery("pairs")
+    )
+    people = sa.func.count()
     stmt = (
         sa.select(
-            s.c.device_hash, people.label("people"), sa.func.min(s.c.community_id).label("community_id")
+            pairs.c.device_hash,
+            people.label("people"),
+            sa.func.min(pairs.c.community_id).label("community_id"),
         )
-        .where(s.c.device_hash.is_not(None), s.c.by_staff_id.is_(None))
-        .group_by(s.c.device_hash)
+        .group_by(pairs.c.device_hash)
         .having(people >= setting("device_people"))
     )
     found = []
