@@ -517,3 +517,42 @@ def unit_snapshot_rows(period_id: int, unit_id: int) -> list[dict]:
         .order_by(snap.c.rank, snap.c.person_id)
     )
     return [dict(r) for r in session().execute(query).mappings()]
+
+
+# --- the annual assessment sheet ------------------------------------------------------------
+
+
+def unit_members_book_stmt(*, unit_id: int, start: datetime, end: datetime) -> sa.Select:
+    """The party members who work at a unit with their 红松分 in [start, end) (the 台账's rows,
+    zeros included), for the organisation's summary."""
+    return member_book_stmt(start=start, end=end).where(_people.c.work_unit_id == unit_id)
+
+
+def unit_community_paths(unit_id: int) -> list[str]:
+    """The communities a unit is confirmed as reporting to (双报到), by path."""
+    regs = Registration.__table__
+    query = (
+        sa.select(_nodes.c.path)
+        .join(regs, regs.c.community_id == _nodes.c.id)
+        .where(regs.c.kind == "unit", regs.c.status == "confirmed", regs.c.unit_id == unit_id)
+    )
+    return list(session().execute(query).scalars())
+
+
+def communities_side_by_side_stmt(*, start: datetime, end: datetime, node_path: str) -> sa.Select:
+    """Every community under a node with the points awarded there in [start, end) (less
+    reversals) and how many people earned some: columns community_id, name, points, people."""
+    moves = award_moves_stmt(start=start, end=end).subquery("moves")
+    earner = sa.case((sa.and_(moves.c.owner_type == "person", moves.c.points > 0), moves.c.owner_id))
+    return (
+        sa.select(
+            _nodes.c.id.label("community_id"),
+            _nodes.c.name,
+            sa.func.coalesce(sa.func.sum(moves.c.points), 0).label("points"),
+            sa.func.count(sa.distinct(earner)).label("people"),
+        )
+        .outerjoin(moves, moves.c.community_id == _nodes.c.id)
+        .where(_nodes.c.level == "community", _nodes.c.path.startswith(node_path, autoescape=True))
+        .group_by(_nodes.c.id, _nodes.c.name)
+        .order_by(_nodes.c.path)
+    )
