@@ -159,12 +159,16 @@ def dashboard():
         raise Forbidden("forbidden", "积分统计供社区工作人员、街道和监督小组查看")
     node = next((n for n in nodes if str(n.id) == request.args.get("node_id")), nodes[0])
     today = utcnow().astimezone(LOCAL_TZ).date()
+    communities = charts.community_charts(node.path, today) if node.level == "street" else None
     return _render(
         "evaluation/dashboard.html",
         node=node,
         nodes=nodes,
         issued=charts.issued_chart(node.path, today),
         participation=charts.participation_chart(node.path, today),
+        demands=charts.demands_chart(node.path, today),
+        top_tasks=charts.top_tasks_chart(node.path, today),
+        communities=communities,
     )
 
 
