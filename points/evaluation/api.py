@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from points.auth.current import current_actor
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import NotFound, problem_doc
-from points.evaluation import assessment, certificates, operations, presenters, queries
+from points.evaluation import assessment, certificates, export, operations, presenters, queries, reports
 from points.evaluation.schemas import (
     AssessmentQuerySchema,
     CertificateCheckSchema,
@@ -30,9 +30,12 @@ from points.evaluation.schemas import (
     PeriodDetailSchema,
     PeriodListSchema,
     PeriodSchema,
+    PreparedReportDetailSchema,
+    PreparedReportListSchema,
     RankingQuerySchema,
     RankingSchema,
     RatingSchema,
+    ReportFormatSchema,
     YearQuerySchema,
 )
 from points.org.models import OrgNode
@@ -310,3 +313,42 @@ class OrgAssessmentPdf(MethodView):
         unit = assessment.readable_org(current_actor(), unit_id)
         summary = assessment.org_summary(unit, _year_of(args))
         return _pdf(assessment.org_pdf(summary, now=utcnow()), f"organisation-{summary['year']}-{unit.id}")
+
+
+@blp.route("/units/<int:unit_id>/reports")
+class UnitReports(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PreparedReportListSchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, unit_id):
+        """双报告: the unit's monthly reports the monthly job prepared, newest first (the unit's
+        admin, or an admin)."""
+        unit = reports.readable_unit(current_actor(), unit_id)
+        return {"unit_id": unit.id, "items": reports.prepared(unit)}
+
+
+@blp.route("/units/<int:unit_id>/reports/<string:month>")
+class UnitReportDetail(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ReportFormatSchema, location="query")
+    @blp.response(200, PreparedReportDetailSchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, unit_id, month):
+        """One prepared monthly report: its lines (who, what, when, hours, points) as JSON, or
+        as a CSV or xlsx file (`format`)."""
+        unit = reports.readable_unit(current_actor(), unit_id)
+        found = reports.prepared_report(unit, month[:7])
+        if args["format"] != "json":
+            name = f"unit-{unit.id}-{month[:7]}"
+            return export.table_file(found["lines"], reports.REPORT_COLUMNS, name, args["format"])
+        report = found["report"]
+        return {
+            "unit_id": unit.id,
+            "month": report.month,
+            "people": report.people,
+            "hongsong": report.hongsong,
+            "xingan": report.xingan,
+            "hours": report.hours,
+            "prepared_at": report.prepared_at,
+            "lines": found["lines"],
+        }

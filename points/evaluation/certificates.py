@@ -26,12 +26,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from points.board.queries import services_of_claims
 from points.checkin.qr import public_url, qr_png
-from points.checkin.queries import services_of_checkins
 from points.db import LOCAL_TZ
 from points.errors import DomainError
-from points.evaluation.queries import period_span
+from points.evaluation.queries import period_span, services_behind
 from points.i18n import translate
 from points.labels import N_
 from points.ledger.history import statement
@@ -75,10 +73,6 @@ def _digest(person_id: int, kind: str, first: date, last: date, rows: list[dict]
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def _refs(awards: list[dict], ref_type: str) -> list[int]:
-    return [r["ref_id"] for r in awards if r["ref_type"] == ref_type and r["ref_id"] is not None]
-
-
 def _row(award: dict, service: dict | None) -> dict:
     """A certificate line: the service's day and hours when the award rests on a task or a
     check-in, else the day it was awarded and no hours (a discretionary award)."""
@@ -86,8 +80,7 @@ def _row(award: dict, service: dict | None) -> dict:
         day, hours, title = award["created_at"].astimezone(LOCAL_TZ).date(), 0.0, ""
     else:
         day = service["starts_at"].astimezone(LOCAL_TZ).date()
-        seconds = max((service["ends_at"] - service["starts_at"]).total_seconds(), 0)
-        hours, title = round(seconds / 3600, 1), service["title"]
+        hours, title = service["hours"], service["title"]
     return {
         "id": award["id"],
         "day": day,
@@ -112,10 +105,7 @@ def build(person_id: int, kind: str, first: date, last: date) -> Certificate:
         for r in reversed(found["items"])
         if r["reason"] in AWARD_REASONS and r["direction"] == "in" and r["state"] == "posted"
     ]
-    served = {
-        **{("claim", k): v for k, v in services_of_claims(_refs(awards, "claim")).items()},
-        **{("checkin", k): v for k, v in services_of_checkins(_refs(awards, "checkin")).items()},
-    }
+    served = services_behind(awards)
     rows = [_row(r, served.get((r["ref_type"], r["ref_id"]))) for r in awards]
     return Certificate(
         person_id=person.id,

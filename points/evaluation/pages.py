@@ -188,7 +188,24 @@ def unit_report():
     if args.get("format"):
         name = f"unit-{unit.id}-{report['label']}"
         return export.table_file(report["lines"], reports.REPORT_COLUMNS, name, args["format"])
-    return _render("evaluation/unit_report.html", report=report, units=unit_names(actor.unit_ids))
+    return _render(
+        "evaluation/unit_report.html",
+        report=report,
+        units=unit_names(actor.unit_ids),
+        prepared=reports.prepared(unit),
+    )
+
+
+@bp.get("/evaluation/unit-reports/<string:month>")
+@login_required
+def prepared_report(month: str):
+    """A monthly report as the monthly job prepared it, as an xlsx or CSV file."""
+    actor = current_actor()
+    args = load_form(UnitReportQuerySchema(), request.args)
+    unit = reports.readable_unit(actor, args.get("unit_id"))
+    found = reports.prepared_report(unit, month[:7])
+    name = f"unit-{unit.id}-{found['report'].month}"
+    return export.table_file(found["lines"], reports.REPORT_COLUMNS, name, args.get("format") or "xlsx")
 
 
 @bp.get("/evaluation/unit-statements")

@@ -304,3 +304,43 @@ class OrgSummarySchema(Schema):
     total_points = fields.Integer()
     stars = fields.List(fields.Nested(StarCountSchema))
     members = fields.List(fields.Nested(OrgMemberSchema))
+
+
+# --- 双报告 prepared by the monthly job ---------------------------------------------------------
+
+
+class PreparedReportSchema(Schema):
+    month = fields.String(metadata={"description": "2026-10"})
+    people = fields.Integer(metadata={"description": "how many of the unit's people served"})
+    hongsong = fields.Integer()
+    xingan = fields.Integer()
+    hours = fields.Float()
+    prepared_at = fields.DateTime()
+
+
+class PreparedReportListSchema(Schema):
+    unit_id = fields.Integer()
+    items = fields.List(fields.Nested(PreparedReportSchema))
+
+
+class ReportLineSchema(Schema):
+    day = fields.String()
+    person_id = fields.Integer(allow_none=True, metadata={"description": "None for the unit's own claims"})
+    name = fields.String()
+    what = fields.String()
+    kind = fields.String()
+    hours = fields.Float()
+    points = fields.Integer()
+
+
+class PreparedReportDetailSchema(PreparedReportSchema):
+    unit_id = fields.Integer()
+    lines = fields.List(fields.Nested(ReportLineSchema))
+
+
+class ReportFormatSchema(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "json, or a csv / xlsx file"},
+    )
