@@ -218,3 +218,21 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     expect(member.locator("main")).to_contain_text("蒋*梅")
     screenshot(member, "evaluation-certificate-verified")
     member_phone.close()
+
+
+def test_dashboard_charts_fit_a_narrow_phone(browser, live_server, story):
+    from playwright.sync_api import expect
+
+    context = open_context(browser, live_server, {"width": 320, "height": 700})
+    page = context.new_page()
+    log_in_at(page, story.staff[0])
+    page.goto("/evaluation/dashboard")
+    for chart in ("issued", "participation", "demands", "top-tasks"):
+        expect(page.locator(f"#{chart} svg[role=img]")).to_be_visible()
+    tasks = page.locator("#top-tasks")
+    tasks.locator("summary").click()
+    expect(tasks.locator("table tbody tr").first).to_contain_text("青松社区：秋季清扫")
+    expect(tasks.locator("table tbody tr").first).to_contain_text("3.0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "evaluation-dashboard-320")
+    context.close()
