@@ -15,7 +15,16 @@ import openpyxl
 import pytest
 
 from points.db import LOCAL_TZ, session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.conftest import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    SCREENSHOTS,
+    log_in_at,
+    open_context,
+    open_menu,
+    screenshot,
+)
 from tests.browser.test_checkin_pages import decode
 
 pytestmark = pytest.mark.browser
@@ -115,8 +124,8 @@ def notice_days_pass(story, period_id: int) -> None:
         session().commit()
 
 
-def qr_of_pdf(pdf: bytes) -> list[str]:
-    """The QR codes on the PDF's first page, rendered as an image the way a phone's camera sees it."""
+def first_page_png(pdf: bytes) -> bytes:
+    """The PDF's first page as a grey PNG, at about 216 dpi."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
@@ -126,7 +135,19 @@ def qr_of_pdf(pdf: bytes) -> list[str]:
         document.close()
     out = io.BytesIO()
     image.save(out, format="PNG")
-    return decode(out.getvalue())
+    return out.getvalue()
+
+
+def qr_of_pdf(pdf: bytes) -> list[str]:
+    """The QR codes on the PDF's first page, rendered as an image the way a phone's camera sees it."""
+    return decode(first_page_png(pdf))
+
+
+def downloaded(page, click) -> tuple[str, bytes]:
+    with page.expect_download() as download:
+        click()
+    with open(download.value.path(), "rb") as file:
+        return download.value.suggested_filename, file.read()
 
 
 def test_notice_objection_freeze_statement_and_certificate(browser, live_server, story):
@@ -205,11 +226,9 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     member.locator("input[name=first]").fill(story.first)
     member.locator("input[name=last]").fill(story.last)
     screenshot(member, "evaluation-my-stars")
-    with member.expect_download() as download:
-        member.get_by_role("button", name="下载证明").click()
-    with open(download.value.path(), "rb") as file:
-        pdf = file.read()
+    _, pdf = downloaded(member, member.get_by_role("button", name="下载证明").click)
     assert pdf.startswith(b"%PDF")
+    SCREENSHOTS.joinpath("evaluation-certificate-pdf.png").write_bytes(first_page_png(pdf))
     urls = qr_of_pdf(pdf)
     assert len(urls) == 1 and urls[0].startswith(f"{live_server.url}/certificates/")
     member.goto(urls[0])
@@ -217,6 +236,18 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     expect(member.locator("main")).to_contain_text("青松社区：秋季清扫")
     expect(member.locator("main")).to_contain_text("蒋*梅")
     screenshot(member, "evaluation-certificate-verified")
+
+    # The member's annual assessment sheet, printable and as a PDF.
+    member.goto("/evaluation/me")
+    member.get_by_role("link", name="我的年度考评表").click()
+    member.locator("input[name=year]").fill(story.key[:4])  # last quarter may be last year's
+    member.get_by_role("button", name="查看").click()
+    expect(member.locator("main")).to_contain_text("青松社区：秋季清扫")
+    expect(member.get_by_role("button", name="打印")).to_be_visible()
+    screenshot(member, "evaluation-assessment-sheet")
+    name, sheet_pdf = downloaded(member, member.get_by_role("link", name="下载 PDF").click)
+    assert name.endswith(".pdf") and sheet_pdf.startswith(b"%PDF")
+    SCREENSHOTS.joinpath("evaluation-assessment-pdf.png").write_bytes(first_page_png(sheet_pdf))
     member_phone.close()
 
 
