@@ -29,7 +29,8 @@ from reportlab.pdfgen.canvas import Canvas
 from points.checkin.qr import public_url, qr_png
 from points.db import LOCAL_TZ
 from points.errors import DomainError
-from points.evaluation.queries import period_span, services_behind
+from points.evaluation.queries import period_span
+from points.evaluation.report_queries import services_behind
 from points.i18n import translate
 from points.labels import N_
 from points.ledger.history import statement

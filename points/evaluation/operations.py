@@ -28,7 +28,6 @@ from points.evaluation.models import (
     YearRating,
 )
 from points.evaluation.queries import (
-    all_units_service_stmt,
     community_path,
     corrections_of,
     get_deduction,
@@ -37,12 +36,15 @@ from points.evaluation.queries import (
     member_book_stmt,
     period_span,
     person_ranking_stmt,
-    prepared_unit_ids,
     ranking_rows,
-    reporting_unit_ids,
-    services_behind,
     spendable_people_stmt,
     with_ratings,
+)
+from points.evaluation.report_queries import (
+    all_units_service_stmt,
+    prepared_unit_ids,
+    reporting_unit_ids,
+    services_behind,
 )
 from points.evaluation.transitions import TRANSITIONS, refusal
 from points.labels import N_

@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from points.access import Actor
-from points.board.queries import services_of_claims
-from points.checkin.queries import services_of_checkins
 from points.db import LOCAL_TZ, get_row, session
 from points.errors import DomainError, NotFound
 from points.evaluation.models import (
@@ -25,7 +23,6 @@ from points.evaluation.models import (
     Period,
     PeriodType,
     Snapshot,
-    UnitReport,
 )
 from points.evaluation.stars import rate, scheme_for
 from points.ledger.queries import award_moves_stmt, earnings_stmt, monthly_earnings_stmt, spendable_stmt
@@ -455,7 +452,7 @@ def community_name(community_id: int) -> str:
 # --- 双报告: what a unit's members did, for the unit ------------------------------------------
 
 
-def _service_columns(moves) -> list:
+def service_columns(moves) -> list:
     return [
         moves.c.transfer_id,
         moves.c.created_at,
@@ -482,7 +479,7 @@ def unit_service_stmt(
     moves = award_moves_stmt(start=start, end=end).subquery("moves")
     is_person = moves.c.owner_type == "person"
     query = (
-        sa.select(*_service_columns(moves))
+        sa.select(*service_columns(moves))
         .outerjoin(_people, sa.and_(is_person, _people.c.id == moves.c.owner_id))
         .outerjoin(_units, sa.and_(moves.c.owner_type == "unit", _units.c.id == moves.c.owner_id))
         .where(
@@ -498,69 +495,6 @@ def unit_service_stmt(
     if person_id is not None:
         query = query.where(_people.c.id == person_id)
     return query
-
-
-def services_behind(rows: list[dict]) -> dict[tuple[str, int], dict]:
-    """(ref_type, ref_id) -> the task or activity an award rests on, with its `hours` (of the
-    task, or of the stay from check-in to check-out): two reads, whatever the number of rows."""
-
-    def refs(kind: str) -> list[int]:
-        return sorted({r["ref_id"] for r in rows if r["ref_type"] == kind and r["ref_id"] is not None})
-
-    found = {
-        **{("claim", k): v for k, v in services_of_claims(refs("claim")).items()},
-        **{("checkin", k): v for k, v in services_of_checkins(refs("checkin")).items()},
-    }
-    for service in found.values():
-        seconds = max((service["ends_at"] - service["starts_at"]).total_seconds(), 0)
-        service["hours"] = round(seconds / 3600, 1)
-    return found
-
-
-def all_units_service_stmt(*, start: datetime, end: datetime) -> sa.Select:
-    """`unit_service_stmt` for every unit at once (the monthly job): the same columns and
-    `unit_id`, by unit, oldest first."""
-    moves = award_moves_stmt(start=start, end=end).subquery("moves")
-    is_person = moves.c.owner_type == "person"
-    unit_id = sa.case((is_person, _people.c.work_unit_id), else_=moves.c.owner_id)
-    return (
-        sa.select(unit_id.label("unit_id"), *_service_columns(moves))
-        .outerjoin(_people, sa.and_(is_person, _people.c.id == moves.c.owner_id))
-        .outerjoin(_units, sa.and_(moves.c.owner_type == "unit", _units.c.id == moves.c.owner_id))
-        .where(sa.or_(sa.and_(is_person, _people.c.work_unit_id.is_not(None)), moves.c.owner_type == "unit"))
-        .order_by(unit_id, moves.c.created_at, moves.c.transfer_id)
-    )
-
-
-def reporting_unit_ids() -> list[int]:
-    """Units confirmed as reporting to a community (双报到): each gets a monthly report, even an
-    empty one."""
-    regs = Registration.__table__
-    query = sa.select(sa.distinct(regs.c.unit_id)).where(
-        regs.c.kind == "unit", regs.c.status == "confirmed", regs.c.unit_id.is_not(None)
-    )
-    return list(session().execute(query).scalars())
-
-
-def prepared_months(unit_id: int) -> list[UnitReport]:
-    """A unit's prepared monthly reports, newest first."""
-    return list(
-        session()
-        .exec(select(UnitReport).where(UnitReport.unit_id == unit_id).order_by(UnitReport.month.desc()))
-        .all()
-    )
-
-
-def find_prepared(unit_id: int, month: str) -> UnitReport | None:
-    return (
-        session()
-        .exec(select(UnitReport).where(UnitReport.unit_id == unit_id, UnitReport.month == month))
-        .first()
-    )
-
-
-def prepared_unit_ids(month: str) -> set[int]:
-    return set(session().execute(sa.select(UnitReport.unit_id).where(UnitReport.month == month)).scalars())
 
 
 def unit_frozen_periods(unit_id: int, *, limit: int = 50) -> list[Period]:

@@ -14,15 +14,13 @@ from points.db import LOCAL_TZ, session
 from points.errors import Forbidden, NotFound
 from points.evaluation.models import Period, UnitReport
 from points.evaluation.queries import (
-    find_prepared,
     get_period,
     period_span,
-    prepared_months,
-    services_behind,
     unit_frozen_periods,
     unit_service_stmt,
     unit_snapshot_rows,
 )
+from points.evaluation.report_queries import find_prepared, prepared_months, services_behind
 from points.i18n import translate
 from points.ledger.models import Kind, Reason
 from points.org.models import Unit
