@@ -83,6 +83,34 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, str, list[i
     }
 
 
+# A row of a horizontal chart: its label's line at the page's text size, then its bar.
+ROW, BAR, LABEL_CHARS = 48, 16, 14
+
+
+def row_chart(title: str, header: str, labels: list[str], name: str, values: list[float]) -> dict:
+    """One bar per label, drawn across under the label (long names, such as task titles or
+    communities, stay readable on a phone); `header` heads the labels' column of the table."""
+    top = _nice_top(max((v for v in values), default=0))
+    room = WIDTH - 4 - 64
+    rows = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = 4 + i * ROW
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+        width = round(room * max(value, 0) / top, 1)
+        rows.append({"label": short, "y": y, "bar_y": y + 24, "width": width, "value": value, "full": label})
+    return {
+        "title": title,
+        "header": header,
+        "labels": labels,
+        "series": [{"key": "value", "name": name, "values": values, "color": COLORS[0]}],
+        "rows": rows,
+        "bar": BAR,
+        "width": WIDTH,
+        "height": max(len(labels), 1) * ROW + 8,
+        "empty": not any(values),
+    }
+
+
 def fill_months(rows, labels: list[str], keys: list[str], *, key_of, month_of, value_of) -> dict:
     """Per key, one value per month from grouped rows (months without rows are 0)."""
     out = {key: [0] * len(labels) for key in keys}

@@ -91,6 +91,15 @@ def previous_year(now: datetime) -> str:
 _PERIOD_FORMATS["previous_year"] = "%Y"
 
 
+def previous_month(now: datetime) -> str:
+    """The local month before `now`'s: a job run on the 1st reports on the month just ended."""
+    local = now.astimezone(LOCAL_TZ)
+    return f"{local.year - 1}-12" if local.month == 1 else f"{local.year}-{local.month - 1:02d}"
+
+
+_PERIOD_FORMATS["previous_month"] = "%Y-%m"
+
+
 def valid_period(job: Job, period: str) -> bool:
     """Whether a period key typed by hand has the form the job's own periods have."""
     fmt = _PERIOD_FORMATS.get(job.period.__name__)

@@ -452,3 +452,31 @@ def stay_rows(*, since: datetime, until: datetime) -> sa.Select:
         .join(Activity, Activity.id == CheckIn.activity_id)
         .where(CheckIn.checked_in_at >= since, CheckIn.checked_in_at < until)
     )
+
+
+def services_of_checkins(checkin_ids: list[int]) -> dict[int, dict]:
+    """check-in id -> the activity it served: title, and starts_at/ends_at (the stay from check-in
+    to check-out when both are recorded, else the activity's span), as a certificate lists it."""
+    if not checkin_ids:
+        return {}
+    rows = session().execute(
+        sa.select(
+            CheckIn.id,
+            Activity.title,
+            CheckIn.checked_in_at,
+            CheckIn.checked_out_at,
+            Activity.starts_at,
+            Activity.ends_at,
+        )
+        .join(Activity, Activity.id == CheckIn.activity_id)
+        .where(CheckIn.id.in_(checkin_ids))
+    )
+    out = {}
+    for r in rows:
+        stayed = r.checked_out_at is not None
+        out[r.id] = {
+            "title": r.title,
+            "starts_at": r.checked_in_at if stayed else r.starts_at,
+            "ends_at": r.checked_out_at if stayed else r.ends_at,
+        }
+    return out

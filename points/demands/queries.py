@@ -3,6 +3,8 @@ page and answer gather (its requester, the task made of it, its project)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -226,3 +228,34 @@ def demands_to_rate(actor: Actor) -> int:
         Demand.requester_id == actor.person_id, Demand.state == DemandState.DONE, Demand.rating.is_(None)
     )
     return session().scalar(stmt)
+
+
+def demands_by_month_stmt(*, bounds: list[datetime], node_path: str) -> sa.Select:
+    """Demands of the communities under a node received (by when asked) and answered (accepted
+    or declined, by when decided) per month: month `i` is [bounds[i], bounds[i + 1]). Columns
+    month, what ("received" or "answered"), demands."""
+    nodes = OrgNode.__table__
+    demands = Demand.__table__
+
+    def counted(column: sa.Column, what: str, *where) -> sa.Select:
+        month = sa.case(*[(column < end, i) for i, end in enumerate(bounds[1:])], else_=None)
+        inner = (
+            sa.select(month.label("month"))
+            .select_from(demands.join(nodes, nodes.c.id == demands.c.community_id))
+            .where(
+                column >= bounds[0],
+                column < bounds[-1],
+                nodes.c.path.startswith(node_path, autoescape=True),
+                *where,
+            )
+            .subquery()
+        )
+        return sa.select(
+            inner.c.month, sa.literal(what).label("what"), sa.func.count().label("demands")
+        ).group_by(inner.c.month)
+
+    answered = demands.c.state.in_((DemandState.ACCEPTED, DemandState.DONE, DemandState.DECLINED))
+    return sa.union_all(
+        counted(demands.c.created_at, "received"),
+        counted(demands.c.decided_at, "answered", answered),
+    )

@@ -10,8 +10,9 @@ from flask_smorest import Blueprint
 from points.auth.current import current_actor
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import NotFound, problem_doc
-from points.evaluation import certificates, operations, presenters, queries
+from points.evaluation import assessment, certificates, export, operations, presenters, queries, reports
 from points.evaluation.schemas import (
+    AssessmentQuerySchema,
     CertificateCheckSchema,
     CertificateQuerySchema,
     DeductionActionSchema,
@@ -19,17 +20,22 @@ from points.evaluation.schemas import (
     DeductionSchema,
     ExemptionCreateSchema,
     ExemptionSchema,
+    MemberSheetSchema,
     NoticeCreateSchema,
     ObjectionAnswerSchema,
     ObjectionCreateSchema,
     ObjectionListSchema,
     ObjectionSchema,
+    OrgSummarySchema,
     PeriodDetailSchema,
     PeriodListSchema,
     PeriodSchema,
+    PreparedReportDetailSchema,
+    PreparedReportListSchema,
     RankingQuerySchema,
     RankingSchema,
     RatingSchema,
+    ReportFormatSchema,
     YearQuerySchema,
 )
 from points.org.models import OrgNode
@@ -241,3 +247,108 @@ class Verification(MethodView):
     def get(self, token):
         """Check a certificate's QR token against the ledger as it is now (no login needed)."""
         return presenters.verification(*certificates.verify(token[:2000]))
+
+
+def _year_of(args: dict) -> int:
+    return args.get("year") or utcnow().astimezone(LOCAL_TZ).year
+
+
+def _pdf(body: bytes, name: str) -> Response:
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+@blp.route("/assessment/people/<int:person_id>")
+class MemberAssessment(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @blp.response(200, MemberSheetSchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, person_id):
+        """A party member's annual assessment sheet: verified service with days and hours, 红松分,
+        stars or 免评, deductions and appeals. For the member, their unit's admin, and staff,
+        street admins and supervisors over their community; anyone else gets 404."""
+        person = assessment.readable_member(current_actor(), person_id)
+        return assessment.member_sheet(person, _year_of(args))
+
+
+@blp.route("/assessment/people/<int:person_id>/pdf")
+class MemberAssessmentPdf(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, person_id):
+        """The member's annual assessment sheet as an A4 PDF."""
+        person = assessment.readable_member(current_actor(), person_id)
+        sheet = assessment.member_sheet(person, _year_of(args))
+        return _pdf(assessment.member_pdf(sheet, now=utcnow()), f"assessment-{sheet['year']}-{person.id}")
+
+
+@blp.route("/assessment/units/<int:unit_id>")
+class OrgAssessment(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @blp.response(200, OrgSummarySchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, unit_id):
+        """A party organisation's year: its members with points and stars (免评 apart) and the
+        totals. For its unit admin, and staff, street admins and supervisors over a community it
+        reports to."""
+        unit = assessment.readable_org(current_actor(), unit_id)
+        return assessment.org_summary(unit, _year_of(args))
+
+
+@blp.route("/assessment/units/<int:unit_id>/pdf")
+class OrgAssessmentPdf(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, unit_id):
+        """The organisation's summary as an A4 PDF."""
+        unit = assessment.readable_org(current_actor(), unit_id)
+        summary = assessment.org_summary(unit, _year_of(args))
+        return _pdf(assessment.org_pdf(summary, now=utcnow()), f"organisation-{summary['year']}-{unit.id}")
+
+
+@blp.route("/units/<int:unit_id>/reports")
+class UnitReports(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.response(200, PreparedReportListSchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, unit_id):
+        """双报告: the unit's monthly reports the monthly job prepared, newest first (the unit's
+        admin, or an admin)."""
+        unit = reports.readable_unit(current_actor(), unit_id)
+        return {"unit_id": unit.id, "items": reports.prepared(unit)}
+
+
+@blp.route("/units/<int:unit_id>/reports/<string:month>")
+class UnitReportDetail(MethodView):
+    @blp.doc(security=SECURED)
+    @blp.arguments(ReportFormatSchema, location="query")
+    @blp.response(200, PreparedReportDetailSchema)
+    @blp.alt_response(404, **problem_doc("not_found"))
+    def get(self, args, unit_id, month):
+        """One prepared monthly report: its lines (who, what, when, hours, points) as JSON, or
+        as a CSV or xlsx file (`format`)."""
+        unit = reports.readable_unit(current_actor(), unit_id)
+        found = reports.prepared_report(unit, month[:7])
+        if args["format"] != "json":
+            name = f"unit-{unit.id}-{month[:7]}"
+            return export.table_file(found["lines"], reports.REPORT_COLUMNS, name, args["format"])
+        report = found["report"]
+        return {
+            "unit_id": unit.id,
+            "month": report.month,
+            "people": report.people,
+            "hongsong": report.hongsong,
+            "xingan": report.xingan,
+            "hours": report.hours,
+            "prepared_at": report.prepared_at,
+            "lines": found["lines"],
+        }

@@ -1,8 +1,9 @@
 """Service certificates (志愿服务证明): a person's verified service of one kind in a span of days,
 as a PDF carrying a QR code to a public page that checks it against the ledger.
 
-The QR holds a token signed with the app's secret: whose certificate, which kind and days,
-and a digest of the awards it lists. Verifying recomputes the digest from the ledger as it is
+Each line names the service behind the award (the task or activity), its day and hours, and the
+points. The QR holds a token signed with the app's secret: whose certificate, which kind and days,
+and a digest of every line as printed (award, service, day, hours, points). Verifying recomputes the digest from the ledger as it is
 now: a token changed by hand fails its signature, and a later reversal (or any award the
 certificate does not list) changes the digest, so the page says the certificate no longer
 matches, and shows what the ledger holds so a printed copy can be compared line by line.
@@ -29,6 +30,7 @@ from points.checkin.qr import public_url, qr_png
 from points.db import LOCAL_TZ
 from points.errors import DomainError
 from points.evaluation.queries import period_span
+from points.evaluation.report_queries import services_behind
 from points.i18n import translate
 from points.labels import N_
 from points.ledger.history import statement
@@ -50,6 +52,7 @@ class Certificate:
     rows: list[dict]
     total: int
     digest: str
+    hours: float = 0.0
 
 
 def _serializer() -> URLSafeSerializer:
@@ -58,10 +61,36 @@ def _serializer() -> URLSafeSerializer:
 
 def _digest(person_id: int, kind: str, first: date, last: date, rows: list[dict]) -> str:
     canonical = json.dumps(
-        [person_id, kind, first.isoformat(), last.isoformat(), [[r["id"], r["amount"]] for r in rows]],
+        [
+            person_id,
+            kind,
+            first.isoformat(),
+            last.isoformat(),
+            [[r["id"], r["amount"], r["day"].isoformat(), r["title"], r["hours"]] for r in rows],
+        ],
         separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _row(award: dict, service: dict | None) -> dict:
+    """A certificate line: the service's day and hours when the award rests on a task or a
+    check-in, else the day it was awarded and no hours (a discretionary award)."""
+    if service is None:
+        day, hours, title = award["created_at"].astimezone(LOCAL_TZ).date(), 0.0, ""
+    else:
+        day = service["starts_at"].astimezone(LOCAL_TZ).date()
+        hours, title = service["hours"], service["title"]
+    return {
+        "id": award["id"],
+        "day": day,
+        "reason": award["reason"],
+        "title": title or award["memo"] or "",
+        "memo": award["memo"],
+        "hours": hours,
+        "amount": award["amount"],
+    }
 
 
 def build(person_id: int, kind: str, first: date, last: date) -> Certificate:
@@ -72,17 +101,13 @@ def build(person_id: int, kind: str, first: date, last: date) -> Certificate:
     start, end, _ = period_span("custom", first.isoformat(), last.isoformat())
     person = get_person(person_id)
     found = statement("person", person_id, kind, start=start, end=end, per_page=MOST_ROWS, compact=True)
-    rows = [
-        {
-            "id": r["id"],
-            "day": r["created_at"].astimezone(LOCAL_TZ).date(),
-            "reason": r["reason"],
-            "memo": r["memo"],
-            "amount": r["amount"],
-        }
+    awards = [
+        r
         for r in reversed(found["items"])
         if r["reason"] in AWARD_REASONS and r["direction"] == "in" and r["state"] == "posted"
     ]
+    served = services_behind(awards)
+    rows = [_row(r, served.get((r["ref_type"], r["ref_id"]))) for r in awards]
     return Certificate(
         person_id=person.id,
         name=person.name,
@@ -91,6 +116,7 @@ def build(person_id: int, kind: str, first: date, last: date) -> Certificate:
         last=last,
         rows=rows,
         total=sum(r["amount"] for r in rows),
+        hours=round(sum(r["hours"] for r in rows), 1),
         digest=_digest(person.id, kind, first, last, rows),
     )
 
@@ -127,8 +153,10 @@ LINES = {
     "intro": N_(
         "兹证明 %(name)s 于 %(first)s 至 %(last)s 参加社区志愿服务，经核验获得%(kind)s %(total)s 分。"
     ),
+    "hours": N_("服务时长合计 %(hours)s 小时。"),
     "day": N_("日期"),
     "what": N_("服务内容"),
+    "duration": N_("时长（小时）"),
     "points": N_("积分"),
     "check": N_("扫描二维码可核验本证明与积分台账是否一致。"),
     "digest": N_("核验码：%(digest)s"),
@@ -140,6 +168,7 @@ def _draw_rows(canvas: Canvas, certificate: Certificate, top: float) -> None:
     canvas.setFont(FONT, 11)
     canvas.drawString(20 * mm, y, translate(LINES["day"]))
     canvas.drawString(50 * mm, y, translate(LINES["what"]))
+    canvas.drawRightString(170 * mm, y, translate(LINES["duration"]))
     canvas.drawRightString(190 * mm, y, translate(LINES["points"]))
     for row in certificate.rows:
         y -= 7 * mm
@@ -147,9 +176,10 @@ def _draw_rows(canvas: Canvas, certificate: Certificate, top: float) -> None:
             canvas.showPage()
             canvas.setFont(FONT, 11)
             y = 270 * mm
-        what = translate(Reason(row["reason"]).title) + (f" · {row['memo'][:40]}" if row["memo"] else "")
+        what = row["title"][:30] or translate(Reason(row["reason"]).title)
         canvas.drawString(20 * mm, y, row["day"].isoformat())
         canvas.drawString(50 * mm, y, what)
+        canvas.drawRightString(170 * mm, y, f"{row['hours']:g}" if row["hours"] else "—")
         canvas.drawRightString(190 * mm, y, str(row["amount"]))
 
 
@@ -171,6 +201,7 @@ def pdf(certificate: Certificate, *, now: datetime) -> bytes:
         "total": certificate.total,
     }
     canvas.drawString(20 * mm, 255 * mm, intro)
+    canvas.drawString(20 * mm, 248 * mm, translate(LINES["hours"]) % {"hours": f"{certificate.hours:g}"})
     url = verify_url(certificate)
     canvas.drawImage(ImageReader(io.BytesIO(qr_png(url, box_size=6))), 150 * mm, 205 * mm, 40 * mm, 40 * mm)
     canvas.linkURL(url, (150 * mm, 205 * mm, 190 * mm, 245 * mm))

@@ -32,6 +32,7 @@ TITLES = {
     "day": N_("日期"),
     "what": N_("服务内容"),
     "kind_name": N_("积分类型"),
+    "hours": N_("时长（小时）"),
 }
 PERSON_COLUMNS = ("rank", "name", "node_name", "points", "stars", "score")
 UNIT_COLUMNS = ("rank", "name", "own_points", "member_points", "points")

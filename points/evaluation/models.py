@@ -175,3 +175,23 @@ class YearRating(SQLModel, table=True):
     score: int | None = Field(default=None)
     scheme: str = Field(max_length=8)
     settled_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class UnitReport(SQLModel, table=True):
+    """双报告: a unit's monthly report of its people's service, as the monthly job prepared it
+    (its lines kept as they were then, so a download reads the same every time)."""
+
+    __tablename__ = "evaluation_unit_reports"
+    __table_args__ = (sa.UniqueConstraint("unit_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", index=True)
+    month: str = Field(max_length=7)
+    people: int = Field(default=0)
+    hongsong: int = Field(default=0, sa_type=sa.BigInteger)
+    xingan: int = Field(default=0, sa_type=sa.BigInteger)
+    hours: float = Field(default=0)
+    # The lines: transfer_id, created_at (ISO, UTC), person_id, name, kind, reason, memo,
+    # title and hours of the service, points.
+    lines: list = Field(default_factory=list, sa_type=sa.JSON)
+    prepared_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

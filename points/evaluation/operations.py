@@ -24,6 +24,7 @@ from points.evaluation.models import (
     Period,
     PeriodState,
     Snapshot,
+    UnitReport,
     YearRating,
 )
 from points.evaluation.queries import (
@@ -38,6 +39,12 @@ from points.evaluation.queries import (
     ranking_rows,
     spendable_people_stmt,
     with_ratings,
+)
+from points.evaluation.report_queries import (
+    all_units_service_stmt,
+    prepared_unit_ids,
+    reporting_unit_ids,
+    services_behind,
 )
 from points.evaluation.transitions import TRANSITIONS, refusal
 from points.labels import N_
@@ -421,3 +428,53 @@ def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
     everything = list(rows)
     for i in range(0, len(everything), size):
         yield everything[i : i + size]
+
+
+# --- 双报告: the monthly reports of units ------------------------------------------------------
+
+
+def prepare_unit_reports(*, month: str, now: datetime | None = None) -> dict:
+    """Prepare the month's report of every unit whose people (or itself) earned points in it,
+    and of every unit reporting to a community (an empty report says so): the lines (who, what,
+    when, hours, points) kept as they are now. Units already prepared for the month are left
+    as they were, so a second run changes nothing. Raises `invalid_period`."""
+    now = now or utcnow()
+    start, end, label = period_span("month", month)
+    done = prepared_unit_ids(label)
+    lines_of: dict[int, list[dict]] = {}
+    rows = [dict(r) for r in session().execute(all_units_service_stmt(start=start, end=end)).mappings()]
+    behind = services_behind(rows)
+    for row in rows:
+        service = behind.get((row["ref_type"], row["ref_id"]))
+        lines_of.setdefault(row["unit_id"], []).append(
+            {
+                "transfer_id": row["transfer_id"],
+                "created_at": row["created_at"].isoformat(),
+                "person_id": row["person_id"],
+                "name": row["name"],
+                "kind": row["kind"],
+                "reason": row["reason"],
+                "memo": row["memo"],
+                "title": service["title"] if service else "",
+                "hours": service["hours"] if service else 0,
+                "points": int(row["points"]),
+            }
+        )
+    prepared = 0
+    for unit_id in sorted((set(lines_of) | set(reporting_unit_ids())) - done):
+        lines = lines_of.get(unit_id, [])
+        session().add(
+            UnitReport(
+                unit_id=unit_id,
+                month=label,
+                people=len({line["person_id"] for line in lines if line["person_id"] is not None}),
+                hongsong=sum(line["points"] for line in lines if line["kind"] == "hongsong"),
+                xingan=sum(line["points"] for line in lines if line["kind"] == "xingan"),
+                hours=round(sum(line["hours"] for line in lines if line["points"] > 0), 1),
+                lines=lines,
+                prepared_at=now,
+            )
+        )
+        prepared += 1
+    session().flush()
+    return {"month": label, "prepared": prepared, "already": len(done)}

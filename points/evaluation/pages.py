@@ -13,9 +13,19 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor, current_actor_or_none, login_required
 from points.db import LOCAL_TZ, session, utcnow
 from points.errors import DomainError, Forbidden, ValidationFailed
-from points.evaluation import certificates, charts, export, operations, presenters, queries, reports
+from points.evaluation import (
+    assessment,
+    certificates,
+    charts,
+    export,
+    operations,
+    presenters,
+    queries,
+    reports,
+)
 from points.evaluation.models import DeductionState, ObjectionState, PeriodState, PeriodType
 from points.evaluation.schemas import (
+    AssessmentQuerySchema,
     CertificateQuerySchema,
     DeductionActionSchema,
     DeductionCreateSchema,
@@ -149,12 +159,16 @@ def dashboard():
         raise Forbidden("forbidden", "积分统计供社区工作人员、街道和监督小组查看")
     node = next((n for n in nodes if str(n.id) == request.args.get("node_id")), nodes[0])
     today = utcnow().astimezone(LOCAL_TZ).date()
+    communities = charts.community_charts(node.path, today) if node.level == "street" else None
     return _render(
         "evaluation/dashboard.html",
         node=node,
         nodes=nodes,
         issued=charts.issued_chart(node.path, today),
         participation=charts.participation_chart(node.path, today),
+        demands=charts.demands_chart(node.path, today),
+        top_tasks=charts.top_tasks_chart(node.path, today),
+        communities=communities,
     )
 
 
@@ -174,7 +188,24 @@ def unit_report():
     if args.get("format"):
         name = f"unit-{unit.id}-{report['label']}"
         return export.table_file(report["lines"], reports.REPORT_COLUMNS, name, args["format"])
-    return _render("evaluation/unit_report.html", report=report, units=unit_names(actor.unit_ids))
+    return _render(
+        "evaluation/unit_report.html",
+        report=report,
+        units=unit_names(actor.unit_ids),
+        prepared=reports.prepared(unit),
+    )
+
+
+@bp.get("/evaluation/unit-reports/<string:month>")
+@login_required
+def prepared_report(month: str):
+    """A monthly report as the monthly job prepared it, as an xlsx or CSV file."""
+    actor = current_actor()
+    args = load_form(UnitReportQuerySchema(), request.args)
+    unit = reports.readable_unit(actor, args.get("unit_id"))
+    found = reports.prepared_report(unit, month[:7])
+    name = f"unit-{unit.id}-{found['report'].month}"
+    return export.table_file(found["lines"], reports.REPORT_COLUMNS, name, args.get("format") or "xlsx")
 
 
 @bp.get("/evaluation/unit-statements")
@@ -392,6 +423,7 @@ def mine():
         last=utcnow().astimezone(LOCAL_TZ).date().isoformat(),
         deductions=[presenters.deduction_view(actor, d) for d in queries.deductions_of(actor.person_id)],
         is_member=person.is_party_member,
+        person_id=person.id,
     )
 
 
@@ -413,6 +445,50 @@ def certificate():
         mimetype="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'},
     )
+
+
+# --- the annual assessment sheet ------------------------------------------------------------
+
+
+def _pdf(body: bytes, name: str) -> Response:
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+@bp.get("/evaluation/assessment/<int:person_id>")
+@login_required
+def assessment_sheet(person_id: int):
+    """A party member's annual assessment sheet: printable, or as a PDF (`format=pdf`)."""
+    actor = current_actor()
+    person = assessment.readable_member(actor, person_id)
+    args = load_form(AssessmentQuerySchema(), request.args)
+    sheet = assessment.member_sheet(person, args.get("year") or _year(None))
+    if args.get("format") == "pdf":
+        return _pdf(assessment.member_pdf(sheet, now=utcnow()), f"assessment-{sheet['year']}-{person.id}")
+    may_read_org = False
+    if sheet["unit_id"] is not None:
+        try:
+            assessment.readable_org(actor, sheet["unit_id"])
+            may_read_org = True
+        except DomainError:
+            pass
+    return _render("evaluation/assessment.html", sheet=sheet, may_read_org=may_read_org)
+
+
+@bp.get("/evaluation/assessment/units/<int:unit_id>")
+@login_required
+def org_assessment(unit_id: int):
+    """A party organisation's summary of its members' year: printable, or as a PDF."""
+    actor = current_actor()
+    unit = assessment.readable_org(actor, unit_id)
+    args = load_form(AssessmentQuerySchema(), request.args)
+    summary = assessment.org_summary(unit, args.get("year") or _year(None))
+    if args.get("format") == "pdf":
+        return _pdf(assessment.org_pdf(summary, now=utcnow()), f"organisation-{summary['year']}-{unit.id}")
+    return _render("evaluation/org_assessment.html", summary=summary)
 
 
 @bp.get("/certificates/<string:token>")

@@ -108,5 +108,16 @@ def verification(matches: bool, certificate: Certificate | None) -> dict:
         "first": certificate.first,
         "last": certificate.last,
         "total": certificate.total,
-        "rows": [{"day": r["day"], "reason": r["reason"], "amount": r["amount"]} for r in certificate.rows],
+        "hours": certificate.hours,
+        "digest": certificate.digest,
+        "rows": [
+            {
+                "day": r["day"],
+                "reason": r["reason"],
+                "title": r["title"],
+                "hours": r["hours"],
+                "amount": r["amount"],
+            }
+            for r in certificate.rows
+        ],
     }

@@ -455,27 +455,34 @@ def community_name(community_id: int) -> str:
 # --- 双报告: what a unit's members did, for the unit ------------------------------------------
 
 
+def service_columns(moves) -> list:
+    return [
+        moves.c.transfer_id,
+        moves.c.created_at,
+        moves.c.community_id,
+        moves.c.kind,
+        moves.c.reason,
+        moves.c.memo,
+        moves.c.ref_type,
+        moves.c.ref_id,
+        moves.c.owner_type,
+        _people.c.id.label("person_id"),
+        sa.func.coalesce(_people.c.name, _units.c.name).label("name"),
+        moves.c.points,
+    ]
+
+
 def unit_service_stmt(
     *, unit_id: int, start: datetime, end: datetime, kind: str | None = None, person_id: int | None = None
 ) -> sa.Select:
     """The awards (and reversals of them) in [start, end) to the people who work at a unit and
     to the unit itself, oldest first: columns transfer_id, created_at, community_id, kind,
-    reason, memo, owner_type, person_id (None for the unit's own), name, points."""
+    reason, memo, ref_type, ref_id, owner_type, person_id (None for the unit's own), name,
+    points."""
     moves = award_moves_stmt(start=start, end=end).subquery("moves")
     is_person = moves.c.owner_type == "person"
     query = (
-        sa.select(
-            moves.c.transfer_id,
-            moves.c.created_at,
-            moves.c.community_id,
-            moves.c.kind,
-            moves.c.reason,
-            moves.c.memo,
-            moves.c.owner_type,
-            _people.c.id.label("person_id"),
-            sa.func.coalesce(_people.c.name, _units.c.name).label("name"),
-            moves.c.points,
-        )
+        sa.select(*service_columns(moves))
         .outerjoin(_people, sa.and_(is_person, _people.c.id == moves.c.owner_id))
         .outerjoin(_units, sa.and_(moves.c.owner_type == "unit", _units.c.id == moves.c.owner_id))
         .where(
@@ -520,3 +527,42 @@ def unit_snapshot_rows(period_id: int, unit_id: int) -> list[dict]:
         .order_by(snap.c.rank, snap.c.person_id)
     )
     return [dict(r) for r in session().execute(query).mappings()]
+
+
+# --- the annual assessment sheet ------------------------------------------------------------
+
+
+def unit_members_book_stmt(*, unit_id: int, start: datetime, end: datetime) -> sa.Select:
+    """The party members who work at a unit with their 红松分 in [start, end) (the 台账's rows,
+    zeros included), for the organisation's summary."""
+    return member_book_stmt(start=start, end=end).where(_people.c.work_unit_id == unit_id)
+
+
+def unit_community_paths(unit_id: int) -> list[str]:
+    """The communities a unit is confirmed as reporting to (双报到), by path."""
+    regs = Registration.__table__
+    query = (
+        sa.select(_nodes.c.path)
+        .join(regs, regs.c.community_id == _nodes.c.id)
+        .where(regs.c.kind == "unit", regs.c.status == "confirmed", regs.c.unit_id == unit_id)
+    )
+    return list(session().execute(query).scalars())
+
+
+def communities_side_by_side_stmt(*, start: datetime, end: datetime, node_path: str) -> sa.Select:
+    """Every community under a node with the points awarded there in [start, end) (less
+    reversals) and how many people earned some: columns community_id, name, points, people."""
+    moves = award_moves_stmt(start=start, end=end).subquery("moves")
+    earner = sa.case((sa.and_(moves.c.owner_type == "person", moves.c.points > 0), moves.c.owner_id))
+    return (
+        sa.select(
+            _nodes.c.id.label("community_id"),
+            _nodes.c.name,
+            sa.func.coalesce(sa.func.sum(moves.c.points), 0).label("points"),
+            sa.func.count(sa.distinct(earner)).label("people"),
+        )
+        .outerjoin(moves, moves.c.community_id == _nodes.c.id)
+        .where(_nodes.c.level == "community", _nodes.c.path.startswith(node_path, autoescape=True))
+        .group_by(_nodes.c.id, _nodes.c.name)
+        .order_by(_nodes.c.path)
+    )

@@ -12,7 +12,7 @@ from datetime import datetime
 from points.access import Actor
 from points.db import LOCAL_TZ, session
 from points.errors import Forbidden, NotFound
-from points.evaluation.models import Period
+from points.evaluation.models import Period, UnitReport
 from points.evaluation.queries import (
     get_period,
     period_span,
@@ -20,13 +20,14 @@ from points.evaluation.queries import (
     unit_service_stmt,
     unit_snapshot_rows,
 )
+from points.evaluation.report_queries import find_prepared, prepared_months, services_behind
 from points.i18n import translate
 from points.ledger.models import Kind, Reason
 from points.org.models import Unit
 from points.org.queries import get_unit
 
 MOST_LINES = 5000
-REPORT_COLUMNS = ("day", "name", "what", "kind_name", "points")
+REPORT_COLUMNS = ("day", "name", "what", "kind_name", "points", "hours")
 STATEMENT_COLUMNS = ("day", "what", "kind_name", "points")
 
 
@@ -41,9 +42,9 @@ def readable_unit(actor: Actor, unit_id: int | None) -> Unit:
     return get_unit(unit_id)
 
 
-def _line(row) -> dict:
+def _line(row, service: dict | None = None) -> dict:
     reason = translate(Reason.titles()[row["reason"]])
-    what = row["memo"] or reason
+    what = (service["title"] if service else "") or row["memo"] or reason
     if row["reason"] == "reversal":
         what = f"{reason}：{row['memo']}" if row["memo"] else reason
     return {
@@ -55,12 +56,16 @@ def _line(row) -> dict:
         "kind": row["kind"],
         "kind_name": translate(Kind.titles()[row["kind"]]),
         "points": row["points"],
+        "hours": service["hours"] if service else 0,
     }
 
 
 def _lines(unit_id: int, start: datetime, end: datetime, **filters) -> list[dict]:
     stmt = unit_service_stmt(unit_id=unit_id, start=start, end=end, **filters).limit(MOST_LINES)
-    return [_line(r) for r in session().execute(stmt).mappings()]
+    rows = [dict(r) for r in session().execute(stmt).mappings()]
+    behind = services_behind(rows)
+    # A reversal takes points back, never hours.
+    return [_line(r, behind.get((r["ref_type"], r["ref_id"])) if r["points"] > 0 else None) for r in rows]
 
 
 def month_report(unit: Unit, month: str) -> dict:
@@ -96,3 +101,25 @@ def member_statement(unit: Unit, period_id: int, person_id: int) -> dict:
 
 def frozen_periods(unit: Unit) -> list[Period]:
     return unit_frozen_periods(unit.id)
+
+
+# --- the reports the monthly job prepared -------------------------------------------------
+
+
+def prepared(unit: Unit) -> list[UnitReport]:
+    """The unit's monthly reports as the monthly job prepared them, newest first."""
+    return prepared_months(unit.id)
+
+
+def prepared_report(unit: Unit, month: str) -> dict:
+    """One prepared monthly report with its lines in the reader's language; `not_found` for a
+    month not prepared (yet)."""
+    found = find_prepared(unit.id, month)
+    if found is None:
+        raise NotFound("not_found", "未找到")
+    lines = []
+    for stored in found.lines:
+        row = {**stored, "created_at": datetime.fromisoformat(stored["created_at"])}
+        service = {"title": stored["title"], "hours": stored["hours"]} if stored["title"] else None
+        lines.append(_line(row, service))
+    return {"unit": unit, "report": found, "lines": lines}

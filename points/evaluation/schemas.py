@@ -208,8 +208,12 @@ class UnitReportQuerySchema(Schema):
 
 
 class CertificateRowSchema(Schema):
-    day = fields.Date()
+    day = fields.Date(
+        metadata={"description": "the day of the service (of the award, when it rests on none)"}
+    )
     reason = fields.String()
+    title = fields.String(metadata={"description": "the task or activity served"})
+    hours = fields.Float(metadata={"description": "hours of service; 0 for a discretionary award"})
     amount = fields.Integer()
 
 
@@ -220,4 +224,123 @@ class CertificateCheckSchema(Schema):
     first = fields.Date(allow_none=True)
     last = fields.Date(allow_none=True)
     total = fields.Integer(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    digest = fields.String(allow_none=True, metadata={"description": "the 核验码 printed on the certificate"})
     rows = fields.List(fields.Nested(CertificateRowSchema))
+
+
+# --- the annual assessment sheet ----------------------------------------------------------
+
+
+class AssessmentQuerySchema(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    format = fields.String(
+        validate=validate.OneOf(("pdf",)), metadata={"description": "pdf: the sheet as A4 PDF"}
+    )
+
+
+class AssessmentServiceSchema(Schema):
+    day = fields.Date()
+    title = fields.String()
+    hours = fields.Float()
+    points = fields.Integer()
+
+
+class AssessmentDeductionSchema(Schema):
+    id = fields.Integer()
+    day = fields.Date()
+    points = fields.Integer()
+    reason = fields.String()
+    evidence = fields.String()
+    state = fields.String()
+    appeal_text = fields.String()
+    appeal_answer = fields.String()
+
+
+class MemberSheetSchema(Schema):
+    person_id = fields.Integer()
+    name = fields.String()
+    year = fields.Integer()
+    community = fields.String()
+    unit_id = fields.Integer(allow_none=True)
+    unit = fields.String()
+    points = fields.Integer(metadata={"description": "the year's 红松分"})
+    stars = fields.Integer(allow_none=True, metadata={"description": "None when exempt (免评)"})
+    score = fields.Integer(
+        allow_none=True, metadata={"description": "the 100-point score, when that scheme applies"}
+    )
+    exempt = fields.Boolean()
+    exemption = fields.String(metadata={"description": "why the member is exempt (免评)"})
+    deducted = fields.Integer()
+    hours = fields.Float()
+    services = fields.List(fields.Nested(AssessmentServiceSchema))
+    deductions = fields.List(fields.Nested(AssessmentDeductionSchema))
+
+
+class OrgMemberSchema(Schema):
+    person_id = fields.Integer()
+    name = fields.String()
+    node_name = fields.String()
+    points = fields.Integer()
+    stars = fields.Integer(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    exempt = fields.Boolean()
+    exemption = fields.String()
+    deducted = fields.Integer()
+
+
+class StarCountSchema(Schema):
+    stars = fields.Integer()
+    members = fields.Integer()
+
+
+class OrgSummarySchema(Schema):
+    unit_id = fields.Integer()
+    unit = fields.String()
+    year = fields.Integer()
+    total_members = fields.Integer()
+    rated_members = fields.Integer()
+    exempt_members = fields.Integer()
+    total_points = fields.Integer()
+    stars = fields.List(fields.Nested(StarCountSchema))
+    members = fields.List(fields.Nested(OrgMemberSchema))
+
+
+# --- 双报告 prepared by the monthly job ---------------------------------------------------------
+
+
+class PreparedReportSchema(Schema):
+    month = fields.String(metadata={"description": "2026-10"})
+    people = fields.Integer(metadata={"description": "how many of the unit's people served"})
+    hongsong = fields.Integer()
+    xingan = fields.Integer()
+    hours = fields.Float()
+    prepared_at = fields.DateTime()
+
+
+class PreparedReportListSchema(Schema):
+    unit_id = fields.Integer()
+    items = fields.List(fields.Nested(PreparedReportSchema))
+
+
+class ReportLineSchema(Schema):
+    day = fields.String()
+    person_id = fields.Integer(allow_none=True, metadata={"description": "None for the unit's own claims"})
+    name = fields.String()
+    what = fields.String()
+    kind = fields.String()
+    hours = fields.Float()
+    points = fields.Integer()
+
+
+class PreparedReportDetailSchema(PreparedReportSchema):
+    unit_id = fields.Integer()
+    lines = fields.List(fields.Nested(ReportLineSchema))
+
+
+class ReportFormatSchema(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "json, or a csv / xlsx file"},
+    )

@@ -538,7 +538,7 @@ def spendable_stmt(*, kind: str, owner_type: str) -> sa.Select:
 def award_moves_stmt(*, start: datetime, end: datetime) -> sa.Select:
     """Every award that took effect in [start, end), and every reversal of one, against the
     person's or unit's account it counted for (reversals negative): columns transfer_id,
-    created_at, community_id, kind, reason, memo, owner_type, owner_id, points."""
+    created_at, community_id, kind, reason, memo, ref_type, ref_id, owner_type, owner_id, points."""
     reversal = _t.c.reason == "reversal"
     account = sa.case((reversal, _t.c.debit_account_id), else_=_t.c.credit_account_id)
     return (
@@ -549,6 +549,8 @@ def award_moves_stmt(*, start: datetime, end: datetime) -> sa.Select:
             _t.c.kind,
             _t.c.reason,
             _t.c.memo,
+            _t.c.ref_type,
+            _t.c.ref_id,
             _accounts.c.owner_type,
             _accounts.c.owner_id,
             sa.case((reversal, -_t.c.amount), else_=_t.c.amount).label("points"),

@@ -86,3 +86,41 @@ def town(tree, make_person, make_unit, actor_of):
         b_staff_actor=actor_of(sb),
         street_actor=actor_of(street),
     )
+
+
+@pytest.fixture
+def serve(town, actor_of):
+    """`serve(person, title, hours=, points=, at=)`: a posted task of community A that the
+    person claims, does, reports and staff verify; a second staff member approves the award.
+    Returns the task."""
+    from datetime import timedelta
+
+    from points.board import operations as board
+    from points.ledger import operations as ledger
+
+    def make(person, title: str, *, hours: float = 2, points: int = 10, at: datetime = IN_Q3):
+        starts = at - timedelta(hours=hours)
+        task = board.create_task(
+            actor=town.staff_actor,
+            community_id=town.a.id,
+            title=title,
+            category="环境整治",
+            starts_at=starts,
+            ends_at=at,
+            claim_deadline=starts,
+            slots=5,
+            eligibility="anyone",
+            reward_hongsong=points,
+            reward_xingan=points,
+            post=True,
+            now=starts - timedelta(days=1),
+        )
+        claim = board.claim_task(actor=actor_of(person), task_id=task.id, now=starts - timedelta(hours=1))
+        board.submit_claim(actor=actor_of(person), claim_id=claim.id, now=at)
+        board.verify_claim(actor=town.staff_actor, claim_id=claim.id, now=at + timedelta(minutes=5))
+        ledger.approve_award(
+            actor=town.staff2_actor, transfer_id=claim.award_transfer_id, now=at + timedelta(minutes=10)
+        )
+        return task
+
+    return make

@@ -4,7 +4,7 @@ matches the ledger; a tampered token or a later reversal does not verify."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -94,3 +94,35 @@ def test_certificate_api_refuses_dates_beyond_the_planning_years(served, api_as)
     )
 
     assert r.status_code == 422 and r.json["code"] == "invalid_period"
+
+
+def test_certificate_lists_tasks_with_days_and_hours_and_its_page_shows_them(town, serve, page_as, client):
+    serve(town.r1, "清扫楼道", hours=2, points=10)
+    serve(town.r1, "敬老院探访", hours=1.5, points=6)
+
+    found = certificates.build(town.r1.id, "xingan", date(2026, 1, 1), date(2026, 12, 31))
+    assert [(r["title"], r["hours"], r["amount"], r["day"]) for r in found.rows] == [
+        ("清扫楼道", 2.0, 10, IN_Q3.date()),
+        ("敬老院探访", 1.5, 6, IN_Q3.date()),
+    ]
+    assert (found.total, found.hours) == (16, 3.5)
+    pdf = page_as(town.r1).get("/evaluation/certificate?kind=xingan&first=2026-01-01&last=2026-12-31").data
+    url = _link(pdf)
+    html = client.get(url[url.index("/certificates/") :]).get_data(as_text=True)
+    assert "与积分台账一致" in html and "清扫楼道" in html and "敬老院探访" in html and "1.5" in html
+    assert found.digest in html
+
+
+def test_a_certificate_whose_service_changed_does_not_verify(town, serve, sess):
+    task = serve(town.r1, "清扫楼道", hours=2, points=10)
+    token = certificates.token_of(
+        certificates.build(town.r1.id, "xingan", date(2026, 1, 1), date(2026, 12, 31))
+    )
+    assert certificates.verify(token)[0] is True
+
+    # The hours printed no longer match what the board holds.
+    task.starts_at = task.starts_at - timedelta(hours=3)
+    sess.flush()
+
+    matches, now_held = certificates.verify(token)
+    assert matches is False and now_held.hours == 5.0

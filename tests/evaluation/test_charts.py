@@ -12,6 +12,8 @@ from points.charts import month_bounds
 from points.db import LOCAL_TZ, utcnow
 from points.ledger import operations as ledger
 
+CATEGORY = "助老助残"
+
 
 def table_of(html: str, chart_id: str) -> dict[str, list[str]]:
     """month -> the cells of that row in the chart's table."""
@@ -96,3 +98,61 @@ def test_the_charts_speak_english_when_asked(months, page_as):
     )
     assert "Points issued per month" in html and "Show the numbers" in html and "Party members" in html
     assert table_of(html, "issued")[before] == ["5", "33"]
+
+
+def test_dashboard_counts_demands_received_and_answered_by_month(months, page_as, actor_of):
+    from points.demands import operations as demands
+
+    town, this, before = months
+    earlier = utcnow() - timedelta(days=62)
+    asked = [
+        demands.request_help(actor=actor_of(town.r1), category=CATEGORY, details=f"需求{i}", now=earlier)
+        for i in range(3)
+    ]
+    demands.decline_demand(actor=town.staff_actor, demand_id=asked[0].id, reason="不在服务范围", now=earlier)
+    demands.decline_demand(actor=town.staff_actor, demand_id=asked[1].id, reason="重复", now=utcnow())
+    demands.request_help(actor=actor_of(town.rb), category=CATEGORY, details="别的街道", now=earlier)
+
+    html = page_as(town.staff).get(f"/evaluation/dashboard?node_id={town.a.id}").get_data(as_text=True)
+    table = table_of(html, "demands")
+    # Columns: received, answered.
+    assert table[before] == ["3", "1"] and table[this] == ["0", "1"]
+
+
+def test_dashboard_ranks_tasks_by_hours_of_verified_service(town, serve, page_as):
+    now = utcnow() - timedelta(days=3)
+    serve(town.r1, "清扫楼道", hours=2, at=now)
+    serve(town.r2, "清扫楼道2", hours=2, at=now)
+    long_task = serve(town.r1, "敬老院探访", hours=3, at=now)
+    serve(town.r2, "敬老院探访（另一场）", hours=1, at=now)
+    from points.board import operations as board
+
+    claim = board.claim_task(
+        actor=town.staff2_actor, task_id=long_task.id, now=long_task.starts_at - timedelta(hours=1)
+    )
+    assert claim  # claimed, never verified: no hours
+
+    html = page_as(town.staff).get(f"/evaluation/dashboard?node_id={town.a.id}").get_data(as_text=True)
+    assert '<figure class="chart" id="top-tasks">' in html
+    figure = re.search(r'<figure class="chart" id="top-tasks">(.*?)</figure>', html, re.S).group(1)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([\d.]+)</td></tr>', figure)
+    assert rows == [
+        ("敬老院探访", "3.0"),
+        ("清扫楼道", "2.0"),
+        ("清扫楼道2", "2.0"),
+        ("敬老院探访（另一场）", "1.0"),
+    ]
+
+
+def test_a_street_sees_its_communities_side_by_side(months, page_as, make_person):
+    town, _, _ = months
+    html = page_as(town.street).get(f"/evaluation/dashboard?node_id={town.tree.s1.id}").get_data(as_text=True)
+    points = re.search(r'id="community-points">(.*?)</figure>', html, re.S).group(1)
+    people = re.search(r'id="community-people">(.*?)</figure>', html, re.S).group(1)
+    cells = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', points))
+    heads = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', people))
+    assert cells[town.a.name] == "58" and heads[town.a.name] == "4"
+    assert cells[town.tree.a2.name] == "0" and town.b.name not in cells
+    # A community's own staff see no side-by-side charts.
+    own = page_as(town.staff).get(f"/evaluation/dashboard?node_id={town.a.id}").get_data(as_text=True)
+    assert "community-points" not in own

@@ -41,7 +41,7 @@ def test_the_unit_admin_reads_the_month_of_their_people(served, page_as):
     assert "党员甲乙" in html and "党员丙丁" in html and "张三英" not in html
 
     rows = csv_rows(admin.get(f"/evaluation/unit-report?unit_id={served.unit.id}&month=2026-08&format=csv"))
-    assert rows[0] == ["日期", "姓名", "服务内容", "积分类型", "积分"]
+    assert rows[0] == ["日期", "姓名", "服务内容", "积分类型", "积分", "时长（小时）"]
     lines = sorted((r[1], r[3], int(r[4])) for r in rows[1:])
     assert lines == sorted([("党员甲乙", "兴安分", 10), ("党员丙丁", "红松分", 6), ("红星公司", "红松分", 4)])
     assert all(r[0] == "2026-08-10" for r in rows[1:])
