@@ -1,7 +1,7 @@
 """evaluation: the monthly 双报告 of each unit, as the monthly job prepared it
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-26 00:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
