@@ -138,14 +138,27 @@ def lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -
     return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
 
 
+# The chain head (seq, hash) each PostgreSQL community had when this process last held its
+# lock: a single posting hashes its row for it (see `operations._post_one`). Only a guess: a
+# wrong one costs a second call, never a wrong row.
+_HEADS: dict[tuple[str, int], tuple[int, str]] = {}
+
+
+def known_head(cur, community_id: int) -> tuple[int | None, str | None]:
+    return _HEADS.get((cur.connection.info.dbname, community_id), (None, None))
+
+
+def remember_head(cur, community_id: int, seq: int, head_hash: str) -> None:
+    _HEADS[(cur.connection.info.dbname, community_id)] = (seq, head_hash)
+
+
 def move_balances(cur, sql: Statements, changes: list[dict], *, community_id: int, key: str | None) -> int:
     """Apply the balance changes to the cached totals, each account only where it keeps enough
     available (and, with `key`, only while no row holds that idempotency key); how many accounts
     moved. PostgreSQL in one statement; SQLite, in process, one prepared statement per account."""
     if sql.postgres:
         params = {name: [change[name] for change in changes] for name in changes[0]}
-        query = sql.move_balances_new_key if key else sql.move_balances
-        cur.execute(query, {**params, "key": key, "community": community_id})
+        cur.execute(sql.move_balances, params)
         return cur.rowcount
     rows = [{**change, "key": key, "community": community_id} for change in changes] if key else changes
     cur.executemany(sql.move_balance_new_key if key else sql.move_balance, rows)

@@ -86,10 +86,6 @@ class Statements:
             " AND (a.allow_negative OR a.posted - a.pending_out >= v.need)"
         )
         self.move_balances = moves
-        self.move_balances_new_key = (
-            moves + " AND NOT EXISTS (SELECT 1 FROM ledger_transfers"
-            " WHERE community_id = %(community)s AND idempotency_key = %(key)s)"
-        )
 
     def _accounts(self) -> None:
         self.accounts_two = self.sql(
@@ -112,15 +108,18 @@ class Statements:
             " RETURNING id, seq"
         )
         self.insert_transfer_returning = self.sql(self._insert_transfer() + " RETURNING id")
-        # PostgreSQL appends the row and moves the chain head in one statement (one round trip).
-        self.append_one = (
-            self.sql(
-                f"WITH appended AS ({self._insert_transfer()} RETURNING id)"
-                " UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community_id"
-                " RETURNING (SELECT id FROM appended)"
-            )
-            if self.postgres
-            else None
+        # PostgreSQL posts a single row in one call to a function made by a migration (0021):
+        # the same steps as the application's path, without a round trip between them.
+        self.post_one = (
+            "SELECT * FROM ledger_post_one(%(community_id)s::bigint, %(expect_seq)s::bigint,"
+            " %(expect_hash)s::text, %(hash)s::text, %(kind)s::text, %(debit_account_id)s::bigint,"
+            " %(credit_account_id)s::bigint, %(amount)s::bigint, %(status)s::text, %(reason)s::text,"
+            " %(proof)s::text, %(ref_type)s::text, %(ref_id)s::bigint, %(pending_id)s::bigint,"
+            " %(reverses_id)s::bigint, %(memo)s::text, %(evidence)s::text, %(requested_by_id)s::bigint,"
+            " %(verified_by_id)s::bigint, %(approved_by_id)s::bigint, %(idempotency_key)s::text,"
+            " %(created_at)s::timestamptz, %(account_id)s::bigint[], %(d_posted)s::bigint[],"
+            " %(d_pending_in)s::bigint[], %(d_pending_out)s::bigint[], %(need)s::bigint[],"
+            " %(budget_kind)s::text, %(budget_year)s::integer, %(budget_delta)s::bigint)"
         )
         self.transfer_ids = self.sql(
             "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"

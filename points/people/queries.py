@@ -155,6 +155,33 @@ def acts_as_party_member(person: Person) -> bool:
     return reg is not None and reg.status == RegistrationState.CONFIRMED
 
 
+_people = Person.__table__
+_registrations = Registration.__table__
+# Built once: the posting path asks this for every award to a person.
+_EARNER = sa.select(
+    _people.c.needs_confirmation,
+    sa.and_(
+        _people.c.is_party_member,
+        sa.exists().where(
+            _registrations.c.kind == RegistrationKind.MEMBER.value,
+            _registrations.c.person_id == _people.c.id,
+            _registrations.c.status == RegistrationState.CONFIRMED.value,
+        ),
+    ),
+).where(_people.c.id == sa.bindparam("person_id"))
+
+
+def earner_facts(person_id: int) -> tuple[bool, bool]:
+    """(needs_confirmation, acts_as_party_member) of a person, in one statement without loading
+    the person. Raises `person_not_found`."""
+    sess = session()
+    sess.flush()  # the person or a registration may have changed in this transaction
+    row = sess.connection().execute(_EARNER, {"person_id": person_id}).first()
+    if row is None:
+        raise NotFound("person_not_found", "人员不存在")
+    return bool(row[0]), bool(row[1])
+
+
 def get_registration(registration_id: int) -> Registration:
     reg = session().get(Registration, registration_id)
     if reg is None:
