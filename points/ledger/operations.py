@@ -53,6 +53,7 @@ from points.ledger.checks import (
 )
 from points.ledger.models import AWARD_REASONS, Budget, ChainHead, Transfer
 from points.ledger.posting import (
+    SQLITE_ROWS,
     BudgetTarget,
     InsufficientPoints,
     Leg,
@@ -174,11 +175,14 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         for row in values:
             row["id"] = ids[row["seq"]]
     else:
-        # SQLite runs one prepared statement per row fastest, then reads the ids back
-        # by the community's sequence numbers.
-        cur.executemany(sql.insert_transfer, params)
-        cur.execute(sql.transfer_ids, {"community": community_id, "first": values[0]["seq"], "last": seq})
-        ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
+        # SQLite: multi-row inserts, each answering its rows' ids.
+        ids = {}
+        for start in range(0, len(params), SQLITE_ROWS):
+            chunk = params[start : start + SQLITE_ROWS]
+            cur.execute(
+                sql.insert_transfers_values(len(chunk)), [row[c] for row in chunk for c in TRANSFER_COLUMNS]
+            )
+            ids.update((row_seq, new_id) for new_id, row_seq in cur.fetchall())
         for row in values:
             row["id"] = ids[row["seq"]]
     cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})

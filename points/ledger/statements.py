@@ -99,7 +99,6 @@ class Statements:
         )
 
     def _transfers(self) -> None:
-        self.insert_transfer = self.sql(self._insert_transfer())
         # PostgreSQL takes many rows as one array per column: a short statement, prepared
         # once, however many rows a bulk approval brings.
         arrays = ", ".join(f"%({c})s::{_PG_TYPES[c]}[]" for c in TRANSFER_COLUMNS)
@@ -120,9 +119,6 @@ class Statements:
             " %(created_at)s::timestamptz, %(account_id)s::bigint[], %(d_posted)s::bigint[],"
             " %(d_pending_in)s::bigint[], %(d_pending_out)s::bigint[], %(need)s::bigint[],"
             " %(budget_kind)s::text, %(budget_year)s::integer, %(budget_delta)s::bigint)"
-        )
-        self.transfer_ids = self.sql(
-            "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"
         )
 
     def sql(self, text: str) -> str:
@@ -181,6 +177,32 @@ class Statements:
         columns = ", ".join(TRANSFER_COLUMNS)
         values = ", ".join(f":{c}" for c in TRANSFER_COLUMNS)
         return f"INSERT INTO ledger_transfers ({columns}) VALUES ({values})"
+
+    def move_balances_values(self, count: int) -> str:
+        """SQLite: many accounts' balance changes in one statement, the changes as VALUES rows
+        of (account_id, d_posted, d_pending_in, d_pending_out, need), then the account ids again,
+        positional parameters."""
+        rows = ", ".join(["(?, ?, ?, ?, ?)"] * count)
+        return (
+            # UPDATE first (not WITH): the driver counts changed rows only for statements it
+            # recognises as UPDATE.
+            "UPDATE ledger_accounts SET posted = posted + v.d_posted,"
+            " pending_in = pending_in + v.d_pending_in, pending_out = pending_out + v.d_pending_out"
+            " FROM (SELECT column1 AS account_id, column2 AS d_posted, column3 AS d_pending_in,"
+            f" column4 AS d_pending_out, column5 AS need FROM (VALUES {rows})) AS v"
+            # The ids again as values, so a sharded database sends the update only where they live.
+            f" WHERE ledger_accounts.id IN ({', '.join(['?'] * count)}) AND ledger_accounts.id = v.account_id"
+            " AND (ledger_accounts.allow_negative OR ledger_accounts.posted - ledger_accounts.pending_out >= v.need)"
+        )
+
+    def insert_transfers_values(self, count: int) -> str:
+        """SQLite: many transfer rows in one statement (TRANSFER_COLUMNS in order, positional
+        parameters), answering each row's id and seq."""
+        row = "(" + ", ".join(["?"] * len(TRANSFER_COLUMNS)) + ")"
+        return (
+            f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES {', '.join([row] * count)}"
+            " RETURNING id, seq"
+        )
 
     def timestamp(self, moment: datetime):
         """What the driver stores for a UTC time (SQLAlchemy's SQLite text format there)."""

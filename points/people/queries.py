@@ -155,20 +155,13 @@ def acts_as_party_member(person: Person) -> bool:
     return reg is not None and reg.status == RegistrationState.CONFIRMED
 
 
-_people = Person.__table__
-_registrations = Registration.__table__
-# Built once: the posting path asks this for every award to a person.
-_EARNER = sa.select(
-    _people.c.needs_confirmation,
-    sa.and_(
-        _people.c.is_party_member,
-        sa.exists().where(
-            _registrations.c.kind == RegistrationKind.MEMBER.value,
-            _registrations.c.person_id == _people.c.id,
-            _registrations.c.status == RegistrationState.CONFIRMED.value,
-        ),
-    ),
-).where(_people.c.id == sa.bindparam("person_id"))
+# The posting path asks this for every award to a person: plain SQL on the driver's cursor,
+# no statement building per award.
+_EARNER = (
+    "SELECT p.needs_confirmation, p.is_party_member AND EXISTS (SELECT 1 FROM registrations r"
+    f" WHERE r.kind = '{RegistrationKind.MEMBER.value}' AND r.person_id = p.id"
+    f" AND r.status = '{RegistrationState.CONFIRMED.value}') FROM people p WHERE p.id = "
+)
 
 
 def earner_facts(person_id: int) -> tuple[bool, bool]:
@@ -176,7 +169,10 @@ def earner_facts(person_id: int) -> tuple[bool, bool]:
     the person. Raises `person_not_found`."""
     sess = session()
     sess.flush()  # the person or a registration may have changed in this transaction
-    row = sess.connection().execute(_EARNER, {"person_id": person_id}).first()
+    conn = sess.connection()
+    cur = conn.connection.cursor()
+    cur.execute(_EARNER + ("%(id)s" if conn.dialect.name == "postgresql" else ":id"), {"id": person_id})
+    row = cur.fetchone()
     if row is None:
         raise NotFound("person_not_found", "人员不存在")
     return bool(row[0]), bool(row[1])
