@@ -238,9 +238,9 @@ def session() -> Session:
 
 
 def insert_many(table: sa.Table, rows: list[dict]) -> None:
-    """Insert many rows (all with the same keys, in the same order) in the session's transaction through the driver:
-    on PostgreSQL one statement taking one array per column, on SQLite one prepared statement
-    run per row. Bulk actions write hundreds of audit entries and notices at once, where
+    """Insert many rows (all with the same keys, in the same order) in the session's transaction
+    through the driver: on PostgreSQL one statement taking one array per column, on SQLite one
+    prepared statement run per row. Bulk actions write hundreds of audit entries and notices at once, where
     building each row's parameters through SQLAlchemy cost more than writing it."""
     if not rows:
         return
