@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -233,6 +235,72 @@ def session() -> Session:
     if sess is None:
         sess = scope[_KEY] = get_db().new_session()
     return sess
+
+
+def insert_many(table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows (all with the same keys, in the same order) in the session's transaction
+    through the driver: on PostgreSQL one statement taking one array per column, on SQLite one
+    prepared statement run per row. Bulk actions write hundreds of audit entries and notices at once, where
+    building each row's parameters through SQLAlchemy cost more than writing it."""
+    if not rows:
+        return
+    conn = session().connection()
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    cur = conn.connection.cursor()
+    if conn.dialect.name == "postgresql":
+        arrays = ", ".join(f"%({c})s::{_pg_type(table.c[c].type)}[]" for c in columns)
+        params = {c: [_pg_value(row[c]) for row in rows] for c in columns}
+        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})", params)
+        return
+    marks = ", ".join(["?"] * len(columns))
+    converters = [_sqlite_converter(table.c[c].type) for c in columns]
+    cur.executemany(
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+        [
+            tuple(
+                value if convert is None else convert(value)
+                for value, convert in zip(row.values(), converters, strict=True)
+            )
+            for row in rows
+        ],
+    )
+
+
+def _pg_type(column_type) -> str:
+    if isinstance(column_type, sa.JSON):
+        return "json"
+    if isinstance(column_type, UTCDateTime):
+        return "timestamptz"
+    if isinstance(column_type, sa.Boolean):
+        return "boolean"
+    if isinstance(column_type, sa.Integer):
+        return "bigint"
+    return "text"
+
+
+def _pg_value(value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+
+def _sqlite_converter(column_type):
+    """What SQLAlchemy would store on SQLite: UTC times as its text form, JSON as text."""
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_time
+    if isinstance(column_type, sa.JSON):
+        return json.dumps
+    if isinstance(column_type, sa.Boolean):
+        return _sqlite_flag
+    return None
+
+
+@lru_cache(maxsize=64)  # a bulk action stamps every row with the same time
+def _sqlite_time(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def get_row(model: type[SQLModel], row_id: int, missing: DomainError, *, lock: bool = False):

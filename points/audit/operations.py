@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 
 from points.audit.models import AuditEntry, ProxyAct
-from points.db import session, utcnow
+from points.db import insert_many, session, utcnow
 
 
 def record(
@@ -102,15 +101,6 @@ def record_proxy_acts(
     )
 
 
-_COLUMNS = ("at", "actor_id", "action", "target_type", "target_id", "node_id", "unit_id", "detail", "address")
-# PostgreSQL takes a bulk action's entries as one array per column: one statement, one round trip.
-_INSERT_ARRAYS = (
-    f"INSERT INTO audit_entries ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
-    "%(at)s::timestamptz[], %(actor_id)s::int[], %(action)s::text[], %(target_type)s::text[],"
-    " %(target_id)s::int[], %(node_id)s::int[], %(unit_id)s::int[], %(detail)s::json[], %(address)s::text[])"
-)
-
-
 def record_many(
     *,
     actor_id: int | None,
@@ -124,24 +114,8 @@ def record_many(
         return
     at = now or utcnow()
     address = (request.remote_addr or "")[:64] if has_request_context() else ""
-    conn = session().connection()
-    if conn.dialect.name == "postgresql":
-        count = len(entries)
-        columns = {
-            "at": [at] * count,
-            "actor_id": [actor_id] * count,
-            "action": [action] * count,
-            "target_type": [target_type] * count,
-            "target_id": [target_id for target_id, _node, _detail in entries],
-            "node_id": [node_id for _target, node_id, _detail in entries],
-            "unit_id": [None] * count,
-            "detail": [json.dumps(detail, ensure_ascii=False) for _target, _node, detail in entries],
-            "address": [address] * count,
-        }
-        conn.connection.cursor().execute(_INSERT_ARRAYS, columns)
-        return
-    conn.execute(
-        sa.insert(AuditEntry.__table__),
+    insert_many(
+        AuditEntry.__table__,
         [
             {
                 "at": at,

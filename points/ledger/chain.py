@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # The order of fields in the canonical form; changing it invalidates every chain.
 HASHED_FIELDS = (
@@ -37,6 +38,7 @@ HASHED_FIELDS = (
 )
 
 
+@lru_cache(maxsize=256)  # the rows of one batch share their time
 def canonical_time(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

@@ -8,7 +8,7 @@ from points.errors import DomainError
 from points.i18n import as_written
 from points.ledger.models import AWARD_REASONS, Kind
 from points.org.queries import get_node, get_unit
-from points.people.queries import acts_as_party_member, belongs_to_community, get_person, unit_reports_to
+from points.people.queries import belongs_to_community, earner_facts, get_person, unit_reports_to
 
 # Memos, evidence and reasons: the columns' length, which the API's schemas state too.
 TEXT_MAX = 500
@@ -70,10 +70,10 @@ def check_earner(recipient_type: str, recipient_id: int, kind: str) -> None:
         if kind != Kind.HONGSONG:
             raise DomainError("wrong_kind", "单位只能获得红松分", 422)
     elif recipient_type == "person":
-        person = get_person(recipient_id)
-        if person.needs_confirmation:
+        needs_confirmation, party_member = earner_facts(recipient_id)
+        if needs_confirmation:
             raise DomainError("account_not_confirmed", "账号尚未经社区工作人员确认，暂不能获得积分", 422)
-        if kind == Kind.HONGSONG and not acts_as_party_member(person):
+        if kind == Kind.HONGSONG and not party_member:
             raise DomainError("wrong_kind", "红松分只发给已到社区报到的党员，请改发兴安分", 422)
     else:
         raise DomainError("invalid_recipient", "积分只能发给个人或单位", 422)

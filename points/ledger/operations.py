@@ -53,6 +53,7 @@ from points.ledger.checks import (
 )
 from points.ledger.models import AWARD_REASONS, Budget, ChainHead, Transfer
 from points.ledger.posting import (
+    SQLITE_ROWS,
     BudgetTarget,
     InsufficientPoints,
     Leg,
@@ -61,10 +62,12 @@ from points.ledger.posting import (
     balance_changes,
     cursor,
     existing_keys,
+    known_head,
     local_year,
     lock_head,
     mirror_leg,
     move_balances,
+    remember_head,
     replayed,
     resolution_leg,
     use_budgets,
@@ -113,6 +116,8 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         # It would be stored as local time but hashed as UTC, and then fail verification.
         raise ValueError("the ledger needs an aware datetime")
     cur, sql = cursor()
+    if sql.postgres and len(legs) == 1:
+        return [_post_one(cur, sql, community_id, legs[0], now)]
     keys = [leg.idempotency_key for leg in legs]
     single = len(legs) == 1
     seq, prev_hash, has_budget, existing = lock_head(cur, sql, community_id, keys[0] if single else None)
@@ -154,37 +159,12 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     values = []
     for leg in legs:
         seq += 1
-        row = {
-            "community_id": community_id,
-            "seq": seq,
-            "kind": leg.kind,
-            "debit_account_id": leg.debit_account_id,
-            "credit_account_id": leg.credit_account_id,
-            "amount": leg.amount,
-            "status": leg.status,
-            "reason": leg.reason,
-            "proof": leg.proof,
-            "ref_type": leg.ref_type,
-            "ref_id": leg.ref_id,
-            "pending_id": leg.pending_id,
-            "reverses_id": leg.reverses_id,
-            "memo": leg.memo,
-            "evidence": leg.evidence,
-            "requested_by_id": leg.requested_by_id,
-            "verified_by_id": leg.verified_by_id,
-            "approved_by_id": leg.approved_by_id,
-            "idempotency_key": leg.idempotency_key,
-            "created_at": now,
-        }
+        row = _row(community_id, seq, leg, now)
         row["prev_hash"] = prev_hash
         row["hash"] = prev_hash = row_hash(row, row["prev_hash"])
         values.append(row)
     stamp = sql.timestamp(now)
     params = [{**row, "created_at": stamp} for row in values]
-    if len(values) == 1 and sql.postgres:
-        cur.execute(sql.append_one, params[0])
-        values[0]["id"] = cur.fetchone()[0]
-        return _with_stored(values, stored, keys, existing)
     if len(values) == 1:
         cur.execute(sql.insert_transfer_returning, params[0])
         values[0]["id"] = cur.fetchone()[0]
@@ -195,15 +175,88 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         for row in values:
             row["id"] = ids[row["seq"]]
     else:
-        # SQLite runs one prepared statement per row fastest, then reads the ids back
-        # by the community's sequence numbers.
-        cur.executemany(sql.insert_transfer, params)
-        cur.execute(sql.transfer_ids, {"community": community_id, "first": values[0]["seq"], "last": seq})
-        ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
+        # SQLite: multi-row inserts, each answering its rows' ids.
+        ids = {}
+        for start in range(0, len(params), SQLITE_ROWS):
+            chunk = params[start : start + SQLITE_ROWS]
+            cur.execute(
+                sql.insert_transfers_values(len(chunk)), [row[c] for row in chunk for c in TRANSFER_COLUMNS]
+            )
+            ids.update((row_seq, new_id) for new_id, row_seq in cur.fetchall())
         for row in values:
             row["id"] = ids[row["seq"]]
     cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})
+    if sql.postgres:
+        remember_head(cur, community_id, seq, prev_hash)
     return _with_stored(values, stored, keys, existing)
+
+
+def _row(community_id: int, seq: int, leg: Leg, now: datetime) -> dict:
+    """The transfer row of `leg` at `seq`, before its place in the chain (prev_hash, hash)."""
+    return {
+        "community_id": community_id,
+        "seq": seq,
+        "kind": leg.kind,
+        "debit_account_id": leg.debit_account_id,
+        "credit_account_id": leg.credit_account_id,
+        "amount": leg.amount,
+        "status": leg.status,
+        "reason": leg.reason,
+        "proof": leg.proof,
+        "ref_type": leg.ref_type,
+        "ref_id": leg.ref_id,
+        "pending_id": leg.pending_id,
+        "reverses_id": leg.reverses_id,
+        "memo": leg.memo,
+        "evidence": leg.evidence,
+        "requested_by_id": leg.requested_by_id,
+        "verified_by_id": leg.verified_by_id,
+        "approved_by_id": leg.approved_by_id,
+        "idempotency_key": leg.idempotency_key,
+        "created_at": now,
+    }
+
+
+def _post_one(cur, sql, community_id: int, leg: Leg, now: datetime) -> dict:
+    """One row on PostgreSQL: the steps of `_append_rows` in one server-side call
+    (`ledger_post_one`, migration 0021).
+
+    The row's hash needs the head it follows, known only under the head's lock, so the hash is
+    computed for the head this process saw last; when another posting moved it since, the call
+    changes nothing but answers `stale` with the locked head, and the second call, holding the
+    lock, cannot miss."""
+    changes = balance_changes([leg])
+    budget_kind, budget_year, budget_delta = leg.budget or (None, None, None)
+    params = {
+        **{name: [change[name] for change in changes] for name in changes[0]},
+        "budget_kind": budget_kind,
+        "budget_year": budget_year,
+        "budget_delta": budget_delta,
+    }
+    expected = known_head(cur, community_id)
+    for _ in range(2):
+        seq, prev_hash = expected
+        row = _row(community_id, (seq or 0) + 1, leg, now)
+        row["prev_hash"] = prev_hash
+        row["hash"] = row_hash(row, prev_hash) if prev_hash is not None else None
+        cur.execute(sql.post_one, {**params, **row, "expect_seq": seq, "expect_hash": prev_hash})
+        outcome, row_id, head_seq, head_hash = cur.fetchone()
+        remember_head(cur, community_id, head_seq, head_hash)
+        if outcome != "stale":
+            break
+        expected = (head_seq, head_hash)
+    if outcome == "posted":
+        row["id"] = row_id
+        return row
+    if outcome == "exists":
+        return replayed([leg], {leg.idempotency_key: row_id})[leg.idempotency_key]
+    if outcome == "resolved":
+        raise Conflict("already_resolved", "该笔积分已处理过")
+    if outcome == "budget":
+        use_budgets(community_id, [leg])  # raises budget_exceeded with the budget's figures
+    if outcome in ("insufficient", "budget"):
+        raise InsufficientPoints(message="可用积分不足")
+    raise RuntimeError(f"ledger_post_one answered {outcome}")
 
 
 def _with_stored(values: list[dict], stored: dict[str, dict], keys: list[str], existing: dict) -> list[dict]:

@@ -138,18 +138,49 @@ def lock_head(cur, sql: Statements, community_id: int, key: str | None = None) -
     return seq, head_hash, bool(has_budget), {existing_key: transfer_id} if transfer_id is not None else {}
 
 
+# Rows per multi-row statement on SQLite (at most 32,766 parameters a statement; a transfer
+# row has 22).
+SQLITE_ROWS = 1000
+
+# The chain head (seq, hash) each PostgreSQL community had when this process last held its
+# lock: a single posting hashes its row for it (see `operations._post_one`). Only a guess: a
+# wrong one costs a second call, never a wrong row.
+_HEADS: dict[tuple[str, int], tuple[int, str]] = {}
+
+
+def known_head(cur, community_id: int) -> tuple[int | None, str | None]:
+    return _HEADS.get((cur.connection.info.dbname, community_id), (None, None))
+
+
+def remember_head(cur, community_id: int, seq: int, head_hash: str) -> None:
+    _HEADS[(cur.connection.info.dbname, community_id)] = (seq, head_hash)
+
+
 def move_balances(cur, sql: Statements, changes: list[dict], *, community_id: int, key: str | None) -> int:
     """Apply the balance changes to the cached totals, each account only where it keeps enough
     available (and, with `key`, only while no row holds that idempotency key); how many accounts
     moved. PostgreSQL in one statement; SQLite, in process, one prepared statement per account."""
     if sql.postgres:
         params = {name: [change[name] for change in changes] for name in changes[0]}
-        query = sql.move_balances_new_key if key else sql.move_balances
-        cur.execute(query, {**params, "key": key, "community": community_id})
+        cur.execute(sql.move_balances, params)
         return cur.rowcount
-    rows = [{**change, "key": key, "community": community_id} for change in changes] if key else changes
-    cur.executemany(sql.move_balance_new_key if key else sql.move_balance, rows)
-    return cur.rowcount
+    if key:
+        rows = [{**change, "key": key, "community": community_id} for change in changes]
+        cur.executemany(sql.move_balance_new_key, rows)
+        return cur.rowcount
+    # Many accounts (a bulk approval, an expiry batch): VALUES rows joined in one statement per
+    # chunk, within SQLite's parameter limit.
+    moved = 0
+    for start in range(0, len(changes), SQLITE_ROWS):
+        chunk = changes[start : start + SQLITE_ROWS]
+        params = [
+            value
+            for c in chunk
+            for value in (c["account_id"], c["d_posted"], c["d_pending_in"], c["d_pending_out"], c["need"])
+        ] + [c["account_id"] for c in chunk]
+        cur.execute(sql.move_balances_values(len(chunk)), params)
+        moved += cur.rowcount
+    return moved
 
 
 def existing_keys(cur, sql: Statements, community_id: int, keys: list[str]) -> dict[str, int]:

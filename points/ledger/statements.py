@@ -86,10 +86,6 @@ class Statements:
             " AND (a.allow_negative OR a.posted - a.pending_out >= v.need)"
         )
         self.move_balances = moves
-        self.move_balances_new_key = (
-            moves + " AND NOT EXISTS (SELECT 1 FROM ledger_transfers"
-            " WHERE community_id = %(community)s AND idempotency_key = %(key)s)"
-        )
 
     def _accounts(self) -> None:
         self.accounts_two = self.sql(
@@ -103,7 +99,6 @@ class Statements:
         )
 
     def _transfers(self) -> None:
-        self.insert_transfer = self.sql(self._insert_transfer())
         # PostgreSQL takes many rows as one array per column: a short statement, prepared
         # once, however many rows a bulk approval brings.
         arrays = ", ".join(f"%({c})s::{_PG_TYPES[c]}[]" for c in TRANSFER_COLUMNS)
@@ -112,18 +107,18 @@ class Statements:
             " RETURNING id, seq"
         )
         self.insert_transfer_returning = self.sql(self._insert_transfer() + " RETURNING id")
-        # PostgreSQL appends the row and moves the chain head in one statement (one round trip).
-        self.append_one = (
-            self.sql(
-                f"WITH appended AS ({self._insert_transfer()} RETURNING id)"
-                " UPDATE ledger_chain_heads SET seq = :seq, head_hash = :hash WHERE community_id = :community_id"
-                " RETURNING (SELECT id FROM appended)"
-            )
-            if self.postgres
-            else None
-        )
-        self.transfer_ids = self.sql(
-            "SELECT id, seq FROM ledger_transfers WHERE community_id = :community AND seq BETWEEN :first AND :last"
+        # PostgreSQL posts a single row in one call to a function made by a migration (0021):
+        # the same steps as the application's path, without a round trip between them.
+        self.post_one = (
+            "SELECT * FROM ledger_post_one(%(community_id)s::bigint, %(expect_seq)s::bigint,"
+            " %(expect_hash)s::text, %(hash)s::text, %(kind)s::text, %(debit_account_id)s::bigint,"
+            " %(credit_account_id)s::bigint, %(amount)s::bigint, %(status)s::text, %(reason)s::text,"
+            " %(proof)s::text, %(ref_type)s::text, %(ref_id)s::bigint, %(pending_id)s::bigint,"
+            " %(reverses_id)s::bigint, %(memo)s::text, %(evidence)s::text, %(requested_by_id)s::bigint,"
+            " %(verified_by_id)s::bigint, %(approved_by_id)s::bigint, %(idempotency_key)s::text,"
+            " %(created_at)s::timestamptz, %(account_id)s::bigint[], %(d_posted)s::bigint[],"
+            " %(d_pending_in)s::bigint[], %(d_pending_out)s::bigint[], %(need)s::bigint[],"
+            " %(budget_kind)s::text, %(budget_year)s::integer, %(budget_delta)s::bigint)"
         )
 
     def sql(self, text: str) -> str:
@@ -182,6 +177,32 @@ class Statements:
         columns = ", ".join(TRANSFER_COLUMNS)
         values = ", ".join(f":{c}" for c in TRANSFER_COLUMNS)
         return f"INSERT INTO ledger_transfers ({columns}) VALUES ({values})"
+
+    def move_balances_values(self, count: int) -> str:
+        """SQLite: many accounts' balance changes in one statement, the changes as VALUES rows
+        of (account_id, d_posted, d_pending_in, d_pending_out, need), then the account ids again,
+        positional parameters."""
+        rows = ", ".join(["(?, ?, ?, ?, ?)"] * count)
+        return (
+            # UPDATE first (not WITH): the driver counts changed rows only for statements it
+            # recognises as UPDATE.
+            "UPDATE ledger_accounts SET posted = posted + v.d_posted,"
+            " pending_in = pending_in + v.d_pending_in, pending_out = pending_out + v.d_pending_out"
+            " FROM (SELECT column1 AS account_id, column2 AS d_posted, column3 AS d_pending_in,"
+            f" column4 AS d_pending_out, column5 AS need FROM (VALUES {rows})) AS v"
+            # The ids again as values, so a sharded database sends the update only where they live.
+            f" WHERE ledger_accounts.id IN ({', '.join(['?'] * count)}) AND ledger_accounts.id = v.account_id"
+            " AND (ledger_accounts.allow_negative OR ledger_accounts.posted - ledger_accounts.pending_out >= v.need)"
+        )
+
+    def insert_transfers_values(self, count: int) -> str:
+        """SQLite: many transfer rows in one statement (TRANSFER_COLUMNS in order, positional
+        parameters), answering each row's id and seq."""
+        row = "(" + ", ".join(["?"] * len(TRANSFER_COLUMNS)) + ")"
+        return (
+            f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES {', '.join([row] * count)}"
+            " RETURNING id, seq"
+        )
 
     def timestamp(self, moment: datetime):
         """What the driver stores for a UTC time (SQLAlchemy's SQLite text format there)."""

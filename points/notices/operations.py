@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from points.db import session, utcnow
+from points.db import insert_many, session, utcnow
 from points.notices.models import NO_REASON, REASON_NEEDED, Notice, NoticeKind
 from points.notices.queries import filled_params, get_notice, undelivered
 from points.notices.senders import NoticeSender, OutgoingNotice
@@ -42,8 +42,7 @@ def notify(notices: Iterable[NewNotice], *, now: datetime | None = None) -> int:
         }
         for n in notices
     ]
-    if rows:
-        session().execute(sa.insert(Notice.__table__), rows)
+    insert_many(Notice.__table__, rows)
     return len(rows)
 
 

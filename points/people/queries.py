@@ -155,6 +155,29 @@ def acts_as_party_member(person: Person) -> bool:
     return reg is not None and reg.status == RegistrationState.CONFIRMED
 
 
+# The posting path asks this for every award to a person: plain SQL on the driver's cursor,
+# no statement building per award.
+_EARNER = (
+    "SELECT p.needs_confirmation, p.is_party_member AND EXISTS (SELECT 1 FROM registrations r"
+    f" WHERE r.kind = '{RegistrationKind.MEMBER.value}' AND r.person_id = p.id"
+    f" AND r.status = '{RegistrationState.CONFIRMED.value}') FROM people p WHERE p.id = "
+)
+
+
+def earner_facts(person_id: int) -> tuple[bool, bool]:
+    """(needs_confirmation, acts_as_party_member) of a person, in one statement without loading
+    the person. Raises `person_not_found`."""
+    sess = session()
+    sess.flush()  # the person or a registration may have changed in this transaction
+    conn = sess.connection()
+    cur = conn.connection.cursor()
+    cur.execute(_EARNER + ("%(id)s" if conn.dialect.name == "postgresql" else ":id"), {"id": person_id})
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("person_not_found", "人员不存在")
+    return bool(row[0]), bool(row[1])
+
+
 def get_registration(registration_id: int) -> Registration:
     reg = session().get(Registration, registration_id)
     if reg is None:

@@ -8,7 +8,7 @@ import pytest
 
 from points.errors import DomainError
 from points.ledger import operations as ops
-from points.ledger import spending
+from points.ledger import posting, spending
 from points.ledger.history import statement
 from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of
 from points.ledger.verify import verify_ledger
@@ -415,4 +415,19 @@ def test_refund_gives_a_redemption_back_once(world, award, spend):
     assert (
         codes(lambda: spending.refund(actor_id=world.staff.id, transfer_id=spent["id"])) == "already_resolved"
     )
+    assert verify_ledger().ok
+
+
+def test_a_posting_after_the_head_moved_elsewhere_still_chains(world, award):
+    # A single posting on PostgreSQL hashes its row for the head this process saw last; another
+    # process may have moved it since (here: the remembered heads are wrong). The posting must
+    # still follow the real head, so the chain stays gap-free and verifies.
+    first = award(5, auto=True)
+    for place in list(posting._HEADS):
+        posting._HEADS[place] = (first["seq"] + 7, "f" * 64)
+
+    second = award(6, auto=True)
+
+    assert second["seq"] == first["seq"] + 1
+    assert second["prev_hash"] == first["hash"]
     assert verify_ledger().ok
