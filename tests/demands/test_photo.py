@@ -47,7 +47,9 @@ def test_ask_for_help_with_a_photo_shows_it_to_the_requester_and_staff(board, pa
         assert shown.headers["X-Content-Type-Options"] == "nosniff"
         stored = Image.open(io.BytesIO(shown.data))
         assert max(stored.size) == 1024 and not stored.getexif()
-    assert photo_url in page_as(board.staff).get(f"/demands/{demand.id}").data.decode()
+    staff = page_as(board.staff)
+    assert photo_url in staff.get(f"/demands/{demand.id}").data.decode()
+    assert photo_url in staff.get("/triage").data.decode()
     for stranger in (board.neighbour, board.outsider, board.member):
         assert page_as(stranger).get(photo_url).status_code == 404
 
