@@ -150,11 +150,12 @@ class Config:
     STORE_REDEEMABLE_KINDS = os.environ.get("STORE_REDEEMABLE_KINDS", "xingan")
     # A voucher not picked up within this many days expires and its points are refunded.
     STORE_VOUCHER_DAYS = int(os.environ.get("STORE_VOUCHER_DAYS", "30"))
-    # Where item photos are kept; None: the instance folder's media/store.
-    STORE_MEDIA_FOLDER = os.environ.get("STORE_MEDIA_FOLDER") or None
+    # Where uploaded photos are kept (store/ for items, demands/ for 点单); None: the instance
+    # folder's media.
+    MEDIA_FOLDER = os.environ.get("MEDIA_FOLDER") or None
     # Largest photo upload (also bounded by MAX_CONTENT_LENGTH), and the longest side kept.
-    STORE_PHOTO_MAX_BYTES = int(os.environ.get("STORE_PHOTO_MAX_BYTES", str(2 * 1024 * 1024)))
-    STORE_PHOTO_MAX_SIDE = int(os.environ.get("STORE_PHOTO_MAX_SIDE", "1024"))
+    PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(2 * 1024 * 1024)))
+    PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "1024"))
 
     # Anomaly flags: how many days back the nightly detectors look, and any of their thresholds
     # changed from the defaults in points/supervision/detectors/base.py (README: "Anomaly flags").

@@ -352,11 +352,23 @@ def has_bad_characters(value) -> bool:
 _DATA_HEADERS = ("Idempotency-Key",)
 
 
+def takes_upload() -> bool:
+    """Whether the request's view takes an uploaded file: a view (or MethodView class) marked
+    `takes_upload = True` reads multipart bodies, under /api too."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(getattr(view, "view_class", view), "takes_upload", False))
+
+
 def _check_body() -> None:
     """Before any view: refuse oversized bodies, non-JSON bodies under /api, and NUL or lone
     surrogates in what the request carries once decoded (query, form, JSON, data headers),
     whether the body came with a length or chunked."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    uploads = takes_upload()
+    if uploads and limit:
+        # Room for a photo up to its own limit, so a large one is refused by name, form kept.
+        limit = max(limit, 2 * current_app.config.get("PHOTO_MAX_BYTES", 0))
+        request.max_content_length = limit
     if limit and request.content_length and request.content_length > limit:
         raise RequestEntityTooLarge()
     if (
@@ -364,6 +376,7 @@ def _check_body() -> None:
         and request.method in ("POST", "PUT", "PATCH")
         and (request.content_length or request.headers.get("Transfer-Encoding"))
         and not request.is_json
+        and not (uploads and request.mimetype == "multipart/form-data")
     ):
         raise UnsupportedMediaType()
     values = [request.args.to_dict(flat=False), [request.headers.get(h, "") for h in _DATA_HEADERS]]

@@ -224,6 +224,57 @@ def keyset(
     }
 
 
+def sifted_keyset(
+    stmt: sa.Select,
+    *,
+    keys: list[Key],
+    row_key: Callable[[object], tuple],
+    cursor: Cursor | None,
+    per_page: int,
+    keep: Callable[[list], list],
+    fetch: str = "mappings",
+    batch: int = 200,
+    most: int = 2000,
+) -> dict:
+    """`keyset` over the rows of `stmt` that `keep` keeps: `keep(rows)` answers, for a batch of
+    rows, those to show, by a rule only Python can apply (an operation's own refusal check).
+    Reads `batch` rows at a time and at most about `most` for one page; a page that stops there
+    short still has a cursor past the last row it read. `total` counts `stmt`'s rows, unsifted."""
+    build = _builder(stmt)
+    backwards = cursor is not None and cursor.backwards
+    position = cursor.values if cursor is not None else None
+    kept: list = []
+    read, exhausted = 0, False
+    while len(kept) <= per_page and not exhausted and read < most:
+        conditions = [beyond(keys, position, backwards=backwards)] if position is not None else []
+        rows = _fetch(session().execute(build(conditions, _order(keys, backwards), batch)), fetch)
+        read += len(rows)
+        exhausted = len(rows) < batch
+        if rows:
+            position = row_key(rows[-1])
+        kept += keep(rows)
+    rows = kept[:per_page]
+    # Where reading on in this direction starts, if anything may lie there.
+    onward = row_key(rows[-1]) if len(kept) > per_page else (None if exhausted else position)
+    if backwards:
+        rows.reverse()
+    total, capped = _capped(build)
+    if backwards:
+        next_cursor = encode_cursor(row_key(rows[-1])) if rows else None
+        prev_cursor = encode_cursor(onward, backwards=True) if onward is not None else None
+    else:
+        next_cursor = encode_cursor(onward) if onward is not None else None
+        prev_cursor = encode_cursor(row_key(rows[0]), backwards=True) if rows and cursor is not None else None
+    return {
+        "items": rows,
+        "per_page": per_page,
+        "total": total,
+        "total_capped": capped,
+        "next_cursor": next_cursor,
+        "prev_cursor": prev_cursor,
+    }
+
+
 def count_cap() -> int:
     return COUNT_CAP
 

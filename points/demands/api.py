@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from flask import abort, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from points import photos
 from points.auth.current import current_actor
 from points.board.presenters import task_out
 from points.board.schemas import ReasonSchema, TaskSchema
 from points.db import utcnow
 from points.demands import operations, queries
+from points.demands.models import PHOTOS
 from points.demands.presenters import demand_out, demands_out, project_out
 from points.demands.schemas import (
     DemandAcceptSchema,
     DemandCreateSchema,
     DemandPageSchema,
+    DemandPhotoSchema,
     DemandQuerySchema,
     DemandSchema,
     ProjectCreateSchema,
@@ -27,6 +31,7 @@ from points.demands.schemas import (
     ResourceQuerySchema,
     ResourceSchema,
 )
+from points.errors import problem_doc
 from points.pagination import paginate
 
 blp = Blueprint(
@@ -64,6 +69,34 @@ class DemandItem(MethodView):
     def get(self, demand_id):
         actor = current_actor()
         return demand_out(actor, queries.visible_demand(actor, demand_id))
+
+
+@blp.route("/demands/<int:demand_id>/photo")
+class DemandPhoto(MethodView):
+    takes_upload = True
+
+    @blp.doc(security=SECURED)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type=photos.MIMETYPE)
+    def get(self, demand_id):
+        """The demand's photo, to its requester, whoever asked for them and staff over it (404 to
+        anyone else, and when it has none)."""
+        demand = queries.visible_demand(current_actor(), demand_id)
+        path = photos.photo_path(PHOTOS, demand.photo or "")
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype=photos.MIMETYPE, max_age=0)
+
+    @blp.doc(security=SECURED)
+    @blp.arguments(DemandPhotoSchema, location="files")
+    @blp.response(200, DemandSchema)
+    @blp.alt_response(409, **problem_doc("not_open"))
+    @blp.alt_response(413, **problem_doc("photo_too_large"))
+    @blp.alt_response(422, **problem_doc("invalid_photo"))
+    def post(self, files, demand_id):
+        """Attach a photo to my open demand, or replace it (multipart/form-data, field `photo`)."""
+        actor = current_actor()
+        data = files["photo"].read()
+        return demand_out(actor, operations.set_demand_photo(actor=actor, demand_id=demand_id, data=data))
 
 
 @blp.route("/demands/<int:demand_id>/accept")

@@ -21,6 +21,8 @@ class DemandState(Choice):
     WITHDRAWN = "withdrawn", N_("已撤回")
 
 
+# Demand photos' folder under the media folder (points.photos).
+PHOTOS = "demands"
 RESOURCE_OWNERS = ("person", "unit")
 # A rating (双评价) is a whole number of stars.
 LOWEST_RATING, HIGHEST_RATING = 1, 5
@@ -49,6 +51,8 @@ class Demand(SQLModel, table=True):
     details: str = Field(max_length=1000)
     place: str = Field(default="", max_length=200)
     preferred_time: str = Field(default="", max_length=100)
+    # The photo's file name in the media folder's PHOTOS (content-addressed), if one was sent.
+    photo: str | None = Field(default=None, max_length=80)
     state: str = Field(default="open", max_length=12)
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

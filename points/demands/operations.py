@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from points import photos
 from points.access import Actor
 from points.audit.operations import audit
 from points.board import operations as board
@@ -24,6 +25,7 @@ from points.db import flush_or_conflict, session, utcnow
 from points.demands.models import (
     HIGHEST_RATING,
     LOWEST_RATING,
+    PHOTOS,
     Demand,
     DemandState,
     Project,
@@ -76,6 +78,7 @@ DEMAND_MOVES: dict[str, Move] = {
         N_("需求已受理或已处理，不能撤回"),
     ),
     "rate": Move((DemandState.DONE,), (), (REQUESTER,), "not_done", N_("服务完成后才能评价")),
+    "photo": Move((DemandState.OPEN,), (), (REQUESTER,), "not_open", N_("需求已受理或已处理，不能再换照片")),
     "project": Move(
         tuple(s for s in DemandState if s not in _CLOSED_TO_PROJECTS),
         (),
@@ -211,17 +214,22 @@ def request_help(
     preferred_time: str = "",
     requester_id: int | None = None,
     requester_phone: str | None = None,
+    photo: bytes | None = None,
     now: datetime | None = None,
 ) -> Demand:
     """居民点单: a resident asks for help, or a grid worker or staff member asks for a resident
-    of their grid or community (`requester_id`, or `requester_phone`).
+    of their grid or community (`requester_id`, or `requester_phone`), optionally with one
+    `photo` (the uploaded bytes, kept as `points.photos` makes them).
 
-    Raises `details_required`, `no_home_community`, `person_not_found`, `forbidden`."""
+    Raises `details_required`, `no_home_community`, `person_not_found`, `forbidden`,
+    `invalid_photo`, `photo_too_large`."""
     now = now or utcnow()
     details = required_text("details", details, N_("请填写需求内容"))
     requester = _requester(actor, requester_id, requester_phone)
     if requester.community_id is None:
         raise DomainError("no_home_community", "请先设置所在社区，再提出需求", 422)
+    # Last, so a refused demand leaves no file behind.
+    photo_name = photos.save(PHOTOS, photo) if photo is not None else None
     demand = Demand(
         community_id=requester.community_id,
         grid_id=requester.grid_id,
@@ -231,10 +239,24 @@ def request_help(
         details=details,
         place=place.strip(),
         preferred_time=preferred_time.strip(),
+        photo=photo_name,
         created_at=now,
     )
     session().add(demand)
-    audit(actor, "demand.created", demand, detail={"category": category, "for": requester.id}, now=now)
+    detail = {"category": category, "for": requester.id} | ({"photo": photo_name} if photo_name else {})
+    audit(actor, "demand.created", demand, detail=detail, now=now)
+    return demand
+
+
+def set_demand_photo(*, actor: Actor, demand_id: int, data: bytes, now: datetime | None = None) -> Demand:
+    """The requester attaches a photo to (or replaces the photo of) their demand while nobody
+    has acted on it. Raises `not_open`, `invalid_photo`, `photo_too_large`."""
+    now = now or utcnow()
+    demand = get_demand(demand_id, lock=True)
+    refuse_if(demand_refusal(actor, demand, "photo"))
+    name = photos.save(PHOTOS, data)
+    audit(actor, "demand.photo_set", demand, detail={"photo": [demand.photo, name]}, now=now)
+    demand.photo = name
     return demand
 
 

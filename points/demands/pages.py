@@ -7,17 +7,18 @@ the buttons shown are the actions the demand table allows (`allowed_actions`).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from points import photos
 from points.auth.current import current_actor_or_none, login_required
 from points.board.forms import form_action, limits_of
 from points.board.presenters import names as board_names
 from points.board.presenters import task_form_context
 from points.board.schemas import ReasonSchema
 from points.demands import operations, queries
-from points.demands.models import DemandState
+from points.demands.models import PHOTOS, DemandState
 from points.demands.presenters import demand_out, demands_out, names
 from points.demands.schemas import DemandAcceptSchema, DemandCreateSchema, ProjectCreateSchema, RateSchema
 from points.errors import DomainError
@@ -53,7 +54,9 @@ def ask_for_help():
     if request.method == "POST":
         form = request.form
         _demand, refusal = form_action(
-            lambda: operations.request_help(actor=actor, **load_form(DemandCreateSchema(), request.form)),
+            lambda: operations.request_help(
+                actor=actor, photo=_uploaded_photo(), **load_form(DemandCreateSchema(), request.form)
+            ),
             done=_("需求已提交，社区会尽快处理"),
         )
         if refusal is None:
@@ -67,8 +70,31 @@ def ask_for_help():
         for_others=actor.can_somewhere("help.request_for"),
         limits=limits_of(DemandCreateSchema()),
         rate_limits=limits_of(RateSchema()),
+        photo_mb=f"{current_app.config['PHOTO_MAX_BYTES'] / 1024 / 1024:g}",
     )
     return html, refusal.status if refusal else 200
+
+
+# A demand may carry a photo (points.errors reads the mark).
+ask_for_help.takes_upload = True
+
+
+def _uploaded_photo() -> bytes | None:
+    """The photo the form carries, if one was chosen (an empty file input sends no name)."""
+    upload = request.files.get("photo")
+    return upload.read() if upload is not None and upload.filename else None
+
+
+@bp.get("/demands/<int:demand_id>/photo")
+@login_required
+def photo(demand_id: int):
+    """A demand's photo, for whoever may read the demand (its requester, who asked for them,
+    staff over it); anyone else finds nothing."""
+    demand = queries.visible_demand(current_actor_or_none(), demand_id)
+    path = photos.photo_path(PHOTOS, demand.photo or "")
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=photos.MIMETYPE, max_age=0)
 
 
 @bp.post("/demands/<int:demand_id>/rate")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import url_for
+
 from points.access import Actor
 from points.board.queries import tasks_of_demands
 from points.demands import queries
@@ -18,6 +20,7 @@ def demands_out(actor: Actor, demands: Iterable[Demand]) -> list[dict]:
     paths = Paths()
     for demand, row in zip(demands, rows, strict=True):
         row["allowed_actions"] = demand_actions(actor, demand, paths)
+        row["photo_url"] = url_for("demands.DemandPhoto", demand_id=demand.id) if demand.photo else None
     return rows
 
 

@@ -4,6 +4,7 @@ too: every limit on what may be typed is here, once."""
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from points.board.schemas import CATEGORIES, PHONE_TYPED, SLOTS, TaskFieldsSchema
@@ -61,9 +62,20 @@ class DemandSchema(Schema):
     comment = fields.String()
     rated_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+    photo_url = fields.String(
+        allow_none=True,
+        metadata={"description": "the demand's photo (`GET`, the same bearer token), if it has one"},
+    )
     allowed_actions = fields.List(
         fields.String(),
         metadata={"description": f"what the caller may do with the demand now, of {list(DEMAND_ACTIONS)}"},
+    )
+
+
+class DemandPhotoSchema(Schema):
+    photo = Upload(
+        required=True,
+        metadata={"description": "JPEG, PNG, WebP, GIF or BMP; kept upright, shrunk, as JPEG"},
     )
 
 

@@ -26,7 +26,7 @@ from points.ledger.schemas import QueueQuerySchema, RejectSchema, StatementFilte
 from points.ledger.stars import person_stars
 from points.ledger.transitions import allowed_actions, approval_refusals
 from points.org.models import OrgNode, Unit
-from points.pagination import Cursor, decode_cursor, keyset
+from points.pagination import Cursor, decode_cursor, keyset, sifted_keyset
 from points.people.models import Person
 from points.people.queries import mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
@@ -233,28 +233,55 @@ def approvals():
         reason=filters.get("reason"),
         older_than=utcnow() - timedelta(hours=hours) if hours is not None else None,
     )
-    data = _keyset(stmt, per_page=QUEUE_PER_PAGE, newest_first=False)
-    rows = queries.annotate(data["items"])
+    # Two lists, each paged by its own cursor, split by the operation's own rule: what this
+    # approver may decide, and what needs someone else (their own requests, maker–checker; a
+    # tie), shown with the reason and without buttons.
+    refused, allowed = {}, {}
+
+    def sift(decidable: bool):
+        def keep(rows: list[dict]) -> list[dict]:
+            rows = queries.annotate(rows)
+            said = approval_refusals(actor, rows)
+            refused.update(said)
+            allowed.update(allowed_actions(actor, rows, refused=said))
+            return [r for r in rows if ("approve" in allowed[r["id"]]) == decidable]
+
+        return keep
+
+    mine = _sifted(stmt, "cursor", keep=sift(True))
+    others = _sifted(stmt, "others", keep=sift(False))
+    rows = mine["items"] + others["items"]
     communities = _communities(actor, "awards.approve")
-    # What this approver may not decide is shown with the reason, without buttons: the
-    # operation's own rule.
-    refused = approval_refusals(actor, rows)
-    allowed = allowed_actions(actor, rows, refused=refused)
     return _render(
         "ledger/approvals.html",
         422 if errors else 200,
-        rows=rows,
-        data=data,
+        mine=mine,
+        others=others,
         errors=errors,
         allowed=allowed,
-        approvable=[r["id"] for r in rows if "approve" in allowed[r["id"]]],
         reason_limits=field_limits(RejectSchema(), "reason"),
-        why_not={transfer_id: refusal.translated() for transfer_id, refusal in refused.items()},
+        why_not={row["id"]: refused[row["id"]].translated() for row in others["items"]},
         names=_names(rows),
         requesters=_people_names({r["requested_by_id"] for r in rows} | {r["verified_by_id"] for r in rows}),
         communities=communities,
         community_names={c.id: c.name for c in communities},
         args=request.args,
+    )
+
+
+def _sifted(stmt, arg: str, *, keep) -> dict:
+    """One of the queue's lists, oldest first, from its own cursor (the query argument `arg`)."""
+    try:
+        cursor = decode_cursor(request.args.get(arg))
+    except DomainError:
+        cursor = None
+    return sifted_keyset(
+        stmt,
+        keys=[(Transfer.__table__.c.id, False)],
+        row_key=lambda row: (row["id"],),
+        cursor=cursor,
+        per_page=QUEUE_PER_PAGE,
+        keep=keep,
     )
 
 

@@ -40,6 +40,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "demand.accepted": N_("受理点单"),
     "demand.created": N_("点单"),
     "demand.declined": N_("婉拒点单"),
+    "demand.photo_set": N_("点单照片"),
     "demand.rated": N_("评价服务"),
     "demand.withdrawn": N_("撤回点单"),
     "evaluation.deduction_appeal": N_("申诉扣分"),

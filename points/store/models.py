@@ -42,6 +42,8 @@ class ItemKind(Choice):
 
 # Vouchers that hold stock and points: those a per-person limit counts.
 LIVE_STATES = (VoucherState.ISSUED.value, VoucherState.PICKED_UP.value)
+# Item photos' folder under the media folder (points.photos).
+PHOTOS = "store"
 
 
 class Item(SQLModel, table=True):
@@ -71,7 +73,7 @@ class Item(SQLModel, table=True):
     community_id: int = Field(foreign_key="org_nodes.id")
     name: str = Field(max_length=100)
     description: str = Field(default="", max_length=1000)
-    # The photo's file name in the media folder (content-addressed), if any.
+    # The photo's file name in the media folder's PHOTOS (content-addressed), if any.
     photo: str | None = Field(default=None, max_length=80)
     kind: str = Field(default="xingan", max_length=8)
     price: int

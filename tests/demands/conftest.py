@@ -15,6 +15,15 @@ from tests.board.conftest import (  # noqa: F401 - fixtures shared with the boar
 )
 
 
+@pytest.fixture(autouse=True)
+def media(app, tmp_path):
+    """Photos go to a folder of the test's own."""
+    before = app.config.get("MEDIA_FOLDER")
+    app.config["MEDIA_FOLDER"] = str(tmp_path / "media")
+    yield tmp_path / "media" / "demands"
+    app.config["MEDIA_FOLDER"] = before
+
+
 @pytest.fixture
 def make_demand(board, actor_of):  # noqa: F811 - `board` is the fixture imported above
     """`make_demand(person=board.resident, **fields)`: an open demand asked through the operation."""

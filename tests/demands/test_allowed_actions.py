@@ -4,6 +4,7 @@ every action it withholds is refused. Each attempt runs in a savepoint that is r
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,9 @@ def _at(hours: float):
     return NOW + timedelta(hours=hours)
 
 
+PHOTO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
 TASK = {"title": "上门帮忙", "starts_at": _at(-1), "ends_at": _at(2), "claim_deadline": _at(1), "slots": 1}
 
 
@@ -33,6 +37,7 @@ def _call(action: str, actor, demand, resource):
         ),
         "withdraw": lambda: ops.withdraw_demand(actor=actor, demand_id=demand.id, now=NOW),
         "rate": lambda: ops.rate_demand(actor=actor, demand_id=demand.id, rating=4, now=NOW),
+        "photo": lambda: ops.set_demand_photo(actor=actor, demand_id=demand.id, data=PHOTO, now=NOW),
         "project": lambda: ops.create_project(
             actor=actor, demand_id=demand.id, resource_ids=[resource.id], now=NOW
         ),
@@ -98,7 +103,10 @@ def test_the_api_answers_the_allowed_actions(board, api_as, demands):
         "decline",
         "project",
     ]
-    assert resident.get(f"/api/v1/demands/{demands['open'].id}").json["allowed_actions"] == ["withdraw"]
+    assert resident.get(f"/api/v1/demands/{demands['open'].id}").json["allowed_actions"] == [
+        "withdraw",
+        "photo",
+    ]
     assert resident.get(f"/api/v1/demands/{demands['done'].id}").json["allowed_actions"] == ["rate"]
     assert resident.get(f"/api/v1/demands/{demands['rated'].id}").json["allowed_actions"] == []
     rated = resident.post(f"/api/v1/demands/{demands['done'].id}/rating", json={"rating": 5}).json

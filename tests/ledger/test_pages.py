@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from points.ledger import operations as ops
@@ -152,6 +155,38 @@ def test_approvals_split_what_i_can_approve_from_what_needs_someone_else(world, 
     mine = other.split("我可以审批")[1].split("需他人审批")[0]
     assert mine.count('name="ids"') == 3 and 'data-amount="' in mine
     assert "确定通过所选的 {count} 笔、共 {total} 分？" in other and 'data-bulk-summary="ids"' in other
+
+
+def test_approvals_page_each_list_by_its_own_cursor(world, page_as, award, monkeypatch):
+    """Mixed rows, oldest first: each list fills its page from the queue by the approve rule,
+    and paging one list leaves the other where it was."""
+    from points.ledger import pages as ledger_pages
+
+    monkeypatch.setattr(ledger_pages, "QUEUE_PER_PAGE", 2)
+    for amount in (11, 12, 13, 14, 15, 16):
+        maker = world.staff if amount % 2 else world.checker
+        award(amount, requested_by=maker, memo=f"第{amount}笔")
+    client = page_as(world.staff)
+
+    def lists(page: str) -> tuple[str, str]:
+        mine, others = page.split("<h2>我可以审批")[1].split("<h2>需他人审批")
+        return mine, others
+
+    first = client.get("/approvals").data.decode()
+    mine, others = lists(first)
+    assert "第12笔" in mine and "第14笔" in mine and "第16笔" not in mine and "第11笔" not in mine
+    assert "第11笔" in others and "第13笔" in others and "第15笔" not in others
+    assert mine.count('name="ids"') == 2 and others.count('name="ids"') == 0
+    onward = html.unescape(re.search(r'href="([^"]*others=[^"]+)">下一页', others).group(1))
+    assert "cursor=" not in onward
+    second = client.get(onward).data.decode()
+    mine_again, others_next = lists(second)
+    assert "第12笔" in mine_again and "第14笔" in mine_again
+    assert "第15笔" in others_next and "第11笔" not in others_next and "上一页" in others_next
+    later = html.unescape(re.search(r'href="([^"]*cursor=[^"]+)">下一页', mine_again).group(1))
+    third = client.get(later).data.decode()
+    mine_last, others_kept = lists(third)
+    assert "第16笔" in mine_last and "第12笔" not in mine_last and "第15笔" in others_kept
 
 
 def test_ledger_marks_an_approved_request_as_resolved(world, page_as, pending, make_person):

@@ -16,10 +16,10 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, a Frid
 @pytest.fixture(autouse=True)
 def media(app, tmp_path):
     """Photos go to a folder of the test's own."""
-    before = app.config.get("STORE_MEDIA_FOLDER")
-    app.config["STORE_MEDIA_FOLDER"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["STORE_MEDIA_FOLDER"] = before
+    before = app.config.get("MEDIA_FOLDER")
+    app.config["MEDIA_FOLDER"] = str(tmp_path / "media")
+    yield tmp_path / "media" / "store"
+    app.config["MEDIA_FOLDER"] = before
 
 
 @pytest.fixture

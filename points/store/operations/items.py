@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from points import photos
 from points.access import Actor
 from points.audit.operations import audit
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError
 from points.org.queries import get_node, get_station, get_unit
-from points.store import photos
-from points.store.models import Item, StockMove, StockMoveKind
+from points.store.models import PHOTOS, Item, StockMove, StockMoveKind
 from points.store.queries import get_item
 from points.store.rules import redeemable_kinds
 
@@ -190,7 +190,7 @@ def set_item_photo(*, actor: Actor, item_id: int, data: bytes, now: datetime | N
     now = now or utcnow()
     item = get_item(item_id)
     _managed(actor, item.community_id)
-    name = photos.save(data)
+    name = photos.save(PHOTOS, data)
     audit(actor, "store_item.updated", item, detail={"photo": [item.photo, name]}, now=now)
     item.photo, item.updated_at = name, now
     return item

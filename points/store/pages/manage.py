@@ -163,3 +163,7 @@ def upload_photo(item_id: int):
             lambda: operations.set_item_photo(actor=actor, item_id=item_id, data=data), done=_("照片已更新")
         )
     return redirect(url_for("store_pages.edit_item", item_id=item_id))
+
+
+# Room for a photo up to PHOTO_MAX_BYTES (points.errors reads the mark).
+upload_photo.takes_upload = True

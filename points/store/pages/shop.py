@@ -8,14 +8,15 @@ import secrets
 from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
+from points import photos
 from points.auth.current import current_actor, login_required
 from points.checkin.qr import qr_svg
 from points.db import utcnow
 from points.ledger.queries import balances_of_person
 from points.pagination import page_number, paginate
 from points.people.queries import get_person
-from points.store import operations, photos, presenters, queries
-from points.store.models import ItemKind, LimitPeriod, VoucherState
+from points.store import operations, presenters, queries
+from points.store.models import PHOTOS, ItemKind, LimitPeriod, VoucherState
 from points.store.pages import bp
 from points.store.rules import redeemable_kinds
 from points.store.schemas import CancelSchema, RedeemFormSchema
@@ -140,7 +141,7 @@ def cancel(voucher_id: int):
 @bp.get("/store/photos/<name>")
 @login_required
 def photo(name: str):
-    path = photos.photo_path(name)
+    path = photos.photo_path(PHOTOS, name)
     if path is None:
         abort(404)
     return send_file(path, mimetype=photos.MIMETYPE, max_age=0)

@@ -1,5 +1,6 @@
-"""Item photos: checked to be an image, turned upright, shrunk, re-encoded as JPEG (which drops
-every bit of metadata, location included) and kept under a name made from their content."""
+"""Uploaded photos (store items, demands): checked to be an image, turned upright, shrunk,
+re-encoded as JPEG (which drops every bit of metadata, location included) and kept in the
+instance's media folder under a name made from their content, one folder per use."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from points.errors import DomainError
+from points.labels import N_
 
 # Far more pixels than a phone's camera makes: anything bigger is a decompression bomb.
 MAX_PIXELS = 50_000_000
@@ -21,40 +23,42 @@ MIMETYPE = "image/jpeg"
 _NAME = re.compile(r"^[0-9a-f]{64}\.jpg$")
 
 
-def media_folder() -> Path:
-    folder = (
-        current_app.config.get("STORE_MEDIA_FOLDER") or Path(current_app.instance_path) / "media" / "store"
-    )
-    return Path(folder)
+def media_folder(use: str) -> Path:
+    """The folder of one use's photos (`store`, `demands`) under MEDIA_FOLDER."""
+    root = current_app.config.get("MEDIA_FOLDER") or Path(current_app.instance_path) / "media"
+    return Path(root) / use
 
 
 def is_photo_name(name: str) -> bool:
     return bool(_NAME.match(name or ""))
 
 
-def photo_path(name: str) -> Path | None:
+def photo_path(use: str, name: str) -> Path | None:
     """Where a photo of that name is, if the name is one of ours and the file exists."""
     if not is_photo_name(name):
         return None
-    path = media_folder() / name
+    path = media_folder(use) / name
     return path if path.is_file() else None
 
 
 def _refuse() -> DomainError:
     return DomainError(
-        "invalid_photo", "请上传 JPEG、PNG 或 WebP 格式的照片", 422, errors={"photo": ["不是图片"]}
+        "invalid_photo", "请上传 JPEG、PNG 或 WebP 格式的照片", 422, errors={"photo": [N_("不是图片")]}
     )
 
 
 def _open(data: bytes) -> Image.Image:
-    limit = current_app.config["STORE_PHOTO_MAX_BYTES"]
+    limit = current_app.config["PHOTO_MAX_BYTES"]
     if len(data) > limit:
         raise DomainError(
             "photo_too_large",
             "照片不能超过 %(mb)s MB",
             413,
             values={"mb": round(limit / 1024 / 1024, 1)},
+            errors={"photo": [N_("照片太大")]},
         )
+    if not data:
+        raise _refuse()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -70,11 +74,11 @@ def _open(data: bytes) -> Image.Image:
 
 
 def process(data: bytes) -> bytes:
-    """The uploaded bytes as a clean JPEG no larger than STORE_PHOTO_MAX_SIDE on its longer side.
+    """The uploaded bytes as a clean JPEG no larger than PHOTO_MAX_SIDE on its longer side.
     Raises `photo_too_large` (413) and `invalid_photo` (422)."""
     image = _open(data)
     image = ImageOps.exif_transpose(image)
-    side = current_app.config["STORE_PHOTO_MAX_SIDE"]
+    side = current_app.config["PHOTO_MAX_SIDE"]
     image.thumbnail((side, side))
     if image.mode != "RGB":
         background = Image.new("RGB", image.size, "white")
@@ -86,11 +90,12 @@ def process(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def save(data: bytes) -> str:
-    """Process and keep a photo; its name (the SHA-256 of the JPEG), so one photo is kept once."""
+def save(use: str, data: bytes) -> str:
+    """Process and keep a photo for `use`; its name (the SHA-256 of the JPEG), so one photo is
+    kept once."""
     jpeg = process(data)
     name = hashlib.sha256(jpeg).hexdigest() + ".jpg"
-    folder = media_folder()
+    folder = media_folder(use)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     if not target.exists():
