@@ -247,15 +247,15 @@ def insert_many(table: sa.Table, rows: list[dict]) -> None:
     conn = session().connection()
     columns = list(rows[0])
     names = ", ".join(columns)
-    cur = conn.connection.cursor()
+    # Driver SQL, not the raw cursor: statement listeners (counting, logging) still see it.
     if conn.dialect.name == "postgresql":
         arrays = ", ".join(f"%({c})s::{_pg_type(table.c[c].type)}[]" for c in columns)
         params = {c: [_pg_value(row[c]) for row in rows] for c in columns}
-        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})", params)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})", params)
         return
     marks = ", ".join(["?"] * len(columns))
     converters = [_sqlite_converter(table.c[c].type) for c in columns]
-    cur.executemany(
+    conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
         [
             tuple(
