@@ -37,12 +37,15 @@ from points.board.schemas import (
 from points.db import utcnow
 from points.errors import DomainError, NotFound
 from points.labels import N_
+from points.pagination import Cursor, decode_cursor
 from points.people.queries import mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
 # A mainland mobile number, as the task page's dispatch field asks for.
 MOBILE = re.compile(r"1[3-9]\d{9}")
+# Tasks on one page of the board: a phone screen or two.
+BOARD_PER_PAGE = 30
 
 
 @bp.context_processor
@@ -63,6 +66,14 @@ def action_limits() -> dict[str, dict]:
     }
 
 
+def _cursor() -> Cursor | None:
+    """Where a list page starts; a cursor that is not this list's reads as the first page."""
+    try:
+        return decode_cursor(request.args.get("cursor"))
+    except DomainError:
+        return None
+
+
 def _back(default: str):
     return redirect(safe_local_path(request.form.get("back"), default))
 
@@ -81,10 +92,18 @@ def board():
     actor, now = current_actor_or_none(), utcnow()
     category = request.args.get("category") if request.args.get("category") in Category.values() else None
     only_claimable = request.args.get("claimable") == "1"
-    rows = queries.board_rows(actor, now=now, category=category, claimable=True if only_claimable else None)
+    data = queries.board_page(
+        actor,
+        now=now,
+        cursor=_cursor(),
+        per_page=BOARD_PER_PAGE,
+        category=category,
+        claimable=True if only_claimable else None,
+    )
     return render_template(
         "board/board.html",
-        tasks=tasks_out(actor, rows, now=now),
+        tasks=tasks_out(actor, data["items"], now=now),
+        data=data,
         category=category,
         only_claimable=only_claimable,
     )

@@ -274,9 +274,10 @@ def takes_applications(task: Task) -> bool:
     return task.fill_mode != FillMode.FIRST_COME and task.drawn_at is None
 
 
-def _unit_refusal(actor: Actor, unit_id: int) -> DomainError | None:
+def _unit_refusal(actor: Actor, unit_id: int, facts: Facts) -> DomainError | None:
     try:
-        get_unit(unit_id)
+        # Held by the facts: the session keeps no unreferenced row, and a board asks per task.
+        facts._once(("unit", unit_id), lambda: get_unit(unit_id))
     except NotFound as exc:
         return exc
     if not actor.administers_unit(unit_id):
@@ -286,7 +287,7 @@ def _unit_refusal(actor: Actor, unit_id: int) -> DomainError | None:
 
 def _claim(actor: Actor, task: Task, facts: Facts, unit_id: int | None = None) -> DomainError | None:
     """揭榜, for oneself or (`unit_id`) for a unit one administers."""
-    if unit_id is not None and (refused := _unit_refusal(actor, unit_id)):
+    if unit_id is not None and (refused := _unit_refusal(actor, unit_id, facts)):
         return refused
     if task.state in (TaskState.DRAFT, TaskState.CANCELLED):
         return NotFound("task_not_found", "任务不存在")
