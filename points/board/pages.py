@@ -46,6 +46,8 @@ bp = Blueprint("board_pages", __name__, template_folder="templates")
 MOBILE = re.compile(r"1[3-9]\d{9}")
 # Tasks on one page of the board: a phone screen or two.
 BOARD_PER_PAGE = 30
+# Claims on one page of my claims and of the verification queue.
+LIST_PER_PAGE = 30
 
 
 @bp.context_processor
@@ -180,10 +182,11 @@ def claim_action(claim_id: int, action: str):
 def my_claims():
     actor = current_actor_or_none()
     state = request.args.get("state") if request.args.get("state") in ClaimState.values() else None
-    rows = queries.first_rows(queries.my_claims_stmt(actor, state=state))
+    data = queries.my_claims_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE, state=state)
     return render_template(
         "board/my_claims.html",
-        claims=claims_out(actor, rows, now=utcnow()),
+        claims=claims_out(actor, data["items"], now=utcnow()),
+        data=data,
         state=state,
     )
 
@@ -283,10 +286,11 @@ def verification_queue():
     actor = current_actor_or_none()
     if not actor.can_somewhere("unit.read"):
         actor.require_somewhere("claims.verify")
-    rows = queries.first_rows(queries.verification_queue_stmt(actor))
+    data = queries.verification_queue_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE)
     return render_template(
         "board/verify.html",
-        claims=claims_out(actor, rows, now=utcnow()),
+        claims=claims_out(actor, data["items"], now=utcnow()),
+        data=data,
         my_units=set(actor.unit_ids),
     )
 

@@ -51,6 +51,13 @@ def get_claim(claim_id: int, *, lock: bool = False) -> Claim:
     return get_row(Claim, claim_id, NotFound("claim_not_found", "揭榜记录不存在"), lock=lock)
 
 
+def tasks_by_id(task_ids: list[int]) -> list[Task]:
+    """These tasks, in one read."""
+    if not task_ids:
+        return []
+    return list(session().exec(select(Task).where(Task.id.in_(task_ids))))
+
+
 def community_path(community_id: int) -> str:
     return get_node(community_id).path
 
@@ -513,6 +520,77 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | Non
     if task_id is not None:
         stmt = stmt.where(Claim.task_id == task_id)
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
+
+
+def _union_page(
+    branches: list, filters: list, keys: list, row_key, *, cursor: Cursor | None, per_page: int
+) -> dict:
+    """A keyset page of claims reached by any of `branches`, each its own index range (a
+    UNION of small scans, never one scan behind an OR)."""
+
+    def build(conditions: list, order: list, limit: int) -> sa.Select:
+        parts = [
+            select(Claim.id).where(branch, *filters, *conditions).order_by(*order).limit(limit)
+            for branch in branches
+        ]
+        found = sa.union(*(sa.select(part.subquery()) for part in parts)).subquery()
+        return select(Claim).join(found, found.c.id == Claim.id).order_by(*order).limit(limit)
+
+    return keyset(build, keys=keys, row_key=row_key, cursor=cursor, per_page=per_page)
+
+
+def my_claims_page(actor: Actor, *, cursor: Cursor | None, per_page: int, state: str | None = None) -> dict:
+    """A keyset page of `my_claims_stmt`, latest change first."""
+    branches = [sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)]
+    if actor.unit_ids:
+        branches.append(sa.and_(Claim.claimant_type == "unit", Claim.unit_id.in_(actor.unit_ids)))
+    return _union_page(
+        branches,
+        [Claim.state == state] if state else [],
+        [(Claim.updated_at, True), (Claim.id, True)],
+        lambda claim: (claim.updated_at, claim.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
+
+
+def verification_queue_page(
+    actor: Actor,
+    *,
+    cursor: Cursor | None,
+    per_page: int,
+    awaiting: str | None = None,
+    task_id: int | None = None,
+    community_id: int | None = None,
+) -> dict:
+    """A keyset page of `verification_queue_stmt`, longest waiting first: each side the caller
+    verifies for (their scope's communities, their units) is its own range of the submitted
+    claims."""
+    branches = []
+    if awaiting in (None, "community") and actor.can_somewhere("claims.verify"):
+        in_scope = (
+            select(Task.id)
+            .join(OrgNode, OrgNode.id == Task.community_id)
+            .where(actor.scope_filter("claims.verify", OrgNode.path))
+        )
+        branches.append(sa.and_(Claim.community_verified_at.is_(None), Claim.task_id.in_(in_scope)))
+    if awaiting in (None, "unit") and actor.unit_ids:
+        branches.append(
+            sa.and_(Claim.unit_verified_at.is_(None), Claim.confirming_unit_id.in_(actor.unit_ids))
+        )
+    filters = [Claim.state == ClaimState.SUBMITTED]
+    if task_id is not None:
+        filters.append(Claim.task_id == task_id)
+    if community_id is not None:
+        filters.append(Claim.task_id.in_(select(Task.id).where(Task.community_id == community_id)))
+    return _union_page(
+        branches or [sa.false()],
+        filters,
+        [(Claim.submitted_at, False), (Claim.id, False)],
+        lambda claim: (claim.submitted_at, claim.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
 
 
 def person_claims(person_id: int, *, limit: int = 10) -> list[Claim]:

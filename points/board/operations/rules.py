@@ -178,6 +178,10 @@ class Facts:
     def task(self, task_id: int) -> Task:
         return self._once(("task", task_id), lambda: get_task(task_id))
 
+    def know_task(self, task: Task) -> None:
+        """A task a list has already read."""
+        self._cache[("task", task.id)] = task
+
     def live_count(self, task_id: int) -> int:
         if task_id not in self.live_counts:
             self.live_counts[task_id] = live_claim_count(task_id)
