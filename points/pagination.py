@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from points.db import session
@@ -134,21 +134,31 @@ def _typed(value):
     return value
 
 
-def encode_cursor(values: tuple, *, backwards: bool = False, **extra) -> str:
-    """An opaque, signed cursor: clients pass it back as it is and cannot forge one."""
-    return _serializer().dumps({"k": [_plain(v) for v in values], "b": backwards, "x": extra})
+def _this_list() -> str | None:
+    """The list a cursor belongs to: the endpoint that answers it (API and page apart)."""
+    return request.endpoint if has_request_context() else None
 
 
-def decode_cursor(token: str | None) -> Cursor | None:
+def encode_cursor(values: tuple, *, backwards: bool = False, list_name: str | None = None, **extra) -> str:
+    """An opaque, signed cursor of one list (`list_name`, by default this request's endpoint):
+    clients pass it back as it is and cannot forge one, nor page another list with it."""
+    payload = {"k": [_plain(v) for v in values], "b": backwards, "x": extra, "l": list_name or _this_list()}
+    return _serializer().dumps(payload)
+
+
+def decode_cursor(token: str | None, *, list_name: str | None = None) -> Cursor | None:
     """The cursor a client sent (None for the first page); 400 `invalid_cursor` if it is not one
-    of ours."""
+    of ours, or belongs to another list than `list_name` (by default this request's endpoint)."""
     if not token:
         return None
     try:
         data = _serializer().loads(token)
-        return Cursor(tuple(_typed(v) for v in data["k"]), bool(data["b"]), dict(data.get("x") or {}))
+        cursor = Cursor(tuple(_typed(v) for v in data["k"]), bool(data["b"]), dict(data.get("x") or {}))
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise DomainError("invalid_cursor", "翻页位置无效，请从第一页重新开始") from exc
+    if data.get("l") != (list_name or _this_list()):
+        raise DomainError("invalid_cursor", "这个翻页位置属于另一个列表，请从这个列表的第一页开始")
+    return cursor
 
 
 Key = tuple[sa.ColumnElement, bool]

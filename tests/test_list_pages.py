@@ -66,7 +66,7 @@ def test_a_numbered_page_past_the_end_says_so_and_links_to_the_first(demo, path,
 )
 def test_a_cursor_past_the_last_row_links_to_the_first_page(demo, path, login, past):
     app, _ = demo
-    with app.test_request_context():
+    with app.test_request_context(path):
         beyond = encode_cursor((past,))
     html = _client(app, login).get(f"{path}?cursor={beyond}").data.decode()
     assert "这一页没有内容" in html and f'href="{path}">回到第一页' in html

@@ -10,10 +10,12 @@ from points.board import draw, operations, queries
 from points.board.presenters import claim_out, claims_out, task_out, tasks_out
 from points.board.schemas import (
     ClaimCreateSchema,
+    ClaimKeysetPageSchema,
     ClaimPageSchema,
     ClaimQuerySchema,
     ClaimSchema,
     DispatchSchema,
+    MyClaimsQuerySchema,
     OptionalReasonSchema,
     QueueQuerySchema,
     ReasonSchema,
@@ -157,29 +159,31 @@ class TaskDispatch(MethodView):
 @blp.route("/me/claims")
 class MyClaims(MethodView):
     @blp.doc(security=SECURED)
-    @blp.arguments(ClaimQuerySchema, location="query")
-    @blp.response(200, ClaimPageSchema)
+    @blp.arguments(MyClaimsQuerySchema, location="query")
+    @blp.response(200, ClaimKeysetPageSchema)
     def get(self, args):
-        """My claims and my units', with each award's state read from the ledger."""
+        """My claims and my units', latest change first, with each award's state read from the
+        ledger; paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        stmt = queries.my_claims_stmt(actor, state=args.get("state"))
-        result = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        result = queries.my_claims_page(actor, cursor=cursor, per_page=per_page, **args)
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result
+        return result, 200, page_links(result)
 
 
 @blp.route("/claims/queue")
 class VerificationQueue(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(QueueQuerySchema, location="query")
-    @blp.response(200, ClaimPageSchema)
+    @blp.response(200, ClaimKeysetPageSchema)
     def get(self, args):
-        """Submitted claims waiting for my side: community staff, or a confirming unit's admin."""
+        """Submitted claims waiting for my side (community staff, or a confirming unit's admin),
+        longest waiting first; paged by cursor."""
         actor = current_actor()
-        page, per_page = args.pop("page"), args.pop("per_page")
-        result = paginate(queries.verification_queue_stmt(actor, **args), page=page, per_page=per_page)
+        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        result = queries.verification_queue_page(actor, cursor=cursor, per_page=per_page, **args)
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result
+        return result, 200, page_links(result)
 
 
 @blp.route("/claims/<int:claim_id>")

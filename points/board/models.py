@@ -167,6 +167,16 @@ class Claim(SQLModel, table=True):
             postgresql_where=sa.text(f"claimant_type = 'unit' AND {LIVE_CLAIM}"),
         ),
         sa.Index("ix_claims_task_state", "task_id", "state"),
+        # My claims (a person's, a unit's) latest change first; the verification queue.
+        sa.Index("ix_claims_person_updated", "person_id", "updated_at", "id"),
+        sa.Index("ix_claims_unit_updated", "unit_id", "updated_at", "id"),
+        sa.Index(
+            "ix_claims_submitted",
+            "submitted_at",
+            "id",
+            sqlite_where=sa.text("state = 'submitted'"),
+            postgresql_where=sa.text("state = 'submitted'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

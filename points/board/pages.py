@@ -37,12 +37,17 @@ from points.board.schemas import (
 from points.db import utcnow
 from points.errors import DomainError, NotFound
 from points.labels import N_
+from points.pagination import Cursor, decode_cursor
 from points.people.queries import mask_phone
 from points.web import field_limits, load_form, page_action, safe_local_path
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
 # A mainland mobile number, as the task page's dispatch field asks for.
 MOBILE = re.compile(r"1[3-9]\d{9}")
+# Tasks on one page of the board: a phone screen or two.
+BOARD_PER_PAGE = 30
+# Claims on one page of my claims and of the verification queue.
+LIST_PER_PAGE = 30
 
 
 @bp.context_processor
@@ -63,6 +68,14 @@ def action_limits() -> dict[str, dict]:
     }
 
 
+def _cursor() -> Cursor | None:
+    """Where a list page starts; a cursor that is not this list's reads as the first page."""
+    try:
+        return decode_cursor(request.args.get("cursor"))
+    except DomainError:
+        return None
+
+
 def _back(default: str):
     return redirect(safe_local_path(request.form.get("back"), default))
 
@@ -81,10 +94,18 @@ def board():
     actor, now = current_actor_or_none(), utcnow()
     category = request.args.get("category") if request.args.get("category") in Category.values() else None
     only_claimable = request.args.get("claimable") == "1"
-    rows = queries.board_rows(actor, now=now, category=category, claimable=True if only_claimable else None)
+    data = queries.board_page(
+        actor,
+        now=now,
+        cursor=_cursor(),
+        per_page=BOARD_PER_PAGE,
+        category=category,
+        claimable=True if only_claimable else None,
+    )
     return render_template(
         "board/board.html",
-        tasks=tasks_out(actor, rows, now=now),
+        tasks=tasks_out(actor, data["items"], now=now),
+        data=data,
         category=category,
         only_claimable=only_claimable,
     )
@@ -161,10 +182,11 @@ def claim_action(claim_id: int, action: str):
 def my_claims():
     actor = current_actor_or_none()
     state = request.args.get("state") if request.args.get("state") in ClaimState.values() else None
-    rows = queries.first_rows(queries.my_claims_stmt(actor, state=state))
+    data = queries.my_claims_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE, state=state)
     return render_template(
         "board/my_claims.html",
-        claims=claims_out(actor, rows, now=utcnow()),
+        claims=claims_out(actor, data["items"], now=utcnow()),
+        data=data,
         state=state,
     )
 
@@ -264,10 +286,11 @@ def verification_queue():
     actor = current_actor_or_none()
     if not actor.can_somewhere("unit.read"):
         actor.require_somewhere("claims.verify")
-    rows = queries.first_rows(queries.verification_queue_stmt(actor))
+    data = queries.verification_queue_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE)
     return render_template(
         "board/verify.html",
-        claims=claims_out(actor, rows, now=utcnow()),
+        claims=claims_out(actor, data["items"], now=utcnow()),
+        data=data,
         my_units=set(actor.unit_ids),
     )
 

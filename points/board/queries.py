@@ -3,7 +3,7 @@ award, and the live claims that count a task's slots."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -49,6 +49,13 @@ def get_task(task_id: int, *, lock: bool = False) -> Task:
 
 def get_claim(claim_id: int, *, lock: bool = False) -> Claim:
     return get_row(Claim, claim_id, NotFound("claim_not_found", "揭榜记录不存在"), lock=lock)
+
+
+def tasks_by_id(task_ids: list[int]) -> list[Task]:
+    """These tasks, in one read."""
+    if not task_ids:
+        return []
+    return list(session().exec(select(Task).where(Task.id.in_(task_ids))))
 
 
 def community_path(community_id: int) -> str:
@@ -130,12 +137,14 @@ def task_claims(task_id: int, *, lock: bool = False) -> list[Claim]:
 @dataclass
 class Standing:
     """What the caller could claim: the eligibilities and communities open to them, as a
-    person and for the units they administer."""
+    person and for the units they administer; `reach` is every community they belong to (lived
+    in or reported to, themselves or through their units), suspended or not."""
 
     person_id: int
     eligibilities: tuple[str, ...]
     communities: set[int]
     unit_communities: set[int]
+    reach: set[int] = field(default_factory=set)
 
 
 def standing_of(actor: Actor) -> Standing:
@@ -164,9 +173,10 @@ def standing_of(actor: Actor) -> Standing:
             )
         )
     eligibilities = ("residents", "anyone", "party_members") if member else ("residents", "anyone")
+    reach = communities | unit_communities
     if person.is_suspended:
         communities, unit_communities = set(), set()
-    return Standing(person.id, eligibilities, communities, unit_communities)
+    return Standing(person.id, eligibilities, communities, unit_communities, reach)
 
 
 def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
@@ -201,88 +211,211 @@ def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def board_stmt(
-    actor: Actor,
-    *,
+def task_stmt(actor: Actor, *, now: datetime, standing: Standing | None = None) -> sa.Select:
+    """Rows of (task, live claims, claimable) for tasks picked by the caller's `where`: for one
+    task's page, or for the rows of one board page (never the whole board: the live count is a
+    subquery per row)."""
+    standing = standing or standing_of(actor)
+    return select(Task, _live_count.label("live"), _claimable(standing, now).label("claimable"))
+
+
+def open_tasks_stmt(actor: Actor) -> sa.Select:
+    """Posted tasks of the communities where the caller manages tasks (a figure for staff)."""
+    return (
+        select(Task.id)
+        .join(OrgNode, OrgNode.id == Task.community_id)
+        .where(Task.state == TaskState.POSTED, actor.scope_filter("tasks.manage", OrgNode.path))
+    )
+
+
+# --- the board -----------------------------------------------------------------------------
+
+# The board's order: posted tasks, then closed ones, then (for staff) the rest, each by start
+# time. Each (community, state) is one range of ix_tasks_community_state_start, already in
+# that order, so a page reads per_page + 1 rows of each range and never the city's tasks.
+BOARD_RANKS = {
+    TaskState.POSTED: 0,
+    TaskState.CLOSED: 1,
+    TaskState.DONE: 2,
+    TaskState.DRAFT: 3,
+    TaskState.CANCELLED: 4,
+}
+# What a reader acts on: posted and closed tasks; staff see every state in their scope.
+ACTIONABLE = (TaskState.POSTED, TaskState.CLOSED)
+# Past this many (community, state) ranges, one range per state (sorted) keeps the statement small.
+MAX_RANGES = 40
+_RANK = sa.case(*((Task.state == state, rank) for state, rank in BOARD_RANKS.items()), else_=9)
+
+
+def board_ranges(actor: Actor, standing: Standing, *, community_id: int | None, state: str | None) -> dict:
+    """state -> the communities whose tasks of that state the board lists: the communities the
+    reader belongs to (posted and closed tasks), every state where they manage tasks; one
+    community when the reader picks it."""
+    managed = {node.id for node in managed_communities(actor)}
+    if community_id is not None:
+        reach, managed = {community_id}, managed & {community_id}
+    else:
+        reach = standing.reach
+    ranges: dict[str, set[int]] = {}
+    for each in BOARD_RANKS:
+        if state and each != state:
+            continue
+        communities = set(managed)
+        if each in ACTIONABLE:
+            communities |= reach
+        if communities:
+            ranges[each] = communities
+    return ranges
+
+
+def _claimed_by(actor: Actor) -> sa.ColumnElement[bool]:
+    """Tasks the caller (or a unit they administer) holds a live claim on."""
+    mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)
+    if actor.unit_ids:
+        mine = sa.or_(mine, sa.and_(Claim.claimant_type == "unit", Claim.unit_id.in_(actor.unit_ids)))
+    return Task.id.in_(select(Claim.task_id).where(mine, Claim.state.in_(LIVE_CLAIM_STATES)))
+
+
+def _past(columns: list, values: tuple, backwards: bool) -> sa.ColumnElement[bool]:
+    left, right = (
+        sa.tuple_(*columns),
+        sa.tuple_(*(sa.literal(v, c.type) for c, v in zip(columns, values, strict=True))),
+    )
+    return left < right if backwards else left > right
+
+
+def _board_filters(
+    standing: Standing,
     now: datetime,
-    community_id: int | None = None,
+    *,
     category: str | None = None,
     eligibility: str | None = None,
-    state: str | None = None,
     open_slots: bool | None = None,
     claimable: bool | None = None,
     q: str | None = None,
-) -> sa.Select:
-    """Tasks the caller may see, what they may claim first, then by start time: rows of (task,
-    live claims, claimable).
-
-    Everyone sees tasks on the board (posted, closed, done); drafts and cancelled tasks
-    only staff of the community see.
-    """
-    standing = standing_of(actor)
-    can_claim = _claimable(standing, now)
-    visible = sa.or_(Task.state.in_(PUBLIC_TASK_STATES), actor.scope_filter("tasks.manage", OrgNode.path))
-    stmt = (
-        select(Task, _live_count.label("live"), can_claim.label("claimable"))
-        .join(OrgNode, OrgNode.id == Task.community_id)
-        .where(visible)
-    )
-    if community_id is not None:
-        stmt = stmt.where(Task.community_id == community_id)
+) -> list:
+    out = []
     if category:
-        stmt = stmt.where(Task.category == category)
+        out.append(Task.category == category)
     if eligibility:
-        stmt = stmt.where(Task.eligibility == eligibility)
-    if state:
-        stmt = stmt.where(Task.state == state)
+        out.append(Task.eligibility == eligibility)
     if open_slots is not None:
         has_room = sa.and_(Task.state == TaskState.POSTED, _live_count < Task.slots)
-        stmt = stmt.where(has_room if open_slots else ~has_room)
+        out.append(has_room if open_slots else ~has_room)
     if claimable is not None:
-        stmt = stmt.where(can_claim if claimable else ~can_claim)
+        can_claim = _claimable(standing, now)
+        out.append(can_claim if claimable else ~can_claim)
     if q:
-        stmt = stmt.where(Task.title.contains(q, autoescape=True))
-    return stmt.order_by(*(column for column, _ in board_keys(can_claim)))
+        out.append(Task.title.contains(q, autoescape=True))
+    return out
 
 
-_STATE_RANK = sa.case((Task.state == TaskState.POSTED, 0), (Task.state == TaskState.CLOSED, 1), else_=2)
+def board_row_key(task: Task) -> tuple:
+    """A task's place in the board's order (rank of its state, start, id)."""
+    return (BOARD_RANKS.get(task.state, 9), task.starts_at, task.id)
 
 
-def board_keys(can_claim: sa.ColumnElement[bool]) -> list[tuple[sa.ColumnElement, bool]]:
-    """The board's order as keyset keys: what the caller may claim, posted before closed before
-    the rest, then start time and id."""
-    return [
-        (sa.case((can_claim, 0), else_=1), False),
-        (_STATE_RANK, False),
-        (Task.starts_at, False),
-        (Task.id, False),
-    ]
+def board_page(
+    actor: Actor,
+    *,
+    now: datetime,
+    cursor: Cursor | None,
+    per_page: int,
+    community_id: int | None = None,
+    state: str | None = None,
+    **filters,
+) -> dict:
+    """A keyset page of the board: rows of (task, live claims, claimable).
 
+    The board lists what the reader can act on: posted and closed tasks of the communities they
+    live in or reported to (双报到, themselves or through their units), every task of the
+    communities where they manage tasks, and the running tasks they hold a live claim on. The
+    live counts and whether each may be claimed are read for the page's rows only."""
+    standing = standing_of(actor)
+    ranges = board_ranges(actor, standing, community_id=community_id, state=state)
+    where = _board_filters(standing, now, **filters)
+    backwards = cursor is not None and cursor.backwards
+    claimed_states = [s for s in ACTIONABLE if not state or s == state]
+    listed = set().union(*ranges.values()) if ranges else set()
 
-def board_row_key(row) -> tuple:
-    """A board row's (task, live, claimable) place in `board_keys`' order."""
-    task, _live, claimable = row
-    rank = {TaskState.POSTED: 0, TaskState.CLOSED: 1}.get(task.state, 2)
-    return (0 if claimable else 1, rank, task.starts_at, task.id)
+    def part(conditions: list, rank: sa.ColumnElement, ordered: bool, limit: int) -> sa.Select:
+        stmt = select(Task.id, rank.label("rank"), Task.starts_at).where(*conditions, *where)
+        if ordered:
+            direction = sa.desc if backwards else sa.asc
+            # A range's rank is a constant (never an ORDER BY term: SQLite reads it as a position).
+            keys = (
+                [Task.starts_at, Task.id]
+                if isinstance(rank, sa.sql.elements.ColumnClause)
+                else [rank, Task.starts_at, Task.id]
+            )
+            stmt = stmt.order_by(*(direction(key) for key in keys))
+        return stmt.limit(limit)
 
+    def after(rank: int) -> list | None:
+        """The cursor's condition in one range of this rank (None: the range lies behind it)."""
+        if cursor is None:
+            return []
+        at = cursor.values[0]
+        if rank == at:
+            return [_past([Task.starts_at, Task.id], cursor.values[1:], backwards)]
+        return [] if (rank > at) != backwards else None
 
-def board_page(actor: Actor, *, now: datetime, cursor: Cursor | None, per_page: int, **filters) -> dict:
-    """A keyset page of the board (`board_stmt`): rows of (task, live claims, claimable)."""
-    stmt = board_stmt(actor, now=now, **filters)
-    can_claim = stmt.selected_columns.claimable.element
-    return keyset(
-        stmt,
-        keys=board_keys(can_claim),
+    def build(_conditions: list, order: list, limit: int) -> sa.Select:
+        # The cursor is pushed into each range here; `order` is empty only for the count.
+        parts = []
+        for each, communities in ranges.items():
+            past = after(BOARD_RANKS[each]) if order else []
+            if past is None:
+                continue
+            split = len(communities) * len(ranges) <= MAX_RANGES
+            for group in [[c] for c in sorted(communities)] if split else [sorted(communities)]:
+                scope = Task.community_id.in_(group) if len(group) > 1 else Task.community_id == group[0]
+                rank = sa.literal_column(str(BOARD_RANKS[each]))
+                parts.append(part([scope, Task.state == each, *past], rank, bool(order), limit))
+        if claimed_states and community_id is None:
+            past = (
+                [_past([_RANK, Task.starts_at, Task.id], cursor.values, backwards)]
+                if cursor and order
+                else []
+            )
+            outside = [Task.community_id.notin_(sorted(listed))] if listed else []
+            mine = [_claimed_by(actor), Task.state.in_(claimed_states), *outside, *past]
+            parts.append(part(mine, _RANK, bool(order), limit))
+        if not parts:
+            return select(Task).where(sa.false()).limit(limit)
+        found = sa.union_all(*(sa.select(p.subquery()) for p in parts)).subquery()
+        stmt = select(Task).join(found, found.c.id == Task.id)
+        if order:
+            direction = sa.desc if backwards else sa.asc
+            stmt = stmt.order_by(direction(found.c.rank), direction(found.c.starts_at), direction(found.c.id))
+        return stmt.limit(limit)
+
+    page = keyset(
+        build,
+        keys=[(Task.id, False)],
         row_key=board_row_key,
         cursor=cursor,
         per_page=per_page,
-        fetch="rows",
     )
+    page["items"] = with_counts(actor, page["items"], now=now, standing=standing)
+    return page
+
+
+def with_counts(
+    actor: Actor, tasks: list[Task], *, now: datetime, standing: Standing | None = None
+) -> list[tuple[Task, int, bool]]:
+    """The tasks as rows of (task, live claims, claimable), read in one statement for these rows
+    only, in the order given."""
+    if not tasks:
+        return []
+    stmt = task_stmt(actor, now=now, standing=standing).where(Task.id.in_([t.id for t in tasks]))
+    found = {task.id: (task, live, claimable) for task, live, claimable in session().exec(stmt)}
+    return [found[task.id] for task in tasks]
 
 
 def board_rows(actor: Actor, *, now: datetime, limit: int = 100, **filters) -> list[tuple[Task, int, bool]]:
-    """The first rows of the board (`board_stmt`) for a page."""
-    return list(session().exec(board_stmt(actor, now=now, **filters).limit(limit)).all())
+    """The first rows of the board (`board_page`)."""
+    return board_page(actor, now=now, cursor=None, per_page=limit, **filters)["items"]
 
 
 def visible_task(actor: Actor, task_id: int) -> Task:
@@ -298,9 +431,7 @@ def visible_task(actor: Actor, task_id: int) -> Task:
 
 def task_row(actor: Actor, task_id: int, *, now: datetime) -> tuple[Task, int, bool]:
     """A task with its live claim count and whether the caller may claim it now."""
-    visible_task(actor, task_id)
-    stmt = board_stmt(actor, now=now).where(Task.id == task_id)
-    return session().exec(stmt).one()
+    return with_counts(actor, [visible_task(actor, task_id)], now=now)[0]
 
 
 def managed_communities(actor: Actor) -> list[OrgNode]:
@@ -389,6 +520,77 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | Non
     if task_id is not None:
         stmt = stmt.where(Claim.task_id == task_id)
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
+
+
+def _union_page(
+    branches: list, filters: list, keys: list, row_key, *, cursor: Cursor | None, per_page: int
+) -> dict:
+    """A keyset page of claims reached by any of `branches`, each its own index range (a
+    UNION of small scans, never one scan behind an OR)."""
+
+    def build(conditions: list, order: list, limit: int) -> sa.Select:
+        parts = [
+            select(Claim.id).where(branch, *filters, *conditions).order_by(*order).limit(limit)
+            for branch in branches
+        ]
+        found = sa.union(*(sa.select(part.subquery()) for part in parts)).subquery()
+        return select(Claim).join(found, found.c.id == Claim.id).order_by(*order).limit(limit)
+
+    return keyset(build, keys=keys, row_key=row_key, cursor=cursor, per_page=per_page)
+
+
+def my_claims_page(actor: Actor, *, cursor: Cursor | None, per_page: int, state: str | None = None) -> dict:
+    """A keyset page of `my_claims_stmt`, latest change first."""
+    branches = [sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)]
+    if actor.unit_ids:
+        branches.append(sa.and_(Claim.claimant_type == "unit", Claim.unit_id.in_(actor.unit_ids)))
+    return _union_page(
+        branches,
+        [Claim.state == state] if state else [],
+        [(Claim.updated_at, True), (Claim.id, True)],
+        lambda claim: (claim.updated_at, claim.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
+
+
+def verification_queue_page(
+    actor: Actor,
+    *,
+    cursor: Cursor | None,
+    per_page: int,
+    awaiting: str | None = None,
+    task_id: int | None = None,
+    community_id: int | None = None,
+) -> dict:
+    """A keyset page of `verification_queue_stmt`, longest waiting first: each side the caller
+    verifies for (their scope's communities, their units) is its own range of the submitted
+    claims."""
+    branches = []
+    if awaiting in (None, "community") and actor.can_somewhere("claims.verify"):
+        in_scope = (
+            select(Task.id)
+            .join(OrgNode, OrgNode.id == Task.community_id)
+            .where(actor.scope_filter("claims.verify", OrgNode.path))
+        )
+        branches.append(sa.and_(Claim.community_verified_at.is_(None), Claim.task_id.in_(in_scope)))
+    if awaiting in (None, "unit") and actor.unit_ids:
+        branches.append(
+            sa.and_(Claim.unit_verified_at.is_(None), Claim.confirming_unit_id.in_(actor.unit_ids))
+        )
+    filters = [Claim.state == ClaimState.SUBMITTED]
+    if task_id is not None:
+        filters.append(Claim.task_id == task_id)
+    if community_id is not None:
+        filters.append(Claim.task_id.in_(select(Task.id).where(Task.community_id == community_id)))
+    return _union_page(
+        branches or [sa.false()],
+        filters,
+        [(Claim.submitted_at, False), (Claim.id, False)],
+        lambda claim: (claim.submitted_at, claim.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
 
 
 def person_claims(person_id: int, *, limit: int = 10) -> list[Claim]:

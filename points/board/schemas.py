@@ -231,7 +231,11 @@ class ClaimQuerySchema(PageArgsSchema):
     state = fields.String(validate=validate.OneOf(ClaimState.values()))
 
 
-class QueueQuerySchema(PageArgsSchema):
+class MyClaimsQuerySchema(CursorArgsSchema):
+    state = fields.String(validate=validate.OneOf(ClaimState.values()))
+
+
+class QueueQuerySchema(CursorArgsSchema):
     awaiting = fields.String(validate=validate.OneOf(("community", "unit")))
     task_id = Id(strict=False)
     community_id = Id(strict=False)
@@ -239,3 +243,4 @@ class QueueQuerySchema(PageArgsSchema):
 
 TaskPageSchema = keyset_schema(TaskSchema)
 ClaimPageSchema = page_schema(ClaimSchema)
+ClaimKeysetPageSchema = keyset_schema(ClaimSchema)

@@ -66,11 +66,7 @@ def dashboard_figures(actor: Actor, *, now: datetime) -> dict[str, int]:
     if actor.can_somewhere("claims.verify") or actor.can_somewhere("unit.read"):
         figures["verifications"] = _count(board.verification_queue_stmt(actor))
     if actor.can_somewhere("tasks.manage"):
-        figures["open_tasks"] = _count(
-            board.board_stmt(actor, now=now, state="posted").where(
-                actor.scope_filter("tasks.manage", OrgNode.path)
-            )
-        )
+        figures["open_tasks"] = _count(board.open_tasks_stmt(actor))
     return figures
 
 

@@ -167,12 +167,16 @@ def export_rows(
     if not last_id:
         return
     balance = _balance_after(account_id, last_id)
-    touching = sa.or_(*(side == account_id for side in _SIDES))
-    stmt = (
+    # Each side of the transfer walked down its (account, id) index and the two merged in id
+    # order: rows flow from the first one, never an OR of both sides sorted before the first.
+    sides = [
         sa.select(*_columns(account_id))
-        .where(touching, _t.c.id <= last_id, *conditions)
+        .where(side == account_id, _t.c.id <= last_id, *conditions)
         .order_by(_t.c.id.desc())
-    )
+        for side in _SIDES
+    ]
+    both = sa.union_all(*(sa.select(side.subquery()) for side in sides)).subquery()
+    stmt = sa.select(both).order_by(both.c.id.desc())
     for row in stream(stmt, batch=batch):
         row["balance"] = balance
         balance -= row["change"]

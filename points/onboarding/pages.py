@@ -435,8 +435,16 @@ def proxy_name_of(target_type: str, target_id: int | None) -> str | None:
     return person_names({proxy_id}).get(proxy_id) if proxy_id is not None else None
 
 
+def proxy_names_of(target_type: str, target_ids: list[int]) -> dict[int, str]:
+    """For templates listing many: target id -> the family member who did it (two reads)."""
+    proxies = proxies_of(target_type, target_ids) if target_ids else {}
+    names = person_names(set(proxies.values())) if proxies else {}
+    return {target: names[proxy] for target, proxy in proxies.items() if proxy in names}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["proxy_name_of"] = proxy_name_of
+    app.jinja_env.globals["proxy_names_of"] = proxy_names_of
 
     @app.before_request
     def _ask_for_consent():

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from points.auth.current import current_actor, current_actor_or_none
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
-from points.pagination import decode_cursor, keyset_schema, page_links, page_schema, paginate
+from points.pagination import decode_cursor, keyset_schema, page_links
 from points.people import operations, queries
 from points.people.audit_log import audit_page
 from points.people.passwords import generate_password
@@ -187,14 +187,15 @@ class PersonRole(MethodView):
 class Registrations(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(RegistrationQuerySchema, location="query")
-    @blp.response(200, page_schema(RegistrationSchema))
+    @blp.response(200, keyset_schema(RegistrationSchema))
     def get(self, args):
-        """Registrations (双报到): staff see their communities', others their own and their unit's."""
+        """Registrations (双报到): staff see their communities', others their own and their unit's;
+        newest first, paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        page, per_page = args.pop("page"), args.pop("per_page")
-        found = paginate(queries.registrations_stmt(actor, **args), page=page, per_page=per_page)
+        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        found = queries.registrations_page(actor, cursor=cursor, per_page=per_page, **args)
         found["items"] = [queries.registration_view(actor, reg) for reg in found["items"]]
-        return found
+        return found, 200, page_links(found)
 
     @blp.doc(security=SECURED)
     @blp.arguments(RegistrationCreateSchema)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor_or_none, login_required
 from points.errors import DomainError, Forbidden, ValidationFailed
 from points.org.queries import community_names
-from points.pagination import Cursor, decode_cursor, page_number, paginate
+from points.pagination import Cursor, decode_cursor
 from points.people import operations, queries
 from points.people.audit_log import AUDIT_ACTIONS, audit_page
 from points.people.models import RegistrationState
@@ -55,11 +55,7 @@ def registrations():
         raise Forbidden("forbidden", "双报到页面供党员、报到单位的管理员和社区工作人员使用")
     filters, errors = _filters(RegistrationFilterSchema())
     status = filters.get("status", RegistrationState.PENDING)
-    found = paginate(
-        queries.registrations_stmt(actor, status=status),
-        page=page_number(request.args.get("page")),
-        per_page=PAGE_SIZE,
-    )
+    found = queries.registrations_page(actor, cursor=_cursor(), per_page=PAGE_SIZE, status=status)
     found["items"] = queries.registration_listing(actor, found["items"])
     return render_template(
         "registrations.html",

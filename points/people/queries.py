@@ -353,6 +353,17 @@ def registrations_stmt(
     return stmt
 
 
+def registrations_page(actor: Actor, *, cursor: Cursor | None, per_page: int, **filters) -> dict:
+    """A keyset page of `registrations_stmt`, newest first."""
+    return keyset(
+        registrations_stmt(actor, **filters),
+        keys=[(Registration.id, True)],
+        row_key=lambda reg: (reg.id,),
+        cursor=cursor,
+        per_page=per_page,
+    )
+
+
 def registrations_of(person_id: int) -> list[Registration]:
     """Every 双报到 registration of the member, oldest first (their data export)."""
     return list(

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from points.labels import N_
-from points.pagination import CursorArgsSchema, PageArgsSchema
+from points.pagination import CursorArgsSchema
 from points.people.models import REGISTRATION_TRANSITIONS, RegistrationKind, RegistrationState, Role
 from points.people.passwords import MAX_LENGTH, MIN_LENGTH
 from points.validation import Schema
@@ -145,7 +145,7 @@ class RegistrationFilterSchema(Schema):
     community_id = fields.Integer()
 
 
-class RegistrationQuerySchema(RegistrationFilterSchema, PageArgsSchema):
+class RegistrationQuerySchema(RegistrationFilterSchema, CursorArgsSchema):
     pass
 
 

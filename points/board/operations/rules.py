@@ -178,6 +178,10 @@ class Facts:
     def task(self, task_id: int) -> Task:
         return self._once(("task", task_id), lambda: get_task(task_id))
 
+    def know_task(self, task: Task) -> None:
+        """A task a list has already read."""
+        self._cache[("task", task.id)] = task
+
     def live_count(self, task_id: int) -> int:
         if task_id not in self.live_counts:
             self.live_counts[task_id] = live_claim_count(task_id)
@@ -274,9 +278,10 @@ def takes_applications(task: Task) -> bool:
     return task.fill_mode != FillMode.FIRST_COME and task.drawn_at is None
 
 
-def _unit_refusal(actor: Actor, unit_id: int) -> DomainError | None:
+def _unit_refusal(actor: Actor, unit_id: int, facts: Facts) -> DomainError | None:
     try:
-        get_unit(unit_id)
+        # Held by the facts: the session keeps no unreferenced row, and a board asks per task.
+        facts._once(("unit", unit_id), lambda: get_unit(unit_id))
     except NotFound as exc:
         return exc
     if not actor.administers_unit(unit_id):
@@ -286,7 +291,7 @@ def _unit_refusal(actor: Actor, unit_id: int) -> DomainError | None:
 
 def _claim(actor: Actor, task: Task, facts: Facts, unit_id: int | None = None) -> DomainError | None:
     """揭榜, for oneself or (`unit_id`) for a unit one administers."""
-    if unit_id is not None and (refused := _unit_refusal(actor, unit_id)):
+    if unit_id is not None and (refused := _unit_refusal(actor, unit_id, facts)):
         return refused
     if task.state in (TaskState.DRAFT, TaskState.CANCELLED):
         return NotFound("task_not_found", "任务不存在")
