@@ -377,9 +377,17 @@ def test_a_standby_scheduler_process_runs_what_the_killed_leader_missed(tmp_path
                 conn.execute(sa.delete(JobRun.__table__).where(JobRun.period != "2000-01-01"))
                 conn.execute(sa.update(SchedulerLease.__table__).values(holder="dead-leader:1"))
             standby = subprocess.Popen(command, **quiet)
-            yesterday = (now - timedelta(days=1)).astimezone(scheduler.LOCAL_TZ).strftime("%Y-%m-%d")
+            # The nightly verification's last tick came after the leader's history: today's if its
+            # hour has passed, else yesterday's. Its period is that tick's date.
+            cron = scheduler.jobs()["verify_ledger"].cron
+            local_now = now.astimezone(scheduler.LOCAL_TZ)
+            tick = local_now.replace(hour=cron["hour"], minute=cron["minute"], second=0, microsecond=0)
+            if tick > local_now:
+                tick -= timedelta(days=1)
             ran = sa.select(JobRun.id).where(
-                JobRun.job == "verify_ledger", JobRun.period == yesterday, JobRun.status == "ok"
+                JobRun.job == "verify_ledger",
+                JobRun.period == tick.strftime("%Y-%m-%d"),
+                JobRun.status == "ok",
             )
 
             assert _wait_for(lambda: _read(engine, ran))
