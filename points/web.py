@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from points.db import LOCAL_TZ, roll_back_request
 from points.errors import DomainError, ValidationFailed
 from points.i18n import LANGUAGES
+from points.pagination import Cursor, decode_cursor
 
 T = TypeVar("T")
 
@@ -172,3 +173,12 @@ def init_app(app: Flask) -> None:
         if code in LANGUAGES:
             response.set_cookie("lang", code, max_age=_YEAR, samesite="Lax", httponly=True)
         return response
+
+
+def list_cursor(arg: str = "cursor") -> Cursor | None:
+    """Where a keyset list page starts; a cursor that is not this list's (or not a cursor at all)
+    reads as the first page, since a person who follows an old link should see the list."""
+    try:
+        return decode_cursor(request.args.get(arg))
+    except DomainError:
+        return None

@@ -37,9 +37,8 @@ from points.board.schemas import (
 from points.db import utcnow
 from points.errors import DomainError, NotFound
 from points.labels import N_
-from points.pagination import Cursor, decode_cursor
 from points.people.queries import mask_phone
-from points.web import field_limits, load_form, page_action, safe_local_path
+from points.web import field_limits, list_cursor, load_form, page_action, safe_local_path
 
 bp = Blueprint("board_pages", __name__, template_folder="templates")
 # A mainland mobile number, as the task page's dispatch field asks for.
@@ -68,14 +67,6 @@ def action_limits() -> dict[str, dict]:
     }
 
 
-def _cursor() -> Cursor | None:
-    """Where a list page starts; a cursor that is not this list's reads as the first page."""
-    try:
-        return decode_cursor(request.args.get("cursor"))
-    except DomainError:
-        return None
-
-
 def _back(default: str):
     return redirect(safe_local_path(request.form.get("back"), default))
 
@@ -97,7 +88,7 @@ def board():
     data = queries.board_page(
         actor,
         now=now,
-        cursor=_cursor(),
+        cursor=list_cursor(),
         per_page=BOARD_PER_PAGE,
         category=category,
         claimable=True if only_claimable else None,
@@ -182,7 +173,7 @@ def claim_action(claim_id: int, action: str):
 def my_claims():
     actor = current_actor_or_none()
     state = request.args.get("state") if request.args.get("state") in ClaimState.values() else None
-    data = queries.my_claims_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE, state=state)
+    data = queries.my_claims_page(actor, cursor=list_cursor(), per_page=LIST_PER_PAGE, state=state)
     return render_template(
         "board/my_claims.html",
         claims=claims_out(actor, data["items"], now=utcnow()),
@@ -286,7 +277,7 @@ def verification_queue():
     actor = current_actor_or_none()
     if not actor.can_somewhere("unit.read"):
         actor.require_somewhere("claims.verify")
-    data = queries.verification_queue_page(actor, cursor=_cursor(), per_page=LIST_PER_PAGE)
+    data = queries.verification_queue_page(actor, cursor=list_cursor(), per_page=LIST_PER_PAGE)
     return render_template(
         "board/verify.html",
         claims=claims_out(actor, data["items"], now=utcnow()),

@@ -26,10 +26,10 @@ from points.ledger.schemas import QueueQuerySchema, RejectSchema, StatementFilte
 from points.ledger.stars import person_stars
 from points.ledger.transitions import allowed_actions, approval_refusals
 from points.org.models import OrgNode, Unit
-from points.pagination import Cursor, decode_cursor, keyset, sifted_keyset
+from points.pagination import keyset, sifted_keyset
 from points.people.models import Person
 from points.people.queries import mask_phone
-from points.web import field_limits, load_form, page_action, safe_local_path
+from points.web import field_limits, list_cursor, load_form, page_action, safe_local_path
 
 bp = Blueprint("ledger_pages", __name__, template_folder="templates")
 _nodes = OrgNode.__table__
@@ -73,20 +73,12 @@ def _load(sess, model, ids):
     return sess.exec(select(model).where(model.id.in_(ids))).all() if ids else []
 
 
-def _cursor() -> Cursor | None:
-    """Where the page starts; a cursor that is not ours reads as the first page."""
-    try:
-        return decode_cursor(request.args.get("cursor"))
-    except DomainError:
-        return None
-
-
 def _keyset(stmt, *, per_page: int, newest_first: bool) -> dict:
     return keyset(
         stmt,
         keys=[(Transfer.__table__.c.id, newest_first)],
         row_key=lambda row: (row["id"],),
-        cursor=_cursor(),
+        cursor=list_cursor(),
         per_page=per_page,
         fetch="mappings",
     )
@@ -175,7 +167,7 @@ def my_points():
         values["kind"],
         start=values.get("start"),
         end=values.get("end"),
-        cursor=_cursor(),
+        cursor=list_cursor(),
         per_page=PER_PAGE,
         compact=True,
     )
@@ -271,15 +263,11 @@ def approvals():
 
 def _sifted(stmt, arg: str, *, keep) -> dict:
     """One of the queue's lists, oldest first, from its own cursor (the query argument `arg`)."""
-    try:
-        cursor = decode_cursor(request.args.get(arg))
-    except DomainError:
-        cursor = None
     return sifted_keyset(
         stmt,
         keys=[(Transfer.__table__.c.id, False)],
         row_key=lambda row: (row["id"],),
-        cursor=cursor,
+        cursor=list_cursor(arg),
         per_page=QUEUE_PER_PAGE,
         keep=keep,
     )

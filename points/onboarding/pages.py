@@ -44,7 +44,7 @@ from points.people.proxy_queries import (
     proxy_links_of,
 )
 from points.people.queries import get_person, person_names
-from points.web import field_limits, load_form, page_action, safe_local_path
+from points.web import field_limits, list_cursor, load_form, page_action, safe_local_path
 
 bp = Blueprint("onboarding_pages", __name__, template_folder="templates")
 
@@ -181,6 +181,9 @@ def dev_codes():
     )
 
 
+NEW_ACCOUNTS_PER_PAGE = 50
+
+
 @bp.get("/people/new-accounts")
 @login_required
 def new_accounts():
@@ -189,9 +192,9 @@ def new_accounts():
     actor = current_actor()
     if not actor.can_somewhere("people.read"):
         raise Forbidden("forbidden", "只有社区工作人员和网格员可以查看新账号")
-    people = queries.awaiting_confirmation(actor)
-    people_ops.record_phone_views(actor=actor, people=people)
-    return render_template("onboarding/new_accounts.html", people=people)
+    found = queries.awaiting_confirmation(actor, cursor=list_cursor(), per_page=NEW_ACCOUNTS_PER_PAGE)
+    people_ops.record_phone_views(actor=actor, people=found["items"])
+    return render_template("onboarding/new_accounts.html", people=found["items"], found=found)
 
 
 @bp.post("/people/<int:person_id>/confirm-account")

@@ -11,6 +11,7 @@ from points.db import session
 from points.onboarding.models import Consent, VerificationCode
 from points.org.models import OrgLevel, OrgNode
 from points.org.queries import all_nodes, community_names
+from points.pagination import Cursor, keyset
 from points.people.models import Person
 from points.people.queries import person_view
 
@@ -61,21 +62,27 @@ def consents_of(person_id: int) -> list[Consent]:
     )
 
 
-def awaiting_confirmation(actor: Actor) -> list[dict]:
-    """Self-registered people in the actor's `people.read` scope still to be confirmed, oldest
-    first, each as `person_view` shows them (the phone in full only to who manages them), with
-    their home's names and whether the actor may confirm them."""
+def awaiting_confirmation(actor: Actor, *, cursor: Cursor | None = None, per_page: int = 50) -> dict:
+    """A keyset page of the self-registered people in the actor's `people.read` scope still to be
+    confirmed, oldest first, each as `person_view` shows them (the phone in full only to who
+    manages them), with their home's names and whether the actor may confirm them."""
     home = sa.orm.aliased(OrgNode)
     stmt = (
         sa.select(Person, home.path)
         .join(home, home.id == sa.func.coalesce(Person.grid_id, Person.community_id))
         .where(Person.needs_confirmation.is_(True), actor.scope_filter("people.read", home.path))
-        .order_by(Person.id)
-        .limit(200)
     )
-    rows = session().execute(stmt).all()
+    found = keyset(
+        stmt,
+        keys=[(Person.id, False)],
+        row_key=lambda row: (row[0].id,),
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
+    )
+    rows = found["items"]
     names = community_names(sorted({n for p, _path in rows for n in (p.community_id, p.grid_id) if n}))
-    return [
+    found["items"] = [
         {
             **person_view(actor, person, path, locked=False),
             "community_name": names.get(person.community_id, ""),
@@ -85,3 +92,4 @@ def awaiting_confirmation(actor: Actor) -> list[dict]:
         }
         for person, path in rows
     ]
+    return found

@@ -6,9 +6,8 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_babel import gettext as _
 
 from points.auth.current import current_actor_or_none, login_required
-from points.errors import DomainError, Forbidden, ValidationFailed
+from points.errors import Forbidden, ValidationFailed
 from points.org.queries import community_names
-from points.pagination import Cursor, decode_cursor
 from points.people import operations, queries
 from points.people.audit_log import AUDIT_ACTIONS, audit_page
 from points.people.models import RegistrationState
@@ -18,19 +17,11 @@ from points.people.schemas import (
     RegistrationDecisionSchema,
     RegistrationFilterSchema,
 )
-from points.web import field_limits, load_form, page_action, safe_local_path
+from points.web import field_limits, list_cursor, load_form, page_action, safe_local_path
 
 bp = Blueprint("people_pages", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
-
-
-def _cursor() -> Cursor | None:
-    """Where a list page starts; a cursor that is not ours reads as the first page."""
-    try:
-        return decode_cursor(request.args.get("cursor"))
-    except DomainError:
-        return None
 
 
 def _filters(schema) -> tuple[dict, dict]:
@@ -55,7 +46,7 @@ def registrations():
         raise Forbidden("forbidden", "双报到页面供党员、报到单位的管理员和社区工作人员使用")
     filters, errors = _filters(RegistrationFilterSchema())
     status = filters.get("status", RegistrationState.PENDING)
-    found = queries.registrations_page(actor, cursor=_cursor(), per_page=PAGE_SIZE, status=status)
+    found = queries.registrations_page(actor, cursor=list_cursor(), per_page=PAGE_SIZE, status=status)
     found["items"] = queries.registration_listing(actor, found["items"])
     return render_template(
         "registrations.html",
@@ -122,7 +113,7 @@ def people():
         actor,
         q=filters.get("q"),
         community_id=filters.get("community_id"),
-        cursor=_cursor(),
+        cursor=list_cursor(),
         per_page=PAGE_SIZE,
     )
     communities = community_names(sorted({p["community_id"] for p in found["items"] if p["community_id"]}))
@@ -180,7 +171,7 @@ def audit():
         actor,
         action=filters.get("action"),
         node_id=filters.get("node_id"),
-        cursor=_cursor(),
+        cursor=list_cursor(),
         per_page=PAGE_SIZE,
     )
     rows = found["items"]

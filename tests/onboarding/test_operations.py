@@ -124,7 +124,7 @@ def test_without_a_sender_the_account_waits_for_staff(homes, without_codes, make
     person = register(homes)
 
     assert person.needs_confirmation is True
-    assert [(p["id"], p["may_confirm"]) for p in awaiting_confirmation(actor_of(staff))] == [
+    assert [(p["id"], p["may_confirm"]) for p in awaiting_confirmation(actor_of(staff))["items"]] == [
         (person.id, True)
     ]
     with pytest.raises(DomainError) as refused:
@@ -142,7 +142,7 @@ def test_without_a_sender_the_account_waits_for_staff(homes, without_codes, make
 
     operations.confirm_account(actor=actor_of(staff), person_id=person.id)
 
-    assert person.needs_confirmation is False and awaiting_confirmation(actor_of(staff)) == []
+    assert person.needs_confirmation is False and awaiting_confirmation(actor_of(staff))["items"] == []
     told = session().scalars(notices_stmt(person_id=person.id)).all()
     assert [n.kind for n in told] == ["account_confirmed"]
 

@@ -144,6 +144,25 @@ def test_new_accounts_table_fits_a_phone_and_a_desktop(client, homes, without_co
     assert re.findall(r'data-label="([^"]+)"', row) == ["姓名", "社区和网格", "手机", "注册时间"]
 
 
+def test_new_accounts_page_by_page_oldest_first(homes, make_person, page_as):
+    from points.db import session
+
+    staff = make_person(community=homes.community, roles=[("staff", homes.community)])
+    waiting = [make_person(community=homes.community, name=f"新居民{i:02d}") for i in range(53)]
+    for person in waiting:
+        person.needs_confirmation = True
+    session().flush()
+    desk = page_as(staff)
+
+    first = desk.get("/people/new-accounts").get_data(as_text=True)
+    shown = re.findall(r'<tr id="person-(\d+)">', first)
+    later = re.search(r'href="([^"]*cursor=[^"]*)">下一页', first).group(1).replace("&amp;", "&")
+    rest = re.findall(r'<tr id="person-(\d+)">', desk.get(later).get_data(as_text=True))
+
+    assert [int(i) for i in shown + rest] == [p.id for p in waiting]
+    assert len(shown) == 50 and "共 53 条" in first
+
+
 def phone_views(person_id: int) -> list[int]:
     import sqlalchemy as sa
 
