@@ -7,6 +7,7 @@ numbers go into the table shown under the chart, for screen readers and for copy
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 from points.db import LOCAL_TZ
@@ -33,12 +34,15 @@ def month_bounds(today: date, months: int = 12) -> tuple[list[datetime], list[st
 
 
 def _nice_top(value: int) -> int:
-    """The axis' top: 1, 2 or 5 times a power of ten, at least `value` (and at least 1)."""
+    """The axis' top: four equal whole steps (the chart's ticks), each 1, 2, 2.5 or 5 times a
+    power of ten, reaching at least `value` (and at least 4): points are whole numbers, so a
+    tick never reads 0.5 or rounds down to a value below it."""
+    need = max(math.ceil(value / 4), 1)
     step = 1
     while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
+        for times, over in ((1, 1), (2, 1), (5, 2), (5, 1)):
+            if step * times % over == 0 and step * times // over >= need:
+                return step * times // over * 4
         step *= 10
 
 

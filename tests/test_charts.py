@@ -17,11 +17,17 @@ def test_twelve_months_up_to_this_one_across_a_new_year():
 
 def test_bars_scale_to_a_round_top_and_zero_is_flat():
     chart = bar_chart("t", ["2026-01", "2026-02"], [("a", "A", [0, 30]), ("b", "B", [7, 0])])
-    assert [t["value"] for t in chart["ticks"]] == [0, 12, 25, 37, 50]
+    assert [t["value"] for t in chart["ticks"]] == [0, 10, 20, 30, 40]
     heights = {(b["series"], b["label"]): b["height"] for b in chart["bars"]}
     assert heights[(0, "2026-01")] == 0 and heights[(0, "2026-02")] > heights[(1, "2026-01")] > 0
     assert all(b["x"] + b["width"] <= chart["width"] for b in chart["bars"])
     assert not chart["empty"] and bar_chart("t", ["x"], [("a", "A", [0])])["empty"]
+
+
+def test_ticks_are_whole_and_distinct_even_for_small_counts():
+    for top, ticks in ((1, [0, 1, 2, 3, 4]), (7, [0, 2, 4, 6, 8]), (100, [0, 25, 50, 75, 100])):
+        chart = bar_chart("t", ["2026-01"], [("a", "A", [top])])
+        assert [t["value"] for t in chart["ticks"]] == ticks
 
 
 def test_months_without_rows_are_zero():
