@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
-from points.board import draw, operations, queries
+from points.board import draw, listing, operations, queries
 from points.board.presenters import claim_out, claims_out, task_out, tasks_out
 from points.board.schemas import (
     ClaimCreateSchema,
@@ -50,7 +50,7 @@ class Tasks(MethodView):
         actor = current_actor()
         cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
         now = utcnow()
-        result = queries.board_page(actor, now=now, cursor=cursor, per_page=per_page, **args)
+        result = listing.board_page(actor, now=now, cursor=cursor, per_page=per_page, **args)
         result["items"] = tasks_out(actor, result["items"], now=now)
         return result, 200, page_links(result)
 

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from points.auth.current import current_actor_or_none, login_required
-from points.board import draw, operations, queries
+from points.board import draw, listing, operations, queries
 from points.board.forms import form_action, limits_of
 from points.board.models import Category, ClaimState, TaskState
 from points.board.presenters import (
@@ -85,7 +85,7 @@ def board():
     actor, now = current_actor_or_none(), utcnow()
     category = request.args.get("category") if request.args.get("category") in Category.values() else None
     only_claimable = request.args.get("claimable") == "1"
-    data = queries.board_page(
+    data = listing.board_page(
         actor,
         now=now,
         cursor=list_cursor(),

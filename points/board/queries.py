@@ -32,7 +32,7 @@ from points.people.queries import acts_as_party_member, get_person
 # Lists on pages show this many rows at most.
 PAGE_ROWS = 200
 
-_live_count = (
+LIVE_COUNT = (
     select(sa.func.count(Claim.id))
     .where(Claim.task_id == Task.id, Claim.state.in_(SLOT_STATES))
     .correlate(Task)
@@ -179,7 +179,7 @@ def standing_of(actor: Actor) -> Standing:
     return Standing(person.id, eligibilities, communities, unit_communities, reach)
 
 
-def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
+def claimable_expr(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
     mine = (
         select(Claim.id)
         .where(
@@ -205,7 +205,7 @@ def _claimable(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
         Task.claim_deadline > now,
         # A task filled by a draw takes applications whatever the slots.
         sa.or_(
-            _live_count < Task.slots, sa.and_(Task.fill_mode != FillMode.FIRST_COME, Task.drawn_at.is_(None))
+            Task.slots > LIVE_COUNT, sa.and_(Task.fill_mode != FillMode.FIRST_COME, Task.drawn_at.is_(None))
         ),
         sa.or_(as_person, as_unit),
     )
@@ -216,7 +216,7 @@ def task_stmt(actor: Actor, *, now: datetime, standing: Standing | None = None) 
     task's page, or for the rows of one board page (never the whole board: the live count is a
     subquery per row)."""
     standing = standing or standing_of(actor)
-    return select(Task, _live_count.label("live"), _claimable(standing, now).label("claimable"))
+    return select(Task, LIVE_COUNT.label("live"), claimable_expr(standing, now).label("claimable"))
 
 
 def open_tasks_stmt(actor: Actor) -> sa.Select:
@@ -226,179 +226,6 @@ def open_tasks_stmt(actor: Actor) -> sa.Select:
         .join(OrgNode, OrgNode.id == Task.community_id)
         .where(Task.state == TaskState.POSTED, actor.scope_filter("tasks.manage", OrgNode.path))
     )
-
-
-# --- the board -----------------------------------------------------------------------------
-
-# The board's order: posted tasks, then closed ones, then (for staff) the rest, each by start
-# time. Each (community, state) is one range of ix_tasks_community_state_start, already in
-# that order, so a page reads per_page + 1 rows of each range and never the city's tasks.
-BOARD_RANKS = {
-    TaskState.POSTED: 0,
-    TaskState.CLOSED: 1,
-    TaskState.DONE: 2,
-    TaskState.DRAFT: 3,
-    TaskState.CANCELLED: 4,
-}
-# What a reader acts on: posted and closed tasks; staff see every state in their scope.
-ACTIONABLE = (TaskState.POSTED, TaskState.CLOSED)
-# Past this many (community, state) ranges, one range per state (sorted) keeps the statement small.
-MAX_RANGES = 40
-_RANK = sa.case(*((Task.state == state, rank) for state, rank in BOARD_RANKS.items()), else_=9)
-
-
-def board_ranges(actor: Actor, standing: Standing, *, community_id: int | None, state: str | None) -> dict:
-    """state -> the communities whose tasks of that state the board lists: the communities the
-    reader belongs to (posted and closed tasks), every state where they manage tasks; one
-    community when the reader picks it."""
-    managed = {node.id for node in managed_communities(actor)}
-    if community_id is not None:
-        reach, managed = {community_id}, managed & {community_id}
-    else:
-        reach = standing.reach
-    ranges: dict[str, set[int]] = {}
-    for each in BOARD_RANKS:
-        if state and each != state:
-            continue
-        communities = set(managed)
-        if each in ACTIONABLE:
-            communities |= reach
-        if communities:
-            ranges[each] = communities
-    return ranges
-
-
-def _claimed_by(actor: Actor) -> sa.ColumnElement[bool]:
-    """Tasks the caller (or a unit they administer) holds a live claim on."""
-    mine = sa.and_(Claim.claimant_type == "person", Claim.person_id == actor.person_id)
-    if actor.unit_ids:
-        mine = sa.or_(mine, sa.and_(Claim.claimant_type == "unit", Claim.unit_id.in_(actor.unit_ids)))
-    return Task.id.in_(select(Claim.task_id).where(mine, Claim.state.in_(LIVE_CLAIM_STATES)))
-
-
-def _past(columns: list, values: tuple, backwards: bool) -> sa.ColumnElement[bool]:
-    left, right = (
-        sa.tuple_(*columns),
-        sa.tuple_(*(sa.literal(v, c.type) for c, v in zip(columns, values, strict=True))),
-    )
-    return left < right if backwards else left > right
-
-
-def _board_filters(
-    standing: Standing,
-    now: datetime,
-    *,
-    category: str | None = None,
-    eligibility: str | None = None,
-    open_slots: bool | None = None,
-    claimable: bool | None = None,
-    q: str | None = None,
-) -> list:
-    out = []
-    if category:
-        out.append(Task.category == category)
-    if eligibility:
-        out.append(Task.eligibility == eligibility)
-    if open_slots is not None:
-        has_room = sa.and_(Task.state == TaskState.POSTED, _live_count < Task.slots)
-        out.append(has_room if open_slots else ~has_room)
-    if claimable is not None:
-        can_claim = _claimable(standing, now)
-        out.append(can_claim if claimable else ~can_claim)
-    if q:
-        out.append(Task.title.contains(q, autoescape=True))
-    return out
-
-
-def board_row_key(task: Task) -> tuple:
-    """A task's place in the board's order (rank of its state, start, id)."""
-    return (BOARD_RANKS.get(task.state, 9), task.starts_at, task.id)
-
-
-def board_page(
-    actor: Actor,
-    *,
-    now: datetime,
-    cursor: Cursor | None,
-    per_page: int,
-    community_id: int | None = None,
-    state: str | None = None,
-    **filters,
-) -> dict:
-    """A keyset page of the board: rows of (task, live claims, claimable).
-
-    The board lists what the reader can act on: posted and closed tasks of the communities they
-    live in or reported to (双报到, themselves or through their units), every task of the
-    communities where they manage tasks, and the running tasks they hold a live claim on. The
-    live counts and whether each may be claimed are read for the page's rows only."""
-    standing = standing_of(actor)
-    ranges = board_ranges(actor, standing, community_id=community_id, state=state)
-    where = _board_filters(standing, now, **filters)
-    backwards = cursor is not None and cursor.backwards
-    claimed_states = [s for s in ACTIONABLE if not state or s == state]
-    listed = set().union(*ranges.values()) if ranges else set()
-
-    def part(conditions: list, rank: sa.ColumnElement, ordered: bool, limit: int) -> sa.Select:
-        stmt = select(Task.id, rank.label("rank"), Task.starts_at).where(*conditions, *where)
-        if ordered:
-            direction = sa.desc if backwards else sa.asc
-            # A range's rank is a constant (never an ORDER BY term: SQLite reads it as a position).
-            keys = (
-                [Task.starts_at, Task.id]
-                if isinstance(rank, sa.sql.elements.ColumnClause)
-                else [rank, Task.starts_at, Task.id]
-            )
-            stmt = stmt.order_by(*(direction(key) for key in keys))
-        return stmt.limit(limit)
-
-    def after(rank: int) -> list | None:
-        """The cursor's condition in one range of this rank (None: the range lies behind it)."""
-        if cursor is None:
-            return []
-        at = cursor.values[0]
-        if rank == at:
-            return [_past([Task.starts_at, Task.id], cursor.values[1:], backwards)]
-        return [] if (rank > at) != backwards else None
-
-    def build(_conditions: list, order: list, limit: int) -> sa.Select:
-        # The cursor is pushed into each range here; `order` is empty only for the count.
-        parts = []
-        for each, communities in ranges.items():
-            past = after(BOARD_RANKS[each]) if order else []
-            if past is None:
-                continue
-            split = len(communities) * len(ranges) <= MAX_RANGES
-            for group in [[c] for c in sorted(communities)] if split else [sorted(communities)]:
-                scope = Task.community_id.in_(group) if len(group) > 1 else Task.community_id == group[0]
-                rank = sa.literal_column(str(BOARD_RANKS[each]))
-                parts.append(part([scope, Task.state == each, *past], rank, bool(order), limit))
-        if claimed_states and community_id is None:
-            past = (
-                [_past([_RANK, Task.starts_at, Task.id], cursor.values, backwards)]
-                if cursor and order
-                else []
-            )
-            outside = [Task.community_id.notin_(sorted(listed))] if listed else []
-            mine = [_claimed_by(actor), Task.state.in_(claimed_states), *outside, *past]
-            parts.append(part(mine, _RANK, bool(order), limit))
-        if not parts:
-            return select(Task).where(sa.false()).limit(limit)
-        found = sa.union_all(*(sa.select(p.subquery()) for p in parts)).subquery()
-        stmt = select(Task).join(found, found.c.id == Task.id)
-        if order:
-            direction = sa.desc if backwards else sa.asc
-            stmt = stmt.order_by(direction(found.c.rank), direction(found.c.starts_at), direction(found.c.id))
-        return stmt.limit(limit)
-
-    page = keyset(
-        build,
-        keys=[(Task.id, False)],
-        row_key=board_row_key,
-        cursor=cursor,
-        per_page=per_page,
-    )
-    page["items"] = with_counts(actor, page["items"], now=now, standing=standing)
-    return page
 
 
 def with_counts(
@@ -411,11 +238,6 @@ def with_counts(
     stmt = task_stmt(actor, now=now, standing=standing).where(Task.id.in_([t.id for t in tasks]))
     found = {task.id: (task, live, claimable) for task, live, claimable in session().exec(stmt)}
     return [found[task.id] for task in tasks]
-
-
-def board_rows(actor: Actor, *, now: datetime, limit: int = 100, **filters) -> list[tuple[Task, int, bool]]:
-    """The first rows of the board (`board_page`)."""
-    return board_page(actor, now=now, cursor=None, per_page=limit, **filters)["items"]
 
 
 def visible_task(actor: Actor, task_id: int) -> Task:
@@ -732,71 +554,3 @@ def describe_claims(claims: list[Claim]) -> list[dict]:
             }
         )
     return out
-
-
-def verified_claim_rows(*, since: datetime, until: datetime) -> sa.Select:
-    """Claims the community verified in [since, until), with their task's community and end and
-    whether it asks for a check-in: a statement for other domains to aggregate over
-    (supervision's detectors), never loaded whole."""
-    return (
-        sa.select(
-            Claim.id,
-            Claim.task_id,
-            Claim.person_id,
-            Claim.checked_in_at,
-            Claim.submitted_at,
-            Claim.community_verified_by_id.label("verifier_id"),
-            Claim.community_verified_at.label("verified_at"),
-            Claim.award_transfer_id,
-            Task.community_id,
-            Task.ends_at,
-            Task.requires_checkin,
-        )
-        .join(Task, Task.id == Claim.task_id)
-        .where(
-            Claim.community_verified_at >= since,
-            Claim.community_verified_at < until,
-            Claim.community_verified_by_id.is_not(None),
-        )
-    )
-
-
-def _hours_between(starts: sa.ColumnElement, ends: sa.ColumnElement) -> sa.ColumnElement:
-    """A task's length in hours, as the database computes it (days on SQLite, seconds on PostgreSQL)."""
-    if session().get_bind().dialect.name == "sqlite":
-        return (sa.func.julianday(ends) - sa.func.julianday(starts)) * 24.0
-    return sa.extract("epoch", ends - starts) / 3600.0
-
-
-def task_hours_stmt(*, since: datetime, until: datetime, node_path: str, limit: int = 10) -> sa.Select:
-    """The tasks under a node that ended in [since, until) with the hours of service their
-    verified claims gave (each claim the task's length), most first: columns task_id, title,
-    claims, hours."""
-    verified = sa.func.count(Claim.id)
-    hours = sa.func.sum(_hours_between(Task.starts_at, Task.ends_at))
-    return (
-        sa.select(Task.id.label("task_id"), Task.title, verified.label("claims"), hours.label("hours"))
-        .join(Claim, Claim.task_id == Task.id)
-        .join(OrgNode, OrgNode.id == Task.community_id)
-        .where(
-            Claim.state == ClaimState.VERIFIED,
-            Task.ends_at >= since,
-            Task.ends_at < until,
-            OrgNode.path.startswith(node_path, autoescape=True),
-        )
-        .group_by(Task.id, Task.title)
-        .order_by(hours.desc(), Task.id)
-        .limit(limit)
-    )
-
-
-def services_of_claims(claim_ids: list[int]) -> dict[int, dict]:
-    """claim id -> the task it served: title, starts_at, ends_at (what a certificate lists)."""
-    if not claim_ids:
-        return {}
-    rows = session().execute(
-        sa.select(Claim.id, Task.title, Task.starts_at, Task.ends_at)
-        .join(Task, Task.id == Claim.task_id)
-        .where(Claim.id.in_(claim_ids))
-    )
-    return {r.id: {"title": r.title, "starts_at": r.starts_at, "ends_at": r.ends_at} for r in rows}

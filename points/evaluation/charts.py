@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from points.board.queries import task_hours_stmt
+from points.board.service import task_hours_stmt
 from points.charts import bar_chart, fill_months, month_bounds, row_chart
 from points.db import session
 from points.demands.queries import demands_by_month_stmt

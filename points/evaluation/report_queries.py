@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import select
 
-from points.board.queries import services_of_claims
+from points.board.service import services_of_claims
 from points.checkin.queries import services_of_checkins
 from points.db import session
 from points.evaluation.models import UnitReport

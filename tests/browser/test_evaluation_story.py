@@ -55,7 +55,7 @@ def story(live_server):
 
     with live_server.app.app_context():
         street = get_node(live_server.community_id).parent_id
-        community = org.create_node(actor=None, parent_id=street, level="community", name="青松社区")
+        community = org.create_node(actor=None, parent_id=street, level="community", name="松涛社区")
         unit = org.create_unit(actor=None, name="青松电力公司", party_org_name="青松电力公司党支部")
 
         def person(phone, name, **fields):
@@ -81,7 +81,7 @@ def story(live_server):
         task = board.create_task(
             actor=actor_for(staff[0]),
             community_id=community.id,
-            title="青松社区：秋季清扫",
+            title="松涛社区：秋季清扫",
             category="环境整治",
             starts_at=starts,
             ends_at=served_at,
@@ -206,7 +206,7 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     admin.get_by_role("link", name="定档后的个人积分单").click()
     admin.get_by_role("link", name=story.key, exact=False).first.click()
     admin.locator("tr", has_text="蒋红梅").get_by_role("link", name="查看").click()
-    expect(admin.locator("main")).to_contain_text("青松社区：秋季清扫")
+    expect(admin.locator("main")).to_contain_text("松涛社区：秋季清扫")
     screenshot(admin, "evaluation-unit-statement")
     with admin.expect_download() as download:
         admin.get_by_role("link", name="导出 Excel").click()
@@ -214,7 +214,7 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     with open(download.value.path(), "rb") as file:
         sheet = openpyxl.load_workbook(io.BytesIO(file.read())).active
     lines = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
-    assert [(line[1], line[3]) for line in lines] == [("青松社区：秋季清扫", 15)]
+    assert [(line[1], line[3]) for line in lines] == [("松涛社区：秋季清扫", 15)]
     office.close()
 
     # The member downloads a certificate of the quarter; its QR opens the verification page.
@@ -233,7 +233,7 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     assert len(urls) == 1 and urls[0].startswith(f"{live_server.url}/certificates/")
     member.goto(urls[0])
     expect(member.locator("main")).to_contain_text("与积分台账一致")
-    expect(member.locator("main")).to_contain_text("青松社区：秋季清扫")
+    expect(member.locator("main")).to_contain_text("松涛社区：秋季清扫")
     expect(member.locator("main")).to_contain_text("蒋*梅")
     screenshot(member, "evaluation-certificate-verified")
 
@@ -242,7 +242,7 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     member.get_by_role("link", name="我的年度考评表").click()
     member.locator("input[name=year]").fill(story.key[:4])  # last quarter may be last year's
     member.get_by_role("button", name="查看").click()
-    expect(member.locator("main")).to_contain_text("青松社区：秋季清扫")
+    expect(member.locator("main")).to_contain_text("松涛社区：秋季清扫")
     expect(member.get_by_role("button", name="打印")).to_be_visible()
     screenshot(member, "evaluation-assessment-sheet")
     name, sheet_pdf = downloaded(member, member.get_by_role("link", name="下载 PDF").click)
@@ -262,7 +262,7 @@ def test_dashboard_charts_fit_a_narrow_phone(browser, live_server, story):
         expect(page.locator(f"#{chart} svg[role=img]")).to_be_visible()
     tasks = page.locator("#top-tasks")
     tasks.locator("summary").click()
-    expect(tasks.locator("table tbody tr").first).to_contain_text("青松社区：秋季清扫")
+    expect(tasks.locator("table tbody tr").first).to_contain_text("松涛社区：秋季清扫")
     expect(tasks.locator("table tbody tr").first).to_contain_text("3.0")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     screenshot(page, "evaluation-dashboard-320")

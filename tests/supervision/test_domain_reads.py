@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from points.board.queries import verified_claim_rows
+from points.board.service import verified_claim_rows
 from points.checkin.queries import stay_rows
 from points.db import session
 from points.ledger.queries import award_rows, person_accounts

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from points.board.queries import verified_claim_rows
+from points.board.service import verified_claim_rows
 from points.supervision.detectors.base import EVIDENCE_ROWS, Found, Window, day_of, rows_of, setting
 from points.supervision.models import Detector
 from points.supervision.sql import epoch, local_day_number
