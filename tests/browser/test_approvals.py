@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from points.db import session
-from tests.browser.conftest import PASSWORD, open_menu
+from tests.browser.conftest import PASSWORD, log_in_at, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +44,6 @@ def awards(live_server):
         return staff, rows
 
 
-def log_in(page, phone: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=phone]", phone)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-
-
 def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     from playwright.sync_api import expect
 
@@ -58,7 +51,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
     # Whoever asked for the awards sees them, but may not approve them.
     requester = browser.new_context(locale="zh-CN", base_url=live_server.url)
     page = requester.new_page()
-    log_in(page, staff[0].phone)
+    log_in_at(page, staff[0].phone)
     page.goto("/approvals")
     expect(page.locator("span.tag", has_text="需他人审批")).to_have_count(2)
     expect(page.get_by_role("button", name="通过", exact=True)).to_have_count(0)
@@ -68,7 +61,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
         locale="zh-CN", base_url=live_server.url, viewport={"width": 420, "height": 900}
     )
     page = checker.new_page()
-    log_in(page, staff[1].phone)
+    log_in_at(page, staff[1].phone)
     open_menu(page, "积分审批")
     expect(page.locator("h1")).to_contain_text("共 2 笔待审批")
     page.locator("tr", has_text="冬季扫雪").get_by_role("button", name="通过", exact=True).click()
@@ -82,7 +75,7 @@ def test_second_staff_member_approves_and_rejects(browser, live_server, awards):
 
     resident = browser.new_context(locale="zh-CN", base_url=live_server.url)
     page = resident.new_page()
-    log_in(page, live_server.phone)
+    log_in_at(page, live_server.phone)
     open_menu(page, "我的积分")
     expect(page.locator(".balances")).to_contain_text("8")
     expect(page.locator("td", has_text="冬季扫雪")).to_be_visible()
