@@ -63,13 +63,13 @@ def story(live_server):
                 actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id, **fields
             )
 
-        staff = [person("13700000081", "冯静"), person("13700000082", "陈刚")]
+        staff = [person("13700000111", "冯静"), person("13700000122", "陈刚")]
         for s in staff:
             people.grant_role(actor=None, person_id=s.id, role="staff", node_id=community.id)
-        resident = person("13700000083", "褚秀英")
-        admin = person("13700000084", "卫国强")
+        resident = person("13700000133", "褚秀英")
+        admin = person("13700000144", "卫国强")
         people.grant_role(actor=None, person_id=admin.id, role="unit_admin", unit_id=unit.id)
-        member = person("13700000085", "蒋红梅", is_party_member=True, work_unit_id=unit.id)
+        member = person("13700000155", "蒋红梅", is_party_member=True, work_unit_id=unit.id)
         # 双报到, confirmed: the member earns 红松分.
         asked = people.request_registration(actor=actor_for(member), kind="member", community_id=community.id)
         people.decide_registration(actor=actor_for(staff[0]), registration_id=asked.id, confirm=True)
@@ -175,7 +175,7 @@ def test_notice_objection_freeze_statement_and_certificate(browser, live_server,
     log_in_at(resident, story.resident)
     resident.goto(f"/notice/{period_id}")
     expect(resident.locator("table")).to_contain_text("蒋*梅")
-    assert "13700000085" not in resident.content()
+    assert "13700000155" not in resident.content()
     resident.locator("textarea[name=text]").fill("她那天还参加了敬老院探访，积分少算了")
     resident.get_by_role("button", name="提交异议").click()
     expect(resident.locator(".flash")).to_contain_text("异议已提交")
