@@ -403,9 +403,13 @@ def settle_year(*, year: int, now: datetime | None = None) -> dict[str, int]:
         rated += len(rows)
     expired = 0
     for kind in _expiring_kinds():
-        for rows in _batches(stream(spendable_people_stmt(kind)), batch):
-            expiries = [(r["community_id"], "person", r["owner_id"], r["available"]) for r in rows]
-            expired += expire_points(kind=kind, expiries=expiries, year=year, now=now)
+        # Plain tuples, read whole before writing: a mapping per row cost as much as hashing it.
+        spendable = session().execute(spendable_people_stmt(kind)).all()
+        expiries = [
+            (community_id, "person", owner_id, available) for owner_id, available, community_id in spendable
+        ]
+        for i in range(0, len(expiries), batch):
+            expired += expire_points(kind=kind, expiries=expiries[i : i + batch], year=year, now=now)
     record(
         actor_id=None,
         action="evaluation.year_settled",

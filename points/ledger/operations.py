@@ -164,31 +164,41 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
         row["hash"] = prev_hash = row_hash(row, row["prev_hash"])
         values.append(row)
     stamp = sql.timestamp(now)
-    params = [{**row, "created_at": stamp} for row in values]
     if len(values) == 1:
-        cur.execute(sql.insert_transfer_returning, params[0])
+        cur.execute(sql.insert_transfer_returning, {**values[0], "created_at": stamp})
         values[0]["id"] = cur.fetchone()[0]
     elif sql.postgres:
-        columns = {column: [row[column] for row in params] for column in TRANSFER_COLUMNS}
+        columns = {column: [row[column] for row in values] for column in TRANSFER_COLUMNS}
+        columns["created_at"] = [stamp] * len(values)
         cur.execute(sql.insert_transfers_arrays, columns)
         ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
         for row in values:
             row["id"] = ids[row["seq"]]
     else:
-        # SQLite: multi-row inserts, each answering its rows' ids.
-        ids = {}
-        for start in range(0, len(params), SQLITE_ROWS):
-            chunk = params[start : start + SQLITE_ROWS]
-            cur.execute(
-                sql.insert_transfers_values(len(chunk)), [row[c] for row in chunk for c in TRANSFER_COLUMNS]
-            )
-            ids.update((row_seq, new_id) for new_id, row_seq in cur.fetchall())
-        for row in values:
-            row["id"] = ids[row["seq"]]
+        _insert_sqlite(cur, sql, values, stamp)
     cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})
     if sql.postgres:
         remember_head(cur, community_id, seq, prev_hash)
     return _with_stored(values, stored, keys, existing)
+
+
+_STAMP = TRANSFER_COLUMNS.index("created_at")
+
+
+def _insert_sqlite(cur, sql, values: list[dict], stamp: str) -> None:
+    """SQLite: the rows as multi-row inserts, each answering its rows' ids, which it sets."""
+    ids = {}
+    for start in range(0, len(values), SQLITE_ROWS):
+        chunk = values[start : start + SQLITE_ROWS]
+        flat = []
+        for row in chunk:
+            fields = [row[c] for c in TRANSFER_COLUMNS]
+            fields[_STAMP] = stamp
+            flat.extend(fields)
+        cur.execute(sql.insert_transfers_values(len(chunk)), flat)
+        ids.update((row_seq, new_id) for new_id, row_seq in cur.fetchall())
+    for row in values:
+        row["id"] = ids[row["seq"]]
 
 
 def _row(community_id: int, seq: int, leg: Leg, now: datetime) -> dict:
