@@ -31,6 +31,7 @@ import logging
 import sqlite3
 from collections import defaultdict
 from datetime import datetime
+from operator import attrgetter
 
 import psycopg
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ from points.access import Actor
 from points.audit.operations import audit, record_many
 from points.db import session, utcnow
 from points.errors import Conflict, DomainError, Forbidden, NotFound
-from points.ledger.chain import row_hash
+from points.ledger.chain import HASHED_FIELDS, row_hash, values_hash
 from points.ledger.checks import (
     check_amount,
     check_award_reason,
@@ -156,75 +157,70 @@ def _append_rows(community_id: int, legs: list[Leg], *, now: datetime | None) ->
     if has_budget:
         use_budgets(community_id, legs)
 
-    values = []
-    for leg in legs:
-        seq += 1
-        row = _row(community_id, seq, leg, now)
-        row["prev_hash"] = prev_hash
-        row["hash"] = prev_hash = row_hash(row, row["prev_hash"])
-        values.append(row)
+    chained = _chained(community_id, seq, prev_hash, legs, now)
+    seq, prev_hash = chained[-1][_SEQ], chained[-1][_HASH]
     stamp = sql.timestamp(now)
-    if len(values) == 1:
-        cur.execute(sql.insert_transfer_returning, {**values[0], "created_at": stamp})
-        values[0]["id"] = cur.fetchone()[0]
+    if len(chained) == 1:
+        params = dict(zip(TRANSFER_COLUMNS, chained[0], strict=True))
+        cur.execute(sql.insert_transfer_returning, {**params, "created_at": stamp})
+        ids = {seq: cur.fetchone()[0]}
     elif sql.postgres:
-        columns = {column: [row[column] for row in values] for column in TRANSFER_COLUMNS}
-        columns["created_at"] = [stamp] * len(values)
+        columns = {column: [row[i] for row in chained] for i, column in enumerate(TRANSFER_COLUMNS)}
+        columns["created_at"] = [stamp] * len(chained)
         cur.execute(sql.insert_transfers_arrays, columns)
-        ids = dict((row_seq, new_id) for new_id, row_seq in cur.fetchall())
-        for row in values:
-            row["id"] = ids[row["seq"]]
+        ids = {row_seq: new_id for new_id, row_seq in cur.fetchall()}
     else:
-        _insert_sqlite(cur, sql, values, stamp)
+        ids = _insert_sqlite(cur, sql, chained, stamp)
+    values = [{**dict(zip(TRANSFER_COLUMNS, row, strict=True)), "id": ids[row[_SEQ]]} for row in chained]
     cur.execute(sql.move_head, {"community": community_id, "seq": seq, "hash": prev_hash})
     if sql.postgres:
         remember_head(cur, community_id, seq, prev_hash)
     return _with_stored(values, stored, keys, existing)
 
 
-_STAMP = TRANSFER_COLUMNS.index("created_at")
+# A row in TRANSFER_COLUMNS order: the hashed fields (community and seq, the leg's own, the
+# time), then prev_hash and hash. A batch of thousands is built as plain lists, each row hashed
+# from its list; dicts are made once, for the answer.
+_LEG_FIELDS = attrgetter(*HASHED_FIELDS[2:-1])
+_SEQ, _STAMP, _HASH = (TRANSFER_COLUMNS.index(c) for c in ("seq", "created_at", "hash"))
 
 
-def _insert_sqlite(cur, sql, values: list[dict], stamp: str) -> None:
-    """SQLite: the rows as multi-row inserts, each answering its rows' ids, which it sets."""
+def _fields(community_id: int, seq: int, leg: Leg, now: datetime) -> list:
+    """The hashed fields of `leg` at `seq`, in HASHED_FIELDS order."""
+    return [community_id, seq, *_LEG_FIELDS(leg), now]
+
+
+def _chained(community_id: int, seq: int, prev_hash: str, legs: list[Leg], now: datetime) -> list[list]:
+    """The legs' rows numbered after `seq`, each hashed onto the one before (the first onto
+    `prev_hash`)."""
+    rows = []
+    for leg in legs:
+        seq += 1
+        fields = _fields(community_id, seq, leg, now)
+        digest = values_hash(fields, prev_hash)
+        fields += (prev_hash, digest)
+        prev_hash = digest
+        rows.append(fields)
+    return rows
+
+
+def _insert_sqlite(cur, sql, rows: list[list], stamp: str) -> dict[int, int]:
+    """SQLite: the rows as multi-row inserts, each answering its rows' ids; {seq: id}."""
     ids = {}
-    for start in range(0, len(values), SQLITE_ROWS):
-        chunk = values[start : start + SQLITE_ROWS]
+    for start in range(0, len(rows), SQLITE_ROWS):
+        chunk = rows[start : start + SQLITE_ROWS]
         flat = []
         for row in chunk:
-            fields = [row[c] for c in TRANSFER_COLUMNS]
-            fields[_STAMP] = stamp
-            flat.extend(fields)
+            flat.extend(row)
+            flat[_STAMP - len(row)] = stamp  # the time as the driver stores it
         cur.execute(sql.insert_transfers_values(len(chunk)), flat)
         ids.update((row_seq, new_id) for new_id, row_seq in cur.fetchall())
-    for row in values:
-        row["id"] = ids[row["seq"]]
+    return ids
 
 
 def _row(community_id: int, seq: int, leg: Leg, now: datetime) -> dict:
     """The transfer row of `leg` at `seq`, before its place in the chain (prev_hash, hash)."""
-    return {
-        "community_id": community_id,
-        "seq": seq,
-        "kind": leg.kind,
-        "debit_account_id": leg.debit_account_id,
-        "credit_account_id": leg.credit_account_id,
-        "amount": leg.amount,
-        "status": leg.status,
-        "reason": leg.reason,
-        "proof": leg.proof,
-        "ref_type": leg.ref_type,
-        "ref_id": leg.ref_id,
-        "pending_id": leg.pending_id,
-        "reverses_id": leg.reverses_id,
-        "memo": leg.memo,
-        "evidence": leg.evidence,
-        "requested_by_id": leg.requested_by_id,
-        "verified_by_id": leg.verified_by_id,
-        "approved_by_id": leg.approved_by_id,
-        "idempotency_key": leg.idempotency_key,
-        "created_at": now,
-    }
+    return dict(zip(HASHED_FIELDS, _fields(community_id, seq, leg, now), strict=True))
 
 
 def _post_one(cur, sql, community_id: int, leg: Leg, now: datetime) -> dict:
