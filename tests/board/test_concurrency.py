@@ -24,8 +24,11 @@ THREADS = 50
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    # Enough connections for every thread to hold its own.
-    with migrated_app(tmp_path_factory, "board-conc", DB_POOL_SIZE=THREADS + 5) as app:
+    # Enough connections for every thread to hold its own; threads queue for SQLite's one
+    # writer, and on a loaded machine the default 5 s wait ran out.
+    with migrated_app(
+        tmp_path_factory, "board-conc", DB_POOL_SIZE=THREADS + 5, LOCK_TIMEOUT_MS=30_000
+    ) as app:
         yield app
 
 

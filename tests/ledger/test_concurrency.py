@@ -27,7 +27,8 @@ THREADS = 16
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    with migrated_app(tmp_path_factory, "concurrency") as app:
+    # Threads queue for SQLite's one writer: on a loaded machine the default 5 s wait ran out.
+    with migrated_app(tmp_path_factory, "concurrency", LOCK_TIMEOUT_MS=30_000) as app:
         yield app
 
 

@@ -324,7 +324,8 @@ def test_sigkill_midway_loses_no_acknowledged_posting(crash_database, tmp_path):
         env=server.env,
         capture_output=True,
         text=True,
-        timeout=60,
+        # Importing the app and walking the chain on a loaded 2-core machine, as the start-up above.
+        timeout=180,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.startswith("OK"), verify.stdout
