@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from flask import Response, request
 from sqlalchemy.dialects import postgresql, sqlite
 
 from points.auth.current import current_actor
-from points.db import session, utcnow
+from points.db import commit_now, session, utcnow
 from points.errors import Conflict, DomainError
 from points.ledger.models import IdempotencyRecord
 
@@ -116,7 +117,9 @@ def idempotent(view):
                 mimetype="application/json",
                 headers={"Idempotent-Replayed": "true"},
             )
+        request.environ[_LAST_STEPS] = []
         response = view(*args, **kwargs)
+        steps = request.environ.pop(_LAST_STEPS)
         if response.status_code < 400:
             session().connection().execute(
                 _STORE,
@@ -126,6 +129,23 @@ def idempotent(view):
                     "response_body": response.get_data(as_text=True),
                 },
             )
+            for step in steps:
+                step()
+            if steps:
+                # The last steps hold locks other requests queue on: release them at once.
+                commit_now()
         return response
 
     return wrapped
+
+
+_LAST_STEPS = "points.idempotency.last_steps"
+
+
+def after_answer(step: Callable[[], None]) -> None:
+    """Run `step` after the view's answer is stored, in the same transaction, and commit right
+    after it: a step that takes locks other requests queue on (a redemption's stock and
+    posting) then holds them for as short as possible. A step that raises refuses the request
+    instead, and the stored answer is rolled back with everything else. Only inside a view
+    wrapped in `idempotent`."""
+    request.environ[_LAST_STEPS].append(step)

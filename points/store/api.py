@@ -12,7 +12,7 @@ from points.auth.current import current_actor
 from points.db import utcnow
 from points.errors import problem_doc
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
-from points.ledger.idempotency import idempotent
+from points.ledger.idempotency import after_answer, idempotent
 from points.ledger.queries import balances_of_person
 from points.org.models import OrgNode
 from points.pagination import paginate
@@ -139,12 +139,12 @@ class Redeem(MethodView):
     def post(self, data, item_id):
         """Redeem one piece: stock and points are taken in one transaction and a voucher issued."""
         actor = current_actor()
-        # What the answer shows of the item, its community and station, read (and held) before
-        # the redemption takes the item's and the ledger's locks, so nothing is read while they
-        # are held: a storm on one item queues on them.
-        item, *_places = queries.item_with_places(item_id)
-        voucher = operations.redeem_item(actor=actor, item_id=item_id, price=data.get("price"))
-        return _voucher(actor, voucher, item)
+        redemption = operations.start_redemption(actor=actor, item_id=item_id, price=data.get("price"))
+        # The stock and the points are taken last, after the answer is stored: a storm on one
+        # item queues on the locks that step holds.
+        if redemption.pay is not None:
+            after_answer(redemption.pay)
+        return _voucher(actor, redemption.voucher, redemption.item)
 
 
 # --- vouchers ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from points.store.operations.vouchers import (
     redeem_item,
     redemption_transfer,
     request_voucher_refund,
+    start_redemption,
     voucher_code,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "redemption_transfer",
     "request_voucher_refund",
     "set_item_photo",
+    "start_redemption",
     "update_item",
     "voucher_code",
 ]
