@@ -48,3 +48,26 @@ def test_a_redemption_posts_in_one_call_whoever_moved_the_head_last(shop, make_i
     if sess.get_bind().dialect.name == "postgresql":
         assert sum("ledger_post_after(" in s for s in statements) == 1
     assert verify_ledger().ok
+
+
+def test_a_sold_out_item_is_refused_before_anything_is_written(shop, make_item, api_as):
+    item = make_item(price=8, stock=1)
+    first, again = key(), key()
+    resident_api = api_as(shop.resident)
+    assert (
+        resident_api.post(f"/api/v1/store/items/{item.id}/redeem", json={}, headers=first).status_code == 201
+    )
+    with counted() as statements:
+        refused = resident_api.post(f"/api/v1/store/items/{item.id}/redeem", json={}, headers=again)
+    assert refused.status_code == 409 and refused.json["code"] == "out_of_stock"
+    assert not [s for s in statements if s.lstrip().startswith(("INSERT", "UPDATE", "DELETE"))], statements
+    # The key of the redemption that took the last piece still replays its answer.
+    replayed = resident_api.post(f"/api/v1/store/items/{item.id}/redeem", json={}, headers=first)
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    # A sold-out item of another community is still not found, and a moved price still says so.
+    assert (
+        api_as(shop.other).post(f"/api/v1/store/items/{item.id}/redeem", json={}, headers=key()).status_code
+        == 404
+    )
+    moved = resident_api.post(f"/api/v1/store/items/{item.id}/redeem", json={"price": 5}, headers=key())
+    assert moved.status_code == 409 and moved.json["code"] == "price_changed"

@@ -11,6 +11,7 @@ from points.store.operations.vouchers import (
     redeem_item,
     redemption_transfer,
     request_voucher_refund,
+    sold_out,
     start_redemption,
     voucher_code,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "redemption_transfer",
     "request_voucher_refund",
     "set_item_photo",
+    "sold_out",
     "start_redemption",
     "update_item",
     "voucher_code",

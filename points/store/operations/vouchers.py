@@ -202,13 +202,15 @@ def start_redemption(
     client_key: str | None = None,
     price: int | None = None,
     now: datetime | None = None,
+    read: tuple | None = None,
 ) -> Redemption:
     """`redeem_item` but its last step, which the caller runs (`pay`) after what it must do
-    first; the voucher is issued already. Raises what `redeem_item` raises, except what only
+    first; the voucher is issued already. `read` is what `queries.item_and_home` answered
+    earlier in this transaction, if the caller asked it. Raises what `redeem_item` raises, except what only
     the last step knows: `out_of_stock` and `item_changed` when another redemption or a change
     came in between, and `insufficient_points`."""
     now = now or utcnow()
-    item, home_id, places = item_and_home(item_id, actor.person_id)
+    item, home_id, places = read or item_and_home(item_id, actor.person_id)
     if item.limit_count is not None or client_key:
         # Limits are counted, and a form's key looked up, one redemption of the person at a time.
         # Without either nothing needs it: the ledger's conditional update guards the points.
@@ -223,6 +225,24 @@ def start_redemption(
     voucher = _issue(actor, item, client_key, now)
     voucher_issued.send(None, voucher_id=voucher.id, person_id=actor.person_id, item=item.name, now=now)
     return Redemption(voucher, item, lambda: _take_and_pay(actor, item, voucher, accounts, now), places)
+
+
+def sold_out(
+    actor: Actor, read: tuple, *, price: int | None, now: datetime | None = None
+) -> DomainError | None:
+    """The refusal of a redemption once the item's stock has run out, from what
+    `queries.item_and_home` read, with no lock taken and nothing written: the code the
+    redemption itself would give (`item_not_found`, `price_changed`, `item_unavailable`, …,
+    `out_of_stock`). None while there is stock, and for an item with a limit (counted under the
+    person's lock): the redemption decides."""
+    item, home_id, _places = read
+    if item.stock >= 1 or item.limit_count is not None:
+        return None
+    try:
+        _redeemable(actor, item, home_id, price, now or utcnow())
+    except DomainError as refusal:
+        return refusal
+    return None
 
 
 def _issue(actor: Actor, item, client_key: str | None, now: datetime) -> Voucher:
