@@ -205,6 +205,15 @@ def roll_back_request() -> None:
         sess.rollback()
 
 
+def commit_now() -> None:
+    """Commit what the request wrote so far, now rather than at its end: the locks it holds are
+    released without waiting for the rest of the response's handling. Whatever it writes
+    afterwards is committed (or rolled back) at the end as usual."""
+    sess = _scope().get(_KEY)
+    if sess is not None:
+        sess.commit()
+
+
 def keep_on_failure() -> None:
     """Commit what the request wrote although it answers an error (a failed login still counts)."""
     _scope()[_OUTCOME] = "keep"

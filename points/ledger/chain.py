@@ -68,3 +68,18 @@ def values_hash(values: list, prev_hash: str) -> str:
 
 def row_hash(row: dict, prev_hash: str) -> str:
     return values_hash([row[f] for f in HASHED_FIELDS], prev_hash)
+
+
+_SEQ = HASHED_FIELDS.index("seq")
+
+
+def hash_pieces(row: dict) -> tuple[str, str]:
+    """The row's canonical form around its sequence number, for a hash computed where the head
+    is locked: `values_hash` of the row at seq s after `prev` is the SHA-256 of
+    `before + str(s) + after + prev + '"]'` (a sequence number and a hash need no escaping)."""
+    values = [row[f] for f in HASHED_FIELDS]
+    values[_CREATED_AT] = canonical_time(values[_CREATED_AT])
+    before = _dumps(values[:_SEQ])[:-1] + ","
+    # The remaining values and an empty previous hash, cut open where the previous hash goes.
+    after = "," + _dumps([*values[_SEQ + 1 :], ""])[1:-2]
+    return before, after

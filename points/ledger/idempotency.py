@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from flask import Response, request
 from sqlalchemy.dialects import postgresql, sqlite
 
 from points.auth.current import current_actor
-from points.db import session, utcnow
+from points.db import commit_now, keep_on_failure, session, utcnow
 from points.errors import Conflict, DomainError
 from points.ledger.models import IdempotencyRecord
 
@@ -84,8 +85,15 @@ def _claim(person_id: int, key: str, fingerprint: str) -> int | None:
     return conn.execute(_claim_statement(conn.dialect.name), params).scalar()
 
 
-def idempotent(view):
-    """Wrap a view that moves points (put it above the schema decorators)."""
+def idempotent(view=None, *, refuse_first: Callable[..., DomainError | None] | None = None):
+    """Wrap a view that moves points (put it above the schema decorators).
+
+    `refuse_first`, called with the view's keyword arguments before the key is taken, may answer
+    a refusal it can tell by reading alone (an item sold out): nothing is written then, so the
+    request ends with a commit of nothing rather than a rollback, which would drop the
+    connection's prepared statements. A key used before is still answered as it was."""
+    if view is None:
+        return functools.partial(idempotent, refuse_first=refuse_first)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -103,20 +111,20 @@ def idempotent(view):
                 values={"header": HEADER, "limit": KEY_MAX},
             )
         fingerprint = _fingerprint()
+        refused = refuse_first(**kwargs) if refuse_first is not None else None
+        if refused is not None:
+            record = session().connection().execute(_FIND, {"person_id": actor.person_id, "key": key}).first()
+            if record is None:
+                keep_on_failure()
+                raise refused
+            return _replay(record, fingerprint)
         record_id = _claim(actor.person_id, key, fingerprint)
         if record_id is None:
             record = session().connection().execute(_FIND, {"person_id": actor.person_id, "key": key}).first()
-            if record is None or record.status_code == 0:
-                raise Conflict("request_in_progress", "相同幂等键的请求正在处理，请稍后重试")
-            if record.fingerprint != fingerprint:
-                raise Conflict("idempotency_key_reused", "该幂等键已用于另一个请求")
-            return Response(
-                record.response_body,
-                status=record.status_code,
-                mimetype="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
+            return _replay(record, fingerprint)
+        request.environ[_LAST_STEPS] = []
         response = view(*args, **kwargs)
+        steps = request.environ.pop(_LAST_STEPS)
         if response.status_code < 400:
             session().connection().execute(
                 _STORE,
@@ -126,6 +134,37 @@ def idempotent(view):
                     "response_body": response.get_data(as_text=True),
                 },
             )
+            for step in steps:
+                step()
+            if steps:
+                # The last steps hold locks other requests queue on: release them at once.
+                commit_now()
         return response
 
     return wrapped
+
+
+def _replay(record, fingerprint: str) -> Response:
+    """The stored answer of a key used before, or why there is none to give."""
+    if record is None or record.status_code == 0:
+        raise Conflict("request_in_progress", "相同幂等键的请求正在处理，请稍后重试")
+    if record.fingerprint != fingerprint:
+        raise Conflict("idempotency_key_reused", "该幂等键已用于另一个请求")
+    return Response(
+        record.response_body,
+        status=record.status_code,
+        mimetype="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+_LAST_STEPS = "points.idempotency.last_steps"
+
+
+def after_answer(step: Callable[[], None]) -> None:
+    """Run `step` after the view's answer is stored, in the same transaction, and commit right
+    after it: a step that takes locks other requests queue on (a redemption's stock and
+    posting) then holds them for as short as possible. A step that raises refuses the request
+    instead, and the stored answer is rolled back with everything else. Only inside a view
+    wrapped in `idempotent`."""
+    request.environ[_LAST_STEPS].append(step)

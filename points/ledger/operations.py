@@ -251,6 +251,11 @@ def _post_one(cur, sql, community_id: int, leg: Leg, now: datetime) -> dict:
         if outcome != "stale":
             break
         expected = (head_seq, head_hash)
+    return _posted_one(outcome, row_id, row, community_id, leg)
+
+
+def _posted_one(outcome: str, row_id: int | None, row: dict, community_id: int, leg: Leg) -> dict:
+    """The row a server-side single posting answered for, or the refusal it stands for."""
     if outcome == "posted":
         row["id"] = row_id
         return row
@@ -262,7 +267,7 @@ def _post_one(cur, sql, community_id: int, leg: Leg, now: datetime) -> dict:
         use_budgets(community_id, [leg])  # raises budget_exceeded with the budget's figures
     if outcome in ("insufficient", "budget"):
         raise InsufficientPoints(message="可用积分不足")
-    raise RuntimeError(f"ledger_post_one answered {outcome}")
+    raise RuntimeError(f"the server-side posting answered {outcome}")
 
 
 def _with_stored(values: list[dict], stored: dict[str, dict], keys: list[str], existing: dict) -> list[dict]:

@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from points.access import Actor
 from points.audit.operations import record
+from points.db import utcnow
 from points.errors import Conflict, DomainError
 from points.ledger.checks import check_amount, check_kind, check_text
+from points.ledger.joined import post_after
 from points.ledger.operations import _append, _get_transfer
 from points.ledger.posting import Leg, account_ids, cursor, lock_head, mirror_leg
 from points.ledger.queries import reversal_of
@@ -205,10 +209,37 @@ def spend_between(
 ) -> dict:
     """`spend` (a redemption) between accounts found by `spending_accounts`. Raises
     `insufficient_points` when the payer's available balance is too small."""
+    leg = _redemption_leg(accounts, kind, amount, idempotency_key, ref_type, ref_id, memo, requested_by_id)
+    return _append(community_id, [leg], now=now)[0]
+
+
+def spend_between_after(
+    first: sa.Executable,
+    first_params: dict,
+    *,
+    community_id: int,
+    accounts: tuple[int, int],
+    kind: str,
+    amount: int,
+    idempotency_key: str,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    memo: str = "",
+    requested_by_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[tuple, dict] | None:
+    """`spend_between`, only if the statement `first` (run before it, in the same round trip
+    on PostgreSQL) returns a row: that row and the posted transfer, or None when it returned
+    none and nothing was posted. The locks `first` takes come before the ledger's."""
+    leg = _redemption_leg(accounts, kind, amount, idempotency_key, ref_type, ref_id, memo, requested_by_id)
+    return post_after(first, first_params, community_id, leg, now or utcnow())
+
+
+def _redemption_leg(accounts, kind, amount, idempotency_key, ref_type, ref_id, memo, requested_by_id) -> Leg:
     check_text(memo=memo)
     check_amount(amount)
     debit, credit = accounts
-    leg = Leg(
+    return Leg(
         kind=kind,
         debit_account_id=debit,
         credit_account_id=credit,
@@ -221,7 +252,6 @@ def spend_between(
         requested_by_id=requested_by_id,
         idempotency_key=idempotency_key,
     )
-    return _append(community_id, [leg], now=now)[0]
 
 
 def expire_points(

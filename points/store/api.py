@@ -4,15 +4,17 @@ report. Redeeming, cancelling and refund requests and decisions move points, so 
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from points.access import Actor
 from points.auth.current import current_actor
 from points.db import utcnow
-from points.errors import problem_doc
+from points.errors import DomainError, problem_doc
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
-from points.ledger.idempotency import idempotent
+from points.ledger.idempotency import after_answer, idempotent
 from points.ledger.queries import balances_of_person
 from points.org.models import OrgNode
 from points.pagination import paginate
@@ -129,9 +131,24 @@ class ItemStock(MethodView):
         return _one_item(actor, queries.get_item(item_id))
 
 
+_READ = "points.store.redeem_read"
+
+
+def _sold_out(item_id: int) -> DomainError | None:
+    """Refuse a redemption of an item sold out before its key is taken (the storm's many late
+    requests): what the redemption reads is read here once and handed on to it."""
+    actor = current_actor()
+    read = request.environ[_READ] = queries.item_and_home(item_id, actor.person_id)
+    try:
+        price = RedeemSchema().load(request.get_json(silent=True) or {}).get("price")
+    except (ValidationError, TypeError):
+        return None  # the request's own parsing answers
+    return operations.sold_out(actor, read, price=price)
+
+
 @blp.route("/store/items/<int:item_id>/redeem")
 class Redeem(MethodView):
-    @idempotent
+    @idempotent(refuse_first=_sold_out)
     @blp.doc(**MOVES_POINTS)
     @blp.arguments(RedeemSchema)
     @blp.response(201, VoucherSchema)
@@ -139,12 +156,14 @@ class Redeem(MethodView):
     def post(self, data, item_id):
         """Redeem one piece: stock and points are taken in one transaction and a voucher issued."""
         actor = current_actor()
-        # What the answer shows of the item, its community and station, read (and held) before
-        # the redemption takes the item's and the ledger's locks, so nothing is read while they
-        # are held: a storm on one item queues on them.
-        item, *_places = queries.item_with_places(item_id)
-        voucher = operations.redeem_item(actor=actor, item_id=item_id, price=data.get("price"))
-        return _voucher(actor, voucher, item)
+        redemption = operations.start_redemption(
+            actor=actor, item_id=item_id, price=data.get("price"), read=request.environ.pop(_READ, None)
+        )
+        # The stock and the points are taken last, after the answer is stored: a storm on one
+        # item queues on the locks that step holds.
+        if redemption.pay is not None:
+            after_answer(redemption.pay)
+        return _voucher(actor, redemption.voucher, redemption.item)
 
 
 # --- vouchers ---------------------------------------------------------------------------

@@ -39,8 +39,9 @@ def item_with_places(item_id: int) -> tuple[Item, OrgNode, Station | None]:
     return row[0], row[1], row[2]
 
 
-def item_and_home(item_id: int, person_id: int) -> tuple[Item, int | None]:
-    """`get_item`, and the home community of the person asking, in one statement."""
+def item_and_home(item_id: int, person_id: int) -> tuple[Item, int | None, tuple]:
+    """`get_item`, and the home community of the person asking, in one statement; and the
+    item's community and station, which the caller holds while it reads them from the session."""
     home = sa.select(Person.community_id).where(Person.id == person_id).scalar_subquery()
     row = (
         session()
@@ -54,7 +55,7 @@ def item_and_home(item_id: int, person_id: int) -> tuple[Item, int | None]:
     )
     if row is None:
         raise NotFound("item_not_found", "商品不存在")
-    return row[0], row[3]
+    return row[0], row[3], (row[1], row[2])
 
 
 def get_voucher(voucher_id: int, *, lock: bool = False) -> Voucher:

@@ -11,6 +11,8 @@ from points.store.operations.vouchers import (
     redeem_item,
     redemption_transfer,
     request_voucher_refund,
+    sold_out,
+    start_redemption,
     voucher_code,
 )
 
@@ -26,6 +28,8 @@ __all__ = [
     "redemption_transfer",
     "request_voucher_refund",
     "set_item_photo",
+    "sold_out",
+    "start_redemption",
     "update_item",
     "voucher_code",
 ]

@@ -8,6 +8,9 @@ transaction is the lock.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -71,20 +74,30 @@ def _lock_person(person_id: int) -> None:
         conn.execute(_LOCK_PERSON, {"space": _PERSON_LOCK_SPACE, "person": person_id})
 
 
-def _insert(voucher: Voucher) -> Voucher:
+@functools.cache
+def _insert_statement(dialect: str):
+    """The voucher's insert, taking a number only if it is free; built once per backend (building
+    it per redemption cost more than sending it)."""
+    insert = {"postgresql": _pg_insert, "sqlite": _sqlite_insert}[dialect]
+    return (
+        insert(_vouchers)
+        .values(
+            {c.name: sa.bindparam(f"v_{c.name}", type_=c.type) for c in _vouchers.columns if c.name != "id"}
+        )
+        .on_conflict_do_nothing(index_elements=["number"])
+        .returning(_vouchers.c.id)
+    )
+
+
+def _insert(values: dict) -> Voucher:
     """Insert with a fresh random number (a number taken already means a new draw) in one
     statement, and hand the row to the session as it is stored."""
-    values = {c.name: getattr(voucher, c.name) for c in _vouchers.columns if c.name != "id"}
     conn = session().connection()
-    insert = (_pg_insert if conn.dialect.name == "postgresql" else _sqlite_insert)(_vouchers)
+    stmt = _insert_statement(conn.dialect.name)
+    params = {f"v_{c.name}": values.get(c.name) for c in _vouchers.columns if c.name != "id"}
     for _attempt in range(5):
-        values["number"] = new_number()
-        stmt = (
-            insert.values(**values)
-            .on_conflict_do_nothing(index_elements=["number"])
-            .returning(_vouchers.c.id)
-        )
-        new_id = conn.execute(stmt).scalar()
+        params["v_number"] = values["number"] = new_number()
+        new_id = conn.execute(stmt, params).scalar()
         if new_id is not None:
             stored = Voucher(id=new_id, **values)
             make_transient_to_detached(stored)
@@ -93,17 +106,27 @@ def _insert(voucher: Voucher) -> Voucher:
     raise Conflict("busy_retry", "系统繁忙，请重试", 503)
 
 
-def _take_stock(item: Item) -> None:
-    """One piece off the shelf, if one is there and the item is as the person saw it."""
-    left = (
-        session()
-        .connection()
-        .execute(_TAKE_ONE, {"item": item.id, "b_price": item.price, "b_kind": item.kind})
-        .scalar()
+def _take_and_pay(actor: Actor, item: Item, voucher: Voucher, accounts: tuple[int, int], now: datetime):
+    """One piece off the shelf, if one is there and the item is as the person saw it, and its
+    price from the person: on PostgreSQL one statement, which locks the item's row and then the
+    community's chain head."""
+    taken = spending.spend_between_after(
+        _TAKE_ONE,
+        {"item": item.id, "b_price": item.price, "b_kind": item.kind},
+        community_id=voucher.community_id,
+        accounts=accounts,
+        kind=voucher.kind,
+        amount=voucher.price,
+        idempotency_key=f"redemption:{voucher.id}",
+        ref_type="redemption",
+        ref_id=voucher.id,
+        memo=item.name,
+        requested_by_id=actor.person_id,
+        now=now,
     )
-    if left is not None:
+    if taken is not None:
         # The stock as stored, without reading the row again while it is locked.
-        set_committed_value(item, "stock", left)
+        set_committed_value(item, "stock", taken[0][0])
         return
     session().expire(item, ["stock", "price", "kind", "is_active"])
     if item.stock < 1:
@@ -134,6 +157,20 @@ def _redeemable(actor: Actor, item: Item, home_id: int | None, price: int | None
         raise refused
 
 
+@dataclass
+class Redemption:
+    """A redemption up to its last step. `pay` takes the piece and the points while holding the
+    item's row and the community's chain head: whatever else the request does (storing its
+    answer) goes before it, so a storm on one item queues on as little as possible. None when
+    a form's key found the voucher it made before."""
+
+    voucher: Voucher
+    item: Item
+    pay: Callable[[], None] | None
+    # The item's community and station, read with it: the session holds them weakly.
+    places: tuple = ()
+
+
 def redeem_item(
     *,
     actor: Actor,
@@ -152,54 +189,77 @@ def redeem_item(
     `item_changed`, and what `rules.redeem_refusal` names: `item_unavailable`,
     `kind_not_redeemable`, `limit_reached`, `out_of_stock`, `insufficient_points` (409).
     """
+    redemption = start_redemption(actor=actor, item_id=item_id, client_key=client_key, price=price, now=now)
+    if redemption.pay is not None:
+        redemption.pay()
+    return redemption.voucher
+
+
+def start_redemption(
+    *,
+    actor: Actor,
+    item_id: int,
+    client_key: str | None = None,
+    price: int | None = None,
+    now: datetime | None = None,
+    read: tuple | None = None,
+) -> Redemption:
+    """`redeem_item` but its last step, which the caller runs (`pay`) after what it must do
+    first; the voucher is issued already. `read` is what `queries.item_and_home` answered
+    earlier in this transaction, if the caller asked it. Raises what `redeem_item` raises, except what only
+    the last step knows: `out_of_stock` and `item_changed` when another redemption or a change
+    came in between, and `insufficient_points`."""
     now = now or utcnow()
-    item, home_id = item_and_home(item_id, actor.person_id)
+    item, home_id, places = read or item_and_home(item_id, actor.person_id)
     if item.limit_count is not None or client_key:
         # Limits are counted, and a form's key looked up, one redemption of the person at a time.
         # Without either nothing needs it: the ledger's conditional update guards the points.
         _lock_person(actor.person_id)
         earlier = _earlier(actor, item_id, client_key)
         if earlier is not None:
-            return earlier
+            return Redemption(earlier, item, None, places)
     _redeemable(actor, item, home_id, price, now)
     accounts = spending.spending_accounts(
         community_id=item.community_id, payer_type="person", payer_id=actor.person_id, kind=item.kind
     )
     voucher = _issue(actor, item, client_key, now)
     voucher_issued.send(None, voucher_id=voucher.id, person_id=actor.person_id, item=item.name, now=now)
-    # From here to the commit the item's row is locked, and from the posting on the community's
-    # chain head: nothing but the stock and the posting (a storm on one item queues here).
-    _take_stock(item)
-    spending.spend_between(
-        community_id=voucher.community_id,
-        accounts=accounts,
-        kind=voucher.kind,
-        amount=voucher.price,
-        idempotency_key=f"redemption:{voucher.id}",
-        ref_type="redemption",
-        ref_id=voucher.id,
-        memo=item.name,
-        requested_by_id=actor.person_id,
-        now=now,
-    )
-    return voucher
+    return Redemption(voucher, item, lambda: _take_and_pay(actor, item, voucher, accounts, now), places)
+
+
+def sold_out(
+    actor: Actor, read: tuple, *, price: int | None, now: datetime | None = None
+) -> DomainError | None:
+    """The refusal of a redemption once the item's stock has run out, from what
+    `queries.item_and_home` read, with no lock taken and nothing written: the code the
+    redemption itself would give (`item_not_found`, `price_changed`, `item_unavailable`, …,
+    `out_of_stock`). None while there is stock, and for an item with a limit (counted under the
+    person's lock): the redemption decides."""
+    item, home_id, _places = read
+    if item.stock >= 1 or item.limit_count is not None:
+        return None
+    try:
+        _redeemable(actor, item, home_id, price, now or utcnow())
+    except DomainError as refusal:
+        return refusal
+    return None
 
 
 def _issue(actor: Actor, item, client_key: str | None, now: datetime) -> Voucher:
     """The voucher of a redemption, inserted with its audit entry before any lock is taken."""
     voucher = _insert(
-        Voucher(
-            item_id=item.id,
-            community_id=item.community_id,
-            person_id=actor.person_id,
-            kind=item.kind,
-            price=item.price,
-            state=ISSUED,
-            number="",
-            client_key=client_key or None,
-            issued_at=now,
-            expires_at=now + timedelta(days=current_app.config["STORE_VOUCHER_DAYS"]),
-        )
+        {
+            "item_id": item.id,
+            "community_id": item.community_id,
+            "person_id": actor.person_id,
+            "kind": item.kind,
+            "price": item.price,
+            "state": ISSUED,
+            "client_key": client_key or None,
+            "issued_at": now,
+            "expires_at": now + timedelta(days=current_app.config["STORE_VOUCHER_DAYS"]),
+            "end_reason": "",
+        }
     )
     # One statement, no unit of work to flush: this is the storm's hot path.
     record_many(
