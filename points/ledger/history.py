@@ -151,6 +151,21 @@ def statement(
     return page
 
 
+def _period_ids(account_id: int, conditions: list) -> tuple[int, int]:
+    """The first and last ids of the account's rows in the period (0 when it has none), read in
+    one statement from each side's (account, created_at, id) index: the range of the period's
+    dates alone, whatever the account's history before or after it."""
+    bounds = [
+        sa.select(edge(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
+        for side in _SIDES
+        for edge in (sa.func.min, sa.func.max)
+    ]
+    row = session().execute(sa.select(*bounds)).one()
+    lows = [i for i in row[::2] if i is not None]
+    highs = [i for i in row[1::2] if i is not None]
+    return (min(lows), max(highs)) if highs else (0, 0)
+
+
 def export_rows(
     account_id: int, *, start: datetime | None = None, end: datetime | None = None, batch: int = 500
 ) -> Iterator[dict]:
@@ -159,19 +174,16 @@ def export_rows(
     memory). The newest row and the balance after it are read in one statement, so rows
     posted while the file is written neither show nor shift the balances."""
     conditions = _filters(start=start, end=end, compact=False)
-    newest = [
-        sa.select(sa.func.max(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
-        for side in _SIDES
-    ]
-    last_id = max((i or 0) for i in session().execute(sa.select(*newest)).one())
+    first_id, last_id = _period_ids(account_id, conditions)
     if not last_id:
         return
     balance = _balance_after(account_id, last_id)
-    # Each side of the transfer walked down its (account, id) index and the two merged in id
-    # order: rows flow from the first one, never an OR of both sides sorted before the first.
+    # Each side of the transfer walked down its (account, id) index between the period's first
+    # and last rows, and the two merged in id order: rows flow from the first one, never an OR
+    # of both sides sorted before the first, nor a walk on into the history before the period.
     sides = [
         sa.select(*_columns(account_id))
-        .where(side == account_id, _t.c.id <= last_id, *conditions)
+        .where(side == account_id, _t.c.id.between(first_id, last_id), *conditions)
         .order_by(_t.c.id.desc())
         for side in _SIDES
     ]
