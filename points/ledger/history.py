@@ -151,16 +151,22 @@ def statement(
     return page
 
 
-def _period_ids(account_id: int, conditions: list) -> tuple[int, int]:
-    """The first and last ids of the account's rows in the period (0 when it has none), read in
-    one statement from each side's (account, created_at, id) index: the range of the period's
+def _period_bounds(account_id: int, conditions: list) -> sa.Select:
+    """The first and last ids of the account's rows in the period on each side (debit, credit),
+    each read from that side's (account, created_at, id) index: the range of the period's
     dates alone, whatever the account's history before or after it."""
-    bounds = [
-        sa.select(edge(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
-        for side in _SIDES
-        for edge in (sa.func.min, sa.func.max)
-    ]
-    row = session().execute(sa.select(*bounds)).one()
+    return sa.select(
+        *(
+            sa.select(edge(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
+            for side in _SIDES
+            for edge in (sa.func.min, sa.func.max)
+        )
+    )
+
+
+def _period_ids(account_id: int, conditions: list) -> tuple[int, int]:
+    """The first and last ids of the account's rows in the period; (0, 0) when it has none."""
+    row = session().execute(_period_bounds(account_id, conditions)).one()
     lows = [i for i in row[::2] if i is not None]
     highs = [i for i in row[1::2] if i is not None]
     return (min(lows), max(highs)) if highs else (0, 0)

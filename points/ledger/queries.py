@@ -63,6 +63,14 @@ _t = Transfer.__table__
 _EFFECTIVE = ("posted", "post")
 
 
+def account_ids_of(owner_type: str, owner_id: int) -> list[int]:
+    """The owner's accounts, one per kind they have points of."""
+    stmt = sa.select(_accounts.c.id).where(
+        _accounts.c.owner_type == owner_type, _accounts.c.owner_id == owner_id
+    )
+    return list(session().execute(stmt).scalars())
+
+
 def find_account_id(owner_type: str, owner_id: int, kind: str) -> int | None:
     return (
         session()
