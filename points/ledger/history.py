@@ -52,7 +52,10 @@ def _filters(*, start: datetime | None, end: datetime | None, compact: bool) -> 
         out.append(_t.c.created_at < end)
     if compact:
         resolution = _t.alias("resolution")
-        out.append(sa.or_(_t.c.status != "pending", ~sa.exists().where(resolves(resolution, _t))))
+        # A scalar probe of the resolution's unique index for each pending row: as NOT EXISTS,
+        # PostgreSQL may hash every resolution of the ledger first to count a page's rows.
+        resolved = sa.select(resolution.c.id).where(resolves(resolution, _t)).limit(1).scalar_subquery()
+        out.append(sa.or_(_t.c.status != "pending", resolved.is_(None)))
     return out
 
 
