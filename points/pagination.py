@@ -156,6 +156,7 @@ def keyset(
     per_page: int,
     fetch: str = "scalars",
     count: bool = True,
+    counted: sa.Select | None = None,
 ) -> dict:
     """One page of `stmt` ordered by `keys` (ending on a unique column), starting past `cursor`.
 
@@ -164,7 +165,8 @@ def keyset(
     (`fetch="scalars"`), mappings or rows; `row_key` reads a row's sort key. The answer has
     `next_cursor` and `prev_cursor` (None at either end) and a `total` counted up to COUNT_CAP
     (`total_capped` beyond). Rows inserted meanwhile never shift a page: each starts strictly
-    past the key it was given."""
+    past the key it was given. `counted` is the same rows without what only their display
+    needs (joins), for the count."""
     build = _builder(stmt) if isinstance(stmt, sa.Select) else stmt
     backwards = cursor is not None and cursor.backwards
     conditions = [beyond(keys, cursor.values, backwards=backwards)] if cursor is not None else []
@@ -175,7 +177,7 @@ def keyset(
         rows.reverse()
     has_next = more if not backwards else True
     has_prev = cursor is not None and (more if backwards else True)
-    total, capped = _capped(build) if count else (0, False)
+    total, capped = _capped(build if counted is None else _builder(counted)) if count else (0, False)
     return {
         "items": rows,
         "per_page": per_page,

@@ -403,6 +403,8 @@ def checkins_page(
 ) -> dict:
     """A keyset page of `checkins_stmt`, newest first: rows of (check-in, activity, station,
     person), read down the person's or the activity's (checked_in_at, id) index."""
+    whose = [CheckIn.person_id == person_id] if person_id is not None else []
+    whose += [CheckIn.activity_id == activity_id] if activity_id is not None else []
     return keyset(
         checkins_stmt(person_id=person_id, activity_id=activity_id),
         keys=[(CheckIn.checked_in_at, True), (CheckIn.id, True)],
@@ -410,6 +412,7 @@ def checkins_page(
         cursor=cursor,
         per_page=per_page,
         fetch="rows",
+        counted=sa.select(CheckIn.id).where(*whose),
     )
 
 
