@@ -158,9 +158,11 @@ def _period_bounds(account_id: int, conditions: list) -> sa.Select:
     """The first and last ids of the account's rows in the period on each side (debit, credit),
     each read from that side's (account, created_at, id) index: the range of the period's
     dates alone, whatever the account's history before or after it."""
+    # Over an expression of the id: PostgreSQL would read min(id) and max(id) by walking the
+    # primary key from either end until a row of the account in the period turns up.
     return sa.select(
         *(
-            sa.select(edge(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
+            sa.select(edge(_t.c.id + 0)).where(side == account_id, *conditions).scalar_subquery()
             for side in _SIDES
             for edge in (sa.func.min, sa.func.max)
         )
