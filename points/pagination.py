@@ -1,6 +1,6 @@
-"""Lists in pages: keyset pages by (sort key, id) with opaque cursors and capped counts for the
-long lists, numbered pages for short ones, and streaming for exports that must not hold every
-row in memory."""
+"""Lists in pages: keyset pages by (sort key, id) with opaque cursors and capped counts, so a
+deep page costs what the first costs, and streaming for exports that must not hold every row
+in memory."""
 
 from __future__ import annotations
 
@@ -17,54 +17,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from points.db import session
 from points.errors import DomainError
 from points.validation import Schema
-
-
-class PageArgsSchema(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
-
-
-def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
-    return Schema.from_dict(
-        {
-            "items": ma.fields.List(ma.fields.Nested(item_schema)),
-            "page": ma.fields.Integer(),
-            "per_page": ma.fields.Integer(),
-            "total": ma.fields.Integer(),
-        },
-        name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
-    )
-
-
-def paginate(
-    stmt: sa.Select, *, page: int, per_page: int, scalars: bool = True, mappings: bool = False
-) -> dict:
-    """One page of `stmt`'s rows with `page`, `per_page`, `total` and `pages` (at least 1).
-
-    Rows come as ORM objects (`scalars`), as mappings (`mappings`, for Core selects), or as
-    rows."""
-    sess = session()
-    total = sess.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    result = sess.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    if mappings:
-        items = [dict(row) for row in result.mappings()]
-    else:
-        items = result.scalars().all() if scalars else result.all()
-    return {
-        "items": items,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": max(1, -(-total // per_page)),
-    }
-
-
-def page_number(value: str | None, *, most: int = 1_000_000) -> int:
-    """A page number from a query string; anything that is not one reads as the first page."""
-    try:
-        return min(max(1, int(value or "1")), most)
-    except ValueError:
-        return 1
 
 
 def stream(stmt: sa.Select, *, batch: int = 500, mappings: bool = True) -> Iterator:
@@ -204,6 +156,7 @@ def keyset(
     per_page: int,
     fetch: str = "scalars",
     count: bool = True,
+    counted: sa.Select | None = None,
 ) -> dict:
     """One page of `stmt` ordered by `keys` (ending on a unique column), starting past `cursor`.
 
@@ -212,7 +165,8 @@ def keyset(
     (`fetch="scalars"`), mappings or rows; `row_key` reads a row's sort key. The answer has
     `next_cursor` and `prev_cursor` (None at either end) and a `total` counted up to COUNT_CAP
     (`total_capped` beyond). Rows inserted meanwhile never shift a page: each starts strictly
-    past the key it was given."""
+    past the key it was given. `counted` is the same rows without what only their display
+    needs (joins), for the count."""
     build = _builder(stmt) if isinstance(stmt, sa.Select) else stmt
     backwards = cursor is not None and cursor.backwards
     conditions = [beyond(keys, cursor.values, backwards=backwards)] if cursor is not None else []
@@ -223,7 +177,7 @@ def keyset(
         rows.reverse()
     has_next = more if not backwards else True
     has_prev = cursor is not None and (more if backwards else True)
-    total, capped = _capped(build) if count else (0, False)
+    total, capped = _capped(build if counted is None else _builder(counted)) if count else (0, False)
     return {
         "items": rows,
         "per_page": per_page,

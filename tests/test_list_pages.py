@@ -1,7 +1,9 @@
-"""Numbered and cursor lists on pages: a page past the end, a bad page number or a bad cursor
-never answer a bare error: the reader gets a page and a way back to the first one."""
+"""Cursor lists on pages: a page past the end, an old page number or a bad cursor never
+answer a bare error: the reader gets a page and a way back to the first one."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +20,13 @@ LISTS = [
     ("/points", "resident"),
     ("/notices", "resident"),
     ("/flags", "supervisor"),
+    ("/checkins", "resident"),
+    ("/store", "resident"),
+    ("/store/vouchers", "resident"),
+    ("/store/manage", "staff"),
+    ("/store/desk", "staff"),
 ]
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 BAD = ["0", "-3", "abc", "1.5", "99999999999999999999", ""]
 
 
@@ -51,22 +59,24 @@ def test_a_page_past_the_end_offers_the_way_back_to_the_first(demo, path, login)
         assert "第 999999 / " not in html and "第 50 / " not in html
 
 
-@pytest.mark.parametrize(("path", "login"), [("/notices", "resident"), ("/flags", "supervisor")])
-def test_a_numbered_page_past_the_end_says_so_and_links_to_the_first(demo, path, login):
-    app, _ = demo
-    html = _client(app, login).get(f"{path}?page=999999").data.decode()
-    assert "没有第 999999 页" in html and f'href="{path}?page=1"' in html
-    english = _client(app, login).get(f"{path}?page=999999&lang=en").data.decode()
-    assert "There is no page 999999" in english and "Back to the first page" in english
-
-
 @pytest.mark.parametrize(
     ("path", "login", "past"),
-    [("/ledger", "supervisor", 0), ("/points", "resident", 0), ("/approvals", "staff", 2**31 - 1)],
+    [
+        ("/ledger", "supervisor", (0,)),
+        ("/points", "resident", (0,)),
+        ("/approvals", "staff", (2**31 - 1,)),
+        ("/notices", "resident", (LONG_AGO, 0)),
+        ("/flags", "supervisor", (0,)),
+        ("/checkins", "resident", (LONG_AGO, 0)),
+        ("/store/vouchers", "resident", (0,)),
+        ("/store/manage", "staff", (0,)),
+    ],
 )
 def test_a_cursor_past_the_last_row_links_to_the_first_page(demo, path, login, past):
     app, _ = demo
     with app.test_request_context(path):
-        beyond = encode_cursor((past,))
+        beyond = encode_cursor(past)
     html = _client(app, login).get(f"{path}?cursor={beyond}").data.decode()
     assert "这一页没有内容" in html and f'href="{path}">回到第一页' in html
+    english = _client(app, login).get(f"{path}?cursor={beyond}&lang=en").data.decode()
+    assert "Back to the first page" in english

@@ -49,5 +49,5 @@ def test_the_api_keeps_its_chinese_messages_and_codes(demo):
     assert bad.json["errors"]["detector"] == ["应为以下之一：" + ", ".join(Detector.values())]
     long = client.post("/api/v1/auth/token?lang=en", json={"phone": "1" * 30, "password": "x"})
     assert long.status_code == 422 and long.json["errors"]["phone"] == ["长度应在 1 到 20 之间"]
-    page = client.get("/api/v1/flags?page=0&lang=en", headers=headers)
-    assert page.status_code == 422 and page.json["errors"]["page"] == ["应不小于 1"]
+    page = client.get("/api/v1/flags?per_page=0&lang=en", headers=headers)
+    assert page.status_code == 422 and page.json["errors"]["per_page"] == ["应不小于 1 且不大于 100"]

@@ -11,7 +11,6 @@ from points.board.presenters import claim_out, claims_out, task_out, tasks_out
 from points.board.schemas import (
     ClaimCreateSchema,
     ClaimKeysetPageSchema,
-    ClaimPageSchema,
     ClaimQuerySchema,
     ClaimSchema,
     DispatchSchema,
@@ -30,7 +29,7 @@ from points.board.schemas import (
 from points.db import utcnow
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import idempotent
-from points.pagination import decode_cursor, page_links, paginate
+from points.pagination import decode_cursor, page_links
 
 blp = Blueprint("board", __name__, url_prefix="/api/v1", description="Task board: tasks and claims")
 SECURED = [{"bearerAuth": []}]
@@ -117,19 +116,20 @@ class TaskCancel(MethodView):
 class TaskClaims(MethodView):
     @blp.doc(security=SECURED)
     @blp.arguments(ClaimQuerySchema, location="query")
-    @blp.response(200, ClaimPageSchema)
+    @blp.response(200, ClaimKeysetPageSchema)
     def get(self, args, task_id):
-        """Who took the task (staff of the community)."""
+        """Who took the task (staff of the community), first claim first; paged by cursor."""
         actor = current_actor()
         task = queries.visible_task(actor, task_id)
         actor.require("tasks.manage", queries.community_path(task.community_id))
-        result = paginate(
-            queries.task_claims_stmt(task_id, state=args.get("state")),
-            page=args["page"],
+        result = queries.task_claims_page(
+            task_id,
+            state=args.get("state"),
+            cursor=decode_cursor(args.get("cursor")),
             per_page=args["per_page"],
         )
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result
+        return result, 200, page_links(result)
 
     @blp.doc(security=SECURED)
     @blp.arguments(ClaimCreateSchema)

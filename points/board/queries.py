@@ -460,6 +460,18 @@ def task_claims_stmt(task_id: int, *, state: str | None = None) -> sa.Select:
     return stmt.order_by(Claim.created_at, Claim.id)
 
 
+def task_claims_page(task_id: int, *, state: str | None, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `task_claims_stmt`: a task's claims are as many as its slots and the
+    applications of a draw, read through the task's claims index."""
+    return keyset(
+        task_claims_stmt(task_id, state=state),
+        keys=[(Claim.created_at, False), (Claim.id, False)],
+        row_key=lambda claim: (claim.created_at, claim.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
+
+
 def first_rows(stmt: sa.Select, limit: int = PAGE_ROWS) -> list:
     """The first rows of one of the statements above, for a page."""
     return list(session().exec(stmt.limit(limit)).all())

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from points.board.models import Category, ClaimState, Eligibility, FillMode, TaskState
 from points.board.operations.rules import CLAIM_ACTIONS, TASK_ACTIONS
-from points.pagination import CursorArgsSchema, PageArgsSchema, keyset_schema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.validation import Id, Schema, When
 
 CATEGORIES = validate.OneOf(Category.values())
@@ -227,7 +227,7 @@ class ClaimSchema(Schema):
     )
 
 
-class ClaimQuerySchema(PageArgsSchema):
+class ClaimQuerySchema(CursorArgsSchema):
     state = fields.String(validate=validate.OneOf(ClaimState.values()))
 
 
@@ -242,5 +242,4 @@ class QueueQuerySchema(CursorArgsSchema):
 
 
 TaskPageSchema = keyset_schema(TaskSchema)
-ClaimPageSchema = page_schema(ClaimSchema)
 ClaimKeysetPageSchema = keyset_schema(ClaimSchema)

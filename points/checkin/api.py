@@ -39,7 +39,7 @@ from points.db import utcnow
 from points.errors import problem_doc
 from points.ledger.idempotency import HEADER, idempotent
 from points.org.queries import get_station
-from points.pagination import PageArgsSchema, paginate
+from points.pagination import CursorArgsSchema, decode_cursor, page_links
 
 blp = Blueprint(
     "checkin", __name__, url_prefix="/api/v1", description="QR check-in: activities, scans, attendance"
@@ -108,7 +108,8 @@ class Activities(MethodView):
     @blp.arguments(ActivityQuerySchema, location="query")
     @blp.response(200, ActivityPageSchema)
     def get(self, args):
-        """Activities at stations I run, and those of my own community; newest first."""
+        """Activities at stations I run, and those of my own community; latest start first, paged
+        by cursor (`next_cursor`, the `Link` header)."""
         now, actor = utcnow(), current_actor()
         stmt = queries.activities_stmt(
             actor,
@@ -119,9 +120,11 @@ class Activities(MethodView):
             end=args.get("end"),
             include_cancelled=args["include_cancelled"],
         )
-        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page = queries.activities_page(
+            stmt, cursor=decode_cursor(args.get("cursor")), per_page=args["per_page"]
+        )
         page["items"] = [presenters.activity_item(a, now, actor=actor) for a in page["items"]]
-        return page
+        return page, 200, page_links(page)
 
 
 @blp.route("/activities/<int:activity_id>")
@@ -193,13 +196,13 @@ class ActivityToken(MethodView):
 @blp.route("/activities/<int:activity_id>/checkins")
 class ActivityCheckIns(MethodView):
     @blp.doc(security=SECURED)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(CursorArgsSchema, location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args, activity_id):
         """Who checked in to the activity, newest first (staff running the station)."""
         actor = current_actor()
         queries.managed_activity(actor, activity_id)
-        return _checkin_page(queries.checkins_stmt(activity_id=activity_id), args, actor)
+        return _checkin_page(args, actor, activity_id=activity_id)
 
     @optionally_idempotent
     @blp.doc(**OPTIONAL_KEY)
@@ -219,10 +222,12 @@ class ActivityCheckIns(MethodView):
         return _result(result, actor)
 
 
-def _checkin_page(stmt, args, actor: Actor) -> dict:
-    page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
+def _checkin_page(args, actor: Actor, **whose):
+    """Check-ins newest first, paged by cursor (`next_cursor`, the `Link` header)."""
+    cursor = decode_cursor(args.get("cursor"))
+    page = queries.checkins_page(cursor=cursor, per_page=args["per_page"], **whose)
     page["items"] = presenters.checkin_items(page["items"], actor=actor)
-    return page
+    return page, 200, page_links(page)
 
 
 # --- scanning -------------------------------------------------------------------------
@@ -258,24 +263,24 @@ class Scan(MethodView):
 @blp.route("/me/checkins")
 class MyCheckIns(MethodView):
     @blp.doc(security=SECURED)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(CursorArgsSchema, location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args):
         """My attendance history, newest first, with durations, points and how each check-in closed."""
         actor = current_actor()
-        return _checkin_page(queries.checkins_stmt(person_id=actor.person_id), args, actor)
+        return _checkin_page(args, actor, person_id=actor.person_id)
 
 
 @blp.route("/people/<int:person_id>/checkins")
 class PersonCheckIns(MethodView):
     @blp.doc(security=SECURED)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(CursorArgsSchema, location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args, person_id):
         """A person's attendance history (themselves, or people and ledger readers in scope)."""
         actor = current_actor()
         queries.check_history_reader(actor, person_id)
-        return _checkin_page(queries.checkins_stmt(person_id=person_id), args, actor)
+        return _checkin_page(args, actor, person_id=person_id)
 
 
 # --- station keys and member cards ----------------------------------------------------

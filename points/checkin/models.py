@@ -63,6 +63,8 @@ class Activity(SQLModel, table=True):
         sa.CheckConstraint("auto_posted_points >= 0", name="auto_posted_nonnegative"),
         sa.Index("ix_activities_station_ends", "station_id", "ends_at"),
         sa.Index("ix_activities_state_ends", "state", "ends_at"),
+        # The activities list, latest start first.
+        sa.Index("ix_activities_starts", "starts_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -103,8 +105,9 @@ class CheckIn(SQLModel, table=True):
             sqlite_where=sa.text("checked_out_at IS NULL"),
             postgresql_where=sa.text("checked_out_at IS NULL"),
         ),
-        sa.Index("ix_checkins_person_in", "person_id", "checked_in_at"),
-        sa.Index("ix_checkins_activity_in", "activity_id", "checked_in_at"),
+        # A person's and an activity's check-ins, newest first (the id breaks ties of a page).
+        sa.Index("ix_checkins_person_in", "person_id", "checked_in_at", "id"),
+        sa.Index("ix_checkins_activity_in", "activity_id", "checked_in_at", "id"),
         sa.Index("ix_checkins_device_in", "device_hash", "checked_in_at"),
         sa.CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
         sa.CheckConstraint(

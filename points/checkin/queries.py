@@ -19,6 +19,7 @@ from points.errors import DomainError, NotFound
 from points.labels import N_
 from points.org.models import OrgNode, Station
 from points.org.queries import get_station, station_path
+from points.pagination import Cursor, keyset
 from points.people.models import Person
 from points.people.queries import get_person, home_path
 
@@ -78,6 +79,17 @@ def activities_stmt(
     if not include_cancelled:
         stmt = stmt.where(Activity.state == "active")
     return stmt
+
+
+def activities_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `activities_stmt`, latest start first."""
+    return keyset(
+        stmt,
+        keys=[(Activity.starts_at, True), (Activity.id, True)],
+        row_key=lambda a: (a.starts_at, a.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
 
 
 def managed_stations(actor: Actor) -> list[Station]:
@@ -384,6 +396,24 @@ def checkins_stmt(*, person_id: int | None = None, activity_id: int | None = Non
     if activity_id is not None:
         stmt = stmt.where(CheckIn.activity_id == activity_id)
     return stmt
+
+
+def checkins_page(
+    *, person_id: int | None = None, activity_id: int | None = None, cursor: Cursor | None, per_page: int
+) -> dict:
+    """A keyset page of `checkins_stmt`, newest first: rows of (check-in, activity, station,
+    person), read down the person's or the activity's (checked_in_at, id) index."""
+    whose = [CheckIn.person_id == person_id] if person_id is not None else []
+    whose += [CheckIn.activity_id == activity_id] if activity_id is not None else []
+    return keyset(
+        checkins_stmt(person_id=person_id, activity_id=activity_id),
+        keys=[(CheckIn.checked_in_at, True), (CheckIn.id, True)],
+        row_key=lambda row: (row[0].checked_in_at, row[0].id),
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
+        counted=sa.select(CheckIn.id).where(*whose),
+    )
 
 
 def has_checkins(activity_id: int) -> bool:

@@ -10,7 +10,7 @@ from points.checkin.tokens import MAX_TOKEN_CHARS
 from points.checkin.transitions import ACTIVITY_ACTIONS, CHECKIN_ACTIONS
 from points.labels import N_
 from points.ledger.models import Kind, TransferState
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.validation import Schema, When
 
 # The limits of an activity's fields, stated once: the API and the station page load through
@@ -101,10 +101,10 @@ class ActivitySchema(Schema):
     people = fields.Integer(metadata={"description": "people who checked in at all"})
 
 
-ActivityPageSchema = page_schema(ActivitySchema)
+ActivityPageSchema = keyset_schema(ActivitySchema)
 
 
-class ActivityQuerySchema(PageArgsSchema):
+class ActivityQuerySchema(CursorArgsSchema):
     station_id = fields.Integer()
     community_id = fields.Integer()
     running = fields.Boolean(metadata={"description": "only activities running now"})
@@ -205,7 +205,7 @@ class CheckInSchema(Schema):
     )
 
 
-CheckInPageSchema = page_schema(CheckInSchema)
+CheckInPageSchema = keyset_schema(CheckInSchema)
 
 
 class ScanResultSchema(Schema):

@@ -12,7 +12,7 @@ from points.board.presenters import task_out
 from points.board.schemas import ReasonSchema, TaskSchema
 from points.db import utcnow
 from points.demands import operations, queries
-from points.demands.models import PHOTOS
+from points.demands.models import PHOTOS, Project, Resource
 from points.demands.presenters import demand_out, demands_out, project_out
 from points.demands.schemas import (
     DemandAcceptSchema,
@@ -32,7 +32,7 @@ from points.demands.schemas import (
     ResourceSchema,
 )
 from points.errors import problem_doc
-from points.pagination import paginate
+from points.pagination import decode_cursor, page_links
 
 blp = Blueprint(
     "demands", __name__, url_prefix="/api/v1", description="Demands (点单), resources and projects"
@@ -46,12 +46,13 @@ class Demands(MethodView):
     @blp.arguments(DemandQuerySchema, location="query")
     @blp.response(200, DemandPageSchema)
     def get(self, args):
-        """My demands; for staff, also the demands of their communities (`mine=true` for only mine)."""
+        """My demands; for staff, also the demands of their communities (`mine=true` for only mine);
+        newest first, paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        page, per_page = args.pop("page"), args.pop("per_page")
-        result = paginate(queries.demands_stmt(actor, **args), page=page, per_page=per_page)
+        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        result = queries.demands_page(queries.demands_stmt(actor, **args), cursor=cursor, per_page=per_page)
         result["items"] = demands_out(actor, result["items"])
-        return result
+        return result, 200, page_links(result)
 
     @blp.doc(security=SECURED)
     @blp.arguments(DemandCreateSchema)
@@ -179,9 +180,10 @@ class Resources(MethodView):
             person_id=actor.person_id if args["mine"] else None,
             unit_id=args.get("unit_id"),
         )
-        result = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        cursor = decode_cursor(args.get("cursor"))
+        result = queries.newest_first_page(stmt, Resource, cursor=cursor, per_page=args["per_page"])
         result["items"] = queries.describe_resources(result["items"])
-        return result
+        return result, 200, page_links(result)
 
     @blp.doc(security=SECURED)
     @blp.arguments(ResourceCreateSchema)
@@ -209,9 +211,10 @@ class Projects(MethodView):
     def get(self, args):
         """项目清单 of my communities (staff), or of my own demands."""
         stmt = queries.projects_stmt(current_actor(), community_id=args.get("community_id"))
-        result = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        cursor = decode_cursor(args.get("cursor"))
+        result = queries.newest_first_page(stmt, Project, cursor=cursor, per_page=args["per_page"])
         result["items"] = [project_out(p) for p in result["items"]]
-        return result
+        return result, 200, page_links(result)
 
     @blp.doc(security=SECURED)
     @blp.arguments(ProjectCreateSchema)

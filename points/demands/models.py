@@ -39,6 +39,8 @@ class Demand(SQLModel, table=True):
             f"rating IS NULL OR (rating BETWEEN {LOWEST_RATING} AND {HIGHEST_RATING})", name="rating_range"
         ),
         sa.Index("ix_demands_community_state", "community_id", "state"),
+        # The demands list, newest first.
+        sa.Index("ix_demands_created", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

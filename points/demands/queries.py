@@ -15,6 +15,7 @@ from points.demands.models import Demand, DemandState, Project, ProjectResource,
 from points.errors import NotFound
 from points.org.models import OrgNode, Unit
 from points.org.queries import get_node
+from points.pagination import Cursor, keyset
 from points.people.models import Person
 
 # Lists on pages show this many rows at most.
@@ -65,6 +66,24 @@ def demands_stmt(
     if community_id is not None:
         stmt = stmt.where(Demand.community_id == community_id)
     return stmt.order_by(Demand.created_at.desc(), Demand.id.desc())
+
+
+def demands_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `demands_stmt`, newest first."""
+    return keyset(
+        stmt,
+        keys=[(Demand.created_at, True), (Demand.id, True)],
+        row_key=lambda d: (d.created_at, d.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
+
+
+def newest_first_page(stmt: sa.Select, model, *, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `resources_stmt` or `projects_stmt` (`model`), newest (highest id) first."""
+    return keyset(
+        stmt, keys=[(model.id, True)], row_key=lambda row: (row.id,), cursor=cursor, per_page=per_page
+    )
 
 
 def first_demands(stmt: sa.Select, limit: int = PAGE_ROWS) -> list[Demand]:

@@ -11,7 +11,7 @@ from points.board.schemas import CATEGORIES, PHONE_TYPED, SLOTS, TaskFieldsSchem
 from points.demands.models import HIGHEST_RATING, LOWEST_RATING, DemandState
 from points.demands.operations import DEMAND_ACTIONS
 from points.labels import N_
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.validation import Id, Schema
 
 
@@ -79,7 +79,7 @@ class DemandPhotoSchema(Schema):
     )
 
 
-class DemandQuerySchema(PageArgsSchema):
+class DemandQuerySchema(CursorArgsSchema):
     mine = fields.Boolean(load_default=False, metadata={"description": "only demands I asked"})
     state = fields.String(validate=validate.OneOf(DemandState.values()))
     category = fields.String(validate=CATEGORIES)
@@ -136,7 +136,7 @@ class ResourceSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ResourceQuerySchema(PageArgsSchema):
+class ResourceQuerySchema(CursorArgsSchema):
     community_id = Id(strict=False)
     category = fields.String(validate=CATEGORIES)
     mine = fields.Boolean(load_default=False)
@@ -163,10 +163,10 @@ class ProjectSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ProjectQuerySchema(PageArgsSchema):
+class ProjectQuerySchema(CursorArgsSchema):
     community_id = Id(strict=False)
 
 
-DemandPageSchema = page_schema(DemandSchema)
-ResourcePageSchema = page_schema(ResourceSchema)
-ProjectPageSchema = page_schema(ProjectSchema)
+DemandPageSchema = keyset_schema(DemandSchema)
+ResourcePageSchema = keyset_schema(ResourceSchema)
+ProjectPageSchema = keyset_schema(ProjectSchema)

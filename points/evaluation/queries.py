@@ -274,6 +274,10 @@ def spendable_people_stmt(kind: str) -> sa.Select:
 
 
 def ranking_rows(stmt: sa.Select, *, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Rows `offset` to `offset + limit` of a ranking. A ranking is a sum per person over the
+    period, ordered by that sum: the database sums every row of the period whichever page is
+    asked, so skipping the first rows of the sorted sums costs next to nothing beside it, and
+    the page number gives each row its place (名次) without counting those above it."""
     return [dict(r) for r in session().execute(stmt.limit(limit).offset(offset)).mappings()]
 
 
@@ -397,7 +401,7 @@ def get_objection(objection_id: int, *, lock: bool = False) -> Objection:
     return get_row(Objection, objection_id, NotFound("not_found", "未找到"), lock=lock)
 
 
-def snapshot_rows(period_id: int, *, limit: int = 200, offset: int = 0) -> list[dict]:
+def snapshot_rows(period_id: int, *, limit: int = 200) -> list[dict]:
     snap = Snapshot.__table__
     query = (
         sa.select(snap, _people.c.name)
@@ -405,20 +409,19 @@ def snapshot_rows(period_id: int, *, limit: int = 200, offset: int = 0) -> list[
         .where(snap.c.period_id == period_id)
         .order_by(snap.c.rank, snap.c.person_id)
         .limit(limit)
-        .offset(offset)
     )
     return [dict(r) for r in session().execute(query).mappings()]
 
 
-def period_rows(period: Period, *, limit: int = 200, offset: int = 0) -> list[dict]:
+def period_rows(period: Period, *, limit: int = 200) -> list[dict]:
     """The period's list: the frozen snapshot, or (in notice) the live ranking with ratings."""
     if period.state == "frozen":
-        return snapshot_rows(period.id, limit=limit, offset=offset)
+        return snapshot_rows(period.id, limit=limit)
     path = community_path(period.community_id)
     stmt = person_ranking_stmt(
         kind=period.kind, start=period.starts_at, end=period.ends_at, node_path=path, period_id=period.id
     )
-    rows = ranking_rows(stmt, limit=limit, offset=offset)
+    rows = ranking_rows(stmt, limit=limit)
     if period.kind == "hongsong" and period.period_type == "year":
         with_ratings(rows, year=period.starts_at.astimezone(LOCAL_TZ).year, community_path=path)
     return rows

@@ -52,7 +52,10 @@ def _filters(*, start: datetime | None, end: datetime | None, compact: bool) -> 
         out.append(_t.c.created_at < end)
     if compact:
         resolution = _t.alias("resolution")
-        out.append(sa.or_(_t.c.status != "pending", ~sa.exists().where(resolves(resolution, _t))))
+        # A scalar probe of the resolution's unique index for each pending row: as NOT EXISTS,
+        # PostgreSQL may hash every resolution of the ledger first to count a page's rows.
+        resolved = sa.select(resolution.c.id).where(resolves(resolution, _t)).limit(1).scalar_subquery()
+        out.append(sa.or_(_t.c.status != "pending", resolved.is_(None)))
     return out
 
 
@@ -151,6 +154,29 @@ def statement(
     return page
 
 
+def _period_bounds(account_id: int, conditions: list) -> sa.Select:
+    """The first and last ids of the account's rows in the period on each side (debit, credit),
+    each read from that side's (account, created_at, id) index: the range of the period's
+    dates alone, whatever the account's history before or after it."""
+    # Over an expression of the id: PostgreSQL would read min(id) and max(id) by walking the
+    # primary key from either end until a row of the account in the period turns up.
+    return sa.select(
+        *(
+            sa.select(edge(_t.c.id + 0)).where(side == account_id, *conditions).scalar_subquery()
+            for side in _SIDES
+            for edge in (sa.func.min, sa.func.max)
+        )
+    )
+
+
+def _period_ids(account_id: int, conditions: list) -> tuple[int, int]:
+    """The first and last ids of the account's rows in the period; (0, 0) when it has none."""
+    row = session().execute(_period_bounds(account_id, conditions)).one()
+    lows = [i for i in row[::2] if i is not None]
+    highs = [i for i in row[1::2] if i is not None]
+    return (min(lows), max(highs)) if highs else (0, 0)
+
+
 def export_rows(
     account_id: int, *, start: datetime | None = None, end: datetime | None = None, batch: int = 500
 ) -> Iterator[dict]:
@@ -159,19 +185,16 @@ def export_rows(
     memory). The newest row and the balance after it are read in one statement, so rows
     posted while the file is written neither show nor shift the balances."""
     conditions = _filters(start=start, end=end, compact=False)
-    newest = [
-        sa.select(sa.func.max(_t.c.id)).where(side == account_id, *conditions).scalar_subquery()
-        for side in _SIDES
-    ]
-    last_id = max((i or 0) for i in session().execute(sa.select(*newest)).one())
+    first_id, last_id = _period_ids(account_id, conditions)
     if not last_id:
         return
     balance = _balance_after(account_id, last_id)
-    # Each side of the transfer walked down its (account, id) index and the two merged in id
-    # order: rows flow from the first one, never an OR of both sides sorted before the first.
+    # Each side of the transfer walked down its (account, id) index between the period's first
+    # and last rows, and the two merged in id order: rows flow from the first one, never an OR
+    # of both sides sorted before the first, nor a walk on into the history before the period.
     sides = [
         sa.select(*_columns(account_id))
-        .where(side == account_id, _t.c.id <= last_id, *conditions)
+        .where(side == account_id, _t.c.id.between(first_id, last_id), *conditions)
         .order_by(_t.c.id.desc())
         for side in _SIDES
     ]

@@ -114,6 +114,9 @@ class Transfer(SQLModel, table=True):
         sa.CheckConstraint("seq > 0", name="seq_positive"),
         sa.Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
         sa.Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
+        # An account's rows in a period (statement exports by date, a person's months).
+        sa.Index("ix_ledger_transfers_debit_time", "debit_account_id", "created_at", "id"),
+        sa.Index("ix_ledger_transfers_credit_time", "credit_account_id", "created_at", "id"),
         sa.Index("ix_ledger_transfers_ref", "ref_type", "ref_id"),
         # The approval queue reads pending rows only; browsing reads a community's newest.
         sa.Index(

@@ -141,7 +141,8 @@ def _stars_if_member(actor):
 def _my_months_chart(person_id: int, kinds: list[str]) -> dict:
     """My points over the last 12 months, by the kinds my statement offers (one grouped statement)."""
     bounds, labels = month_bounds(utcnow().astimezone(LOCAL_TZ).date())
-    stmt = queries.monthly_earnings_stmt(bounds=bounds, owner_type="person", owner_id=person_id)
+    accounts = queries.account_ids_of("person", person_id)
+    stmt = queries.monthly_earnings_stmt(bounds=bounds, account_ids=accounts)
     values = fill_months(
         session().execute(stmt).mappings(),
         labels,

@@ -16,7 +16,7 @@ from points.notices.schemas import (
     NoticeSchema,
     UnreadSchema,
 )
-from points.pagination import paginate
+from points.pagination import decode_cursor, page_links
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1", description="My notices (the inbox)")
 SECURED = [{"bearerAuth": []}]
@@ -28,12 +28,17 @@ class Notices(MethodView):
     @blp.arguments(NoticeQuerySchema, location="query")
     @blp.response(200, NoticePageSchema)
     def get(self, args):
-        """My notices, newest first (`unread` for the unread ones only)."""
+        """My notices, newest first (`unread` for the unread ones only), paged by cursor
+        (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        stmt = queries.notices_stmt(person_id=actor.person_id, unread_only=args["unread"])
-        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page = queries.notices_page(
+            person_id=actor.person_id,
+            unread_only=args["unread"],
+            cursor=decode_cursor(args.get("cursor")),
+            per_page=args["per_page"],
+        )
         page["items"] = presenters.notice_views(page["items"], as_written)
-        return page
+        return page, 200, page_links(page)
 
 
 @blp.route("/me/notices/unread")

@@ -51,6 +51,7 @@ class Notice(SQLModel, table=True):
         sa.CheckConstraint(_in("kind", NoticeKind.values()), name="kind"),
         # The inbox reads a person's newest first, the unread count their unread ones.
         sa.Index("ix_notices_person_id_id", "person_id", "id"),
+        sa.Index("ix_notices_person_created", "person_id", "created_at", "id"),
         sa.Index(
             "ix_notices_unread",
             "person_id",

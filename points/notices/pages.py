@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from points.auth.current import current_actor, login_required
 from points.i18n import translate
 from points.notices import operations, presenters, queries
-from points.pagination import page_number, paginate
-from points.web import page_action
+from points.web import list_cursor, page_action
 
 bp = Blueprint("notices_pages", __name__, template_folder="templates")
+PER_PAGE = 20
 
 
 @bp.get("/notices")
@@ -19,10 +19,8 @@ bp = Blueprint("notices_pages", __name__, template_folder="templates")
 def inbox():
     actor = current_actor()
     unread_only = request.args.get("unread") == "1"
-    data = paginate(
-        queries.notices_stmt(person_id=actor.person_id, unread_only=unread_only),
-        page=page_number(request.args.get("page")),
-        per_page=20,
+    data = queries.notices_page(
+        person_id=actor.person_id, unread_only=unread_only, cursor=list_cursor(), per_page=PER_PAGE
     )
     data["items"] = presenters.notice_views(data["items"], translate)
     return render_template(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.errors import NotFound
 from points.notices.models import Notice
+from points.pagination import Cursor, keyset
 from points.people.queries import person_names
 
 
@@ -17,6 +18,17 @@ def notices_stmt(*, person_id: int, unread_only: bool = False) -> sa.Select:
     if unread_only:
         stmt = stmt.where(Notice.read_at.is_(None))
     return stmt.order_by(Notice.created_at.desc(), Notice.id.desc())
+
+
+def notices_page(*, person_id: int, unread_only: bool = False, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `notices_stmt`, newest first, down the person's (created_at, id) index."""
+    return keyset(
+        notices_stmt(person_id=person_id, unread_only=unread_only),
+        keys=[(Notice.created_at, True), (Notice.id, True)],
+        row_key=lambda n: (n.created_at, n.id),
+        cursor=cursor,
+        per_page=per_page,
+    )
 
 
 def unread_count(person_id: int, *, most: int = 99) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from points.notices.models import NoticeKind
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.validation import Schema
 
 
-class NoticeQuerySchema(PageArgsSchema):
+class NoticeQuerySchema(CursorArgsSchema):
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread notices"})
 
 
@@ -24,7 +24,7 @@ class NoticeSchema(Schema):
     is_read = fields.Boolean()
 
 
-NoticePageSchema = page_schema(NoticeSchema)
+NoticePageSchema = keyset_schema(NoticeSchema)
 
 
 class UnreadSchema(Schema):

@@ -17,7 +17,7 @@ from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import after_answer, idempotent
 from points.ledger.queries import balances_of_person
 from points.org.models import OrgNode
-from points.pagination import paginate
+from points.pagination import decode_cursor, page_links
 from points.people.queries import get_person
 from points.store import operations, presenters, queries
 from points.store.export import report_csv, report_xlsx
@@ -68,25 +68,28 @@ class Items(MethodView):
     @blp.response(200, ItemPageSchema)
     def get(self, args):
         """Items of my communities' stores, what I can afford first; `manage` lists every item
-        of the communities I run, inactive ones too."""
+        of the communities I run, inactive ones too; paged by cursor (`next_cursor`, the `Link`
+        header)."""
         actor = current_actor()
+        cursor = decode_cursor(args.get("cursor"))
+        affordable = None
         if args["manage"]:
             stmt = queries.items_stmt(
                 scope=actor.scope_filter("store.manage", OrgNode.path), active_only=False
             )
         else:
             balances = balances_of_person(actor.person_id)
+            affordable = {kind: b["available"] for kind, b in balances.items()}
             stmt = queries.items_stmt(
-                community_ids=queries.store_communities(get_person(actor.person_id)),
-                affordable={kind: b["available"] for kind, b in balances.items()},
+                community_ids=queries.store_communities(get_person(actor.person_id)), affordable=affordable
             )
         if args.get("community_id"):
             stmt = stmt.where(Item.community_id == args["community_id"])
         if args.get("kind"):
             stmt = stmt.where(Item.kind == args["kind"])
-        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page = queries.items_page(stmt, affordable=affordable, cursor=cursor, per_page=args["per_page"])
         page["items"] = presenters.item_views(actor, page["items"], now=utcnow())
-        return page
+        return page, 200, page_links(page)
 
     @blp.doc(security=SECURED)
     @blp.arguments(ItemCreateSchema)
@@ -174,10 +177,11 @@ def _voucher(actor: Actor, voucher, item=None) -> dict:
     return presenters.voucher_views(actor, [(voucher, item)], now=utcnow())[0]
 
 
-def _voucher_page(actor: Actor, stmt, args) -> dict:
-    page = paginate(stmt, page=args["page"], per_page=args["per_page"], scalars=False)
+def _voucher_page(actor: Actor, stmt, args):
+    """Vouchers newest first, paged by cursor (`next_cursor`, the `Link` header)."""
+    page = queries.vouchers_page(stmt, cursor=decode_cursor(args.get("cursor")), per_page=args["per_page"])
     page["items"] = presenters.voucher_views(actor, [tuple(r) for r in page["items"]], now=utcnow())
-    return page
+    return page, 200, page_links(page)
 
 
 @blp.route("/me/vouchers")

@@ -134,6 +134,9 @@ class Voucher(SQLModel, table=True):
         sa.Index("ix_store_vouchers_person", "person_id", "item_id", "issued_at"),
         sa.Index("ix_store_vouchers_state_expires", "state", "expires_at"),
         sa.Index("ix_store_vouchers_item_state", "item_id", "state"),
+        # A person's vouchers and the desk's waiting ones, newest first.
+        sa.Index("ix_store_vouchers_person_id", "person_id", "id"),
+        sa.Index("ix_store_vouchers_state_id", "state", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

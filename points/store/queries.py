@@ -10,6 +10,7 @@ from sqlmodel import select
 from points.db import LOCAL_TZ, session
 from points.errors import NotFound
 from points.org.models import OrgNode, Station
+from points.pagination import Cursor, keyset
 from points.people.models import Person
 from points.people.queries import member_registration
 from points.store.models import LIVE_STATES, Item, StockMove, Voucher
@@ -177,11 +178,35 @@ def items_stmt(
     if active_only:
         stmt = stmt.where(Item.is_active)
     if affordable is not None:
-        can_pay = sa.or_(
-            *(sa.and_(Item.kind == k, Item.price <= available) for k, available in affordable.items())
-        )
-        stmt = stmt.order_by(sa.case((sa.and_(can_pay, Item.stock > 0), 0), else_=1), Item.price)
+        stmt = stmt.order_by(_unaffordable(affordable), Item.price)
     return stmt.order_by(Item.id.desc())
+
+
+def _unaffordable(affordable: dict[str, int]) -> sa.ColumnElement[int]:
+    """0 for an item in stock the reader can pay for now, 1 otherwise."""
+    can_pay = sa.or_(
+        sa.false(),
+        *(sa.and_(Item.kind == k, Item.price <= available) for k, available in affordable.items()),
+    )
+    return sa.case((sa.and_(can_pay, Item.stock > 0), 0), else_=1)
+
+
+def items_page(
+    stmt: sa.Select, *, affordable: dict[str, int] | None = None, cursor: Cursor | None, per_page: int
+) -> dict:
+    """A keyset page of `items_stmt` in its order: newest first, or (given the reader's available
+    points) what they can afford first, cheapest first. The second order depends on the reader,
+    so no index serves it; a store's items are those of a few communities."""
+    if affordable is None:
+        keys, row_key = [(Item.id, True)], lambda item: (item.id,)
+    else:
+
+        def row_key(item: Item) -> tuple:
+            can_pay = item.kind in affordable and item.price <= affordable[item.kind] and item.stock > 0
+            return (0 if can_pay else 1, item.price, item.id)
+
+        keys = [(_unaffordable(affordable), False), (Item.price, False), (Item.id, True)]
+    return keyset(stmt, keys=keys, row_key=row_key, cursor=cursor, per_page=per_page)
 
 
 def vouchers_stmt(
@@ -209,6 +234,18 @@ def vouchers_stmt(
     if corrections_pending:
         stmt = stmt.where(Voucher.correction_transfer_id.is_not(None))
     return stmt.order_by(Voucher.id.desc())
+
+
+def vouchers_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `vouchers_stmt`, newest first: rows of (voucher, item)."""
+    return keyset(
+        stmt,
+        keys=[(Voucher.id, True)],
+        row_key=lambda row: (row[0].id,),
+        cursor=cursor,
+        per_page=per_page,
+        fetch="rows",
+    )
 
 
 def stock_moves(item_id: int, *, limit: int = 20) -> list[StockMove]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.store.models import ItemKind, LimitPeriod, StockMoveKind, VoucherState
 from points.validation import Id, Schema, When
 
@@ -66,7 +66,7 @@ class StockMoveSchema(Schema):
     note = _text(NOTE_MAX, load_default="")
 
 
-class ItemQuerySchema(PageArgsSchema):
+class ItemQuerySchema(CursorArgsSchema):
     community_id = Id(strict=False)
     kind = fields.String(validate=validate.OneOf(ItemKind.values()))
     manage = fields.Boolean(
@@ -123,7 +123,7 @@ class ItemSchema(Schema):
     )
 
 
-ItemPageSchema = page_schema(ItemSchema)
+ItemPageSchema = keyset_schema(ItemSchema)
 
 
 class CorrectionSchema(Schema):
@@ -165,10 +165,10 @@ class VoucherSchema(Schema):
     )
 
 
-VoucherPageSchema = page_schema(VoucherSchema)
+VoucherPageSchema = keyset_schema(VoucherSchema)
 
 
-class VoucherQuerySchema(PageArgsSchema):
+class VoucherQuerySchema(CursorArgsSchema):
     state = fields.String(validate=validate.OneOf(VoucherState.values()))
     community_id = Id(strict=False)
     corrections = fields.Boolean(

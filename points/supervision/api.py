@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
 from points.errors import Forbidden, problem_doc
-from points.pagination import paginate
+from points.pagination import decode_cursor, page_links
 from points.supervision import operations, presenters, queries
 from points.supervision.schemas import DecisionSchema, FlagPageSchema, FlagQuerySchema, FlagSchema
 from points.supervision.transitions import visibility_refusal
@@ -33,7 +33,8 @@ class Flags(MethodView):
     @blp.response(200, FlagPageSchema)
     def get(self, args):
         """Anomaly flags within my scope, newest first, by detector, community and state (staff,
-        street admins, supervisors); flags about me are never listed."""
+        street admins, supervisors); flags about me are never listed. Paged by cursor
+        (`next_cursor`, the `Link` header)."""
         actor = _reader()
         stmt = queries.flags_stmt(
             actor,
@@ -41,9 +42,9 @@ class Flags(MethodView):
             community_id=args.get("community_id"),
             state=args.get("state"),
         )
-        page = paginate(stmt, page=args["page"], per_page=args["per_page"])
+        page = queries.flags_page(stmt, cursor=decode_cursor(args.get("cursor")), per_page=args["per_page"])
         page["items"] = presenters.flag_views(actor, page["items"])
-        return page
+        return page, 200, page_links(page)
 
 
 @blp.route("/flags/<int:flag_id>")

@@ -11,12 +11,11 @@ from points.errors import Forbidden, ValidationFailed
 from points.i18n import translate
 from points.labels import N_
 from points.org.queries import community_names
-from points.pagination import page_number, paginate
 from points.supervision import operations, presenters, queries
 from points.supervision.models import Detector, FlagState
 from points.supervision.schemas import DecisionSchema, FlagQuerySchema
 from points.supervision.transitions import TRANSITIONS, allowed_actions, flag_refusal, visibility_refusal
-from points.web import field_limits, load_form, page_action
+from points.web import field_limits, list_cursor, load_form, page_action
 
 bp = Blueprint("supervision_pages", __name__, template_folder="templates")
 
@@ -31,10 +30,10 @@ def _reader():
 
 
 def _filters() -> tuple[dict, dict]:
-    """The list's filters; the page number and size are the page's own (a bad number reads as
+    """The list's filters; the cursor and page size are the page's own (a bad cursor reads as
     the first page, as on every list page)."""
     args = request.args.copy()
-    for name in ("page", "per_page"):
+    for name in ("cursor", "page", "per_page"):
         args.pop(name, None)
     try:
         return load_form(FlagQuerySchema(), args), {}
@@ -48,14 +47,14 @@ def flags():
     """异常提示: flags within the reader's scope, never those about the reader."""
     actor = _reader()
     filters, errors = _filters()
-    found = paginate(
+    found = queries.flags_page(
         queries.flags_stmt(
             actor,
             detector=filters.get("detector"),
             community_id=filters.get("community_id"),
             state=filters.get("state"),
         ),
-        page=page_number(request.args.get("page")),
+        cursor=list_cursor(),
         per_page=PAGE_SIZE,
     )
     rows = found["items"]

@@ -12,6 +12,7 @@ from points.db import session
 from points.errors import NotFound
 from points.labels import N_
 from points.org.queries import community_names, node_ids_in_scope
+from points.pagination import Cursor, keyset
 from points.people.queries import person_names
 from points.supervision.models import Detector, Flag, FlagState
 
@@ -79,6 +80,11 @@ def flags_stmt(
     if state is not None:
         stmt = stmt.where(Flag.state == state)
     return stmt
+
+
+def flags_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> dict:
+    """A keyset page of `flags_stmt`, newest first."""
+    return keyset(stmt, keys=[(Flag.id, True)], row_key=lambda f: (f.id,), cursor=cursor, per_page=per_page)
 
 
 def open_counts(actor: Actor) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from points.labels import N_
-from points.pagination import PageArgsSchema, page_schema
+from points.pagination import CursorArgsSchema, keyset_schema
 from points.supervision.models import Detector, FlagState
 from points.supervision.transitions import ACTIONS
 from points.validation import Id, Schema
@@ -13,7 +13,7 @@ from points.validation import Id, Schema
 NOTE_MAX = 1000
 
 
-class FlagQuerySchema(PageArgsSchema):
+class FlagQuerySchema(CursorArgsSchema):
     detector = fields.String(validate=validate.OneOf(Detector.values()))
     community_id = Id(strict=False)
     state = fields.String(validate=validate.OneOf(FlagState.values()))
@@ -60,4 +60,4 @@ class FlagSchema(Schema):
     allowed_actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)))
 
 
-FlagPageSchema = page_schema(FlagSchema)
+FlagPageSchema = keyset_schema(FlagSchema)

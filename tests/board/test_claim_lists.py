@@ -10,6 +10,7 @@ import pytest
 
 from points.board import operations as ops
 from points.db import utcnow
+from tests.keyset_walk import assert_api_walk
 from tests.ledger.test_statement_counts import counted
 
 
@@ -134,3 +135,17 @@ def test_claim_list_page_statements_do_not_grow_with_the_page(
             assert client.get(path).status_code == 200
         counts[size] = len(statements)
     assert counts[3] == counts[10], counts
+
+
+def test_a_tasks_claims_page_by_cursor_first_claim_first(board, make_task, make_person, actor_of, api_as):
+    earlier = utcnow() - timedelta(hours=3)
+    task = make_task(title="清扫楼道", slots=6, starts_at=utcnow() + timedelta(days=1), now=earlier)
+    people = [make_person(community=board.community) for _ in range(5)]
+    claims = [ops.claim_task(actor=actor_of(p), task_id=task.id, now=earlier) for p in people]
+    staff = api_as(board.staff)
+    path = f"/api/v1/tasks/{task.id}/claims"
+    assert assert_api_walk(staff.get, path) == [c.id for c in claims]
+    mine = staff.get("/api/v1/me/claims", query_string={"per_page": 1}).json
+    cursor = staff.get(path, query_string={"per_page": 1}).json["next_cursor"]
+    answer = staff.get("/api/v1/me/claims", query_string={"cursor": cursor})
+    assert answer.status_code == 400 and answer.json["code"] == "invalid_cursor" and mine["items"] == []

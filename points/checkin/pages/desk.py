@@ -14,9 +14,8 @@ from points.checkin.schemas import StaffCheckInSchema
 from points.checkin.transitions import activity_refusal
 from points.db import session, utcnow
 from points.i18n import translate
-from points.pagination import page_number, paginate
 from points.people.queries import get_person, mask_phone, people_stmt
-from points.web import field_limits, page_action, safe_local_path
+from points.web import field_limits, list_cursor, page_action, safe_local_path
 
 
 @bp.get("/checkin/activities/<int:activity_id>")
@@ -35,12 +34,7 @@ def activity(activity_id: int):
             for p in people
             if p.id != actor.person_id
         ]
-    data = paginate(
-        queries.checkins_stmt(activity_id=activity.id),
-        page=page_number(request.args.get("page")),
-        per_page=PER_PAGE,
-        scalars=False,
-    )
+    data = queries.checkins_page(activity_id=activity.id, cursor=list_cursor(), per_page=PER_PAGE)
     return render(
         "checkin/activity.html",
         activity=activity,

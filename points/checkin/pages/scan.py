@@ -30,8 +30,8 @@ from points.extensions import limiter
 from points.i18n import translate
 from points.ledger.models import Kind
 from points.org.queries import get_station
-from points.pagination import page_number, paginate
 from points.people.queries import acts_as_party_member, get_person
+from points.web import list_cursor
 
 OUTCOMES = ("checked_in", "checked_out", "already_in", "already_out")
 
@@ -257,12 +257,7 @@ def checkin(checkin_id: int):
 
 def _history(person_id: int, *, own: bool):
     actor = current_actor_or_none()
-    data = paginate(
-        queries.checkins_stmt(person_id=person_id),
-        page=page_number(request.args.get("page")),
-        per_page=PER_PAGE,
-        scalars=False,
-    )
+    data = queries.checkins_page(person_id=person_id, cursor=list_cursor(), per_page=PER_PAGE)
     items = presenters.checkin_items(data["items"], translate, actor=actor)
     return render("checkin/history.html", person=get_person(person_id), items=items, data=data, own=own)
 

@@ -10,11 +10,12 @@ from points.auth.current import current_actor, login_required
 from points.db import session, utcnow
 from points.errors import DomainError, NotFound, ValidationFailed
 from points.org.models import OrgNode
-from points.pagination import page_number, paginate
 from points.store import operations, presenters, queries
 from points.store.pages import bp
 from points.store.schemas import LookupSchema, VoucherReasonSchema
-from points.web import load_form, page_action, refuse
+from points.web import list_cursor, load_form, page_action, refuse
+
+PER_PAGE = 20
 
 
 def _desk_actor():
@@ -29,11 +30,8 @@ def _desk_actor():
 def desk():
     actor = _desk_actor()
     scope = actor.scope_filter("store.pickup", OrgNode.path)
-    waiting = paginate(
-        queries.vouchers_stmt(scope=scope, state="issued"),
-        page=page_number(request.args.get("page")),
-        per_page=20,
-        scalars=False,
+    waiting = queries.vouchers_page(
+        queries.vouchers_stmt(scope=scope, state="issued"), cursor=list_cursor(), per_page=PER_PAGE
     )
     now = utcnow()
     waiting["items"] = presenters.voucher_views(actor, [tuple(r) for r in waiting["items"]], now=now)

@@ -12,12 +12,13 @@ from points.auth.current import current_actor, login_required
 from points.db import session
 from points.errors import DomainError, ValidationFailed
 from points.org.models import OrgNode, Station, Unit
-from points.pagination import page_number, paginate
 from points.store import operations, queries
 from points.store.models import ItemKind, LimitPeriod, StockMoveKind
 from points.store.pages import bp
 from points.store.schemas import ItemCreateSchema, ItemFieldsSchema, StockMoveSchema
-from points.web import field_limits, load_form, page_action, refuse
+from points.web import field_limits, list_cursor, load_form, page_action, refuse
+
+PER_PAGE = 30
 
 # Fields an edit form may empty: an empty box clears them.
 _CLEARABLE = (
@@ -71,10 +72,10 @@ def _form_page(template: str, actor: Actor, **context):
 @login_required
 def manage():
     actor = _manager()
-    data = paginate(
+    data = queries.items_page(
         queries.items_stmt(scope=actor.scope_filter("store.manage", OrgNode.path), active_only=False),
-        page=page_number(request.args.get("page")),
-        per_page=30,
+        cursor=list_cursor(),
+        per_page=PER_PAGE,
     )
     return render_template("store/manage.html", data=data, kinds=ItemKind.titles())
 

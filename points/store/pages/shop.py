@@ -13,14 +13,15 @@ from points.auth.current import current_actor, login_required
 from points.checkin.qr import qr_svg
 from points.db import utcnow
 from points.ledger.queries import balances_of_person
-from points.pagination import page_number, paginate
 from points.people.queries import get_person
 from points.store import operations, presenters, queries
 from points.store.models import PHOTOS, ItemKind, LimitPeriod, VoucherState
 from points.store.pages import bp
 from points.store.rules import redeemable_kinds
 from points.store.schemas import CancelSchema, RedeemFormSchema
-from points.web import load_form, page_action
+from points.web import list_cursor, load_form, page_action
+
+PER_PAGE = 20
 
 
 @bp.get("/store")
@@ -29,12 +30,11 @@ def index():
     actor = current_actor()
     kind = request.args.get("kind") if request.args.get("kind") in ItemKind.values() else None
     balances = balances_of_person(actor.person_id)
+    affordable = {k: b["available"] for k, b in balances.items()}
     stmt = queries.items_stmt(
-        community_ids=queries.store_communities(get_person(actor.person_id)),
-        kind=kind,
-        affordable={k: b["available"] for k, b in balances.items()},
+        community_ids=queries.store_communities(get_person(actor.person_id)), kind=kind, affordable=affordable
     )
-    data = paginate(stmt, page=page_number(request.args.get("page")), per_page=20)
+    data = queries.items_page(stmt, affordable=affordable, cursor=list_cursor(), per_page=PER_PAGE)
     data["items"] = presenters.item_views(actor, data["items"], now=utcnow())
     return render_template(
         "store/index.html",
@@ -93,11 +93,8 @@ def redeem(item_id: int):
 def my_vouchers():
     actor = current_actor()
     state = request.args.get("state") if request.args.get("state") in VoucherState.values() else None
-    data = paginate(
-        queries.vouchers_stmt(person_id=actor.person_id, state=state),
-        page=page_number(request.args.get("page")),
-        per_page=20,
-        scalars=False,
+    data = queries.vouchers_page(
+        queries.vouchers_stmt(person_id=actor.person_id, state=state), cursor=list_cursor(), per_page=PER_PAGE
     )
     data["items"] = presenters.voucher_views(actor, [tuple(r) for r in data["items"]], now=utcnow())
     return render_template("store/vouchers.html", data=data, state=state, states=VoucherState.titles())
