@@ -2,7 +2,7 @@
 that must run first
 
 Revision ID: 0025
-Revises: 0020
+Revises: 0024
 Create Date: 2026-11-26 04:30:00
 
 `ledger_post_one` (0021) takes the row's hash from the caller, computed for the head that
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0020"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
