@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from points.db import session
 from points.ledger.models import Account, Transfer
 from points.ledger.queries import annotate, find_account_id, resolves
-from points.pagination import Cursor, count_cap, encode_cursor, stream
+from points.pagination import Cursor, count_cap, encode_cursor
 
 _t = Transfer.__table__
 _a = Account.__table__
@@ -181,26 +181,28 @@ def export_rows(
     account_id: int, *, start: datetime | None = None, end: datetime | None = None, batch: int = 500
 ) -> Iterator[dict]:
     """Every row of the account's statement in the period, newest first, with `change`,
-    `balance` and `direction`, read from a server-side cursor a batch at a time (constant
-    memory). The newest row and the balance after it are read in one statement, so rows
-    posted while the file is written neither show nor shift the balances."""
+    `balance` and `direction`, read a batch at a time (constant memory). The newest row and the
+    balance after it are read in one statement, so rows posted while the file is written neither
+    show nor shift the balances."""
     conditions = _filters(start=start, end=end, compact=False)
     first_id, last_id = _period_ids(account_id, conditions)
     if not last_id:
         return
     balance = _balance_after(account_id, last_id)
-    # Each side of the transfer walked down its (account, id) index between the period's first
-    # and last rows, and the two merged in id order: rows flow from the first one, never an OR
-    # of both sides sorted before the first, nor a walk on into the history before the period.
-    sides = [
-        sa.select(*_columns(account_id))
-        .where(side == account_id, _t.c.id.between(first_id, last_id), *conditions)
-        .order_by(_t.c.id.desc())
-        for side in _SIDES
-    ]
-    both = sa.union_all(*(sa.select(side.subquery()) for side in sides)).subquery()
-    stmt = sa.select(both).order_by(both.c.id.desc())
-    for row in stream(stmt, batch=batch):
-        row["balance"] = balance
-        balance -= row["change"]
-        yield row
+    # Batch after batch down the period's rows, each the next `batch` of both sides' (account,
+    # id) index ranges merged: the first rows flow as soon as the first batch is read, where one
+    # query over the whole period was planned (and sorted) for all of its rows first.
+    upper = last_id
+    while upper >= first_id:
+        below = [_t.c.id.between(first_id, upper), *conditions]
+        rows = [
+            dict(r)
+            for r in session().execute(_touching(account_id, below, ascending=False, limit=batch)).mappings()
+        ]
+        for row in rows:
+            row["balance"] = balance
+            balance -= row["change"]
+            yield row
+        if len(rows) < batch:
+            return
+        upper = rows[-1]["id"] - 1

@@ -176,6 +176,31 @@ def test_statement_csv_streams_the_whole_history_in_batches(world, api_as, award
     )
 
 
+def test_statement_csv_batches_merge_both_sides_of_the_account(world, api_as, award, spend, monkeypatch):
+    from points.ledger import export
+
+    monkeypatch.setattr(export, "BATCH", 2)
+    award(10, reason="checkin_award", auto=True)
+    spend(3)
+    award(5, reason="checkin_award", auto=True)
+    spend(4)
+    spend(1)
+    award(2, reason="checkin_award", auto=True)
+
+    text = api_as(world.resident).get("/api/v1/me/statement?kind=xingan&format=csv").data.decode("utf-8-sig")
+
+    rows = [line.split(",") for line in text.strip().splitlines()[1:]]
+    # Newest first, each row once, the running balance carried across batches and both sides.
+    assert [(row[5], row[6], row[7]) for row in rows] == [
+        ("in", "2", "9"),
+        ("out", "-1", "7"),
+        ("out", "-4", "8"),
+        ("in", "5", "12"),
+        ("out", "-3", "7"),
+        ("in", "10", "10"),
+    ]
+
+
 def test_statement_csv_export_is_documented(client):
     """`format=csv` answers text/csv: the document lists it beside the JSON statement."""
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
