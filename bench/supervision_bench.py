@@ -14,6 +14,11 @@ row, as the bare aggregate does. Then, in alternating rounds:
 
     python bench/supervision_bench.py                      # SQLite in a temporary folder
     python bench/supervision_bench.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python bench/supervision_bench.py --postgres URL --keep        # leaves the filled database
+    python bench/supervision_bench.py --reuse URL_OF_THAT_DATABASE  # measures it again, no fill
+
+A kept database is named on the last line; `--reuse` runs the (migrated) code against it as it
+is, so a new migration is applied to it first.
 """
 
 from __future__ import annotations
@@ -251,10 +256,17 @@ def main() -> None:
     parser.add_argument("--checkins", type=int, default=200_000)
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="leave the filled database for --reuse")
+    parser.add_argument("--reuse", help="a database filled by an earlier --keep run: measure only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        url, drop = throwaway_database(args.postgres, Path(folder))
+        if args.reuse:
+            url, drop = args.reuse, lambda: None
+        else:
+            url, drop = throwaway_database(args.postgres, Path(tempfile.mkdtemp() if args.keep else folder))
+        if args.keep:
+            drop = lambda: print(f"  kept: {url}")  # noqa: E731
         try:
             engine = make_engine(url)
             upgrade(engine)
@@ -267,9 +279,10 @@ def main() -> None:
                     "INDEPENDENCE_DAYS": 90,
                 }
             )
-            world = _world(app, args.people)
-            _transfers(app, world, args.transfers)
-            _checkins(app, world, args.checkins)
+            if not args.reuse:
+                world = _world(app, args.people)
+                _transfers(app, world, args.transfers)
+                _checkins(app, world, args.checkins)
             with app.app_context():
                 conn = session().connection()
                 if conn.dialect.name == "postgresql":
@@ -283,7 +296,7 @@ def main() -> None:
                 seconds, counts, each = _nightly(app)
                 nightly.append(seconds)
             b, n = statistics.median(bare), statistics.median(nightly)
-            dialect = "PostgreSQL" if args.postgres else "SQLite"
+            dialect = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
             print(
                 f"\nAnomaly run on {dialect}: {args.transfers:,} transfers, {args.checkins:,} check-ins, "
                 f"{args.people:,} people, {args.rounds} alternating rounds (medians)"

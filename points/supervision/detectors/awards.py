@@ -10,16 +10,23 @@ import sqlalchemy as sa
 from points.ledger.queries import award_rows, person_accounts
 from points.supervision.detectors.base import EVIDENCE_ROWS, Found, Window, rows_of, setting
 from points.supervision.models import Detector
+from points.supervision.sql import table_order
 
 # --- 1. pairs who approve or verify each other's points ---------------------------------
 
 
 def _edges(w: Window) -> sa.CTE:
     """Who gave points to whom: (approver or verifier, the person credited, transfer, community)."""
-    # Only rows someone approved or verified: the accounts are looked up for those alone.
+    # Only rows someone approved or verified: the accounts are looked up for those alone. Read
+    # first, on their own: joined in one step, SQLite walked the transfers account by account
+    # through their index, several times slower than reading them in order.
     rows = award_rows(since=w.start, until=w.end)
     c = rows.selected_columns
-    a = rows.where(sa.or_(c.approved_by_id.is_not(None), c.verified_by_id.is_not(None))).subquery("awards")
+    a = (
+        rows.where(sa.or_(c.approved_by_id.is_not(None), c.verified_by_id.is_not(None)))
+        .cte("given_awards")
+        .prefix_with("MATERIALIZED")
+    )
     owners = person_accounts().subquery("owners")
     given = (
         sa.select(a.c.approved_by_id, a.c.verified_by_id, owners.c.person_id, a.c.id, a.c.community_id)
@@ -113,16 +120,17 @@ def _grouped(w: Window) -> sa.CTE:
     discretion = every.c.proof == "discretion"
     approver = sa.case((discretion, every.c.approved_by_id))
     requester = sa.case((discretion, every.c.requested_by_id))
+    community = table_order(every.c.community_id)
     return (
         sa.select(
-            every.c.community_id,
+            community.label("community_id"),
             every.c.kind,
             approver.label("approved_by_id"),
             requester.label("requested_by_id"),
             sa.func.sum(every.c.amount).label("points"),
             sa.func.count().label("awards"),
         )
-        .group_by(every.c.community_id, every.c.kind, approver, requester)
+        .group_by(community, every.c.kind, approver, requester)
         .cte("grouped")
     )
 

@@ -133,7 +133,9 @@ def _overlapping_pairs(w: Window, people: list[int]) -> sa.Select:
                 one.c.checked_in_at < ends_two,
             ),
         )
-        .where(one.c.person_id.in_(people))
+        # Both sides named by person, not one: else the other side is every check-in in the
+        # window, hashed whole to meet these few people's.
+        .where(one.c.person_id.in_(people), two.c.person_id.in_(people))
         .order_by(one.c.person_id, one.c.id)
     )
 

@@ -15,40 +15,48 @@ import sqlalchemy as sa
 from points.ledger.queries import award_rows, person_accounts
 from points.supervision.detectors.base import EVIDENCE_ROWS, Found, Window, rows_of, setting
 from points.supervision.models import Detector
+from points.supervision.sql import table_order
 
 # 1.4826 × MAD estimates the standard deviation of normally distributed totals.
 MAD_SCALE = 1.4826
 
 
 def _monthly_stmt(w: Window) -> sa.Select:
-    """Per person with awards in the run's month: its total (`t0`), the totals of the months
-    before (`t1` the one before, ...; NULL for a month without awards), and the community of
-    the month's awards."""
+    """Per person with awards in the run's month: the community of the month's awards and, per
+    month back from the run's (`c0` the run's month, `c1` since the month before, ...), the total
+    of the awards since that month began; `_months` takes the months' own totals from these."""
     a = award_rows(since=w.history_start, until=w.end).subquery("awards")
     starts = [start for _label, start in w.months]
-
-    def within(i: int) -> sa.ColumnElement[bool]:
-        after = a.c.created_at >= starts[i]
-        return after if i == 0 else sa.and_(after, a.c.created_at < starts[i - 1])
-
     # A column per month rather than a group per account and month, which is several times as
-    # many groups to hash or sort; integer sums stay fixed-width (an award's amount is small).
+    # many groups to hash or sort; sums since a month's start need one comparison per row and
+    # column where a month's own bounds need two, and the oldest is every row read. Integer
+    # sums stay fixed-width (an award's amount is small).
     amount = sa.cast(a.c.amount, sa.Integer)
+    since = [sa.func.sum(sa.case((a.c.created_at >= start, amount))) for start in starts[:-1]]
+    account = table_order(a.c.credit_account_id)
     by_account = (
         sa.select(
-            a.c.credit_account_id.label("account_id"),
-            sa.func.max(sa.case((within(0), a.c.community_id))).label("community_id"),
-            *(sa.func.sum(sa.case((within(i), amount))).label(f"t{i}") for i in range(len(starts))),
+            account.label("account_id"),
+            sa.func.max(sa.case((a.c.created_at >= starts[0], a.c.community_id))).label("community_id"),
+            *(total.label(f"c{i}") for i, total in enumerate([*since, sa.func.sum(amount)])),
         )
-        .group_by(a.c.credit_account_id)
+        .group_by(account)
         .subquery("by_account")
     )
     owners = person_accounts().subquery("owners")
     return (
         sa.select(owners.c.person_id, by_account)
         .join(owners, owners.c.account_id == by_account.c.account_id)
-        .where(by_account.c.t0.is_not(None))
+        .where(by_account.c.c0.is_not(None))
     )
+
+
+def _months(row) -> tuple[int, list[int]]:
+    """The run's month's total, and the earlier months' totals that had awards: a month's total is
+    the difference of two sums since, and zero only without awards (an award is positive)."""
+    since = row[3:]  # c0, c1, ...: the columns after the person, account and community
+    earlier = [since[i] - since[i - 1] for i in range(1, len(since))]
+    return since[0], [t for t in earlier if t]
 
 
 def _robust(values: list[float]) -> tuple[float, float]:
@@ -62,38 +70,38 @@ def _z(total: float, middle: float, mad: float) -> float:
     return (total - middle) / max(MAD_SCALE * mad, 0.1 * middle, 10.0)
 
 
-def _scored(rows: list, months: int) -> list[dict]:
+def _scored(rows: list) -> list[dict]:
     """The rows whose z-score reaches `jump_z`: against the person's own earlier months when
     there are `jump_min_history` of them, else against the community's month."""
     least, threshold = setting("jump_min_points"), setting("jump_z")
     min_history, min_community = setting("jump_min_history"), setting("jump_min_community")
     by_community: dict[int, list[float]] = defaultdict(list)
     for row in rows:
-        by_community[row.community_id].append(float(row.t0))
+        by_community[row.community_id].append(float(row.c0))
     communities = {c: (len(v), *_robust(v)) for c, v in by_community.items()}
     scored = []
+    # Below the least total no history can flag a month: those rows are passed over unread.
     for row in rows:
-        total = float(row.t0)
-        if total < least:
+        if row.c0 < least:
             continue
-        history = [float(t) for t in (getattr(row, f"t{i}") for i in range(1, months)) if t is not None]
+        total, history = _months(row)
         if len(history) >= min_history:
-            usual, mad = _robust(history)
-            z, against = _z(total, usual, mad), "own"
+            usual, mad = _robust([float(t) for t in history])
+            z, against = _z(float(total), usual, mad), "own"
         else:
             count, usual, mad = communities[row.community_id]
             if count < min_community:
                 continue
-            z, against = _z(total, usual, mad), "community"
+            z, against = _z(float(total), usual, mad), "community"
         if z >= threshold:
-            scored.append({"row": row, "z": z, "usual": usual, "against": against})
+            scored.append({"row": row, "total": total, "z": z, "usual": usual, "against": against})
     return scored
 
 
 def monthly_jumps(w: Window) -> list[Found]:
     """People whose points this month are far above their own earlier months, or (with too
     little history) above their community's month: robust z-score ≥ `jump_z`."""
-    jumps = _scored(rows_of(_monthly_stmt(w)), len(w.months))
+    jumps = _scored(rows_of(_monthly_stmt(w)))
     if not jumps:
         return []
     # One more statement reads the month's awards of every flagged account, largest first.
@@ -117,7 +125,7 @@ def monthly_jumps(w: Window) -> list[Found]:
                 w.month,
                 round(jump["z"], 2),
                 {
-                    "total": int(row.t0),
+                    "total": int(jump["total"]),
                     "usual": round(jump["usual"]),
                     "z": round(jump["z"], 1),
                     "compared_with": jump["against"],
