@@ -92,11 +92,16 @@ def mask_name(name: str) -> str:
 # --- rankings -----------------------------------------------------------------------------
 
 
-def counted_elsewhere() -> sa.Select:
-    """Corrections counted in the frozen period their objection was about."""
-    return sa.select(_objections.c.correction_transfer_id).where(
-        _objections.c.counted_in_period.is_(True), _objections.c.correction_transfer_id.is_not(None)
+def counted_elsewhere() -> list[int] | None:
+    """Corrections counted in the frozen period their objection was about (None when there are
+    none, as mostly: then the period's rows need no check against them). Read first, a handful of
+    ids, rather than checked as a subquery against each of a year's rows."""
+    ids = session().scalars(
+        sa.select(_objections.c.correction_transfer_id).where(
+            _objections.c.counted_in_period.is_(True), _objections.c.correction_transfer_id.is_not(None)
+        )
     )
+    return list(ids) or None
 
 
 def corrections_of(period_id: int) -> sa.Select:

@@ -22,7 +22,7 @@ def earnings_stmt(
     start: datetime,
     end: datetime,
     moved_in: sa.Select | None = None,
-    moved_out: sa.Select | None = None,
+    moved_out: sa.Select | list[int] | None = None,
 ) -> sa.Select:
     """Per owner of `owner_type`: award points posted into their `kind` account in [start, end),
     less reversals taken from it in that time (columns `owner_id`, `points`), as one grouped
@@ -30,7 +30,8 @@ def earnings_stmt(
 
     A row counts by the day it was posted, except corrections a caller attributes elsewhere:
     `moved_in` selects awards or reversal requests (by the id of the asking row) that count
-    here whatever their date, `moved_out` those that count somewhere else."""
+    here whatever their date, `moved_out` (a statement or the ids) those that count somewhere
+    else."""
     cause = sa.func.coalesce(_t.c.pending_id, _t.c.id)
     in_span = sa.and_(_t.c.created_at >= start, _t.c.created_at < end)
     if moved_out is not None:
