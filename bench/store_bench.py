@@ -10,7 +10,9 @@ enough 兴安分 with API tokens, starts gunicorn on a free local port, and then
 
 It checks that exactly STOCK redemptions succeeded, that every other answer is `out_of_stock`,
 that the stock is 0 and that the ledger verifies, and reports the storm's rates as a ratio of
-the single-posting rate measured in the same run (target: redemptions ≥ 0.5× postings):
+the single-posting rate measured in the same run (target: redemptions made while the stock
+lasted ≥ 0.5× postings; over the whole storm the rate would fall with every extra person who
+arrives after the last piece is gone):
 
     python bench/store_bench.py                      # SQLite in a temporary folder
     python bench/store_bench.py --postgres postgresql://postgres@127.0.0.1:5432/test
@@ -24,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -145,6 +148,10 @@ def main() -> None:
                 status, _ = plain.call("GET", "/api/v1/health")
                 return str(status)
 
+            # When each redemption came back, to time the redemptions while the stock lasted:
+            # after it ran out, the rest of the storm is refusals, however many people are left.
+            redeemed_at: list[float] = []
+
             def redeem(bearer: str):
                 def run():
                     status, body = client.call(
@@ -155,6 +162,7 @@ def main() -> None:
                         headers={"Idempotency-Key": uuid.uuid4().hex},
                     )
                     if status == 201:
+                        redeemed_at.append(time.perf_counter())
                         return "redeemed"
                     try:
                         return json.loads(body).get("code", f"http {status}")
@@ -174,7 +182,9 @@ def main() -> None:
             storm(plain, [health] * 400, args.concurrency)
             trivial, trivial_seconds = storm(plain, [health] * 2000, args.concurrency)
             read, read_seconds = storm(plain, [balances(b) for b in world["people"]], args.concurrency)
+            began = time.perf_counter()
             results, seconds = storm(client, [redeem(b) for b in world["people"]], args.concurrency)
+            stock_lasted = max(redeemed_at, default=began) - began
             posting_after = bench_posting(app, world["community"], world["ids"], args.postings)
             state = check(app, world)
             references = {
@@ -185,7 +195,7 @@ def main() -> None:
                 args,
                 engine.dialect.name,
                 results,
-                seconds,
+                (seconds, stock_lasted),
                 (posting_before + posting_after) / 2,
                 state,
                 references,
@@ -203,13 +213,23 @@ def main() -> None:
 
 
 def report(
-    args, backend: str, results: list[str], seconds: float, posting: float, state: dict, references: dict
+    args,
+    backend: str,
+    results: list[str],
+    times: tuple[float, float],
+    posting: float,
+    state: dict,
+    references: dict,
 ) -> None:
+    """The storm's table. `times`: the whole storm's seconds, and the seconds until the last
+    redemption came back (its threads waited at a barrier, so both count from one start)."""
+    seconds, stock_lasted = times
     outcomes = Counter(results)
     redeemed = outcomes.get("redeemed", 0)
     errors = sum(n for label, n in outcomes.items() if label not in ("redeemed", "out_of_stock"))
     answered = len(results) / seconds
     succeeded = redeemed / seconds
+    while_stock = redeemed / stock_lasted if stock_lasted else 0.0
     rows = [
         ("what", "count", "seconds", "per second", "ratio"),
         ("ledger single posting (request_award, in process)", args.postings, "", f"{posting:,.0f}", "1.00×"),
@@ -225,11 +245,18 @@ def report(
             f"{answered / posting:.2f}× posting",
         ),
         (
-            "redemption storm: redemptions made",
+            "redemption storm: redemptions made, whole storm",
             redeemed,
             f"{seconds:.2f}",
             f"{succeeded:,.0f}",
             f"{succeeded / posting:.2f}× posting",
+        ),
+        (
+            "redemptions made while the stock lasted (target ≥ 0.5×)",
+            redeemed,
+            f"{stock_lasted:.2f}",
+            f"{while_stock:,.0f}",
+            f"{while_stock / posting:.2f}× posting",
         ),
     ]
     print(
