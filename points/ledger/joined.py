@@ -20,7 +20,7 @@ from points.db import session
 from points.errors import Conflict
 from points.ledger.chain import hash_pieces
 from points.ledger.operations import _append, _posted_one, _row, log
-from points.ledger.posting import Leg, balance_changes, cursor, remember_head
+from points.ledger.posting import Leg, call_params, cursor, remember_head
 from points.metrics import POSTINGS, count
 
 _ARGUMENTS = (
@@ -93,16 +93,7 @@ def post_after(
     sql, compiled = _joined_sql(first, conn.dialect)
     row = _row(community_id, 0, leg, now)
     row["hash_before"], row["hash_after"] = hash_pieces(row)
-    changes = balance_changes([leg])
-    budget_kind, budget_year, budget_delta = leg.budget or (None, None, None)
-    params = {
-        **compiled.construct_params(first_params),
-        **row,
-        **{name: [change[name] for change in changes] for name in changes[0]},
-        "budget_kind": budget_kind,
-        "budget_year": budget_year,
-        "budget_delta": budget_delta,
-    }
+    params = {**compiled.construct_params(first_params), **row, **call_params(leg)}
     try:
         answer = conn.exec_driver_sql(sql, params).first()
     except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:

@@ -61,6 +61,7 @@ from points.ledger.posting import (
     TransferTarget,
     account_ids,
     balance_changes,
+    call_params,
     cursor,
     existing_keys,
     known_head,
@@ -231,14 +232,7 @@ def _post_one(cur, sql, community_id: int, leg: Leg, now: datetime) -> dict:
     computed for the head this process saw last; when another posting moved it since, the call
     changes nothing but answers `stale` with the locked head, and the second call, holding the
     lock, cannot miss."""
-    changes = balance_changes([leg])
-    budget_kind, budget_year, budget_delta = leg.budget or (None, None, None)
-    params = {
-        **{name: [change[name] for change in changes] for name in changes[0]},
-        "budget_kind": budget_kind,
-        "budget_year": budget_year,
-        "budget_delta": budget_delta,
-    }
+    params = call_params(leg)
     expected = known_head(cur, community_id)
     for _ in range(2):
         seq, prev_hash = expected

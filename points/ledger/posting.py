@@ -116,6 +116,19 @@ def balance_changes(legs: list[Leg]) -> list[dict]:
     return [{"account_id": account_id, **changes[account_id]} for account_id in sorted(changes)]
 
 
+def call_params(leg: Leg) -> dict:
+    """A single posting's balance changes (one array per column) and budget, as the server-side
+    posting functions take them (PostgreSQL)."""
+    changes = balance_changes([leg])
+    budget_kind, budget_year, budget_delta = leg.budget or (None, None, None)
+    return {
+        **{name: [change[name] for change in changes] for name in changes[0]},
+        "budget_kind": budget_kind,
+        "budget_year": budget_year,
+        "budget_delta": budget_delta,
+    }
+
+
 def cursor():
     """The driver cursor of the session's connection, inside its current transaction."""
     conn = session().connection()
