@@ -70,6 +70,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+    # 64 MB of page cache rather than SQLite's 2 MB: a year's ranking or settlement groups a
+    # ledger of a million rows, and with the small cache its temporary trees went to disk. The
+    # cache fills only as pages are read, so a small database stays small in memory.
+    "PRAGMA cache_size=-65536",
+)
+
+
 def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
@@ -110,14 +121,9 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 5000, po
         # that fail with SQLITE_BUSY on their first write instead of waiting.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # 64 MB of page cache rather than SQLite's 2 MB: a year's ranking or settlement groups a
-        # ledger of a million rows, and with the small cache its temporary trees went to disk.
-        # The cache fills only as pages are read, so a small database stays small in memory.
-        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")

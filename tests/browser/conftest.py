@@ -65,8 +65,12 @@ def open_menu(page, label: str) -> None:
     if link.count() == 0:
         # By its address: an unread count beside 我的 becomes part of the link's name.
         page.locator("nav.tabbar a[href='/me']").click()
+        page.wait_for_load_state()
         link = page.locator("main").get_by_role("link", name=label, exact=True).locator("visible=true")
     link.first.click()
+    # Until the page's load event its deferred script may not have run: a box ticked before
+    # then changes nothing the script would count (a loaded machine showed it).
+    page.wait_for_load_state()
 
 
 def screenshot(page, name: str) -> Path:
