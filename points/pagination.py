@@ -151,7 +151,7 @@ def keyset(
     stmt: sa.Select | Builder,
     *,
     keys: list[Key],
-    row_key: Callable[[object], tuple],
+    row_key: Callable[[object], tuple] | None = None,
     cursor: Cursor | None,
     per_page: int,
     fetch: str = "scalars",
@@ -162,12 +162,14 @@ def keyset(
 
     `stmt` is a select, or a function building one from (conditions, order, limit) for a list
     that must push them into its parts (a UNION of index scans). Rows come as ORM objects
-    (`fetch="scalars"`), mappings or rows; `row_key` reads a row's sort key. The answer has
+    (`fetch="scalars"`), mappings or rows; `row_key` reads a row's sort key (by default the
+    keys' columns, by name, of the object, the mapping or the row's first entity). The answer has
     `next_cursor` and `prev_cursor` (None at either end) and a `total` counted up to COUNT_CAP
     (`total_capped` beyond). Rows inserted meanwhile never shift a page: each starts strictly
     past the key it was given. `counted` is the same rows without what only their display
     needs (joins), for the count."""
     build = _builder(stmt) if isinstance(stmt, sa.Select) else stmt
+    row_key = row_key or _key_reader(keys, fetch)
     backwards = cursor is not None and cursor.backwards
     conditions = [beyond(keys, cursor.values, backwards=backwards)] if cursor is not None else []
     rows = _fetch(session().execute(build(conditions, _order(keys, backwards), per_page + 1)), fetch)
@@ -188,11 +190,21 @@ def keyset(
     }
 
 
+def _key_reader(keys: list[Key], fetch: str) -> Callable[[object], tuple]:
+    """A row's sort key read by the keys' column names, for rows as `fetch` gives them."""
+    names = [column.key for column, _descending in keys]
+    if fetch == "mappings":
+        return lambda row: tuple(row[name] for name in names)
+    if fetch == "rows":
+        return lambda row: tuple(getattr(row[0], name) for name in names)
+    return lambda row: tuple(getattr(row, name) for name in names)
+
+
 def sifted_keyset(
     stmt: sa.Select,
     *,
     keys: list[Key],
-    row_key: Callable[[object], tuple],
+    row_key: Callable[[object], tuple] | None = None,
     cursor: Cursor | None,
     per_page: int,
     keep: Callable[[list], list],
@@ -205,6 +217,7 @@ def sifted_keyset(
     Reads `batch` rows at a time and at most about `most` for one page; a page that stops there
     short still has a cursor past the last row it read. `total` counts `stmt`'s rows, unsifted."""
     build = _builder(stmt)
+    row_key = row_key or _key_reader(keys, fetch)
     backwards = cursor is not None and cursor.backwards
     position = cursor.values if cursor is not None else None
     kept: list = []

@@ -344,9 +344,7 @@ def my_claims_stmt(actor: Actor, *, state: str | None = None, task_id: int | Non
     return stmt.order_by(Claim.updated_at.desc(), Claim.id.desc())
 
 
-def _union_page(
-    branches: list, filters: list, keys: list, row_key, *, cursor: Cursor | None, per_page: int
-) -> dict:
+def _union_page(branches: list, filters: list, keys: list, *, cursor: Cursor | None, per_page: int) -> dict:
     """A keyset page of claims reached by any of `branches`, each its own index range (a
     UNION of small scans, never one scan behind an OR)."""
 
@@ -358,7 +356,7 @@ def _union_page(
         found = sa.union(*(sa.select(part.subquery()) for part in parts)).subquery()
         return select(Claim).join(found, found.c.id == Claim.id).order_by(*order).limit(limit)
 
-    return keyset(build, keys=keys, row_key=row_key, cursor=cursor, per_page=per_page)
+    return keyset(build, keys=keys, cursor=cursor, per_page=per_page)
 
 
 def my_claims_page(actor: Actor, *, cursor: Cursor | None, per_page: int, state: str | None = None) -> dict:
@@ -370,7 +368,6 @@ def my_claims_page(actor: Actor, *, cursor: Cursor | None, per_page: int, state:
         branches,
         [Claim.state == state] if state else [],
         [(Claim.updated_at, True), (Claim.id, True)],
-        lambda claim: (claim.updated_at, claim.id),
         cursor=cursor,
         per_page=per_page,
     )
@@ -409,7 +406,6 @@ def verification_queue_page(
         branches or [sa.false()],
         filters,
         [(Claim.submitted_at, False), (Claim.id, False)],
-        lambda claim: (claim.submitted_at, claim.id),
         cursor=cursor,
         per_page=per_page,
     )
@@ -466,7 +462,6 @@ def task_claims_page(task_id: int, *, state: str | None, cursor: Cursor | None, 
     return keyset(
         task_claims_stmt(task_id, state=state),
         keys=[(Claim.created_at, False), (Claim.id, False)],
-        row_key=lambda claim: (claim.created_at, claim.id),
         cursor=cursor,
         per_page=per_page,
     )

@@ -86,7 +86,6 @@ def activities_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) ->
     return keyset(
         stmt,
         keys=[(Activity.starts_at, True), (Activity.id, True)],
-        row_key=lambda a: (a.starts_at, a.id),
         cursor=cursor,
         per_page=per_page,
     )
@@ -408,7 +407,6 @@ def checkins_page(
     return keyset(
         checkins_stmt(person_id=person_id, activity_id=activity_id),
         keys=[(CheckIn.checked_in_at, True), (CheckIn.id, True)],
-        row_key=lambda row: (row[0].checked_in_at, row[0].id),
         cursor=cursor,
         per_page=per_page,
         fetch="rows",

@@ -73,7 +73,6 @@ def demands_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> di
     return keyset(
         stmt,
         keys=[(Demand.created_at, True), (Demand.id, True)],
-        row_key=lambda d: (d.created_at, d.id),
         cursor=cursor,
         per_page=per_page,
     )
@@ -81,9 +80,7 @@ def demands_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> di
 
 def newest_first_page(stmt: sa.Select, model, *, cursor: Cursor | None, per_page: int) -> dict:
     """A keyset page of `resources_stmt` or `projects_stmt` (`model`), newest (highest id) first."""
-    return keyset(
-        stmt, keys=[(model.id, True)], row_key=lambda row: (row.id,), cursor=cursor, per_page=per_page
-    )
+    return keyset(stmt, keys=[(model.id, True)], cursor=cursor, per_page=per_page)
 
 
 def first_demands(stmt: sa.Select, limit: int = PAGE_ROWS) -> list[Demand]:

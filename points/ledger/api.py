@@ -239,7 +239,6 @@ def _page(stmt: sa.Select, args: dict, *, newest_first: bool) -> dict:
     page = keyset(
         stmt,
         keys=[(Transfer.__table__.c.id, newest_first)],
-        row_key=lambda row: (row["id"],),
         cursor=decode_cursor(args.get("cursor")),
         per_page=args["per_page"],
         fetch="mappings",

@@ -77,7 +77,6 @@ def _keyset(stmt, *, per_page: int, newest_first: bool) -> dict:
     return keyset(
         stmt,
         keys=[(Transfer.__table__.c.id, newest_first)],
-        row_key=lambda row: (row["id"],),
         cursor=list_cursor(),
         per_page=per_page,
         fetch="mappings",
@@ -267,7 +266,6 @@ def _sifted(stmt, arg: str, *, keep) -> dict:
     return sifted_keyset(
         stmt,
         keys=[(Transfer.__table__.c.id, False)],
-        row_key=lambda row: (row["id"],),
         cursor=list_cursor(arg),
         per_page=QUEUE_PER_PAGE,
         keep=keep,

@@ -25,7 +25,6 @@ def notices_page(*, person_id: int, unread_only: bool = False, cursor: Cursor | 
     return keyset(
         notices_stmt(person_id=person_id, unread_only=unread_only),
         keys=[(Notice.created_at, True), (Notice.id, True)],
-        row_key=lambda n: (n.created_at, n.id),
         cursor=cursor,
         per_page=per_page,
     )

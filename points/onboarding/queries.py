@@ -75,7 +75,6 @@ def awaiting_confirmation(actor: Actor, *, cursor: Cursor | None = None, per_pag
     found = keyset(
         stmt,
         keys=[(Person.id, False)],
-        row_key=lambda row: (row[0].id,),
         cursor=cursor,
         per_page=per_page,
         fetch="rows",

@@ -165,7 +165,6 @@ def audit_page(
     return keyset(
         build,
         keys=[(AuditEntry.id, True)],
-        row_key=lambda entry: (entry.id,),
         cursor=cursor,
         per_page=per_page,
     )

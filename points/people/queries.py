@@ -358,7 +358,6 @@ def registrations_page(actor: Actor, *, cursor: Cursor | None, per_page: int, **
     return keyset(
         registrations_stmt(actor, **filters),
         keys=[(Registration.id, True)],
-        row_key=lambda reg: (reg.id,),
         cursor=cursor,
         per_page=per_page,
     )
@@ -541,7 +540,6 @@ def people_page(
     found = keyset(
         stmt,
         keys=[(Person.id, False)],
-        row_key=lambda row: (row[0].id,),
         cursor=cursor,
         per_page=per_page,
         fetch="rows",

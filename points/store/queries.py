@@ -198,14 +198,13 @@ def items_page(
     points) what they can afford first, cheapest first. The second order depends on the reader,
     so no index serves it; a store's items are those of a few communities."""
     if affordable is None:
-        keys, row_key = [(Item.id, True)], lambda item: (item.id,)
-    else:
+        return keyset(stmt, keys=[(Item.id, True)], cursor=cursor, per_page=per_page)
 
-        def row_key(item: Item) -> tuple:
-            can_pay = item.kind in affordable and item.price <= affordable[item.kind] and item.stock > 0
-            return (0 if can_pay else 1, item.price, item.id)
+    def row_key(item: Item) -> tuple:
+        can_pay = item.kind in affordable and item.price <= affordable[item.kind] and item.stock > 0
+        return (0 if can_pay else 1, item.price, item.id)
 
-        keys = [(_unaffordable(affordable), False), (Item.price, False), (Item.id, True)]
+    keys = [(_unaffordable(affordable), False), (Item.price, False), (Item.id, True)]
     return keyset(stmt, keys=keys, row_key=row_key, cursor=cursor, per_page=per_page)
 
 
@@ -241,7 +240,6 @@ def vouchers_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> d
     return keyset(
         stmt,
         keys=[(Voucher.id, True)],
-        row_key=lambda row: (row[0].id,),
         cursor=cursor,
         per_page=per_page,
         fetch="rows",

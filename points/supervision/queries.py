@@ -84,7 +84,7 @@ def flags_stmt(
 
 def flags_page(stmt: sa.Select, *, cursor: Cursor | None, per_page: int) -> dict:
     """A keyset page of `flags_stmt`, newest first."""
-    return keyset(stmt, keys=[(Flag.id, True)], row_key=lambda f: (f.id,), cursor=cursor, per_page=per_page)
+    return keyset(stmt, keys=[(Flag.id, True)], cursor=cursor, per_page=per_page)
 
 
 def open_counts(actor: Actor) -> dict[str, int]:
