@@ -154,6 +154,20 @@ class Transfer(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class OpenRequest(SQLModel, table=True):
+    """A pending award or reversal not yet posted or voided: the approval queue. Triggers on the
+    ledger's inserts keep it (a pending request adds its row, its post or void removes it), so it
+    is derived from the transfers, and verify checks that it matches them."""
+
+    __tablename__ = "ledger_open_requests"
+    __table_args__ = (sa.Index("ix_ledger_open_requests_community", "community_id", "transfer_id"),)
+
+    transfer_id: int = Field(
+        primary_key=True, foreign_key="ledger_transfers.id", sa_column_kwargs={"autoincrement": False}
+    )
+    community_id: int = Field(foreign_key="org_nodes.id")
+
+
 class ChainHead(SQLModel, table=True):
     """The last sequence number and hash of a community's chain; its row lock orders postings."""
 

@@ -17,17 +17,18 @@ from points.ledger.earnings import (  # noqa: F401
     spendable_stmt,
 )
 from points.ledger.models import (
-    APPROVABLE_REASONS,
     AWARD_REASONS,
     Account,
     ChainHead,
     Kind,
+    OpenRequest,
     Transfer,
     Verification,
 )
 from points.org.models import OrgNode
 
 _accounts = Account.__table__
+_open = OpenRequest.__table__
 
 _BALANCES = sa.select(
     _accounts.c.kind, _accounts.c.posted, _accounts.c.pending_in, _accounts.c.pending_out
@@ -128,14 +129,7 @@ def transfers_stmt(
     The communities in scope are read first and named by id, so each one's rows are read
     through the (community, id) indexes instead of walking every transfer and joining."""
 
-    nodes = OrgNode.__table__
-    communities = (
-        session()
-        .connection()
-        .execute(sa.select(nodes.c.id).where(nodes.c.level == "community", scope))
-        .scalars()
-    )
-    query = sa.select(_t).where(_t.c.community_id.in_(sorted(communities))).order_by(_t.c.id.desc())
+    query = sa.select(_t).where(_t.c.community_id.in_(_communities_in(scope))).order_by(_t.c.id.desc())
     if community_id is not None:
         query = query.where(_t.c.community_id == community_id)
     if kind:
@@ -151,6 +145,12 @@ def transfers_stmt(
     return query
 
 
+def _communities_in(scope: sa.ColumnElement[bool]) -> list[int]:
+    nodes = OrgNode.__table__
+    query = sa.select(nodes.c.id).where(nodes.c.level == "community", scope).order_by(nodes.c.id)
+    return list(session().connection().execute(query).scalars())
+
+
 def approval_queue_stmt(
     *,
     scope: sa.ColumnElement[bool],
@@ -159,17 +159,22 @@ def approval_queue_stmt(
     reason: str | None = None,
     older_than: datetime | None = None,
 ) -> sa.Select:
-    """Pending awards and reversals not yet posted or voided, oldest first, within scope."""
-    resolution = _t.alias("resolution")
-    query = transfers_stmt(scope=scope, community_id=community_id, kind=kind, reason=reason, status="pending")
+    """Pending awards and reversals not yet posted or voided, oldest first, within scope: the
+    open requests' rows (what stays pending in the ledger after its resolution is not read)."""
+    communities = _communities_in(scope)
+    if community_id is not None:
+        communities = [c for c in communities if c == community_id]
     query = (
-        query.where(
-            _t.c.reason.in_(APPROVABLE_REASONS),
-            ~sa.exists().where(resolves(resolution, _t)),
-        )
-        .order_by(None)
+        sa.select(_t)
+        .select_from(_open)
+        .join(_t, _t.c.id == _open.c.transfer_id)
+        .where(_open.c.community_id.in_(communities))
         .order_by(_t.c.id)
     )
+    if kind:
+        query = query.where(_t.c.kind == kind)
+    if reason:
+        query = query.where(_t.c.reason == reason)
     if older_than is not None:
         query = query.where(_t.c.created_at < older_than)
     return query
