@@ -24,7 +24,7 @@ from points.db import get_row, session
 from points.errors import NotFound
 from points.ledger.queries import award_states
 from points.org.models import OrgNode, Station, Unit
-from points.org.queries import get_node
+from points.org.queries import community_ids_where, get_node
 from points.pagination import Cursor, keyset
 from points.people.models import Person, Registration, RoleGrant
 from points.people.queries import acts_as_party_member, get_person
@@ -221,11 +221,8 @@ def task_stmt(actor: Actor, *, now: datetime, standing: Standing | None = None) 
 
 def open_tasks_stmt(actor: Actor) -> sa.Select:
     """Posted tasks of the communities where the caller manages tasks (a figure for staff)."""
-    return (
-        select(Task.id)
-        .join(OrgNode, OrgNode.id == Task.community_id)
-        .where(Task.state == TaskState.POSTED, actor.scope_filter("tasks.manage", OrgNode.path))
-    )
+    communities = community_ids_where(actor.scope_filter("tasks.manage", OrgNode.path))
+    return select(Task.id).where(Task.state == TaskState.POSTED, Task.community_id.in_(communities))
 
 
 def with_counts(

@@ -26,6 +26,7 @@ from points.ledger.models import (
     Verification,
 )
 from points.org.models import OrgNode
+from points.org.queries import community_ids_where
 
 _accounts = Account.__table__
 _open = OpenRequest.__table__
@@ -129,7 +130,7 @@ def transfers_stmt(
     The communities in scope are read first and named by id, so each one's rows are read
     through the (community, id) indexes instead of walking every transfer and joining."""
 
-    query = sa.select(_t).where(_t.c.community_id.in_(_communities_in(scope))).order_by(_t.c.id.desc())
+    query = sa.select(_t).where(_t.c.community_id.in_(community_ids_where(scope))).order_by(_t.c.id.desc())
     if community_id is not None:
         query = query.where(_t.c.community_id == community_id)
     if kind:
@@ -145,12 +146,6 @@ def transfers_stmt(
     return query
 
 
-def _communities_in(scope: sa.ColumnElement[bool]) -> list[int]:
-    nodes = OrgNode.__table__
-    query = sa.select(nodes.c.id).where(nodes.c.level == "community", scope).order_by(nodes.c.id)
-    return list(session().connection().execute(query).scalars())
-
-
 def approval_queue_stmt(
     *,
     scope: sa.ColumnElement[bool],
@@ -161,7 +156,7 @@ def approval_queue_stmt(
 ) -> sa.Select:
     """Pending awards and reversals not yet posted or voided, oldest first, within scope: the
     open requests' rows (what stays pending in the ledger after its resolution is not read)."""
-    communities = _communities_in(scope)
+    communities = community_ids_where(scope)
     if community_id is not None:
         communities = [c for c in communities if c == community_id]
     query = (

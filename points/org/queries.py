@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import Select
 from sqlmodel import select
 
@@ -90,6 +91,14 @@ def community_names(ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {n.id: n.name for n in session().exec(select(OrgNode).where(OrgNode.id.in_(ids))).all()}
+
+
+def community_ids_where(scope: sa.ColumnElement[bool]) -> list[int]:
+    """The ids of the communities whose path meets `scope` (a clause on `OrgNode.path`). Named
+    by id, a filter reads each community's rows through its own index; joined by path, the
+    planner guesses how many communities match and may scan a whole table instead."""
+    query = sa.select(OrgNode.id).where(OrgNode.level == "community", scope).order_by(OrgNode.id)
+    return list(session().scalars(query))
 
 
 def node_ids_in_scope(actor: Actor, action: str) -> Select:

@@ -91,6 +91,12 @@ class Person(SQLModel, table=True):
         sa.Index(
             "ix_people_name_search", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
         ),
+        # A community's people in id order. On PostgreSQL the entries also carry what a search
+        # and the home check read, so a search of one community (a one-character surname, which
+        # no trigram serves) reads the index alone, not a page of the table for every person.
+        sa.Index(
+            "ix_people_community", "community_id", "id", postgresql_include=["grid_id", "name", "phone"]
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,7 +104,7 @@ class Person(SQLModel, table=True):
     name: str = Field(max_length=50)
     # None: the person cannot log in until a password is set (e.g. roster import).
     password_hash: str | None = Field(default=None, max_length=255)
-    community_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="org_nodes.id")
     grid_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
     is_party_member: bool = Field(default=False)
     work_unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)

@@ -102,19 +102,33 @@ def people_stmt(actor: Actor, *, community_id: int | None = None, q: str | None 
         stmt = stmt.where(Person.community_id == community_id)
     q = (q or "").strip()
     if q:
-        # Part of a phone finds only people whose full phone the reader may see (those they
-        # manage): otherwise 40 searches would unmask a masked 138****0021.
-        stmt = stmt.where(
-            sa.or_(
-                Person.name.contains(q, autoescape=True),
-                Person.phone == q,
-                sa.and_(
-                    Person.phone.contains(q, autoescape=True),
-                    actor.scope_filter("people.manage", _home.path),
-                ),
-            )
-        )
+        stmt = stmt.where(Person.id.in_(_matching(q, communities)), _shown_match(actor, q))
     return stmt
+
+
+def _matching(q: str, communities: list[int] | None) -> sa.Select:
+    """The ids of the people of these communities whose name holds `q` or whose phone is or
+    holds it: read from the community index's own entries on PostgreSQL, in id order, so a page
+    stops at its last match."""
+    found = aliased(Person, name="found")
+    stmt = select(found.id).where(
+        sa.or_(
+            found.name.contains(q, autoescape=True),
+            found.phone == q,
+            found.phone.contains(q, autoescape=True),
+        )
+    )
+    return stmt if communities is None else stmt.where(found.community_id.in_(communities))
+
+
+def _shown_match(actor: Actor, q: str) -> sa.ColumnElement[bool]:
+    # Part of a phone finds only people whose full phone the reader may see (those they
+    # manage): otherwise 40 searches would unmask a masked 138****0021.
+    return sa.or_(
+        Person.name.contains(q, autoescape=True),
+        Person.phone == q,
+        sa.and_(Person.phone.contains(q, autoescape=True), actor.scope_filter("people.manage", _home.path)),
+    )
 
 
 def grants_of(person_id: int) -> list[tuple[RoleGrant, OrgNode | None, Unit | None]]:
