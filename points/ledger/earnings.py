@@ -7,11 +7,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from points.ledger.models import AWARD_REASONS, Account, Transfer
+from points.db import LOCAL_TZ
+from points.ledger.models import AWARD_REASONS, Account, MonthTotal, Transfer
 from points.org.models import OrgNode
 
 _accounts = Account.__table__
 _t = Transfer.__table__
+_months = MonthTotal.__table__
 _EFFECTIVE = ("posted", "post")
 
 
@@ -122,6 +124,30 @@ def _accounts_award_moves(account_ids: list[int], *, start: datetime, end: datet
     return sa.union_all(awards, reversals).subquery("moves")
 
 
+def _whole_local_months(bounds: list[datetime]) -> bool:
+    local = [b.astimezone(LOCAL_TZ) for b in bounds]
+    return all(b.day == 1 and b.time() == datetime.min.time() for b in local)
+
+
+def _accounts_months(bounds: list[datetime], account_ids: list[int]) -> sa.Select:
+    """`monthly_earnings_stmt` for some accounts of one owner over whole local months, read from
+    the accounts' month totals: twelve rows a year whatever the number of awards."""
+    labels = [b.astimezone(LOCAL_TZ).strftime("%Y-%m") for b in bounds]
+    month = sa.case(*[(_months.c.month == label, i) for i, label in enumerate(labels[:-1])], else_=None)
+    points = sa.func.sum(_months.c.awarded - _months.c.reversed)
+    return (
+        sa.select(month.label("month"), _accounts.c.kind, points.label("points"))
+        .join(_accounts, _accounts.c.id == _months.c.account_id)
+        .where(
+            _months.c.account_id.in_(account_ids),
+            _months.c.month >= labels[0],
+            _months.c.month < labels[-1],
+        )
+        .group_by(month, _accounts.c.kind)
+        .order_by(month, _accounts.c.kind)
+    )
+
+
 def monthly_earnings_stmt(
     *,
     bounds: list[datetime],
@@ -134,6 +160,8 @@ def monthly_earnings_stmt(
     [bounds[i], bounds[i + 1]). Optionally only for one owner type, for some accounts of one
     owner (`account_ids`: `account_ids_of`) or for the communities under `node_path`. Columns
     month, kind, points (and owner_id when `by_owner`, not with `account_ids`)."""
+    if account_ids is not None and _whole_local_months(bounds):
+        return _accounts_months(bounds, account_ids)
     if account_ids is not None:
         moves = _accounts_award_moves(account_ids, start=bounds[0], end=bounds[-1])
     else:

@@ -168,6 +168,21 @@ class OpenRequest(SQLModel, table=True):
     community_id: int = Field(foreign_key="org_nodes.id")
 
 
+class MonthTotal(SQLModel, table=True):
+    """An account's awards and reversals in one local month ("2026-11"): awards posted into the
+    account, reversals taken out of it. Triggers on the ledger's inserts keep it, so it is
+    derived from the transfers, and verify checks that it matches them."""
+
+    __tablename__ = "ledger_month_totals"
+
+    account_id: int = Field(
+        primary_key=True, foreign_key="ledger_accounts.id", sa_column_kwargs={"autoincrement": False}
+    )
+    month: str = Field(primary_key=True, max_length=7)
+    awarded: int = Field(sa_type=sa.BigInteger)
+    reversed: int = Field(sa_type=sa.BigInteger)
+
+
 class ChainHead(SQLModel, table=True):
     """The last sequence number and hash of a community's chain; its row lock orders postings."""
 

@@ -16,16 +16,8 @@ import sqlalchemy as sa
 
 from points.db import session
 from points.ledger.chain import HASHED_FIELDS, values_hash
-from points.ledger.models import (
-    APPROVABLE_REASONS,
-    GENESIS_HASH,
-    Account,
-    Budget,
-    ChainHead,
-    OpenRequest,
-    Transfer,
-    Verification,
-)
+from points.ledger.derived import month_totals_mismatch, open_requests_mismatch
+from points.ledger.models import GENESIS_HASH, Account, Budget, ChainHead, Transfer, Verification
 from points.ledger.queries import issued_in_year, last_good_verification, latest_verification
 from points.metrics import VERIFY_AT, VERIFY_OK
 
@@ -33,7 +25,6 @@ _t = Transfer.__table__
 _a = Account.__table__
 _h = ChainHead.__table__
 _b = Budget.__table__
-_o = OpenRequest.__table__
 
 
 @dataclass
@@ -167,7 +158,7 @@ def _verify_all(progress: Callable[[int], None] | None, batch: int) -> VerifyRes
     if problem := walk.finish():
         return result.fail(problem)
     result.transfers = seen
-    if problem := _links_mismatch(conn) or _queue_mismatch(conn):
+    if problem := _links_mismatch(conn) or open_requests_mismatch(conn) or month_totals_mismatch(conn):
         return result.fail(*problem)
     for community_id, (seq, head_hash) in sorted(heads.items()):
         result.heads[community_id] = {"seq": seq, "hash": head_hash}
@@ -217,7 +208,7 @@ def _verify_appended(verified: dict[int, tuple[int, str]], batch: int) -> Verify
     result.communities = len(heads)
     if first_new_id is not None and (problem := _links_mismatch(conn, first_new_id)):
         return result.fail(*problem)
-    if problem := _queue_mismatch(conn, first_new_id):
+    if problem := open_requests_mismatch(conn, first_new_id):
         return result.fail(*problem)
     return _check_touched(conn, result, touched)
 
@@ -294,6 +285,8 @@ def _check_touched(conn, result: VerifyResult, touched: set[int]) -> VerifyResul
                 )
             if not account.allow_negative and account.posted - account.pending_out < 0:
                 return result.fail(f"account {account.id} is overdrawn")
+        if problem := month_totals_mismatch(conn, chunk):
+            return result.fail(*problem)
     sums = {
         kind: [int(posted), int(pending_in), int(pending_out)]
         for kind, posted, pending_in, pending_out in conn.execute(
@@ -358,50 +351,6 @@ def _links_mismatch(conn: sa.Connection, since_id: int = 0) -> tuple[str, int] |
         return (
             f"transfer {bad_reversal.id} undoes transfer {bad_reversal.reverses_id} but does not mirror it",
             bad_reversal.id,
-        )
-    return None
-
-
-def _queue_mismatch(conn: sa.Connection, since_id: int | None = 0) -> tuple[str, int] | None:
-    """The open requests are exactly the pending awards and reversals without a post or void
-    row. The rows appended since `since_id` are checked for a missing entry (None: no new rows),
-    and every entry, since the list is short, for one that should not be there."""
-    resolution = _t.alias("resolution")
-    if since_id is not None:
-        missing = conn.execute(
-            sa.select(_t.c.id)
-            .where(
-                _t.c.id >= since_id,
-                _t.c.status == "pending",
-                _t.c.reason.in_(APPROVABLE_REASONS),
-                ~sa.exists().where(resolution.c.pending_id == _t.c.id),
-                ~sa.exists().where(_o.c.transfer_id == _t.c.id),
-            )
-            .order_by(_t.c.id)
-            .limit(1)
-        ).scalar()
-        if missing is not None:
-            return f"transfer {missing} waits for approval but is not among the open requests", missing
-    stale = conn.execute(
-        sa.select(_o.c.transfer_id)
-        .select_from(_o)
-        .outerjoin(_t, _t.c.id == _o.c.transfer_id)
-        .where(
-            sa.or_(
-                _t.c.id.is_(None),
-                _t.c.status != "pending",
-                _t.c.reason.not_in(APPROVABLE_REASONS),
-                _t.c.community_id != _o.c.community_id,
-                sa.exists().where(resolution.c.pending_id == _o.c.transfer_id),
-            )
-        )
-        .order_by(_o.c.transfer_id)
-        .limit(1)
-    ).scalar()
-    if stale is not None:
-        return (
-            f"the open requests list transfer {stale}, which is not an open request of its community",
-            stale,
         )
     return None
 
