@@ -16,6 +16,9 @@ from points.ledger.history import export_rows
 
 COLUMNS = ("id", "created_at", "kind", "reason", "status", "direction", "change", "balance", "amount", "memo")
 BATCH = 500
+# The first chunk is small, so a download starts as soon as a few rows are read, however long
+# the history; the rest follow a batch at a time.
+FIRST = 50
 
 
 def _cell(row: dict, column: str):
@@ -36,13 +39,13 @@ def header() -> str:
     return buffer.getvalue()
 
 
-def csv_lines(rows, *, batch: int = BATCH) -> Iterator[str]:
-    """The CSV lines of `rows` (mappings), a batch of lines at a time."""
+def csv_lines(rows, *, batch: int = BATCH, first: int = FIRST) -> Iterator[str]:
+    """The CSV lines of `rows` (mappings): the first `first` lines, then a batch at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for count, row in enumerate(rows, start=1):
         writer.writerow([_cell(row, column) for column in COLUMNS])
-        if count % batch == 0:
+        if count == first or (count > first and (count - first) % batch == 0):
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -59,14 +62,16 @@ def statement_csv(account_id: int | None, period: dict, filename: str) -> Respon
     session of its own, which it closes when done (or when the client goes away). The header
     goes first, before any of that is opened."""
     app = current_app._get_current_object()
-    batch = BATCH
+    batch, first = BATCH, FIRST
 
     def body() -> Iterator[str]:
         yield header()
         if account_id is None:
             return
         with app.app_context():
-            yield from csv_lines(export_rows(account_id, **period, batch=batch), batch=batch)
+            yield from csv_lines(
+                export_rows(account_id, **period, batch=batch, first=first), batch=batch, first=first
+            )
 
     return Response(
         body(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -178,7 +178,12 @@ def _period_ids(account_id: int, conditions: list) -> tuple[int, int]:
 
 
 def export_rows(
-    account_id: int, *, start: datetime | None = None, end: datetime | None = None, batch: int = 500
+    account_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    batch: int = 500,
+    first: int | None = None,
 ) -> Iterator[dict]:
     """Every row of the account's statement in the period, newest first, with `change`,
     `balance` and `direction`, read a batch at a time (constant memory). The newest row and the
@@ -192,17 +197,18 @@ def export_rows(
     # Batch after batch down the period's rows, each the next `batch` of both sides' (account,
     # id) index ranges merged: the first rows flow as soon as the first batch is read, where one
     # query over the whole period was planned (and sorted) for all of its rows first.
-    upper = last_id
+    # (`first`: a smaller first batch, for a download that should start at once.)
+    upper, limit = last_id, first or batch
     while upper >= first_id:
         below = [_t.c.id.between(first_id, upper), *conditions]
         rows = [
             dict(r)
-            for r in session().execute(_touching(account_id, below, ascending=False, limit=batch)).mappings()
+            for r in session().execute(_touching(account_id, below, ascending=False, limit=limit)).mappings()
         ]
         for row in rows:
             row["balance"] = balance
             balance -= row["change"]
             yield row
-        if len(rows) < batch:
+        if len(rows) < limit:
             return
-        upper = rows[-1]["id"] - 1
+        upper, limit = rows[-1]["id"] - 1, batch

@@ -156,6 +156,7 @@ def test_statement_csv_streams_the_whole_history_in_batches(world, api_as, award
     from points.ledger import export
 
     monkeypatch.setattr(export, "BATCH", 2)
+    monkeypatch.setattr(export, "FIRST", 1)
     for amount in range(1, 6):
         award(amount, reason="checkin_award", auto=True, memo=f"值班{amount}")
 
@@ -164,7 +165,8 @@ def test_statement_csv_streams_the_whole_history_in_batches(world, api_as, award
     # A streamed body: written a batch at a time while the rows are read, never held whole.
     assert exported.is_streamed
     chunks = [chunk.decode("utf-8") for chunk in exported.response]
-    assert len(chunks) == 4  # the header, then the rows two by two
+    # The header, the first row on its own (a download starts at once), then the rows two by two.
+    assert [chunk.count("\n") for chunk in chunks[1:]] == [1, 2, 2]
     lines = "".join(chunks).lstrip("\ufeff").strip().splitlines()
     assert lines[0].startswith("id,created_at") and len(lines) == 6
     assert [line.split(",")[7] for line in lines[1:]] == ["15", "10", "6", "3", "1"]
@@ -180,6 +182,7 @@ def test_statement_csv_batches_merge_both_sides_of_the_account(world, api_as, aw
     from points.ledger import export
 
     monkeypatch.setattr(export, "BATCH", 2)
+    monkeypatch.setattr(export, "FIRST", 3)
     award(10, reason="checkin_award", auto=True)
     spend(3)
     award(5, reason="checkin_award", auto=True)
