@@ -8,6 +8,7 @@ from sqlmodel import select
 from points.access import Actor
 from points.audit.hiding import not_hidden_from
 from points.audit.models import AuditEntry
+from points.db import session
 from points.labels import N_
 from points.org.models import OrgNode
 from points.pagination import Cursor, keyset
@@ -170,6 +171,9 @@ def audit_page(
     )
 
 
+_NODE_BRANCHES = 64
+
+
 def _branches(actor: Actor) -> list[sa.ColumnElement[bool]]:
     paths = actor.scope_paths("audit.read")
     if paths is None:
@@ -179,8 +183,16 @@ def _branches(actor: Actor) -> list[sa.ColumnElement[bool]]:
         sa.and_(AuditEntry.target_type == "person", AuditEntry.target_id == actor.person_id),
     ]
     if paths:
-        in_scope = select(OrgNode.id).where(actor.scope_filter("audit.read", OrgNode.path))
-        branches.append(AuditEntry.node_id.in_(in_scope))
+        nodes = list(
+            session().scalars(select(OrgNode.id).where(actor.scope_filter("audit.read", OrgNode.path)))
+        )
+        # A branch per node: each reads its node's newest entries down its (node, id) index and
+        # stops at the page's end. One branch for all of them, however named, is read through
+        # a join or a bitmap of every entry of those nodes before the newest can be picked.
+        if len(nodes) <= _NODE_BRANCHES:
+            branches.extend(AuditEntry.node_id == node for node in nodes)
+        else:
+            branches.append(AuditEntry.node_id.in_(nodes))
     if actor.unit_ids:
         branches.append(AuditEntry.unit_id.in_(actor.unit_ids))
     return branches
