@@ -108,31 +108,14 @@ def award_moves_stmt(*, start: datetime, end: datetime) -> sa.Select:
     )
 
 
-def _accounts_award_moves(account_ids: list[int], *, start: datetime, end: datetime) -> sa.Subquery:
-    """`award_moves_stmt` for some accounts of one owner: awards on their credit side and
-    reversals on their debit side, each side one range of its (account, created_at) index per
-    account, so the owner's older history is never read. The ids are given, not joined: the
-    planner then seeks each side's index rather than scanning every reversal of the period.
-    Columns created_at, kind, points."""
-    period = (_t.c.status.in_(_EFFECTIVE), _t.c.created_at >= start, _t.c.created_at < end)
-    awards = sa.select(_t.c.created_at, _t.c.kind, _t.c.amount.label("points")).where(
-        _t.c.credit_account_id.in_(account_ids), _t.c.reason.in_(AWARD_REASONS), *period
-    )
-    reversals = sa.select(_t.c.created_at, _t.c.kind, (-_t.c.amount).label("points")).where(
-        _t.c.debit_account_id.in_(account_ids), _t.c.reason == "reversal", *period
-    )
-    return sa.union_all(awards, reversals).subquery("moves")
-
-
-def _whole_local_months(bounds: list[datetime]) -> bool:
-    local = [b.astimezone(LOCAL_TZ) for b in bounds]
-    return all(b.day == 1 and b.time() == datetime.min.time() for b in local)
-
-
 def _accounts_months(bounds: list[datetime], account_ids: list[int]) -> sa.Select:
-    """`monthly_earnings_stmt` for some accounts of one owner over whole local months, read from
-    the accounts' month totals: twelve rows a year whatever the number of awards."""
-    labels = [b.astimezone(LOCAL_TZ).strftime("%Y-%m") for b in bounds]
+    """`monthly_earnings_stmt` for some accounts of one owner, read from the accounts' month
+    totals: twelve rows a year whatever the number of awards. The bounds are local months'
+    first moments (`points.charts.month_bounds`)."""
+    local = [b.astimezone(LOCAL_TZ) for b in bounds]
+    if any(b.day != 1 or b.time() != datetime.min.time() for b in local):
+        raise ValueError("an owner's months are whole local months")
+    labels = [b.strftime("%Y-%m") for b in local]
     month = sa.case(*[(_months.c.month == label, i) for i, label in enumerate(labels[:-1])], else_=None)
     points = sa.func.sum(_months.c.awarded - _months.c.reversed)
     return (
@@ -160,20 +143,17 @@ def monthly_earnings_stmt(
     [bounds[i], bounds[i + 1]). Optionally only for one owner type, for some accounts of one
     owner (`account_ids`: `account_ids_of`) or for the communities under `node_path`. Columns
     month, kind, points (and owner_id when `by_owner`, not with `account_ids`)."""
-    if account_ids is not None and _whole_local_months(bounds):
-        return _accounts_months(bounds, account_ids)
     if account_ids is not None:
-        moves = _accounts_award_moves(account_ids, start=bounds[0], end=bounds[-1])
-    else:
-        rows = award_moves_stmt(start=bounds[0], end=bounds[-1])
-        if owner_type is not None:
-            rows = rows.where(_accounts.c.owner_type == owner_type)
-        if node_path is not None:
-            nodes = OrgNode.__table__
-            rows = rows.join(nodes, nodes.c.id == _t.c.community_id).where(
-                nodes.c.path.startswith(node_path, autoescape=True)
-            )
-        moves = rows.subquery("moves")
+        return _accounts_months(bounds, account_ids)
+    rows = award_moves_stmt(start=bounds[0], end=bounds[-1])
+    if owner_type is not None:
+        rows = rows.where(_accounts.c.owner_type == owner_type)
+    if node_path is not None:
+        nodes = OrgNode.__table__
+        rows = rows.join(nodes, nodes.c.id == _t.c.community_id).where(
+            nodes.c.path.startswith(node_path, autoescape=True)
+        )
+    moves = rows.subquery("moves")
     month = sa.case(*[(moves.c.created_at < end, i) for i, end in enumerate(bounds[1:])], else_=None)
     keys = [month.label("month"), moves.c.kind] + ([moves.c.owner_id] if by_owner else [])
     months = sa.select(*keys, moves.c.points).subquery("months")
