@@ -276,15 +276,8 @@ def _check_touched(conn, result: VerifyResult, touched: set[int]) -> VerifyResul
         totals = _touched_totals(conn, chunk)
         for account in conn.execute(sa.select(_a).where(_a.c.id.in_(chunk)).order_by(_a.c.id)):
             result.accounts += 1
-            computed = totals.get(account.id, [0, 0, 0])
-            cached = [account.posted, account.pending_in, account.pending_out]
-            if computed != cached:
-                return result.fail(
-                    f"account {account.id} ({account.owner_type} {account.owner_id}, {account.kind}) caches "
-                    f"posted/pending in/pending out {cached} but its transfers give {computed}"
-                )
-            if not account.allow_negative and account.posted - account.pending_out < 0:
-                return result.fail(f"account {account.id} is overdrawn")
+            if problem := _account_problem(account, totals.get(account.id, [0, 0, 0])):
+                return result.fail(problem)
         if problem := month_totals_mismatch(conn, chunk):
             return result.fail(*problem)
     sums = {
@@ -372,18 +365,25 @@ def _check_balances(conn: sa.Connection, result: VerifyResult, totals: dict) -> 
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for account in conn.execute(sa.select(_a).order_by(_a.c.id)):
         result.accounts += 1
-        computed = totals.get(account.id, [0, 0, 0])
-        cached = [account.posted, account.pending_in, account.pending_out]
-        if computed != cached:
-            return result.fail(
-                f"account {account.id} ({account.owner_type} {account.owner_id}, {account.kind}) caches "
-                f"posted/pending in/pending out {cached} but its transfers give {computed}"
-            )
-        if not account.allow_negative and account.posted - account.pending_out < 0:
-            return result.fail(f"account {account.id} is overdrawn")
-        for i in range(3):
-            sums[account.kind][i] += cached[i]
+        if problem := _account_problem(account, totals.get(account.id, [0, 0, 0])):
+            return result.fail(problem)
+        for i, cached in enumerate((account.posted, account.pending_in, account.pending_out)):
+            sums[account.kind][i] += cached
     return _check_sums_and_budgets(conn, result, sums)
+
+
+def _account_problem(account, computed: list[int]) -> str:
+    """What is wrong with an account row: cached totals other than its transfers give, or an
+    overdraft (empty when nothing is)."""
+    cached = [account.posted, account.pending_in, account.pending_out]
+    if computed != cached:
+        return (
+            f"account {account.id} ({account.owner_type} {account.owner_id}, {account.kind}) caches "
+            f"posted/pending in/pending out {cached} but its transfers give {computed}"
+        )
+    if not account.allow_negative and account.posted - account.pending_out < 0:
+        return f"account {account.id} is overdrawn"
+    return ""
 
 
 def _check_sums_and_budgets(conn: sa.Connection, result: VerifyResult, sums: dict) -> VerifyResult:
