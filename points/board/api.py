@@ -175,23 +175,16 @@ class ClaimItem(MethodView):
 
 
 def _claim_action(name: str, doc: str, call, schema=None):
-    if schema is None:
+    """POST /claims/<id>/<name>: one operation on the claim (with the fields of `schema`, when
+    it takes any), answered with the claim."""
 
-        @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
-        class ClaimAction(MethodView):
-            @secured(blp, 200, ClaimSchema, summary=doc)
-            def post(self, claim_id):
-                actor = current_actor()
-                return claim_out(actor, call(actor=actor, claim_id=claim_id), now=utcnow())
-
-    else:
-
-        @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
-        class ClaimAction(MethodView):
-            @secured(blp, 200, ClaimSchema, body=schema, summary=doc)
-            def post(self, data, claim_id):
-                actor = current_actor()
-                return claim_out(actor, call(actor=actor, claim_id=claim_id, **data), now=utcnow())
+    @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
+    class ClaimAction(MethodView):
+        @secured(blp, 200, ClaimSchema, body=schema, summary=doc)
+        def post(self, *body, claim_id):
+            actor = current_actor()
+            fields = body[0] if body else {}
+            return claim_out(actor, call(actor=actor, claim_id=claim_id, **fields), now=utcnow())
 
     return ClaimAction
 

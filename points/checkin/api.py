@@ -132,37 +132,36 @@ class ActivityItem(MethodView):
         return presenters.activity_item(queries.visible_activity(actor, activity_id), utcnow(), actor=actor)
 
 
-@blp.route("/activities/<int:activity_id>/end")
-class ActivityEnd(MethodView):
-    @secured(blp, 200, ActivitySchema)
-    def post(self, activity_id):
-        """End a running activity now; open check-ins close by the configured rule after the grace period."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.end_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
+def _activity_action(name: str, endpoint: str, doc: str, call):
+    """POST /activities/<id>/<name>: one operation on the activity, answered with the activity."""
+
+    class ActivityAction(MethodView):
+        @secured(blp, 200, ActivitySchema)
+        def post(self, activity_id):
+            now, actor = utcnow(), current_actor()
+            return presenters.activity_item(
+                call(actor=actor, activity_id=activity_id, now=now), now, actor=actor
+            )
+
+    ActivityAction.post.__doc__ = doc
+    return blp.route(f"/activities/<int:activity_id>/{name}", endpoint=endpoint)(ActivityAction)
 
 
-@blp.route("/activities/<int:activity_id>/cancel")
-class ActivityCancel(MethodView):
-    @secured(blp, 200, ActivitySchema)
-    def post(self, activity_id):
-        """Call off an activity nobody has checked in to."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.cancel_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
-
-
-@blp.route("/activities/<int:activity_id>/confirm-rate")
-class ActivityConfirmRate(MethodView):
-    @secured(blp, 200, ActivitySchema)
-    def post(self, activity_id):
-        """A second staff member confirms the hourly rate, so self-scanned stays may post without approval."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.confirm_activity_rate(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
+_activity_action(
+    "end",
+    "ActivityEnd",
+    "End a running activity now; open check-ins close by the configured rule after the grace period.",
+    operations.end_activity,
+)
+_activity_action(
+    "cancel", "ActivityCancel", "Call off an activity nobody has checked in to.", operations.cancel_activity
+)
+_activity_action(
+    "confirm-rate",
+    "ActivityConfirmRate",
+    "A second staff member confirms the hourly rate, so self-scanned stays may post without approval.",
+    operations.confirm_activity_rate,
+)
 
 
 @blp.route("/activities/<int:activity_id>/token")

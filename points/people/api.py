@@ -195,28 +195,29 @@ class RegistrationItem(MethodView):
         return queries.registration_view(actor, queries.visible_registration(actor, registration_id))
 
 
-@blp.route("/registrations/<int:registration_id>/confirm")
-class RegistrationConfirm(MethodView):
-    @secured(blp, 200, RegistrationSchema, body=RegistrationDecisionSchema)
-    def post(self, data, registration_id):
-        """Confirm (staff of the community; never one's own or one's unit's)."""
-        actor = current_actor()
-        reg = operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=True, note=data["note"]
-        )
-        return queries.registration_view(actor, reg)
+def _registration_decision(name: str, endpoint: str, doc: str, *, confirm: bool):
+    """POST /registrations/<id>/<name>: staff decide a registration, with a note."""
+
+    class RegistrationDecision(MethodView):
+        @secured(blp, 200, RegistrationSchema, body=RegistrationDecisionSchema)
+        def post(self, data, registration_id):
+            actor = current_actor()
+            reg = operations.decide_registration(
+                actor=actor, registration_id=registration_id, confirm=confirm, note=data["note"]
+            )
+            return queries.registration_view(actor, reg)
+
+    RegistrationDecision.post.__doc__ = doc
+    return blp.route(f"/registrations/<int:registration_id>/{name}", endpoint=endpoint)(RegistrationDecision)
 
 
-@blp.route("/registrations/<int:registration_id>/decline")
-class RegistrationDecline(MethodView):
-    @secured(blp, 200, RegistrationSchema, body=RegistrationDecisionSchema)
-    def post(self, data, registration_id):
-        """Decline with a reason (required)."""
-        actor = current_actor()
-        reg = operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=False, note=data["note"]
-        )
-        return queries.registration_view(actor, reg)
+_registration_decision(
+    "confirm",
+    "RegistrationConfirm",
+    "Confirm (staff of the community; never one's own or one's unit's).",
+    confirm=True,
+)
+_registration_decision("decline", "RegistrationDecline", "Decline with a reason (required).", confirm=False)
 
 
 @blp.route("/registrations/<int:registration_id>/withdraw")
