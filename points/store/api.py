@@ -225,53 +225,57 @@ class Pickup(MethodView):
         return _voucher(actor, operations.pickup_voucher(actor=actor, voucher_id=voucher_id))
 
 
-@blp.route("/store/vouchers/<int:voucher_id>/cancel")
-class Cancel(MethodView):
-    @idempotent
-    @secured(blp, 200, VoucherSchema, body=CancelSchema, **IDEMPOTENCY_DOC)
-    @blp.alt_response(409, **problem_doc(VOUCHER_REFUSED))
-    def post(self, data, voucher_id):
-        """Cancel before pickup (the owner; staff with a reason): refund and stock back."""
+def _voucher_move(name: str, endpoint: str, doc: str, call, schema=None, refusal=None, **fixed):
+    """POST /store/vouchers/<id>/<name>: one operation that moves points back or asks to, under
+    an idempotency key, with the fields of `schema` (when it takes any) and `fixed`; `refusal`:
+    (status, codes) to document."""
+
+    def post(self, *body, voucher_id):
         actor = current_actor()
-        voucher = operations.cancel_voucher(actor=actor, voucher_id=voucher_id, reason=data["reason"])
-        return _voucher(actor, voucher)
+        fields = body[0] if body else {}
+        return _voucher(actor, call(actor=actor, voucher_id=voucher_id, **fixed, **fields))
+
+    post.__doc__ = doc
+    if refusal is not None:
+        status, codes = refusal
+        post = blp.alt_response(status, **problem_doc(codes))(post)
+    post = idempotent(secured(blp, 200, VoucherSchema, body=schema, **IDEMPOTENCY_DOC)(post))
+    view = type(endpoint, (MethodView,), {"post": post})
+    return blp.route(f"/store/vouchers/<int:voucher_id>/{name}", endpoint=endpoint)(view)
 
 
-@blp.route("/store/vouchers/<int:voucher_id>/refund-request")
-class RefundRequest(MethodView):
-    @idempotent
-    @secured(blp, 200, VoucherSchema, body=VoucherReasonSchema, **IDEMPOTENCY_DOC)
-    @blp.alt_response(409, **problem_doc("not_picked_up, refund_pending, already_refunded"))
-    def post(self, data, voucher_id):
-        """Ask to refund a picked-up voucher (staff): someone independent must approve it."""
-        actor = current_actor()
-        voucher = operations.request_voucher_refund(actor=actor, voucher_id=voucher_id, reason=data["reason"])
-        return _voucher(actor, voucher)
-
-
-@blp.route("/store/vouchers/<int:voucher_id>/refund-approve")
-class RefundApprove(MethodView):
-    @idempotent
-    @secured(blp, 200, VoucherSchema, **IDEMPOTENCY_DOC)
-    @blp.alt_response(403, **problem_doc("self_approval, maker_checker, not_independent"))
-    def post(self, voucher_id):
-        """Approve a refund request (staff other than its requester, independent of them)."""
-        actor = current_actor()
-        voucher = operations.decide_voucher_refund(actor=actor, voucher_id=voucher_id, approve=True)
-        return _voucher(actor, voucher)
-
-
-@blp.route("/store/vouchers/<int:voucher_id>/refund-reject")
-class RefundReject(MethodView):
-    @idempotent
-    @secured(blp, 200, VoucherSchema, body=VoucherReasonSchema, **IDEMPOTENCY_DOC)
-    def post(self, data, voucher_id):
-        """Reject a refund request, with a reason (staff, independent as for approving)."""
-        actor = current_actor()
-        voucher = operations.decide_voucher_refund(
-            actor=actor, voucher_id=voucher_id, approve=False, reason=data["reason"]
-        )
-        return _voucher(actor, voucher)
+_voucher_move(
+    "cancel",
+    "Cancel",
+    "Cancel before pickup (the owner; staff with a reason): refund and stock back.",
+    operations.cancel_voucher,
+    CancelSchema,
+    (409, VOUCHER_REFUSED),
+)
+_voucher_move(
+    "refund-request",
+    "RefundRequest",
+    "Ask to refund a picked-up voucher (staff): someone independent must approve it.",
+    operations.request_voucher_refund,
+    VoucherReasonSchema,
+    (409, "not_picked_up, refund_pending, already_refunded"),
+)
+_voucher_move(
+    "refund-approve",
+    "RefundApprove",
+    "Approve a refund request (staff other than its requester, independent of them).",
+    operations.decide_voucher_refund,
+    refusal=(403, "self_approval, maker_checker, not_independent"),
+    approve=True,
+)
+_voucher_move(
+    "refund-reject",
+    "RefundReject",
+    "Reject a refund request, with a reason (staff, independent as for approving).",
+    operations.decide_voucher_refund,
+    VoucherReasonSchema,
+    approve=False,
+)
 
 
 # --- the sponsor report -----------------------------------------------------------------
