@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from points.columns import Timestamp
 from points.db import UTCDateTime, utcnow
 
 
@@ -46,4 +47,4 @@ class ProxyAct(SQLModel, table=True):
     target_id: int | None = Field(default=None)
     person_id: int = Field(foreign_key="people.id")
     proxy_id: int = Field(foreign_key="people.id", index=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    at: datetime = Timestamp()

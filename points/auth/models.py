@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp
+from points.db import UTCDateTime
 
 
 class ApiToken(SQLModel, table=True):
@@ -20,9 +21,9 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     label: str = Field(default="", max_length=100)
     # A token is issued by a password login: its age is how long ago the password was typed.
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = OptionalTimestamp()
 
 
 class LoginSession(SQLModel, table=True):
@@ -41,11 +42,11 @@ class LoginSession(SQLModel, table=True):
     secret_hash: str = Field(max_length=64)
     # SHA-256 of the device cookie the login came from, if the browser had one.
     device_hash: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
+    last_seen_at: datetime = Timestamp()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = OptionalTimestamp()
     # When the password was last typed in this session (login, or confirming it again).
-    password_confirmed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    password_confirmed_at: datetime = Timestamp()
     address: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=200)

@@ -27,13 +27,12 @@ from points.board.schemas import (
     VerifySchema,
 )
 from points.db import utcnow
+from points.endpoints import page_args, paged, secured
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import idempotent
-from points.pagination import decode_cursor, page_links
+from points.pagination import decode_cursor
 
 blp = Blueprint("board", __name__, url_prefix="/api/v1", description="Task board: tasks and claims")
-SECURED = [{"bearerAuth": []}]
-MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -41,21 +40,17 @@ MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
 
 @blp.route("/tasks")
 class Tasks(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(TaskQuerySchema, location="query")
-    @blp.response(200, TaskPageSchema)
+    @secured(blp, 200, TaskPageSchema, query=TaskQuerySchema)
     def get(self, args):
         """The board: what the caller may claim now comes first, then by start time."""
         actor = current_actor()
-        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        cursor, per_page = page_args(args)
         now = utcnow()
         result = listing.board_page(actor, now=now, cursor=cursor, per_page=per_page, **args)
         result["items"] = tasks_out(actor, result["items"], now=now)
-        return result, 200, page_links(result)
+        return paged(result)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(TaskCreateSchema)
-    @blp.response(201, TaskSchema)
+    @secured(blp, 201, TaskSchema, body=TaskCreateSchema)
     def post(self, data):
         """张榜: write a task as a draft, or post it at once (`post: true`). Staff of the community."""
         actor = current_actor()
@@ -65,14 +60,11 @@ class Tasks(MethodView):
 
 @blp.route("/tasks/<int:task_id>")
 class TaskItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, TaskSchema)
+    @secured(blp, 200, TaskSchema)
     def get(self, task_id):
         return task_out(current_actor(), task_id, now=utcnow())
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(TaskUpdateSchema)
-    @blp.response(200, TaskSchema)
+    @secured(blp, 200, TaskSchema, body=TaskUpdateSchema)
     def patch(self, data, task_id):
         """Edit a draft; a posted task only its description, place, slots and claim deadline."""
         actor = current_actor()
@@ -83,8 +75,7 @@ class TaskItem(MethodView):
 def _task_action(name: str, doc: str, call):
     @blp.route(f"/tasks/<int:task_id>/{name}", endpoint=f"task_{name}")
     class TaskAction(MethodView):
-        @blp.doc(security=SECURED, summary=doc)
-        @blp.response(200, TaskSchema)
+        @secured(blp, 200, TaskSchema, summary=doc)
         def post(self, task_id):
             actor = current_actor()
             call(actor=actor, task_id=task_id)
@@ -102,9 +93,7 @@ _task_action("draw", "Fill the slots from the applications, after the claim dead
 @blp.route("/tasks/<int:task_id>/cancel")
 class TaskCancel(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(ReasonSchema)
-    @blp.response(200, TaskSchema)
+    @secured(blp, 200, TaskSchema, body=ReasonSchema, **IDEMPOTENCY_DOC)
     def post(self, data, task_id):
         """Cancel: live claims are released and awards still pending are voided in the ledger."""
         actor = current_actor()
@@ -114,9 +103,7 @@ class TaskCancel(MethodView):
 
 @blp.route("/tasks/<int:task_id>/claims")
 class TaskClaims(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ClaimQuerySchema, location="query")
-    @blp.response(200, ClaimKeysetPageSchema)
+    @secured(blp, 200, ClaimKeysetPageSchema, query=ClaimQuerySchema)
     def get(self, args, task_id):
         """Who took the task (staff of the community), first claim first; paged by cursor."""
         actor = current_actor()
@@ -129,11 +116,9 @@ class TaskClaims(MethodView):
             per_page=args["per_page"],
         )
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result, 200, page_links(result)
+        return paged(result)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ClaimCreateSchema)
-    @blp.response(201, ClaimSchema)
+    @secured(blp, 201, ClaimSchema, body=ClaimCreateSchema)
     def post(self, data, task_id):
         """揭榜: take a slot for myself, or (with `unit_id`) for a unit I administer."""
         actor = current_actor()
@@ -143,9 +128,7 @@ class TaskClaims(MethodView):
 
 @blp.route("/tasks/<int:task_id>/dispatch")
 class TaskDispatch(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(DispatchSchema)
-    @blp.response(201, ClaimSchema)
+    @secured(blp, 201, ClaimSchema, body=DispatchSchema)
     def post(self, data, task_id):
         """派单: offer a slot to a named person (by id or phone) or unit, who accept or decline."""
         actor = current_actor()
@@ -158,38 +141,33 @@ class TaskDispatch(MethodView):
 
 @blp.route("/me/claims")
 class MyClaims(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(MyClaimsQuerySchema, location="query")
-    @blp.response(200, ClaimKeysetPageSchema)
+    @secured(blp, 200, ClaimKeysetPageSchema, query=MyClaimsQuerySchema)
     def get(self, args):
         """My claims and my units', latest change first, with each award's state read from the
         ledger; paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        cursor, per_page = page_args(args)
         result = queries.my_claims_page(actor, cursor=cursor, per_page=per_page, **args)
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result, 200, page_links(result)
+        return paged(result)
 
 
 @blp.route("/claims/queue")
 class VerificationQueue(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(QueueQuerySchema, location="query")
-    @blp.response(200, ClaimKeysetPageSchema)
+    @secured(blp, 200, ClaimKeysetPageSchema, query=QueueQuerySchema)
     def get(self, args):
         """Submitted claims waiting for my side (community staff, or a confirming unit's admin),
         longest waiting first; paged by cursor."""
         actor = current_actor()
-        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        cursor, per_page = page_args(args)
         result = queries.verification_queue_page(actor, cursor=cursor, per_page=per_page, **args)
         result["items"] = claims_out(actor, result["items"], now=utcnow())
-        return result, 200, page_links(result)
+        return paged(result)
 
 
 @blp.route("/claims/<int:claim_id>")
 class ClaimItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ClaimSchema)
+    @secured(blp, 200, ClaimSchema)
     def get(self, claim_id):
         actor = current_actor()
         claim, _ = queries.visible_claim(actor, claim_id)
@@ -197,26 +175,16 @@ class ClaimItem(MethodView):
 
 
 def _claim_action(name: str, doc: str, call, schema=None):
-    if schema is None:
+    """POST /claims/<id>/<name>: one operation on the claim (with the fields of `schema`, when
+    it takes any), answered with the claim."""
 
-        @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
-        class ClaimAction(MethodView):
-            @blp.doc(security=SECURED, summary=doc)
-            @blp.response(200, ClaimSchema)
-            def post(self, claim_id):
-                actor = current_actor()
-                return claim_out(actor, call(actor=actor, claim_id=claim_id), now=utcnow())
-
-    else:
-
-        @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
-        class ClaimAction(MethodView):
-            @blp.doc(security=SECURED, summary=doc)
-            @blp.arguments(schema)
-            @blp.response(200, ClaimSchema)
-            def post(self, data, claim_id):
-                actor = current_actor()
-                return claim_out(actor, call(actor=actor, claim_id=claim_id, **data), now=utcnow())
+    @blp.route(f"/claims/<int:claim_id>/{name}", endpoint=f"claim_{name}")
+    class ClaimAction(MethodView):
+        @secured(blp, 200, ClaimSchema, body=schema, summary=doc)
+        def post(self, *body, claim_id):
+            actor = current_actor()
+            fields = body[0] if body else {}
+            return claim_out(actor, call(actor=actor, claim_id=claim_id, **fields), now=utcnow())
 
     return ClaimAction
 
@@ -236,9 +204,7 @@ _claim_action("no-show", "Mark that the claimant did not come.", operations.mark
 @blp.route("/claims/<int:claim_id>/verify")
 class ClaimVerify(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(VerifySchema)
-    @blp.response(200, ClaimSchema)
+    @secured(blp, 200, ClaimSchema, body=VerifySchema, **IDEMPOTENCY_DOC)
     def post(self, data, claim_id):
         """双向验单: confirm one side; when every side has, the award is asked of the ledger."""
         actor = current_actor()

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, partial_index, values_in
+from points.db import UTCDateTime
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class Category(Choice):
@@ -91,10 +91,10 @@ RUNNING_TASK_STATES = (TaskState.POSTED, TaskState.CLOSED)
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
-        sa.CheckConstraint(_in("category", Category.values()), name="category"),
-        sa.CheckConstraint(_in("eligibility", Eligibility.values()), name="eligibility"),
-        sa.CheckConstraint(_in("state", TaskState.values()), name="state"),
-        sa.CheckConstraint(_in("fill_mode", FillMode.values()), name="fill_mode"),
+        choice_check("category", Category),
+        choice_check("eligibility", Eligibility),
+        choice_check("state", TaskState),
+        choice_check("fill_mode", FillMode),
         sa.CheckConstraint("slots > 0", name="slots_positive"),
         sa.CheckConstraint("reward_hongsong >= 0 AND reward_xingan >= 0", name="rewards_nonnegative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -124,17 +124,17 @@ class Task(SQLModel, table=True):
     # recorded draw: the seed and the applicants it ranked make the result reproducible.
     fill_mode: str = Field(default="first_come", max_length=12)
     draw_seed: str | None = Field(default=None, max_length=64)
-    drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    drawn_at: datetime | None = OptionalTimestamp()
     state: str = Field(default="draft", max_length=12)
     # The resident's demand this task answers (points.demands), when it was made from one.
     demand_id: int | None = Field(default=None, foreign_key="demands.id", index=True)
     created_by_id: int = Field(foreign_key="people.id")
-    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    posted_at: datetime | None = OptionalTimestamp()
+    closed_at: datetime | None = OptionalTimestamp()
+    done_at: datetime | None = OptionalTimestamp()
+    cancelled_at: datetime | None = OptionalTimestamp()
     cancel_reason: str = Field(default="", max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Claim(SQLModel, table=True):
@@ -142,41 +142,33 @@ class Claim(SQLModel, table=True):
 
     __tablename__ = "claims"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", ClaimState.values()), name="state"),
-        sa.CheckConstraint(_in("claimant_type", CLAIMANT_TYPES), name="claimant_type"),
+        choice_check("state", ClaimState),
+        sa.CheckConstraint(values_in("claimant_type", CLAIMANT_TYPES), name="claimant_type"),
         sa.CheckConstraint(
             "(claimant_type = 'person' AND unit_id IS NULL) OR (claimant_type = 'unit' AND unit_id IS NOT NULL)",
             name="claimant",
         ),
         sa.CheckConstraint("kind IN ('hongsong', 'xingan')", name="kind"),
         # One live claim per person (or unit) per task, whatever races.
-        sa.Index(
+        partial_index(
             "uq_claims_live_person",
             "task_id",
             "person_id",
+            where=f"claimant_type = 'person' AND {LIVE_CLAIM}",
             unique=True,
-            sqlite_where=sa.text(f"claimant_type = 'person' AND {LIVE_CLAIM}"),
-            postgresql_where=sa.text(f"claimant_type = 'person' AND {LIVE_CLAIM}"),
         ),
-        sa.Index(
+        partial_index(
             "uq_claims_live_unit",
             "task_id",
             "unit_id",
+            where=f"claimant_type = 'unit' AND {LIVE_CLAIM}",
             unique=True,
-            sqlite_where=sa.text(f"claimant_type = 'unit' AND {LIVE_CLAIM}"),
-            postgresql_where=sa.text(f"claimant_type = 'unit' AND {LIVE_CLAIM}"),
         ),
         sa.Index("ix_claims_task_state", "task_id", "state"),
         # My claims (a person's, a unit's) latest change first; the verification queue.
         sa.Index("ix_claims_person_updated", "person_id", "updated_at", "id"),
         sa.Index("ix_claims_unit_updated", "unit_id", "updated_at", "id"),
-        sa.Index(
-            "ix_claims_submitted",
-            "submitted_at",
-            "id",
-            sqlite_where=sa.text("state = 'submitted'"),
-            postgresql_where=sa.text("state = 'submitted'"),
-        ),
+        partial_index("ix_claims_submitted", "submitted_at", "id", where="state = 'submitted'"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,14 +186,14 @@ class Claim(SQLModel, table=True):
     dispatched_by_id: int | None = Field(default=None, foreign_key="people.id")
     note: str = Field(default="", max_length=1000)
     reason: str = Field(default="", max_length=500)
-    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_in_at: datetime | None = OptionalTimestamp()
+    submitted_at: datetime | None = OptionalTimestamp()
     community_verified_by_id: int | None = Field(default=None, foreign_key="people.id")
-    community_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    community_verified_at: datetime | None = OptionalTimestamp()
     unit_verified_by_id: int | None = Field(default=None, foreign_key="people.id")
-    unit_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unit_verified_at: datetime | None = OptionalTimestamp()
     # The pending award asked of the ledger; its state is read from the ledger.
     award_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
+    updated_at: datetime = Timestamp()

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from points.board.models import Category, ClaimState, Eligibility, FillMode, TaskState
 from points.board.operations.rules import CLAIM_ACTIONS, TASK_ACTIONS
 from points.pagination import CursorArgsSchema, keyset_schema
+from points.schema_fields import Actions, Text, state_fields
 from points.validation import Id, Schema, When
 
 CATEGORIES = validate.OneOf(Category.values())
@@ -26,16 +27,12 @@ _category = fields.String(validate=CATEGORIES)
 _when = {"description": "ISO 8601 with a zone, e.g. 2026-12-01T09:00:00+08:00"}
 
 
-def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
-
-
 class TaskFieldsSchema(Schema):
     title = fields.String(required=True, validate=TITLE)
-    description = _text(2000, load_default="")
+    description = Text(2000, load_default="")
     category = fields.String(required=True, validate=CATEGORIES)
     station_id = Id(allow_none=True, load_default=None)
-    place = _text(200, load_default="")
+    place = Text(200, load_default="")
     starts_at = When(required=True, metadata=_when)
     ends_at = When(required=True, metadata=_when)
     claim_deadline = When(metadata={"description": "when claims stop (default: the start)", **_when})
@@ -69,10 +66,10 @@ class TaskCreateSchema(TaskFieldsSchema):
 
 class TaskUpdateSchema(Schema):
     title = fields.String(validate=TITLE)
-    description = _text(2000)
+    description = Text(2000)
     category = fields.String(validate=CATEGORIES)
     station_id = Id(allow_none=True)
-    place = _text(200)
+    place = Text(200)
     starts_at = When(metadata=_when)
     ends_at = When(metadata=_when)
     claim_deadline = When(metadata=_when)
@@ -115,8 +112,7 @@ class TaskSchema(Schema):
         },
     )
     drawn_at = fields.DateTime(allow_none=True)
-    state = fields.String(metadata={"enum": list(TaskState.values())})
-    state_name = fields.String(metadata={"description": f"Chinese label: {TaskState.titles()}"})
+    state, state_name = state_fields(TaskState)
     demand_id = fields.Integer(allow_none=True)
     claimable = fields.Boolean(metadata={"description": "the caller may claim it now"})
     my_claim_id = fields.Integer(allow_none=True, metadata={"description": "the caller's live claim"})
@@ -128,10 +124,7 @@ class TaskSchema(Schema):
     posted_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String()
     created_at = fields.DateTime()
-    allowed_actions = fields.List(
-        fields.String(),
-        metadata={"description": f"what the caller may do with the task now, of {list(TASK_ACTIONS)}"},
-    )
+    allowed_actions = Actions("task", TASK_ACTIONS)
 
 
 class TaskQuerySchema(CursorArgsSchema):
@@ -141,7 +134,7 @@ class TaskQuerySchema(CursorArgsSchema):
     state = fields.String(validate=validate.OneOf(TaskState.values()))
     open_slots = fields.Boolean(metadata={"description": "true: posted with a free slot"})
     claimable = fields.Boolean(metadata={"description": "true: only what the caller may claim now"})
-    q = _text(50, metadata={"description": "words in the title"})
+    q = Text(50, metadata={"description": "words in the title"})
 
 
 class ReasonSchema(Schema):
@@ -149,7 +142,7 @@ class ReasonSchema(Schema):
 
 
 class OptionalReasonSchema(Schema):
-    reason = _text(500, load_default="")
+    reason = Text(500, load_default="")
 
 
 class ClaimCreateSchema(Schema):
@@ -174,7 +167,7 @@ class DispatchSchema(Schema):
 
 
 class SubmitSchema(Schema):
-    note = _text(1000, load_default="")
+    note = Text(1000, load_default="")
 
 
 class VerifySchema(Schema):
@@ -206,8 +199,7 @@ class ClaimSchema(Schema):
     amount = fields.Integer(metadata={"description": "the task's reward in this claim's kind"})
     confirming_unit_id = fields.Integer(allow_none=True)
     confirming_unit_name = fields.String(allow_none=True)
-    state = fields.String(metadata={"enum": list(ClaimState.values())})
-    state_name = fields.String(metadata={"description": f"Chinese label: {ClaimState.titles()}"})
+    state, state_name = state_fields(ClaimState)
     is_walk_in = fields.Boolean()
     dispatched_by_id = fields.Integer(allow_none=True)
     note = fields.String()
@@ -221,10 +213,7 @@ class ClaimSchema(Schema):
     award = fields.Nested(AwardStateSchema, allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    allowed_actions = fields.List(
-        fields.String(),
-        metadata={"description": f"what the caller may do with the claim now, of {list(CLAIM_ACTIONS)}"},
-    )
+    allowed_actions = Actions("claim", CLAIM_ACTIONS)
 
 
 class ClaimQuerySchema(CursorArgsSchema):

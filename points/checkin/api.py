@@ -36,15 +36,15 @@ from points.checkin.schemas import (
     StationKeySchema,
 )
 from points.db import utcnow
+from points.endpoints import SECURED, paged, secured
 from points.errors import problem_doc
 from points.ledger.idempotency import HEADER, idempotent
 from points.org.queries import get_station
-from points.pagination import CursorArgsSchema, decode_cursor, page_links
+from points.pagination import CursorArgsSchema, decode_cursor
 
 blp = Blueprint(
     "checkin", __name__, url_prefix="/api/v1", description="QR check-in: activities, scans, attendance"
 )
-SECURED = [{"bearerAuth": []}]
 OPTIONAL_KEY = {
     "security": SECURED,
     "parameters": [
@@ -95,18 +95,14 @@ def _result(result: operations.ScanResult, actor: Actor, *, person_name: str | N
 
 @blp.route("/activities")
 class Activities(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ActivityCreateSchema)
-    @blp.response(201, ActivitySchema)
+    @secured(blp, 201, ActivitySchema, body=ActivityCreateSchema)
     def post(self, data):
         """Schedule an activity at a station (staff running the station)."""
         now, actor = utcnow(), current_actor()
         activity = operations.create_activity(actor=actor, now=now, **data)
         return presenters.activity_item(activity, now, actor=actor)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ActivityQuerySchema, location="query")
-    @blp.response(200, ActivityPageSchema)
+    @secured(blp, 200, ActivityPageSchema, query=ActivityQuerySchema)
     def get(self, args):
         """Activities at stations I run, and those of my own community; latest start first, paged
         by cursor (`next_cursor`, the `Link` header)."""
@@ -124,59 +120,58 @@ class Activities(MethodView):
             stmt, cursor=decode_cursor(args.get("cursor")), per_page=args["per_page"]
         )
         page["items"] = [presenters.activity_item(a, now, actor=actor) for a in page["items"]]
-        return page, 200, page_links(page)
+        return paged(page)
 
 
 @blp.route("/activities/<int:activity_id>")
 class ActivityItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ActivitySchema)
+    @secured(blp, 200, ActivitySchema)
     def get(self, activity_id):
         """One activity: staff of its station, or people of its community."""
         actor = current_actor()
         return presenters.activity_item(queries.visible_activity(actor, activity_id), utcnow(), actor=actor)
 
 
-@blp.route("/activities/<int:activity_id>/end")
-class ActivityEnd(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ActivitySchema)
-    def post(self, activity_id):
-        """End a running activity now; open check-ins close by the configured rule after the grace period."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.end_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
+def _activity_action(name: str, endpoint: str, doc: str, call):
+    """POST /activities/<id>/<name>: one operation on the activity, answered with the activity."""
+
+    class ActivityAction(MethodView):
+        @secured(blp, 200, ActivitySchema)
+        def post(self, activity_id):
+            now, actor = utcnow(), current_actor()
+            return presenters.activity_item(
+                call(actor=actor, activity_id=activity_id, now=now), now, actor=actor
+            )
+
+    ActivityAction.post.__doc__ = doc
+    return blp.route(f"/activities/<int:activity_id>/{name}", endpoint=endpoint)(ActivityAction)
 
 
-@blp.route("/activities/<int:activity_id>/cancel")
-class ActivityCancel(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ActivitySchema)
-    def post(self, activity_id):
-        """Call off an activity nobody has checked in to."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.cancel_activity(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
-
-
-@blp.route("/activities/<int:activity_id>/confirm-rate")
-class ActivityConfirmRate(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ActivitySchema)
-    def post(self, activity_id):
-        """A second staff member confirms the hourly rate, so self-scanned stays may post without approval."""
-        now, actor = utcnow(), current_actor()
-        return presenters.activity_item(
-            operations.confirm_activity_rate(actor=actor, activity_id=activity_id, now=now), now, actor=actor
-        )
+_activity_action(
+    "end",
+    "ActivityEnd",
+    "End a running activity now; open check-ins close by the configured rule after the grace period.",
+    operations.end_activity,
+)
+_activity_action(
+    "cancel", "ActivityCancel", "Call off an activity nobody has checked in to.", operations.cancel_activity
+)
+_activity_action(
+    "confirm-rate",
+    "ActivityConfirmRate",
+    "A second staff member confirms the hourly rate, so self-scanned stays may post without approval.",
+    operations.confirm_activity_rate,
+)
 
 
 @blp.route("/activities/<int:activity_id>/token")
 class ActivityToken(MethodView):
-    @blp.doc(security=SECURED, parameters=[{"in": "query", "name": "poster", "schema": {"type": "boolean"}}])
-    @blp.response(200, StationCodeSchema)
+    @secured(
+        blp,
+        200,
+        StationCodeSchema,
+        parameters=[{"in": "query", "name": "poster", "schema": {"type": "boolean"}}],
+    )
     def get(self, activity_id):
         """The code the station screen shows now (it changes every window), or the poster's static code
         with `?poster=true`, with the scan URL and the live count."""
@@ -195,9 +190,7 @@ class ActivityToken(MethodView):
 
 @blp.route("/activities/<int:activity_id>/checkins")
 class ActivityCheckIns(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(CursorArgsSchema, location="query")
-    @blp.response(200, CheckInPageSchema)
+    @secured(blp, 200, CheckInPageSchema, query=CursorArgsSchema)
     def get(self, args, activity_id):
         """Who checked in to the activity, newest first (staff running the station)."""
         actor = current_actor()
@@ -227,7 +220,7 @@ def _checkin_page(args, actor: Actor, **whose):
     cursor = decode_cursor(args.get("cursor"))
     page = queries.checkins_page(cursor=cursor, per_page=args["per_page"], **whose)
     page["items"] = presenters.checkin_items(page["items"], actor=actor)
-    return page, 200, page_links(page)
+    return paged(page)
 
 
 # --- scanning -------------------------------------------------------------------------
@@ -262,9 +255,7 @@ class Scan(MethodView):
 
 @blp.route("/me/checkins")
 class MyCheckIns(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(CursorArgsSchema, location="query")
-    @blp.response(200, CheckInPageSchema)
+    @secured(blp, 200, CheckInPageSchema, query=CursorArgsSchema)
     def get(self, args):
         """My attendance history, newest first, with durations, points and how each check-in closed."""
         actor = current_actor()
@@ -273,9 +264,7 @@ class MyCheckIns(MethodView):
 
 @blp.route("/people/<int:person_id>/checkins")
 class PersonCheckIns(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(CursorArgsSchema, location="query")
-    @blp.response(200, CheckInPageSchema)
+    @secured(blp, 200, CheckInPageSchema, query=CursorArgsSchema)
     def get(self, args, person_id):
         """A person's attendance history (themselves, or people and ledger readers in scope)."""
         actor = current_actor()
@@ -288,8 +277,7 @@ class PersonCheckIns(MethodView):
 
 @blp.route("/stations/<int:station_id>/rotate-key")
 class StationKeyRotate(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, StationKeySchema)
+    @secured(blp, 200, StationKeySchema)
     def post(self, station_id):
         """Give the station a new signing key: every code it showed or printed stops working."""
         return operations.rotate_station_key(actor=current_actor(), station_id=station_id)
@@ -310,8 +298,7 @@ def _card(actor: Actor, person_id: int) -> dict:
 
 @blp.route("/me/card")
 class MyCard(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, MemberCardSchema)
+    @secured(blp, 200, MemberCardSchema)
     def get(self):
         """My member card's code, for staff to scan when I have no phone with me."""
         actor = current_actor()
@@ -320,8 +307,7 @@ class MyCard(MethodView):
 
 @blp.route("/people/<int:person_id>/card")
 class PersonCard(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, MemberCardSchema)
+    @secured(blp, 200, MemberCardSchema)
     def get(self, person_id):
         """A person's member card (themselves, or people managers in scope)."""
         return _card(current_actor(), person_id)
@@ -329,8 +315,7 @@ class PersonCard(MethodView):
 
 @blp.route("/people/<int:person_id>/card/reissue")
 class PersonCardReissue(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, MemberCardSchema)
+    @secured(blp, 200, MemberCardSchema)
     def post(self, person_id):
         """Replace a lost card: the old card stops working."""
         actor = current_actor()

@@ -7,10 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, partial_index, values_in
+from points.db import UTCDateTime
 from points.labels import N_, Choice
 from points.ledger.models import Kind
-from points.org.models import _in
 
 
 class ActivityState(Choice):
@@ -45,7 +45,7 @@ class StationKey(SQLModel, table=True):
     )
     version: int = Field(default=1)
     secret: bytes = Field(sa_type=sa.LargeBinary(32))
-    rotated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    rotated_at: datetime = Timestamp()
     rotated_by_id: int | None = Field(default=None, foreign_key="people.id")
 
 
@@ -54,7 +54,7 @@ class Activity(SQLModel, table=True):
 
     __tablename__ = "activities"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", ActivityState.values()), name="state"),
+        choice_check("state", ActivityState),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("hourly_rate IS NULL OR hourly_rate >= 0", name="rate_nonnegative"),
         sa.CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
@@ -84,11 +84,11 @@ class Activity(SQLModel, table=True):
     # An hourly rate pays without approval only once a second, independent staff member
     # confirmed it; until then every stay's award waits in the approval queue.
     rate_confirmed_by_id: int | None = Field(default=None, foreign_key="people.id")
-    rate_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rate_confirmed_at: datetime | None = OptionalTimestamp()
     # Points this activity has posted without approval so far, against CHECKIN_ACTIVITY_AUTO_POST_CAP.
     auto_posted_points: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Timestamp()
+    cancelled_at: datetime | None = OptionalTimestamp()
 
 
 class CheckIn(SQLModel, table=True):
@@ -97,13 +97,8 @@ class CheckIn(SQLModel, table=True):
     __tablename__ = "checkins"
     __table_args__ = (
         # One open check-in per person and activity, whatever races: concurrent scans make one.
-        sa.Index(
-            "uq_checkins_open",
-            "activity_id",
-            "person_id",
-            unique=True,
-            sqlite_where=sa.text("checked_out_at IS NULL"),
-            postgresql_where=sa.text("checked_out_at IS NULL"),
+        partial_index(
+            "uq_checkins_open", "activity_id", "person_id", where="checked_out_at IS NULL", unique=True
         ),
         # A person's and an activity's check-ins, newest first (the id breaks ties of a page).
         sa.Index("ix_checkins_person_in", "person_id", "checked_in_at", "id"),
@@ -111,9 +106,9 @@ class CheckIn(SQLModel, table=True):
         sa.Index("ix_checkins_device_in", "device_hash", "checked_in_at"),
         sa.CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
         sa.CheckConstraint(
-            f"close_rule IS NULL OR {_in('close_rule', CloseRule.values())}", name="close_rule"
+            f"close_rule IS NULL OR {values_in('close_rule', CloseRule.values())}", name="close_rule"
         ),
-        sa.CheckConstraint(f"kind IS NULL OR {_in('kind', Kind.values())}", name="kind"),
+        sa.CheckConstraint(f"kind IS NULL OR {values_in('kind', Kind.values())}", name="kind"),
         sa.CheckConstraint("points IS NULL OR points >= 0", name="points_nonnegative"),
         sa.CheckConstraint("closed_by_job = (close_rule IS NOT NULL)", name="job_states_rule"),
     )
@@ -122,7 +117,7 @@ class CheckIn(SQLModel, table=True):
     activity_id: int = Field(foreign_key="activities.id")
     person_id: int = Field(foreign_key="people.id")
     checked_in_at: datetime = Field(sa_type=UTCDateTime)
-    checked_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_out_at: datetime | None = OptionalTimestamp()
     # Scanned from a printed poster: nobody watched, so its award always needs approval.
     unattended: bool = Field(default=False)
     # The staff member who checked the person in (member card or list), and out.
@@ -150,7 +145,7 @@ class CheckIn(SQLModel, table=True):
     # code, message, values), e.g. budget_exceeded, put into words when shown (`refusal_text`).
     # The check-out stands regardless.
     award_refusal: dict | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Timestamp()
 
 
 class MemberCard(SQLModel, table=True):
@@ -163,5 +158,5 @@ class MemberCard(SQLModel, table=True):
         foreign_key="people.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     serial: int = Field(default=1)
-    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    issued_at: datetime = Timestamp()
     issued_by_id: int | None = Field(default=None, foreign_key="people.id")

@@ -11,6 +11,7 @@ from points.checkin.transitions import ACTIVITY_ACTIONS, CHECKIN_ACTIONS
 from points.labels import N_
 from points.ledger.models import Kind, TransferState
 from points.pagination import CursorArgsSchema, keyset_schema
+from points.schema_fields import not_blank
 from points.validation import Schema, When
 
 # The limits of an activity's fields, stated once: the API and the station page load through
@@ -23,14 +24,9 @@ ACTIONS = ScanAction.values()
 _TIME_ERRORS = {"invalid": N_("时间格式无效")}
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("不能为空")
-
-
 class ActivityCreateSchema(Schema):
     station_id = fields.Integer(required=True, strict=True)
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), _not_blank])
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), not_blank])
     starts_at = When(
         required=True, error_messages=_TIME_ERRORS, metadata={"description": "ISO 8601 with zone"}
     )

@@ -31,32 +31,28 @@ from points.demands.schemas import (
     ResourceQuerySchema,
     ResourceSchema,
 )
+from points.endpoints import SECURED, page_args, paged, secured
 from points.errors import problem_doc
-from points.pagination import decode_cursor, page_links
+from points.pagination import decode_cursor
 
 blp = Blueprint(
     "demands", __name__, url_prefix="/api/v1", description="Demands (点单), resources and projects"
 )
-SECURED = [{"bearerAuth": []}]
 
 
 @blp.route("/demands")
 class Demands(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(DemandQuerySchema, location="query")
-    @blp.response(200, DemandPageSchema)
+    @secured(blp, 200, DemandPageSchema, query=DemandQuerySchema)
     def get(self, args):
         """My demands; for staff, also the demands of their communities (`mine=true` for only mine);
         newest first, paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        cursor, per_page = page_args(args)
         result = queries.demands_page(queries.demands_stmt(actor, **args), cursor=cursor, per_page=per_page)
         result["items"] = demands_out(actor, result["items"])
-        return result, 200, page_links(result)
+        return paged(result)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(DemandCreateSchema)
-    @blp.response(201, DemandSchema)
+    @secured(blp, 201, DemandSchema, body=DemandCreateSchema)
     def post(self, data):
         """点单: ask for help, for myself or (grid workers, staff) for a resident."""
         actor = current_actor()
@@ -65,8 +61,7 @@ class Demands(MethodView):
 
 @blp.route("/demands/<int:demand_id>")
 class DemandItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, DemandSchema)
+    @secured(blp, 200, DemandSchema)
     def get(self, demand_id):
         actor = current_actor()
         return demand_out(actor, queries.visible_demand(actor, demand_id))
@@ -102,9 +97,7 @@ class DemandPhoto(MethodView):
 
 @blp.route("/demands/<int:demand_id>/accept")
 class DemandAccept(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(DemandAcceptSchema)
-    @blp.response(201, TaskSchema)
+    @secured(blp, 201, TaskSchema, body=DemandAcceptSchema)
     def post(self, data, demand_id):
         """Turn the demand into a posted task, optionally dispatched at once."""
         actor = current_actor()
@@ -119,9 +112,7 @@ class DemandAccept(MethodView):
 
 @blp.route("/demands/<int:demand_id>/decline")
 class DemandDecline(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ReasonSchema)
-    @blp.response(200, DemandSchema)
+    @secured(blp, 200, DemandSchema, body=ReasonSchema)
     def post(self, data, demand_id):
         actor = current_actor()
         return demand_out(
@@ -131,8 +122,7 @@ class DemandDecline(MethodView):
 
 @blp.route("/demands/<int:demand_id>/withdraw")
 class DemandWithdraw(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, DemandSchema)
+    @secured(blp, 200, DemandSchema)
     def post(self, demand_id):
         actor = current_actor()
         return demand_out(actor, operations.withdraw_demand(actor=actor, demand_id=demand_id))
@@ -140,9 +130,7 @@ class DemandWithdraw(MethodView):
 
 @blp.route("/demands/<int:demand_id>/rating")
 class DemandRating(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RateSchema)
-    @blp.response(200, DemandSchema)
+    @secured(blp, 200, DemandSchema, body=RateSchema)
     def post(self, data, demand_id):
         """双评价: rate the service once, 1–5, after its task is done (the requester only)."""
         actor = current_actor()
@@ -151,8 +139,7 @@ class DemandRating(MethodView):
 
 @blp.route("/demands/<int:demand_id>/suggestions")
 class DemandSuggestions(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ResourceSchema(many=True))
+    @secured(blp, 200, ResourceSchema(many=True))
     def get(self, demand_id):
         """Resources that could meet the demand, the same category first (staff)."""
         actor = current_actor()
@@ -166,9 +153,7 @@ class DemandSuggestions(MethodView):
 
 @blp.route("/resources")
 class Resources(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ResourceQuerySchema, location="query")
-    @blp.response(200, ResourcePageSchema)
+    @secured(blp, 200, ResourcePageSchema, query=ResourceQuerySchema)
     def get(self, args):
         """资源清单: staff see their communities' resources; others what they or their unit declared."""
         actor = current_actor()
@@ -183,11 +168,9 @@ class Resources(MethodView):
         cursor = decode_cursor(args.get("cursor"))
         result = queries.newest_first_page(stmt, Resource, cursor=cursor, per_page=args["per_page"])
         result["items"] = queries.describe_resources(result["items"])
-        return result, 200, page_links(result)
+        return paged(result)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ResourceCreateSchema)
-    @blp.response(201, ResourceSchema)
+    @secured(blp, 201, ResourceSchema, body=ResourceCreateSchema)
     def post(self, data):
         """Declare what I (a reported party member) or my unit offer a community."""
         resource = operations.declare_resource(actor=current_actor(), **data)
@@ -196,8 +179,7 @@ class Resources(MethodView):
 
 @blp.route("/resources/<int:resource_id>/retire")
 class ResourceRetire(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ResourceSchema)
+    @secured(blp, 200, ResourceSchema)
     def post(self, resource_id):
         resource = operations.retire_resource(actor=current_actor(), resource_id=resource_id)
         return queries.describe_resources([resource])[0]
@@ -205,20 +187,16 @@ class ResourceRetire(MethodView):
 
 @blp.route("/projects")
 class Projects(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ProjectQuerySchema, location="query")
-    @blp.response(200, ProjectPageSchema)
+    @secured(blp, 200, ProjectPageSchema, query=ProjectQuerySchema)
     def get(self, args):
         """项目清单 of my communities (staff), or of my own demands."""
         stmt = queries.projects_stmt(current_actor(), community_id=args.get("community_id"))
         cursor = decode_cursor(args.get("cursor"))
         result = queries.newest_first_page(stmt, Project, cursor=cursor, per_page=args["per_page"])
         result["items"] = [project_out(p) for p in result["items"]]
-        return result, 200, page_links(result)
+        return paged(result)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ProjectCreateSchema)
-    @blp.response(201, ProjectSchema)
+    @secured(blp, 201, ProjectSchema, body=ProjectCreateSchema)
     def post(self, data):
         """Confirm a match of a demand with resources."""
         project = operations.create_project(actor=current_actor(), **data)
@@ -227,7 +205,6 @@ class Projects(MethodView):
 
 @blp.route("/projects/<int:project_id>")
 class ProjectItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ProjectSchema)
+    @secured(blp, 200, ProjectSchema)
     def get(self, project_id):
         return project_out(queries.visible_project(current_actor(), project_id))

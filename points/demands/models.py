@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from points.board.models import Category
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, values_in
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class DemandState(Choice):
@@ -33,8 +32,8 @@ class Demand(SQLModel, table=True):
 
     __tablename__ = "demands"
     __table_args__ = (
-        sa.CheckConstraint(_in("category", Category.values()), name="category"),
-        sa.CheckConstraint(_in("state", DemandState.values()), name="state"),
+        choice_check("category", Category),
+        choice_check("state", DemandState),
         sa.CheckConstraint(
             f"rating IS NULL OR (rating BETWEEN {LOWEST_RATING} AND {HIGHEST_RATING})", name="rating_range"
         ),
@@ -57,12 +56,12 @@ class Demand(SQLModel, table=True):
     photo: str | None = Field(default=None, max_length=80)
     state: str = Field(default="open", max_length=12)
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = OptionalTimestamp()
     decline_reason: str = Field(default="", max_length=500)
     rating: int | None = Field(default=None)
     comment: str = Field(default="", max_length=500)
-    rated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    rated_at: datetime | None = OptionalTimestamp()
+    created_at: datetime = Timestamp()
 
 
 class Resource(SQLModel, table=True):
@@ -70,8 +69,8 @@ class Resource(SQLModel, table=True):
 
     __tablename__ = "resources"
     __table_args__ = (
-        sa.CheckConstraint(_in("category", Category.values()), name="category"),
-        sa.CheckConstraint(_in("owner_type", RESOURCE_OWNERS), name="owner_type"),
+        choice_check("category", Category),
+        sa.CheckConstraint(values_in("owner_type", RESOURCE_OWNERS), name="owner_type"),
         sa.CheckConstraint(
             "(owner_type = 'person' AND unit_id IS NULL) OR (owner_type = 'unit' AND unit_id IS NOT NULL)",
             name="owner",
@@ -90,7 +89,7 @@ class Resource(SQLModel, table=True):
     capacity: int = Field(default=1)
     availability: str = Field(default="", max_length=200)
     is_active: bool = Field(default=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Project(SQLModel, table=True):
@@ -103,7 +102,7 @@ class Project(SQLModel, table=True):
     demand_id: int = Field(foreign_key="demands.id", unique=True)
     title: str = Field(max_length=100)
     confirmed_by_id: int = Field(foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class ProjectResource(SQLModel, table=True):

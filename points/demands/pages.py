@@ -97,17 +97,23 @@ def photo(demand_id: int):
     return send_file(path, mimetype=photos.MIMETYPE, max_age=0)
 
 
+def _form_action(demand_id: int, call, schema, *, done: str, to: str):
+    """A demand's form loaded through `schema` into one operation; flashed, then on to `to`."""
+    actor = current_actor_or_none()
+    page_action(lambda: call(actor=actor, demand_id=demand_id, **load_form(schema, request.form)), done=done)
+    return redirect(to)
+
+
 @bp.post("/demands/<int:demand_id>/rate")
 @login_required
 def rate(demand_id: int):
-    actor = current_actor_or_none()
-    page_action(
-        lambda: operations.rate_demand(
-            actor=actor, demand_id=demand_id, **load_form(RateSchema(), request.form)
-        ),
+    return _form_action(
+        demand_id,
+        operations.rate_demand,
+        RateSchema(),
         done=_("谢谢您的评价"),
+        to=url_for("demands_pages.ask_for_help"),
     )
-    return redirect(url_for("demands_pages.ask_for_help"))
 
 
 @bp.post("/demands/<int:demand_id>/withdraw")
@@ -158,28 +164,25 @@ def demand(demand_id: int):
 @bp.post("/demands/<int:demand_id>/decline")
 @login_required
 def decline_demand(demand_id: int):
-    actor = current_actor_or_none()
-    page_action(
-        lambda: operations.decline_demand(
-            actor=actor, demand_id=demand_id, **load_form(ReasonSchema(), request.form)
-        ),
+    return _form_action(
+        demand_id,
+        operations.decline_demand,
+        ReasonSchema(),
         done=_("已回复居民：不予受理"),
+        to=url_for("demands_pages.triage"),
     )
-    return redirect(url_for("demands_pages.triage"))
 
 
 @bp.post("/demands/<int:demand_id>/project")
 @login_required
 def confirm_project(demand_id: int):
-    actor = current_actor_or_none()
-    schema = ProjectCreateSchema(exclude=("demand_id",))
-    page_action(
-        lambda: operations.create_project(
-            actor=actor, demand_id=demand_id, **load_form(schema, request.form)
-        ),
+    return _form_action(
+        demand_id,
+        operations.create_project,
+        ProjectCreateSchema(exclude=("demand_id",)),
         done=_("已确认项目"),
+        to=url_for("demands_pages.demand", demand_id=demand_id),
     )
-    return redirect(url_for("demands_pages.demand", demand_id=demand_id))
 
 
 def demand_title(details: str, length: int = 20) -> str:

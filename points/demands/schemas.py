@@ -12,11 +12,8 @@ from points.demands.models import HIGHEST_RATING, LOWEST_RATING, DemandState
 from points.demands.operations import DEMAND_ACTIONS
 from points.labels import N_
 from points.pagination import CursorArgsSchema, keyset_schema
+from points.schema_fields import Actions, Text, state_fields
 from points.validation import Id, Schema
-
-
-def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
 class DemandCreateSchema(Schema):
@@ -26,8 +23,8 @@ class DemandCreateSchema(Schema):
         validate=validate.Length(min=1, max=1000),
         error_messages={"required": N_("请填写需求内容")},
     )
-    place = _text(200, load_default="")
-    preferred_time = _text(100, load_default="", metadata={"description": "e.g. 周六上午"})
+    place = Text(200, load_default="")
+    preferred_time = Text(100, load_default="", metadata={"description": "e.g. 周六上午"})
     requester_id = Id(metadata={"description": "a resident asked for (grid workers, staff)"})
     requester_phone = fields.String(
         validate=PHONE_TYPED,
@@ -51,8 +48,7 @@ class DemandSchema(Schema):
     details = fields.String()
     place = fields.String()
     preferred_time = fields.String()
-    state = fields.String(metadata={"enum": list(DemandState.values())})
-    state_name = fields.String(metadata={"description": f"Chinese label: {DemandState.titles()}"})
+    state, state_name = state_fields(DemandState)
     decline_reason = fields.String()
     decided_at = fields.DateTime(allow_none=True)
     task_id = fields.Integer(allow_none=True)
@@ -66,10 +62,7 @@ class DemandSchema(Schema):
         allow_none=True,
         metadata={"description": "the demand's photo (`GET`, the same bearer token), if it has one"},
     )
-    allowed_actions = fields.List(
-        fields.String(),
-        metadata={"description": f"what the caller may do with the demand now, of {list(DEMAND_ACTIONS)}"},
-    )
+    allowed_actions = Actions("demand", DEMAND_ACTIONS)
 
 
 class DemandPhotoSchema(Schema):
@@ -109,7 +102,7 @@ class RateSchema(Schema):
     rating = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=LOWEST_RATING, max=HIGHEST_RATING)
     )
-    comment = _text(500, load_default="")
+    comment = Text(500, load_default="")
 
 
 class ResourceCreateSchema(Schema):
@@ -117,7 +110,7 @@ class ResourceCreateSchema(Schema):
     category = fields.String(required=True, validate=CATEGORIES)
     description = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     capacity = fields.Integer(strict=True, load_default=1, validate=SLOTS)
-    availability = _text(200, load_default="", metadata={"description": "e.g. 每周六上午"})
+    availability = Text(200, load_default="", metadata={"description": "e.g. 每周六上午"})
     unit_id = Id(metadata={"description": "declare for this unit (its admin only)"})
 
 
@@ -149,7 +142,7 @@ class ProjectCreateSchema(Schema):
     resource_ids = fields.List(
         fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
     )
-    title = _text(100, load_default="")
+    title = Text(100, load_default="")
 
 
 class ProjectSchema(Schema):

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
 from points.db import LOCAL_TZ, session, utcnow
+from points.endpoints import secured
 from points.errors import NotFound, problem_doc
 from points.evaluation import assessment, certificates, export, operations, presenters, queries, reports
 from points.evaluation.schemas import (
@@ -47,15 +48,12 @@ blp = Blueprint(
     url_prefix="/api/v1/evaluation",
     description="Evaluation: rankings, 公示 of periods, objections, star ratings",
 )
-SECURED = [{"bearerAuth": []}]
 DEDUCTION_ACTIONS = ("approve", "reject", "appeal", "uphold_appeal", "dismiss_appeal")
 
 
 @blp.route("/rankings")
 class Rankings(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RankingQuerySchema, location="query")
-    @blp.response(200, RankingSchema)
+    @secured(blp, 200, RankingSchema, query=RankingQuerySchema)
     @blp.alt_response(422, **problem_doc("invalid_period, scope_required"))
     def get(self, args):
         """People (or party organisations, `subject=unit`) ranked by points of a kind in a
@@ -66,9 +64,7 @@ class Rankings(MethodView):
 
 @blp.route("/honors")
 class Honors(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RankingQuerySchema(only=("kind", "period_type", "key", "until")), location="query")
-    @blp.response(200, RankingSchema)
+    @secured(blp, 200, RankingSchema, query=RankingQuerySchema(only=("kind", "period_type", "key", "until")))
     def get(self, args):
         """光荣榜: the top 50 of my community, names masked (张*英), no phones."""
         person = get_person(current_actor().person_id)
@@ -84,8 +80,7 @@ class Honors(MethodView):
 
 @blp.route("/periods")
 class Periods(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PeriodListSchema)
+    @secured(blp, 200, PeriodListSchema)
     def get(self):
         """Periods of the communities I may read, newest first."""
         actor = current_actor()
@@ -94,9 +89,7 @@ class Periods(MethodView):
         now = utcnow()
         return {"items": [presenters.period_view(actor, p, now=now) for p in session().exec(stmt).all()]}
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(NoticeCreateSchema)
-    @blp.response(201, PeriodSchema)
+    @secured(blp, 201, PeriodSchema, body=NoticeCreateSchema)
     @blp.alt_response(409, **problem_doc("period_not_over, duplicate"))
     def post(self, data):
         """Open a finished period for public notice (公示) for `notice_days`."""
@@ -107,8 +100,7 @@ class Periods(MethodView):
 
 @blp.route("/periods/<int:period_id>")
 class PeriodDetail(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PeriodDetailSchema)
+    @secured(blp, 200, PeriodDetailSchema)
     def get(self, period_id):
         """A period with its published list (live in notice, the snapshot once frozen)."""
         actor = current_actor()
@@ -120,8 +112,7 @@ class PeriodDetail(MethodView):
 
 @blp.route("/periods/<int:period_id>/freeze")
 class Freeze(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PeriodSchema)
+    @secured(blp, 200, PeriodSchema)
     @blp.alt_response(409, **problem_doc("already_frozen, notice_running, objections_open"))
     def post(self, period_id):
         """Freeze the period after its notice, every objection answered."""
@@ -132,17 +123,14 @@ class Freeze(MethodView):
 
 @blp.route("/periods/<int:period_id>/objections")
 class Objections(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ObjectionListSchema)
+    @secured(blp, 200, ObjectionListSchema)
     def get(self, period_id):
         """The period's objections, for staff and supervisors."""
         actor = current_actor()
         queries.visible_period(actor, period_id)
         return {"items": presenters.objection_views(actor, queries.objections_of(period_id))}
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ObjectionCreateSchema)
-    @blp.response(201, ObjectionSchema)
+    @secured(blp, 201, ObjectionSchema, body=ObjectionCreateSchema)
     @blp.alt_response(409, **problem_doc("not_in_notice"))
     def post(self, data, period_id):
         """Object to a listed score while the period is in notice (residents and members of
@@ -155,9 +143,7 @@ class Objections(MethodView):
 
 @blp.route("/objections/<int:objection_id>/answer")
 class Answer(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ObjectionAnswerSchema)
-    @blp.response(200, ObjectionSchema)
+    @secured(blp, 200, ObjectionSchema, body=ObjectionAnswerSchema)
     @blp.alt_response(409, **problem_doc("already_answered"))
     def post(self, data, objection_id):
         """Answer an objection on record: uphold (optionally asking the ledger for an award or a
@@ -169,9 +155,7 @@ class Answer(MethodView):
 
 @blp.route("/exemptions")
 class Exemptions(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ExemptionCreateSchema)
-    @blp.response(201, ExemptionSchema)
+    @secured(blp, 201, ExemptionSchema, body=ExemptionCreateSchema)
     def post(self, data):
         """Exempt a member from a year's rating (免评), with the reason."""
         return operations.exempt_member(actor=current_actor(), **data)
@@ -179,9 +163,7 @@ class Exemptions(MethodView):
 
 @blp.route("/deductions")
 class Deductions(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(DeductionCreateSchema)
-    @blp.response(201, DeductionSchema)
+    @secured(blp, 201, DeductionSchema, body=DeductionCreateSchema)
     def post(self, data):
         """Ask for a deduction from a member's 100-point score (reason and evidence); another
         staff member approves it."""
@@ -193,9 +175,7 @@ class Deductions(MethodView):
 
 @blp.route("/deductions/<int:deduction_id>/<string:action>")
 class DeductionAction(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(DeductionActionSchema)
-    @blp.response(200, DeductionSchema)
+    @secured(blp, 200, DeductionSchema, body=DeductionActionSchema)
     @blp.alt_response(409, **problem_doc("not_allowed_now"))
     def post(self, data, deduction_id, action):
         """approve, reject, appeal (the member), uphold_appeal or dismiss_appeal."""
@@ -208,9 +188,7 @@ class DeductionAction(MethodView):
 
 @blp.route("/me/rating")
 class MyRating(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(YearQuerySchema, location="query")
-    @blp.response(200, RatingSchema)
+    @secured(blp, 200, RatingSchema, query=YearQuerySchema)
     def get(self, args):
         """My star rating for a year (this year by default), with deductions and appeals."""
         actor = current_actor()
@@ -226,8 +204,7 @@ class MyRating(MethodView):
 
 @blp.route("/me/certificate")
 class MyCertificate(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(CertificateQuerySchema, location="query")
+    @secured(blp, query=CertificateQuerySchema)
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     @blp.alt_response(422, **problem_doc("invalid_period"))
     def get(self, args):
@@ -263,9 +240,7 @@ def _pdf(body: bytes, name: str) -> Response:
 
 @blp.route("/assessment/people/<int:person_id>")
 class MemberAssessment(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
-    @blp.response(200, MemberSheetSchema)
+    @secured(blp, 200, MemberSheetSchema, query=AssessmentQuerySchema(only=("year",)))
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, args, person_id):
         """A party member's annual assessment sheet: verified service with days and hours, 红松分,
@@ -277,8 +252,7 @@ class MemberAssessment(MethodView):
 
 @blp.route("/assessment/people/<int:person_id>/pdf")
 class MemberAssessmentPdf(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @secured(blp, query=AssessmentQuerySchema(only=("year",)))
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, args, person_id):
@@ -290,9 +264,7 @@ class MemberAssessmentPdf(MethodView):
 
 @blp.route("/assessment/units/<int:unit_id>")
 class OrgAssessment(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
-    @blp.response(200, OrgSummarySchema)
+    @secured(blp, 200, OrgSummarySchema, query=AssessmentQuerySchema(only=("year",)))
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, args, unit_id):
         """A party organisation's year: its members with points and stars (免评 apart) and the
@@ -304,8 +276,7 @@ class OrgAssessment(MethodView):
 
 @blp.route("/assessment/units/<int:unit_id>/pdf")
 class OrgAssessmentPdf(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(AssessmentQuerySchema(only=("year",)), location="query")
+    @secured(blp, query=AssessmentQuerySchema(only=("year",)))
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, args, unit_id):
@@ -317,8 +288,7 @@ class OrgAssessmentPdf(MethodView):
 
 @blp.route("/units/<int:unit_id>/reports")
 class UnitReports(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PreparedReportListSchema)
+    @secured(blp, 200, PreparedReportListSchema)
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, unit_id):
         """双报告: the unit's monthly reports the monthly job prepared, newest first (the unit's
@@ -329,9 +299,7 @@ class UnitReports(MethodView):
 
 @blp.route("/units/<int:unit_id>/reports/<string:month>")
 class UnitReportDetail(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ReportFormatSchema, location="query")
-    @blp.response(200, PreparedReportDetailSchema)
+    @secured(blp, 200, PreparedReportDetailSchema, query=ReportFormatSchema)
     @blp.alt_response(404, **problem_doc("not_found"))
     def get(self, args, unit_id, month):
         """One prepared monthly report: its lines (who, what, when, hours, points) as JSON, or

@@ -8,9 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, values_in
+from points.db import UTCDateTime
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class PeriodType(Choice):
@@ -51,9 +51,9 @@ class Period(SQLModel, table=True):
     __audit_type__ = "evaluation_period"
     __table_args__ = (
         sa.UniqueConstraint("community_id", "kind", "starts_at", "ends_at"),
-        sa.CheckConstraint(_in("kind", ("hongsong", "xingan")), name="kind"),
-        sa.CheckConstraint(_in("period_type", PeriodType.values()), name="period_type"),
-        sa.CheckConstraint(_in("state", PeriodState.values()), name="state"),
+        sa.CheckConstraint(values_in("kind", ("hongsong", "xingan")), name="kind"),
+        choice_check("period_type", PeriodType),
+        choice_check("state", PeriodState),
         sa.CheckConstraint("ends_at > starts_at", name="span"),
         sa.CheckConstraint("(state = 'frozen') = (frozen_at IS NOT NULL)", name="frozen_when"),
     )
@@ -69,8 +69,8 @@ class Period(SQLModel, table=True):
     notice_ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     opened_by_id: int | None = Field(default=None, foreign_key="people.id")
     frozen_by_id: int | None = Field(default=None, foreign_key="people.id")
-    frozen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    frozen_at: datetime | None = OptionalTimestamp()
+    created_at: datetime = Timestamp()
 
 
 class Objection(SQLModel, table=True):
@@ -79,7 +79,7 @@ class Objection(SQLModel, table=True):
     __tablename__ = "evaluation_objections"
     __audit_type__ = "evaluation_objection"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", ObjectionState.values()), name="state"),
+        choice_check("state", ObjectionState),
         sa.CheckConstraint("(state = 'open') = (answered_at IS NULL)", name="answered_when"),
     )
 
@@ -94,13 +94,13 @@ class Objection(SQLModel, table=True):
     state: str = Field(default=ObjectionState.OPEN.value, max_length=8)
     answer: str = Field(default="", max_length=1000)
     answered_by_id: int | None = Field(default=None, foreign_key="people.id")
-    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_at: datetime | None = OptionalTimestamp()
     # The correction asked of the ledger when upheld (a pending award or reversal request).
     correction_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
     # Set at freezing when the correction had posted: it counts in this period's snapshot, and
     # not again in the period it was posted in.
     counted_in_period: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Snapshot(SQLModel, table=True):
@@ -130,7 +130,7 @@ class Exemption(SQLModel, table=True):
     year: int
     reason: str = Field(max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Deduction(SQLModel, table=True):
@@ -139,7 +139,7 @@ class Deduction(SQLModel, table=True):
     __tablename__ = "evaluation_deductions"
     __audit_type__ = "evaluation_deduction"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", DeductionState.values()), name="state"),
+        choice_check("state", DeductionState),
         sa.CheckConstraint("points > 0 AND points <= 40", name="points_range"),
         sa.Index("ix_evaluation_deductions_person_year", "person_id", "year"),
     )
@@ -157,8 +157,8 @@ class Deduction(SQLModel, table=True):
     appeal_text: str = Field(default="", max_length=1000)
     appeal_answer: str = Field(default="", max_length=1000)
     appeal_answered_by_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
+    updated_at: datetime = Timestamp()
 
 
 class YearRating(SQLModel, table=True):

@@ -7,6 +7,7 @@ from marshmallow.exceptions import ValidationError
 
 from points.evaluation.models import DeductionState, ObjectionState, PeriodState, PeriodType
 from points.labels import N_
+from points.schema_fields import Text
 from points.validation import Id, Schema
 
 TEXT_MAX = 1000
@@ -14,10 +15,6 @@ EVIDENCE_MAX = 500
 KINDS = ("hongsong", "xingan")
 SUBJECTS = ("person", "unit")
 FORMATS = ("json", "csv", "xlsx")
-
-
-def _text(maximum: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=maximum), **kwargs)
 
 
 class RankingQuerySchema(Schema):
@@ -101,7 +98,7 @@ class PeriodDetailSchema(PeriodSchema):
 class ObjectionCreateSchema(Schema):
     subject_id = Id(required=True, metadata={"description": "whose listed score it is about"})
     text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
-    evidence = _text(EVIDENCE_MAX, load_default="")
+    evidence = Text(EVIDENCE_MAX, load_default="")
 
 
 class ObjectionAnswerSchema(Schema):
@@ -157,7 +154,7 @@ class DeductionCreateSchema(Schema):
 
 
 class DeductionActionSchema(Schema):
-    text = _text(TEXT_MAX, load_default="", metadata={"description": "the appeal, or the answer to it"})
+    text = Text(TEXT_MAX, load_default="", metadata={"description": "the appeal, or the answer to it"})
 
 
 class DeductionSchema(Schema):

@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from points.access import Actor
 from points.auth.current import current_actor
 from points.db import session, utcnow
+from points.endpoints import paged, secured
 from points.errors import Forbidden, NotFound
 from points.ledger import history, operations, queries
 from points.ledger.export import statement_csv
@@ -39,13 +40,11 @@ from points.ledger.schemas import (
 from points.ledger.transitions import allowed_actions
 from points.org.models import OrgNode
 from points.org.queries import get_node, get_unit
-from points.pagination import decode_cursor, keyset, page_links
+from points.pagination import decode_cursor, keyset
 from points.people.models import Registration
 from points.people.queries import visible_person
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Points: balances, awards, ledger")
-SECURED = [{"bearerAuth": []}]
-MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
 # `format=csv` answers the statement as a CSV file (UTF-8 with a BOM, for Excel).
 CSV_STATEMENT = {"content_type": "text/csv", "schema": {"type": "string"}, "success": True}
 _nodes = OrgNode.__table__
@@ -102,8 +101,7 @@ def _one(row: dict) -> dict:
 
 @blp.route("/me/balances")
 class MyBalances(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, BalancesSchema)
+    @secured(blp, 200, BalancesSchema)
     def get(self):
         """My posted, pending and available points of each kind."""
         return queries.balances_of_person(current_actor().person_id)
@@ -111,8 +109,7 @@ class MyBalances(MethodView):
 
 @blp.route("/people/<int:person_id>/balances")
 class PersonBalances(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, BalancesSchema)
+    @secured(blp, 200, BalancesSchema)
     def get(self, person_id):
         _check_person_ledger(current_actor(), person_id)
         return queries.balances_of_person(person_id)
@@ -120,8 +117,7 @@ class PersonBalances(MethodView):
 
 @blp.route("/units/<int:unit_id>/balances")
 class UnitBalances(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, BalancesSchema)
+    @secured(blp, 200, BalancesSchema)
     def get(self, unit_id):
         _check_unit_ledger(current_actor(), unit_id)
         return queries.balances_of_unit(unit_id)
@@ -141,14 +137,12 @@ def _statement(owner_type: str, owner_id: int, args: dict):
         **period,
     )
     page["items"] = _with_parties(page["items"])
-    return page, 200, page_links(page)
+    return paged(page)
 
 
 @blp.route("/me/statement")
 class MyStatement(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(StatementQuerySchema, location="query")
-    @blp.response(200, StatementSchema)
+    @secured(blp, 200, StatementSchema, query=StatementQuerySchema)
     @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args):
         """My transfers of one kind with running balance, newest first; `format=csv` exports."""
@@ -157,9 +151,7 @@ class MyStatement(MethodView):
 
 @blp.route("/people/<int:person_id>/statement")
 class PersonStatement(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(StatementQuerySchema, location="query")
-    @blp.response(200, StatementSchema)
+    @secured(blp, 200, StatementSchema, query=StatementQuerySchema)
     @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args, person_id):
         _check_person_ledger(current_actor(), person_id)
@@ -168,9 +160,7 @@ class PersonStatement(MethodView):
 
 @blp.route("/units/<int:unit_id>/statement")
 class UnitStatement(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(StatementQuerySchema, location="query")
-    @blp.response(200, StatementSchema)
+    @secured(blp, 200, StatementSchema, query=StatementQuerySchema)
     @blp.alt_response(200, **CSV_STATEMENT)
     def get(self, args, unit_id):
         _check_unit_ledger(current_actor(), unit_id)
@@ -183,9 +173,7 @@ class UnitStatement(MethodView):
 @blp.route("/awards")
 class Awards(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(AwardCreateSchema)
-    @blp.response(201, TransferSchema)
+    @secured(blp, 201, TransferSchema, body=AwardCreateSchema, **IDEMPOTENCY_DOC)
     def post(self, data):
         """Ask for a discretionary award (pending until someone else approves it)."""
         actor = current_actor()
@@ -211,9 +199,7 @@ def _request_key() -> str:
 
 @blp.route("/awards/queue")
 class AwardQueue(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(QueueQuerySchema, location="query")
-    @blp.response(200, QueuePageSchema)
+    @secured(blp, 200, QueuePageSchema, query=QueueQuerySchema)
     def get(self, args):
         """Pending awards to approve within my scope, oldest first, each with what I may do with it."""
         actor = current_actor()
@@ -231,7 +217,7 @@ class AwardQueue(MethodView):
         allowed = allowed_actions(actor, page["items"])
         for row in page["items"]:
             row["allowed_actions"] = allowed[row["id"]]
-        return page, 200, page_links(page)
+        return paged(page)
 
 
 def _page(stmt: sa.Select, args: dict, *, newest_first: bool) -> dict:
@@ -250,8 +236,7 @@ def _page(stmt: sa.Select, args: dict, *, newest_first: bool) -> dict:
 @blp.route("/awards/<int:transfer_id>/approve")
 class AwardApprove(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.response(200, TransferSchema)
+    @secured(blp, 200, TransferSchema, **IDEMPOTENCY_DOC)
     def post(self, transfer_id):
         """Post a pending award (not to oneself, not one's own request or verification)."""
         return _one(operations.approve_award(actor=current_actor(), transfer_id=transfer_id))
@@ -260,9 +245,7 @@ class AwardApprove(MethodView):
 @blp.route("/awards/<int:transfer_id>/reject")
 class AwardReject(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(RejectSchema)
-    @blp.response(200, TransferSchema)
+    @secured(blp, 200, TransferSchema, body=RejectSchema, **IDEMPOTENCY_DOC)
     def post(self, data, transfer_id):
         """Void a pending award with a reason."""
         return _one(
@@ -273,9 +256,7 @@ class AwardReject(MethodView):
 @blp.route("/awards/bulk-approve")
 class AwardBulkApprove(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(BulkApproveSchema)
-    @blp.response(200, TransferSchema(many=True))
+    @secured(blp, 200, TransferSchema(many=True), body=BulkApproveSchema, **IDEMPOTENCY_DOC)
     def post(self, data):
         """Approve many pending awards at once: all of them, or none with the reason for each refusal."""
         return _with_parties(operations.bulk_approve(actor=current_actor(), transfer_ids=data["ids"]))
@@ -284,9 +265,7 @@ class AwardBulkApprove(MethodView):
 @blp.route("/transfers/<int:transfer_id>/reverse")
 class TransferReverse(MethodView):
     @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(ReverseSchema)
-    @blp.response(201, TransferSchema)
+    @secured(blp, 201, TransferSchema, body=ReverseSchema, **IDEMPOTENCY_DOC)
     def post(self, data, transfer_id):
         """Correct a posted transfer with a reversal (fails with insufficient_points if spent)."""
         return _one(
@@ -299,9 +278,7 @@ class TransferReverse(MethodView):
 
 @blp.route("/ledger/transfers")
 class Transfers(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(TransferQuerySchema, location="query")
-    @blp.response(200, TransferPageSchema)
+    @secured(blp, 200, TransferPageSchema, query=TransferQuerySchema)
     def get(self, args):
         """Browse the ledger within my scope (supervisors, staff, street admins, admins)."""
         actor = current_actor()
@@ -312,13 +289,12 @@ class Transfers(MethodView):
             **{k: args.get(k) for k in ("community_id", "kind", "reason", "status", "start", "end")},
         )
         page = _page(stmt, args, newest_first=True)
-        return page, 200, page_links(page)
+        return paged(page)
 
 
 @blp.route("/ledger/transfers/<int:transfer_id>")
 class TransferItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, TransferSchema)
+    @secured(blp, 200, TransferSchema)
     def get(self, transfer_id):
         """One transfer: ledger readers in scope, or a person whose account it touches."""
         actor = current_actor()
@@ -333,8 +309,7 @@ class TransferItem(MethodView):
 
 @blp.route("/ledger/verification")
 class LatestVerification(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, VerificationSchema)
+    @secured(blp, 200, VerificationSchema)
     def get(self):
         """The result of the latest ledger verification (nightly, or `flask points verify`)."""
         actor = current_actor()
@@ -354,8 +329,7 @@ class LatestVerification(MethodView):
 
 @blp.route("/ledger/discretionary")
 class Discretionary(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, DiscretionarySchema(many=True))
+    @secured(blp, 200, DiscretionarySchema(many=True))
     def get(self):
         """Share of discretionary (manual) points per community, approver and kind."""
         actor = current_actor()
@@ -369,9 +343,7 @@ class Discretionary(MethodView):
 
 @blp.route("/ledger/budgets")
 class Budgets(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(BudgetSchema)
-    @blp.response(200, BudgetSchema)
+    @secured(blp, 200, BudgetSchema, body=BudgetSchema)
     def put(self, data):
         """Set a community pool's annual issuing budget (street admins and admins)."""
         return operations.set_budget(actor=current_actor(), **data)

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import Timestamp, choice_check, partial_index, values_in
+from points.db import UTCDateTime
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class Kind(Choice):
@@ -71,8 +71,8 @@ class Account(SQLModel, table=True):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
         sa.UniqueConstraint("owner_type", "owner_id", "kind"),
-        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
-        sa.CheckConstraint(_in("owner_type", OWNER_TYPES), name="owner_type"),
+        choice_check("kind", Kind),
+        sa.CheckConstraint(values_in("owner_type", OWNER_TYPES), name="owner_type"),
         sa.CheckConstraint("pending_in >= 0 AND pending_out >= 0", name="pending_nonnegative"),
         # People and units never overdraw: available = posted - pending_out.
         sa.CheckConstraint("allow_negative OR posted - pending_out >= 0", name="no_overdraw"),
@@ -88,7 +88,7 @@ class Account(SQLModel, table=True):
     posted: int = Field(default=0, sa_type=sa.BigInteger)
     pending_in: int = Field(default=0, sa_type=sa.BigInteger)
     pending_out: int = Field(default=0, sa_type=sa.BigInteger)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Transfer(SQLModel, table=True):
@@ -104,10 +104,10 @@ class Transfer(SQLModel, table=True):
         sa.UniqueConstraint("reverses_id"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
-        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
-        sa.CheckConstraint(_in("status", Status.values()), name="status"),
-        sa.CheckConstraint(_in("reason", Reason.values()), name="reason"),
-        sa.CheckConstraint(f"proof IS NULL OR {_in('proof', Proof.values())}", name="proof"),
+        choice_check("kind", Kind),
+        choice_check("status", Status),
+        choice_check("reason", Reason),
+        sa.CheckConstraint(f"proof IS NULL OR {values_in('proof', Proof.values())}", name="proof"),
         sa.CheckConstraint(
             "(status IN ('post', 'void')) = (pending_id IS NOT NULL)", name="resolution_points_at_pending"
         ),
@@ -119,13 +119,7 @@ class Transfer(SQLModel, table=True):
         sa.Index("ix_ledger_transfers_credit_time", "credit_account_id", "created_at", "id"),
         sa.Index("ix_ledger_transfers_ref", "ref_type", "ref_id"),
         # The approval queue reads pending rows only; browsing reads a community's newest.
-        sa.Index(
-            "ix_ledger_transfers_pending",
-            "community_id",
-            "id",
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
+        partial_index("ix_ledger_transfers_pending", "community_id", "id", where="status = 'pending'"),
         sa.Index("ix_ledger_transfers_community", "community_id", "id"),
     )
 
@@ -202,7 +196,7 @@ class Budget(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
         sa.CheckConstraint("issued <= amount", name="within_budget"),
-        sa.CheckConstraint(_in("kind", Kind.values()), name="kind"),
+        choice_check("kind", Kind),
     )
 
     community_id: int = Field(primary_key=True, foreign_key="org_nodes.id")
@@ -224,7 +218,7 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     status_code: int = Field(default=0)
     response_body: str = Field(default="", sa_type=sa.Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Verification(SQLModel, table=True):
@@ -233,7 +227,7 @@ class Verification(SQLModel, table=True):
     __tablename__ = "ledger_verifications"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    at: datetime = Timestamp()
     ok: bool
     transfers: int = Field(default=0)
     accounts: int = Field(default=0)

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
+from points.endpoints import paged, secured
 from points.errors import problem_doc
 from points.i18n import as_written
 from points.notices import operations, presenters, queries
@@ -16,17 +17,14 @@ from points.notices.schemas import (
     NoticeSchema,
     UnreadSchema,
 )
-from points.pagination import decode_cursor, page_links
+from points.pagination import decode_cursor
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1", description="My notices (the inbox)")
-SECURED = [{"bearerAuth": []}]
 
 
 @blp.route("/me/notices")
 class Notices(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(NoticeQuerySchema, location="query")
-    @blp.response(200, NoticePageSchema)
+    @secured(blp, 200, NoticePageSchema, query=NoticeQuerySchema)
     def get(self, args):
         """My notices, newest first (`unread` for the unread ones only), paged by cursor
         (`next_cursor`, the `Link` header)."""
@@ -38,13 +36,12 @@ class Notices(MethodView):
             per_page=args["per_page"],
         )
         page["items"] = presenters.notice_views(page["items"], as_written)
-        return page, 200, page_links(page)
+        return paged(page)
 
 
 @blp.route("/me/notices/unread")
 class Unread(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, UnreadSchema)
+    @secured(blp, 200, UnreadSchema)
     def get(self):
         """How many of my notices are unread (up to 100)."""
         return {"unread": queries.unread_count(current_actor().person_id)}
@@ -52,8 +49,7 @@ class Unread(MethodView):
 
 @blp.route("/me/notices/<int:notice_id>/read")
 class ReadOne(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, NoticeSchema)
+    @secured(blp, 200, NoticeSchema)
     @blp.alt_response(404, **problem_doc("notice_not_found"))
     def post(self, notice_id):
         """Mark one of my notices read."""
@@ -63,8 +59,7 @@ class ReadOne(MethodView):
 
 @blp.route("/me/notices/read")
 class ReadAll(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, MarkedSchema)
+    @secured(blp, 200, MarkedSchema)
     def post(self):
         """Mark every notice of mine read."""
         return {"marked": operations.mark_all_read(person_id=current_actor().person_id)}

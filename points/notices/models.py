@@ -7,9 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, partial_index
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class NoticeKind(Choice):
@@ -48,23 +47,13 @@ class Notice(SQLModel, table=True):
 
     __tablename__ = "notices"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", NoticeKind.values()), name="kind"),
+        choice_check("kind", NoticeKind),
         # The inbox reads a person's newest first, the unread count their unread ones.
         sa.Index("ix_notices_person_id_id", "person_id", "id"),
         sa.Index("ix_notices_person_created", "person_id", "created_at", "id"),
-        sa.Index(
-            "ix_notices_unread",
-            "person_id",
-            sqlite_where=sa.text("read_at IS NULL"),
-            postgresql_where=sa.text("read_at IS NULL"),
-        ),
+        partial_index("ix_notices_unread", "person_id", where="read_at IS NULL"),
         sa.Index("ix_notices_read_at", "read_at"),
-        sa.Index(
-            "ix_notices_undelivered",
-            "id",
-            sqlite_where=sa.text("delivered_at IS NULL"),
-            postgresql_where=sa.text("delivered_at IS NULL"),
-        ),
+        partial_index("ix_notices_undelivered", "id", where="delivered_at IS NULL"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,7 +64,7 @@ class Notice(SQLModel, table=True):
     # What the notice is about, so it links there: ("claim", 12), ("voucher", 3), ...
     ref_type: str = Field(default="", max_length=16)
     ref_id: int | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Timestamp()
+    read_at: datetime | None = OptionalTimestamp()
     # Handed to the sender (SMS, WeChat) by the delivery job; NULL while waiting.
-    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = OptionalTimestamp()

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
+from points.endpoints import secured
 from points.errors import problem_doc
 from points.extensions import limiter
 from points.onboarding import operations, queries
@@ -20,7 +21,6 @@ from points.onboarding.schemas import (
 )
 
 blp = Blueprint("onboarding", __name__, url_prefix="/api/v1", description="Registering oneself; consent")
-SECURED = [{"bearerAuth": []}]
 
 
 def _phone_key() -> str:
@@ -98,9 +98,7 @@ class RegisterCode(MethodView):
 
 @blp.route("/me/consent")
 class MyConsent(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ConsentSchema)
-    @blp.response(204)
+    @secured(blp, 204, body=ConsentSchema)
     @blp.alt_response(422, **problem_doc("consent_outdated"))
     def post(self, data):
         """Agree to the privacy notice's current version (GET /register names it)."""

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp
+from points.db import UTCDateTime
 
 
 class Consent(SQLModel, table=True):
@@ -18,7 +19,7 @@ class Consent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="people.id", index=True)
     version: str = Field(max_length=20)
-    given_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    given_at: datetime = Timestamp()
 
 
 class VerificationCode(SQLModel, table=True):
@@ -35,9 +36,9 @@ class VerificationCode(SQLModel, table=True):
     phone: str = Field(max_length=20)
     code_hash: str = Field(max_length=64)
     attempts: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_at: datetime | None = OptionalTimestamp()
 
 
 class RosterImport(SQLModel, table=True):
@@ -53,7 +54,7 @@ class RosterImport(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     # [[line, name, phone, grid], ...] as read from the file (cells as text).
     rows: list = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Timestamp()
+    confirmed_at: datetime | None = OptionalTimestamp()
     # What confirming wrote: {"new": n, "changed": n, "unchanged": n}.
     outcome: dict | None = Field(default=None, sa_type=sa.JSON)

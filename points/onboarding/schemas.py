@@ -8,12 +8,8 @@ from marshmallow import fields, validate
 from points.labels import N_
 from points.onboarding.phones import BAD_PHONE, mobile_or_none
 from points.people.passwords import MAX_LENGTH, MIN_LENGTH
+from points.schema_fields import not_blank
 from points.validation import Schema
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError(N_("不能为空"))
 
 
 def _mobile(value: str) -> None:
@@ -28,7 +24,7 @@ class CodeRequestSchema(Schema):
 class RegisterSchema(Schema):
     # The phone is checked with the other fields, so every mistake is reported at once.
     phone = fields.String(required=True, validate=[validate.Length(min=1, max=32), _mobile])
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=50), _not_blank])
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=50), not_blank])
     grid_id = fields.Integer(
         required=True, metadata={"description": "the grid one lives in (GET /register/homes)"}
     )

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor
+from points.endpoints import secured
 from points.org import operations, queries
 from points.org.schemas import (
     NodeCreateSchema,
@@ -20,13 +21,11 @@ from points.org.schemas import (
 )
 
 blp = Blueprint("org", __name__, url_prefix="/api/v1", description="Org tree, stations and units")
-SECURED = [{"bearerAuth": []}]
 
 
 @blp.route("/org/tree")
 class Tree(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, TreeNodeSchema(many=True))
+    @secured(blp, 200, TreeNodeSchema(many=True))
     def get(self):
         """The org tree, city down to grids (public names only)."""
         current_actor()
@@ -35,9 +34,7 @@ class Tree(MethodView):
 
 @blp.route("/org/nodes")
 class Nodes(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(NodeCreateSchema)
-    @blp.response(201, NodeSchema)
+    @secured(blp, 201, NodeSchema, body=NodeCreateSchema)
     def post(self, data):
         """Add a node under a parent (street admins within their subtree, admins anywhere)."""
         return operations.create_node(actor=current_actor(), **data)
@@ -45,8 +42,7 @@ class Nodes(MethodView):
 
 @blp.route("/org/nodes/<int:node_id>")
 class Node(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, NodeSchema)
+    @secured(blp, 200, NodeSchema)
     def get(self, node_id):
         current_actor()
         return queries.get_node(node_id)
@@ -54,17 +50,13 @@ class Node(MethodView):
 
 @blp.route("/stations")
 class Stations(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(StationQuerySchema, location="query")
-    @blp.response(200, StationSchema(many=True))
+    @secured(blp, 200, StationSchema(many=True), query=StationQuerySchema)
     def get(self, args):
         """Stations, optionally those within one node's subtree."""
         current_actor()
         return queries.stations(node_id=args.get("node_id"))
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(StationCreateSchema)
-    @blp.response(201, StationSchema)
+    @secured(blp, 201, StationSchema, body=StationCreateSchema)
     def post(self, data):
         """Add a station (staff of the community, street admins, admins)."""
         return operations.create_station(actor=current_actor(), **data)
@@ -72,39 +64,32 @@ class Stations(MethodView):
 
 @blp.route("/stations/<int:station_id>")
 class StationItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, StationSchema)
+    @secured(blp, 200, StationSchema)
     def get(self, station_id):
         current_actor()
         return queries.get_station(station_id)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(StationUpdateSchema)
-    @blp.response(200, StationSchema)
+    @secured(blp, 200, StationSchema, body=StationUpdateSchema)
     def patch(self, data, station_id):
         return operations.update_station(actor=current_actor(), station_id=station_id, changes=data)
 
 
 @blp.route("/units")
 class Units(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, UnitSchema(many=True))
+    @secured(blp, 200, UnitSchema(many=True))
     def get(self):
         """Units (驻区单位) and their party organisations."""
         current_actor()
         return queries.all_units()
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(UnitCreateSchema)
-    @blp.response(201, UnitSchema)
+    @secured(blp, 201, UnitSchema, body=UnitCreateSchema)
     def post(self, data):
         return operations.create_unit(actor=current_actor(), **data)
 
 
 @blp.route("/units/<int:unit_id>")
 class UnitItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, UnitSchema)
+    @secured(blp, 200, UnitSchema)
     def get(self, unit_id):
         current_actor()
         return queries.get_unit(unit_id)

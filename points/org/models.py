@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import Timestamp, choice_check, values_in
 from points.labels import N_, Choice
 
 
@@ -34,8 +34,8 @@ class StationKind(Choice):
     OUTPOST = "outpost", N_("驿站")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+# The name other domains' models import it by.
+_in = values_in
 
 
 class OrgNode(SQLModel, table=True):
@@ -44,7 +44,7 @@ class OrgNode(SQLModel, table=True):
     __table_args__ = (
         # Sibling names are unique, cities (no parent) included.
         sa.Index("uq_org_nodes_sibling_name", sa.text("coalesce(parent_id, 0)"), "name", unique=True),
-        sa.CheckConstraint(_in("level", OrgLevel.values()), name="level"),
+        choice_check("level", OrgLevel),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,14 +54,14 @@ class OrgNode(SQLModel, table=True):
     # Materialised path "/1/4/9/": a grant on a node covers every path under it,
     # so a scope check is one prefix comparison, never a walk up the tree.
     path: str = Field(default="", max_length=255, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Station(SQLModel, table=True):
     __tablename__ = "stations"
     __table_args__ = (
         sa.UniqueConstraint("node_id", "name"),
-        sa.CheckConstraint(_in("kind", StationKind.values()), name="kind"),
+        choice_check("kind", StationKind),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,7 +70,7 @@ class Station(SQLModel, table=True):
     name: str = Field(max_length=100)
     address: str = Field(default="", max_length=200)
     is_active: bool = Field(default=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Unit(SQLModel, table=True):
@@ -81,4 +81,4 @@ class Unit(SQLModel, table=True):
     party_org_name: str = Field(max_length=100)
     address: str = Field(default="", max_length=200)
     contact_phone: str = Field(default="", max_length=20)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from points.labels import N_
 from points.org.models import OrgLevel, StationKind
+from points.schema_fields import not_blank
 from points.validation import Schema
 
-
-def _not_blank(value: str) -> None:
-    # Names are stored stripped: spaces alone would leave an empty name.
-    if not value.strip():
-        raise ma.ValidationError(N_("不能为空"))
-
-
-_name = [validate.Length(min=1, max=100), _not_blank]
+_name = [validate.Length(min=1, max=100), not_blank]
 
 
 class NodeSchema(Schema):

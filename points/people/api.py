@@ -7,9 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor, current_actor_or_none
+from points.endpoints import page_args, paged, secured
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
-from points.pagination import decode_cursor, keyset_schema, page_links
+from points.pagination import decode_cursor, keyset_schema
 from points.people import operations, queries
 from points.people.audit_log import audit_page
 from points.people.passwords import generate_password
@@ -33,7 +34,6 @@ from points.people.schemas import (
 blp = Blueprint(
     "people", __name__, url_prefix="/api/v1", description="Me, people, roles, registrations, audit"
 )
-SECURED = [{"bearerAuth": []}]
 
 
 def _password_key(scope: str) -> str:
@@ -62,9 +62,7 @@ class MyPassword(MethodView):
         ),
     ]
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(PasswordChangeSchema)
-    @blp.response(204)
+    @secured(blp, 204, body=PasswordChangeSchema)
     def post(self, data):
         """Change my password; every page session and API token of mine ends (log in again)."""
         operations.change_own_password(actor=current_actor(), **data)
@@ -72,9 +70,7 @@ class MyPassword(MethodView):
 
 @blp.route("/people")
 class People(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(PeopleQuerySchema, location="query")
-    @blp.response(200, keyset_schema(PersonSchema))
+    @secured(blp, 200, keyset_schema(PersonSchema), query=PeopleQuerySchema)
     def get(self, args):
         """People within the caller's scope (staff, grid workers, street admins, supervisors), by
         id; follow `next_cursor` (or the `Link` header) for the next page."""
@@ -87,11 +83,9 @@ class People(MethodView):
             per_page=args["per_page"],
         )
         operations.record_phone_views(actor=actor, people=found["items"])
-        return found, 200, page_links(found)
+        return paged(found)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(PersonCreateSchema)
-    @blp.response(201, PersonCreatedSchema)
+    @secured(blp, 201, PersonCreatedSchema, body=PersonCreateSchema)
     def post(self, data):
         """Add a person; without a password one is made, shown once, and changed at first login."""
         actor = current_actor()
@@ -110,17 +104,14 @@ class People(MethodView):
 
 @blp.route("/people/<int:person_id>")
 class PersonItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PersonSchema)
+    @secured(blp, 200, PersonSchema)
     def get(self, person_id):
         actor = current_actor()
         shown = queries.person_view(actor, queries.visible_person(actor, person_id))
         operations.record_phone_views(actor=actor, people=[shown])
         return shown
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(PersonUpdateSchema)
-    @blp.response(200, PersonSchema)
+    @secured(blp, 200, PersonSchema, body=PersonUpdateSchema)
     def patch(self, data, person_id):
         actor = current_actor()
         return queries.person_view(
@@ -130,8 +121,7 @@ class PersonItem(MethodView):
 
 @blp.route("/people/<int:person_id>/unlock")
 class PersonUnlock(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PersonSchema)
+    @secured(blp, 200, PersonSchema)
     def post(self, person_id):
         """Lift a lock left by repeated failed logins."""
         actor = current_actor()
@@ -140,8 +130,7 @@ class PersonUnlock(MethodView):
 
 @blp.route("/people/<int:person_id>/password-reset")
 class PersonPasswordReset(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, PersonCreatedSchema)
+    @secured(blp, 200, PersonCreatedSchema)
     def post(self, person_id):
         """Set a new random password and show it once."""
         actor = current_actor()
@@ -153,16 +142,13 @@ class PersonPasswordReset(MethodView):
 
 @blp.route("/people/<int:person_id>/roles")
 class PersonRoles(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, RoleSchema(many=True))
+    @secured(blp, 200, RoleSchema(many=True))
     def get(self, person_id):
         actor = current_actor()
         queries.visible_person(actor, person_id)
         return queries.role_list(person_id)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(GrantCreateSchema)
-    @blp.response(201, RoleSchema)
+    @secured(blp, 201, RoleSchema, body=GrantCreateSchema)
     def post(self, data, person_id):
         """Grant a role on a node or unit (only roles the caller may hand out, in their scope)."""
         actor = current_actor()
@@ -173,8 +159,7 @@ class PersonRoles(MethodView):
 
 @blp.route("/people/<int:person_id>/roles/<int:grant_id>")
 class PersonRole(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(204)
+    @secured(blp, 204)
     def delete(self, person_id, grant_id):
         actor = current_actor()
         queries.visible_person(actor, person_id)
@@ -185,21 +170,17 @@ class PersonRole(MethodView):
 
 @blp.route("/registrations")
 class Registrations(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RegistrationQuerySchema, location="query")
-    @blp.response(200, keyset_schema(RegistrationSchema))
+    @secured(blp, 200, keyset_schema(RegistrationSchema), query=RegistrationQuerySchema)
     def get(self, args):
         """Registrations (双报到): staff see their communities', others their own and their unit's;
         newest first, paged by cursor (`next_cursor`, the `Link` header)."""
         actor = current_actor()
-        cursor, per_page = decode_cursor(args.pop("cursor", None)), args.pop("per_page")
+        cursor, per_page = page_args(args)
         found = queries.registrations_page(actor, cursor=cursor, per_page=per_page, **args)
         found["items"] = [queries.registration_view(actor, reg) for reg in found["items"]]
-        return found, 200, page_links(found)
+        return paged(found)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(RegistrationCreateSchema)
-    @blp.response(201, RegistrationSchema)
+    @secured(blp, 201, RegistrationSchema, body=RegistrationCreateSchema)
     def post(self, data):
         """Report to a community: a party member for themselves, a unit admin for the unit."""
         actor = current_actor()
@@ -208,45 +189,40 @@ class Registrations(MethodView):
 
 @blp.route("/registrations/<int:registration_id>")
 class RegistrationItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, RegistrationSchema)
+    @secured(blp, 200, RegistrationSchema)
     def get(self, registration_id):
         actor = current_actor()
         return queries.registration_view(actor, queries.visible_registration(actor, registration_id))
 
 
-@blp.route("/registrations/<int:registration_id>/confirm")
-class RegistrationConfirm(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RegistrationDecisionSchema)
-    @blp.response(200, RegistrationSchema)
-    def post(self, data, registration_id):
-        """Confirm (staff of the community; never one's own or one's unit's)."""
-        actor = current_actor()
-        reg = operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=True, note=data["note"]
-        )
-        return queries.registration_view(actor, reg)
+def _registration_decision(name: str, endpoint: str, doc: str, *, confirm: bool):
+    """POST /registrations/<id>/<name>: staff decide a registration, with a note."""
+
+    class RegistrationDecision(MethodView):
+        @secured(blp, 200, RegistrationSchema, body=RegistrationDecisionSchema)
+        def post(self, data, registration_id):
+            actor = current_actor()
+            reg = operations.decide_registration(
+                actor=actor, registration_id=registration_id, confirm=confirm, note=data["note"]
+            )
+            return queries.registration_view(actor, reg)
+
+    RegistrationDecision.post.__doc__ = doc
+    return blp.route(f"/registrations/<int:registration_id>/{name}", endpoint=endpoint)(RegistrationDecision)
 
 
-@blp.route("/registrations/<int:registration_id>/decline")
-class RegistrationDecline(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(RegistrationDecisionSchema)
-    @blp.response(200, RegistrationSchema)
-    def post(self, data, registration_id):
-        """Decline with a reason (required)."""
-        actor = current_actor()
-        reg = operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=False, note=data["note"]
-        )
-        return queries.registration_view(actor, reg)
+_registration_decision(
+    "confirm",
+    "RegistrationConfirm",
+    "Confirm (staff of the community; never one's own or one's unit's).",
+    confirm=True,
+)
+_registration_decision("decline", "RegistrationDecline", "Decline with a reason (required).", confirm=False)
 
 
 @blp.route("/registrations/<int:registration_id>/withdraw")
 class RegistrationWithdraw(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, RegistrationSchema)
+    @secured(blp, 200, RegistrationSchema)
     def post(self, registration_id):
         """Withdraw one's own (or one's unit's) pending or confirmed registration."""
         actor = current_actor()
@@ -257,9 +233,7 @@ class RegistrationWithdraw(MethodView):
 
 @blp.route("/audit")
 class Audit(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(AuditQuerySchema, location="query")
-    @blp.response(200, keyset_schema(AuditEntrySchema))
+    @secured(blp, 200, keyset_schema(AuditEntrySchema), query=AuditQuerySchema)
     def get(self, args):
         """The audit log within the caller's scope, plus entries by or about the caller, newest first."""
         found = audit_page(
@@ -269,4 +243,4 @@ class Audit(MethodView):
             cursor=decode_cursor(args.get("cursor")),
             per_page=args["per_page"],
         )
-        return found, 200, page_links(found)
+        return paged(found)

@@ -8,9 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, partial_index, values_in
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class Role(Choice):
@@ -36,7 +35,7 @@ class RegistrationState(Choice):
 
 # A registration that holds or may still hold: one at a time per member, per unit and community.
 LIVE_STATES = (RegistrationState.PENDING, RegistrationState.CONFIRMED)
-LIVE_REGISTRATION = _in("status", tuple(state.value for state in LIVE_STATES))
+LIVE_REGISTRATION = values_in("status", tuple(state.value for state in LIVE_STATES))
 
 
 @dataclass(frozen=True)
@@ -111,14 +110,14 @@ class Person(SQLModel, table=True):
     is_suspended: bool = Field(default=False)
     # Set by a staff password reset: the person chooses their own before doing anything else.
     must_change_password: bool = Field(default=False)
-    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_at: datetime | None = OptionalTimestamp()
     # The privacy notice's version the person last agreed to (a newer one asks again).
     consent_version: str | None = Field(default=None, max_length=20)
     # Registered themselves without a verified phone: staff confirm them before they earn points.
     needs_confirmation: bool = Field(default=False)
     # The person closed their account: name and phone were replaced, and it cannot log in.
-    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    closed_at: datetime | None = OptionalTimestamp()
+    created_at: datetime = Timestamp()
 
 
 class RoleGrant(SQLModel, table=True):
@@ -134,7 +133,7 @@ class RoleGrant(SQLModel, table=True):
             sa.text("coalesce(unit_id, 0)"),
             unique=True,
         ),
-        sa.CheckConstraint(_in("role", Role.values()), name="role"),
+        choice_check("role", Role),
         # unit_admin holds on a unit; admin on the whole tree or a node;
         # every other role on a node.
         sa.CheckConstraint(
@@ -151,7 +150,7 @@ class RoleGrant(SQLModel, table=True):
     node_id: int | None = Field(default=None, foreign_key="org_nodes.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     granted_by_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Registration(SQLModel, table=True):
@@ -159,28 +158,26 @@ class Registration(SQLModel, table=True):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", RegistrationKind.values()), name="kind"),
-        sa.CheckConstraint(_in("status", RegistrationState.values()), name="status"),
+        choice_check("kind", RegistrationKind),
+        choice_check("status", RegistrationState),
         sa.CheckConstraint(
             "(kind = 'member' AND person_id IS NOT NULL AND unit_id IS NULL)"
             " OR (kind = 'unit' AND unit_id IS NOT NULL AND person_id IS NULL)",
             name="subject",
         ),
         # A member reports to one community at a time; a unit once per community.
-        sa.Index(
+        partial_index(
             "uq_registrations_live_member",
             "person_id",
+            where=f"kind = 'member' AND {LIVE_REGISTRATION}",
             unique=True,
-            sqlite_where=sa.text(f"kind = 'member' AND {LIVE_REGISTRATION}"),
-            postgresql_where=sa.text(f"kind = 'member' AND {LIVE_REGISTRATION}"),
         ),
-        sa.Index(
+        partial_index(
             "uq_registrations_live_unit",
             "unit_id",
             "community_id",
+            where=f"kind = 'unit' AND {LIVE_REGISTRATION}",
             unique=True,
-            sqlite_where=sa.text(f"kind = 'unit' AND {LIVE_REGISTRATION}"),
-            postgresql_where=sa.text(f"kind = 'unit' AND {LIVE_REGISTRATION}"),
         ),
     )
 
@@ -193,9 +190,9 @@ class Registration(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     requested_by_id: int | None = Field(default=None, foreign_key="people.id")
     decided_by_id: int | None = Field(default=None, foreign_key="people.id")
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = OptionalTimestamp()
     decision_note: str = Field(default="", max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class AccountChange(SQLModel, table=True):
@@ -207,7 +204,7 @@ class AccountChange(SQLModel, table=True):
 
     __tablename__ = "account_changes"
     __table_args__ = (
-        sa.CheckConstraint(_in("change", ACCOUNT_CHANGES), name="change"),
+        sa.CheckConstraint(values_in("change", ACCOUNT_CHANGES), name="change"),
         sa.Index("ix_account_changes_person_at", "person_id", "created_at"),
         sa.Index("ix_account_changes_by_at", "changed_by_id", "created_at"),
     )
@@ -216,7 +213,7 @@ class AccountChange(SQLModel, table=True):
     person_id: int = Field(foreign_key="people.id")
     changed_by_id: int = Field(foreign_key="people.id")
     change: str = Field(max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -236,8 +233,8 @@ class LoginThrottle(SQLModel, table=True):
     client_key: str = Field(max_length=80)
     failures: int = Field(default=0)
     lock_count: int = Field(default=0)
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    locked_until: datetime | None = OptionalTimestamp()
+    updated_at: datetime = Timestamp()
 
 
 class ProxyState(Choice):
@@ -253,7 +250,7 @@ class ProxyCheck(Choice):
     ID_CARD = "id_card", N_("身份证")
 
 
-LIVE_PROXY = _in("state", (ProxyState.PENDING.value, ProxyState.ACTIVE.value))
+LIVE_PROXY = values_in("state", (ProxyState.PENDING.value, ProxyState.ACTIVE.value))
 
 # Family proxies (代办), the one table: the family member asks (pending); staff record the
 # relative's confirmation at the desk (active); the relative, the family member or staff end it.
@@ -270,19 +267,12 @@ class ProxyLink(SQLModel, table=True):
 
     __tablename__ = "proxy_links"
     __table_args__ = (
-        sa.CheckConstraint(_in("state", ProxyState.values()), name="state"),
+        choice_check("state", ProxyState),
         sa.CheckConstraint(
-            f"check_kind IS NULL OR {_in('check_kind', ProxyCheck.values())}", name="check_kind"
+            f"check_kind IS NULL OR {values_in('check_kind', ProxyCheck.values())}", name="check_kind"
         ),
         sa.CheckConstraint("proxy_id <> relative_id", name="two_people"),
-        sa.Index(
-            "uq_proxy_links_live",
-            "proxy_id",
-            "relative_id",
-            unique=True,
-            sqlite_where=sa.text(LIVE_PROXY),
-            postgresql_where=sa.text(LIVE_PROXY),
-        ),
+        partial_index("uq_proxy_links_live", "proxy_id", "relative_id", where=LIVE_PROXY, unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -290,10 +280,10 @@ class ProxyLink(SQLModel, table=True):
     relative_id: int = Field(foreign_key="people.id", index=True)
     state: str = Field(default=ProxyState.PENDING.value, max_length=8)
     note: str = Field(default="", max_length=200)
-    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    requested_at: datetime = Timestamp()
     confirmed_by_id: int | None = Field(default=None, foreign_key="people.id")
-    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = OptionalTimestamp()
     check_kind: str | None = Field(default=None, max_length=12)
     check_note: str = Field(default="", max_length=200)
     ended_by_id: int | None = Field(default=None, foreign_key="people.id")
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = OptionalTimestamp()

@@ -62,30 +62,27 @@ def _decision_note() -> str:
     return load_form(RegistrationDecisionSchema(), request.form)["note"]
 
 
-@bp.post("/registrations/<int:registration_id>/confirm")
-@login_required
-def confirm_registration(registration_id: int):
+def _decide(registration_id: int, *, confirm: bool, done: str):
     actor = current_actor_or_none()
     page_action(
         lambda: operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=True, note=_decision_note()
+            actor=actor, registration_id=registration_id, confirm=confirm, note=_decision_note()
         ),
-        done=_("已确认报到"),
+        done=done,
     )
     return redirect(url_for("people_pages.registrations"))
+
+
+@bp.post("/registrations/<int:registration_id>/confirm")
+@login_required
+def confirm_registration(registration_id: int):
+    return _decide(registration_id, confirm=True, done=_("已确认报到"))
 
 
 @bp.post("/registrations/<int:registration_id>/decline")
 @login_required
 def decline_registration(registration_id: int):
-    actor = current_actor_or_none()
-    page_action(
-        lambda: operations.decide_registration(
-            actor=actor, registration_id=registration_id, confirm=False, note=_decision_note()
-        ),
-        done=_("已拒绝报到"),
-    )
-    return redirect(url_for("people_pages.registrations"))
+    return _decide(registration_id, confirm=False, done=_("已拒绝报到"))
 
 
 @bp.post("/registrations/<int:registration_id>/withdraw")

@@ -9,18 +9,13 @@ from points.labels import N_
 from points.pagination import CursorArgsSchema
 from points.people.models import REGISTRATION_TRANSITIONS, RegistrationKind, RegistrationState, Role
 from points.people.passwords import MAX_LENGTH, MIN_LENGTH
+from points.schema_fields import not_blank
 from points.validation import Schema
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="请输入11位手机号")
 
 
-def _not_blank(value: str) -> None:
-    # Names are stored stripped: spaces alone would leave an empty name.
-    if not value.strip():
-        raise ma.ValidationError(N_("不能为空"))
-
-
-_name = [validate.Length(min=1, max=50), _not_blank]
+_name = [validate.Length(min=1, max=50), not_blank]
 
 
 class RoleSchema(Schema):

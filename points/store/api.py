@@ -12,12 +12,13 @@ from marshmallow import ValidationError
 from points.access import Actor
 from points.auth.current import current_actor
 from points.db import utcnow
+from points.endpoints import paged, secured
 from points.errors import DomainError, problem_doc
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import after_answer, idempotent
 from points.ledger.queries import balances_of_person
 from points.org.models import OrgNode
-from points.pagination import decode_cursor, page_links
+from points.pagination import decode_cursor
 from points.people.queries import get_person
 from points.store import operations, presenters, queries
 from points.store.export import report_csv, report_xlsx
@@ -44,8 +45,6 @@ from points.store.schemas import (
 blp = Blueprint(
     "store", __name__, url_prefix="/api/v1", description="Points store: items, vouchers, sponsors"
 )
-SECURED = [{"bearerAuth": []}]
-MOVES_POINTS = {"security": SECURED, **IDEMPOTENCY_DOC}
 REFUSED = (
     "item_unavailable, kind_not_redeemable, limit_reached, out_of_stock, insufficient_points, price_changed"
 )
@@ -63,9 +62,7 @@ def _one_item(actor: Actor, item) -> dict:
 
 @blp.route("/store/items")
 class Items(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(ItemQuerySchema, location="query")
-    @blp.response(200, ItemPageSchema)
+    @secured(blp, 200, ItemPageSchema, query=ItemQuerySchema)
     def get(self, args):
         """Items of my communities' stores, what I can afford first; `manage` lists every item
         of the communities I run, inactive ones too; paged by cursor (`next_cursor`, the `Link`
@@ -89,11 +86,9 @@ class Items(MethodView):
             stmt = stmt.where(Item.kind == args["kind"])
         page = queries.items_page(stmt, affordable=affordable, cursor=cursor, per_page=args["per_page"])
         page["items"] = presenters.item_views(actor, page["items"], now=utcnow())
-        return page, 200, page_links(page)
+        return paged(page)
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ItemCreateSchema)
-    @blp.response(201, ItemSchema)
+    @secured(blp, 201, ItemSchema, body=ItemCreateSchema)
     @blp.alt_response(422, **problem_doc("kind_not_redeemable, invalid_station, one_sponsor, invalid_limit"))
     def post(self, data):
         """Put an item in a community's store (staff); a starting stock counts as donated."""
@@ -104,15 +99,12 @@ class Items(MethodView):
 
 @blp.route("/store/items/<int:item_id>")
 class OneItem(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, ItemSchema)
+    @secured(blp, 200, ItemSchema)
     def get(self, item_id):
         actor = current_actor()
         return _one_item(actor, presenters.visible_item(actor, item_id))
 
-    @blp.doc(security=SECURED)
-    @blp.arguments(ItemFieldsSchema)
-    @blp.response(200, ItemSchema)
+    @secured(blp, 200, ItemSchema, body=ItemFieldsSchema)
     def patch(self, data, item_id):
         """Change an item (staff); every change, price included, is in the audit log."""
         actor = current_actor()
@@ -122,9 +114,7 @@ class OneItem(MethodView):
 
 @blp.route("/store/items/<int:item_id>/stock")
 class ItemStock(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(StockMoveSchema)
-    @blp.response(200, ItemSchema)
+    @secured(blp, 200, ItemSchema, body=StockMoveSchema)
     @blp.alt_response(409, **problem_doc("stock_negative"))
     def post(self, data, item_id):
         """Record a donation, a write-off or a stocktake (staff); stock never goes below zero."""
@@ -152,9 +142,7 @@ def _sold_out(item_id: int) -> DomainError | None:
 @blp.route("/store/items/<int:item_id>/redeem")
 class Redeem(MethodView):
     @idempotent(refuse_first=_sold_out)
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(RedeemSchema)
-    @blp.response(201, VoucherSchema)
+    @secured(blp, 201, VoucherSchema, body=RedeemSchema, **IDEMPOTENCY_DOC)
     @blp.alt_response(409, **problem_doc(REFUSED))
     def post(self, data, item_id):
         """Redeem one piece: stock and points are taken in one transaction and a voucher issued."""
@@ -181,14 +169,12 @@ def _voucher_page(actor: Actor, stmt, args):
     """Vouchers newest first, paged by cursor (`next_cursor`, the `Link` header)."""
     page = queries.vouchers_page(stmt, cursor=decode_cursor(args.get("cursor")), per_page=args["per_page"])
     page["items"] = presenters.voucher_views(actor, [tuple(r) for r in page["items"]], now=utcnow())
-    return page, 200, page_links(page)
+    return paged(page)
 
 
 @blp.route("/me/vouchers")
 class MyVouchers(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(VoucherQuerySchema, location="query")
-    @blp.response(200, VoucherPageSchema)
+    @secured(blp, 200, VoucherPageSchema, query=VoucherQuerySchema)
     def get(self, args):
         """My vouchers, newest first, each with its code and what I may do."""
         actor = current_actor()
@@ -198,9 +184,7 @@ class MyVouchers(MethodView):
 
 @blp.route("/store/vouchers")
 class Vouchers(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(VoucherQuerySchema, location="query")
-    @blp.response(200, VoucherPageSchema)
+    @secured(blp, 200, VoucherPageSchema, query=VoucherQuerySchema)
     def get(self, args):
         """Vouchers of the communities whose desk I run (staff); `corrections` for refund requests."""
         actor = current_actor()
@@ -215,9 +199,7 @@ class Vouchers(MethodView):
 
 @blp.route("/store/vouchers/lookup")
 class Lookup(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(LookupSchema)
-    @blp.response(200, VoucherSchema)
+    @secured(blp, 200, VoucherSchema, body=LookupSchema)
     @blp.alt_response(422, **problem_doc("invalid_voucher_code"))
     def post(self, data):
         """The voucher the desk scanned or typed (staff)."""
@@ -227,8 +209,7 @@ class Lookup(MethodView):
 
 @blp.route("/store/vouchers/<int:voucher_id>")
 class OneVoucher(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, VoucherSchema)
+    @secured(blp, 200, VoucherSchema)
     def get(self, voucher_id):
         actor = current_actor()
         return _voucher(actor, presenters.visible_voucher(actor, voucher_id))
@@ -236,8 +217,7 @@ class OneVoucher(MethodView):
 
 @blp.route("/store/vouchers/<int:voucher_id>/pickup")
 class Pickup(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.response(200, VoucherSchema)
+    @secured(blp, 200, VoucherSchema)
     @blp.alt_response(409, **problem_doc(VOUCHER_REFUSED))
     def post(self, voucher_id):
         """Hand the piece over (staff at the desk); a voucher is picked up once."""
@@ -245,60 +225,57 @@ class Pickup(MethodView):
         return _voucher(actor, operations.pickup_voucher(actor=actor, voucher_id=voucher_id))
 
 
-@blp.route("/store/vouchers/<int:voucher_id>/cancel")
-class Cancel(MethodView):
-    @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(CancelSchema)
-    @blp.response(200, VoucherSchema)
-    @blp.alt_response(409, **problem_doc(VOUCHER_REFUSED))
-    def post(self, data, voucher_id):
-        """Cancel before pickup (the owner; staff with a reason): refund and stock back."""
+def _voucher_move(name: str, endpoint: str, doc: str, call, schema=None, refusal=None, **fixed):
+    """POST /store/vouchers/<id>/<name>: one operation that moves points back or asks to, under
+    an idempotency key, with the fields of `schema` (when it takes any) and `fixed`; `refusal`:
+    (status, codes) to document."""
+
+    def post(self, *body, voucher_id):
         actor = current_actor()
-        voucher = operations.cancel_voucher(actor=actor, voucher_id=voucher_id, reason=data["reason"])
-        return _voucher(actor, voucher)
+        fields = body[0] if body else {}
+        return _voucher(actor, call(actor=actor, voucher_id=voucher_id, **fixed, **fields))
+
+    post.__doc__ = doc
+    if refusal is not None:
+        status, codes = refusal
+        post = blp.alt_response(status, **problem_doc(codes))(post)
+    post = idempotent(secured(blp, 200, VoucherSchema, body=schema, **IDEMPOTENCY_DOC)(post))
+    view = type(endpoint, (MethodView,), {"post": post})
+    return blp.route(f"/store/vouchers/<int:voucher_id>/{name}", endpoint=endpoint)(view)
 
 
-@blp.route("/store/vouchers/<int:voucher_id>/refund-request")
-class RefundRequest(MethodView):
-    @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(VoucherReasonSchema)
-    @blp.response(200, VoucherSchema)
-    @blp.alt_response(409, **problem_doc("not_picked_up, refund_pending, already_refunded"))
-    def post(self, data, voucher_id):
-        """Ask to refund a picked-up voucher (staff): someone independent must approve it."""
-        actor = current_actor()
-        voucher = operations.request_voucher_refund(actor=actor, voucher_id=voucher_id, reason=data["reason"])
-        return _voucher(actor, voucher)
-
-
-@blp.route("/store/vouchers/<int:voucher_id>/refund-approve")
-class RefundApprove(MethodView):
-    @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.response(200, VoucherSchema)
-    @blp.alt_response(403, **problem_doc("self_approval, maker_checker, not_independent"))
-    def post(self, voucher_id):
-        """Approve a refund request (staff other than its requester, independent of them)."""
-        actor = current_actor()
-        voucher = operations.decide_voucher_refund(actor=actor, voucher_id=voucher_id, approve=True)
-        return _voucher(actor, voucher)
-
-
-@blp.route("/store/vouchers/<int:voucher_id>/refund-reject")
-class RefundReject(MethodView):
-    @idempotent
-    @blp.doc(**MOVES_POINTS)
-    @blp.arguments(VoucherReasonSchema)
-    @blp.response(200, VoucherSchema)
-    def post(self, data, voucher_id):
-        """Reject a refund request, with a reason (staff, independent as for approving)."""
-        actor = current_actor()
-        voucher = operations.decide_voucher_refund(
-            actor=actor, voucher_id=voucher_id, approve=False, reason=data["reason"]
-        )
-        return _voucher(actor, voucher)
+_voucher_move(
+    "cancel",
+    "Cancel",
+    "Cancel before pickup (the owner; staff with a reason): refund and stock back.",
+    operations.cancel_voucher,
+    CancelSchema,
+    (409, VOUCHER_REFUSED),
+)
+_voucher_move(
+    "refund-request",
+    "RefundRequest",
+    "Ask to refund a picked-up voucher (staff): someone independent must approve it.",
+    operations.request_voucher_refund,
+    VoucherReasonSchema,
+    (409, "not_picked_up, refund_pending, already_refunded"),
+)
+_voucher_move(
+    "refund-approve",
+    "RefundApprove",
+    "Approve a refund request (staff other than its requester, independent of them).",
+    operations.decide_voucher_refund,
+    refusal=(403, "self_approval, maker_checker, not_independent"),
+    approve=True,
+)
+_voucher_move(
+    "refund-reject",
+    "RefundReject",
+    "Reject a refund request, with a reason (staff, independent as for approving).",
+    operations.decide_voucher_refund,
+    VoucherReasonSchema,
+    approve=False,
+)
 
 
 # --- the sponsor report -----------------------------------------------------------------
@@ -318,9 +295,7 @@ def sponsor_report(actor: Actor, args: dict) -> list[dict]:
 
 @blp.route("/store/sponsors")
 class Sponsors(MethodView):
-    @blp.doc(security=SECURED)
-    @blp.arguments(SponsorQuerySchema, location="query")
-    @blp.response(200, SponsorReportSchema)
+    @secured(blp, 200, SponsorReportSchema, query=SponsorQuerySchema)
     @blp.alt_response(200, **EXPORTS)
     @blp.alt_response(200, content_type=XLSX, schema={"type": "string", "format": "binary"}, success=True)
     def get(self, args):

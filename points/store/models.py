@@ -8,9 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from points.db import UTCDateTime, utcnow
+from points.columns import OptionalTimestamp, Timestamp, choice_check, values_in
+from points.db import UTCDateTime
 from points.labels import N_, Choice
-from points.org.models import _in
 
 
 class VoucherState(Choice):
@@ -54,10 +54,10 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("stock >= 0", name="stock_nonnegative"),
         sa.CheckConstraint("price > 0", name="price_positive"),
-        sa.CheckConstraint(_in("kind", ItemKind.values()), name="kind"),
+        choice_check("kind", ItemKind),
         sa.CheckConstraint(
             f"(limit_count IS NULL) = (limit_period IS NULL) AND (limit_count IS NULL OR limit_count > 0)"
-            f" AND (limit_period IS NULL OR {_in('limit_period', LimitPeriod.values())})",
+            f" AND (limit_period IS NULL OR {values_in('limit_period', LimitPeriod.values())})",
             name="limit",
         ),
         sa.CheckConstraint("unit_value_cents >= 0", name="value_nonnegative"),
@@ -87,12 +87,12 @@ class Item(SQLModel, table=True):
     sponsor_name: str = Field(default="", max_length=100)
     # Declared value of one piece, in fen (分 of a yuan), for the sponsor report.
     unit_value_cents: int = Field(default=0)
-    available_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    available_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    available_from: datetime | None = OptionalTimestamp()
+    available_until: datetime | None = OptionalTimestamp()
     is_active: bool = Field(default=True)
     created_by_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
+    updated_at: datetime = Timestamp()
 
 
 class StockMove(SQLModel, table=True):
@@ -102,7 +102,7 @@ class StockMove(SQLModel, table=True):
 
     __tablename__ = "store_stock_moves"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", StockMoveKind.values()), name="kind"),
+        choice_check("kind", StockMoveKind),
         sa.CheckConstraint("delta <> 0", name="delta_nonzero"),
         sa.Index("ix_store_stock_moves_item", "item_id", "id"),
     )
@@ -115,7 +115,7 @@ class StockMove(SQLModel, table=True):
     value_cents: int = Field(default=0, sa_type=sa.BigInteger)
     note: str = Field(default="", max_length=200)
     actor_id: int | None = Field(default=None, foreign_key="people.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Timestamp()
 
 
 class Voucher(SQLModel, table=True):
@@ -127,7 +127,7 @@ class Voucher(SQLModel, table=True):
         sa.UniqueConstraint("number"),
         # The page form's own key: a double tap redeems once.
         sa.UniqueConstraint("person_id", "client_key"),
-        sa.CheckConstraint(_in("state", VoucherState.values()), name="state"),
+        choice_check("state", VoucherState),
         sa.CheckConstraint("price > 0", name="price_positive"),
         sa.CheckConstraint("(state = 'picked_up') = (picked_up_at IS NOT NULL)", name="picked_up_when"),
         sa.CheckConstraint("(state IN ('cancelled', 'expired')) = (ended_at IS NOT NULL)", name="ended_when"),
@@ -156,8 +156,8 @@ class Voucher(SQLModel, table=True):
     correction_transfer_id: int | None = Field(default=None, foreign_key="ledger_transfers.id")
     issued_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
-    picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    picked_up_at: datetime | None = OptionalTimestamp()
     picked_up_by_id: int | None = Field(default=None, foreign_key="people.id")
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = OptionalTimestamp()
     ended_by_id: int | None = Field(default=None, foreign_key="people.id")
     end_reason: str = Field(default="", max_length=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from points.pagination import CursorArgsSchema, keyset_schema
+from points.schema_fields import Text
 from points.store.models import ItemKind, LimitPeriod, StockMoveKind, VoucherState
 from points.validation import Id, Schema, When
 
@@ -18,22 +19,18 @@ NOTE_MAX = 200
 REASON_MAX = 200
 
 
-def _text(maximum: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(max=maximum), **kwargs)
-
-
 class ItemFieldsSchema(Schema):
     """What staff set on an item (every field optional: an update changes what it names)."""
 
     name = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
-    description = _text(DESCRIPTION_MAX)
+    description = Text(DESCRIPTION_MAX)
     kind = fields.String(validate=validate.OneOf(ItemKind.values()))
     price = fields.Integer(validate=validate.Range(min=1, max=PRICE_MAX))
     limit_count = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=LIMIT_MAX))
     limit_period = fields.String(allow_none=True, validate=validate.OneOf(LimitPeriod.values()))
     station_id = Id(allow_none=True)
     sponsor_unit_id = Id(allow_none=True)
-    sponsor_name = _text(NAME_MAX)
+    sponsor_name = Text(NAME_MAX)
     unit_value_cents = fields.Integer(
         validate=validate.Range(min=0, max=VALUE_MAX_CENTS),
         metadata={"description": "declared value of one piece, in fen (0.01 yuan)"},
@@ -63,7 +60,7 @@ class StockMoveSchema(Schema):
             "description": "pieces donated or written off; for stocktake_adjust the count on the shelf"
         },
     )
-    note = _text(NOTE_MAX, load_default="")
+    note = Text(NOTE_MAX, load_default="")
 
 
 class ItemQuerySchema(CursorArgsSchema):
@@ -177,7 +174,7 @@ class VoucherQuerySchema(CursorArgsSchema):
 
 
 class CancelSchema(Schema):
-    reason = _text(REASON_MAX, load_default="", metadata={"description": "required when staff cancel"})
+    reason = Text(REASON_MAX, load_default="", metadata={"description": "required when staff cancel"})
 
 
 class VoucherReasonSchema(Schema):

@@ -78,22 +78,25 @@ def _station_page(actor, station: Station, *, form: dict | None = None, errors: 
     )
 
 
-@bp.get("/checkin/stations/<int:station_id>")
-@login_required
-def station(station_id: int):
+def _managed_station(station_id: int):
+    """The asking staff member and the station they manage (403 for anyone else)."""
     actor = current_actor_or_none()
     station = get_station(station_id)
     actor.require("stations.manage", station_path(station))
-    return _station_page(actor, station)
+    return actor, station
+
+
+@bp.get("/checkin/stations/<int:station_id>")
+@login_required
+def station(station_id: int):
+    return _station_page(*_managed_station(station_id))
 
 
 @bp.post("/checkin/stations/<int:station_id>/activities")
 @login_required
 def create_activity(station_id: int):
     """Schedule an activity; what is wrong with the form is shown under its fields."""
-    actor = current_actor_or_none()
-    station = get_station(station_id)
-    actor.require("stations.manage", station_path(station))
+    actor, station = _managed_station(station_id)
     try:
         values = load_form(ActivityCreateSchema(exclude=("station_id",)), request.form)
         activity = operations.create_activity(actor=actor, station_id=station.id, **values)

@@ -78,46 +78,47 @@ def scanned(code: str):
     return redirect(url_for("store_pages.voucher", voucher_id=found.id))
 
 
+def _voucher_action(voucher_id: int, call, *, done: str, **fields):
+    """One operation on a voucher at the desk, then back to the voucher."""
+    actor = current_actor()
+    page_action(lambda: call(actor=actor, voucher_id=voucher_id, **fields), done=done)
+    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
+
+
+def _reason() -> str:
+    return load_form(VoucherReasonSchema(), request.form)["reason"]
+
+
 @bp.post("/store/vouchers/<int:voucher_id>/pickup")
 @login_required
 def pickup(voucher_id: int):
-    actor = current_actor()
-    page_action(lambda: operations.pickup_voucher(actor=actor, voucher_id=voucher_id), done=_("已领取"))
-    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
+    return _voucher_action(voucher_id, operations.pickup_voucher, done=_("已领取"))
 
 
 @bp.post("/store/vouchers/<int:voucher_id>/refund-request")
 @login_required
 def refund_request(voucher_id: int):
-    actor = current_actor()
-    reason = load_form(VoucherReasonSchema(), request.form)["reason"]
-    page_action(
-        lambda: operations.request_voucher_refund(actor=actor, voucher_id=voucher_id, reason=reason),
+    reason = _reason()
+    return _voucher_action(
+        voucher_id,
+        operations.request_voucher_refund,
+        reason=reason,
         done=_("已申请退还，等待其他工作人员审批"),
     )
-    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
 
 
 @bp.post("/store/vouchers/<int:voucher_id>/refund-approve")
 @login_required
 def refund_approve(voucher_id: int):
-    actor = current_actor()
-    page_action(
-        lambda: operations.decide_voucher_refund(actor=actor, voucher_id=voucher_id, approve=True),
-        done=_("已同意退还，积分已退回"),
+    return _voucher_action(
+        voucher_id, operations.decide_voucher_refund, approve=True, done=_("已同意退还，积分已退回")
     )
-    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
 
 
 @bp.post("/store/vouchers/<int:voucher_id>/refund-reject")
 @login_required
 def refund_reject(voucher_id: int):
-    actor = current_actor()
-    reason = load_form(VoucherReasonSchema(), request.form)["reason"]
-    page_action(
-        lambda: operations.decide_voucher_refund(
-            actor=actor, voucher_id=voucher_id, approve=False, reason=reason
-        ),
-        done=_("已驳回退还申请"),
+    reason = _reason()
+    return _voucher_action(
+        voucher_id, operations.decide_voucher_refund, approve=False, reason=reason, done=_("已驳回退还申请")
     )
-    return redirect(url_for("store_pages.voucher", voucher_id=voucher_id))
