@@ -49,6 +49,27 @@ def fresh_database(tmp_dir, label: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def migrated_database(tmp_dir, label: str) -> Iterator[str]:
+    """A fresh database (as `fresh_database`) with the schema migrated to the newest revision."""
+    with fresh_database(tmp_dir, label) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def fresh_engine(tmp_dir, label: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh, empty database; disposed of afterwards."""
+    with fresh_database(tmp_dir, label) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 def make_test_app(url: str, *, instance_path=None, **overrides):
     return create_app(
         {
@@ -62,10 +83,7 @@ def make_test_app(url: str, *, instance_path=None, **overrides):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
-    with fresh_database(tmp_path_factory.mktemp("db"), f"w{worker_id}") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("db"), f"w{worker_id}") as url:
         yield url
 
 
@@ -332,10 +350,7 @@ def quiet(*_args, **_kwargs) -> None:
 def demo(tmp_path_factory):
     """An app on a fresh committed database the demo was loaded into once (per test process),
     and the first run's counts. Tests only read it, or load the demo again to see it add nothing."""
-    with fresh_database(tmp_path_factory.mktemp("demo"), "demo") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("demo"), "demo") as url:
         app = make_test_app(url)
         with app.app_context():
             added = load_demo(echo=quiet, progress=False)

@@ -23,9 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from points.db import make_engine, transaction, utcnow
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from points.db import transaction, utcnow
+from tests.conftest import get_db_from, make_test_app, migrated_database
 
 PASSWORD = "Kq7mPx4aLr"
 
@@ -306,10 +305,7 @@ def _seed() -> SimpleNamespace:
 def fuzz(tmp_path_factory):
     """An app on a throwaway database holding the seeded world; `fuzz.example()` runs one example
     in a transaction that is rolled back."""
-    with fresh_database(tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
         # A screen's code stays good all day, so the seeded one still checks out at the end.
         app = make_test_app(url, CHECKIN_WINDOW_SECONDS=86400)
         with app.app_context(), transaction():

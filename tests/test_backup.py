@@ -7,9 +7,8 @@ import threading
 
 import pytest
 
-from points.db import make_engine, transaction
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from points.db import transaction
+from tests.conftest import get_db_from, make_test_app, migrated_database
 
 
 @pytest.fixture
@@ -19,10 +18,7 @@ def live(tmp_path):
 
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("backup and restore of the file are SQLite's; PostgreSQL uses pg_dump (see README)")
-    with fresh_database(tmp_path, "backup") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path, "backup") as url:
         app = make_test_app(url)
         with app.app_context(), transaction():
             from points.org import operations as org

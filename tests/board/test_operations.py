@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from points.auth.current import actor_for
 from points.board import operations, queries
@@ -24,6 +22,7 @@ from points.people import operations as people_ops
 from points.people.queries import get_person
 from tests.board.conftest import idem
 from tests.conftest import migrated_app
+from tests.races import new_community, wait_until_blocked_on_lock
 
 
 def _raises(status: int, code: str, call, **kwargs) -> DomainError:
@@ -394,14 +393,9 @@ def live_app(tmp_path_factory):
 
 def _submitted_claim(app) -> dict:
     """A community with two staff, a resident whose claim on a started task is submitted."""
-    from points.org import operations as org
 
     with app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        city = org.create_node(actor=None, parent_id=None, level="city", name=f"市{tag}")
-        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
-        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
-        community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
+        community = new_community()
         base = uuid.uuid4().int % 10**7
         people = {}
         for i, role in enumerate(("staff", "checker", "resident")):
@@ -433,24 +427,6 @@ def _submitted_claim(app) -> dict:
         operations.submit_claim(actor=resident, claim_id=claim.id, note="做完了")
         session().commit()
         return {**people, "task": task.id, "claim": claim.id}
-
-
-def _wait_until_blocked_on_lock(app, timeout: float = 10.0) -> None:
-    engine = app.extensions["points_db"].engine
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the cancellation never waited for the verification")
 
 
 @pytest.mark.postgres
@@ -492,7 +468,7 @@ def test_cancel_task_racing_a_verification_leaves_no_pending_award(live_app):
     assert asked.wait(10)
     second.start()
     try:
-        _wait_until_blocked_on_lock(live_app)
+        wait_until_blocked_on_lock(live_app, "the cancellation never waited for the verification")
     finally:
         release.set()
         first.join(20)

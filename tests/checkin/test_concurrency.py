@@ -8,7 +8,6 @@ the tests use a throwaway database.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from points.checkin.models import Activity, CheckIn
 from points.db import session, utcnow
 from tests.conftest import migrated_app
+from tests.races import new_community
 
 SAME_PERSON = 20
 CROWD = 200
@@ -44,12 +44,7 @@ def crowd(live_app):
     from points.people import operations as ppl
 
     with live_app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        parent = None
-        for level in ("city", "district", "street", "community"):
-            parent = org.create_node(
-                actor=None, parent_id=parent.id if parent else None, level=level, name=f"{level}{tag}"
-            )
+        parent = new_community()
         station = org.create_station(actor=None, node_id=parent.id, kind="station", name="服务站")
         staff = ppl.create_person(actor=None, phone="13500000000", name="工作人员", community_id=parent.id)
         ppl.grant_role(actor=None, person_id=staff.id, role="staff", node_id=parent.id)
