@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from points.db import transaction, utcnow
+from tests.builders import pending_award
 from tests.conftest import get_db_from, make_test_app, migrated_database
 
 PASSWORD = "Kq7mPx4aLr"
@@ -256,16 +257,7 @@ def _seed() -> SimpleNamespace:
     checkin.scan_code(actor=resident_actor, token=code, now=earlier)
 
     def manual_award(amount, key):
-        return ledger.create_manual_award(
-            actor=checker_actor,
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=resident.id,
-            kind="xingan",
-            amount=amount,
-            memo="协助整理图书室",
-            idempotency_key=key,
-        )
+        return pending_award(checker_actor, community.id, resident.id, amount, key, memo="协助整理图书室")
 
     pending = manual_award(5, "seed:pending")
     approved = manual_award(8, "seed:posted")

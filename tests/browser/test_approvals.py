@@ -6,6 +6,7 @@ import pytest
 
 from points.db import session
 from tests.browser.conftest import PASSWORD, log_in_at, open_menu
+from tests.builders import pending_award
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +15,6 @@ pytestmark = pytest.mark.browser
 def awards(live_server):
     """Two staff members of the resident's community and two awards the first asked for."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
     from points.people import operations as people
     from points.people.queries import find_person_by_phone
 
@@ -28,15 +28,13 @@ def awards(live_server):
             staff.append(person)
         resident = find_person_by_phone(live_server.phone)
         rows = [
-            ledger.create_manual_award(
-                actor=actor_for(staff[0]),
-                community_id=live_server.community_id,
-                recipient_type="person",
-                recipient_id=resident.id,
-                kind="xingan",
-                amount=amount,
+            pending_award(
+                actor_for(staff[0]),
+                live_server.community_id,
+                resident.id,
+                amount,
+                f"browser:{memo}",
                 memo=memo,
-                idempotency_key=f"browser:{memo}",
             )
             for amount, memo in ((8, "冬季扫雪"), (5, "楼道清理"))
         ]

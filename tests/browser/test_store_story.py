@@ -11,6 +11,7 @@ import pytest
 from points.db import session, utcnow
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
 from tests.browser.test_checkin_pages import decode
+from tests.builders import award_points
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,6 @@ def store(live_server):
     """A community of its own with a station, two staff members, a sponsoring unit, a resident
     with 50 兴安分 and an item in the store."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
     from points.org import operations as org
     from points.org.queries import get_node
     from points.people import operations as people
@@ -43,17 +43,7 @@ def store(live_server):
         resident = people.create_person(
             actor=None, phone="13700000073", name="李桂芝", password=PASSWORD, community_id=community.id
         )
-        ledger.request_award(
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=resident.id,
-            kind="xingan",
-            amount=50,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key="browser-store:points",
-            auto_post=True,
-        )
+        award_points(community.id, resident.id, 50, "browser-store:points")
         item = operations.create_item(
             actor=actor_for(staff[0]),
             community_id=community.id,

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from points.people import operations as people_ops
+from tests.builders import award_points
 
 _keys = itertools.count(1)
 
@@ -22,20 +23,17 @@ AFTER_Q3 = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def give(app):
     """`give(person, amount, kind=, now=, unit=)`: an award that posts at once."""
-    from points.ledger import operations as ledger
 
     def make(person, amount: int, *, kind: str = "xingan", now: datetime = IN_Q3, unit=None, community=None):
         recipient = ("unit", unit.id) if unit is not None else ("person", person.id)
-        return ledger.request_award(
-            community_id=(community.id if community is not None else person.community_id),
+        return award_points(
+            community.id if community is not None else person.community_id,
+            recipient[1],
+            amount,
+            f"evaluation-test:{next(_keys)}",
             recipient_type=recipient[0],
-            recipient_id=recipient[1],
             kind=kind,
-            amount=amount,
             reason="task_award",
-            proof="claim",
-            idempotency_key=f"evaluation-test:{next(_keys)}",
-            auto_post=True,
             now=now,
         )
 

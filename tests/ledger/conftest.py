@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from points.people import operations as people_ops
+from tests.builders import award_points
 
 _keys = itertools.count(1)
 
@@ -47,14 +48,10 @@ def world(make_node, make_person, make_unit, actor_of):
     )
 
 
-PROOFS = {"task_award": "claim", "checkin_award": "checkin", "manual_award": "discretion"}
-
-
 @pytest.fixture
 def award(world, key):
     """`award(amount, person=, unit=, kind=, reason=, auto=, requested_by=, memo=, now=, key=)`:
     an award from the world's community pool (to its resident unless told), through the ledger."""
-    from points.ledger import operations as ops
 
     def make(
         amount=10,
@@ -71,17 +68,16 @@ def award(world, key):
         community=None,
     ):
         recipient = ("unit", unit.id) if unit else ("person", (person or world.resident).id)
-        return ops.request_award(
-            community_id=(community or world.community).id,
+        return award_points(
+            (community or world.community).id,
+            recipient[1],
+            amount,
+            key or next_key(),
             recipient_type=recipient[0],
-            recipient_id=recipient[1],
             kind=kind,
-            amount=amount,
             reason=reason,
-            proof=PROOFS[reason],
-            idempotency_key=key or next_key(),
-            requested_by_id=requested_by.id if requested_by else None,
             auto_post=auto,
+            requested_by_id=requested_by.id if requested_by else None,
             memo=memo,
             now=now,
         )

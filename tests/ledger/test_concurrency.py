@@ -21,6 +21,7 @@ from points.ledger import spending
 from points.ledger.models import Transfer
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from tests.builders import award_points
 from tests.conftest import migrated_app
 from tests.races import new_street, parallel
 
@@ -64,17 +65,7 @@ def _setup(app, *, communities: int = 1, people: int = 1):
 
 def _award(community_id: int, person_id: int, amount: int, key: str, *, reason="task_award", auto=False):
     """An award of 兴安分 from a community's pool to a person, through the ledger."""
-    return ops.request_award(
-        community_id=community_id,
-        recipient_type="person",
-        recipient_id=person_id,
-        kind="xingan",
-        amount=amount,
-        reason=reason,
-        proof="checkin" if reason == "checkin_award" else "claim",
-        idempotency_key=key,
-        auto_post=auto,
-    )
+    return award_points(community_id, person_id, amount, key, reason=reason, auto_post=auto)
 
 
 def _parallel(fn, args_list):

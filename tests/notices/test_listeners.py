@@ -15,6 +15,7 @@ from points.errors import DomainError
 from points.ledger import operations as ledger
 from points.people import operations as people_ops
 from points.store import operations as store_ops
+from tests.builders import pending_award
 
 _keys = count(1)
 
@@ -50,15 +51,13 @@ def test_reject_claim_tells_the_reason(board, make_started_task, make_claim, act
 
 
 def _manual_award(board, actor_of, amount=5):
-    return ledger.create_manual_award(
-        actor=actor_of(board.staff),
-        community_id=board.community.id,
-        recipient_type="person",
-        recipient_id=board.resident.id,
-        kind="xingan",
-        amount=amount,
+    return pending_award(
+        actor_of(board.staff),
+        board.community.id,
+        board.resident.id,
+        amount,
+        f"notice-test:{next(_keys)}",
         memo="帮助邻居",
-        idempotency_key=f"notice-test:{next(_keys)}",
     )
 
 

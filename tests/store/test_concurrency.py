@@ -19,6 +19,7 @@ from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
 from points.store.models import Item, Voucher
 from points.store.queries import stock_from_history
+from tests.builders import award_points
 from tests.conftest import migrated_app
 from tests.races import new_community, parallel
 
@@ -35,7 +36,6 @@ def live_app(tmp_path_factory):
 def _world(app, *, people: int, points: int):
     """A community with two staff members and `people` residents holding `points` 兴安分 each."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
     from points.people import operations as ppl
 
     with app.app_context():
@@ -53,17 +53,7 @@ def _world(app, *, people: int, points: int):
             person = ppl.create_person(
                 actor=None, phone=f"136{(base + i) % 10**8:08d}", name=f"居民{i}", community_id=parent.id
             )
-            ledger.request_award(
-                community_id=parent.id,
-                recipient_type="person",
-                recipient_id=person.id,
-                kind="xingan",
-                amount=points,
-                reason="checkin_award",
-                proof="checkin",
-                idempotency_key=f"race-seed:{person.id}",
-                auto_post=True,
-            )
+            award_points(parent.id, person.id, points, f"race-seed:{person.id}")
             residents.append(actor_for(person))
         session().commit()
         return parent.id, staff, residents
