@@ -324,6 +324,24 @@ def tree(make_node):
     )
 
 
+@pytest.fixture
+def staff_a(tree, make_person):
+    """Staff of the tree's community A."""
+    return make_person(community=tree.a, roles=[("staff", tree.a)])
+
+
+@pytest.fixture
+def staff_b(tree, make_person):
+    """Staff of the tree's community B (in the other street)."""
+    return make_person(community=tree.b, roles=[("staff", tree.b)])
+
+
+@pytest.fixture
+def street(tree, make_person):
+    """The street admin of S1 (communities A and A2), living in A."""
+    return make_person(community=tree.a, roles=[("street_admin", tree.s1)])
+
+
 def first_login(client, phone: str, password: str, new_password: str = "Wq8nRt3vKs") -> dict:
     """Log in to the API with a password someone else set, choose one's own as the service asks
     at first login, and return the bearer header of a token made with it."""
