@@ -1,8 +1,12 @@
 """Setup the tests of several domains share, through the operations: points given to a person
-(or a unit), a discretionary award waiting for approval."""
+(or a unit), a discretionary award waiting for approval, an activity running now."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from points.checkin import operations as checkin
+from points.db import utcnow
 from points.ledger import operations as ledger
 
 # The proof each automatic award reason carries.
@@ -58,4 +62,30 @@ def pending_award(
         amount=amount,
         memo=memo,
         idempotency_key=key,
+    )
+
+
+def running_activity(
+    actor,
+    station_id: int,
+    title: str,
+    *,
+    began: timedelta = timedelta(minutes=30),
+    ends_in: timedelta = timedelta(hours=3),
+    hourly_rate: int | None = 10,
+    now: datetime | None = None,
+    **more,
+):
+    """An activity at a station that began `began` ago and ends in `ends_in` (real time unless
+    `now=`), paid `hourly_rate` points an hour (None: presence only); its rate not yet confirmed."""
+    now = now or utcnow()
+    return checkin.create_activity(
+        actor=actor,
+        station_id=station_id,
+        title=title,
+        starts_at=now - began,
+        ends_at=now + ends_in,
+        hourly_rate=hourly_rate,
+        now=now,
+        **more,
     )

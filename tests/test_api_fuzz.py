@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from points.db import transaction, utcnow
-from tests.builders import pending_award
+from tests.builders import pending_award, running_activity
 from tests.conftest import get_db_from, make_test_app, migrated_database
 
 PASSWORD = "Kq7mPx4aLr"
@@ -244,14 +244,7 @@ def _seed() -> SimpleNamespace:
     project = demands.create_project(
         actor=staff_actor, demand_id=demand_matched.id, resource_ids=[resource.id]
     )
-    activity = checkin.create_activity(
-        actor=staff_actor,
-        station_id=station.id,
-        title="党群服务站值班",
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-    )
+    activity = running_activity(staff_actor, station.id, "党群服务站值班", began=timedelta(hours=1), now=now)
     earlier = now - timedelta(minutes=50)
     code = checkin.station_code(actor=staff_actor, activity_id=activity.id, now=earlier).token
     checkin.scan_code(actor=resident_actor, token=code, now=earlier)

@@ -14,6 +14,7 @@ import zxingcpp
 
 from points.db import session, utcnow
 from tests.browser.conftest import PASSWORD
+from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -46,15 +47,7 @@ def station(live_server):
             actor=None, phone="13700000053", name="孙大爷", community_id=community.id
         )
         now = utcnow()
-        activity = checkin.create_activity(
-            actor=actor_for(staff[0]),
-            station_id=place.id,
-            title="周末便民服务值班",
-            starts_at=now - timedelta(minutes=30),
-            ends_at=now + timedelta(hours=3),
-            hourly_rate=10,
-            now=now,
-        )
+        activity = running_activity(actor_for(staff[0]), place.id, "周末便民服务值班", now=now)
         card = checkin.card_token(checkin.ensure_member_card(elder.id))
         session().commit()
         return SimpleNamespace(

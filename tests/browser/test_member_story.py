@@ -14,6 +14,7 @@ import pytest
 from points.db import session, utcnow
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
 from tests.browser.test_checkin_pages import decode
+from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,6 @@ def story(live_server):
     there, a task needing a QR check-in, and the task's activity at the station running now."""
     from points.auth.current import actor_for
     from points.board import operations as board
-    from points.checkin import operations as checkin
     from points.org import operations as org
     from points.org.queries import get_node
     from points.people import operations as people
@@ -68,14 +68,14 @@ def story(live_server):
             post=True,
             now=now - timedelta(hours=1),
         )
-        activity = checkin.create_activity(
-            actor=actor_for(staff[0]),
-            station_id=place.id,
-            title="党员先锋岗：服务站值守",
-            starts_at=now - timedelta(minutes=20),
-            ends_at=now + timedelta(hours=3),
-            task_id=task.id,
+        activity = running_activity(
+            actor_for(staff[0]),
+            place.id,
+            "党员先锋岗：服务站值守",
+            began=timedelta(minutes=20),
+            hourly_rate=None,
             now=now,
+            task_id=task.id,
         )
         session().commit()
         return SimpleNamespace(

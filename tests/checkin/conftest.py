@@ -10,6 +10,7 @@ import pytest
 
 from points.db import LOCAL_TZ, utcnow
 from points.people import operations as people_ops
+from tests.builders import running_activity
 
 # 09:00 in Asia/Shanghai on a Monday; a multiple of every window length the tests use.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
@@ -90,15 +91,7 @@ def running(world, save):
     from points.checkin import operations as ops
 
     now = utcnow()
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
+    activity = running_activity(world.staff_actor, world.station.id, "周末值班", now=now)
     ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
     save()
     return activity

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from points.board import operations as board
-from points.checkin import operations as checkin
 from points.db import utcnow
 from points.demands import operations as demands
 from points.org import operations as org
+from tests.builders import running_activity
 
 
 def test_home_shows_profile_party_status_roles_and_balances(town, page_as):
@@ -84,14 +84,8 @@ def test_dashboard_counts_for_staff(town, page_as, actor_of, save):
     )
     demands.request_help(actor=actor_of(town.resident), category="便民服务", details="修路灯")
     station = org.create_station(actor=None, node_id=town.community.id, kind="station", name="红松服务站")
-    checkin.create_activity(
-        actor=staff,
-        station_id=station.id,
-        title="今日值班",
-        starts_at=now - timedelta(minutes=5),
-        ends_at=now + timedelta(minutes=30),
-        hourly_rate=10,
-        now=now,
+    running_activity(
+        staff, station.id, "今日值班", began=timedelta(minutes=5), ends_in=timedelta(minutes=30), now=now
     )
     save()
     html = page_as(town.staff).get("/staff").data.decode()
