@@ -13,56 +13,39 @@ from points.ledger import operations as ledger
 PROOFS = {"task_award": "claim", "checkin_award": "checkin", "manual_award": "discretion"}
 
 
+def _award_fields(community_id: int, recipient_id: int, amount: int, key: str, more: dict) -> dict:
+    """What both kinds of award name: the pool, the recipient (a person unless told), the kind
+    (兴安分 unless told), the amount and the idempotency key."""
+    return {"recipient_type": "person", "kind": "xingan", **more} | {
+        "community_id": community_id,
+        "recipient_id": recipient_id,
+        "amount": amount,
+        "idempotency_key": key,
+    }
+
+
 def award_points(
     community_id: int,
     recipient_id: int,
     amount: int,
     key: str,
     *,
-    recipient_type: str = "person",
-    kind: str = "xingan",
-    reason: str = "checkin_award",
-    auto_post: bool = True,
+    reason="checkin_award",
+    auto_post=True,
     **more,
 ) -> dict:
-    """An automatic award from a community's pool through the ledger (posted at once unless
-    `auto_post=False`); `more` passes the operation's other fields (`now=`, `memo=`, …)."""
-    return ledger.request_award(
-        community_id=community_id,
-        recipient_type=recipient_type,
-        recipient_id=recipient_id,
-        kind=kind,
-        amount=amount,
-        reason=reason,
-        proof=PROOFS[reason],
-        idempotency_key=key,
-        auto_post=auto_post,
-        **more,
-    )
+    """An automatic award from a community's pool through the ledger, posted at once unless
+    `auto_post=False`; `more` sets the operation's other fields (`kind=`, `now=`, `memo=`, …)."""
+    fields = _award_fields(community_id, recipient_id, amount, key, more)
+    return ledger.request_award(reason=reason, proof=PROOFS[reason], auto_post=auto_post, **fields)
 
 
 def pending_award(
-    actor,
-    community_id: int,
-    recipient_id: int,
-    amount: int,
-    key: str,
-    *,
-    memo: str = "协助",
-    recipient_type: str = "person",
-    kind: str = "xingan",
+    actor, community_id: int, recipient_id: int, amount: int, key: str, memo="协助", **more
 ) -> dict:
     """A discretionary award asked for by `actor`: pending until someone else approves it."""
-    return ledger.create_manual_award(
-        actor=actor,
-        community_id=community_id,
-        recipient_type=recipient_type,
-        recipient_id=recipient_id,
-        kind=kind,
-        amount=amount,
-        memo=memo,
-        idempotency_key=key,
-    )
+    fields = _award_fields(community_id, recipient_id, amount, key, more)
+    return ledger.create_manual_award(actor=actor, memo=memo, **fields)
 
 
 def running_activity(
