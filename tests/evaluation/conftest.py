@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from points.evaluation import operations as evaluation
 from points.people import operations as people_ops
 from tests.builders import award_points
 
@@ -18,6 +19,20 @@ _keys = itertools.count(1)
 IN_Q3 = datetime(2026, 8, 10, 2, 0, tzinfo=UTC)
 IN_Q4 = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
 AFTER_Q3 = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
+
+
+def open_quarter(world, key: str = "2026-Q3", now: datetime = AFTER_Q3, *, actor=None, **more):
+    """The world's staff (or `actor`) open the notice of community A's 兴安分 quarter `key` (Q3
+    2026, just after it ended, unless told); `more`: `notice_days=`."""
+    return evaluation.open_notice(
+        actor=actor or world.staff_actor,
+        community_id=world.a.id,
+        kind="xingan",
+        period_type="quarter",
+        key=key,
+        now=now,
+        **more,
+    )
 
 
 @pytest.fixture

@@ -13,22 +13,14 @@ from sqlmodel import select
 
 from points.evaluation import operations
 from points.evaluation.models import Objection
-from tests.evaluation.conftest import AFTER_Q3
+from tests.evaluation.conftest import open_quarter
 
 
 @pytest.fixture
 def noticed(town, give):
     give(town.r1, 30)
     give(town.r2, 20)
-    period = operations.open_notice(
-        actor=town.staff_actor,
-        community_id=town.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        notice_days=60,
-        now=AFTER_Q3,
-    )
+    period = open_quarter(town, notice_days=60)
     town.period = period
     return town
 
