@@ -267,6 +267,17 @@ def page_as(app):
     return login
 
 
+@contextmanager
+def settings(app, **values):
+    """The app's settings changed for a while, then set back."""
+    before = {key: app.config.get(key) for key in values}
+    app.config.update(values)
+    try:
+        yield
+    finally:
+        app.config.update(before)
+
+
 @pytest.fixture
 def save(app):
     """Commit the setup so far (into the test's transaction, which is still rolled back after)."""

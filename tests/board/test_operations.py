@@ -23,16 +23,7 @@ from points.people.queries import get_person
 from tests.board.conftest import idem
 from tests.conftest import migrated_app
 from tests.races import new_community, wait_until_blocked_on_lock
-
-
-def _raises(status: int, code: str, call, **kwargs) -> DomainError:
-    """The operation refuses with this status and code, and says why in Chinese."""
-    with pytest.raises(DomainError) as caught:
-        call(**kwargs)
-    error = caught.value
-    assert (error.status, error.code) == (status, code), (error.status, error.code, error.message)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
-    return error
+from tests.refusals import raises_refusal
 
 
 def _task_view(api, task_id: int) -> tuple:
@@ -86,7 +77,7 @@ def test_claim_task_full_until_a_claim_ends(board, api_as, actor_of, make_starte
     assert _task_view(resident, task.id)[:3] == (0, 1, True)
     taken = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
     assert taken.status_code == 201, taken.json
-    _raises(409, "task_full", operations.claim_task, actor=neighbour, task_id=task.id)
+    raises_refusal(409, "task_full", operations.claim_task, actor=neighbour, task_id=task.id)
 
 
 def test_dispatch_task_holds_a_slot_and_counts_against_the_person(
@@ -112,7 +103,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
     task = make_task()
     staff = actor_of(board.staff)
     people_ops.update_person(actor=staff, person_id=board.neighbour.id, changes={"is_suspended": True})
-    _raises(
+    raises_refusal(
         403,
         "not_eligible",
         operations.dispatch_task,
@@ -120,7 +111,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
         task_id=task.id,
         person_id=board.neighbour.id,
     )
-    _raises(
+    raises_refusal(
         422,
         "unit_without_admin",
         operations.dispatch_task,
@@ -128,7 +119,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
         task_id=task.id,
         unit_id=make_unit().id,
     )
-    _raises(422, "assignee_required", operations.dispatch_task, actor=staff, task_id=task.id)
+    raises_refusal(422, "assignee_required", operations.dispatch_task, actor=staff, task_id=task.id)
     assert queries.live_claim_count(task.id) == 0
 
 
@@ -140,13 +131,13 @@ def test_claim_task_suspended_person_is_not_eligible(board, actor_of, make_task)
     resident, unit_admin = actor_of(board.resident), actor_of(board.unit_admin)
     staff = actor_of(board.staff)
     people_ops.update_person(actor=staff, person_id=board.resident.id, changes={"is_suspended": True})
-    _raises(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
+    raises_refusal(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
     # A suspended unit admin cannot claim for the unit either (an admin over everything suspends them).
     admin = actor_for(people_ops.create_person(actor=None, phone="13900000001", name="管理员"))
     people_ops.grant_role(actor=None, person_id=admin.person_id, role="admin")
     admin = actor_of(get_person(admin.person_id))
     people_ops.update_person(actor=admin, person_id=board.unit_admin.id, changes={"is_suspended": True})
-    _raises(
+    raises_refusal(
         403, "not_eligible", operations.claim_task, actor=unit_admin, task_id=task.id, unit_id=board.unit.id
     )
     assert queries.live_claim_count(task.id) == 0
@@ -175,7 +166,7 @@ def test_claim_task_party_member_not_yet_confirmed_is_not_eligible(board, actor_
     pending = make_person(community=board.community, is_party_member=True)
     people_ops.request_registration(actor=actor_of(pending), kind="member", community_id=board.community.id)
     task = make_task(eligibility="party_members")
-    _raises(403, "not_eligible", operations.claim_task, actor=actor_of(pending), task_id=task.id)
+    raises_refusal(403, "not_eligible", operations.claim_task, actor=actor_of(pending), task_id=task.id)
 
 
 def test_claim_task_member_reported_to_the_community_may_claim_there(board, actor_of, make_task):
@@ -192,7 +183,7 @@ def test_claim_task_member_reported_to_the_community_may_claim_there(board, acto
 def test_claim_task_closes_exactly_at_its_deadline(board, actor_of, make_task):
     task = make_task()
     deadline = task.claim_deadline
-    _raises(
+    raises_refusal(
         409,
         "deadline_passed",
         operations.claim_task,
@@ -211,7 +202,9 @@ def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, mak
     claim = make_claim(task, board.resident)
     resident = actor_of(board.resident)
     early = task.starts_at - timedelta(seconds=1)
-    _raises(409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early)
+    raises_refusal(
+        409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early
+    )
     assert claim.state == "claimed"
     done = operations.submit_claim(actor=resident, claim_id=claim.id, note="按时到场", now=task.starts_at)
     assert (done.state, done.submitted_at) == ("submitted", task.starts_at)
@@ -222,8 +215,10 @@ def test_mark_no_show_and_complete_task_open_at_the_start(board, actor_of, make_
     claim = make_claim(task, board.resident)
     staff = actor_of(board.staff)
     early = task.starts_at - timedelta(seconds=1)
-    _raises(409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early)
-    _raises(409, "task_not_started", operations.complete_task, actor=staff, task_id=task.id, now=early)
+    raises_refusal(
+        409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early
+    )
+    raises_refusal(409, "task_not_started", operations.complete_task, actor=staff, task_id=task.id, now=early)
     assert operations.mark_no_show(actor=staff, claim_id=claim.id, now=task.starts_at).state == "no_show"
     assert operations.complete_task(actor=staff, task_id=task.id, now=task.starts_at).state == "done"
 
@@ -232,10 +227,12 @@ def test_submit_claim_after_cancellation_is_not_submittable(board, actor_of, mak
     task = make_started_task()
     claim = make_claim(task, board.resident)
     operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="场地不能用")
-    _raises(
+    raises_refusal(
         409, "not_submittable", operations.submit_claim, actor=actor_of(board.resident), claim_id=claim.id
     )
-    _raises(409, "not_offered", operations.accept_dispatch, actor=actor_of(board.resident), claim_id=claim.id)
+    raises_refusal(
+        409, "not_offered", operations.accept_dispatch, actor=actor_of(board.resident), claim_id=claim.id
+    )
 
 
 # --- verification and the award read from the ledger ---------------------------------------------

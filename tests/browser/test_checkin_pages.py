@@ -14,6 +14,7 @@ import zxingcpp
 
 from points.db import session, utcnow
 from tests.browser.conftest import PASSWORD
+from tests.browser.seed import community_beside, staff_at
 from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
@@ -26,23 +27,11 @@ def station(live_server):
     and an activity running now paid 10 points an hour."""
     from points.auth.current import actor_for
     from points.checkin import operations as checkin
-    from points.org import operations as org
-    from points.org.queries import get_node
     from points.people import operations as people
 
     with live_server.app.app_context():
-        street = get_node(live_server.community_id).parent_id
-        community = org.create_node(actor=None, parent_id=street, level="community", name="青松社区")
-        place = org.create_station(
-            actor=None, node_id=community.id, kind="station", name="青松社区党群服务站", address="青松路 8 号"
-        )
-        staff = []
-        for phone, name in (("13700000051", "韩梅"), ("13700000052", "李雷")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
-            staff.append(person)
+        community, place = community_beside(live_server, "青松社区", address="青松路 8 号")
+        staff = staff_at(community.id, ("13700000051", "韩梅"), ("13700000052", "李雷"))
         elder = people.create_person(
             actor=None, phone="13700000053", name="孙大爷", community_id=community.id
         )

@@ -13,15 +13,14 @@ from tests.board.conftest import (  # noqa: F401 - fixtures shared with the boar
     make_task,
     refused,
 )
+from tests.conftest import settings
 
 
 @pytest.fixture(autouse=True)
 def media(app, tmp_path):
     """Photos go to a folder of the test's own."""
-    before = app.config.get("MEDIA_FOLDER")
-    app.config["MEDIA_FOLDER"] = str(tmp_path / "media")
-    yield tmp_path / "media" / "demands"
-    app.config["MEDIA_FOLDER"] = before
+    with settings(app, MEDIA_FOLDER=str(tmp_path / "media")):
+        yield tmp_path / "media" / "demands"
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ from points.evaluation import operations as ops
 from points.evaluation.queries import person_rating
 from points.evaluation.stars import rate
 from points.evaluation.transitions import allowed_actions
+from tests.conftest import settings
 
 
 @pytest.fixture
 def hundred(app):
-    before = app.config["EVALUATION_STAR_SCHEME"]
-    app.config["EVALUATION_STAR_SCHEME"] = "hundred"
-    yield
-    app.config["EVALUATION_STAR_SCHEME"] = before
+    with settings(app, EVALUATION_STAR_SCHEME="hundred"):
+        yield
 
 
 def test_hundred_scheme_bands(app, hundred):

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.builders import award_points
+from tests.conftest import settings
 
 _keys = itertools.count(1)
 
@@ -18,10 +19,8 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, a Frid
 @pytest.fixture(autouse=True)
 def media(app, tmp_path):
     """Photos go to a folder of the test's own."""
-    before = app.config.get("MEDIA_FOLDER")
-    app.config["MEDIA_FOLDER"] = str(tmp_path / "media")
-    yield tmp_path / "media" / "store"
-    app.config["MEDIA_FOLDER"] = before
+    with settings(app, MEDIA_FOLDER=str(tmp_path / "media")):
+        yield tmp_path / "media" / "store"
 
 
 @pytest.fixture
