@@ -12,6 +12,7 @@ from tests.board.conftest import (  # noqa: F401 - fixtures shared with the boar
     make_started_task,
     make_task,
     refused,
+    unchanged,
 )
 from tests.conftest import settings
 
