@@ -467,29 +467,41 @@ def test_reject_claim_after_verification_is_not_rejectable(
         refused(response, 409, "not_rejectable")
 
 
-def test_mark_no_show_before_task_starts(board, api_as, make_task, make_claim, unchanged, refused):
-    task = make_task()  # starts tomorrow
-    claim = make_claim(task, board.resident)
-    with unchanged():
-        refused(api_as(board.staff).post(f"/api/v1/claims/{claim.id}/no-show"), 409, "task_not_started")
-
-
-def test_mark_no_show_after_check_in_or_submission(
-    board, api_as, make_started_task, make_claim, unchanged, refused
+@pytest.mark.parametrize(
+    ("started", "who", "upto", "by", "status", "code"),
+    [
+        (None, "resident", "claimed", "staff", 409, "task_not_started"),  # the task starts tomorrow
+        ({}, "resident", "submitted", "staff", 409, "not_claimed"),
+        (
+            {"eligibility": "party_members", "requires_unit_confirm": True},
+            "member",
+            "claimed",
+            "unit_admin",
+            403,
+            "forbidden",
+        ),
+    ],
+    ids=["before_task_starts", "after_check_in_or_submission", "by_confirming_unit_is_forbidden"],
+)
+def test_mark_no_show_refused(
+    board,
+    api_as,
+    make_task,
+    make_started_task,
+    make_claim,
+    unchanged,
+    refused,
+    started,
+    who,
+    upto,
+    by,
+    status,
+    code,
 ):
-    task = make_started_task()
-    claim = make_claim(task, board.resident, upto="submitted")
+    task = make_task() if started is None else make_started_task(**started)
+    claim = make_claim(task, getattr(board, who), upto=upto)
     with unchanged():
-        refused(api_as(board.staff).post(f"/api/v1/claims/{claim.id}/no-show"), 409, "not_claimed")
-
-
-def test_mark_no_show_by_confirming_unit_is_forbidden(
-    board, api_as, make_started_task, make_claim, unchanged, refused
-):
-    task = make_started_task(eligibility="party_members", requires_unit_confirm=True)
-    claim = make_claim(task, board.member)
-    with unchanged():
-        refused(api_as(board.unit_admin).post(f"/api/v1/claims/{claim.id}/no-show"), 403, "forbidden")
+        refused(api_as(getattr(board, by)).post(f"/api/v1/claims/{claim.id}/no-show"), status, code)
 
 
 # --- scope: staff of another community, grid workers ---------------------------------------------
