@@ -12,26 +12,12 @@ from points.db import utcnow
 from points.demands import operations
 from points.demands.models import Demand
 from tests.board.conftest import task_body
+from tests.demands.conftest import accept_begun
 from tests.refusals import case_id, out_of_scope
 
 
 def _at(hours: float) -> str:
     return (utcnow() + timedelta(hours=hours)).isoformat()
-
-
-def _accept(actor, demand, **task):
-    now = utcnow()
-    fields = {
-        "title": "上门帮忙",
-        "starts_at": now - timedelta(hours=1),
-        "ends_at": now + timedelta(hours=2),
-        "claim_deadline": now + timedelta(hours=1),
-        "slots": 1,
-        "eligibility": "anyone",
-        "reward_xingan": 3,
-        **task,
-    }
-    return operations.accept_demand(actor=actor, demand_id=demand.id, task=fields)
 
 
 def test_demand_actions_by_staff_of_another_community_are_not_found(
@@ -87,7 +73,7 @@ def test_triage_demand_in_scope_without_the_role_is_forbidden(
 
 def _done_demand(board, actor_of, make_demand, make_claim=None):
     demand = make_demand()
-    task = _accept(actor_of(board.staff), demand)
+    task = accept_begun(actor_of(board.staff), demand)
     board_ops.complete_task(actor=actor_of(board.staff), task_id=task.id)
     return demand
 
@@ -103,7 +89,7 @@ def test_rate_demand_of_someone_else_is_not_found(board, api_as, actor_of, make_
 def test_rate_demand_before_done(board, api_as, actor_of, make_demand, unchanged, refused):
     open_demand = make_demand()
     accepted = make_demand()
-    _accept(actor_of(board.staff), accepted)
+    accept_begun(actor_of(board.staff), accepted)
     resident = api_as(board.resident)
     with unchanged():
         for demand in (open_demand, accepted):
@@ -156,7 +142,7 @@ def test_withdraw_demand_no_longer_open(board, api_as, actor_of, make_demand, un
     else:
         demand = make_demand()
         if state == "accepted":
-            _accept(staff, demand)
+            accept_begun(staff, demand)
         elif state == "declined":
             operations.decline_demand(actor=staff, demand_id=demand.id, reason="不在服务范围")
         else:
