@@ -22,6 +22,7 @@ from points.app import create_app
 from points.db import make_engine, normalise_url, session
 from points.demo.command import load_demo
 from points.migrate import upgrade
+from points.people import operations as people_operations
 
 
 def _admin_url(url: str) -> sa.URL:
@@ -311,6 +312,43 @@ def app_with(app, database_url):
     yield make
     for other in made:
         get_db_from(other).engine.dispose()
+
+
+@pytest.fixture
+def make_world(make_node, make_person, actor_of):
+    """`make_world(**names)`: a community with two staff members (`staff`, `checker`), a
+    resident and a party member whose report there is confirmed, and another community with a
+    staff member of its own (`outsider`); the staff's actors beside them. `names` names any of
+    the four people of the community."""
+
+    def make(**names) -> SimpleNamespace:
+        community, other = make_node("community"), make_node("community")
+        staff = make_person(community=community, roles=[("staff", community)], name=names.get("staff"))
+        checker = make_person(community=community, roles=[("staff", community)], name=names.get("checker"))
+        outsider = make_person(community=other, roles=[("staff", other)])
+        resident = make_person(community=community, name=names.get("resident"))
+        member = make_person(community=community, is_party_member=True, name=names.get("member"))
+        # A party member earns 红松分 once their report to the community is confirmed (双报到).
+        registration = people_operations.request_registration(
+            actor=actor_of(member), kind="member", community_id=community.id
+        )
+        people_operations.decide_registration(
+            actor=actor_of(staff), registration_id=registration.id, confirm=True
+        )
+        return SimpleNamespace(
+            community=community,
+            other=other,
+            staff=staff,
+            checker=checker,
+            outsider=outsider,
+            resident=resident,
+            member=member,
+            staff_actor=actor_of(staff),
+            checker_actor=actor_of(checker),
+            outsider_actor=actor_of(outsider),
+        )
+
+    return make
 
 
 @pytest.fixture
