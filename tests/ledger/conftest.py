@@ -24,6 +24,17 @@ def world(make_world, make_unit):
     return world
 
 
+def award_body(world) -> dict:
+    """What staff send to ask for a discretionary award of 5 兴安分 to the world's resident."""
+    return {
+        "community_id": world.community.id,
+        "person_id": world.resident.id,
+        "kind": "xingan",
+        "amount": 5,
+        "memo": "扫雪除冰",
+    }
+
+
 @pytest.fixture
 def award(world, key):
     """`award(amount, person=, unit=, kind=, reason=, auto=, requested_by=, memo=, now=, key=)`:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from points.db import get_db
 from points.ledger import operations, posting, spending
+from tests.ledger.conftest import award_body
 
 LEDGER_TABLES = ("ledger_transfers", "ledger_chain_heads", "ledger_budgets", "ledger_accounts")
 # A bound value in any driver's style (`?`, `%(name)s`, `:name`), or an expanded IN list.
@@ -105,13 +106,7 @@ def idem(value: str) -> dict:
 
 def a_day_of_ledger_work(world, api_as, key) -> None:
     staff, checker, resident = api_as(world.staff), api_as(world.checker), api_as(world.resident)
-    body = {
-        "community_id": world.community.id,
-        "person_id": world.resident.id,
-        "kind": "xingan",
-        "amount": 5,
-        "memo": "扫雪除冰",
-    }
+    body = award_body(world)
     ids = [staff.post("/api/v1/awards", json=body, headers=idem(f"d{i}")).json["id"] for i in range(4)]
     assert checker.post(f"/api/v1/awards/{ids[0]}/approve", headers=idem("a")).status_code == 200
     assert (

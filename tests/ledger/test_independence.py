@@ -14,6 +14,7 @@ from points.db import utcnow
 from points.ledger import operations as ops
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from points.people import operations as people_operations
 from tests.builders import pending_award
 from tests.conftest import first_login
 
@@ -112,6 +113,17 @@ def test_approver_who_appointed_the_requester_is_not_independent(world, street, 
     assert refused.value.code == "not_independent"
 
 
+def _made_by_the_checker(world, phone: str):
+    """A resident whose account the world's checker has just created."""
+    return people_operations.create_person(
+        actor=world.checker_actor,
+        phone=phone,
+        name="新居民",
+        password=PASSWORD,
+        community_id=world.community.id,
+    )
+
+
 @pytest.mark.parametrize("change", ["created", "password_reset", "unlocked", "updated"])
 def test_approver_who_changed_the_payees_account_lately_is_not_independent(
     world, make_person, actor_of, change
@@ -119,13 +131,7 @@ def test_approver_who_changed_the_payees_account_lately_is_not_independent(
     from points.people import operations as people_ops
 
     if change == "created":
-        payee = people_ops.create_person(
-            actor=world.checker_actor,
-            phone="13812340002",
-            name="新居民",
-            password=PASSWORD,
-            community_id=world.community.id,
-        )
+        payee = _made_by_the_checker(world, "13812340002")
     else:
         payee = make_person(community=world.community)
         if change == "password_reset":
@@ -196,15 +202,8 @@ def test_reversal_over_the_api_needs_a_second_person(world, award, api_as):
 
 
 def test_approvals_page_shows_no_button_the_operation_would_refuse(world, page_as, save):
-    from points.people import operations as people_ops
 
-    payee = people_ops.create_person(
-        actor=world.checker_actor,
-        phone="13812340004",
-        name="新居民",
-        password=PASSWORD,
-        community_id=world.community.id,
-    )
+    payee = _made_by_the_checker(world, "13812340004")
     tied = pending_award(world.staff_actor, world.community.id, payee.id, 5, "page-tied")
     free = pending_award(world.staff_actor, world.community.id, world.resident.id, 5, "page-free")
     save()
