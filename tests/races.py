@@ -61,3 +61,20 @@ def wait_until_blocked_on_lock(app, never: str, timeout: float = 10.0) -> None:
                 return
             time.sleep(0.02)
     raise AssertionError(never)
+
+
+def second_waits_for_first(
+    app, first: threading.Thread, second: threading.Thread, entered, release, never: str
+):
+    """Start `first`; once it has `entered` (an event it sets while holding its locks), start
+    `second` and wait until it waits for a lock (failing with `never`); then `release` the first
+    and wait for both to end."""
+    first.start()
+    assert entered.wait(10)
+    second.start()
+    try:
+        wait_until_blocked_on_lock(app, never)
+    finally:
+        release.set()
+        first.join(20)
+        second.join(20)

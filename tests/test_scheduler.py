@@ -26,7 +26,7 @@ from points.scheduler import (
     run_job,
 )
 from tests.conftest import fresh_database, get_db_from, make_test_app, migrated_database
-from tests.races import wait_until_blocked_on_lock
+from tests.races import second_waits_for_first
 
 NOW = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 ACTION = "test.job_ran"
@@ -230,15 +230,9 @@ def test_run_job_racing_runs_body_once(committed_app, registry, earlier_failure)
 
     first = threading.Thread(target=run, args=("first",), name="first")
     second = threading.Thread(target=run, args=("second",), name="second")
-    first.start()
-    assert entered.wait(10)
-    second.start()
-    try:
-        wait_until_blocked_on_lock(committed_app, "the second run never waited for the first")
-    finally:
-        release.set()
-        first.join(20)
-        second.join(20)
+    second_waits_for_first(
+        committed_app, first, second, entered, release, "the second run never waited for the first"
+    )
 
     assert calls == ["first"]
     assert results["first"].status == "ok"

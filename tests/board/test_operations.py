@@ -22,7 +22,7 @@ from points.people import operations as people_ops
 from points.people.queries import get_person
 from tests.board.conftest import idem
 from tests.conftest import migrated_app
-from tests.races import new_community, wait_until_blocked_on_lock
+from tests.races import new_community, second_waits_for_first
 from tests.refusals import raises_refusal
 
 
@@ -458,16 +458,14 @@ def test_cancel_task_racing_a_verification_leaves_no_pending_award(live_app):
                 session().rollback()
                 outcomes["cancel"] = exc.code
 
-    first, second = threading.Thread(target=verify), threading.Thread(target=cancel)
-    first.start()
-    assert asked.wait(10)
-    second.start()
-    try:
-        wait_until_blocked_on_lock(live_app, "the cancellation never waited for the verification")
-    finally:
-        release.set()
-        first.join(20)
-        second.join(20)
+    second_waits_for_first(
+        live_app,
+        threading.Thread(target=verify),
+        threading.Thread(target=cancel),
+        asked,
+        release,
+        "the cancellation never waited for the verification",
+    )
 
     from points.ledger.queries import award_states
 

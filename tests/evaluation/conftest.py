@@ -35,6 +35,18 @@ def open_quarter(world, key: str = "2026-Q3", now: datetime = AFTER_Q3, *, actor
     )
 
 
+def deduct(world, points: int, reason: str, evidence: str = "签到表"):
+    """The world's staff ask to deduct `points` of party member M1's 2026 stars."""
+    return evaluation.request_deduction(
+        actor=world.staff_actor,
+        person_id=world.m1.id,
+        year=2026,
+        points=points,
+        reason=reason,
+        evidence=evidence,
+    )
+
+
 @pytest.fixture
 def give(app):
     """`give(person, amount, kind=, now=, unit=)`: an award that posts at once."""

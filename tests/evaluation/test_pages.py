@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from points.evaluation import operations
 from points.evaluation.models import Objection
-from tests.evaluation.conftest import open_quarter
+from tests.evaluation.conftest import deduct, open_quarter
 
 
 @pytest.fixture
@@ -97,9 +97,7 @@ def test_periods_page_opens_a_notice(town, give, page_as):
 
 def test_my_stars_page_shows_deductions_with_an_appeal(town, give, page_as):
     give(town.m1, 60, kind="hongsong")
-    deduction = operations.request_deduction(
-        actor=town.staff_actor, person_id=town.m1.id, year=2026, points=3, reason="迟到", evidence="记录"
-    )
+    deduction = deduct(town, 3, "迟到", "记录")
     operations.act_on_deduction(actor=town.staff2_actor, deduction_id=deduction.id, action="approve")
 
     html = page_as(town.m1).get("/evaluation/me").get_data(as_text=True)

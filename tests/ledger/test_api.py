@@ -6,6 +6,7 @@ import pytest
 
 from points.ledger import operations as ops
 from tests.builders import award_points, pending_award
+from tests.ledger.conftest import award_body
 
 
 def idem(value: str) -> dict:
@@ -14,13 +15,7 @@ def idem(value: str) -> dict:
 
 @pytest.fixture
 def body(world):
-    return {
-        "community_id": world.community.id,
-        "person_id": world.resident.id,
-        "kind": "xingan",
-        "amount": 5,
-        "memo": "扫雪除冰",
-    }
+    return award_body(world)
 
 
 def test_create_award_then_approve_and_reverse(world, api_as, body):
