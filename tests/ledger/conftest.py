@@ -75,10 +75,10 @@ def award(world, key):
 
 @pytest.fixture
 def spend(world, key):
-    """`spend(amount, person=, memo=)`: a redemption of 兴安分 at the world's community store."""
+    """`spend(amount, person=, memo=, now=)`: a redemption of 兴安分 at the world's community store."""
     from points.ledger import spending
 
-    def make(amount, *, person=None, memo=""):
+    def make(amount, *, person=None, memo="", now=None):
         return spending.spend(
             community_id=world.community.id,
             payer_type="person",
@@ -87,6 +87,7 @@ def spend(world, key):
             amount=amount,
             idempotency_key=key(),
             memo=memo,
+            now=now,
         )
 
     return make

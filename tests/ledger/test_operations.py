@@ -274,21 +274,13 @@ def test_qualifies_for_auto_post(app):
     assert not ops.qualifies_for_auto_post(proof="discretion", amount=5, unattended=False, by_staff=False)
 
 
-def test_statement_running_balance_and_period(world, award, key):
+def test_statement_running_balance_and_period(world, award, spend):
     t1 = datetime(2026, 3, 1, tzinfo=UTC)
     t2 = datetime(2026, 6, 1, tzinfo=UTC)
     award(10, auto=True, now=t1)
     award(5, auto=True, now=t2)
     pending = award(7, now=t2)
-    spending.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=4,
-        idempotency_key=key(),
-        now=t2,
-    )
+    spend(4, now=t2)
     page = statement("person", world.resident.id, "xingan")
     assert [r["balance"] for r in page["items"]] == [11, 15, 15, 10]
     assert [r["change"] for r in page["items"]] == [-4, 0, 5, 10]
