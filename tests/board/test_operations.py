@@ -197,11 +197,15 @@ def test_claim_task_closes_exactly_at_its_deadline(board, actor_of, make_task):
     assert claim.state == "claimed"
 
 
-def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, make_claim):
+def _claimed_a_second_early(board, make_task, make_claim):
+    """A task starting tomorrow, the board's resident's claim on it, and the second before it starts."""
     task = make_task()
-    claim = make_claim(task, board.resident)
+    return task, make_claim(task, board.resident), task.starts_at - timedelta(seconds=1)
+
+
+def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, make_claim):
+    task, claim, early = _claimed_a_second_early(board, make_task, make_claim)
     resident = actor_of(board.resident)
-    early = task.starts_at - timedelta(seconds=1)
     raises_refusal(
         409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early
     )
@@ -211,10 +215,8 @@ def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, mak
 
 
 def test_mark_no_show_and_complete_task_open_at_the_start(board, actor_of, make_task, make_claim):
-    task = make_task()
-    claim = make_claim(task, board.resident)
+    task, claim, early = _claimed_a_second_early(board, make_task, make_claim)
     staff = actor_of(board.staff)
-    early = task.starts_at - timedelta(seconds=1)
     raises_refusal(
         409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early
     )

@@ -50,6 +50,15 @@ def log_in(page, phone: str) -> None:
     page.click("button[type=submit]")
 
 
+def staff_page(browser, live_server, station):
+    """A browser of its own logged in as the station's staff member: (context, page)."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    return context, page
+
+
 def screen_token(live_server, station) -> str:
     from points.checkin import operations as checkin
 
@@ -161,10 +170,7 @@ def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, st
 def test_staff_check_in_with_a_scanned_member_card(browser, live_server, station):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}")
     # A USB scanner types the card's URL into the focused field and presses Enter.
     page.locator("#card-input").press_sequentially(f"{live_server.url}/c/{station.card}")
@@ -180,10 +186,7 @@ def test_staff_check_in_with_a_scanned_member_card(browser, live_server, station
 
 
 def test_poster_prints_on_one_a4_page(browser, live_server, station):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}/poster")
     url = page.locator(".poster-url").inner_text()
     assert decode(page.locator(".poster-qr svg").screenshot()) == [url]
@@ -198,10 +201,7 @@ def test_poster_prints_on_one_a4_page(browser, live_server, station):
 def test_rotating_the_station_key_asks_first(browser, live_server, station):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}")
     page.locator(".muted a").first.click()
     rotate = page.get_by_role("button", name="更换二维码密钥")
