@@ -14,10 +14,8 @@ between runs on shared machines while ratios move much less. Each timing is the 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -26,13 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import ledger_bench
 import sqlalchemy as sa
-from ledger_bench import throwaway_database
+from ledger_bench import arguments, throwaway
 
-from config import TestConfig
-from points.app import create_app
-from points.db import make_engine, session
-from points.migrate import upgrade
+from points.db import session
 
 BATCH = 2000
 IN_YEAR = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -68,36 +64,11 @@ def setup(app, people: int) -> tuple[int, list[int]]:
         return community.id, ids
 
 
-def fill(app, community_id: int, people: list[int], total: int, batch: int = 5000) -> None:
-    """Append `total` posted awards through the ledger's own posting path, in large batches."""
-    from points.ledger import operations as ops
-
+def fill(app, community_id: int, people: list[int], total: int) -> None:
+    """Append `total` posted awards of 1 to 7 points through the ledger's own posting path, in
+    large batches, then gather the statistics."""
+    ledger_bench.fill(app, community_id, people, total, amount=lambda i: 1 + i % 7, now=IN_YEAR)
     with app.app_context():
-        ids = ops.account_ids([("pool", community_id)], "xingan")
-        for start in range(0, len(people), 500):
-            ids.update(ops.account_ids([("person", p) for p in people[start : start + 500]], "xingan"))
-        session().commit()
-        pool, done = ids[("pool", community_id)], 0
-        while done < total:
-            size = min(batch, total - done)
-            legs = [
-                ops.Leg(
-                    kind="xingan",
-                    debit_account_id=pool,
-                    credit_account_id=ids[("person", people[(done + i) % len(people)])],
-                    amount=1 + (done + i) % 7,
-                    status="posted",
-                    reason="checkin_award",
-                    proof="checkin",
-                    idempotency_key=f"fill:{uuid.uuid4().hex}",
-                )
-                for i in range(size)
-            ]
-            ops._append(community_id, legs, now=IN_YEAR)
-            session().commit()
-            done += size
-            print(f"\r  filled {done}/{total}", end="", file=sys.stderr, flush=True)
-        print(file=sys.stderr)
         # Fresh statistics, as autovacuum would gather after such a load: without them the
         # PostgreSQL planner takes the million new rows for a handful and loops over them.
         session().connection().exec_driver_sql("ANALYZE")
@@ -168,29 +139,19 @@ def bench_settlement(app) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite)")
+    parser = arguments(__doc__)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--transfers", type=int, default=1_000_000)
     parser.add_argument("--single", type=int, default=300, help="single postings to time")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url, drop = throwaway_database(args.postgres, Path(folder))
-        try:
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-            app = create_app({**config, "DATABASE_URL": url}, instance_path=folder)
-            community_id, people = setup(app, args.people)
-            fill(app, community_id, people, args.transfers)
-            ranked, aggregate, rows = bench_ranking(app)
-            single = bench_single_expiry(app, community_id, people, args.single)
-            settled, accounts = bench_settlement(app)
-        finally:
-            drop()
+    with throwaway(args.postgres) as (url, folder):
+        engine, app = ledger_bench.migrated_app(url, instance_path=folder)
+        engine.dispose()
+        community_id, people = setup(app, args.people)
+        fill(app, community_id, people, args.transfers)
+        ranked, aggregate, rows = bench_ranking(app)
+        single = bench_single_expiry(app, community_id, people, args.single)
+        settled, accounts = bench_settlement(app)
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"\n{database}: {args.people:,} people, {args.transfers:,} transfers")
     print(f"{'yearly ranking (every row, RANK)':<42} {ranked * 1000:>9.0f} ms  {rows:,} people")

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +56,18 @@ def throwaway_database(server: str | None, folder: Path):
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
+@contextmanager
+def throwaway(server: str | None) -> Iterator[tuple[str, str]]:
+    """A throwaway database (on the PostgreSQL `server`, or SQLite) and a temporary folder:
+    (its URL, the folder); the database is dropped and the folder removed afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        url, drop = throwaway_database(server, Path(folder))
+        try:
+            yield url, folder
+        finally:
+            drop()
+
+
 def arguments(doc: str) -> argparse.ArgumentParser:
     """A benchmark's command line: its docstring as help, and the PostgreSQL server to use."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,12 +75,42 @@ def arguments(doc: str) -> argparse.ArgumentParser:
     return parser
 
 
-def migrated_app(url: str):
+def migrated_app(url: str, instance_path: str | None = None):
     """The migrated engine and an app with the test settings on the database at `url`."""
     engine = make_engine(url)
     upgrade(engine)
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    return engine, create_app({**settings, "DATABASE_URL": url})
+    return engine, create_app({**settings, "DATABASE_URL": url}, instance_path=instance_path)
+
+
+def checkin_award(community_id: int, person_id: int, amount: int, key: str) -> dict:
+    """A check-in award from the community's pool to a person, posted at once (the ledger's
+    everyday path)."""
+    from points.ledger import operations as ops
+
+    return ops.request_award(
+        community_id=community_id,
+        recipient_type="person",
+        recipient_id=person_id,
+        kind="xingan",
+        amount=amount,
+        reason="checkin_award",
+        proof="checkin",
+        idempotency_key=key,
+        auto_post=True,
+    )
+
+
+def released_together(threads: list, barrier) -> float:
+    """Start the threads, release them together at the barrier (they wait there too), and time
+    them until the last one ends: seconds."""
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
 
 
 def rate(count: int, seconds: float) -> float:
@@ -168,8 +212,6 @@ def bench_communities_in_parallel(app, communities: list[int], people: list[int]
     communities as clients: only a community's chain head is shared, so spreading should scale."""
     import threading
 
-    from points.ledger import operations as ops
-
     def run(targets: list[int]) -> float:
         barrier = threading.Barrier(clients + 1)
 
@@ -177,27 +219,13 @@ def bench_communities_in_parallel(app, communities: list[int], people: list[int]
             with app.app_context():
                 barrier.wait()
                 for _ in range(n):
-                    ops.request_award(
-                        community_id=community_id,
-                        recipient_type="person",
-                        recipient_id=people[community_id % len(people)],
-                        kind="xingan",
-                        amount=1,
-                        reason="checkin_award",
-                        proof="checkin",
-                        idempotency_key=f"par:{uuid.uuid4().hex}",
-                        auto_post=True,
+                    checkin_award(
+                        community_id, people[community_id % len(people)], 1, f"par:{uuid.uuid4().hex}"
                     )
                     session().commit()
 
         threads = [threading.Thread(target=client, args=(target,)) for target in targets]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        start = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        return rate(clients * n, time.perf_counter() - start)
+        return rate(clients * n, released_together(threads, barrier))
 
     one = run([communities[0]] * clients)
     spread = run(communities[:clients])
@@ -231,22 +259,11 @@ def setup_world(app, communities_count: int = 8):
 
 
 def bench_posting(app, community_id: int, people: list[int], n: int) -> float:
-    from points.ledger import operations as ops
 
     with app.app_context():
         start = time.perf_counter()
         for i in range(n):
-            ops.request_award(
-                community_id=community_id,
-                recipient_type="person",
-                recipient_id=people[i % len(people)],
-                kind="xingan",
-                amount=1,
-                reason="checkin_award",
-                proof="checkin",
-                idempotency_key=f"bench:{uuid.uuid4().hex}",
-                auto_post=True,
-            )
+            checkin_award(community_id, people[i % len(people)], 1, f"bench:{uuid.uuid4().hex}")
             session().commit()
         return rate(n, time.perf_counter() - start)
 
@@ -280,14 +297,19 @@ def bench_bulk_approve(app, community_id: int, approver_id: int, people: list[in
         return rate(n, time.perf_counter() - start)
 
 
-def fill(app, community_id: int, people: list[int], total: int, batch: int = 5000) -> None:
-    """Append `total` posted transfers in large batches (through the ledger's own path)."""
+def fill(
+    app, community_id: int, people: list[int], total: int, batch: int = 5000, *, amount=None, now=None
+) -> None:
+    """Append `total` posted transfers in large batches (through the ledger's own path): the
+    `i`-th pays `amount(i)` (1 unless told) to the next of `people` in turn, at `now`."""
     from points.ledger import operations as ops
 
     with app.app_context():
-        ids = ops.account_ids([("pool", community_id)] + [("person", p) for p in people], "xingan")
-        pool = ids[("pool", community_id)]
-        done = 0
+        ids = ops.account_ids([("pool", community_id)], "xingan")
+        for start in range(0, len(people), 500):
+            ids.update(ops.account_ids([("person", p) for p in people[start : start + 500]], "xingan"))
+        session().commit()
+        pool, done = ids[("pool", community_id)], 0
         while done < total:
             size = min(batch, total - done)
             legs = [
@@ -295,7 +317,7 @@ def fill(app, community_id: int, people: list[int], total: int, batch: int = 500
                     kind="xingan",
                     debit_account_id=pool,
                     credit_account_id=ids[("person", people[(done + i) % len(people)])],
-                    amount=1,
+                    amount=amount(done + i) if amount else 1,
                     status="posted",
                     reason="checkin_award",
                     proof="checkin",
@@ -303,7 +325,7 @@ def fill(app, community_id: int, people: list[int], total: int, batch: int = 500
                 )
                 for i in range(size)
             ]
-            ops._append(community_id, legs)
+            ops._append(community_id, legs, now=now)
             session().commit()
             done += size
             print(f"\r  filled {done}/{total}", end="", file=sys.stderr, flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,11 +21,8 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger_bench import throwaway_database
-from config import TestConfig
-from points.app import create_app
-from points.db import make_engine, session
-from points.migrate import upgrade
+from bench.ledger_bench import migrated_app, throwaway
+from points.db import session
 from points.onboarding import imports
 from points.onboarding.roster import read_roster
 from points.org import operations as org
@@ -50,49 +46,40 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", help="a PostgreSQL server URL (default: SQLite)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url, drop = throwaway_database(args.postgres, Path(folder))
-        try:
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            app = create_app(
-                {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, "DATABASE_URL": url}
+    with throwaway(args.postgres) as (url, _):
+        engine, app = migrated_app(url)
+        engine.dispose()
+        with app.app_context():
+            city = org.create_node(actor=None, parent_id=None, level="city", name="市")
+            district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
+            street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
+            community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
+            one = org.create_node(actor=None, parent_id=community.id, level="grid", name="一网格")
+            two = org.create_node(actor=None, parent_id=community.id, level="grid", name="二网格")
+            session().add_all(
+                Person(
+                    phone=str(13900000000 + i),
+                    name=f"居民{i}",
+                    community_id=community.id,
+                    grid_id=(one.id if i % 2 else two.id) if i % 10 else (two.id if i % 2 else one.id),
+                )
+                for i in range(0, ROWS, 2)
             )
-            with app.app_context():
-                city = org.create_node(actor=None, parent_id=None, level="city", name="市")
-                district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
-                street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
-                community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
-                one = org.create_node(actor=None, parent_id=community.id, level="grid", name="一网格")
-                two = org.create_node(actor=None, parent_id=community.id, level="grid", name="二网格")
-                session().add_all(
-                    Person(
-                        phone=str(13900000000 + i),
-                        name=f"居民{i}",
-                        community_id=community.id,
-                        grid_id=(one.id if i % 2 else two.id) if i % 10 else (two.id if i % 2 else one.id),
-                    )
-                    for i in range(0, ROWS, 2)
-                )
-                session().commit()
-                data = roster_file(ROWS)
-                start = time.perf_counter()
-                rows = read_roster("bench.xlsx", data, max_bytes=10**8, max_unpacked=10**9, max_rows=ROWS)
-                read = time.perf_counter() - start
-                cells = [
-                    [r.line, imports._text(r.name), imports._text(r.phone), imports._text(r.grid)]
-                    for r in rows
-                ]
-                start = time.perf_counter()
-                views = imports.classify(community.id, cells)
-                classified = time.perf_counter() - start
-                print(
-                    f"{len(data) / 1024:.0f} KB xlsx, {len(rows)} rows: read {read:.2f} s, classified {classified:.2f} s"
-                )
-                print(dict(Counter(v.state.value if hasattr(v.state, "value") else v.state for v in views)))
-        finally:
-            drop()
+            session().commit()
+            data = roster_file(ROWS)
+            start = time.perf_counter()
+            rows = read_roster("bench.xlsx", data, max_bytes=10**8, max_unpacked=10**9, max_rows=ROWS)
+            read = time.perf_counter() - start
+            cells = [
+                [r.line, imports._text(r.name), imports._text(r.phone), imports._text(r.grid)] for r in rows
+            ]
+            start = time.perf_counter()
+            views = imports.classify(community.id, cells)
+            classified = time.perf_counter() - start
+            print(
+                f"{len(data) / 1024:.0f} KB xlsx, {len(rows)} rows: read {read:.2f} s, classified {classified:.2f} s"
+            )
+            print(dict(Counter(v.state.value if hasattr(v.state, "value") else v.state for v in views)))
 
 
 if __name__ == "__main__":

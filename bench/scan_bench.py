@@ -30,7 +30,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bench.ledger_bench import arguments, migrated_app, throwaway_database
+from bench.ledger_bench import arguments, migrated_app, released_together, throwaway
 from points.db import session, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +158,23 @@ class Client(threading.local):
         raise RuntimeError("unreachable")
 
 
+def storm_arguments(parser) -> None:
+    """A storm's options: its client threads, and the gunicorn server's workers and threads."""
+    parser.add_argument("--concurrency", type=int, default=50, help="client threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+
+
+def stop_gunicorn(server: subprocess.Popen | None) -> None:
+    """Stop the server started by `start_gunicorn` (if it was), killing it after 15 s."""
+    if server is not None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def storm(client: Client, jobs: list, concurrency: int):
     """Run every job (a callable returning a label) from `concurrency` threads; labels and seconds."""
     results: list[str] = []
@@ -181,25 +197,16 @@ def storm(client: Client, jobs: list, concurrency: int):
                 results.append(label)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return results, time.perf_counter() - start
+    return results, released_together(threads, barrier)
 
 
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--people", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=50, help="client threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    storm_arguments(parser)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        url, drop = throwaway_database(args.postgres, Path(folder))
+    with throwaway(args.postgres) as (url, _):
         server = None
         try:
             engine, app = migrated_app(url)
@@ -327,13 +334,7 @@ def main() -> None:
             engine.dispose()
             app.extensions["points_db"].engine.dispose()
         finally:
-            if server is not None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-            drop()
+            stop_gunicorn(server)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -33,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger_bench import arguments, bench_posting, migrated_app, throwaway_database
-from bench.scan_bench import Client, free_port, start_gunicorn, storm
+from bench.ledger_bench import arguments, bench_posting, checkin_award, migrated_app, throwaway
+from bench.scan_bench import Client, free_port, start_gunicorn, stop_gunicorn, storm, storm_arguments
 from points.db import session
 
 
@@ -63,7 +60,6 @@ def setup_world(app, people: int, stock: int, price: int) -> dict:
     and twice the item's price in 兴安分 each."""
     from points.auth.current import actor_for
     from points.auth.operations import issue_token
-    from points.ledger import operations as ledger
     from points.org import operations as org
     from points.people import operations as ppl
     from points.store import operations as store
@@ -84,17 +80,7 @@ def setup_world(app, people: int, stock: int, price: int) -> dict:
             person = ppl.create_person(
                 actor=None, phone=f"136{i:08d}", name=f"居民{i}", community_id=parent.id
             )
-            ledger.request_award(
-                community_id=parent.id,
-                recipient_type="person",
-                recipient_id=person.id,
-                kind="xingan",
-                amount=2 * price,
-                reason="checkin_award",
-                proof="checkin",
-                idempotency_key=f"bench:seed:{person.id}",
-                auto_post=True,
-            )
+            checkin_award(parent.id, person.id, 2 * price, f"bench:seed:{person.id}")
             bearers.append(issue_token(person=person)[0])
             ids.append(person.id)
         session().commit()
@@ -126,13 +112,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--stock", type=int, default=200)
     parser.add_argument("--postings", type=int, default=1000, help="single postings timed, before and after")
-    parser.add_argument("--concurrency", type=int, default=50, help="client threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    storm_arguments(parser)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        url, drop = throwaway_database(args.postgres, Path(folder))
+    with throwaway(args.postgres) as (url, _):
         server = None
         try:
             engine, app = migrated_app(url)
@@ -203,13 +186,7 @@ def main() -> None:
             engine.dispose()
             app.extensions["points_db"].engine.dispose()
         finally:
-            if server is not None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-            drop()
+            stop_gunicorn(server)
 
 
 def report(

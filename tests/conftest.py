@@ -22,6 +22,7 @@ from points.app import create_app
 from points.db import make_engine, normalise_url, session
 from points.demo.command import load_demo
 from points.migrate import upgrade
+from points.people import operations as people_operations
 
 
 def _admin_url(url: str) -> sa.URL:
@@ -49,6 +50,27 @@ def fresh_database(tmp_dir, label: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def migrated_database(tmp_dir, label: str) -> Iterator[str]:
+    """A fresh database (as `fresh_database`) with the schema migrated to the newest revision."""
+    with fresh_database(tmp_dir, label) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def fresh_engine(tmp_dir, label: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh, empty database; disposed of afterwards."""
+    with fresh_database(tmp_dir, label) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 def make_test_app(url: str, *, instance_path=None, **overrides):
     return create_app(
         {
@@ -62,10 +84,7 @@ def make_test_app(url: str, *, instance_path=None, **overrides):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
-    with fresh_database(tmp_path_factory.mktemp("db"), f"w{worker_id}") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("db"), f"w{worker_id}") as url:
         yield url
 
 
@@ -249,6 +268,17 @@ def page_as(app):
     return login
 
 
+@contextmanager
+def settings(app, **values):
+    """The app's settings changed for a while, then set back."""
+    before = {key: app.config.get(key) for key in values}
+    app.config.update(values)
+    try:
+        yield
+    finally:
+        app.config.update(before)
+
+
 @pytest.fixture
 def save(app):
     """Commit the setup so far (into the test's transaction, which is still rolled back after)."""
@@ -285,6 +315,43 @@ def app_with(app, database_url):
 
 
 @pytest.fixture
+def make_world(make_node, make_person, actor_of):
+    """`make_world(**names)`: a community with two staff members (`staff`, `checker`), a
+    resident and a party member whose report there is confirmed, and another community with a
+    staff member of its own (`outsider`); the staff's actors beside them. `names` names any of
+    the four people of the community."""
+
+    def make(**names) -> SimpleNamespace:
+        community, other = make_node("community"), make_node("community")
+        staff = make_person(community=community, roles=[("staff", community)], name=names.get("staff"))
+        checker = make_person(community=community, roles=[("staff", community)], name=names.get("checker"))
+        outsider = make_person(community=other, roles=[("staff", other)])
+        resident = make_person(community=community, name=names.get("resident"))
+        member = make_person(community=community, is_party_member=True, name=names.get("member"))
+        # A party member earns 红松分 once their report to the community is confirmed (双报到).
+        registration = people_operations.request_registration(
+            actor=actor_of(member), kind="member", community_id=community.id
+        )
+        people_operations.decide_registration(
+            actor=actor_of(staff), registration_id=registration.id, confirm=True
+        )
+        return SimpleNamespace(
+            community=community,
+            other=other,
+            staff=staff,
+            checker=checker,
+            outsider=outsider,
+            resident=resident,
+            member=member,
+            staff_actor=actor_of(staff),
+            checker_actor=actor_of(checker),
+            outsider_actor=actor_of(outsider),
+        )
+
+    return make
+
+
+@pytest.fixture
 def tree(make_node):
     """street S1 with communities A (grids GA1, GA2) and A2 (grid GA3); street S2 with B (grid GB1)."""
     city = make_node("city")
@@ -304,6 +371,24 @@ def tree(make_node):
         ga3=make_node("grid", a2),
         gb1=make_node("grid", b),
     )
+
+
+@pytest.fixture
+def staff_a(tree, make_person):
+    """Staff of the tree's community A."""
+    return make_person(community=tree.a, roles=[("staff", tree.a)])
+
+
+@pytest.fixture
+def staff_b(tree, make_person):
+    """Staff of the tree's community B (in the other street)."""
+    return make_person(community=tree.b, roles=[("staff", tree.b)])
+
+
+@pytest.fixture
+def street(tree, make_person):
+    """The street admin of S1 (communities A and A2), living in A."""
+    return make_person(community=tree.a, roles=[("street_admin", tree.s1)])
 
 
 def first_login(client, phone: str, password: str, new_password: str = "Wq8nRt3vKs") -> dict:
@@ -332,10 +417,7 @@ def quiet(*_args, **_kwargs) -> None:
 def demo(tmp_path_factory):
     """An app on a fresh committed database the demo was loaded into once (per test process),
     and the first run's counts. Tests only read it, or load the demo again to see it add nothing."""
-    with fresh_database(tmp_path_factory.mktemp("demo"), "demo") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("demo"), "demo") as url:
         app = make_test_app(url)
         with app.app_context():
             added = load_demo(echo=quiet, progress=False)

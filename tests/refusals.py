@@ -1,7 +1,10 @@
 """Helpers for the tests that try what a table or a scope refuses: a try that leaves nothing
-behind, readable ids for parametrised bodies, and the shape of an out-of-scope answer."""
+behind, an operation's refusal, readable ids for parametrised bodies, and the shape of an
+out-of-scope answer."""
 
 from __future__ import annotations
+
+import pytest
 
 from points.db import session
 from points.errors import DomainError
@@ -17,6 +20,16 @@ def accepts(call) -> bool:
         return False
     finally:
         savepoint.rollback()
+
+
+def raises_refusal(status: int, code: str, call, **kwargs) -> DomainError:
+    """The operation refuses with this status and code, and says why in Chinese."""
+    with pytest.raises(DomainError) as caught:
+        call(**kwargs)
+    error = caught.value
+    assert (error.status, error.code) == (status, code), (error.status, error.code, error.message)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
+    return error
 
 
 def case_id(value) -> str | None:

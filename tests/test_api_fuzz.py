@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from points.db import make_engine, transaction, utcnow
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from points.db import transaction, utcnow
+from tests.builders import pending_award, running_activity
+from tests.conftest import get_db_from, make_test_app, migrated_database
 
 PASSWORD = "Kq7mPx4aLr"
 
@@ -244,29 +244,13 @@ def _seed() -> SimpleNamespace:
     project = demands.create_project(
         actor=staff_actor, demand_id=demand_matched.id, resource_ids=[resource.id]
     )
-    activity = checkin.create_activity(
-        actor=staff_actor,
-        station_id=station.id,
-        title="党群服务站值班",
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-    )
+    activity = running_activity(staff_actor, station.id, "党群服务站值班", began=timedelta(hours=1), now=now)
     earlier = now - timedelta(minutes=50)
     code = checkin.station_code(actor=staff_actor, activity_id=activity.id, now=earlier).token
     checkin.scan_code(actor=resident_actor, token=code, now=earlier)
 
     def manual_award(amount, key):
-        return ledger.create_manual_award(
-            actor=checker_actor,
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=resident.id,
-            kind="xingan",
-            amount=amount,
-            memo="协助整理图书室",
-            idempotency_key=key,
-        )
+        return pending_award(checker_actor, community.id, resident.id, amount, key, memo="协助整理图书室")
 
     pending = manual_award(5, "seed:pending")
     approved = manual_award(8, "seed:posted")
@@ -306,10 +290,7 @@ def _seed() -> SimpleNamespace:
 def fuzz(tmp_path_factory):
     """An app on a throwaway database holding the seeded world; `fuzz.example()` runs one example
     in a transaction that is rolled back."""
-    with fresh_database(tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
         # A screen's code stays good all day, so the seeded one still checks out at the end.
         app = make_test_app(url, CHECKIN_WINDOW_SECONDS=86400)
         with app.app_context(), transaction():

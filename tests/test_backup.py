@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from points.db import make_engine, transaction
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from points.db import transaction
+from tests.builders import award_points
+from tests.conftest import get_db_from, make_test_app, migrated_database
 
 
 @pytest.fixture
@@ -19,10 +19,7 @@ def live(tmp_path):
 
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("backup and restore of the file are SQLite's; PostgreSQL uses pg_dump (see README)")
-    with fresh_database(tmp_path, "backup") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path, "backup") as url:
         app = make_test_app(url)
         with app.app_context(), transaction():
             from points.org import operations as org
@@ -41,23 +38,12 @@ def live(tmp_path):
 
 
 def _post(app, ids, n: int) -> None:
-    from points.ledger import operations as ledger
 
     community_id, person_id = ids
     with app.app_context():
         for i in range(n):
             with transaction():
-                ledger.request_award(
-                    community_id=community_id,
-                    recipient_type="person",
-                    recipient_id=person_id,
-                    kind="xingan",
-                    amount=1,
-                    reason="checkin_award",
-                    proof="checkin",
-                    idempotency_key=f"backup-test:{threading.get_ident()}:{i}",
-                    auto_post=True,
-                )
+                award_points(community_id, person_id, 1, f"backup-test:{threading.get_ident()}:{i}")
 
 
 def _heads(output: str) -> set[tuple[str, str, str]]:

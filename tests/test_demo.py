@@ -6,14 +6,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from points.db import make_engine
 from points.demo.command import load_demo
 from points.demo.plan import DEMO_PASSWORD, LOGINS
 from points.demo.supervision import PLANTED_STAFF, PUPPETS
-from points.migrate import upgrade
 from points.org.models import OrgNode, Station, Unit
 from points.people.models import Person, Registration, RoleGrant
-from tests.conftest import fresh_database, get_db_from, make_test_app, quiet
+from tests.conftest import get_db_from, make_test_app, migrated_database, quiet
 
 # The roles each fixed login holds, as (role, name of the node or unit; None for the whole tree).
 EXPECTED_ROLES = {
@@ -195,10 +193,7 @@ def test_load_demo_fills_a_living_board(demo):
 
 
 def test_demo_command_refuses_production_settings_and_writes_nothing(tmp_path):
-    with fresh_database(tmp_path, "demoprod") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path, "demoprod") as url:
         app = make_test_app(
             url,
             ENV_NAME="production",

@@ -17,6 +17,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from points.labels import Choice
+from tests.builders import running_activity
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "points" / "translations"
@@ -302,15 +303,14 @@ def checkin_paths(person, make_person, actor_of, save) -> dict[str, str]:
         actor=None, node_id=community.id, kind="station", name="Pine Hill Centre", address="1 Pine Road"
     )
     staff, now = actor_of(person), utcnow()
-    running = checkin.create_activity(
-        actor=staff,
-        station_id=station.id,
-        title="Weekend duty",
-        starts_at=now - timedelta(hours=2),
-        ends_at=now + timedelta(hours=2),
-        hourly_rate=10,
-        daily_cap=30,
+    running = running_activity(
+        staff,
+        station.id,
+        "Weekend duty",
+        began=timedelta(hours=2),
+        ends_in=timedelta(hours=2),
         now=now,
+        daily_cap=30,
     )
     later = checkin.create_activity(
         actor=staff,

@@ -7,21 +7,16 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from points.db import make_engine
 from points.migrate import downgrade, upgrade
 from points.models import load_all
-from tests.conftest import fresh_database
+from tests.conftest import fresh_engine
 from tests.ledger.triggers import TRIGGER_NAMES, trigger_names
 
 
 @pytest.fixture
 def engine(tmp_path):
-    with fresh_database(tmp_path, "migrations") as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with fresh_engine(tmp_path, "migrations") as engine:
+        yield engine
 
 
 def schema_differences(engine) -> list:

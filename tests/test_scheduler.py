@@ -25,7 +25,8 @@ from points.scheduler import (
     release_lease,
     run_job,
 )
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from tests.conftest import fresh_database, get_db_from, make_test_app, migrated_database
+from tests.races import second_waits_for_first
 
 NOW = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 ACTION = "test.job_ran"
@@ -193,34 +194,12 @@ def test_release_lease_only_by_holder(app):
 
 @pytest.fixture
 def committed_app(tmp_path):
-    with fresh_database(tmp_path, "scheduler") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path, "scheduler") as url:
         app = make_test_app(url)
         try:
             yield app
         finally:
             get_db_from(app).engine.dispose()
-
-
-def wait_until_blocked_on_lock(app, timeout: float = 10.0) -> None:
-    """Wait until some other session of this database waits for a row or key lock."""
-    engine = get_db_from(app).engine
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second run never waited for the first")
 
 
 @pytest.mark.parametrize("earlier_failure", [False, True], ids=["first_run", "rerun_after_failure"])
@@ -251,15 +230,9 @@ def test_run_job_racing_runs_body_once(committed_app, registry, earlier_failure)
 
     first = threading.Thread(target=run, args=("first",), name="first")
     second = threading.Thread(target=run, args=("second",), name="second")
-    first.start()
-    assert entered.wait(10)
-    second.start()
-    try:
-        wait_until_blocked_on_lock(committed_app)
-    finally:
-        release.set()
-        first.join(20)
-        second.join(20)
+    second_waits_for_first(
+        committed_app, first, second, entered, release, "the second run never waited for the first"
+    )
 
     assert calls == ["first"]
     assert results["first"].status == "ok"

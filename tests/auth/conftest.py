@@ -31,6 +31,25 @@ def page_login(app):
     return login
 
 
+@pytest.fixture
+def staff_and_resident(make_node, make_person, save):
+    """(staff, resident) of one community, committed."""
+    community = make_node("community")
+    staff = make_person(community=community, roles=[("staff", community)])
+    resident = make_person(community=community)
+    save()
+    return staff, resident
+
+
+def api_login(client, phone, password="wrong-password", address="10.0.0.1"):
+    """An API login from `address` (a wrong password unless given)."""
+    return client.post(
+        "/api/v1/auth/token",
+        json={"phone": phone, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
 def captured(client) -> str:
     """The session cookie as an eavesdropper or a malicious extension would copy it."""
     cookie = client.get_cookie("session")

@@ -19,6 +19,12 @@ def resident(make_person, save):
     return person
 
 
+@pytest.fixture
+def guarded(app_with):
+    """A client of an app that checks the CSRF token of every form."""
+    return app_with(WTF_CSRF_ENABLED=True).test_client()
+
+
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the form carries no CSRF token"
@@ -142,9 +148,8 @@ def test_password_change_ends_page_sessions(client, resident, api_as):
     assert client.get("/").status_code == 302
 
 
-def test_login_without_csrf_token_is_refused(app_with, resident):
-    guarded = app_with(WTF_CSRF_ENABLED=True)
-    client = guarded.test_client()
+def test_login_without_csrf_token_is_refused(guarded, resident):
+    client = guarded
     r = client.post("/login", data={"phone": resident.phone, "password": PASSWORD})
     assert r.status_code == 400
     assert r.mimetype == "text/html"
@@ -154,9 +159,8 @@ def test_login_without_csrf_token_is_refused(app_with, resident):
     assert client.get("/").status_code == 302  # not logged in
 
 
-def test_login_with_csrf_token_succeeds(app_with, resident):
-    guarded = app_with(WTF_CSRF_ENABLED=True)
-    client = guarded.test_client()
+def test_login_with_csrf_token_succeeds(guarded, resident):
+    client = guarded
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     forged = client.post("/login", data={"phone": resident.phone, "password": PASSWORD, "csrf_token": "x"})
     assert forged.status_code == 400
@@ -170,9 +174,8 @@ def test_login_with_csrf_token_succeeds(app_with, resident):
     assert client.get("/").status_code == 302
 
 
-def test_api_is_csrf_exempt_and_takes_bearer_only(app_with, resident):
-    guarded = app_with(WTF_CSRF_ENABLED=True)
-    client = guarded.test_client()
+def test_api_is_csrf_exempt_and_takes_bearer_only(guarded, resident):
+    client = guarded
     r = client.post("/api/v1/auth/token", json={"phone": resident.phone, "password": PASSWORD})
     assert r.status_code == 201
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json['token']}"}).status_code == 200

@@ -8,16 +8,7 @@ from __future__ import annotations
 import pytest
 
 from points.extensions import limiter
-
-PASSWORD = "password123"
-
-
-def log_in(client, phone, password="wrong-password", address="10.0.0.1"):
-    return client.post(
-        "/api/v1/auth/token",
-        json={"phone": phone, "password": password},
-        environ_base={"REMOTE_ADDR": address},
-    )
+from tests.auth.conftest import PASSWORD, api_login
 
 
 @pytest.fixture
@@ -34,8 +25,8 @@ def test_issue_token_per_account_limit_holds_across_addresses(limited, make_pers
     save()
     client = limited.test_client()
     for n in range(3):
-        assert log_in(client, person.phone, address=f"10.0.0.{n + 1}").status_code == 401
-    r = log_in(client, person.phone, PASSWORD, address="10.9.9.9")
+        assert api_login(client, person.phone, address=f"10.0.0.{n + 1}").status_code == 401
+    r = api_login(client, person.phone, PASSWORD, address="10.9.9.9")
     assert r.status_code == 429
     assert r.mimetype == "application/problem+json"
     assert r.json["code"] == "rate_limited"
@@ -45,14 +36,14 @@ def test_issue_token_per_account_limit_holds_across_addresses(limited, make_pers
     # Another account from the same addresses is not held back.
     other = make_person()
     save()
-    assert log_in(client, other.phone, PASSWORD, address="10.9.9.9").status_code == 201
+    assert api_login(client, other.phone, PASSWORD, address="10.9.9.9").status_code == 201
 
 
 def test_issue_token_per_account_limit_ignores_surrounding_spaces(limited):
     client = limited.test_client()
     for phone in ("13612345678", " 13612345678", "13612345678 "):
-        assert log_in(client, phone).status_code == 401
-    assert log_in(client, "\t13612345678").status_code == 429
+        assert api_login(client, phone).status_code == 401
+    assert api_login(client, "\t13612345678").status_code == 429
 
 
 def test_issue_token_per_address_limit(app_with):
@@ -60,12 +51,12 @@ def test_issue_token_per_address_limit(app_with):
         RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_ACCOUNT="100 per day", LOGIN_RATE_LIMIT_ADDRESS="2 per day"
     )
     client = limited.test_client()
-    assert log_in(client, "13600000001", address="10.1.1.1").status_code == 401
-    assert log_in(client, "13600000002", address="10.1.1.1").status_code == 401
-    r = log_in(client, "13600000003", address="10.1.1.1")
+    assert api_login(client, "13600000001", address="10.1.1.1").status_code == 401
+    assert api_login(client, "13600000002", address="10.1.1.1").status_code == 401
+    r = api_login(client, "13600000003", address="10.1.1.1")
     assert r.status_code == 429
     assert r.json["code"] == "rate_limited"
-    assert log_in(client, "13600000003", address="10.1.1.2").status_code == 401
+    assert api_login(client, "13600000003", address="10.1.1.2").status_code == 401
 
 
 def test_login_page_per_account_limit_is_chinese_page(limited, make_person, save):
@@ -99,14 +90,14 @@ def test_rate_limit_is_per_app(app, client, limited, app_with):
     assert app.config["RATELIMIT_ENABLED"] is False
     # The test app keeps no limit although a limited app was built after it.
     for _ in range(5):
-        assert log_in(client, "13611111111").status_code == 401
+        assert api_login(client, "13611111111").status_code == 401
     # And an unlimited app built after the limited one does not switch it off.
     app_with(RATELIMIT_ENABLED=False)
     limited_client = limited.test_client()
     for _ in range(3):
-        assert log_in(limited_client, "13622222222").status_code == 401
-    assert log_in(limited_client, "13622222222").status_code == 429
-    assert log_in(client, "13622222222").status_code == 401
+        assert api_login(limited_client, "13622222222").status_code == 401
+    assert api_login(limited_client, "13622222222").status_code == 429
+    assert api_login(client, "13622222222").status_code == 401
     with app.test_request_context():
         assert limiter.enabled is False
     with limited.test_request_context():

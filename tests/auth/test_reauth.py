@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from points.auth.guards import SENSITIVE
 from points.auth.operations import issue_token
 from points.db import session, utcnow
@@ -14,15 +12,6 @@ from points.people.models import LoginThrottle
 from points.people.queries import is_locked
 from tests.auth.conftest import PASSWORD, login_sessions
 from tests.conftest import ApiClient
-
-
-@pytest.fixture
-def town(make_node, make_person, save):
-    community = make_node("community")
-    staff = make_person(community=community, roles=[("staff", community)])
-    resident = make_person(community=community)
-    save()
-    return staff, resident
 
 
 def lock(phone):
@@ -40,8 +29,8 @@ def age_password_entry(app, person, hours=None):
     session().commit()
 
 
-def test_page_action_after_reauth_hours_asks_for_the_password(app, town, page_login):
-    staff, resident = town
+def test_page_action_after_reauth_hours_asks_for_the_password(app, staff_and_resident, page_login):
+    staff, resident = staff_and_resident
     lock(resident.phone)
     browser = page_login(staff)
     age_password_entry(app, staff)
@@ -63,8 +52,8 @@ def test_page_action_after_reauth_hours_asks_for_the_password(app, town, page_lo
     assert not is_locked(resident.phone)
 
 
-def test_page_action_within_reauth_hours_goes_through(app, town, page_login):
-    staff, resident = town
+def test_page_action_within_reauth_hours_goes_through(app, staff_and_resident, page_login):
+    staff, resident = staff_and_resident
     lock(resident.phone)
     browser = page_login(staff)
     age_password_entry(app, staff, hours=app.config["REAUTH_HOURS"] - 1)
@@ -75,8 +64,8 @@ def test_page_action_within_reauth_hours_goes_through(app, town, page_login):
     assert not is_locked(resident.phone)
 
 
-def test_page_reauth_comes_back_to_the_referring_page(app, town, page_login):
-    staff, _ = town
+def test_page_reauth_comes_back_to_the_referring_page(app, staff_and_resident, page_login):
+    staff, _ = staff_and_resident
     browser = page_login(staff)
     age_password_entry(app, staff)
     r = browser.post("/approvals/1/approve", headers={"Referer": "http://localhost/approvals?kind=xingan"})
@@ -85,15 +74,15 @@ def test_page_reauth_comes_back_to_the_referring_page(app, town, page_login):
     assert r.headers["Location"] == "/account/confirm?next=/"
 
 
-def test_ordinary_pages_need_no_confirmation(app, town, page_login):
-    staff, _ = town
+def test_ordinary_pages_need_no_confirmation(app, staff_and_resident, page_login):
+    staff, _ = staff_and_resident
     browser = page_login(staff)
     age_password_entry(app, staff, hours=100)
     assert browser.get("/people").status_code == 200
 
 
-def test_api_sensitive_action_with_an_old_token_is_reauth_required(app, client, town):
-    staff, resident = town
+def test_api_sensitive_action_with_an_old_token_is_reauth_required(app, client, staff_and_resident):
+    staff, resident = staff_and_resident
     lock(resident.phone)
     old, _ = issue_token(person=staff, now=utcnow() - timedelta(hours=app.config["REAUTH_HOURS"]))
     api = ApiClient(client, old)

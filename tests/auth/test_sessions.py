@@ -23,15 +23,6 @@ def resident(make_person, save):
     return person
 
 
-@pytest.fixture
-def staff_and_resident(make_node, make_person, save):
-    community = make_node("community")
-    staff = make_person(community=community, roles=[("staff", community)])
-    resident = make_person(community=community)
-    save()
-    return staff, resident
-
-
 def logged_in(client) -> bool:
     return client.get("/").status_code == 200
 

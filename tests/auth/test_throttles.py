@@ -13,17 +13,9 @@ from points.db import session, utcnow
 from points.errors import DomainError
 from points.people.models import LoginThrottle
 from points.people.queries import is_locked
-from tests.auth.conftest import PASSWORD
+from tests.auth.conftest import PASSWORD, api_login
 
 UNKNOWN = "13999990000"
-
-
-def api_login(client, phone, password="wrong-password", address="10.0.0.1"):
-    return client.post(
-        "/api/v1/auth/token",
-        json={"phone": phone, "password": password},
-        environ_base={"REMOTE_ADDR": address},
-    )
 
 
 def page_login_attempt(client, phone, password="wrong-password", address="10.0.0.1"):

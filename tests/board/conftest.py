@@ -5,6 +5,7 @@ there too, and that unit's admin."""
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -139,6 +140,19 @@ def board_state(app):
         }
 
     return read
+
+
+@pytest.fixture
+def unchanged(board_state):
+    """`with unchanged():` the block leaves every row `board_state()` reads as it was."""
+
+    @contextmanager
+    def check():
+        before = board_state()
+        yield
+        assert board_state() == before
+
+    return check
 
 
 @pytest.fixture

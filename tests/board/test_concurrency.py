@@ -18,6 +18,7 @@ from points.board.models import Claim
 from points.db import session, utcnow
 from points.errors import DomainError
 from tests.conftest import migrated_app
+from tests.races import new_community
 
 THREADS = 50
 
@@ -36,15 +37,10 @@ def _world(app, *, people: int, slots: int, reward: int = 5):
     """A community, its staff, `people` residents and a posted task with `slots` slots."""
     from points.auth.current import actor_for
     from points.board import operations as board
-    from points.org import operations as org
     from points.people import operations as ppl
 
     with app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        city = org.create_node(actor=None, parent_id=None, level="city", name=f"市{tag}")
-        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
-        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
-        community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
+        community = new_community()
         base = int(uuid.uuid4().int % 10**7)
         staff = ppl.create_person(
             actor=None, phone=f"137{base:08d}", name="工作人员", community_id=community.id

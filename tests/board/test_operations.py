@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from points.auth.current import actor_for
 from points.board import operations, queries
@@ -24,16 +22,8 @@ from points.people import operations as people_ops
 from points.people.queries import get_person
 from tests.board.conftest import idem
 from tests.conftest import migrated_app
-
-
-def _raises(status: int, code: str, call, **kwargs) -> DomainError:
-    """The operation refuses with this status and code, and says why in Chinese."""
-    with pytest.raises(DomainError) as caught:
-        call(**kwargs)
-    error = caught.value
-    assert (error.status, error.code) == (status, code), (error.status, error.code, error.message)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
-    return error
+from tests.races import new_community, second_waits_for_first
+from tests.refusals import raises_refusal
 
 
 def _task_view(api, task_id: int) -> tuple:
@@ -87,7 +77,7 @@ def test_claim_task_full_until_a_claim_ends(board, api_as, actor_of, make_starte
     assert _task_view(resident, task.id)[:3] == (0, 1, True)
     taken = resident.post(f"/api/v1/tasks/{task.id}/claims", json={})
     assert taken.status_code == 201, taken.json
-    _raises(409, "task_full", operations.claim_task, actor=neighbour, task_id=task.id)
+    raises_refusal(409, "task_full", operations.claim_task, actor=neighbour, task_id=task.id)
 
 
 def test_dispatch_task_holds_a_slot_and_counts_against_the_person(
@@ -113,7 +103,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
     task = make_task()
     staff = actor_of(board.staff)
     people_ops.update_person(actor=staff, person_id=board.neighbour.id, changes={"is_suspended": True})
-    _raises(
+    raises_refusal(
         403,
         "not_eligible",
         operations.dispatch_task,
@@ -121,7 +111,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
         task_id=task.id,
         person_id=board.neighbour.id,
     )
-    _raises(
+    raises_refusal(
         422,
         "unit_without_admin",
         operations.dispatch_task,
@@ -129,7 +119,7 @@ def test_dispatch_task_refused_for_suspended_or_unit_without_admin(board, actor_
         task_id=task.id,
         unit_id=make_unit().id,
     )
-    _raises(422, "assignee_required", operations.dispatch_task, actor=staff, task_id=task.id)
+    raises_refusal(422, "assignee_required", operations.dispatch_task, actor=staff, task_id=task.id)
     assert queries.live_claim_count(task.id) == 0
 
 
@@ -141,13 +131,13 @@ def test_claim_task_suspended_person_is_not_eligible(board, actor_of, make_task)
     resident, unit_admin = actor_of(board.resident), actor_of(board.unit_admin)
     staff = actor_of(board.staff)
     people_ops.update_person(actor=staff, person_id=board.resident.id, changes={"is_suspended": True})
-    _raises(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
+    raises_refusal(403, "not_eligible", operations.claim_task, actor=resident, task_id=task.id)
     # A suspended unit admin cannot claim for the unit either (an admin over everything suspends them).
     admin = actor_for(people_ops.create_person(actor=None, phone="13900000001", name="管理员"))
     people_ops.grant_role(actor=None, person_id=admin.person_id, role="admin")
     admin = actor_of(get_person(admin.person_id))
     people_ops.update_person(actor=admin, person_id=board.unit_admin.id, changes={"is_suspended": True})
-    _raises(
+    raises_refusal(
         403, "not_eligible", operations.claim_task, actor=unit_admin, task_id=task.id, unit_id=board.unit.id
     )
     assert queries.live_claim_count(task.id) == 0
@@ -176,7 +166,7 @@ def test_claim_task_party_member_not_yet_confirmed_is_not_eligible(board, actor_
     pending = make_person(community=board.community, is_party_member=True)
     people_ops.request_registration(actor=actor_of(pending), kind="member", community_id=board.community.id)
     task = make_task(eligibility="party_members")
-    _raises(403, "not_eligible", operations.claim_task, actor=actor_of(pending), task_id=task.id)
+    raises_refusal(403, "not_eligible", operations.claim_task, actor=actor_of(pending), task_id=task.id)
 
 
 def test_claim_task_member_reported_to_the_community_may_claim_there(board, actor_of, make_task):
@@ -193,7 +183,7 @@ def test_claim_task_member_reported_to_the_community_may_claim_there(board, acto
 def test_claim_task_closes_exactly_at_its_deadline(board, actor_of, make_task):
     task = make_task()
     deadline = task.claim_deadline
-    _raises(
+    raises_refusal(
         409,
         "deadline_passed",
         operations.claim_task,
@@ -207,24 +197,30 @@ def test_claim_task_closes_exactly_at_its_deadline(board, actor_of, make_task):
     assert claim.state == "claimed"
 
 
-def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, make_claim):
+def _claimed_a_second_early(board, make_task, make_claim):
+    """A task starting tomorrow, the board's resident's claim on it, and the second before it starts."""
     task = make_task()
-    claim = make_claim(task, board.resident)
+    return task, make_claim(task, board.resident), task.starts_at - timedelta(seconds=1)
+
+
+def test_submit_claim_opens_exactly_at_the_start(board, actor_of, make_task, make_claim):
+    task, claim, early = _claimed_a_second_early(board, make_task, make_claim)
     resident = actor_of(board.resident)
-    early = task.starts_at - timedelta(seconds=1)
-    _raises(409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early)
+    raises_refusal(
+        409, "task_not_started", operations.submit_claim, actor=resident, claim_id=claim.id, now=early
+    )
     assert claim.state == "claimed"
     done = operations.submit_claim(actor=resident, claim_id=claim.id, note="按时到场", now=task.starts_at)
     assert (done.state, done.submitted_at) == ("submitted", task.starts_at)
 
 
 def test_mark_no_show_and_complete_task_open_at_the_start(board, actor_of, make_task, make_claim):
-    task = make_task()
-    claim = make_claim(task, board.resident)
+    task, claim, early = _claimed_a_second_early(board, make_task, make_claim)
     staff = actor_of(board.staff)
-    early = task.starts_at - timedelta(seconds=1)
-    _raises(409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early)
-    _raises(409, "task_not_started", operations.complete_task, actor=staff, task_id=task.id, now=early)
+    raises_refusal(
+        409, "task_not_started", operations.mark_no_show, actor=staff, claim_id=claim.id, now=early
+    )
+    raises_refusal(409, "task_not_started", operations.complete_task, actor=staff, task_id=task.id, now=early)
     assert operations.mark_no_show(actor=staff, claim_id=claim.id, now=task.starts_at).state == "no_show"
     assert operations.complete_task(actor=staff, task_id=task.id, now=task.starts_at).state == "done"
 
@@ -233,10 +229,12 @@ def test_submit_claim_after_cancellation_is_not_submittable(board, actor_of, mak
     task = make_started_task()
     claim = make_claim(task, board.resident)
     operations.cancel_task(actor=actor_of(board.staff), task_id=task.id, reason="场地不能用")
-    _raises(
+    raises_refusal(
         409, "not_submittable", operations.submit_claim, actor=actor_of(board.resident), claim_id=claim.id
     )
-    _raises(409, "not_offered", operations.accept_dispatch, actor=actor_of(board.resident), claim_id=claim.id)
+    raises_refusal(
+        409, "not_offered", operations.accept_dispatch, actor=actor_of(board.resident), claim_id=claim.id
+    )
 
 
 # --- verification and the award read from the ledger ---------------------------------------------
@@ -275,18 +273,17 @@ def test_verify_claim_by_street_admin_of_the_subtree(
 
 
 def test_verify_claim_replayed_with_the_same_key_pays_once(
-    board, api_as, make_started_task, make_claim, board_state
+    board, api_as, make_started_task, make_claim, unchanged
 ):
     task = make_started_task(eligibility="residents")
     claim = make_claim(task, board.resident, upto="submitted")
     staff, key = api_as(board.staff), idem()
     first = staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=key)
     assert first.status_code == 200, first.json
-    before = board_state()
-    again = staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=key)
-    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
-    assert again.json == first.json
-    assert board_state() == before
+    with unchanged():
+        again = staff.post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=key)
+        assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+        assert again.json == first.json
 
 
 def test_verify_claim_without_reward_asks_no_award(board, api_as, make_started_task, make_claim, board_state):
@@ -299,16 +296,15 @@ def test_verify_claim_without_reward_asks_no_award(board, api_as, make_started_t
 
 
 def test_verify_claim_over_the_budget_changes_nothing(
-    board, api_as, make_started_task, make_claim, board_state, refused, fresh
+    board, api_as, make_started_task, make_claim, unchanged, refused, fresh
 ):
     year = utcnow().astimezone(LOCAL_TZ).year
     ledger_ops.set_budget(actor=None, community_id=board.community.id, kind="xingan", year=year, amount=3)
     task = make_started_task(eligibility="residents", reward_xingan=5)
     claim = make_claim(task, board.resident, upto="submitted")
-    before = board_state()
-    response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
-    refused(response, 409, "budget_exceeded")
-    assert board_state() == before
+    with unchanged():
+        response = api_as(board.staff).post(f"/api/v1/claims/{claim.id}/verify", json={}, headers=idem())
+        refused(response, 409, "budget_exceeded")
     assert fresh(Claim, claim.id).state == "submitted"
 
 
@@ -394,14 +390,9 @@ def live_app(tmp_path_factory):
 
 def _submitted_claim(app) -> dict:
     """A community with two staff, a resident whose claim on a started task is submitted."""
-    from points.org import operations as org
 
     with app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        city = org.create_node(actor=None, parent_id=None, level="city", name=f"市{tag}")
-        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
-        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
-        community = org.create_node(actor=None, parent_id=street.id, level="community", name="社区")
+        community = new_community()
         base = uuid.uuid4().int % 10**7
         people = {}
         for i, role in enumerate(("staff", "checker", "resident")):
@@ -433,24 +424,6 @@ def _submitted_claim(app) -> dict:
         operations.submit_claim(actor=resident, claim_id=claim.id, note="做完了")
         session().commit()
         return {**people, "task": task.id, "claim": claim.id}
-
-
-def _wait_until_blocked_on_lock(app, timeout: float = 10.0) -> None:
-    engine = app.extensions["points_db"].engine
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the cancellation never waited for the verification")
 
 
 @pytest.mark.postgres
@@ -487,16 +460,14 @@ def test_cancel_task_racing_a_verification_leaves_no_pending_award(live_app):
                 session().rollback()
                 outcomes["cancel"] = exc.code
 
-    first, second = threading.Thread(target=verify), threading.Thread(target=cancel)
-    first.start()
-    assert asked.wait(10)
-    second.start()
-    try:
-        _wait_until_blocked_on_lock(live_app)
-    finally:
-        release.set()
-        first.join(20)
-        second.join(20)
+    second_waits_for_first(
+        live_app,
+        threading.Thread(target=verify),
+        threading.Thread(target=cancel),
+        asked,
+        release,
+        "the cancellation never waited for the verification",
+    )
 
     from points.ledger.queries import award_states
 

@@ -15,26 +15,40 @@ def _later(hours: float) -> str:
     return (utcnow() + timedelta(hours=hours)).isoformat()
 
 
+def _post_task(staff, board, title: str, category: str, hours: tuple, **fields):
+    """Staff post a task of the board's community through the API; it starts, ends and stops
+    taking claims `hours` (three numbers) from now."""
+    starts, ends, deadline = hours
+    return staff.post(
+        "/api/v1/tasks",
+        json={
+            "community_id": board.community.id,
+            "title": title,
+            "category": category,
+            "starts_at": _later(starts),
+            "ends_at": _later(ends),
+            "claim_deadline": _later(deadline),
+            "post": True,
+            **fields,
+        },
+    )
+
+
 def _balances(client) -> dict:
     return client.get("/api/v1/me/balances").json
 
 
 def test_story_resident_earns_xingan(board, api_as):
     staff, checker, neighbour = api_as(board.staff), api_as(board.checker), api_as(board.neighbour)
-    posted = staff.post(
-        "/api/v1/tasks",
-        json={
-            "community_id": board.community.id,
-            "title": "小区垃圾分类劝导",
-            "category": "文明劝导",
-            "starts_at": _later(-1),
-            "ends_at": _later(3),
-            "claim_deadline": _later(1),
-            "slots": 5,
-            "eligibility": "residents",
-            "reward_xingan": 6,
-            "post": True,
-        },
+    posted = _post_task(
+        staff,
+        board,
+        "小区垃圾分类劝导",
+        "文明劝导",
+        (-1, 3, 1),
+        slots=5,
+        eligibility="residents",
+        reward_xingan=6,
     )
     assert posted.status_code == 201, posted.json
     claim = neighbour.post(f"/api/v1/tasks/{posted.json['id']}/claims", json={}).json
@@ -50,20 +64,8 @@ def test_story_resident_earns_xingan(board, api_as):
 
 def test_story_unit_claims_and_dispatch(board, api_as):
     staff, checker, unit_admin = api_as(board.staff), api_as(board.checker), api_as(board.unit_admin)
-    task = staff.post(
-        "/api/v1/tasks",
-        json={
-            "community_id": board.community.id,
-            "title": "应急值守",
-            "category": "应急值守",
-            "starts_at": _later(-1),
-            "ends_at": _later(5),
-            "claim_deadline": _later(2),
-            "slots": 2,
-            "eligibility": "units",
-            "reward_hongsong": 20,
-            "post": True,
-        },
+    task = _post_task(
+        staff, board, "应急值守", "应急值守", (-1, 5, 2), slots=2, eligibility="units", reward_hongsong=20
     ).json
     claim = unit_admin.post(f"/api/v1/tasks/{task['id']}/claims", json={"unit_id": board.unit.id})
     assert claim.status_code == 201, claim.json
@@ -105,21 +107,16 @@ def test_story_unit_claims_and_dispatch(board, api_as):
 
 def test_story_cancel_releases_claims_and_voids_pending_awards(board, api_as):
     staff, member, resident = api_as(board.staff), api_as(board.member), api_as(board.resident)
-    task = staff.post(
-        "/api/v1/tasks",
-        json={
-            "community_id": board.community.id,
-            "title": "文艺汇演布场",
-            "category": "文体活动",
-            "starts_at": _later(-2),
-            "ends_at": _later(4),
-            "claim_deadline": _later(1),
-            "slots": 4,
-            "eligibility": "anyone",
-            "reward_hongsong": 5,
-            "reward_xingan": 4,
-            "post": True,
-        },
+    task = _post_task(
+        staff,
+        board,
+        "文艺汇演布场",
+        "文体活动",
+        (-2, 4, 1),
+        slots=4,
+        eligibility="anyone",
+        reward_hongsong=5,
+        reward_xingan=4,
     ).json
     done_claim = member.post(f"/api/v1/tasks/{task['id']}/claims", json={}).json
     open_claim = resident.post(f"/api/v1/tasks/{task['id']}/claims", json={}).json

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from points.db import make_engine, session
-from points.migrate import upgrade
-from tests.conftest import fresh_database, get_db_from, make_test_app
+from points.db import session
+from tests.conftest import get_db_from, make_test_app, migrated_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -148,10 +147,7 @@ def browser(chromium):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The app on a committed throwaway database with one resident, served in a background thread."""
-    with fresh_database(tmp_path_factory.mktemp("browser"), "browser") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path_factory.mktemp("browser"), "browser") as url:
         # The real form, CSRF token included.
         app = make_test_app(url, WTF_CSRF_ENABLED=True)
         with app.app_context():

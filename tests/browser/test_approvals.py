@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from points.db import session
-from tests.browser.conftest import PASSWORD, log_in_at, open_menu
+from tests.browser.conftest import log_in_at, open_menu
+from tests.browser.seed import staff_at
+from tests.builders import pending_award
 
 pytestmark = pytest.mark.browser
 
@@ -14,29 +16,19 @@ pytestmark = pytest.mark.browser
 def awards(live_server):
     """Two staff members of the resident's community and two awards the first asked for."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
-    from points.people import operations as people
     from points.people.queries import find_person_by_phone
 
     with live_server.app.app_context():
-        staff = []
-        for phone, name in (("13700000011", "张丽华"), ("13700000012", "杨晓燕")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=live_server.community_id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=live_server.community_id)
-            staff.append(person)
+        staff = staff_at(live_server.community_id, ("13700000011", "张丽华"), ("13700000012", "杨晓燕"))
         resident = find_person_by_phone(live_server.phone)
         rows = [
-            ledger.create_manual_award(
-                actor=actor_for(staff[0]),
-                community_id=live_server.community_id,
-                recipient_type="person",
-                recipient_id=resident.id,
-                kind="xingan",
-                amount=amount,
+            pending_award(
+                actor_for(staff[0]),
+                live_server.community_id,
+                resident.id,
+                amount,
+                f"browser:{memo}",
                 memo=memo,
-                idempotency_key=f"browser:{memo}",
             )
             for amount, memo in ((8, "冬季扫雪"), (5, "楼道清理"))
         ]

@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 
 from points.db import LOCAL_TZ, session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.seed import person_at, staff_at
 
 pytestmark = pytest.mark.browser
 
@@ -21,25 +22,10 @@ pytestmark = pytest.mark.browser
 def staff(live_server):
     """Two staff members of the community (one verifies, the other approves) and, last, a
     resident of its own, whose balance no other browser test touches."""
-    from points.people import operations as people
 
     with live_server.app.app_context():
-        made = []
-        for phone, name in (("13700000021", "刘晓东"), ("13700000022", "陈美玲")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=live_server.community_id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=live_server.community_id)
-            made.append(person)
-        made.append(
-            people.create_person(
-                actor=None,
-                phone="13700000023",
-                name="孙玉梅",
-                password=PASSWORD,
-                community_id=live_server.community_id,
-            )
-        )
+        made = staff_at(live_server.community_id, ("13700000021", "刘晓东"), ("13700000022", "陈美玲"))
+        made.append(person_at(live_server.community_id, "13700000023", "孙玉梅"))
         session().commit()
         return made
 

@@ -14,6 +14,8 @@ import zxingcpp
 
 from points.db import session, utcnow
 from tests.browser.conftest import PASSWORD
+from tests.browser.seed import community_beside, staff_at
+from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -25,36 +27,16 @@ def station(live_server):
     and an activity running now paid 10 points an hour."""
     from points.auth.current import actor_for
     from points.checkin import operations as checkin
-    from points.org import operations as org
-    from points.org.queries import get_node
     from points.people import operations as people
 
     with live_server.app.app_context():
-        street = get_node(live_server.community_id).parent_id
-        community = org.create_node(actor=None, parent_id=street, level="community", name="青松社区")
-        place = org.create_station(
-            actor=None, node_id=community.id, kind="station", name="青松社区党群服务站", address="青松路 8 号"
-        )
-        staff = []
-        for phone, name in (("13700000051", "韩梅"), ("13700000052", "李雷")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
-            staff.append(person)
+        community, place = community_beside(live_server, "青松社区", address="青松路 8 号")
+        staff = staff_at(community.id, ("13700000051", "韩梅"), ("13700000052", "李雷"))
         elder = people.create_person(
             actor=None, phone="13700000053", name="孙大爷", community_id=community.id
         )
         now = utcnow()
-        activity = checkin.create_activity(
-            actor=actor_for(staff[0]),
-            station_id=place.id,
-            title="周末便民服务值班",
-            starts_at=now - timedelta(minutes=30),
-            ends_at=now + timedelta(hours=3),
-            hourly_rate=10,
-            now=now,
-        )
+        activity = running_activity(actor_for(staff[0]), place.id, "周末便民服务值班", now=now)
         card = checkin.card_token(checkin.ensure_member_card(elder.id))
         session().commit()
         return SimpleNamespace(
@@ -66,6 +48,15 @@ def log_in(page, phone: str) -> None:
     page.fill("input[name=phone]", phone)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def staff_page(browser, live_server, station):
+    """A browser of its own logged in as the station's staff member: (context, page)."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    log_in(page, station.staff_phone)
+    return context, page
 
 
 def screen_token(live_server, station) -> str:
@@ -179,10 +170,7 @@ def test_screen_redraws_its_code_and_warns_when_offline(browser, live_server, st
 def test_staff_check_in_with_a_scanned_member_card(browser, live_server, station):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}")
     # A USB scanner types the card's URL into the focused field and presses Enter.
     page.locator("#card-input").press_sequentially(f"{live_server.url}/c/{station.card}")
@@ -198,10 +186,7 @@ def test_staff_check_in_with_a_scanned_member_card(browser, live_server, station
 
 
 def test_poster_prints_on_one_a4_page(browser, live_server, station):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}/poster")
     url = page.locator(".poster-url").inner_text()
     assert decode(page.locator(".poster-qr svg").screenshot()) == [url]
@@ -216,10 +201,7 @@ def test_poster_prints_on_one_a4_page(browser, live_server, station):
 def test_rotating_the_station_key_asks_first(browser, live_server, station):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login")
-    log_in(page, station.staff_phone)
+    context, page = staff_page(browser, live_server, station)
     page.goto(f"/checkin/activities/{station.activity_id}")
     page.locator(".muted a").first.click()
     rotate = page.get_by_role("button", name="更换二维码密钥")

@@ -12,8 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.seed import community_beside, person_at, staff_at
 from tests.browser.test_checkin_pages import decode
+from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
 
@@ -24,32 +26,12 @@ def story(live_server):
     there, a task needing a QR check-in, and the task's activity at the station running now."""
     from points.auth.current import actor_for
     from points.board import operations as board
-    from points.checkin import operations as checkin
-    from points.org import operations as org
-    from points.org.queries import get_node
     from points.people import operations as people
 
     with live_server.app.app_context():
-        street = get_node(live_server.community_id).parent_id
-        community = org.create_node(actor=None, parent_id=street, level="community", name="红星社区")
-        place = org.create_station(
-            actor=None, node_id=community.id, kind="station", name="红星社区党群服务站", address="红星路 1 号"
-        )
-        staff = []
-        for phone, name in (("13700000061", "周敏"), ("13700000062", "吴刚")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
-            staff.append(person)
-        member = people.create_person(
-            actor=None,
-            phone="13700000063",
-            name="郑红军",
-            password=PASSWORD,
-            community_id=community.id,
-            is_party_member=True,
-        )
+        community, place = community_beside(live_server, "红星社区", address="红星路 1 号")
+        staff = staff_at(community.id, ("13700000061", "周敏"), ("13700000062", "吴刚"))
+        member = person_at(community.id, "13700000063", "郑红军", is_party_member=True)
         people.request_registration(actor=actor_for(member), kind="member", community_id=community.id)
         now = utcnow()
         task = board.create_task(
@@ -68,14 +50,14 @@ def story(live_server):
             post=True,
             now=now - timedelta(hours=1),
         )
-        activity = checkin.create_activity(
-            actor=actor_for(staff[0]),
-            station_id=place.id,
-            title="党员先锋岗：服务站值守",
-            starts_at=now - timedelta(minutes=20),
-            ends_at=now + timedelta(hours=3),
-            task_id=task.id,
+        activity = running_activity(
+            actor_for(staff[0]),
+            place.id,
+            "党员先锋岗：服务站值守",
+            began=timedelta(minutes=20),
+            hourly_rate=None,
             now=now,
+            task_id=task.id,
         )
         session().commit()
         return SimpleNamespace(

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, log_in_at, screenshot
+from tests.browser.seed import person_at, staff_at
 
 pytestmark = pytest.mark.browser
 
@@ -71,39 +72,13 @@ def people(live_server):
     that has not."""
     from points.auth.current import actor_for
     from points.board import operations as board
-    from points.people import operations as people_ops
 
     with live_server.app.app_context():
-        staff = people_ops.create_person(
-            actor=None,
-            phone="13700000081",
-            name="周海燕",
-            password=PASSWORD,
-            community_id=live_server.community_id,
-        )
-        people_ops.grant_role(actor=None, person_id=staff.id, role="staff", node_id=live_server.community_id)
-        resident = people_ops.create_person(
-            actor=None,
-            phone="13700000082",
-            name="韩桂芝",
-            password=PASSWORD,
-            community_id=live_server.community_id,
-        )
-        other = people_ops.create_person(
-            actor=None,
-            phone="13700000083",
-            name="冯建军",
-            password=PASSWORD,
-            community_id=live_server.community_id,
-        )
+        (staff,) = staff_at(live_server.community_id, ("13700000081", "周海燕"))
+        resident = person_at(live_server.community_id, "13700000082", "韩桂芝")
+        other = person_at(live_server.community_id, "13700000083", "冯建军")
         # Registered without a verified phone: on the staff's list of new accounts to confirm.
-        newcomer = people_ops.create_person(
-            actor=None,
-            phone="13700000084",
-            name="欧阳秀英",
-            password=PASSWORD,
-            community_id=live_server.community_id,
-        )
+        newcomer = person_at(live_server.community_id, "13700000084", "欧阳秀英")
         newcomer.needs_confirmation = True
         now = utcnow()
 

@@ -5,7 +5,6 @@ scan page and check in; the staff member sees them in the desk list."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from points.db import session, utcnow
 from tests.browser.conftest import PASSWORD
 from tests.browser.test_checkin_pages import decode
+from tests.builders import running_activity
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -23,7 +23,6 @@ NEW_PHONE = "13700000091"
 def station(live_server):
     """A community with two grids, a station, a staff member and an activity running now."""
     from points.auth.current import actor_for
-    from points.checkin import operations as checkin
     from points.org import operations as org
     from points.org.queries import get_node
     from points.people import operations as people
@@ -41,14 +40,7 @@ def station(live_server):
         )
         people.grant_role(actor=None, person_id=staff.id, role="staff", node_id=community.id)
         now = utcnow()
-        activity = checkin.create_activity(
-            actor=actor_for(staff),
-            station_id=place.id,
-            title="白桦社区清扫活动",
-            starts_at=now - timedelta(minutes=30),
-            ends_at=now + timedelta(hours=3),
-            now=now,
-        )
+        activity = running_activity(actor_for(staff), place.id, "白桦社区清扫活动", hourly_rate=None, now=now)
         session().commit()
         return SimpleNamespace(activity_id=activity.id, staff_phone=staff.phone)
 

@@ -9,8 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from points.db import session, utcnow
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, log_in_at, open_context, open_menu, screenshot
+from tests.browser.seed import community_beside, person_at, staff_at
 from tests.browser.test_checkin_pages import decode
+from tests.builders import award_points
 
 pytestmark = pytest.mark.browser
 
@@ -20,40 +22,15 @@ def store(live_server):
     """A community of its own with a station, two staff members, a sponsoring unit, a resident
     with 50 兴安分 and an item in the store."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
     from points.org import operations as org
-    from points.org.queries import get_node
-    from points.people import operations as people
     from points.store import operations
 
     with live_server.app.app_context():
-        street = get_node(live_server.community_id).parent_id
-        community = org.create_node(actor=None, parent_id=street, level="community", name="红岭社区")
-        place = org.create_station(
-            actor=None, node_id=community.id, kind="station", name="红岭社区党群服务站"
-        )
+        community, place = community_beside(live_server, "红岭社区")
         unit = org.create_unit(actor=None, name="伊春林业集团", party_org_name="伊春林业集团机关党委")
-        staff = []
-        for phone, name in (("13700000071", "孙丽"), ("13700000072", "钱伟")):
-            person = people.create_person(
-                actor=None, phone=phone, name=name, password=PASSWORD, community_id=community.id
-            )
-            people.grant_role(actor=None, person_id=person.id, role="staff", node_id=community.id)
-            staff.append(person)
-        resident = people.create_person(
-            actor=None, phone="13700000073", name="李桂芝", password=PASSWORD, community_id=community.id
-        )
-        ledger.request_award(
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=resident.id,
-            kind="xingan",
-            amount=50,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key="browser-store:points",
-            auto_post=True,
-        )
+        staff = staff_at(community.id, ("13700000071", "孙丽"), ("13700000072", "钱伟"))
+        resident = person_at(community.id, "13700000073", "李桂芝")
+        award_points(community.id, resident.id, 50, "browser-store:points")
         item = operations.create_item(
             actor=actor_for(staff[0]),
             community_id=community.id,

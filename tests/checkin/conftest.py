@@ -4,12 +4,11 @@ party member, another community with its own station, and a fixed clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
 from points.db import LOCAL_TZ, utcnow
-from points.people import operations as people_ops
+from tests.builders import running_activity
 
 # 09:00 in Asia/Shanghai on a Monday; a multiple of every window length the tests use.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
@@ -21,38 +20,20 @@ def at(minutes: float = 0, seconds: float = 0) -> datetime:
 
 
 @pytest.fixture
-def world(make_node, make_person, actor_of):
+def world(make_world, make_person):
+    """The shared world (`make_world`) with a station in its community, an outpost in the other
+    and a visitor living there."""
     from points.org import operations as org_ops
 
-    community = make_node("community")
-    other = make_node("community")
-    station = org_ops.create_station(actor=None, node_id=community.id, kind="station", name="党群服务站")
-    other_station = org_ops.create_station(actor=None, node_id=other.id, kind="outpost", name="骑手驿站")
-    staff = make_person(community=community, roles=[("staff", community)], name="张丽华")
-    checker = make_person(community=community, roles=[("staff", community)], name="杨晓燕")
-    outsider = make_person(community=other, roles=[("staff", other)])
-    resident = make_person(community=community, name="赵秀英")
-    visitor = make_person(community=other)
-    member = make_person(community=community, is_party_member=True, name="刘洪涛")
-    registration = people_ops.request_registration(
-        actor=actor_of(member), kind="member", community_id=community.id
+    world = make_world(staff="张丽华", checker="杨晓燕", resident="赵秀英", member="刘洪涛")
+    world.station = org_ops.create_station(
+        actor=None, node_id=world.community.id, kind="station", name="党群服务站"
     )
-    people_ops.decide_registration(actor=actor_of(staff), registration_id=registration.id, confirm=True)
-    return SimpleNamespace(
-        community=community,
-        other=other,
-        station=station,
-        other_station=other_station,
-        staff=staff,
-        checker=checker,
-        outsider=outsider,
-        resident=resident,
-        visitor=visitor,
-        member=member,
-        staff_actor=actor_of(staff),
-        checker_actor=actor_of(checker),
-        outsider_actor=actor_of(outsider),
+    world.other_station = org_ops.create_station(
+        actor=None, node_id=world.other.id, kind="outpost", name="骑手驿站"
     )
+    world.visitor = make_person(community=world.other)
+    return world
 
 
 @pytest.fixture
@@ -90,15 +71,7 @@ def running(world, save):
     from points.checkin import operations as ops
 
     now = utcnow()
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
+    activity = running_activity(world.staff_actor, world.station.id, "周末值班", now=now)
     ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
     save()
     return activity

@@ -8,7 +8,6 @@ the tests use a throwaway database.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -18,7 +17,9 @@ import sqlalchemy as sa
 
 from points.checkin.models import Activity, CheckIn
 from points.db import session, utcnow
+from tests.builders import running_activity
 from tests.conftest import migrated_app
+from tests.races import new_community
 
 SAME_PERSON = 20
 CROWD = 200
@@ -44,26 +45,15 @@ def crowd(live_app):
     from points.people import operations as ppl
 
     with live_app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        parent = None
-        for level in ("city", "district", "street", "community"):
-            parent = org.create_node(
-                actor=None, parent_id=parent.id if parent else None, level=level, name=f"{level}{tag}"
-            )
+        parent = new_community()
         station = org.create_station(actor=None, node_id=parent.id, kind="station", name="服务站")
         staff = ppl.create_person(actor=None, phone="13500000000", name="工作人员", community_id=parent.id)
         ppl.grant_role(actor=None, person_id=staff.id, role="staff", node_id=parent.id)
         checker = ppl.create_person(actor=None, phone="13500000001", name="复核人员", community_id=parent.id)
         ppl.grant_role(actor=None, person_id=checker.id, role="staff", node_id=parent.id)
         now = utcnow()
-        activity = ops.create_activity(
-            actor=actor_for(staff),
-            station_id=station.id,
-            title="值班",
-            starts_at=now - timedelta(minutes=10),
-            ends_at=now + timedelta(hours=3),
-            hourly_rate=10,
-            now=now,
+        activity = running_activity(
+            actor_for(staff), station.id, "值班", began=timedelta(minutes=10), now=now
         )
         ops.confirm_activity_rate(actor=actor_for(checker), activity_id=activity.id, now=now)
         people, tokens = [], []
@@ -194,13 +184,11 @@ def test_check_ins_at_once_of_one_person_at_two_activities_make_one_stay(live_ap
     with live_app.app_context():
         actor = actor_for(get_person(person_id))
         now = utcnow()
-        second = ops.create_activity(
-            actor=crowd["staff"],
-            station_id=session().get(Activity, crowd["activity"]).station_id,
-            title="第二场",
-            starts_at=now - timedelta(minutes=10),
-            ends_at=now + timedelta(hours=3),
-            hourly_rate=10,
+        second = running_activity(
+            crowd["staff"],
+            session().get(Activity, crowd["activity"]).station_id,
+            "第二场",
+            began=timedelta(minutes=10),
             now=now,
         )
         session().commit()

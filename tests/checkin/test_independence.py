@@ -13,6 +13,7 @@ from points.checkin import operations as ops
 from points.db import utcnow
 from points.ledger.queries import balances_of_person
 from points.org.queries import get_node
+from tests.builders import running_activity
 from tests.checkin.conftest import at
 from tests.conftest import first_login
 
@@ -117,12 +118,12 @@ def test_a_reset_by_any_staff_member_of_the_station_stops_auto_posting(
 
     third = make_person(community=world.community, roles=[("staff", world.community)])
     resident = make_person(community=world.community, password=PASSWORD)
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="值守",
-        starts_at=utcnow() - timedelta(minutes=5),
-        ends_at=utcnow() + timedelta(hours=2),
+    activity = running_activity(
+        world.staff_actor,
+        world.station.id,
+        "值守",
+        began=timedelta(minutes=5),
+        ends_in=timedelta(hours=2),
         hourly_rate=60,
     )
     ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id)

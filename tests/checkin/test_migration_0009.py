@@ -9,21 +9,16 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from points.db import make_engine
 from points.migrate import downgrade, upgrade
-from tests.conftest import fresh_database
+from tests.conftest import fresh_engine
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(tmp_path):
-    with fresh_database(tmp_path, "migration0009") as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    with fresh_engine(tmp_path, "migration0009") as engine:
+        yield engine
 
 
 def _insert(connection, table: str, **values) -> None:

@@ -19,6 +19,7 @@ from points.checkin.transitions import (
 )
 from points.db import session
 from points.errors import DomainError
+from tests.builders import running_activity
 from tests.checkin.conftest import at
 
 
@@ -186,20 +187,11 @@ def test_api_answers_allowed_actions_of_activities(world, make_activity, api_as,
 
 
 def test_desk_shows_each_button_exactly_when_allowed(world, page_as, sess, save):
-    from datetime import timedelta
 
     from points.db import utcnow
 
     now = utcnow()
-    activity = ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
+    activity = running_activity(world.staff_actor, world.station.id, "周末值班", now=now)
     ops.staff_check_in(actor=world.checker_actor, activity_id=activity.id, person_id=world.staff.id)
     ops.staff_check_in(actor=world.staff_actor, activity_id=activity.id, person_id=world.resident.id)
     save()

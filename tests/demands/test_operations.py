@@ -12,18 +12,8 @@ from points.board.models import Task
 from points.db import utcnow
 from points.demands import operations
 from points.demands.models import Demand
-from points.errors import DomainError
 from tests.board.conftest import idem
-
-
-def _raises(status: int, code: str, call, **kwargs) -> DomainError:
-    """The operation refuses with this status and code, and says why in Chinese."""
-    with pytest.raises(DomainError) as caught:
-        call(**kwargs)
-    error = caught.value
-    assert (error.status, error.code) == (status, code), (error.status, error.code, error.message)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
-    return error
+from tests.refusals import raises_refusal
 
 
 def test_request_help_by_grid_worker_for_a_resident_of_their_grid(board, api_as):
@@ -80,7 +70,7 @@ def test_complete_and_cancel_task_move_its_demand(board, actor_of, make_demand, 
 @pytest.mark.parametrize("rating", [0, 6, True, 4.0, "5", None])
 def test_rate_demand_invalid_rating(board, actor_of, make_demand, fresh, rating):
     demand = make_demand()
-    _raises(
+    raises_refusal(
         422,
         "invalid_rating",
         operations.rate_demand,

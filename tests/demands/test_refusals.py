@@ -12,6 +12,7 @@ from points.db import utcnow
 from points.demands import operations
 from points.demands.models import Demand
 from tests.board.conftest import task_body
+from tests.demands.conftest import accept_begun
 from tests.refusals import case_id, out_of_scope
 
 
@@ -19,43 +20,27 @@ def _at(hours: float) -> str:
     return (utcnow() + timedelta(hours=hours)).isoformat()
 
 
-def _accept(actor, demand, **task):
-    now = utcnow()
-    fields = {
-        "title": "上门帮忙",
-        "starts_at": now - timedelta(hours=1),
-        "ends_at": now + timedelta(hours=2),
-        "claim_deadline": now + timedelta(hours=1),
-        "slots": 1,
-        "eligibility": "anyone",
-        "reward_xingan": 3,
-        **task,
-    }
-    return operations.accept_demand(actor=actor, demand_id=demand.id, task=fields)
-
-
 def test_demand_actions_by_staff_of_another_community_are_not_found(
-    board, api_as, make_demand, make_started_task, board_state
+    board, api_as, make_demand, make_started_task, unchanged
 ):
     demand = make_demand()
     outsider = api_as(board.outsider)
-    before = board_state()
-    out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}"))
-    out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不归我们管"}))
-    accept = task_body(board.community.id)
-    del accept["community_id"], accept["post"]
-    out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/accept", json=accept))
-    out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}/suggestions"))
-    out_of_scope(outsider.post("/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [1]}))
-    # Nor ask for help for one of its residents.
-    out_of_scope(
-        outsider.post(
-            "/api/v1/demands",
-            json={"category": "助老助残", "details": "帮忙", "requester_id": board.resident.id},
+    with unchanged():
+        out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}"))
+        out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不归我们管"}))
+        accept = task_body(board.community.id)
+        del accept["community_id"], accept["post"]
+        out_of_scope(outsider.post(f"/api/v1/demands/{demand.id}/accept", json=accept))
+        out_of_scope(outsider.get(f"/api/v1/demands/{demand.id}/suggestions"))
+        out_of_scope(outsider.post("/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [1]}))
+        # Nor ask for help for one of its residents.
+        out_of_scope(
+            outsider.post(
+                "/api/v1/demands",
+                json={"category": "助老助残", "details": "帮忙", "requester_id": board.resident.id},
+            )
         )
-    )
-    assert demand.id not in [d["id"] for d in outsider.get("/api/v1/demands").json["items"]]
-    assert board_state() == before
+        assert demand.id not in [d["id"] for d in outsider.get("/api/v1/demands").json["items"]]
 
 
 def test_decline_demand_out_of_scope_answers_like_a_missing_demand(board, api_as, make_demand):
@@ -70,75 +55,70 @@ def test_decline_demand_out_of_scope_answers_like_a_missing_demand(board, api_as
 
 @pytest.mark.parametrize("who", ["grid_worker", "resident"])
 def test_triage_demand_in_scope_without_the_role_is_forbidden(
-    board, api_as, make_demand, board_state, refused, who
+    board, api_as, make_demand, unchanged, refused, who
 ):
     """The grid worker (their grid) and the requester (their own) read the demand: in scope, so
     triaging it, which their role lacks, answers 403 rather than 404."""
     demand = make_demand()
     caller = api_as(getattr(board, who))
     assert caller.get(f"/api/v1/demands/{demand.id}").status_code == 200
-    before = board_state()
-    refused(
-        caller.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不需要了"}), 403, "forbidden"
-    )
-    accept = task_body(board.community.id)
-    del accept["community_id"], accept["post"]
-    refused(caller.post(f"/api/v1/demands/{demand.id}/accept", json=accept), 403, "forbidden")
-    assert board_state() == before
+    with unchanged():
+        refused(
+            caller.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": "不需要了"}), 403, "forbidden"
+        )
+        accept = task_body(board.community.id)
+        del accept["community_id"], accept["post"]
+        refused(caller.post(f"/api/v1/demands/{demand.id}/accept", json=accept), 403, "forbidden")
 
 
 def _done_demand(board, actor_of, make_demand, make_claim=None):
     demand = make_demand()
-    task = _accept(actor_of(board.staff), demand)
+    task = accept_begun(actor_of(board.staff), demand)
     board_ops.complete_task(actor=actor_of(board.staff), task_id=task.id)
     return demand
 
 
-def test_rate_demand_of_someone_else_is_not_found(board, api_as, actor_of, make_demand, board_state, refused):
+def test_rate_demand_of_someone_else_is_not_found(board, api_as, actor_of, make_demand, unchanged, refused):
     demand = _done_demand(board, actor_of, make_demand)
-    before = board_state()
-    for who in (board.neighbour, board.staff, board.grid_worker):
-        response = api_as(who).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1})
-        refused(response, 404, "demand_not_found")
-    assert board_state() == before
+    with unchanged():
+        for who in (board.neighbour, board.staff, board.grid_worker):
+            response = api_as(who).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1})
+            refused(response, 404, "demand_not_found")
 
 
-def test_rate_demand_before_done(board, api_as, actor_of, make_demand, board_state, refused):
+def test_rate_demand_before_done(board, api_as, actor_of, make_demand, unchanged, refused):
     open_demand = make_demand()
     accepted = make_demand()
-    _accept(actor_of(board.staff), accepted)
+    accept_begun(actor_of(board.staff), accepted)
     resident = api_as(board.resident)
-    before = board_state()
-    for demand in (open_demand, accepted):
-        refused(resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 5}), 409, "not_done")
-    assert board_state() == before
+    with unchanged():
+        for demand in (open_demand, accepted):
+            refused(resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 5}), 409, "not_done")
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, 4.5, 5.0, "5", True, None, 10**20])
 def test_rate_demand_outside_one_to_five_or_not_an_integer(
-    board, api_as, actor_of, make_demand, board_state, refused, fresh, rating
+    board, api_as, actor_of, make_demand, unchanged, refused, fresh, rating
 ):
     demand = _done_demand(board, actor_of, make_demand)
-    before = board_state()
-    response = api_as(board.resident).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": rating})
-    assert "rating" in refused(response, 422, "validation_error")["errors"]
-    assert board_state() == before
+    with unchanged():
+        response = api_as(board.resident).post(f"/api/v1/demands/{demand.id}/rating", json={"rating": rating})
+        assert "rating" in refused(response, 422, "validation_error")["errors"]
     assert fresh(Demand, demand.id).rated_at is None
 
 
 def test_rate_demand_without_rating_or_with_long_comment(
-    board, api_as, actor_of, make_demand, board_state, refused
+    board, api_as, actor_of, make_demand, unchanged, refused
 ):
     demand = _done_demand(board, actor_of, make_demand)
     resident = api_as(board.resident)
-    before = board_state()
-    for body, field in (({}, "rating"), ({"rating": 4, "comment": "好" * 501}, "comment")):
-        response = resident.post(f"/api/v1/demands/{demand.id}/rating", json=body)
-        assert field in refused(response, 422, "validation_error")["errors"]
-    assert board_state() == before
+    with unchanged():
+        for body, field in (({}, "rating"), ({"rating": 4, "comment": "好" * 501}, "comment")):
+            response = resident.post(f"/api/v1/demands/{demand.id}/rating", json=body)
+            assert field in refused(response, 422, "validation_error")["errors"]
 
 
-def test_rate_demand_twice(board, api_as, actor_of, make_demand, board_state, refused, fresh):
+def test_rate_demand_twice(board, api_as, actor_of, make_demand, unchanged, refused, fresh):
     demand = _done_demand(board, actor_of, make_demand)
     resident = api_as(board.resident)
     assert (
@@ -147,41 +127,40 @@ def test_rate_demand_twice(board, api_as, actor_of, make_demand, board_state, re
         ).status_code
         == 200
     )
-    before = board_state()
-    refused(resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1}), 409, "already_rated")
-    assert board_state() == before
+    with unchanged():
+        refused(
+            resident.post(f"/api/v1/demands/{demand.id}/rating", json={"rating": 1}), 409, "already_rated"
+        )
     assert (fresh(Demand, demand.id).rating, fresh(Demand, demand.id).comment) == (4, "不错")
 
 
 @pytest.mark.parametrize("state", ["accepted", "declined", "withdrawn", "done"])
-def test_withdraw_demand_no_longer_open(board, api_as, actor_of, make_demand, board_state, refused, state):
+def test_withdraw_demand_no_longer_open(board, api_as, actor_of, make_demand, unchanged, refused, state):
     staff = actor_of(board.staff)
     if state == "done":
         demand = _done_demand(board, actor_of, make_demand)
     else:
         demand = make_demand()
         if state == "accepted":
-            _accept(staff, demand)
+            accept_begun(staff, demand)
         elif state == "declined":
             operations.decline_demand(actor=staff, demand_id=demand.id, reason="不在服务范围")
         else:
             operations.withdraw_demand(actor=actor_of(board.resident), demand_id=demand.id)
-    before = board_state()
-    refused(api_as(board.resident).post(f"/api/v1/demands/{demand.id}/withdraw"), 409, "not_open")
-    assert board_state() == before
+    with unchanged():
+        refused(api_as(board.resident).post(f"/api/v1/demands/{demand.id}/withdraw"), 409, "not_open")
 
 
-def test_withdraw_demand_of_someone_else_is_not_found(board, api_as, make_demand, board_state, refused):
+def test_withdraw_demand_of_someone_else_is_not_found(board, api_as, make_demand, unchanged, refused):
     demand = make_demand()
-    before = board_state()
-    for who in (board.neighbour, board.staff):
-        refused(api_as(who).post(f"/api/v1/demands/{demand.id}/withdraw"), 404, "demand_not_found")
-    assert board_state() == before
+    with unchanged():
+        for who in (board.neighbour, board.staff):
+            refused(api_as(who).post(f"/api/v1/demands/{demand.id}/withdraw"), 404, "demand_not_found")
 
 
 @pytest.mark.parametrize("first", ["accept", "decline"])
 @pytest.mark.parametrize("second", ["accept", "decline"])
-def test_triage_demand_twice_is_not_open(board, api_as, make_demand, board_state, refused, first, second):
+def test_triage_demand_twice_is_not_open(board, api_as, make_demand, unchanged, refused, first, second):
     demand = make_demand()
     staff = api_as(board.staff)
     accept = {
@@ -194,79 +173,83 @@ def test_triage_demand_twice_is_not_open(board, api_as, make_demand, board_state
     bodies = {"accept": accept, "decline": {"reason": "人手不够"}}
     done = staff.post(f"/api/v1/demands/{demand.id}/{first}", json=bodies[first])
     assert done.status_code in (200, 201), done.json
-    before = board_state()
-    refused(
-        api_as(board.checker).post(f"/api/v1/demands/{demand.id}/{second}", json=bodies[second]),
-        409,
-        "not_open",
-    )
-    assert board_state() == before
+    with unchanged():
+        refused(
+            api_as(board.checker).post(f"/api/v1/demands/{demand.id}/{second}", json=bodies[second]),
+            409,
+            "not_open",
+        )
 
 
-def test_decline_demand_without_reason(board, api_as, make_demand, board_state, refused):
+def test_decline_demand_without_reason(board, api_as, make_demand, unchanged, refused):
     demand = make_demand()
     staff = api_as(board.staff)
-    before = board_state()
-    refused(staff.post(f"/api/v1/demands/{demand.id}/decline", json={}), 422, "validation_error")
-    refused(staff.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": " "}), 422, "reason_required")
-    assert board_state() == before
+    with unchanged():
+        refused(staff.post(f"/api/v1/demands/{demand.id}/decline", json={}), 422, "validation_error")
+        refused(
+            staff.post(f"/api/v1/demands/{demand.id}/decline", json={"reason": " "}), 422, "reason_required"
+        )
 
 
 def test_accept_demand_dispatched_to_ineligible_person_changes_nothing(
-    board, api_as, make_demand, board_state, refused, fresh
+    board, api_as, make_demand, unchanged, refused, fresh
 ):
     """The task, the demand's state and the offer are one transaction: a refused offer undoes all."""
     demand = make_demand()
-    before = board_state()
-    body = {
-        "title": "上门帮忙",
-        "starts_at": _at(24),
-        "ends_at": _at(26),
-        "slots": 1,
-        "eligibility": "residents",
-        "reward_xingan": 2,
-        "dispatch_person_id": board.stranger.id,
-    }
-    refused(
-        api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body), 404, "person_not_found"
-    )
-    assert board_state() == before
+    with unchanged():
+        body = {
+            "title": "上门帮忙",
+            "starts_at": _at(24),
+            "ends_at": _at(26),
+            "slots": 1,
+            "eligibility": "residents",
+            "reward_xingan": 2,
+            "dispatch_person_id": board.stranger.id,
+        }
+        refused(
+            api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body),
+            404,
+            "person_not_found",
+        )
     assert fresh(Demand, demand.id).state == "open"
 
 
-def test_accept_demand_with_past_deadline_changes_nothing(board, api_as, make_demand, board_state, refused):
+def test_accept_demand_with_past_deadline_changes_nothing(board, api_as, make_demand, unchanged, refused):
     demand = make_demand()
-    before = board_state()
-    body = {"title": "上门帮忙", "starts_at": _at(-2), "ends_at": _at(1), "slots": 1, "eligibility": "anyone"}
-    response = api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body)
-    assert "claim_deadline" in refused(response, 422, "deadline_passed")["errors"]
-    assert board_state() == before
+    with unchanged():
+        body = {
+            "title": "上门帮忙",
+            "starts_at": _at(-2),
+            "ends_at": _at(1),
+            "slots": 1,
+            "eligibility": "anyone",
+        }
+        response = api_as(board.staff).post(f"/api/v1/demands/{demand.id}/accept", json=body)
+        assert "claim_deadline" in refused(response, 422, "deadline_passed")["errors"]
 
 
 def test_request_help_by_grid_worker_for_resident_of_another_grid(
-    board, api_as, make_node, make_person, board_state, refused
+    board, api_as, make_node, make_person, unchanged, refused
 ):
     other_grid = make_node("grid", board.community)
     elsewhere = make_person(grid=other_grid)
     no_grid = make_person(community=board.community)
     grid_worker = api_as(board.grid_worker)
-    before = board_state()
-    for person in (elsewhere, no_grid, board.stranger):
-        body = {"category": "助老助残", "details": "帮忙买菜", "requester_id": person.id}
-        out_of_scope(grid_worker.post("/api/v1/demands", json=body))
-    assert board_state() == before
+    with unchanged():
+        for person in (elsewhere, no_grid, board.stranger):
+            body = {"category": "助老助残", "details": "帮忙买菜", "requester_id": person.id}
+            out_of_scope(grid_worker.post("/api/v1/demands", json=body))
 
 
-def test_request_help_by_resident_for_someone_else(board, api_as, board_state, refused):
+def test_request_help_by_resident_for_someone_else(board, api_as, unchanged, refused):
     resident = api_as(board.resident)
-    before = board_state()
-    for person in (board.neighbour, board.stranger):
-        body = {"category": "助老助残", "details": "帮邻居问一下", "requester_id": person.id}
-        response = resident.post("/api/v1/demands", json=body)
-        assert response.status_code in (403, 404), response.json
-        assert response.mimetype == "application/problem+json"
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json["detail"]), response.json
-    assert board_state() == before
+    with unchanged():
+        for person in (board.neighbour, board.stranger):
+            body = {"category": "助老助残", "details": "帮邻居问一下", "requester_id": person.id}
+            response = resident.post("/api/v1/demands", json=body)
+            assert response.status_code in (403, 404), response.json
+            assert response.mimetype == "application/problem+json"
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json["detail"]), response.json
 
 
 @pytest.mark.parametrize(
@@ -281,18 +264,18 @@ def test_request_help_by_resident_for_someone_else(board, api_as, board_state, r
     ],
     ids=case_id,
 )
-def test_request_help_with_invalid_fields(board, api_as, board_state, refused, body, field):
-    before = board_state()
-    response = api_as(board.resident).post("/api/v1/demands", json=body)
-    assert field in refused(response, 422, "validation_error")["errors"]
-    assert board_state() == before
+def test_request_help_with_invalid_fields(board, api_as, unchanged, refused, body, field):
+    with unchanged():
+        response = api_as(board.resident).post("/api/v1/demands", json=body)
+        assert field in refused(response, 422, "validation_error")["errors"]
 
 
-def test_request_help_with_blank_details(board, api_as, board_state, refused):
-    before = board_state()
-    response = api_as(board.resident).post("/api/v1/demands", json={"category": "助老助残", "details": "   "})
-    assert "details" in refused(response, 422, "details_required")["errors"]
-    assert board_state() == before
+def test_request_help_with_blank_details(board, api_as, unchanged, refused):
+    with unchanged():
+        response = api_as(board.resident).post(
+            "/api/v1/demands", json={"category": "助老助残", "details": "   "}
+        )
+        assert "details" in refused(response, 422, "details_required")["errors"]
 
 
 def _resource_body(community, **overrides):
@@ -305,26 +288,23 @@ def _resource_body(community, **overrides):
 
 
 @pytest.mark.parametrize("who", ["resident", "grid_worker", "stranger"])
-def test_declare_resource_by_someone_not_a_reported_member(board, api_as, board_state, refused, who):
-    before = board_state()
-    response = api_as(getattr(board, who)).post("/api/v1/resources", json=_resource_body(board.community))
-    refused(response, 403, "not_eligible")
-    assert board_state() == before
+def test_declare_resource_by_someone_not_a_reported_member(board, api_as, unchanged, refused, who):
+    with unchanged():
+        response = api_as(getattr(board, who)).post("/api/v1/resources", json=_resource_body(board.community))
+        refused(response, 403, "not_eligible")
 
 
-def test_declare_resource_for_unit_by_someone_not_its_admin(board, api_as, board_state, refused):
-    before = board_state()
-    body = _resource_body(board.community, unit_id=board.unit.id)
-    refused(api_as(board.member).post("/api/v1/resources", json=body), 403, "forbidden")
-    assert board_state() == before
+def test_declare_resource_for_unit_by_someone_not_its_admin(board, api_as, unchanged, refused):
+    with unchanged():
+        body = _resource_body(board.community, unit_id=board.unit.id)
+        refused(api_as(board.member).post("/api/v1/resources", json=body), 403, "forbidden")
 
 
-def test_declare_resource_for_unit_not_reported_to_community(board, api_as, make_node, board_state, refused):
+def test_declare_resource_for_unit_not_reported_to_community(board, api_as, make_node, unchanged, refused):
     elsewhere = make_node("community")
-    before = board_state()
-    body = _resource_body(elsewhere, unit_id=board.unit.id)
-    refused(api_as(board.unit_admin).post("/api/v1/resources", json=body), 403, "not_eligible")
-    assert board_state() == before
+    with unchanged():
+        body = _resource_body(elsewhere, unit_id=board.unit.id)
+        refused(api_as(board.unit_admin).post("/api/v1/resources", json=body), 403, "not_eligible")
 
 
 @pytest.mark.parametrize(
@@ -340,23 +320,21 @@ def test_declare_resource_for_unit_not_reported_to_community(board, api_as, make
     ],
     ids=case_id,
 )
-def test_declare_resource_with_invalid_fields(board, api_as, board_state, refused, overrides, field):
-    before = board_state()
-    response = api_as(board.member).post(
-        "/api/v1/resources", json=_resource_body(board.community, **overrides)
-    )
-    assert field in refused(response, 422, "validation_error")["errors"]
-    assert board_state() == before
+def test_declare_resource_with_invalid_fields(board, api_as, unchanged, refused, overrides, field):
+    with unchanged():
+        response = api_as(board.member).post(
+            "/api/v1/resources", json=_resource_body(board.community, **overrides)
+        )
+        assert field in refused(response, 422, "validation_error")["errors"]
 
 
-def test_retire_resource_of_someone_else(board, api_as, actor_of, board_state, refused):
+def test_retire_resource_of_someone_else(board, api_as, actor_of, unchanged, refused):
     resource = operations.declare_resource(
         actor=actor_of(board.member), community_id=board.community.id, category="助老助残", description="理发"
     )
-    before = board_state()
-    out_of_scope(api_as(board.resident).post(f"/api/v1/resources/{resource.id}/retire"))
-    out_of_scope(api_as(board.outsider).post(f"/api/v1/resources/{resource.id}/retire"))
-    assert board_state() == before
+    with unchanged():
+        out_of_scope(api_as(board.resident).post(f"/api/v1/resources/{resource.id}/retire"))
+        out_of_scope(api_as(board.outsider).post(f"/api/v1/resources/{resource.id}/retire"))
 
 
 def _member_resource(board, actor_of, community=None):
@@ -369,58 +347,54 @@ def _member_resource(board, actor_of, community=None):
 
 
 def test_create_project_with_resource_of_another_community(
-    board, api_as, actor_of, make_demand, board_state, refused
+    board, api_as, actor_of, make_demand, unchanged, refused
 ):
     demand = make_demand()
     ours = _member_resource(board, actor_of)
     # The member lives in the other community, so may offer something there too.
     theirs = _member_resource(board, actor_of, board.other)
-    before = board_state()
-    body = {"demand_id": demand.id, "resource_ids": [ours.id, theirs.id]}
-    problem = refused(api_as(board.staff).post("/api/v1/projects", json=body), 422, "resource_unavailable")
-    assert str(theirs.id) in problem["errors"]["resource_ids"][0]
-    assert board_state() == before
+    with unchanged():
+        body = {"demand_id": demand.id, "resource_ids": [ours.id, theirs.id]}
+        problem = refused(
+            api_as(board.staff).post("/api/v1/projects", json=body), 422, "resource_unavailable"
+        )
+        assert str(theirs.id) in problem["errors"]["resource_ids"][0]
 
 
 def test_create_project_with_retired_or_unknown_resource(
-    board, api_as, actor_of, make_demand, board_state, refused
+    board, api_as, actor_of, make_demand, unchanged, refused
 ):
     demand = make_demand()
     retired = _member_resource(board, actor_of)
     operations.retire_resource(actor=actor_of(board.member), resource_id=retired.id)
-    before = board_state()
-    for ids in ([retired.id], [retired.id + 10_000]):
-        response = api_as(board.staff).post(
-            "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": ids}
-        )
-        refused(response, 422, "resource_unavailable")
-    assert board_state() == before
+    with unchanged():
+        for ids in ([retired.id], [retired.id + 10_000]):
+            response = api_as(board.staff).post(
+                "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": ids}
+            )
+            refused(response, 422, "resource_unavailable")
 
 
-def test_create_project_twice_for_a_demand(board, api_as, actor_of, make_demand, board_state, refused):
+def test_create_project_twice_for_a_demand(board, api_as, actor_of, make_demand, unchanged, refused):
     demand = make_demand()
     resource = _member_resource(board, actor_of)
     body = {"demand_id": demand.id, "resource_ids": [resource.id]}
     assert api_as(board.staff).post("/api/v1/projects", json=body).status_code == 201
-    before = board_state()
-    refused(api_as(board.checker).post("/api/v1/projects", json=body), 409, "project_exists")
-    assert board_state() == before
+    with unchanged():
+        refused(api_as(board.checker).post("/api/v1/projects", json=body), 409, "project_exists")
 
 
 @pytest.mark.parametrize("state", ["declined", "withdrawn"])
-def test_create_project_for_a_closed_demand(
-    board, api_as, actor_of, make_demand, board_state, refused, state
-):
+def test_create_project_for_a_closed_demand(board, api_as, actor_of, make_demand, unchanged, refused, state):
     demand = make_demand()
     if state == "declined":
         operations.decline_demand(actor=actor_of(board.staff), demand_id=demand.id, reason="不受理")
     else:
         operations.withdraw_demand(actor=actor_of(board.resident), demand_id=demand.id)
     resource = _member_resource(board, actor_of)
-    before = board_state()
-    body = {"demand_id": demand.id, "resource_ids": [resource.id]}
-    refused(api_as(board.staff).post("/api/v1/projects", json=body), 409, "demand_closed")
-    assert board_state() == before
+    with unchanged():
+        body = {"demand_id": demand.id, "resource_ids": [resource.id]}
+        refused(api_as(board.staff).post("/api/v1/projects", json=body), 409, "demand_closed")
 
 
 @pytest.mark.parametrize(
@@ -433,24 +407,22 @@ def test_create_project_for_a_closed_demand(
     ],
     ids=case_id,
 )
-def test_create_project_with_invalid_resources(board, api_as, make_demand, board_state, refused, body, field):
+def test_create_project_with_invalid_resources(board, api_as, make_demand, unchanged, refused, body, field):
     demand = make_demand()
-    before = board_state()
-    response = api_as(board.staff).post("/api/v1/projects", json={"demand_id": demand.id, **body})
-    assert field in refused(response, 422, "validation_error")["errors"]
-    assert board_state() == before
+    with unchanged():
+        response = api_as(board.staff).post("/api/v1/projects", json={"demand_id": demand.id, **body})
+        assert field in refused(response, 422, "validation_error")["errors"]
 
 
-def test_create_project_by_resident_or_member_is_refused(board, api_as, actor_of, make_demand, board_state):
+def test_create_project_by_resident_or_member_is_refused(board, api_as, actor_of, make_demand, unchanged):
     demand = make_demand()
     resource = _member_resource(board, actor_of)
-    before = board_state()
-    for who in (board.member, board.neighbour):
-        response = api_as(who).post(
-            "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [resource.id]}
-        )
-        out_of_scope(response)
-    assert board_state() == before
+    with unchanged():
+        for who in (board.member, board.neighbour):
+            response = api_as(who).post(
+                "/api/v1/projects", json={"demand_id": demand.id, "resource_ids": [resource.id]}
+            )
+            out_of_scope(response)
 
 
 def test_read_project_by_another_resident_is_not_found(board, api_as, actor_of, make_demand, refused):

@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from points.evaluation import operations as evaluation
 from points.people import operations as people_ops
+from tests.builders import award_points
 
 _keys = itertools.count(1)
 
@@ -19,23 +21,46 @@ IN_Q4 = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
 AFTER_Q3 = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
 
 
+def open_quarter(world, key: str = "2026-Q3", now: datetime = AFTER_Q3, *, actor=None, **more):
+    """The world's staff (or `actor`) open the notice of community A's 兴安分 quarter `key` (Q3
+    2026, just after it ended, unless told); `more`: `notice_days=`."""
+    return evaluation.open_notice(
+        actor=actor or world.staff_actor,
+        community_id=world.a.id,
+        kind="xingan",
+        period_type="quarter",
+        key=key,
+        now=now,
+        **more,
+    )
+
+
+def deduct(world, points: int, reason: str, evidence: str = "签到表"):
+    """The world's staff ask to deduct `points` of party member M1's 2026 stars."""
+    return evaluation.request_deduction(
+        actor=world.staff_actor,
+        person_id=world.m1.id,
+        year=2026,
+        points=points,
+        reason=reason,
+        evidence=evidence,
+    )
+
+
 @pytest.fixture
 def give(app):
     """`give(person, amount, kind=, now=, unit=)`: an award that posts at once."""
-    from points.ledger import operations as ledger
 
     def make(person, amount: int, *, kind: str = "xingan", now: datetime = IN_Q3, unit=None, community=None):
         recipient = ("unit", unit.id) if unit is not None else ("person", person.id)
-        return ledger.request_award(
-            community_id=(community.id if community is not None else person.community_id),
+        return award_points(
+            community.id if community is not None else person.community_id,
+            recipient[1],
+            amount,
+            f"evaluation-test:{next(_keys)}",
             recipient_type=recipient[0],
-            recipient_id=recipient[1],
             kind=kind,
-            amount=amount,
             reason="task_award",
-            proof="claim",
-            idempotency_key=f"evaluation-test:{next(_keys)}",
-            auto_post=True,
             now=now,
         )
 

@@ -3,12 +3,10 @@ with an objection answered and the period frozen, deductions and appeals."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from points.evaluation.models import Period
-from tests.evaluation.conftest import AFTER_Q3
+from tests.evaluation.conftest import open_quarter
 
 
 @pytest.fixture
@@ -111,17 +109,8 @@ def test_deduction_and_appeal_through_the_api(scored, api_as):
 
 
 def test_freeze_through_the_api_after_the_notice(scored, api_as, app):
-    from points.evaluation import operations
 
-    period = operations.open_notice(
-        actor=scored.staff_actor,
-        community_id=scored.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        notice_days=1,
-        now=AFTER_Q3 - timedelta(days=0),
-    )
+    period = open_quarter(scored, notice_days=1)
     assert isinstance(period, Period)
     frozen = api_as(scored.staff).post(f"/api/v1/evaluation/periods/{period.id}/freeze")
     assert frozen.status_code == 200, frozen.json

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from points.evaluation import operations
-from tests.evaluation.conftest import IN_Q3
+from tests.evaluation.conftest import IN_Q3, deduct
 
 
 @pytest.fixture
@@ -18,14 +18,7 @@ def year(town, serve, make_person, make_unit):
     operations.exempt_member(
         actor=town.staff_actor, person_id=town.m2.id, year=2026, reason="年逾八十，行动不便"
     )
-    deduction = operations.request_deduction(
-        actor=town.staff_actor,
-        person_id=town.m1.id,
-        year=2026,
-        points=5,
-        reason="无故缺席组织生活",
-        evidence="签到表",
-    )
+    deduction = deduct(town, 5, "无故缺席组织生活")
     operations.act_on_deduction(actor=town.staff2_actor, deduction_id=deduction.id, action="approve")
     from points.auth.current import actor_for
 

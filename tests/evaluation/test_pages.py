@@ -13,22 +13,14 @@ from sqlmodel import select
 
 from points.evaluation import operations
 from points.evaluation.models import Objection
-from tests.evaluation.conftest import AFTER_Q3
+from tests.evaluation.conftest import deduct, open_quarter
 
 
 @pytest.fixture
 def noticed(town, give):
     give(town.r1, 30)
     give(town.r2, 20)
-    period = operations.open_notice(
-        actor=town.staff_actor,
-        community_id=town.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        notice_days=60,
-        now=AFTER_Q3,
-    )
+    period = open_quarter(town, notice_days=60)
     town.period = period
     return town
 
@@ -105,9 +97,7 @@ def test_periods_page_opens_a_notice(town, give, page_as):
 
 def test_my_stars_page_shows_deductions_with_an_appeal(town, give, page_as):
     give(town.m1, 60, kind="hongsong")
-    deduction = operations.request_deduction(
-        actor=town.staff_actor, person_id=town.m1.id, year=2026, points=3, reason="迟到", evidence="记录"
-    )
+    deduction = deduct(town, 3, "迟到", "记录")
     operations.act_on_deduction(actor=town.staff2_actor, deduction_id=deduction.id, action="approve")
 
     html = page_as(town.m1).get("/evaluation/me").get_data(as_text=True)

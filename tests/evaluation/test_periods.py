@@ -15,21 +15,9 @@ from points.evaluation.queries import period_rows, period_span, snapshot_rows
 from points.evaluation.transitions import allowed_actions
 from points.ledger import operations as ledger
 from points.ledger.queries import earnings_stmt
-from tests.evaluation.conftest import AFTER_Q3, IN_Q4
+from tests.evaluation.conftest import AFTER_Q3, IN_Q4, open_quarter
 
 NOTICE_OVER = AFTER_Q3 + timedelta(days=8)
-
-
-def _open(town, **kw):
-    return ops.open_notice(
-        actor=town.staff_actor,
-        community_id=town.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        now=AFTER_Q3,
-        **kw,
-    )
 
 
 def _refused(code, call, *args, **kw):
@@ -49,26 +37,23 @@ def test_open_notice_refuses_an_unfinished_period_and_a_second_notice(town):
         key="2026-Q4",
         now=AFTER_Q3,
     )
-    _open(town)
-    _refused("duplicate", _open, town)
-    _refused(
-        "not_found",
-        ops.open_notice,
-        actor=town.b_staff_actor,
-        community_id=town.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        now=AFTER_Q3,
+    open_quarter(town)
+    _refused("duplicate", open_quarter, town)
+    _refused("not_found", open_quarter, town, actor=town.b_staff_actor)
+
+
+def _objected(town, give, by, about, text: str):
+    """R1 was given 30 points in Q3, the quarter's notice is open, and `by` objects to `about`'s
+    line: (period, objection)."""
+    give(town.r1, 30)
+    period = open_quarter(town)
+    return period, ops.file_objection(
+        actor=by, period_id=period.id, subject_id=about.id, text=text, now=AFTER_Q3
     )
 
 
 def test_objection_states_open_then_upheld_or_rejected_once(town, give, actor_of):
-    give(town.r1, 30)
-    period = _open(town)
-    objection = ops.file_objection(
-        actor=actor_of(town.r2), period_id=period.id, subject_id=town.r1.id, text="他那天不在", now=AFTER_Q3
-    )
+    _, objection = _objected(town, give, actor_of(town.r2), town.r1, "他那天不在")
     assert objection.state == "open"
     assert allowed_actions(town.staff_actor, objection) == ["uphold", "reject"]
     assert allowed_actions(actor_of(town.r2), objection) == []
@@ -103,33 +88,25 @@ def test_objection_states_open_then_upheld_or_rejected_once(town, give, actor_of
 
 def test_objections_only_from_the_community_during_notice(town, give, actor_of):
     give(town.r1, 30)
-    period = _open(town)
-    _refused(
-        "not_in_community",
-        ops.file_objection,
-        actor=actor_of(town.rb),
-        period_id=period.id,
-        subject_id=town.r1.id,
-        text="异议",
-        now=AFTER_Q3,
-    )
-    _refused(
-        "not_in_notice",
-        ops.file_objection,
-        actor=actor_of(town.r2),
-        period_id=period.id,
-        subject_id=town.r1.id,
-        text="异议",
-        now=NOTICE_OVER,
-    )
+    period = open_quarter(town)
+    # Another community's resident during the notice; one of the community after it.
+    for code, person, now in (
+        ("not_in_community", town.rb, AFTER_Q3),
+        ("not_in_notice", town.r2, NOTICE_OVER),
+    ):
+        _refused(
+            code,
+            ops.file_objection,
+            actor=actor_of(person),
+            period_id=period.id,
+            subject_id=town.r1.id,
+            text="异议",
+            now=now,
+        )
 
 
 def test_freeze_waits_for_the_notice_and_every_answer(town, give, actor_of):
-    give(town.r1, 30)
-    period = _open(town)
-    objection = ops.file_objection(
-        actor=actor_of(town.r2), period_id=period.id, subject_id=town.r1.id, text="分数不对", now=AFTER_Q3
-    )
+    period, objection = _objected(town, give, actor_of(town.r2), town.r1, "分数不对")
     _refused("notice_running", ops.freeze_period, actor=town.staff_actor, period_id=period.id, now=AFTER_Q3)
     _refused(
         "objections_open", ops.freeze_period, actor=town.staff_actor, period_id=period.id, now=NOTICE_OVER
@@ -149,15 +126,7 @@ def test_freeze_waits_for_the_notice_and_every_answer(town, give, actor_of):
 def test_upheld_objection_asks_the_ledger_for_a_correction_a_second_person_approves(
     town, give, actor_of, sess
 ):
-    give(town.r1, 30)
-    period = _open(town)
-    objection = ops.file_objection(
-        actor=actor_of(town.r3),
-        period_id=period.id,
-        subject_id=town.r3.id,
-        text="漏记了我 8 分",
-        now=AFTER_Q3,
-    )
+    period, objection = _objected(town, give, actor_of(town.r3), town.r3, "漏记了我 8 分")
     ops.answer_objection(
         actor=town.staff_actor,
         objection_id=objection.id,
@@ -181,14 +150,7 @@ def test_upheld_objection_asks_the_ledger_for_a_correction_a_second_person_appro
     frozen = {r["person_id"]: r["points"] for r in snapshot_rows(period.id)}
     assert frozen == {town.r1.id: 30, town.r3.id: 8}
     # Counted in the frozen quarter, so not again in the quarter it posted in.
-    q4 = ops.open_notice(
-        actor=town.staff_actor,
-        community_id=town.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q4",
-        now=IN_Q4 + timedelta(days=90),
-    )
+    q4 = open_quarter(town, "2026-Q4", IN_Q4 + timedelta(days=90))
     assert period_rows(q4) == []
     actions = sess.execute(
         sa.select(AuditEntry.action).where(AuditEntry.action.like("evaluation.%"))
@@ -204,7 +166,7 @@ def test_upheld_objection_asks_the_ledger_for_a_correction_a_second_person_appro
 def test_a_reversal_after_freezing_changes_the_next_period_not_the_frozen_one(town, give, sess):
     award = give(town.r1, 30)
     give(town.r2, 20)
-    period = _open(town)
+    period = open_quarter(town)
     ops.freeze_period(actor=town.staff_actor, period_id=period.id, now=NOTICE_OVER)
     before = snapshot_rows(period.id)
 

@@ -10,14 +10,14 @@ from points.evaluation import operations as ops
 from points.evaluation.queries import person_rating
 from points.evaluation.stars import rate
 from points.evaluation.transitions import allowed_actions
+from tests.conftest import settings
+from tests.evaluation.conftest import deduct
 
 
 @pytest.fixture
 def hundred(app):
-    before = app.config["EVALUATION_STAR_SCHEME"]
-    app.config["EVALUATION_STAR_SCHEME"] = "hundred"
-    yield
-    app.config["EVALUATION_STAR_SCHEME"] = before
+    with settings(app, EVALUATION_STAR_SCHEME="hundred"):
+        yield
 
 
 def test_hundred_scheme_bands(app, hundred):
@@ -59,14 +59,7 @@ def test_exempt_member_shows_as_exempt_not_a_low_score(town, give):
 
 def test_deduction_needs_a_second_staff_member_and_can_be_appealed(town, give, actor_of, hundred):
     give(town.m1, 100, kind="hongsong")
-    deduction = ops.request_deduction(
-        actor=town.staff_actor,
-        person_id=town.m1.id,
-        year=2026,
-        points=5,
-        reason="无故缺席",
-        evidence="签到表",
-    )
+    deduction = deduct(town, 5, "无故缺席")
     assert person_rating(town.m1, 2026)["score"] == 80  # pending: not counted yet
     assert allowed_actions(town.staff_actor, deduction) == []
     with pytest.raises(DomainError) as own:
@@ -99,12 +92,8 @@ def test_deduction_needs_a_second_staff_member_and_can_be_appealed(town, give, a
 
 def test_deduction_refusals(town):
     with pytest.raises(DomainError) as too_much:
-        ops.request_deduction(
-            actor=town.staff_actor, person_id=town.m1.id, year=2026, points=50, reason="x", evidence="y"
-        )
+        deduct(town, 50, "x", "y")
     assert too_much.value.code == "invalid_points"
     with pytest.raises(DomainError) as no_evidence:
-        ops.request_deduction(
-            actor=town.staff_actor, person_id=town.m1.id, year=2026, points=5, reason="x", evidence=" "
-        )
+        deduct(town, 5, "x", " ")
     assert no_evidence.value.code == "text_required"

@@ -13,17 +13,15 @@ from points.evaluation import operations
 from points.evaluation.models import YearRating
 from points.ledger.models import Transfer
 from points.ledger.queries import balances_of_person
+from tests.conftest import settings
 
 NEW_YEAR = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 01:30 on 1 January 2027 in Asia/Shanghai
 
 
 @pytest.fixture
 def expiring(app):
-    before = app.config["EVALUATION_EXPIRING_KINDS"], app.config["EVALUATION_SETTLEMENT_BATCH"]
-    app.config["EVALUATION_EXPIRING_KINDS"] = "xingan"
-    app.config["EVALUATION_SETTLEMENT_BATCH"] = 2
-    yield
-    app.config["EVALUATION_EXPIRING_KINDS"], app.config["EVALUATION_SETTLEMENT_BATCH"] = before
+    with settings(app, EVALUATION_EXPIRING_KINDS="xingan", EVALUATION_SETTLEMENT_BATCH=2):
+        yield
 
 
 def _state(sess):

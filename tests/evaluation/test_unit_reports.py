@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from points.evaluation import operations
-from tests.evaluation.conftest import AFTER_Q3, IN_Q3
+from tests.evaluation.conftest import AFTER_Q3, IN_Q3, open_quarter
 
 IN_SEPTEMBER = datetime(2026, 9, 12, 2, 0, tzinfo=UTC)
 
@@ -80,14 +80,7 @@ def test_bad_input_is_a_clear_refusal(served, page_as):
 
 @pytest.fixture
 def frozen(served):
-    period = operations.open_notice(
-        actor=served.staff_actor,
-        community_id=served.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        now=AFTER_Q3,
-    )
+    period = open_quarter(served)
     operations.freeze_period(actor=served.staff_actor, period_id=period.id, now=AFTER_Q3 + timedelta(days=30))
     served.period = period
     return served
@@ -134,14 +127,7 @@ def test_statements_are_only_of_the_units_members_and_only_frozen(frozen, page_a
 
 
 def test_a_period_in_notice_has_no_statements(served, page_as):
-    period = operations.open_notice(
-        actor=served.staff_actor,
-        community_id=served.a.id,
-        kind="xingan",
-        period_type="quarter",
-        key="2026-Q3",
-        now=AFTER_Q3,
-    )
+    period = open_quarter(served)
     admin = page_as(served.unit_admin)
     assert "2026-Q3" not in admin.get("/evaluation/unit-statements").get_data(as_text=True)
     assert admin.get(f"/evaluation/unit-statements?period_id={period.id}").status_code == 404

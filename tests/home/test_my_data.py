@@ -11,27 +11,17 @@ import sqlalchemy as sa
 
 from points.audit.models import AuditEntry
 from points.db import session
-from points.ledger import operations as ledger
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
 from points.notices.models import NoticeKind
 from points.notices.operations import NewNotice, notify
 from points.onboarding.operations import give_consent
 from points.people.models import Person
+from tests.builders import award_points
 
 
 def award(person, amount=7):
-    ledger.request_award(
-        community_id=person.community_id,
-        recipient_type="person",
-        recipient_id=person.id,
-        kind="xingan",
-        amount=amount,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key=f"my-data:{person.id}:{amount}",
-        auto_post=True,
-    )
+    award_points(person.community_id, person.id, amount, f"my-data:{person.id}:{amount}")
 
 
 def test_my_data_holds_every_section_and_no_secret(make_person, api_as):

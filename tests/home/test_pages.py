@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from points.board import operations as board
-from points.checkin import operations as checkin
 from points.db import utcnow
 from points.demands import operations as demands
 from points.org import operations as org
+from tests.builders import running_activity
 
 
 def test_home_shows_profile_party_status_roles_and_balances(town, page_as):
@@ -40,21 +40,26 @@ def test_home_lists_roles_and_the_confirmation_link_for_staff(town, page_as):
     assert "监督小组" in supervisor and "双报到确认" not in supervisor
 
 
-def test_home_lists_what_waits_for_the_person(town, page_as, actor_of, save):
-    staff = actor_of(town.staff)
+def _posted_for_tomorrow(staff, town, title: str, category: str, slots: int):
+    """A task of the town's community, posted by `staff`, for two hours tomorrow; 5 兴安分."""
     now = utcnow()
-    task = board.create_task(
+    return board.create_task(
         actor=staff,
         community_id=town.community.id,
-        title="陪老人看病",
-        category="便民服务",
+        title=title,
+        category=category,
         starts_at=now + timedelta(days=1),
         ends_at=now + timedelta(days=1, hours=2),
-        slots=2,
+        slots=slots,
         eligibility="anyone",
         reward_xingan=5,
         post=True,
     )
+
+
+def test_home_lists_what_waits_for_the_person(town, page_as, actor_of, save):
+    staff = actor_of(town.staff)
+    task = _posted_for_tomorrow(staff, town, "陪老人看病", "便民服务", slots=2)
     board.dispatch_task(actor=staff, task_id=task.id, person_id=town.resident.id)
     save()
     html = page_as(town.resident).get("/").get_data(as_text=True)
@@ -70,28 +75,11 @@ def test_home_needs_login(client):
 def test_dashboard_counts_for_staff(town, page_as, actor_of, save):
     staff = actor_of(town.staff)
     now = utcnow()
-    board.create_task(
-        actor=staff,
-        community_id=town.community.id,
-        title="张榜中",
-        category="环境整治",
-        starts_at=now + timedelta(days=1),
-        ends_at=now + timedelta(days=1, hours=2),
-        slots=3,
-        eligibility="anyone",
-        reward_xingan=5,
-        post=True,
-    )
+    _posted_for_tomorrow(staff, town, "张榜中", "环境整治", slots=3)
     demands.request_help(actor=actor_of(town.resident), category="便民服务", details="修路灯")
     station = org.create_station(actor=None, node_id=town.community.id, kind="station", name="红松服务站")
-    checkin.create_activity(
-        actor=staff,
-        station_id=station.id,
-        title="今日值班",
-        starts_at=now - timedelta(minutes=5),
-        ends_at=now + timedelta(minutes=30),
-        hourly_rate=10,
-        now=now,
+    running_activity(
+        staff, station.id, "今日值班", began=timedelta(minutes=5), ends_in=timedelta(minutes=30), now=now
     )
     save()
     html = page_as(town.staff).get("/staff").data.decode()

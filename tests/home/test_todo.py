@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from points.board import operations as board_ops
-from points.db import session, utcnow
-from points.demands import operations as demand_ops
+from points.db import session
 from tests.board.conftest import board, make_claim, make_started_task, make_task  # noqa: F401
-from tests.demands.conftest import make_demand  # noqa: F401
+from tests.demands.conftest import accept_begun, make_demand  # noqa: F401
 
 
 def test_home_lists_what_waits_for_me(
@@ -19,22 +16,8 @@ def test_home_lists_what_waits_for_me(
     board_ops.dispatch_task(actor=staff, task_id=make_task(title="扫雪").id, person_id=board.resident.id)
     make_claim(make_started_task(title="读报"), board.resident)
     demand = make_demand(details="帮忙买菜")
-    start = utcnow() - timedelta(hours=1)
-    task = demand_ops.accept_demand(
-        actor=staff,
-        demand_id=demand.id,
-        task={
-            "title": "买菜",
-            "description": "周末",
-            "place": "三号楼",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=3),
-            "claim_deadline": start + timedelta(hours=2),
-            "slots": 1,
-            "eligibility": "anyone",
-            "reward_hongsong": 0,
-            "reward_xingan": 5,
-        },
+    task = accept_begun(
+        staff, demand, title="买菜", description="周末", place="三号楼", reward_hongsong=0, reward_xingan=5
     )
     board_ops.complete_task(actor=staff, task_id=task.id)
     session().commit()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import pytest
 
-from points.people import operations as people_ops
+from tests.builders import award_points
 
 _keys = itertools.count(1)
 
@@ -18,43 +17,28 @@ def key():
 
 
 @pytest.fixture
-def world(make_node, make_person, make_unit, actor_of):
-    community = make_node("community")
-    other = make_node("community")
-    staff = make_person(community=community, roles=[("staff", community)])
-    checker = make_person(community=community, roles=[("staff", community)])
-    outsider = make_person(community=other, roles=[("staff", other)])
-    resident = make_person(community=community)
-    member = make_person(community=community, is_party_member=True)
-    # A party member earns 红松分 once their report to the community is confirmed (双报到).
-    registration = people_ops.request_registration(
-        actor=actor_of(member), kind="member", community_id=community.id
-    )
-    people_ops.decide_registration(actor=actor_of(staff), registration_id=registration.id, confirm=True)
-    unit = make_unit()
-    return SimpleNamespace(
-        community=community,
-        other=other,
-        staff=staff,
-        checker=checker,
-        outsider=outsider,
-        resident=resident,
-        member=member,
-        unit=unit,
-        staff_actor=actor_of(staff),
-        checker_actor=actor_of(checker),
-        outsider_actor=actor_of(outsider),
-    )
+def world(make_world, make_unit):
+    """The shared world (`make_world`) and a work unit."""
+    world = make_world()
+    world.unit = make_unit()
+    return world
 
 
-PROOFS = {"task_award": "claim", "checkin_award": "checkin", "manual_award": "discretion"}
+def award_body(world) -> dict:
+    """What staff send to ask for a discretionary award of 5 兴安分 to the world's resident."""
+    return {
+        "community_id": world.community.id,
+        "person_id": world.resident.id,
+        "kind": "xingan",
+        "amount": 5,
+        "memo": "扫雪除冰",
+    }
 
 
 @pytest.fixture
 def award(world, key):
     """`award(amount, person=, unit=, kind=, reason=, auto=, requested_by=, memo=, now=, key=)`:
     an award from the world's community pool (to its resident unless told), through the ledger."""
-    from points.ledger import operations as ops
 
     def make(
         amount=10,
@@ -71,17 +55,16 @@ def award(world, key):
         community=None,
     ):
         recipient = ("unit", unit.id) if unit else ("person", (person or world.resident).id)
-        return ops.request_award(
-            community_id=(community or world.community).id,
+        return award_points(
+            (community or world.community).id,
+            recipient[1],
+            amount,
+            key or next_key(),
             recipient_type=recipient[0],
-            recipient_id=recipient[1],
             kind=kind,
-            amount=amount,
             reason=reason,
-            proof=PROOFS[reason],
-            idempotency_key=key or next_key(),
-            requested_by_id=requested_by.id if requested_by else None,
             auto_post=auto,
+            requested_by_id=requested_by.id if requested_by else None,
             memo=memo,
             now=now,
         )
@@ -92,10 +75,10 @@ def award(world, key):
 
 @pytest.fixture
 def spend(world, key):
-    """`spend(amount, person=, memo=)`: a redemption of 兴安分 at the world's community store."""
+    """`spend(amount, person=, memo=, now=)`: a redemption of 兴安分 at the world's community store."""
     from points.ledger import spending
 
-    def make(amount, *, person=None, memo=""):
+    def make(amount, *, person=None, memo="", now=None):
         return spending.spend(
             community_id=world.community.id,
             payer_type="person",
@@ -104,6 +87,7 @@ def spend(world, key):
             amount=amount,
             idempotency_key=key(),
             memo=memo,
+            now=now,
         )
 
     return make

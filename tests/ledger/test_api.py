@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from points.ledger import operations as ops
+from tests.builders import award_points, pending_award
+from tests.ledger.conftest import award_body
 
 
 def idem(value: str) -> dict:
@@ -13,13 +15,7 @@ def idem(value: str) -> dict:
 
 @pytest.fixture
 def body(world):
-    return {
-        "community_id": world.community.id,
-        "person_id": world.resident.id,
-        "kind": "xingan",
-        "amount": 5,
-        "memo": "扫雪除冰",
-    }
+    return award_body(world)
 
 
 def test_create_award_then_approve_and_reverse(world, api_as, body):
@@ -228,16 +224,7 @@ def test_statement_and_balances_of_others_are_scoped(world, api_as, make_person,
 
 def test_ledger_browsing_is_scoped(world, api_as, make_person, key):
     for community in (world.community, world.other):
-        ops.request_award(
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=1,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-        )
+        award_points(community.id, world.resident.id, 1, key(), reason="task_award", auto_post=False)
     supervisor = make_person(community=world.community, roles=[("supervisor", world.community)])
     assert api_as(supervisor).get("/api/v1/ledger/transfers").json["total"] == 1
     assert api_as(world.resident).get("/api/v1/ledger/transfers").status_code == 403
@@ -257,16 +244,7 @@ def test_verification_endpoint(world, api_as, app):
 
 
 def test_discretionary_share_report(world, api_as, key, award):
-    manual = ops.create_manual_award(
-        actor=world.staff_actor,
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=6,
-        memo="表彰",
-        idempotency_key=key(),
-    )
+    manual = pending_award(world.staff_actor, world.community.id, world.resident.id, 6, key(), memo="表彰")
     ops.approve_award(actor=world.checker_actor, transfer_id=manual["id"])
     award(4, reason="checkin_award", auto=True)
     rows = api_as(world.staff).get("/api/v1/ledger/discretionary").json
@@ -299,16 +277,7 @@ def test_verification_shows_only_heads_in_scope(world, api_as, key):
     from points.scheduler import run_job
 
     for community in (world.community, world.other):
-        ops.request_award(
-            community_id=community.id,
-            recipient_type="person",
-            recipient_id=world.resident.id,
-            kind="xingan",
-            amount=1,
-            reason="task_award",
-            proof="claim",
-            idempotency_key=key(),
-        )
+        award_points(community.id, world.resident.id, 1, key(), reason="task_award", auto_post=False)
     assert run_job("verify_ledger").status == "ok"
     heads = api_as(world.staff).get("/api/v1/ledger/verification").json["heads"]
     assert set(heads) == {str(world.community.id)}

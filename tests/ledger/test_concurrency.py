@@ -8,6 +8,7 @@ tests use a throwaway database.
 from __future__ import annotations
 
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -20,7 +21,9 @@ from points.ledger import spending
 from points.ledger.models import Transfer
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from tests.builders import award_points
 from tests.conftest import migrated_app
+from tests.races import new_street, parallel
 
 THREADS = 16
 
@@ -42,12 +45,7 @@ def _setup(app, *, communities: int = 1, people: int = 1):
     from points.people import operations as ppl
 
     with app.app_context():
-        import uuid
-
-        tag = uuid.uuid4().hex[:6]
-        city = org.create_node(actor=None, parent_id=None, level="city", name=f"市{tag}")
-        district = org.create_node(actor=None, parent_id=city.id, level="district", name="区")
-        street = org.create_node(actor=None, parent_id=district.id, level="street", name="街道")
+        street = new_street()
         nodes = [
             org.create_node(actor=None, parent_id=street.id, level="community", name=f"社区{i}")
             for i in range(communities)
@@ -67,29 +65,11 @@ def _setup(app, *, communities: int = 1, people: int = 1):
 
 def _award(community_id: int, person_id: int, amount: int, key: str, *, reason="task_award", auto=False):
     """An award of 兴安分 from a community's pool to a person, through the ledger."""
-    return ops.request_award(
-        community_id=community_id,
-        recipient_type="person",
-        recipient_id=person_id,
-        kind="xingan",
-        amount=amount,
-        reason=reason,
-        proof="checkin" if reason == "checkin_award" else "claim",
-        idempotency_key=key,
-        auto_post=auto,
-    )
+    return award_points(community_id, person_id, amount, key, reason=reason, auto_post=auto)
 
 
 def _parallel(fn, args_list):
-    barrier = threading.Barrier(min(THREADS, len(args_list)))
-
-    def run(args):
-        if len(args_list) <= THREADS:
-            barrier.wait()
-        return fn(*args)
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(run, args_list))
+    return parallel(fn, args_list, THREADS)
 
 
 def test_spend_racing_on_one_account_never_overdraws(live_app):

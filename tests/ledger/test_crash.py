@@ -28,9 +28,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from points.db import make_engine, normalise_url, session
-from points.migrate import upgrade
-from tests.conftest import fresh_database, make_test_app
+from points.db import normalise_url, session
+from tests.conftest import make_test_app, migrated_database
 
 pytestmark = [
     pytest.mark.postgres,
@@ -249,10 +248,7 @@ def _traffic(server: Server, world: dict) -> tuple[list[Request], list[Request]]
 
 @pytest.fixture
 def crash_database(tmp_path):
-    with fresh_database(tmp_path, "crash") as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path, "crash") as url:
         yield url
 
 

@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from points.db import get_db
-from points.ledger import operations, posting, spending
+from points.ledger import operations, posting
+from tests.ledger.conftest import award_body
 
 LEDGER_TABLES = ("ledger_transfers", "ledger_chain_heads", "ledger_budgets", "ledger_accounts")
 # A bound value in any driver's style (`?`, `%(name)s`, `:name`), or an expanded IN list.
@@ -103,15 +104,9 @@ def idem(value: str) -> dict:
     return {"Idempotency-Key": value}
 
 
-def a_day_of_ledger_work(world, api_as, key) -> None:
+def a_day_of_ledger_work(world, api_as, spend) -> None:
     staff, checker, resident = api_as(world.staff), api_as(world.checker), api_as(world.resident)
-    body = {
-        "community_id": world.community.id,
-        "person_id": world.resident.id,
-        "kind": "xingan",
-        "amount": 5,
-        "memo": "扫雪除冰",
-    }
+    body = award_body(world)
     ids = [staff.post("/api/v1/awards", json=body, headers=idem(f"d{i}")).json["id"] for i in range(4)]
     assert checker.post(f"/api/v1/awards/{ids[0]}/approve", headers=idem("a")).status_code == 200
     assert (
@@ -125,14 +120,7 @@ def a_day_of_ledger_work(world, api_as, key) -> None:
     reversal = checker.post(f"/api/v1/transfers/{ids[0]}/reverse", json={"reason": "错发"}, headers=idem("v"))
     assert reversal.status_code == 201
     assert staff.post(f"/api/v1/awards/{reversal.json['id']}/approve", headers=idem("va")).status_code == 200
-    spending.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=3,
-        idempotency_key=key(),
-    )
+    spend(3)
     urls = ("/api/v1/awards/queue", "/api/v1/ledger/transfers", f"/api/v1/ledger/transfers/{ids[2]}")
     for url in (*urls, "/api/v1/ledger/discretionary"):
         assert staff.get(url).status_code == 200
@@ -140,8 +128,8 @@ def a_day_of_ledger_work(world, api_as, key) -> None:
         assert resident.get(url).status_code == 200
 
 
-def test_every_ledger_statement_names_its_community_or_row(app, world, api_as, key, statements, save):
-    a_day_of_ledger_work(world, api_as, key)
+def test_every_ledger_statement_names_its_community_or_row(app, world, api_as, spend, statements, save):
+    a_day_of_ledger_work(world, api_as, spend)
     save()
     writes = [
         sql for sql in statements if not sql.startswith("SELECT") or " FOR UPDATE" in sql or _CALL.match(sql)

@@ -14,6 +14,8 @@ from points.db import utcnow
 from points.ledger import operations as ops
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from points.people import operations as people_operations
+from tests.builders import pending_award
 from tests.conftest import first_login
 
 PASSWORD = "Kq7mPx4aLr"
@@ -105,19 +107,21 @@ def test_approver_who_appointed_the_requester_is_not_independent(world, street, 
     people_ops.grant_role(
         actor=actor_of(street), person_id=appointee.id, role="staff", node_id=world.community.id
     )
-    row = ops.create_manual_award(
-        actor=actor_of(appointee),
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=5,
-        memo="协助",
-        idempotency_key="appointed-1",
-    )
+    row = pending_award(actor_of(appointee), world.community.id, world.resident.id, 5, "appointed-1")
     with pytest.raises(Exception) as refused:
         ops.approve_award(actor=actor_of(street), transfer_id=row["id"])
     assert refused.value.code == "not_independent"
+
+
+def _made_by_the_checker(world, phone: str):
+    """A resident whose account the world's checker has just created."""
+    return people_operations.create_person(
+        actor=world.checker_actor,
+        phone=phone,
+        name="新居民",
+        password=PASSWORD,
+        community_id=world.community.id,
+    )
 
 
 @pytest.mark.parametrize("change", ["created", "password_reset", "unlocked", "updated"])
@@ -127,13 +131,7 @@ def test_approver_who_changed_the_payees_account_lately_is_not_independent(
     from points.people import operations as people_ops
 
     if change == "created":
-        payee = people_ops.create_person(
-            actor=world.checker_actor,
-            phone="13812340002",
-            name="新居民",
-            password=PASSWORD,
-            community_id=world.community.id,
-        )
+        payee = _made_by_the_checker(world, "13812340002")
     else:
         payee = make_person(community=world.community)
         if change == "password_reset":
@@ -142,16 +140,7 @@ def test_approver_who_changed_the_payees_account_lately_is_not_independent(
             people_ops.unlock_person(actor=world.checker_actor, person_id=payee.id)
         else:
             people_ops.update_person(actor=world.checker_actor, person_id=payee.id, changes={"name": "改名"})
-    row = ops.create_manual_award(
-        actor=world.staff_actor,
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=payee.id,
-        kind="xingan",
-        amount=5,
-        memo="协助",
-        idempotency_key=f"changed-{change}",
-    )
+    row = pending_award(world.staff_actor, world.community.id, payee.id, 5, f"changed-{change}")
 
     with pytest.raises(Exception) as refused:
         ops.approve_award(actor=world.checker_actor, transfer_id=row["id"])
@@ -176,16 +165,7 @@ def test_the_requester_who_made_the_approvers_account_ties_them_too(world, make_
         community_id=world.community.id,
     )
     people_ops.grant_role(actor=None, person_id=approver.id, role="staff", node_id=world.community.id)
-    row = ops.create_manual_award(
-        actor=actor_of(street_admin),
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=5,
-        memo="协助",
-        idempotency_key="made-approver",
-    )
+    row = pending_award(actor_of(street_admin), world.community.id, world.resident.id, 5, "made-approver")
     with pytest.raises(Exception) as refused:
         ops.approve_award(actor=actor_of(approver), transfer_id=row["id"])
     assert refused.value.code == "not_independent"
@@ -222,35 +202,10 @@ def test_reversal_over_the_api_needs_a_second_person(world, award, api_as):
 
 
 def test_approvals_page_shows_no_button_the_operation_would_refuse(world, page_as, save):
-    from points.people import operations as people_ops
 
-    payee = people_ops.create_person(
-        actor=world.checker_actor,
-        phone="13812340004",
-        name="新居民",
-        password=PASSWORD,
-        community_id=world.community.id,
-    )
-    tied = ops.create_manual_award(
-        actor=world.staff_actor,
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=payee.id,
-        kind="xingan",
-        amount=5,
-        memo="协助",
-        idempotency_key="page-tied",
-    )
-    free = ops.create_manual_award(
-        actor=world.staff_actor,
-        community_id=world.community.id,
-        recipient_type="person",
-        recipient_id=world.resident.id,
-        kind="xingan",
-        amount=5,
-        memo="协助",
-        idempotency_key="page-free",
-    )
+    payee = _made_by_the_checker(world, "13812340004")
+    tied = pending_award(world.staff_actor, world.community.id, payee.id, 5, "page-tied")
+    free = pending_award(world.staff_actor, world.community.id, world.resident.id, 5, "page-free")
     save()
 
     html = page_as(world.checker).get("/approvals").data.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from points.scheduler import run_job
+from tests.ledger.conftest import award_body
 from tests.metrics_scrape import sample
 
 
@@ -18,13 +19,7 @@ def test_postings_and_approvals_are_counted_once_committed(app, world, api_as):
         )
 
     before = counts()
-    body = {
-        "community_id": world.community.id,
-        "person_id": world.resident.id,
-        "kind": "xingan",
-        "amount": 5,
-        "memo": "扫雪除冰",
-    }
+    body = award_body(world)
     staff, checker = api_as(world.staff), api_as(world.checker)
     first = staff.post("/api/v1/awards", json=body, headers={"Idempotency-Key": "m1"}).json["id"]
     second = staff.post("/api/v1/awards", json=body, headers={"Idempotency-Key": "m2"}).json["id"]

@@ -13,6 +13,7 @@ from points.ledger.history import statement
 from points.ledger.queries import balances_of_person, balances_of_unit, resolution_of
 from points.ledger.verify import verify_ledger
 from points.pagination import decode_cursor
+from tests.builders import pending_award
 
 
 def codes(fn):
@@ -210,16 +211,7 @@ def test_unit_awards_pay_the_unit(world, award):
 
 def test_create_manual_award_rules(world, key):
     def manual(actor=world.staff_actor, person=world.resident, memo="帮助孤寡老人"):
-        return ops.create_manual_award(
-            actor=actor,
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=person.id,
-            kind="xingan",
-            amount=5,
-            memo=memo,
-            idempotency_key=key(),
-        )
+        return pending_award(actor, world.community.id, person.id, 5, key(), memo=memo)
 
     assert codes(lambda: manual(memo="  ")) == "reason_required"
     assert codes(lambda: manual(person=world.staff)) == "self_award"
@@ -282,21 +274,13 @@ def test_qualifies_for_auto_post(app):
     assert not ops.qualifies_for_auto_post(proof="discretion", amount=5, unattended=False, by_staff=False)
 
 
-def test_statement_running_balance_and_period(world, award, key):
+def test_statement_running_balance_and_period(world, award, spend):
     t1 = datetime(2026, 3, 1, tzinfo=UTC)
     t2 = datetime(2026, 6, 1, tzinfo=UTC)
     award(10, auto=True, now=t1)
     award(5, auto=True, now=t2)
     pending = award(7, now=t2)
-    spending.spend(
-        community_id=world.community.id,
-        payer_type="person",
-        payer_id=world.resident.id,
-        kind="xingan",
-        amount=4,
-        idempotency_key=key(),
-        now=t2,
-    )
+    spend(4, now=t2)
     page = statement("person", world.resident.id, "xingan")
     assert [r["balance"] for r in page["items"]] == [11, 15, 15, 10]
     assert [r["change"] for r in page["items"]] == [-4, 0, 5, 10]
@@ -333,15 +317,15 @@ def test_append_turns_a_constraint_refusal_into_a_conflict(world, award):
 
 def test_create_manual_award_only_within_the_community(world, key, make_person):
     def manual(recipient_type, recipient_id):
-        return ops.create_manual_award(
-            actor=world.staff_actor,
-            community_id=world.community.id,
-            recipient_type=recipient_type,
-            recipient_id=recipient_id,
-            kind="hongsong" if recipient_type == "unit" else "xingan",
-            amount=5,
+        return pending_award(
+            world.staff_actor,
+            world.community.id,
+            recipient_id,
+            5,
+            key(),
             memo="表彰",
-            idempotency_key=key(),
+            recipient_type=recipient_type,
+            kind="hongsong" if recipient_type == "unit" else "xingan",
         )
 
     elsewhere = make_person(community=world.other)
@@ -365,15 +349,15 @@ def test_unit_admins_neither_award_nor_approve_for_their_own_unit(world, key, ma
     checker = actor_of(world.checker)
 
     def manual(actor):
-        return ops.create_manual_award(
-            actor=actor,
-            community_id=world.community.id,
-            recipient_type="unit",
-            recipient_id=world.unit.id,
-            kind="hongsong",
-            amount=5,
+        return pending_award(
+            actor,
+            world.community.id,
+            world.unit.id,
+            5,
+            key(),
             memo="共建",
-            idempotency_key=key(),
+            recipient_type="unit",
+            kind="hongsong",
         )
 
     assert codes(lambda: manual(checker)) == "self_award"

@@ -13,6 +13,7 @@ from points.ledger import operations as ops
 from points.ledger import spending
 from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
+from tests.builders import award_points
 
 _keys = itertools.count(1)
 
@@ -65,17 +66,13 @@ def expected_refusal(model, op, args):
 def _apply(world, people, model, op, args):
     if op == "award":
         who, amount, auto = args
-        row = ops.request_award(
-            community_id=world.community.id,
-            recipient_type="person",
-            recipient_id=people[who].id,
-            kind="xingan",
-            amount=amount,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key=f"prop:{next(_keys)}",
-            requested_by_id=world.staff.id,
+        row = award_points(
+            world.community.id,
+            people[who].id,
+            amount,
+            f"prop:{next(_keys)}",
             auto_post=auto,
+            requested_by_id=world.staff.id,
         )
         if auto:
             model.posted[who] += amount

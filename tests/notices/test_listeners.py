@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from itertools import count
 
 import pytest
 import sqlalchemy as sa
 
 from points.board import operations as board_ops
-from points.db import session, utcnow
+from points.db import session
 from points.demands import operations as demand_ops
 from points.errors import DomainError
 from points.ledger import operations as ledger
 from points.people import operations as people_ops
 from points.store import operations as store_ops
+from tests.builders import pending_award
+from tests.demands.conftest import accept_begun
 
 _keys = count(1)
 
@@ -50,15 +51,13 @@ def test_reject_claim_tells_the_reason(board, make_started_task, make_claim, act
 
 
 def _manual_award(board, actor_of, amount=5):
-    return ledger.create_manual_award(
-        actor=actor_of(board.staff),
-        community_id=board.community.id,
-        recipient_type="person",
-        recipient_id=board.resident.id,
-        kind="xingan",
-        amount=amount,
+    return pending_award(
+        actor_of(board.staff),
+        board.community.id,
+        board.resident.id,
+        amount,
+        f"notice-test:{next(_keys)}",
         memo="帮助邻居",
-        idempotency_key=f"notice-test:{next(_keys)}",
     )
 
 
@@ -100,22 +99,14 @@ def test_demand_moves_tell_the_requester(board, make_demand, actor_of, inbox):
 
 def test_accept_demand_and_its_task_done_tell_the_requester(board, make_demand, actor_of, inbox):
     demand = make_demand(details="帮忙买菜")
-    start = utcnow() - timedelta(hours=1)
-    task = demand_ops.accept_demand(
-        actor=actor_of(board.staff),
-        demand_id=demand.id,
-        task={
-            "title": "帮王阿姨买菜",
-            "description": "周末",
-            "place": "三号楼",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=3),
-            "claim_deadline": start + timedelta(hours=2),
-            "slots": 1,
-            "eligibility": "anyone",
-            "reward_hongsong": 0,
-            "reward_xingan": 5,
-        },
+    task = accept_begun(
+        actor_of(board.staff),
+        demand,
+        title="帮王阿姨买菜",
+        description="周末",
+        place="三号楼",
+        reward_hongsong=0,
+        reward_xingan=5,
     )
     board_ops.complete_task(actor=actor_of(board.staff), task_id=task.id)
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from points.onboarding.codes import DevelopmentCodeSender
+from tests.conftest import settings
 
 
 @pytest.fixture
@@ -32,10 +33,8 @@ def codes():
 @pytest.fixture
 def without_codes(app):
     """No code sender: registering asks no code, and staff confirm the account."""
-    before = app.config["VERIFICATION_SENDER"]
-    app.config["VERIFICATION_SENDER"] = ""
-    yield
-    app.config["VERIFICATION_SENDER"] = before
+    with settings(app, VERIFICATION_SENDER=""):
+        yield
 
 
 @pytest.fixture

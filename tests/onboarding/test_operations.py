@@ -8,11 +8,11 @@ import pytest
 
 from points.db import session, utcnow
 from points.errors import DomainError
-from points.ledger import operations as ledger
 from points.notices.queries import notices_stmt
 from points.onboarding import operations
 from points.onboarding.queries import awaiting_confirmation, consents_of
 from points.people.passwords import verify_password
+from tests.builders import award_points
 from tests.onboarding.conftest import NEW_PASSWORD
 
 PHONE = "13912345678"
@@ -128,16 +128,7 @@ def test_without_a_sender_the_account_waits_for_staff(homes, without_codes, make
         (person.id, True)
     ]
     with pytest.raises(DomainError) as refused:
-        ledger.request_award(
-            community_id=homes.community.id,
-            recipient_type="person",
-            recipient_id=person.id,
-            kind="xingan",
-            amount=5,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key="unconfirmed-award",
-        )
+        award_points(homes.community.id, person.id, 5, "unconfirmed-award", auto_post=False)
     assert refused.value.code == "account_not_confirmed"
 
     operations.confirm_account(actor=actor_of(staff), person_id=person.id)

@@ -4,14 +4,10 @@ the development codes page, and staff confirming new accounts."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-
-import pytest
 
 from points.checkin import operations as checkin_ops
-from points.db import utcnow
 from points.people.queries import find_person_by_phone
-from tests.checkin.conftest import world  # noqa: F401 - the check-in tests' world
+from tests.checkin.conftest import running, world  # noqa: F401 - the check-in tests' fixtures
 from tests.onboarding.conftest import register_form
 
 PHONE = "13912345678"
@@ -204,23 +200,6 @@ def test_codes_page_exists_only_in_development(app, client):
         assert client.get("/dev/codes").status_code == 404
     finally:
         app.config["ENV_NAME"] = "test"
-
-
-@pytest.fixture
-def running(world, save):  # noqa: F811 - `world` is the fixture imported above
-    now = utcnow()
-    activity = checkin_ops.create_activity(
-        actor=world.staff_actor,
-        station_id=world.station.id,
-        title="周末值班",
-        starts_at=now - timedelta(minutes=30),
-        ends_at=now + timedelta(hours=3),
-        hourly_rate=10,
-        now=now,
-    )
-    checkin_ops.confirm_activity_rate(actor=world.checker_actor, activity_id=activity.id, now=now)
-    save()
-    return activity
 
 
 def test_a_new_resident_registers_from_a_scan_and_checks_in(app, world, running, make_node, codes):  # noqa: F811

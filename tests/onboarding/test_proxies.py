@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from points.audit.models import AuditEntry, ProxyAct
 from points.db import session
 from points.errors import DomainError
-from points.ledger import operations as ledger
 from points.onboarding.operations import give_consent
 from points.people import operations as people_ops
 from points.people.models import ProxyLink
 from points.store import operations as store_ops
 from tests.board.conftest import board, make_started_task, make_task  # noqa: F401
+from tests.builders import award_points
 
 
 @pytest.fixture
@@ -92,17 +92,7 @@ def test_redeem_for_the_relative_is_shown_on_the_voucher(board, family, page_as,
     elder, son = family
     link = people_ops.request_proxy_link(actor=actor_of(son), relative_phone=elder.phone)
     people_ops.confirm_proxy_link(actor=actor_of(board.staff), link_id=link.id, check_kind="member_card")
-    ledger.request_award(
-        community_id=board.community.id,
-        recipient_type="person",
-        recipient_id=elder.id,
-        kind="xingan",
-        amount=50,
-        reason="checkin_award",
-        proof="checkin",
-        idempotency_key="proxy-redeem",
-        auto_post=True,
-    )
+    award_points(board.community.id, elder.id, 50, "proxy-redeem")
     item = store_ops.create_item(
         actor=actor_of(board.staff), community_id=board.community.id, name="大米", price=10, stock=3
     )

@@ -17,6 +17,17 @@ def limited(app_with):
     )
 
 
+@pytest.fixture
+def address_limited(app_with):
+    """A client of an app that takes two registration attempts a day from an address."""
+    limited = app_with(
+        RATELIMIT_ENABLED=True,
+        REGISTER_RATE_LIMIT_PHONE="100 per day",
+        REGISTER_RATE_LIMIT_ADDRESS="2 per day",
+    )
+    return limited.test_client()
+
+
 def test_register_api_per_phone_limit(limited):
     client = limited.test_client()
     for n in range(2):
@@ -38,13 +49,8 @@ def test_register_api_per_phone_limit(limited):
     assert other.status_code == 422
 
 
-def test_register_page_per_address_limit(app_with):
-    limited = app_with(
-        RATELIMIT_ENABLED=True,
-        REGISTER_RATE_LIMIT_PHONE="100 per day",
-        REGISTER_RATE_LIMIT_ADDRESS="2 per day",
-    )
-    client = limited.test_client()
+def test_register_page_per_address_limit(address_limited):
+    client = address_limited
     for n in range(2):
         client.post(
             "/register",
@@ -80,13 +86,8 @@ def test_failed_attempts_do_not_lock_a_phone_out(limited):
     assert (sent.status_code, page.status_code) == (204, 200)
 
 
-def test_failed_attempts_still_count_per_address(app_with):
-    limited = app_with(
-        RATELIMIT_ENABLED=True,
-        REGISTER_RATE_LIMIT_PHONE="100 per day",
-        REGISTER_RATE_LIMIT_ADDRESS="2 per day",
-    )
-    client = limited.test_client()
+def test_failed_attempts_still_count_per_address(address_limited):
+    client = address_limited
     for _ in range(2):
         client.post(
             "/api/v1/register", json={"phone": "13912345678"}, environ_base={"REMOTE_ADDR": "10.3.3.3"}

@@ -19,16 +19,6 @@ def station_body(node, name="党群服务站", kind="station", **extra):
 
 
 @pytest.fixture
-def street(tree, make_person):
-    return make_person(community=tree.a, roles=[("street_admin", tree.s1)])
-
-
-@pytest.fixture
-def staff_a(tree, make_person):
-    return make_person(community=tree.a, roles=[("staff", tree.a)])
-
-
-@pytest.fixture
 def admin(tree, make_person):
     return make_person(community=tree.b, roles=[("admin", None)])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from points.people import operations
 
 
@@ -15,16 +13,6 @@ def entries(api, **query):
 
 def actions(api, **query):
     return [(e["action"], e["target_id"]) for e in entries(api, **query)]
-
-
-@pytest.fixture
-def staff_a(tree, make_person):
-    return make_person(community=tree.a, roles=[("staff", tree.a)])
-
-
-@pytest.fixture
-def staff_b(tree, make_person):
-    return make_person(community=tree.b, roles=[("staff", tree.b)])
 
 
 def test_audit_records_people_and_role_changes(tree, staff_a, api_as):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from points.db import session
 from points.people.models import Person
 
@@ -19,11 +17,6 @@ def new_person(community, grid=None, **extra):
 
 def log_in(client, phone, password=PASSWORD):
     return client.post("/api/v1/auth/token", json={"phone": phone, "password": password})
-
-
-@pytest.fixture
-def staff_a(tree, make_person):
-    return make_person(community=tree.a, roles=[("staff", tree.a)])
 
 
 # --- create ------------------------------------------------------------------

@@ -22,16 +22,6 @@ def decide(api, registration_id, decision, note=None):
 
 
 @pytest.fixture
-def staff_a(tree, make_person):
-    return make_person(community=tree.a, roles=[("staff", tree.a)])
-
-
-@pytest.fixture
-def staff_b(tree, make_person):
-    return make_person(community=tree.b, roles=[("staff", tree.b)])
-
-
-@pytest.fixture
 def member(tree, make_person):
     return make_person(community=tree.a, is_party_member=True, name="党员老周")
 

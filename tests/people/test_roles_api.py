@@ -22,16 +22,6 @@ def grant(api, person, role, node=None, unit=None):
     return api.post(f"/api/v1/people/{person.id}/roles", json=body)
 
 
-@pytest.fixture
-def staff_a(tree, make_person):
-    return make_person(community=tree.a, roles=[("staff", tree.a)])
-
-
-@pytest.fixture
-def street(tree, make_person):
-    return make_person(community=tree.a, roles=[("street_admin", tree.s1)])
-
-
 def test_grant_role_staff_grants_grid_worker_in_community(tree, staff_a, make_person, api_as, fresh):
     target = make_person(grid=tree.ga1)
     r = grant(api_as(staff_a), target, "grid_worker", tree.ga1)

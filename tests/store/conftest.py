@@ -8,6 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.builders import award_points
+from tests.conftest import settings
+
 _keys = itertools.count(1)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, a Friday
@@ -16,27 +19,20 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, a Frid
 @pytest.fixture(autouse=True)
 def media(app, tmp_path):
     """Photos go to a folder of the test's own."""
-    before = app.config.get("MEDIA_FOLDER")
-    app.config["MEDIA_FOLDER"] = str(tmp_path / "media")
-    yield tmp_path / "media" / "store"
-    app.config["MEDIA_FOLDER"] = before
+    with settings(app, MEDIA_FOLDER=str(tmp_path / "media")):
+        yield tmp_path / "media" / "store"
 
 
 @pytest.fixture
 def give_points(app):
-    from points.ledger import operations as ledger
 
     def give(person, amount: int, *, community=None, kind: str = "xingan"):
-        ledger.request_award(
-            community_id=(community.id if community is not None else person.community_id),
-            recipient_type="person",
-            recipient_id=person.id,
+        award_points(
+            community.id if community is not None else person.community_id,
+            person.id,
+            amount,
+            f"test-points:{next(_keys)}",
             kind=kind,
-            amount=amount,
-            reason="checkin_award",
-            proof="checkin",
-            idempotency_key=f"test-points:{next(_keys)}",
-            auto_post=True,
             now=NOW,
         )
 

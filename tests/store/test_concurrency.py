@@ -7,10 +7,8 @@ Committed ledger rows cannot be deleted (the triggers), so the tests use a throw
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +19,9 @@ from points.ledger.queries import balances_of_person
 from points.ledger.verify import verify_ledger
 from points.store.models import Item, Voucher
 from points.store.queries import stock_from_history
+from tests.builders import award_points
 from tests.conftest import migrated_app
+from tests.races import new_community, parallel
 
 CROWD = 64
 THREADS = 16
@@ -36,17 +36,10 @@ def live_app(tmp_path_factory):
 def _world(app, *, people: int, points: int):
     """A community with two staff members and `people` residents holding `points` 兴安分 each."""
     from points.auth.current import actor_for
-    from points.ledger import operations as ledger
-    from points.org import operations as org
     from points.people import operations as ppl
 
     with app.app_context():
-        tag = uuid.uuid4().hex[:6]
-        parent = None
-        for level in ("city", "district", "street", "community"):
-            parent = org.create_node(
-                actor=None, parent_id=parent.id if parent else None, level=level, name=f"{level}{tag}"
-            )
+        parent = new_community()
         base = uuid.uuid4().int % 10**7
         staff = []
         for i in range(2):
@@ -60,17 +53,7 @@ def _world(app, *, people: int, points: int):
             person = ppl.create_person(
                 actor=None, phone=f"136{(base + i) % 10**8:08d}", name=f"居民{i}", community_id=parent.id
             )
-            ledger.request_award(
-                community_id=parent.id,
-                recipient_type="person",
-                recipient_id=person.id,
-                kind="xingan",
-                amount=points,
-                reason="checkin_award",
-                proof="checkin",
-                idempotency_key=f"race-seed:{person.id}",
-                auto_post=True,
-            )
+            award_points(parent.id, person.id, points, f"race-seed:{person.id}")
             residents.append(actor_for(person))
         session().commit()
         return parent.id, staff, residents
@@ -88,15 +71,7 @@ def _item(app, community_id: int, staff, *, stock: int, price: int = 8, name: st
 
 
 def _parallel(fn, args_list):
-    barrier = threading.Barrier(min(THREADS, len(args_list)))
-
-    def run(args):
-        if len(args_list) <= THREADS:
-            barrier.wait()
-        return fn(*args)
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(run, args_list))
+    return parallel(fn, args_list, THREADS)
 
 
 def _attempt(app, operation):
