@@ -457,6 +457,15 @@ def member_card(person_id: int) -> MemberCard | None:
     return session().get(MemberCard, person_id)
 
 
+def checkin_times(*, since: datetime, until: datetime) -> sa.Select:
+    """Check-ins begun in [since, until): who, at which activity, from when to when. For other
+    domains' detectors that need no more (no join to the activity, which PostgreSQL would make
+    for every check-in of the window even when no column of it is read)."""
+    return sa.select(
+        CheckIn.id, CheckIn.activity_id, CheckIn.person_id, CheckIn.checked_in_at, CheckIn.checked_out_at
+    ).where(CheckIn.checked_in_at >= since, CheckIn.checked_in_at < until)
+
+
 def stay_rows(*, since: datetime, until: datetime) -> sa.Select:
     """Check-ins begun in [since, until) with their activity's community, station and maker
     (`run_by_id`), the scanning device and the points earned: a statement for other domains to

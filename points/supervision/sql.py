@@ -18,7 +18,10 @@ class epoch(FunctionElement):
 
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element, compiler, **kw) -> str:
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+    # Rounded to the millisecond, SQLite's precision for times: the Julian day as a double is
+    # off by up to about 50 µs once turned into seconds, so two check-ins exactly ten seconds
+    # apart could be 10.00004 s apart here and not in PostgreSQL (fewer bursts found).
+    return f"round((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
 
 
 @compiles(epoch, "postgresql")

@@ -43,18 +43,48 @@ def _edges(w: Window) -> sa.CTE:
     ).cte("edges")
 
 
-def _pairs_stmt(edges: sa.CTE) -> sa.Select:
+def _given_counts(w: Window) -> sa.CTE:
+    """Who gave how many awards to whom: (giver, the person credited, `n`), self-gifts left out."""
+    # Counted per (approver, verifier, account) on the approved or verified rows alone, narrow,
+    # before the accounts are looked up, and kept for both roles (one pass over the transfers):
+    # where matching every row to its account and carrying it whole through the pairs cost more.
+    # The account read in table order: SQLite would otherwise walk the transfers by its index.
+    rows = award_rows(since=w.start, until=w.end)
+    c = rows.selected_columns
+    a = rows.where(sa.or_(c.approved_by_id.is_not(None), c.verified_by_id.is_not(None))).subquery(
+        "given_awards"
+    )
+    account = table_order(a.c.credit_account_id)
+    counted = (
+        sa.select(
+            a.c.approved_by_id, a.c.verified_by_id, account.label("account_id"), sa.func.count().label("n")
+        )
+        .group_by(a.c.approved_by_id, a.c.verified_by_id, account)
+        .cte("given_counts")
+        .prefix_with("MATERIALIZED")
+    )
+    owners = person_accounts().subquery("owners")
+    return sa.union_all(
+        *(
+            sa.select(giver.label("giver"), owners.c.person_id.label("taker"), counted.c.n)
+            .join(owners, owners.c.account_id == counted.c.account_id)
+            .where(giver.is_not(None), giver != owners.c.person_id)
+            for giver in (counted.c.approved_by_id, counted.c.verified_by_id)
+        )
+    ).cte("given_edges")
+
+
+def _pairs_stmt(w: Window) -> sa.Select:
     """Pairs (giver < taker) who gave to each other, with how much of all each gave."""
+    edges = _given_counts(w)
+    # Sums of counts cast back to whole numbers (PostgreSQL's sum of a count is numeric).
     pairs = (
-        sa.select(edges.c.giver, edges.c.taker, sa.func.count(edges.c.id).label("n"))
+        sa.select(edges.c.giver, edges.c.taker, sa.cast(sa.func.sum(edges.c.n), sa.BigInteger).label("n"))
         .group_by(edges.c.giver, edges.c.taker)
         .cte("pairs")
     )
-    given = (
-        sa.select(edges.c.giver, sa.func.count(edges.c.id).label("total"))
-        .group_by(edges.c.giver)
-        .cte("given")
-    )
+    total = sa.cast(sa.func.sum(pairs.c.n), sa.BigInteger).label("total")
+    given = sa.select(pairs.c.giver, total).group_by(pairs.c.giver).cte("given")
     p1, p2, g1, g2 = pairs.alias("p1"), pairs.alias("p2"), given.alias("g1"), given.alias("g2")
     least = setting("mutual_min_each")
     share = setting("mutual_share")
@@ -76,10 +106,10 @@ def _pairs_stmt(edges: sa.CTE) -> sa.Select:
 
 def mutual_approvals(w: Window) -> list[Found]:
     """Pairs where each approved or verified awards to the other (see DEFAULTS)."""
-    edges = _edges(w)
-    pairs = rows_of(_pairs_stmt(edges))
+    pairs = rows_of(_pairs_stmt(w))
     if not pairs:
         return []
+    edges = _edges(w)
     # One more statement reads every pair's rows: (x, y) and (y, x) alike, keyed by the pair.
     members = {p.giver for p in pairs} | {p.taker for p in pairs}
     evidence: dict[tuple[int, int], list] = defaultdict(list)
@@ -183,19 +213,19 @@ def discretionary_clusters(w: Window) -> list[Found]:
     a = rows.where(rows.selected_columns.proof == "discretion").subquery("discretionary")
     # One more statement reads the discretionary awards of every cluster's people.
     people = {row.who for row in clusters}
-    awards = rows_of(
+    # Filed under each (role, person, community, kind) in one pass, largest first, rather than
+    # searched again for every cluster (800 clusters over 100k awards took minutes).
+    awards: dict[tuple, list] = defaultdict(list)
+    for r in rows_of(
         sa.select(a.c.id, a.c.approved_by_id, a.c.requested_by_id, a.c.community_id, a.c.kind)
         .where(sa.or_(a.c.approved_by_id.in_(people), a.c.requested_by_id.in_(people)))
         .order_by(a.c.amount.desc(), a.c.id)
-    )
+    ):
+        awards[("approver", r.approved_by_id, r.community_id, r.kind)].append(r)
+        awards[("requester", r.requested_by_id, r.community_id, r.kind)].append(r)
     found = []
     for row in clusters:
-        role = "approved_by_id" if row.role == "approver" else "requested_by_id"
-        ids = [
-            r
-            for r in awards
-            if getattr(r, role) == row.who and r.community_id == row.community_id and r.kind == row.kind
-        ][:EVIDENCE_ROWS]
+        ids = awards[(row.role, row.who, row.community_id, row.kind)][:EVIDENCE_ROWS]
         points, total = int(row.points), int(row.total)
         share = points / total
         found.append(

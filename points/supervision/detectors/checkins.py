@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from points.checkin.queries import stay_rows
+from points.checkin.queries import checkin_times, stay_rows
 from points.people.queries import account_change_rows
 from points.supervision.detectors.base import (
     EVIDENCE_ROWS,
@@ -32,7 +32,7 @@ def _burst_candidates(w: Window, count: int, seconds: float) -> sa.Select:
     """Activities with half a burst (`count` / 2 check-ins) in one slot of `seconds`: a burst
     spans at most two slots, so one of them holds at least half of it. Counting per slot is one
     hashed grouping; only these activities' check-ins are then ordered to find the bursts."""
-    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    s = checkin_times(since=w.start, until=w.end).subquery("stays")
     slot = sa.func.floor(epoch(s.c.checked_in_at) / max(seconds, 1))
     return (
         sa.select(s.c.activity_id)
@@ -105,7 +105,7 @@ def _overlap_candidates(w: Window) -> sa.Select:
     in (person, check-in) order. Every person with an overlapping pair shows here (the stay
     after the pair's first begins no later than its second, so before the first has ended), so
     the exact pairs need only be looked for among these few people."""
-    s = stay_rows(since=w.start, until=w.end).subquery("stays")
+    s = checkin_times(since=w.start, until=w.end).subquery("stays")
     ends = sa.func.coalesce(s.c.checked_out_at, s.c.checked_in_at)
     ended_before = sa.func.lag(ends).over(partition_by=s.c.person_id, order_by=s.c.checked_in_at)
     ordered = sa.select(s.c.person_id, s.c.checked_in_at, ended_before.label("ended_before")).subquery(
@@ -219,15 +219,15 @@ def shared_devices(w: Window) -> list[Found]:
 TAKEOVERS = ("created", "password_reset", "unlocked")
 
 
-def puppet_accounts(w: Window) -> list[Found]:
-    """Staff whose activities paid points to `puppet_people` or more people whose accounts that
-    staff member created, reset or unlocked within the independence window before."""
+def _puppet_stays(w: Window) -> sa.CTE:
+    """Paid stays at a staff member's activity by people whose accounts that staff member
+    created, reset or unlocked within the independence window before."""
     days = independence_days()
     s = stay_rows(since=w.start, until=w.end).subquery("stays")
     ch = account_change_rows(since=w.start - timedelta(days=days), until=w.end, changes=TAKEOVERS).subquery(
         "changes"
     )
-    joined = (
+    return (
         sa.select(s.c.id, s.c.person_id, s.c.run_by_id, s.c.community_id, ch.c.id.label("change_id"))
         .join(
             ch,
@@ -241,25 +241,35 @@ def puppet_accounts(w: Window) -> list[Found]:
         .where(s.c.points > 0)
         .cte("puppet_stays")
     )
+
+
+def puppet_accounts(w: Window) -> list[Found]:
+    """Staff whose activities paid points to `puppet_people` or more people whose accounts that
+    staff member created, reset or unlocked within the independence window before."""
+    joined = _puppet_stays(w)
+    # The staff who pass and their stays in one statement: the join is made once (a CTE read
+    # twice is materialized), not again for the evidence.
     people = sa.func.count(sa.distinct(joined.c.person_id))
-    stmt = (
-        sa.select(joined.c.run_by_id, sa.func.min(joined.c.community_id), people)
+    flagged = (
+        sa.select(
+            joined.c.run_by_id,
+            sa.func.min(joined.c.community_id).label("community_id"),
+            people.label("people"),
+        )
         .group_by(joined.c.run_by_id)
         .having(people >= setting("puppet_people"))
+        .cte("flagged")
     )
-    flagged = rows_of(stmt)
-    if not flagged:
-        return []
     stays: dict[int, list] = defaultdict(list)
     for row in rows_of(
-        sa.select(joined.c.id, joined.c.person_id, joined.c.change_id, joined.c.run_by_id)
-        .where(joined.c.run_by_id.in_([staff_id for staff_id, _c, _n in flagged]))
+        sa.select(joined.c.id, joined.c.person_id, joined.c.change_id, flagged)
+        .join(flagged, flagged.c.run_by_id == joined.c.run_by_id)
         .order_by(joined.c.id)
     ):
         stays[row.run_by_id].append(row)
     found = []
-    for staff_id, community_id, count in flagged:
-        rows = stays[staff_id][:EVIDENCE_ROWS]
+    for staff_id, every in stays.items():
+        community_id, count, rows = every[0].community_id, every[0].people, every[:EVIDENCE_ROWS]
         changes = sorted({r.change_id for r in rows})
         evidence = [{"type": "checkin", "id": r.id, "person_id": r.person_id} for r in rows]
         evidence += [{"type": "account_change", "id": i} for i in changes]
