@@ -159,3 +159,12 @@ def monthly_earnings_stmt(
     months = sa.select(*keys, moves.c.points).subquery("months")
     keys = [months.c.month, months.c.kind] + ([months.c.owner_id] if by_owner else [])
     return sa.select(*keys, sa.func.sum(months.c.points).label("points")).group_by(*keys).order_by(*keys)
+
+
+def month_awards_stmt(months: list[str]) -> sa.Select:
+    """Award points credited to each account in each of these local months ("2026-11"),
+    reversals apart, read from the month totals: columns account_id, month, awarded. A statement
+    for other domains to aggregate over (supervision's monthly jumps)."""
+    return sa.select(_months.c.account_id, _months.c.month, _months.c.awarded).where(
+        _months.c.month.in_(months), _months.c.awarded > 0
+    )

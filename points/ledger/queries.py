@@ -13,6 +13,7 @@ from points.db import LOCAL_TZ, session
 from points.ledger.earnings import (  # noqa: F401
     award_moves_stmt,
     earnings_stmt,
+    month_awards_stmt,
     monthly_earnings_stmt,
     spendable_stmt,
 )

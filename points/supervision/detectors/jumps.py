@@ -1,9 +1,9 @@
 """Detector 6: people whose points this month are far above the usual, by a robust z-score.
 
-One grouped statement sums each person's awards per month (a column per month, one group per
-account, as the bare aggregate groups); the medians and deviations are then taken over those
-grouped rows, a handful of numbers per person, in Python: the same on both databases, and no
-second pass over the awards."""
+One statement sums each person's awards of the run's month from the rows (up to the run's day)
+and reads their earlier months from the ledger's month totals, a column per month: the ledger
+is read for one month, not the whole history. The medians and deviations are then taken over
+those rows, a handful of numbers per person, in Python: the same on both databases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from statistics import median
 
 import sqlalchemy as sa
 
-from points.ledger.queries import award_rows, person_accounts
+from points.ledger.queries import award_rows, month_awards_stmt, person_accounts
 from points.supervision.detectors.base import EVIDENCE_ROWS, Found, Window, rows_of, setting
 from points.supervision.models import Detector
 from points.supervision.sql import table_order
@@ -22,41 +22,45 @@ MAD_SCALE = 1.4826
 
 
 def _monthly_stmt(w: Window) -> sa.Select:
-    """Per person with awards in the run's month: the community of the month's awards and, per
-    month back from the run's (`c0` the run's month, `c1` since the month before, ...), the total
-    of the awards since that month began; `_months` takes the months' own totals from these."""
-    a = award_rows(since=w.history_start, until=w.end).subquery("awards")
-    starts = [start for _label, start in w.months]
-    # A column per month rather than a group per account and month, which is several times as
-    # many groups to hash or sort; sums since a month's start need one comparison per row and
-    # column where a month's own bounds need two, and the oldest is every row read. Integer
-    # sums stay fixed-width (an award's amount is small).
-    amount = sa.cast(a.c.amount, sa.Integer)
-    since = [sa.func.sum(sa.case((a.c.created_at >= start, amount))) for start in starts[:-1]]
+    """Per person with awards in the run's month: the community of the month's awards, the
+    month's total so far (`c0`) and each earlier month's total (`m1` the month before, ...; None
+    without awards)."""
+    a = award_rows(since=w.month_start, until=w.end).subquery("awards")
     account = table_order(a.c.credit_account_id)
-    by_account = (
+    this_month = (
         sa.select(
             account.label("account_id"),
-            sa.func.max(sa.case((a.c.created_at >= starts[0], a.c.community_id))).label("community_id"),
-            *(total.label(f"c{i}") for i, total in enumerate([*since, sa.func.sum(amount)])),
+            sa.func.max(a.c.community_id).label("community_id"),
+            # Integer sums stay fixed-width (an award's amount is small).
+            sa.func.sum(sa.cast(a.c.amount, sa.Integer)).label("c0"),
         )
         .group_by(account)
-        .subquery("by_account")
+        .subquery("this_month")
+    )
+    labels = [label for label, _start in w.months[1:]]
+    history = month_awards_stmt(labels).subquery("history")
+    by_month = [sa.func.sum(sa.case((history.c.month == label, history.c.awarded))) for label in labels]
+    earlier = (
+        sa.select(history.c.account_id, *(total.label(f"m{i}") for i, total in enumerate(by_month, start=1)))
+        .group_by(history.c.account_id)
+        .subquery("earlier")
     )
     owners = person_accounts().subquery("owners")
     return (
-        sa.select(owners.c.person_id, by_account)
-        .join(owners, owners.c.account_id == by_account.c.account_id)
-        .where(by_account.c.c0.is_not(None))
+        sa.select(
+            owners.c.person_id,
+            this_month,
+            *(earlier.c[f"m{i}"] for i in range(1, len(labels) + 1)),
+        )
+        .join(owners, owners.c.account_id == this_month.c.account_id)
+        .outerjoin(earlier, earlier.c.account_id == this_month.c.account_id)
     )
 
 
 def _months(row) -> tuple[int, list[int]]:
-    """The run's month's total, and the earlier months' totals that had awards: a month's total is
-    the difference of two sums since, and zero only without awards (an award is positive)."""
-    since = row[3:]  # c0, c1, ...: the columns after the person, account and community
-    earlier = [since[i] - since[i - 1] for i in range(1, len(since))]
-    return since[0], [t for t in earlier if t]
+    """The run's month's total, and the earlier months' totals that had awards."""
+    earlier = row[4:]  # m1, m2, ...: the columns after the person, account, community and c0
+    return row.c0, [int(t) for t in earlier if t]
 
 
 def _robust(values: list[float]) -> tuple[float, float]:
