@@ -120,6 +120,12 @@ class Transfer(SQLModel, table=True):
         sa.Index("ix_ledger_transfers_ref", "ref_type", "ref_id"),
         # The approval queue reads pending rows only; browsing reads a community's newest.
         partial_index("ix_ledger_transfers_pending", "community_id", "id", where="status = 'pending'"),
+        # Awards in effect by time: a month's awards of everyone (the nightly anomaly run).
+        partial_index(
+            "ix_ledger_transfers_award_time",
+            "created_at",
+            where="status IN ('posted', 'post') AND reason IN ('task_award', 'checkin_award', 'manual_award')",
+        ),
         sa.Index("ix_ledger_transfers_community", "community_id", "id"),
     )
 
