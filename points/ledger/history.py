@@ -158,6 +158,15 @@ def _period_bounds(account_id: int, conditions: list) -> sa.Select:
     """The first and last ids of the account's rows in the period on each side (debit, credit),
     each read from that side's (account, created_at, id) index: the range of the period's
     dates alone, whatever the account's history before or after it."""
+    if not conditions:
+        # The whole history: each end of each side's (account, id) index, one entry apiece.
+        return sa.select(
+            *(
+                sa.select(_t.c.id).where(side == account_id).order_by(order).limit(1).scalar_subquery()
+                for side in _SIDES
+                for order in (_t.c.id.asc(), _t.c.id.desc())
+            )
+        )
     # Over an expression of the id: PostgreSQL would read min(id) and max(id) by walking the
     # primary key from either end until a row of the account in the period turns up.
     return sa.select(

@@ -73,3 +73,16 @@ def test_the_months_and_a_dated_export_seek_the_period_on_both_sides(world, mont
         assert re.search(rf"Index (Only )?Cond: \(+{side} = {account}\b", plan), plan
     # Never min(id) or max(id) by walking the primary key from either end.
     assert "pk_ledger_transfers" not in plan and "Seq Scan on ledger_transfers" not in plan, plan
+
+
+@pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+def test_a_whole_export_reads_each_end_of_each_side_by_its_account(world, months):
+    account = find_account_id("person", world.resident.id, "xingan")
+    first, last = _period_ids(account, [])
+    assert 0 < first < last
+    plan = _plan(_period_bounds(account, []))
+    for side in ("credit_account_id", "debit_account_id"):
+        assert re.search(rf"Index (Only )?Cond: \(+{side} = {account}\b", plan), plan
+    assert "pk_ledger_transfers" not in plan and "Seq Scan on ledger_transfers" not in plan, plan
+    # One entry at each end, not an aggregate over the account's rows.
+    assert "Aggregate" not in plan, plan
