@@ -10,15 +10,19 @@ from sqlmodel import Field, SQLModel
 from points.columns import Timestamp
 from points.db import UTCDateTime, utcnow
 
+_TARGET = ["target_type", "target_id"]
+
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
     # Each way a reader reaches an entry (its node, who did it, to whom, the unit), newest first.
+    # On PostgreSQL the entries also carry the target, which decides whether an entry is hidden
+    # from its reader: a page's ids and its capped count are then read from the indexes alone.
     __table_args__ = (
-        sa.Index("ix_audit_entries_node_entry", "node_id", "id"),
-        sa.Index("ix_audit_entries_actor_entry", "actor_id", "id"),
+        sa.Index("ix_audit_entries_node_entry", "node_id", "id", postgresql_include=_TARGET),
+        sa.Index("ix_audit_entries_actor_entry", "actor_id", "id", postgresql_include=_TARGET),
         sa.Index("ix_audit_entries_target_entry", "target_type", "target_id", "id"),
-        sa.Index("ix_audit_entries_unit_entry", "unit_id", "id"),
+        sa.Index("ix_audit_entries_unit_entry", "unit_id", "id", postgresql_include=_TARGET),
     )
 
     id: int | None = Field(default=None, primary_key=True)
