@@ -60,6 +60,9 @@ def log_in_at(page, phone: str) -> None:
 def open_menu(page, label: str) -> None:
     """Open a menu page as a person would: from the sidebar on a desktop, from the bottom tab bar
     on a phone, or, for what the tab bar does not hold, from the list on 我的."""
+    # A page still loading after the last click has no style sheet yet: its sidebar would count
+    # as visible on a phone, then hide.
+    page.wait_for_load_state()
     link = page.get_by_role("link", name=label, exact=True).locator("visible=true")
     if link.count() == 0:
         # By its address: an unread count beside 我的 becomes part of the link's name.
