@@ -37,6 +37,13 @@ def secured(
     return decorate
 
 
+def action_route(blp: Blueprint, rule: str, endpoint: str, view: type, doc: str) -> type:
+    """Registers `view` (a MethodView answering POST) at `rule` as `endpoint`, its POST
+    documented by `doc`: one endpoint of a family of alike actions built by one factory."""
+    view.post.__doc__ = doc
+    return blp.route(rule, endpoint=endpoint)(view)
+
+
 def page_args(args: dict) -> tuple[Cursor | None, int]:
     """Takes a list's `cursor` (decoded) and `per_page` out of its query arguments, leaving
     the filters."""

@@ -36,7 +36,7 @@ from points.checkin.schemas import (
     StationKeySchema,
 )
 from points.db import utcnow
-from points.endpoints import SECURED, paged, secured
+from points.endpoints import SECURED, action_route, paged, secured
 from points.errors import problem_doc
 from points.ledger.idempotency import HEADER, idempotent
 from points.org.queries import get_station
@@ -143,8 +143,7 @@ def _activity_action(name: str, endpoint: str, doc: str, call):
                 call(actor=actor, activity_id=activity_id, now=now), now, actor=actor
             )
 
-    ActivityAction.post.__doc__ = doc
-    return blp.route(f"/activities/<int:activity_id>/{name}", endpoint=endpoint)(ActivityAction)
+    return action_route(blp, f"/activities/<int:activity_id>/{name}", endpoint, ActivityAction, doc)
 
 
 _activity_action(

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from points.auth.current import current_actor, current_actor_or_none
-from points.endpoints import page_args, paged, secured
+from points.endpoints import action_route, page_args, paged, secured
 from points.errors import DomainError, NotFound
 from points.extensions import limiter
 from points.pagination import decode_cursor, keyset_schema
@@ -207,8 +207,9 @@ def _registration_decision(name: str, endpoint: str, doc: str, *, confirm: bool)
             )
             return queries.registration_view(actor, reg)
 
-    RegistrationDecision.post.__doc__ = doc
-    return blp.route(f"/registrations/<int:registration_id>/{name}", endpoint=endpoint)(RegistrationDecision)
+    return action_route(
+        blp, f"/registrations/<int:registration_id>/{name}", endpoint, RegistrationDecision, doc
+    )
 
 
 _registration_decision(

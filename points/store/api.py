@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from points.access import Actor
 from points.auth.current import current_actor
 from points.db import utcnow
-from points.endpoints import paged, secured
+from points.endpoints import action_route, paged, secured
 from points.errors import DomainError, problem_doc
 from points.ledger.idempotency import DOC as IDEMPOTENCY_DOC
 from points.ledger.idempotency import after_answer, idempotent
@@ -235,13 +235,12 @@ def _voucher_move(name: str, endpoint: str, doc: str, call, schema=None, refusal
         fields = body[0] if body else {}
         return _voucher(actor, call(actor=actor, voucher_id=voucher_id, **fixed, **fields))
 
-    post.__doc__ = doc
     if refusal is not None:
         status, codes = refusal
         post = blp.alt_response(status, **problem_doc(codes))(post)
     post = idempotent(secured(blp, 200, VoucherSchema, body=schema, **IDEMPOTENCY_DOC)(post))
     view = type(endpoint, (MethodView,), {"post": post})
-    return blp.route(f"/store/vouchers/<int:voucher_id>/{name}", endpoint=endpoint)(view)
+    return action_route(blp, f"/store/vouchers/<int:voucher_id>/{name}", endpoint, view, doc)
 
 
 _voucher_move(

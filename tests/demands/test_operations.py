@@ -13,6 +13,7 @@ from points.db import utcnow
 from points.demands import operations
 from points.demands.models import Demand
 from tests.board.conftest import idem
+from tests.demands.conftest import accept_begun
 from tests.refusals import raises_refusal
 
 
@@ -46,22 +47,13 @@ def test_request_help_by_staff_for_a_resident_of_their_community(board, api_as):
 
 def test_complete_and_cancel_task_move_its_demand(board, actor_of, make_demand, fresh):
     staff = actor_of(board.staff)
-    now = utcnow()
-    fields = {
-        "title": "上门维修",
-        "starts_at": now - timedelta(hours=1),
-        "ends_at": now + timedelta(hours=1),
-        "claim_deadline": now + timedelta(minutes=30),
-        "slots": 1,
-        "eligibility": "anyone",
-    }
     cancelled = make_demand()
-    task = operations.accept_demand(actor=staff, demand_id=cancelled.id, task=fields)
+    task = accept_begun(staff, cancelled, title="上门维修")
     assert (task.state, task.demand_id, task.category) == ("posted", cancelled.id, cancelled.category)
     board_ops.cancel_task(actor=staff, task_id=task.id, reason="师傅生病")
     # Back to be triaged again, and it can be accepted anew.
     assert fresh(Demand, cancelled.id).state == "open"
-    again = operations.accept_demand(actor=staff, demand_id=cancelled.id, task=fields)
+    again = accept_begun(staff, cancelled, title="上门维修")
     board_ops.complete_task(actor=staff, task_id=again.id)
     assert fresh(Demand, cancelled.id).state == "done"
     assert fresh(Task, task.id).state == "cancelled"
